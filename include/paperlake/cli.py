@@ -1,0 +1,176 @@
+"""`paperlake` command: run a source/date locally, rebuild the marts, query them, summarise a run."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from datetime import date
+
+from paperlake.config import Settings
+
+EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
+
+
+class CliError(Exception):
+    """An error shown to the user as one line, without a traceback."""
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+
+
+def cmd_ingest(args, settings: Settings) -> None:
+    from paperlake.pipeline import ingest
+
+    for summary in ingest(settings, args.source, args.date):
+        print(f"{summary['layer']:<9} {summary['rows']:>7} rows  {summary['uri']}")
+
+
+def cmd_marts(args, settings: Settings) -> None:
+    from paperlake.pipeline import marts_stage
+
+    summary = marts_stage(settings)
+    for table, rows in summary["tables"].items():
+        print(f"{table:<16} {rows:>7} rows")
+    print(f"published {summary['uri']}")
+
+
+def open_marts_readonly(settings: Settings):
+    """A read-only DuckDB connection on the published marts that cannot touch other files."""
+    import duckdb
+
+    from paperlake.lake import Lake
+    from paperlake.marts.builder import local_marts_path
+
+    try:
+        path = local_marts_path(Lake.from_settings(settings), settings)
+    except FileNotFoundError as err:
+        raise CliError(str(err)) from None
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of a query; a clear CliError when DuckDB refuses it."""
+    import duckdb
+
+    try:
+        cursor = con.execute(sql)
+    except duckdb.Error as err:
+        first_line = str(err).splitlines()[0]
+        if "read-only" in str(err) or "enable_external_access" in str(err):
+            raise CliError(f"refused: the marts are read-only here ({first_line})") from None
+        raise CliError(f"SQL error: {first_line}") from None
+    if cursor.description is None:
+        return [], []
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def format_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
+    """Rows as an aligned text table, CSV or a JSON array of objects."""
+    if fmt == "json":
+        return json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return out.getvalue().rstrip("\n")
+    cells = [[_cell(v, max_width) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _cell(value, max_width: int) -> str:
+    text = "NULL" if value is None else str(value)
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+def cmd_sql(args, settings: Settings) -> None:
+    con = open_marts_readonly(settings)
+    try:
+        columns, rows = run_query(con, args.query)
+    finally:
+        con.close()
+    print(format_rows(columns, rows, args.format))
+
+
+def cmd_summary(args, settings: Settings) -> None:
+    from paperlake.lake import Lake
+    from paperlake.marts.builder import MARTS_KEY
+
+    lake = Lake.from_settings(settings)
+    print(f"lake: {lake.url}")
+    print(f"rows for {args.date} per layer:")
+    for source in settings.sources:
+        for layer in ("raw", "staged", "clean", "quarantine", "entities"):
+            print(f"  {source:<10} {layer:<11} {_partition_rows(lake, layer, source, args.date):>7}")
+    con = open_marts_readonly(settings)
+    try:
+        print("marts tables:")
+        for table in ("papers", "paper_entities", "entity_counts"):
+            print(f"  {table:<16} {con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:>7} rows")
+        print("top 10 entities:")
+        columns, rows = run_query(con, "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC, entity_id LIMIT 10")
+        print("\n".join("  " + line for line in format_rows(columns, rows, "table").splitlines()))
+    finally:
+        con.close()
+    print(f"marts file: {lake.uri(MARTS_KEY)}")
+    print(f'try: .venv/bin/paperlake sql "{EXAMPLE_SQL}"')
+
+
+def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
+    try:
+        if layer == "raw":
+            return len(lake.read_raw(source, day))
+        return lake.read_table(layer, source, day).num_rows
+    except FileNotFoundError:
+        return "-"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperlake", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="fetch, clean, validate and tag one source for one date (no Airflow)")
+    ingest.add_argument("--source", required=True)
+    ingest.add_argument("--date", required=True, type=parse_day)
+    ingest.set_defaults(func=cmd_ingest)
+
+    marts = sub.add_parser("marts", help="rebuild and publish the DuckDB marts from the lake")
+    marts.set_defaults(func=cmd_marts)
+
+    sql = sub.add_parser("sql", help="run read-only SQL against the marts")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.set_defaults(func=cmd_sql)
+
+    summary = sub.add_parser("summary", help="rows per layer for a date, marts tables and top entities")
+    summary.add_argument("--date", required=True, type=parse_day)
+    summary.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args, Settings.from_env())
+    except (CliError, FileNotFoundError, ValueError) as err:
+        print(f"paperlake: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

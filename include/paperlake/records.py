@@ -1,0 +1,34 @@
+"""The canonical paper record every source parses into."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class PaperRecord:
+    """One paper as a source described it; text fields are as fetched until the clean stage."""
+
+    paper_id: str | None
+    title: str
+    abstract: str
+    source_id: str | None = None
+    version: int | None = None
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    upvotes: int | None = None
+    github_repo: str | None = None
+    keywords: list[str] = field(default_factory=list)
+
+    def to_row(self) -> dict:
+        """A dict keyed like the `staged` schema's source columns."""
+        return asdict(self)

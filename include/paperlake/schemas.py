@@ -1,0 +1,66 @@
+"""Explicit pyarrow schemas of every lake layer. Changing one is a migration: bump SCHEMA_VERSION."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+_TS = pa.timestamp("us", tz="UTC")
+
+PAPER_FIELDS = [
+    pa.field("paper_id", pa.string()),
+    pa.field("source_id", pa.string()),
+    pa.field("version", pa.int32()),
+    pa.field("title", pa.string()),
+    pa.field("abstract", pa.string()),
+    pa.field("title_raw", pa.string()),
+    pa.field("abstract_raw", pa.string()),
+    pa.field("authors", pa.list_(pa.string())),
+    pa.field("categories", pa.list_(pa.string())),
+    pa.field("primary_category", pa.string()),
+    pa.field("published", _TS),
+    pa.field("updated", _TS),
+    pa.field("doi", pa.string()),
+    pa.field("journal_ref", pa.string()),
+    pa.field("comment", pa.string()),
+    pa.field("abs_url", pa.string()),
+    pa.field("pdf_url", pa.string()),
+    pa.field("upvotes", pa.int32()),
+    pa.field("github_repo", pa.string()),
+    pa.field("keywords", pa.list_(pa.string())),
+    pa.field("content_hash", pa.string()),
+    pa.field("record_index", pa.int32()),
+]
+
+# Parsed and cleaned, not yet validated: the validate stage splits it into clean + quarantine.
+STAGED = pa.schema(PAPER_FIELDS, metadata={"paperlake.layer": "staged", "paperlake.schema_version": str(SCHEMA_VERSION)})
+CLEAN = pa.schema(PAPER_FIELDS, metadata={"paperlake.layer": "clean", "paperlake.schema_version": str(SCHEMA_VERSION)})
+QUARANTINE = pa.schema(
+    PAPER_FIELDS
+    + [
+        pa.field("reason_codes", pa.list_(pa.string())),
+        pa.field("reasons", pa.list_(pa.string())),
+    ],
+    metadata={"paperlake.layer": "quarantine", "paperlake.schema_version": str(SCHEMA_VERSION)},
+)
+ENTITIES = pa.schema(
+    [
+        pa.field("paper_id", pa.string()),
+        pa.field("content_hash", pa.string()),
+        pa.field("entity_id", pa.string()),
+        pa.field("label", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("start_char", pa.int32()),
+        pa.field("end_char", pa.int32()),
+        pa.field("tagger_version", pa.string()),
+    ],
+    metadata={"paperlake.layer": "entities", "paperlake.schema_version": str(SCHEMA_VERSION)},
+)
+
+LAYER_SCHEMAS: dict[str, pa.Schema] = {
+    "staged": STAGED,
+    "clean": CLEAN,
+    "quarantine": QUARANTINE,
+    "entities": ENTITIES,
+}

@@ -1,0 +1,62 @@
+"""A saved papers search-results page (text): two header lines, then title / abstract line pairs.
+
+The page carries no ids or dates: ids derive from the normalised title, and the partition date
+is the run's logical date.
+"""
+
+from __future__ import annotations
+
+import re
+
+from paperlake.clean import title_key
+from paperlake.lake import RawPage
+from paperlake.records import PaperRecord
+from paperlake.sources import FetchRequest
+
+HEADER_LINES = (
+    "Get trending papers in your email inbox once a day!",
+    "Get trending papers in your email inbox!",
+)
+# The page's subscribe button text ends up glued to the first title ("SubscribeFlashFormer: ...").
+_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)")
+
+
+def fetch(request: FetchRequest) -> list[RawPage]:
+    """Read the configured snapshot file; its bytes are the raw page."""
+    path = request.settings.snapshot_path
+    try:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} does not exist; point it at a saved page"
+        ) from None
+    return [RawPage(name="page.txt", body=body, url=path.resolve().as_uri(), fetched_at=request.clock().isoformat())]
+
+
+def parse(pages: list[RawPage]) -> list[PaperRecord]:
+    """All papers of all pages, in page order."""
+    return [record for page in pages for record in parse_snapshot_page(page.text(), page.url)]
+
+
+def parse_snapshot_page(text: str, origin: str = "snapshot") -> list[PaperRecord]:
+    """Parse one saved page; raises ValueError naming the line when the format is off."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    start = 0
+    while start < len(lines) and lines[start].strip() in HEADER_LINES:
+        start += 1
+    body = lines[start:]
+    if len(body) % 2:
+        raise ValueError(
+            f"{origin}: expected title/abstract line pairs after the header, found an odd number "
+            f"of lines ({len(body)}); the last title without abstract is line {start + len(body)}: {body[-1][:80]!r}"
+        )
+    records = []
+    for i in range(0, len(body), 2):
+        title = _GLUED_SUBSCRIBE.sub("", body[i].strip()) if i == 0 else body[i].strip()
+        abstract = body[i + 1]
+        if not title:
+            raise ValueError(f"{origin}: line {start + i + 1} should be a title but is empty")
+        records.append(PaperRecord(paper_id=f"snapshot:{title_key(title)[:16]}", source_id=None, title=title, abstract=abstract))
+    return records

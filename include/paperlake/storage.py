@@ -1,0 +1,174 @@
+"""Object stores behind the lake: a local folder or an S3 bucket, each with atomic whole-object writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+from paperlake.config import S3Options
+
+
+class Store(Protocol):
+    """Keys are '/'-separated paths below the lake root."""
+
+    url: str
+
+    def put(self, key: str, data: bytes) -> None: ...
+    def put_file(self, key: str, path: Path) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def get_file(self, key: str, path: Path) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def list(self, prefix: str) -> list[str]: ...
+    def delete(self, keys: list[str]) -> None: ...
+    def uri(self, key: str) -> str: ...
+
+
+class LocalStore:
+    """A folder; writes go to a temp file in the target folder, then `os.replace` (atomic on POSIX)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.url = root.as_uri()
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def put(self, key: str, data: bytes) -> None:
+        self._replace_with(key, lambda f: f.write(data))
+
+    def put_file(self, key: str, path: Path) -> None:
+        with open(path, "rb") as src:
+            self._replace_with(key, lambda f: _copy_stream(src, f))
+
+    def _replace_with(self, key: str, write) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def get_file(self, key: str, path: Path) -> None:
+        LocalStore(path.parent).put_file(path.name, self._path(key))
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+
+class S3Store:
+    """An S3 bucket/prefix; every write is one PUT, so readers see the old object or the new one."""
+
+    def __init__(self, bucket: str, prefix: str, options: S3Options, client=None):
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.options = options
+        self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.client = client or make_s3_client(options)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def put_file(self, key: str, path: Path) -> None:
+        # upload_file switches to multipart above 8 MB: the object still appears only when complete.
+        self.client.upload_file(str(path), self.bucket, self._key(key))
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(self.uri(key)) from None
+
+    def get_file(self, key: str, path: Path) -> None:
+        LocalStore(path.parent).put(path.name, self.get(key))
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def list(self, prefix: str) -> list[str]:
+        full = self._key(prefix).rstrip("/") + "/"
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+            keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+
+def make_s3_client(options: S3Options):
+    """A boto3 S3 client; path-style addressing so SeaweedFS/MinIO endpoints work."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=options.endpoint_url,
+        aws_access_key_id=options.access_key_id,
+        aws_secret_access_key=options.secret_access_key,
+        region_name=options.region,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}),
+    )
+
+
+def open_store(url: str, s3: S3Options) -> Store:
+    """The store for a lake URL: `file:///abs/path`, a plain path, or `s3://bucket/prefix`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ValueError(f"PAPERLAKE_LAKE_URL {url!r} names no bucket; use s3://bucket/prefix")
+        return S3Store(parsed.netloc, parsed.path, s3)
+    if parsed.scheme in ("", "file"):
+        return LocalStore(Path(parsed.path if parsed.scheme else url).resolve())
+    raise ValueError(f"PAPERLAKE_LAKE_URL {url!r}: unsupported scheme {parsed.scheme!r} (use file:// or s3://)")
+
+
+def _copy_stream(src, dst, chunk: int = 1 << 20) -> None:
+    while block := src.read(chunk):
+        dst.write(block)

@@ -1,0 +1,1 @@
+"""Entity tagging of cleaned abstracts: a spaCy pipeline built from curated ML patterns."""

@@ -1,0 +1,146 @@
+"""The Great Expectations suite, the clean/quarantine split and the partition's validation report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from paperlake.clean import find_superseded
+from paperlake.config import Settings
+from paperlake.lake import Lake, PartitionSummary
+
+SUITE_NAME = "paperlake_clean_papers"
+SUITE_VERSION = "1"
+ROW_COLUMN = "_row"
+
+
+class QuarantineThresholdExceeded(RuntimeError):
+    """Too large a share of a partition was quarantined; the quarantine is written all the same."""
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """Bounds the suite checks; from Settings in production, explicit in tests."""
+
+    abstract_min_chars: int = 100
+    abstract_max_chars: int = 10000
+    max_quarantine_share: float = 0.05
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ValidationRules:
+        return cls(settings.abstract_min_chars, settings.abstract_max_chars, settings.max_quarantine_share)
+
+
+def build_suite(rules: ValidationRules):
+    """The versioned expectation suite; each expectation's meta carries the quarantine reason code."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    suite = gx.ExpectationSuite(name=SUITE_NAME, meta={"suite_version": SUITE_VERSION})
+    for expectation in (
+        gxe.ExpectColumnValuesToNotBeNull(column="paper_id", meta={"code": "missing_id", "message": "paper_id is missing"}),
+        gxe.ExpectColumnValuesToBeUnique(column="paper_id", meta={"code": "duplicate_id", "message": "paper_id is not unique in the partition"}),
+        gxe.ExpectColumnValuesToNotBeNull(column="title", meta={"code": "missing_title", "message": "title is missing"}),
+        gxe.ExpectColumnValueLengthsToBeBetween(column="title", min_value=1, meta={"code": "empty_title", "message": "title is empty"}),
+        gxe.ExpectColumnValuesToNotBeNull(column="abstract", meta={"code": "missing_abstract", "message": "abstract is missing"}),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="abstract", min_value=rules.abstract_min_chars, max_value=rules.abstract_max_chars,
+            meta={"code": "abstract_length", "message": f"abstract length outside [{rules.abstract_min_chars}, {rules.abstract_max_chars}] characters"},
+        ),
+    ):
+        suite.add_expectation(expectation)
+    return suite
+
+
+def run_suite(frame, rules: ValidationRules):
+    """Run the suite on a pandas DataFrame (with a `_row` column) in an ephemeral GX context."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        context.data_sources.add_pandas("paperlake")
+        .add_dataframe_asset("partition")
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    suite = context.suites.add(build_suite(rules))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=SUITE_NAME, data=batch, suite=suite))
+    return definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_COLUMN]},
+    )
+
+
+def row_failures(result) -> dict[int, list[tuple[str, str]]]:
+    """{row position: [(reason code, message), ...]} from a validation result."""
+    failures: dict[int, list[tuple[str, str]]] = {}
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        meta = outcome.expectation_config.meta or {}
+        reason = (meta.get("code", outcome.expectation_config.type), meta.get("message", outcome.expectation_config.type))
+        for hit in outcome.result.get("unexpected_index_list") or []:
+            failures.setdefault(int(hit[ROW_COLUMN]), []).append(reason)
+    return failures
+
+
+def validate_partition(lake: Lake, source: str, day: date, rules: ValidationRules) -> PartitionSummary:
+    """Split `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
+
+    Raises QuarantineThresholdExceeded after writing everything when too many rows were rejected.
+    """
+    import pyarrow as pa
+
+    from paperlake.schemas import CLEAN, QUARANTINE
+
+    rows = lake.read_table("staged", source, day).to_pylist()
+    reasons: dict[int, list[tuple[str, str]]] = {
+        pos: [("superseded", f"a newer version of {pid} is in the same partition")]
+        for pos, pid in find_superseded(rows).items()
+    }
+    candidates = [pos for pos in range(len(rows)) if pos not in reasons]
+    frame = pa.table(
+        {
+            ROW_COLUMN: pa.array(candidates, pa.int64()),
+            **{col: pa.array([rows[p][col] for p in candidates], pa.string()) for col in ("paper_id", "title", "abstract")},
+        }
+    ).to_pandas()
+    result = run_suite(frame, rules)
+    for pos, failed in row_failures(result).items():
+        reasons.setdefault(pos, []).extend(failed)
+
+    clean_rows = [row for pos, row in enumerate(rows) if pos not in reasons]
+    quarantine_rows = [
+        {**row, "reason_codes": [code for code, _ in reasons[pos]], "reasons": [msg for _, msg in reasons[pos]]}
+        for pos, row in enumerate(rows)
+        if pos in reasons
+    ]
+    if len(clean_rows) + len(quarantine_rows) != len(rows):
+        raise AssertionError(f"{source} {day}: clean + quarantine != parsed ({len(clean_rows)} + {len(quarantine_rows)} != {len(rows)})")
+
+    top_reasons = Counter(code for codes in reasons.values() for code, _ in codes)
+    lake.write_table("quarantine", source, day, pa.Table.from_pylist(quarantine_rows, schema=QUARANTINE))
+    lake.write_json(
+        "validation", source, day, "result.json",
+        {
+            "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
+            "parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows),
+            "reasons": dict(top_reasons), "gx_success": bool(result.success), "gx_result": result.to_json_dict(),
+        },
+    )
+    uri = lake.write_table("clean", source, day, pa.Table.from_pylist(clean_rows, schema=CLEAN))
+    summary = PartitionSummary(
+        layer="clean", source=source, date=day.isoformat(), rows=len(clean_rows), uri=uri,
+        counts={"parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows)},
+    )
+    share = len(quarantine_rows) / len(rows) if rows else 0.0
+    if share > rules.max_quarantine_share:
+        top = ", ".join(f"{code}: {n}" for code, n in top_reasons.most_common(5))
+        raise QuarantineThresholdExceeded(
+            f"{source} {day}: {len(quarantine_rows)} of {len(rows)} records quarantined ({share:.1%} > "
+            f"{rules.max_quarantine_share:.0%}); top reasons: {top}. The quarantine partition is written: "
+            f"inspect it, fix the source or raise PAPERLAKE_MAX_QUARANTINE_SHARE."
+        )
+    return summary
