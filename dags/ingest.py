@@ -1,0 +1,46 @@
+"""One ingest DAG per configured source: fetch -> clean -> validate -> tag, a partition per task."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, chain, dag, task
+
+from paperlake import pipeline
+from paperlake_airflow import DEFAULT_ARGS, configured_sources, data_interval, entities_asset, partition_day, task_settings
+
+
+def build_ingest_dag(source: str):
+    @dag(
+        dag_id=f"paperlake_ingest_{source}",
+        description=f"Fetch, clean, validate and tag the {source} source into the lake, one date per run",
+        schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=4,
+        default_args=DEFAULT_ARGS,
+        tags=["paperlake", "ingest", source],
+    )
+    def ingest():
+        @task
+        def fetch(**context) -> dict:
+            return pipeline.fetch_stage(task_settings(), source, partition_day(context), data_interval(context))
+
+        @task
+        def clean(**context) -> dict:
+            return pipeline.clean_stage(task_settings(), source, partition_day(context))
+
+        @task
+        def validate(**context) -> dict:
+            return pipeline.validate_stage(task_settings(), source, partition_day(context))
+
+        @task(outlets=[entities_asset(source)])
+        def tag(**context) -> dict:
+            return pipeline.tag_stage(task_settings(), source, partition_day(context))
+
+        chain(fetch(), clean(), validate(), tag())
+
+    return ingest()
+
+
+for _source in configured_sources():
+    globals()[f"paperlake_ingest_{_source}"] = build_ingest_dag(_source)

@@ -1,0 +1,75 @@
+"""Airflow glue shared by the paperlake DAG files: assets, defaults, settings, the partition date.
+
+Only glue lives here; the work is in the Airflow-free `paperlake` library.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import date, datetime, timedelta, timezone
+
+from airflow.sdk import Asset
+
+from paperlake.config import S3Options, Settings
+
+DEFAULT_ARGS = {
+    "owner": "paperlake",
+    "retries": int(os.environ.get("PAPERLAKE_TASK_RETRIES", "2")),
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+}
+
+MARTS_ASSET = Asset(name="paperlake_marts", uri="paperlake://marts/paperlake.duckdb")
+
+
+def entities_asset(source: str) -> Asset:
+    """Updated whenever a source's entities partition is (re)written."""
+    return Asset(name=f"paperlake_entities_{source}", uri=f"paperlake://entities/{source}")
+
+
+def configured_sources() -> tuple[str, ...]:
+    """Sources with an ingest DAG (PAPERLAKE_SOURCES); read at parse time, without touching the lake."""
+    return Settings.from_env().sources
+
+
+def task_settings() -> Settings:
+    """Settings from the environment, with S3 endpoint/credentials from the Airflow connection if it exists."""
+    settings = Settings.from_env()
+    if not settings.lake_url.startswith("s3://"):
+        return settings
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = Connection.get(os.environ.get("PAPERLAKE_AWS_CONN_ID", "aws_default"))
+    except AirflowNotFoundException:
+        return settings
+    extra = conn.extra_dejson
+    return dataclasses.replace(
+        settings,
+        s3=S3Options(
+            endpoint_url=extra.get("endpoint_url") or settings.s3.endpoint_url,
+            access_key_id=conn.login or extra.get("aws_access_key_id") or settings.s3.access_key_id,
+            secret_access_key=conn.password or extra.get("aws_secret_access_key") or settings.s3.secret_access_key,
+            region=extra.get("region_name") or settings.s3.region,
+        ),
+    )
+
+
+def data_interval(context) -> tuple[datetime, datetime]:
+    """The interval a run covers, starting at its logical date.
+
+    Scheduled and backfill runs get exactly Airflow's data interval (it starts at the logical
+    date); a manual run for date D covers D onwards for one schedule period (Airflow would give it
+    the period *ending* at D), so the partition named D always holds D's records.
+    """
+    logical = context.get("logical_date") or context["dag_run"].run_after
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    length = end - start if start is not None and end is not None and end > start else timedelta(days=1)
+    return logical, logical + length
+
+
+def partition_day(context) -> date:
+    """The partition date D of a run: its logical date (UTC), never 'today'."""
+    return data_interval(context)[0].astimezone(timezone.utc).date()
