@@ -43,7 +43,7 @@ def clean_text(text: str | None) -> str:
 
 def normalise_title(title: str) -> str:
     """Lower-case letters and digits only, single-spaced: the form two spellings of one title share."""
-    folded = unicodedata.normalize("NFKD", title).casefold()
+    folded = re.sub("['\u2019`]", "", unicodedata.normalize("NFKD", title).casefold())
     return " ".join(re.findall(r"[^\W_]+", "".join(ch for ch in folded if not unicodedata.combining(ch))))
 
 

@@ -66,7 +66,7 @@ def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
         cursor = con.execute(sql)
     except duckdb.Error as err:
         first_line = str(err).splitlines()[0]
-        if "read-only" in str(err) or "enable_external_access" in str(err):
+        if isinstance(err, duckdb.PermissionException) or "read-only mode" in str(err):
             raise CliError(f"refused: the marts are read-only here ({first_line})") from None
         raise CliError(f"SQL error: {first_line}") from None
     if cursor.description is None:

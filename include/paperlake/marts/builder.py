@@ -66,12 +66,12 @@ def enable_s3(con, settings: Settings) -> None:
             raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
         frozen = credentials.get_frozen_credentials()
         key, secret = frozen.access_key, frozen.secret_key
-    params = {"TYPE": "s3", "KEY_ID": key, "SECRET": secret, "REGION": s3.region}
+    params = {"KEY_ID": key, "SECRET": secret, "REGION": s3.region}
     if s3.endpoint_url:
         endpoint = urlparse(s3.endpoint_url)
         params |= {"ENDPOINT": endpoint.netloc, "URL_STYLE": "path", "USE_SSL": endpoint.scheme == "https"}
     con.execute(
-        "CREATE OR REPLACE TEMP SECRET paperlake_s3 ("
+        "CREATE OR REPLACE TEMPORARY SECRET paperlake_s3 (TYPE s3, "
         + ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} '{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in params.items())
         + ")"
     )

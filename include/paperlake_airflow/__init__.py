@@ -1,5 +1,7 @@
 """Airflow glue shared by the paperlake DAG files: assets, defaults, settings, the partition date.
 
+A package of its own (installed with `paperlake`) so DAG files import it wherever they are parsed.
+
 Only glue lives here; the work is in the Airflow-free `paperlake` library.
 """
 

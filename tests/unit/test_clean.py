@@ -1,0 +1,38 @@
+from paperlake.clean import clean_records, clean_text, content_hash, find_superseded, normalise_title, title_key
+from paperlake.records import PaperRecord
+
+
+def test_whitespace_invisible_characters_and_nfc():
+    raw = "  Cafe\u0301\u00a0au\tlait\u200b\nis\r\n  good\x07 "
+    assert clean_text(raw) == "Café au lait is good"
+    assert clean_text(clean_text(raw)) == clean_text(raw)
+
+
+def test_none_cleans_to_empty_text():
+    assert clean_text(None) == ""
+
+
+def test_normalised_title_ignores_case_accents_punctuation_and_spacing():
+    assert normalise_title("Schrödinger's  CAT: a Study!") == normalise_title("schrodingers cat - A study")
+    assert title_key("Schrödinger's  CAT: a Study!") == title_key("schrödinger's cat a study")
+    assert title_key("Paper A") != title_key("Paper B")
+
+
+def test_clean_records_keeps_the_original_text_beside_the_cleaned():
+    rows = clean_records([PaperRecord(paper_id="x", title=" A  title ", abstract="Some\n text.")])
+    row = rows[0]
+    assert (row["title"], row["abstract"]) == ("A title", "Some text.")
+    assert (row["title_raw"], row["abstract_raw"]) == (" A  title ", "Some\n text.")
+    assert row["content_hash"] == content_hash("A title", "Some text.")
+    assert row["record_index"] == 0
+
+
+def test_superseded_versions_point_at_the_kept_row():
+    rows = [
+        {"paper_id": "2401.1", "version": 1},
+        {"paper_id": "2401.1", "version": 3},
+        {"paper_id": "2401.1", "version": 2},
+        {"paper_id": "2401.2", "version": 1},
+        {"paper_id": None, "version": None},
+    ]
+    assert find_superseded(rows) == {0: "2401.1", 2: "2401.1"}

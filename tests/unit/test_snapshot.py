@@ -1,0 +1,63 @@
+from datetime import UTC, date, datetime
+
+import pytest
+
+from paperlake.config import BUNDLED_SNAPSHOT
+from paperlake.sources import FetchRequest, fetch_partition
+from paperlake.sources.snapshot import HEADER_LINES, parse, parse_snapshot_page
+
+
+def test_bundled_sample_yields_316_papers_with_stable_unique_ids():
+    records = parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))
+    assert len(records) == 316
+    assert len({r.paper_id for r in records}) == 316
+    assert all(r.paper_id.startswith("snapshot:") for r in records)
+    assert records == parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_first_title_loses_the_glued_subscribe_and_headers_are_not_records():
+    records = parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))
+    assert records[0].title == "FlashFormer: Whole-Model Kernels for Efficient Low-Batch Inference"
+    assert records[0].abstract.startswith("The size and compute characteristics")
+    titles = {r.title for r in records}
+    assert not titles & set(HEADER_LINES)
+    assert not any(t.startswith("Subscribe") for t in titles)
+
+
+def test_id_is_derived_from_the_normalised_title():
+    a = parse_snapshot_page("SubscribeTiny Paper: A Study\nabstract one")
+    b = parse_snapshot_page("tiny  paper - a STUDY\nabstract two")
+    assert a[0].paper_id == b[0].paper_id
+    assert a[0].paper_id != parse_snapshot_page("Another Paper\nx")[0].paper_id
+
+
+def test_crlf_and_trailing_newlines_are_tolerated():
+    text = "\r\n".join([*HEADER_LINES, "SubscribeA Title", "An abstract.", "B Title", "B abstract.", "", ""])
+    records = parse_snapshot_page(text)
+    assert [r.title for r in records] == ["A Title", "B Title"]
+
+
+def test_a_title_without_abstract_is_a_clear_error():
+    with pytest.raises(ValueError, match="odd number of lines.*Lonely title"):
+        parse_snapshot_page("\n".join([*HEADER_LINES, "T1", "A1", "Lonely title"]), "page.txt")
+
+
+def test_fetch_lands_the_page_verbatim_and_parse_reads_it_back(settings, lake):
+    day = date(2026, 11, 26)
+    clock = lambda: datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # noqa: E731
+    summary = fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, day, clock=clock))
+    assert summary.rows == 1 and summary.counts["bytes"] == BUNDLED_SNAPSHOT.stat().st_size
+    pages = lake.read_raw("snapshot", day)
+    assert pages[0].body == BUNDLED_SNAPSHOT.read_bytes()
+    assert pages[0].fetched_at == "2026-11-27T06:00:00+00:00"
+    assert len(parse(pages)) == 316
+
+
+def test_missing_snapshot_path_names_the_setting(tmp_path):
+    from paperlake.config import Settings
+
+    settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_SNAPSHOT_PATH": str(tmp_path / "nope.txt")})
+    from paperlake.sources import snapshot
+
+    with pytest.raises(FileNotFoundError, match="PAPERLAKE_SNAPSHOT_PATH"):
+        snapshot.fetch(FetchRequest.for_day(settings, date(2026, 1, 1)))
