@@ -7,6 +7,8 @@ STAMP := $(VENV)/.paperlake-installed
 # The sample has no dates of its own: the demo lands it under one fixed logical date, so reruns replace it.
 DATE ?= 2026-11-26
 
+# Airflow standalone starts its components as `airflow ...` subprocesses: the venv must come first on PATH.
+export PATH := $(BIN):$(PATH)
 export PAPERLAKE_HOME ?= $(CURDIR)/.paperlake
 export AIRFLOW_HOME ?= $(PAPERLAKE_HOME)/airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
