@@ -37,6 +37,7 @@ install: $(STAMP) ## create .venv with the pinned requirements (skipped when up 
 $(AIRFLOW_HOME)/.migrated: $(STAMP)
 	@mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	$(BIN)/airflow pools import include/paperlake_airflow/pools.json >> $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
 	@touch $@
 
 run: $(AIRFLOW_HOME)/.migrated ## run the bundled sample through Airflow (ingest + marts) and print a summary

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, chain, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
 
 from paperlake import pipeline
-from paperlake_airflow import DEFAULT_ARGS, configured_sources, data_interval, entities_asset, partition_day, task_settings
+from paperlake_airflow import (
+    DEFAULT_ARGS,
+    configured_sources,
+    data_interval,
+    entities_asset,
+    fetch_pool,
+    partition_day,
+    task_settings,
+)
 
 
 def build_ingest_dag(source: str):
@@ -19,10 +27,13 @@ def build_ingest_dag(source: str):
         max_active_runs=4,
         default_args=DEFAULT_ARGS,
         tags=["paperlake", "ingest", source],
+        params={"reparse": Param(False, type="boolean", description="rebuild from the raw layer without fetching")},
     )
     def ingest():
-        @task
-        def fetch(**context) -> dict:
+        @task(pool=fetch_pool(source))
+        def fetch(params: dict, **context) -> dict:
+            if params["reparse"]:
+                return pipeline.landed_raw_stage(task_settings(), source, partition_day(context))
             return pipeline.fetch_stage(task_settings(), source, partition_day(context), data_interval(context))
 
         @task

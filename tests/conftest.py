@@ -72,6 +72,7 @@ def s3_bucket(seaweed) -> str:
 def airflow_home():
     """The session's Airflow home with its SQLite metadata database migrated."""
     env = {**os.environ, **AIRFLOW_ENV}
-    result = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for command in (["db", "migrate"], ["pools", "import", str(REPO / "include/paperlake_airflow/pools.json")]):
+        result = subprocess.run([str(VENV_BIN / "airflow"), *command], env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return _SESSION_AIRFLOW_HOME

@@ -74,13 +74,17 @@ def clean_partition(lake: Lake, source: str, day: date) -> PartitionSummary:
     """Parse the raw partition and write every record, cleaned, to `staged/` (no network)."""
     import pyarrow as pa
 
+    from paperlake.identity import TITLE_LINKED_SOURCES, known_titles, link_by_title
     from paperlake.schemas import STAGED
     from paperlake.sources import load_source
 
-    records = load_source(source).parse(lake.read_raw(source, day))
-    table = pa.Table.from_pylist(clean_records(records), schema=STAGED)
+    rows = clean_records(load_source(source).parse(lake.read_raw(source, day)))
+    linked = link_by_title(rows, known_titles(lake, source)) if source in TITLE_LINKED_SOURCES else 0
+    table = pa.Table.from_pylist(rows, schema=STAGED)
     uri = lake.write_table("staged", source, day, table)
-    return PartitionSummary(layer="staged", source=source, date=day.isoformat(), rows=table.num_rows, uri=uri)
+    return PartitionSummary(
+        layer="staged", source=source, date=day.isoformat(), rows=table.num_rows, uri=uri, counts={"linked_by_title": linked}
+    )
 
 
 def find_superseded(rows: list[dict]) -> dict[int, str]:

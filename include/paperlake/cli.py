@@ -28,7 +28,7 @@ def parse_day(text: str) -> date:
 def cmd_ingest(args, settings: Settings) -> None:
     from paperlake.pipeline import ingest
 
-    for summary in ingest(settings, args.source, args.date):
+    for summary in ingest(settings, args.source, args.date, reparse=args.command == "reparse"):
         print(f"{summary['layer']:<9} {summary['rows']:>7} rows  {summary['uri']}")
 
 
@@ -147,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--source", required=True)
     ingest.add_argument("--date", required=True, type=parse_day)
     ingest.set_defaults(func=cmd_ingest)
+
+    reparse = sub.add_parser("reparse", help="rebuild a date's clean/quarantine/entities from raw/ (no network)")
+    reparse.add_argument("--source", required=True)
+    reparse.add_argument("--date", required=True, type=parse_day)
+    reparse.set_defaults(func=cmd_ingest)
 
     marts = sub.add_parser("marts", help="rebuild and publish the DuckDB marts from the lake")
     marts.set_defaults(func=cmd_marts)

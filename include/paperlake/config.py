@@ -23,6 +23,51 @@ class S3Options:
     region: str = "us-east-1"
 
 
+ALL_SOURCES = ("snapshot", "arxiv", "arxiv_oai", "hf_daily", "hf_search")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Where the HTTP sources live and how politely they are asked."""
+
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
+    hf_api_url: str = "https://huggingface.co"
+    arxiv_categories: tuple[str, ...] = ("cs.CL", "cs.LG", "cs.AI", "cs.CV")
+    arxiv_page_size: int = 500
+    arxiv_oai_set: str = "cs"
+    hf_queries: tuple[str, ...] = ("inference",)
+    hf_page_size: int = 100
+    arxiv_min_interval: float = 3.0
+    hf_min_interval: float = 0.5
+    max_attempts: int = 6
+    timeout: float = 60.0
+    user_agent: str = "paperlake/0.1 (scientific-abstracts pipeline; set PAPERLAKE_USER_AGENT to add a contact)"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> HttpSettings:
+        d = cls()
+        return cls(
+            arxiv_api_url=env.get("PAPERLAKE_ARXIV_API_URL", d.arxiv_api_url),
+            arxiv_oai_url=env.get("PAPERLAKE_ARXIV_OAI_URL", d.arxiv_oai_url),
+            hf_api_url=env.get("PAPERLAKE_HF_API_URL", d.hf_api_url).rstrip("/"),
+            arxiv_categories=_split(env.get("PAPERLAKE_ARXIV_CATEGORIES", ",".join(d.arxiv_categories))),
+            arxiv_page_size=min(int(env.get("PAPERLAKE_ARXIV_PAGE_SIZE", d.arxiv_page_size)), 2000),
+            arxiv_oai_set=env.get("PAPERLAKE_ARXIV_OAI_SET", d.arxiv_oai_set),
+            hf_queries=_split(env.get("PAPERLAKE_HF_QUERIES", ",".join(d.hf_queries))),
+            hf_page_size=int(env.get("PAPERLAKE_HF_PAGE_SIZE", d.hf_page_size)),
+            arxiv_min_interval=float(env.get("PAPERLAKE_ARXIV_MIN_INTERVAL", d.arxiv_min_interval)),
+            hf_min_interval=float(env.get("PAPERLAKE_HF_MIN_INTERVAL", d.hf_min_interval)),
+            max_attempts=int(env.get("PAPERLAKE_HTTP_MAX_ATTEMPTS", d.max_attempts)),
+            timeout=float(env.get("PAPERLAKE_HTTP_TIMEOUT", d.timeout)),
+            user_agent=env.get("PAPERLAKE_USER_AGENT", d.user_agent),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything paperlake reads from its environment."""
@@ -35,13 +80,14 @@ class Settings:
     abstract_max_chars: int
     max_quarantine_share: float
     s3: S3Options
+    http: HttpSettings = HttpSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read settings from `env` (default: the process environment)."""
         env = os.environ if env is None else env
         home = Path(env.get("PAPERLAKE_HOME", REPO_ROOT / ".paperlake")).resolve()
-        sources = tuple(s.strip() for s in env.get("PAPERLAKE_SOURCES", "snapshot").split(",") if s.strip())
+        sources = _split(env.get("PAPERLAKE_SOURCES", ",".join(ALL_SOURCES)))
         return cls(
             home=home,
             lake_url=env.get("PAPERLAKE_LAKE_URL") or (home / "lake").as_uri(),
@@ -58,4 +104,5 @@ class Settings:
                 secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
                 region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             ),
+            http=HttpSettings.from_env(env),
         )

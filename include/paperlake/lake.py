@@ -29,6 +29,8 @@ class RawPage:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     fetched_at: str = ""
+    # "data" pages are parsed; "probe"/"retry"/"error" pages are kept for audit only.
+    role: str = "data"
 
     def text(self) -> str:
         return self.body.decode("utf-8")
@@ -100,9 +102,9 @@ class Lake:
         return json.loads(self.store.get(f"{self.partition_prefix(layer, source, day)}/{name}"))
 
     # -- raw responses --------------------------------------------------------------------
-    def write_raw(self, source: str, day: date, pages: list[RawPage]) -> str:
+    def write_raw(self, source: str, day: date, pages: list[RawPage], meta: dict | None = None, layer: str = "raw") -> str:
         """Land pages verbatim, then the manifest that names them (the commit point), then prune."""
-        prefix = self.partition_prefix("raw", source, day)
+        prefix = self.partition_prefix(layer, source, day)
         entries, keep = [], set()
         for page in pages:
             digest = hashlib.sha256(page.body).hexdigest()
@@ -111,33 +113,33 @@ class Lake:
             key = f"{prefix}/{stored}"
             self.store.put(key, page.body)
             keep.add(key)
-            meta = asdict(page)
-            del meta["body"]
-            entries.append({**meta, "file": stored, "sha256": digest, "bytes": len(page.body)})
+            entry = asdict(page)
+            del entry["body"]
+            entries.append({**entry, "file": stored, "sha256": digest, "bytes": len(page.body)})
+        manifest = {**(meta or {}), "source": source, "date": day.isoformat(), "pages": entries}
         manifest_key = f"{prefix}/{RAW_MANIFEST}"
-        self.store.put(manifest_key, json.dumps({"source": source, "date": day.isoformat(), "pages": entries}, indent=2).encode())
+        self.store.put(manifest_key, json.dumps(manifest, indent=2, default=str).encode())
         keep.add(manifest_key)
         self.store.delete([k for k in self.store.list(prefix) if k not in keep])
         return self.uri(manifest_key)
 
-    def read_raw(self, source: str, day: date) -> list[RawPage]:
-        """The pages the last fetch of this partition landed, in fetch order."""
+    def read_raw_manifest(self, source: str, day: date) -> dict:
+        """The manifest of the last successful fetch of this partition."""
         prefix = self.partition_prefix("raw", source, day)
         try:
-            manifest = json.loads(self.store.get(f"{prefix}/{RAW_MANIFEST}"))
+            return json.loads(self.store.get(f"{prefix}/{RAW_MANIFEST}"))
         except FileNotFoundError:
             raise FileNotFoundError(
                 f"no raw partition for source={source} date={day} under {self.uri(prefix)}; fetch it first"
             ) from None
+
+    def read_raw(self, source: str, day: date) -> list[RawPage]:
+        """The pages the last fetch of this partition landed, in fetch order."""
+        prefix = self.partition_prefix("raw", source, day)
         pages = []
-        for entry in manifest["pages"]:
-            body = self.store.get(f"{prefix}/{entry['file']}")
-            pages.append(
-                RawPage(
-                    name=entry["name"], body=body, url=entry["url"], status=entry["status"],
-                    headers=entry["headers"], fetched_at=entry["fetched_at"],
-                )
-            )
+        for entry in self.read_raw_manifest(source, day)["pages"]:
+            fields = {k: entry[k] for k in ("name", "url", "status", "headers", "fetched_at") if k in entry}
+            pages.append(RawPage(body=self.store.get(f"{prefix}/{entry['file']}"), role=entry.get("role", "data"), **fields))
         return pages
 
 

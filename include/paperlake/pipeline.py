@@ -18,6 +18,16 @@ def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[date
     return fetch_partition(Lake.from_settings(settings), source, request).to_dict()
 
 
+def landed_raw_stage(settings: Settings, source: str, day: date) -> dict:
+    """What an earlier fetch landed in `raw/` (for a reparse, which makes no network call)."""
+    from paperlake.lake import PartitionSummary, RAW_MANIFEST
+
+    lake = Lake.from_settings(settings)
+    pages = lake.read_raw_manifest(source, day)["pages"]
+    uri = lake.uri(f"{lake.partition_prefix('raw', source, day)}/{RAW_MANIFEST}")
+    return PartitionSummary(layer="raw", source=source, date=day.isoformat(), rows=len(pages), uri=uri, counts={"pages": len(pages), "reparse": 1}).to_dict()
+
+
 def clean_stage(settings: Settings, source: str, day: date) -> dict:
     """Parse `raw/` and write the cleaned records to `staged/`."""
     from paperlake.clean import clean_partition
@@ -29,7 +39,12 @@ def validate_stage(settings: Settings, source: str, day: date) -> dict:
     """Split `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
     from paperlake.validate import ValidationRules, validate_partition
 
-    return validate_partition(Lake.from_settings(settings), source, day, ValidationRules.from_settings(settings)).to_dict()
+    lake = Lake.from_settings(settings)
+    manifest = lake.read_raw_manifest(source, day)
+    interval = None
+    if "interval_start" in manifest:
+        interval = (datetime.fromisoformat(manifest["interval_start"]), datetime.fromisoformat(manifest["interval_end"]))
+    return validate_partition(lake, source, day, ValidationRules.from_settings(settings), interval).to_dict()
 
 
 def tag_stage(settings: Settings, source: str, day: date) -> dict:
@@ -46,6 +61,7 @@ def marts_stage(settings: Settings) -> dict:
     return build_marts(Lake.from_settings(settings), settings).to_dict()
 
 
-def ingest(settings: Settings, source: str, day: date) -> list[dict]:
-    """All ingest stages of one source and date, in DAG order."""
-    return [stage(settings, source, day) for stage in (fetch_stage, clean_stage, validate_stage, tag_stage)]
+def ingest(settings: Settings, source: str, day: date, reparse: bool = False) -> list[dict]:
+    """All ingest stages of one source and date, in DAG order; `reparse` rebuilds from `raw/` without fetching."""
+    first = landed_raw_stage if reparse else fetch_stage
+    return [stage(settings, source, day) for stage in (first, clean_stage, validate_stage, tag_stage)]

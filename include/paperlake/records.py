@@ -20,6 +20,9 @@ class PaperRecord:
     primary_category: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
+    # When the source listed the paper in the fetched interval (arXiv submission, HF daily slot):
+    # validation quarantines records whose listing falls outside the run's interval.
+    listed_at: datetime | None = None
     doi: str | None = None
     journal_ref: str | None = None
     comment: str | None = None

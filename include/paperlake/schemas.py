@@ -21,6 +21,7 @@ PAPER_FIELDS = [
     pa.field("primary_category", pa.string()),
     pa.field("published", _TS),
     pa.field("updated", _TS),
+    pa.field("listed_at", _TS),
     pa.field("doi", pa.string()),
     pa.field("journal_ref", pa.string()),
     pa.field("comment", pa.string()),

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from paperlake.clean import find_superseded
 from paperlake.config import Settings
 from paperlake.lake import Lake, PartitionSummary
+from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
 
 SUITE_NAME = "paperlake_clean_papers"
-SUITE_VERSION = "1"
+SUITE_VERSION = "2"
 ROW_COLUMN = "_row"
+IN_INTERVAL_COLUMN = "_listed_in_interval"
+# Well-formed `paper_id` per source: arXiv ids everywhere, or the title-derived id of a snapshot
+# record not (yet) linked to an arXiv paper.
+ID_PATTERNS = {"snapshot": rf"^(?:snapshot:[0-9a-f]{{16}}|{ARXIV_ID_PATTERN})$"}
+DEFAULT_ID_PATTERN = rf"^{ARXIV_ID_PATTERN}$"
+# Reasons that describe expected repetition, not bad data: they do not count toward the threshold.
+BENIGN_REASONS = {"superseded"}
 
 
 class QuarantineThresholdExceeded(RuntimeError):
@@ -32,7 +40,7 @@ class ValidationRules:
         return cls(settings.abstract_min_chars, settings.abstract_max_chars, settings.max_quarantine_share)
 
 
-def build_suite(rules: ValidationRules):
+def build_suite(rules: ValidationRules, source: str):
     """The versioned expectation suite; each expectation's meta carries the quarantine reason code."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
@@ -41,6 +49,10 @@ def build_suite(rules: ValidationRules):
     for expectation in (
         gxe.ExpectColumnValuesToNotBeNull(column="paper_id", meta={"code": "missing_id", "message": "paper_id is missing"}),
         gxe.ExpectColumnValuesToBeUnique(column="paper_id", meta={"code": "duplicate_id", "message": "paper_id is not unique in the partition"}),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="paper_id", regex=ID_PATTERNS.get(source, DEFAULT_ID_PATTERN),
+            meta={"code": "malformed_id", "message": f"paper_id is not a well-formed {source} id"},
+        ),
         gxe.ExpectColumnValuesToNotBeNull(column="title", meta={"code": "missing_title", "message": "title is missing"}),
         gxe.ExpectColumnValueLengthsToBeBetween(column="title", min_value=1, meta={"code": "empty_title", "message": "title is empty"}),
         gxe.ExpectColumnValuesToNotBeNull(column="abstract", meta={"code": "missing_abstract", "message": "abstract is missing"}),
@@ -48,12 +60,16 @@ def build_suite(rules: ValidationRules):
             column="abstract", min_value=rules.abstract_min_chars, max_value=rules.abstract_max_chars,
             meta={"code": "abstract_length", "message": f"abstract length outside [{rules.abstract_min_chars}, {rules.abstract_max_chars}] characters"},
         ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column=IN_INTERVAL_COLUMN, value_set=[True],
+            meta={"code": "outside_interval", "message": "listed by the source outside the run's data interval"},
+        ),
     ):
         suite.add_expectation(expectation)
     return suite
 
 
-def run_suite(frame, rules: ValidationRules):
+def run_suite(frame, rules: ValidationRules, source: str):
     """Run the suite on a pandas DataFrame (with a `_row` column) in an ephemeral GX context."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -65,7 +81,7 @@ def run_suite(frame, rules: ValidationRules):
         .add_dataframe_asset("partition")
         .add_batch_definition_whole_dataframe("whole")
     )
-    suite = context.suites.add(build_suite(rules))
+    suite = context.suites.add(build_suite(rules, source))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=SUITE_NAME, data=batch, suite=suite))
     return definition.run(
         batch_parameters={"dataframe": frame},
@@ -86,9 +102,12 @@ def row_failures(result) -> dict[int, list[tuple[str, str]]]:
     return failures
 
 
-def validate_partition(lake: Lake, source: str, day: date, rules: ValidationRules) -> PartitionSummary:
+def validate_partition(
+    lake: Lake, source: str, day: date, rules: ValidationRules, interval: tuple[datetime, datetime] | None = None
+) -> PartitionSummary:
     """Split `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
 
+    `interval` is the fetched data interval; records the source listed outside it are quarantined.
     Raises QuarantineThresholdExceeded after writing everything when too many rows were rejected.
     """
     import pyarrow as pa
@@ -105,9 +124,10 @@ def validate_partition(lake: Lake, source: str, day: date, rules: ValidationRule
         {
             ROW_COLUMN: pa.array(candidates, pa.int64()),
             **{col: pa.array([rows[p][col] for p in candidates], pa.string()) for col in ("paper_id", "title", "abstract")},
+            IN_INTERVAL_COLUMN: pa.array([listed_in_interval(rows[p]["listed_at"], interval) for p in candidates], pa.bool_()),
         }
     ).to_pandas()
-    result = run_suite(frame, rules)
+    result = run_suite(frame, rules, source)
     for pos, failed in row_failures(result).items():
         reasons.setdefault(pos, []).extend(failed)
 
@@ -135,12 +155,20 @@ def validate_partition(lake: Lake, source: str, day: date, rules: ValidationRule
         layer="clean", source=source, date=day.isoformat(), rows=len(clean_rows), uri=uri,
         counts={"parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows)},
     )
-    share = len(quarantine_rows) / len(rows) if rows else 0.0
+    rejected = sum(1 for codes in reasons.values() if any(code not in BENIGN_REASONS for code, _ in codes))
+    share = rejected / len(rows) if rows else 0.0
     if share > rules.max_quarantine_share:
         top = ", ".join(f"{code}: {n}" for code, n in top_reasons.most_common(5))
         raise QuarantineThresholdExceeded(
-            f"{source} {day}: {len(quarantine_rows)} of {len(rows)} records quarantined ({share:.1%} > "
+            f"{source} {day}: {rejected} of {len(rows)} records rejected ({share:.1%} > "
             f"{rules.max_quarantine_share:.0%}); top reasons: {top}. The quarantine partition is written: "
             f"inspect it, fix the source or raise PAPERLAKE_MAX_QUARANTINE_SHARE."
         )
     return summary
+
+
+def listed_in_interval(listed_at: datetime | None, interval: tuple[datetime, datetime] | None) -> bool | None:
+    """None when there is nothing to check (no listing date or no interval)."""
+    if listed_at is None or interval is None:
+        return None
+    return interval[0] <= listed_at < interval[1]

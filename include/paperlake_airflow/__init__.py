@@ -22,12 +22,20 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
+# Fetch tasks of sources that share a provider's rate limit share a one-slot pool (pools.json).
+SOURCE_POOLS = {"arxiv": "arxiv_api", "arxiv_oai": "arxiv_api"}
+
 MARTS_ASSET = Asset(name="paperlake_marts", uri="paperlake://marts/paperlake.duckdb")
 
 
 def entities_asset(source: str) -> Asset:
     """Updated whenever a source's entities partition is (re)written."""
     return Asset(name=f"paperlake_entities_{source}", uri=f"paperlake://entities/{source}")
+
+
+def fetch_pool(source: str) -> str:
+    """The pool a source's fetch task runs in."""
+    return SOURCE_POOLS.get(source, "default_pool")
 
 
 def configured_sources() -> tuple[str, ...]:

@@ -12,7 +12,12 @@ def test_dagbag_loads_every_dag_without_import_errors():
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
-    assert sorted(bag.dags) == ["paperlake_ingest_snapshot", "paperlake_marts"]
+    sources = ["arxiv", "arxiv_oai", "hf_daily", "hf_search", "snapshot"]
+    assert sorted(bag.dags) == sorted([f"paperlake_ingest_{s}" for s in sources] + ["paperlake_marts"])
+    assert bag.dags["paperlake_ingest_arxiv"].get_task("fetch").pool == "arxiv_api"
+    assert bag.dags["paperlake_ingest_arxiv_oai"].get_task("fetch").pool == "arxiv_api"
+    assert bag.dags["paperlake_ingest_hf_daily"].get_task("fetch").pool == "default_pool"
+    assert bag.dags["paperlake_ingest_arxiv"].params["reparse"] is False
 
 
 def test_one_ingest_dag_per_configured_source_with_its_entities_asset(monkeypatch):

@@ -56,8 +56,8 @@ def test_fetch_lands_the_page_verbatim_and_parse_reads_it_back(settings, lake):
 def test_missing_snapshot_path_names_the_setting(tmp_path):
     from paperlake.config import Settings
 
-    settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_SNAPSHOT_PATH": str(tmp_path / "nope.txt")})
-    from paperlake.sources import snapshot
+    from paperlake.lake import Lake
 
+    settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_SNAPSHOT_PATH": str(tmp_path / "nope.txt")})
     with pytest.raises(FileNotFoundError, match="PAPERLAKE_SNAPSHOT_PATH"):
-        snapshot.fetch(FetchRequest.for_day(settings, date(2026, 1, 1)))
+        fetch_partition(Lake.from_settings(settings), "snapshot", FetchRequest.for_day(settings, date(2026, 1, 1)))

@@ -42,9 +42,9 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
 
 
 def test_over_the_threshold_the_task_fails_after_writing_the_quarantine(lake):
-    records = [PaperRecord(paper_id=f"id{i}", title=f"T{i}", abstract=GOOD if i < 8 else "tiny") for i in range(10)]
+    records = [PaperRecord(paper_id=f"2401.{i:05d}", title=f"T{i}", abstract=GOOD if i < 8 else "tiny") for i in range(10)]
     stage(lake, records)
-    with pytest.raises(QuarantineThresholdExceeded, match=r"2 of 10 records quarantined \(20.0% > 5%\).*abstract_length: 2"):
+    with pytest.raises(QuarantineThresholdExceeded, match=r"2 of 10 records rejected \(20.0% > 5%\).*abstract_length: 2"):
         validate_partition(lake, "arxiv", DAY, ValidationRules())
     assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 2
     assert lake.read_table("clean", "arxiv", DAY).num_rows == 8

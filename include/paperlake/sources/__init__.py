@@ -1,22 +1,24 @@
 """Sources: each module fetches raw pages for a data interval and parses them into PaperRecords.
 
-A source module exposes `fetch(request: FetchRequest) -> list[RawPage]` and
-`parse(pages: list[RawPage]) -> list[PaperRecord]`; parsing never touches the network, so any
-date can be re-parsed from the raw layer.
+A source module exposes `min_interval(http: HttpSettings) -> float` (seconds between requests),
+`fetch(request: FetchRequest, fetcher: Fetcher) -> None` (which lands every response through the
+fetcher) and `parse(pages: list[RawPage]) -> list[PaperRecord]`. Parsing never touches the
+network, so any date can be re-parsed from the raw layer.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Callable
 
-from paperlake.config import Settings
+from paperlake.config import ALL_SOURCES, Settings
 from paperlake.lake import Lake, PartitionSummary
 
-KNOWN_SOURCES = ("snapshot",)
+KNOWN_SOURCES = ALL_SOURCES
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,12 @@ class FetchRequest:
     interval_start: datetime
     interval_end: datetime
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sleep: Callable[[float], None] = time.sleep
+
+    def days(self) -> list[date]:
+        """Every UTC date the interval touches, in order."""
+        first, last = self.interval_start.date(), (self.interval_end - timedelta(microseconds=1)).date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
     @classmethod
     def for_day(cls, settings: Settings, day: date, **kwargs) -> FetchRequest:
@@ -43,10 +51,34 @@ def load_source(name: str) -> ModuleType:
 
 
 def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> PartitionSummary:
-    """Fetch the interval's raw pages and land them verbatim in `raw/source=S/date=D/`."""
-    pages = load_source(source).fetch(request)
-    uri = lake.write_raw(source, request.day, pages)
-    return PartitionSummary(
-        layer="raw", source=source, date=request.day.isoformat(), rows=len(pages), uri=uri,
-        counts={"pages": len(pages), "bytes": sum(len(p.body) for p in pages)},
+    """Fetch the interval and land every response verbatim in `raw/source=S/date=D/`.
+
+    A failed fetch leaves the previous raw partition untouched and lands what it received in
+    `raw_errors/source=S/date=D/` for inspection, then re-raises.
+    """
+    from paperlake.sources.http import Fetcher
+
+    module = load_source(source)
+    http = request.settings.http
+    fetcher = Fetcher(
+        source, request.day, min_interval=module.min_interval(http), max_attempts=http.max_attempts,
+        timeout=http.timeout, user_agent=http.user_agent, clock=request.clock, sleep=request.sleep,
     )
+    meta = {"interval_start": request.interval_start.isoformat(), "interval_end": request.interval_end.isoformat()}
+    try:
+        module.fetch(request, fetcher)
+    except Exception as err:
+        lake.write_raw(source, request.day, fetcher.pages, meta | {"error": str(err)}, layer="raw_errors")
+        raise
+    finally:
+        fetcher.close()
+    uri = lake.write_raw(source, request.day, fetcher.pages, meta)
+    return PartitionSummary(
+        layer="raw", source=source, date=request.day.isoformat(), rows=len(fetcher.pages), uri=uri,
+        counts={"pages": len(fetcher.pages), "bytes": sum(len(p.body) for p in fetcher.pages)},
+    )
+
+
+def data_pages(pages: list[RawPage]) -> list[RawPage]:
+    """The pages a parser reads: successful responses that carry records."""
+    return [page for page in pages if page.role == "data" and page.status == 200]

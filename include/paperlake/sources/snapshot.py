@@ -11,7 +11,7 @@ import re
 from paperlake.clean import title_key
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
-from paperlake.sources import FetchRequest
+from paperlake.sources import FetchRequest, data_pages
 
 HEADER_LINES = (
     "Get trending papers in your email inbox once a day!",
@@ -21,7 +21,11 @@ HEADER_LINES = (
 _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)")
 
 
-def fetch(request: FetchRequest) -> list[RawPage]:
+def min_interval(http) -> float:
+    return 0.0
+
+
+def fetch(request: FetchRequest, fetcher) -> None:
     """Read the configured snapshot file; its bytes are the raw page."""
     path = request.settings.snapshot_path
     try:
@@ -30,12 +34,12 @@ def fetch(request: FetchRequest) -> list[RawPage]:
         raise FileNotFoundError(
             f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} does not exist; point it at a saved page"
         ) from None
-    return [RawPage(name="page.txt", body=body, url=path.resolve().as_uri(), fetched_at=request.clock().isoformat())]
+    fetcher.land(RawPage(name="page.txt", body=body, url=path.resolve().as_uri(), fetched_at=request.clock().isoformat()))
 
 
 def parse(pages: list[RawPage]) -> list[PaperRecord]:
     """All papers of all pages, in page order."""
-    return [record for page in pages for record in parse_snapshot_page(page.text(), page.url)]
+    return [record for page in data_pages(pages) for record in parse_snapshot_page(page.text(), page.url)]
 
 
 def parse_snapshot_page(text: str, origin: str = "snapshot") -> list[PaperRecord]:
@@ -58,5 +62,6 @@ def parse_snapshot_page(text: str, origin: str = "snapshot") -> list[PaperRecord
         abstract = body[i + 1]
         if not title:
             raise ValueError(f"{origin}: line {start + i + 1} should be a title but is empty")
-        records.append(PaperRecord(paper_id=f"snapshot:{title_key(title)[:16]}", source_id=None, title=title, abstract=abstract))
+        snapshot_id = f"snapshot:{title_key(title)[:16]}"
+        records.append(PaperRecord(paper_id=snapshot_id, source_id=snapshot_id, title=title, abstract=abstract))
     return records

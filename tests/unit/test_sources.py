@@ -1,0 +1,286 @@
+"""Every HTTP source against a local HTTP server serving recorded-format responses (no patching)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from paperlake.clean import clean_partition
+from paperlake.config import Settings
+from paperlake.lake import Lake
+from paperlake.pipeline import ingest
+from paperlake.sources import FetchRequest, fetch_partition, load_source
+from paperlake.sources.http import FetchError, TransientHTTPError
+from tests.support.clock import FakeClock
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DAY = date(2026, 11, 26)
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+class Script:
+    """A request handler answering from a list of (status, body, headers) per path, recording requests."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.requests: list[Request] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.requests.append(request)
+        status, body, headers = self.answer(request, len(self.requests))
+        return Response(body, status=status, headers=headers)
+
+
+def serve(httpserver, path: str, answer) -> Script:
+    script = Script(answer)
+    httpserver.expect_request(path).respond_with_handler(script)
+    return script
+
+
+@pytest.fixture
+def env(tmp_path, httpserver) -> dict:
+    base = httpserver.url_for("").rstrip("/")
+    return {
+        "PAPERLAKE_HOME": str(tmp_path / "home"),
+        "PAPERLAKE_ARXIV_API_URL": f"{base}/api/query",
+        "PAPERLAKE_ARXIV_OAI_URL": f"{base}/oai",
+        "PAPERLAKE_HF_API_URL": base,
+        "PAPERLAKE_ARXIV_CATEGORIES": "cs.CL,cs.LG",
+        "PAPERLAKE_ARXIV_PAGE_SIZE": "2",
+        "PAPERLAKE_HF_PAGE_SIZE": "2",
+        "PAPERLAKE_HF_QUERIES": "inference,kernels",
+        "PAPERLAKE_HTTP_MAX_ATTEMPTS": "4",
+    }
+
+
+def run_fetch(env: dict, source: str, clock: FakeClock | None = None):
+    settings = Settings.from_env(env)
+    clock = clock or FakeClock()
+    lake = Lake.from_settings(settings)
+    summary = fetch_partition(lake, source, FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
+    return settings, lake, summary, clock
+
+
+def arxiv_answer(request: Request, n: int):
+    if request.args["max_results"] == "1":
+        return 200, fixture("arxiv/page1.xml"), {"Content-Type": "application/atom+xml"}
+    page = "arxiv/page1.xml" if request.args["start"] == "0" else "arxiv/page2.xml"
+    return 200, fixture(page), {"Content-Type": "application/atom+xml"}
+
+
+def test_arxiv_pages_until_total_results_politely_and_lands_every_response(env, httpserver):
+    script = serve(httpserver, "/api/query", arxiv_answer)
+    settings, lake, summary, clock = run_fetch(env, "arxiv")
+    assert [(r.args["start"], r.args["max_results"]) for r in script.requests] == [("0", "1"), ("0", "2"), ("2", "2")]
+    first = script.requests[0]
+    assert first.args["search_query"] == "(cat:cs.CL OR cat:cs.LG) AND submittedDate:[202611260000 TO 202611262359]"
+    assert first.headers["User-Agent"].startswith("paperlake/")
+    # one request every 3 s: the limiter slept exactly what was missing before each later request
+    assert clock.sleeps == [3.0, 3.0]
+    pages = lake.read_raw("arxiv", DAY)
+    assert [(p.role, p.status) for p in pages] == [("probe", 200), ("data", 200), ("data", 200)]
+    assert pages[1].body == fixture("arxiv/page1.xml") and "start=0" in pages[1].url
+    assert pages[1].headers["content-type"] == "application/atom+xml"
+    manifest = lake.read_raw_manifest("arxiv", DAY)
+    assert manifest["interval_start"] == "2026-11-26T00:00:00+00:00" and manifest["interval_end"] == "2026-11-27T00:00:00+00:00"
+
+    records = load_source("arxiv").parse(pages)
+    assert [(r.paper_id, r.version) for r in records] == [("2611.01234", 2), ("hep-th/9901001", 1), ("2611.05678", 1)]
+    first_record = records[0]
+    assert first_record.title.startswith("Speculative Decoding with $\\mathcal{O}(1)$ Draft Cost\n  for")
+    assert "latency by 2$\\times$ on GSM8K" in first_record.abstract
+    assert first_record.authors == ["Ada Lovelace (Analytical Engine Lab)", "Alan Turing"]
+    assert (first_record.primary_category, first_record.categories) == ("cs.CL", ["cs.CL", "cs.LG"])
+    assert (first_record.doi, first_record.journal_ref, first_record.comment) == ("10.1000/xyz123", "Proc. Imaginary Conf. 2026", "12 pages, 3 figures")
+    assert first_record.abs_url == "http://arxiv.org/abs/2611.01234v2" and first_record.pdf_url == "http://arxiv.org/pdf/2611.01234v2"
+    assert first_record.published.isoformat() == "2026-11-26T09:30:00+00:00"
+
+
+def test_arxiv_empty_first_page_is_asked_again_before_it_is_believed(env, httpserver):
+    def answer(request, n):
+        return (200, fixture("arxiv/empty.xml"), {}) if n == 1 else arxiv_answer(request, n)
+
+    script = serve(httpserver, "/api/query", answer)
+    _, lake, _, _ = run_fetch(env, "arxiv")
+    assert len(script.requests) == 4
+    assert len(load_source("arxiv").parse(lake.read_raw("arxiv", DAY))) == 3
+
+
+def test_arxiv_empty_interval_writes_empty_partitions_and_succeeds(env, httpserver):
+    script = serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/empty.xml"), {}))
+    settings = Settings.from_env(env)
+    clock = FakeClock()
+    lake = Lake.from_settings(settings)
+    fetch_partition(lake, "arxiv", FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
+    assert len(script.requests) == 3  # the empty answer was asked twice more
+    from paperlake.pipeline import clean_stage, tag_stage, validate_stage
+
+    assert [stage(settings, "arxiv", DAY)["rows"] for stage in (clean_stage, validate_stage, tag_stage)] == [0, 0, 0]
+    assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 0
+
+
+def test_429_and_503_wait_as_long_as_retry_after_says_then_succeed(env, httpserver):
+    def answer(request, n):
+        if n == 1:
+            return 429, b"slow down", {"Retry-After": "7"}
+        if n == 2:
+            return 503, b"busy", {"Retry-After": "11"}
+        return arxiv_answer(request, n)
+
+    script = serve(httpserver, "/api/query", answer)
+    _, lake, _, clock = run_fetch(env, "arxiv")
+    assert len(script.requests) == 5
+    # Retry-After waits (7, 11) leave the 3 s spacing already satisfied; later requests are spaced by the limiter.
+    assert clock.sleeps == [7.0, 11.0, 3.0, 3.0]
+    pages = lake.read_raw("arxiv", DAY)
+    assert [(p.status, p.role) for p in pages][:2] == [(429, "error"), (503, "error")]
+    assert len(load_source("arxiv").parse(pages)) == 3
+
+
+def test_persistent_503_gives_up_after_max_attempts_with_backoff(env, httpserver):
+    script = serve(httpserver, "/api/query", lambda request, n: (503, b"down", {}))
+    with pytest.raises(TransientHTTPError, match="still failing after 4 attempts"):
+        run_fetch(env, "arxiv")
+    assert len(script.requests) == 4
+
+
+def test_malformed_xml_fails_naming_the_url_and_keeps_the_body(env, httpserver):
+    serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/malformed.xml"), {}))
+    settings = Settings.from_env(env)
+    lake = Lake.from_settings(settings)
+    clock = FakeClock()
+    with pytest.raises(FetchError, match=r"arxiv 2026-11-26: unparseable XML from http://.*/api/query\?search_query="):
+        fetch_partition(lake, "arxiv", FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
+    errors = lake.store.list("raw_errors/source=arxiv/date=2026-11-26")
+    assert any(key.endswith(".xml") for key in errors)
+    assert not lake.store.list("raw/source=arxiv/date=2026-11-26")
+
+
+def test_a_permanent_4xx_fails_at_once(env, httpserver):
+    script = serve(httpserver, "/api/query", lambda request, n: (400, b"bad query", {}))
+    with pytest.raises(FetchError, match=r"HTTP 400 from http://.*bad query"):
+        run_fetch(env, "arxiv")
+    assert len(script.requests) == 1
+
+
+def test_a_failed_refetch_leaves_the_good_raw_partition_alone(env, httpserver):
+    script = serve(httpserver, "/api/query", arxiv_answer)
+    _, lake, _, _ = run_fetch(env, "arxiv")
+    before = lake.read_raw("arxiv", DAY)
+    script.answer = lambda request, n: (404, b"gone", {})
+    with pytest.raises(FetchError):
+        run_fetch(env, "arxiv")
+    assert lake.read_raw("arxiv", DAY) == before
+
+
+def test_hf_daily_pages_until_a_short_page_and_quarantines_other_days(env, httpserver):
+    def answer(request, n):
+        assert request.args["date"] == "2026-11-26" and request.args["limit"] == "2"
+        return 200, fixture(f"hf/daily-p{request.args['p']}.json"), {"Content-Type": "application/json"}
+
+    script = serve(httpserver, "/api/daily_papers", answer)
+    settings, lake, _, clock = run_fetch(env, "hf_daily")
+    assert [r.args["p"] for r in script.requests] == ["0", "1"]
+    assert clock.sleeps == [0.5]
+    clean_partition(lake, "hf_daily", DAY)
+    from paperlake.pipeline import validate_stage
+
+    with pytest.raises(Exception, match="1 of 3 records rejected"):
+        validate_stage(settings, "hf_daily", DAY)
+    quarantine = lake.read_table("quarantine", "hf_daily", DAY).to_pylist()
+    assert [(q["paper_id"], q["reason_codes"]) for q in quarantine] == [("2611.04444", ["outside_interval"])]
+    clean = lake.read_table("clean", "hf_daily", DAY).to_pylist()
+    assert {c["paper_id"]: c["upvotes"] for c in clean} == {"2611.01234": 42, "2611.09999": 7}
+    assert clean[0]["keywords"] == ["speculative decoding", "latency"] and clean[0]["authors"] == ["Ada Lovelace", "Alan Turing"]
+
+
+def test_hf_429_waits_for_the_ratelimit_reset(env, httpserver):
+    def answer(request, n):
+        if n == 1:
+            return 429, b"", {"RateLimit": '"api";r=0;t=42', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'}
+        return 200, fixture(f"hf/daily-p{request.args['p']}.json"), {}
+
+    serve(httpserver, "/api/daily_papers", answer)
+    _, lake, _, clock = run_fetch(env, "hf_daily")
+    assert clock.sleeps[0] == 42.0
+    assert len(load_source("hf_daily").parse(lake.read_raw("hf_daily", DAY))) == 3
+
+
+def test_hf_search_runs_every_query_and_repeats_are_quarantined_as_superseded(env, httpserver):
+    script = serve(httpserver, "/api/papers/search", lambda request, n: (200, fixture(f"hf/search-{request.args['q']}.json"), {}))
+    settings, lake, _, _ = run_fetch(env, "hf_search")
+    assert [r.args["q"] for r in script.requests] == ["inference", "kernels"]
+    clean_partition(lake, "hf_search", DAY)
+    from paperlake.pipeline import validate_stage
+
+    assert validate_stage(settings, "hf_search", DAY)["counts"] == {"parsed": 3, "clean": 2, "quarantined": 1}
+    assert lake.read_table("quarantine", "hf_search", DAY).column("reason_codes").to_pylist() == [["superseded"]]
+
+
+def test_oai_follows_two_resumption_tokens(env, httpserver):
+    def answer(request, n):
+        token = request.args.get("resumptionToken")
+        page = {None: "list-1", "tok-1|2": "list-2", "tok-2|4": "list-3"}[token]
+        return 200, fixture(f"oai/{page}.xml"), {"Content-Type": "text/xml"}
+
+    script = serve(httpserver, "/oai", answer)
+    _, lake, _, clock = run_fetch(env, "arxiv_oai")
+    first = script.requests[0].args
+    assert (first["verb"], first["metadataPrefix"], first["set"], first["from"], first["until"]) == ("ListRecords", "arXiv", "cs", "2026-11-26", "2026-11-26")
+    assert dict(script.requests[1].args) == {"verb": "ListRecords", "resumptionToken": "tok-1|2"}
+    assert clock.sleeps == [3.0, 3.0]
+    records = load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY))
+    assert [r.paper_id for r in records] == ["2611.01234", "2611.02222", "hep-th/9901001", "2611.04444"]  # the deleted record is skipped
+    assert records[0].authors == ["Ada Lovelace (Analytical Engine Lab)", "Alan M. Turing"]
+    assert records[0].categories == ["cs.CL", "cs.LG"] and records[0].published.isoformat() == "2026-11-20T00:00:00+00:00"
+
+
+def test_oai_no_records_match_is_an_empty_interval(env, httpserver):
+    serve(httpserver, "/oai", lambda request, n: (200, fixture("oai/no-records.xml"), {}))
+    _, lake, summary, _ = run_fetch(env, "arxiv_oai")
+    assert summary.rows == 1 and load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY)) == []
+
+
+def test_reparse_rebuilds_the_same_partitions_without_any_request(env, httpserver):
+    script = serve(httpserver, "/api/query", arxiv_answer)
+    settings = Settings.from_env(env)
+    clock = FakeClock()
+    lake = Lake.from_settings(settings)
+    fetch_partition(lake, "arxiv", FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
+    from paperlake.pipeline import clean_stage, tag_stage, validate_stage
+
+    for stage in (clean_stage, validate_stage, tag_stage):
+        stage(settings, "arxiv", DAY)
+    before = {layer: lake.read_table(layer, "arxiv", DAY) for layer in ("clean", "quarantine", "entities")}
+    requests = len(script.requests)
+    summaries = ingest(settings, "arxiv", DAY, reparse=True)
+    assert len(script.requests) == requests
+    assert summaries[0]["counts"]["reparse"] == 1
+    for layer, table in before.items():
+        assert lake.read_table(layer, "arxiv", DAY).equals(table), layer
+    assert before["clean"].num_rows == 3
+
+
+def test_snapshot_records_link_to_arxiv_ids_by_normalised_title(env, httpserver, tmp_path):
+    serve(httpserver, "/api/query", arxiv_answer)
+    settings, lake, _, _ = run_fetch(env, "arxiv")
+    clean_partition(lake, "arxiv", DAY)
+    from paperlake.pipeline import validate_stage
+
+    validate_stage(settings, "arxiv", DAY)
+    page = tmp_path / "page.txt"
+    abstract = "An abstract long enough to pass validation, describing a low-rank adaptation study in some detail here."
+    page.write_text(f"SubscribeLow-rank adaptation at scale\n{abstract}\nUnknown Paper\n{abstract}\n")
+    settings = Settings.from_env(env | {"PAPERLAKE_SNAPSHOT_PATH": str(page)})
+    fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, DAY))
+    assert clean_partition(lake, "snapshot", DAY).counts == {"linked_by_title": 1}
+    staged = lake.read_table("staged", "snapshot", DAY).to_pylist()
+    assert staged[0]["paper_id"] == "2611.05678" and staged[0]["source_id"].startswith("snapshot:")
+    assert staged[1]["paper_id"] == staged[1]["source_id"]
