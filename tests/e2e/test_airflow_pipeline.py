@@ -21,17 +21,23 @@ DAY = "2026-11-26"
 LAYERS = ("staged", "clean", "quarantine", "entities")
 
 
-def airflow_dags_test(env: dict, dag_id: str, day: str) -> None:
-    result = subprocess.run([str(VENV_BIN / "airflow"), "dags", "test", dag_id, day], env=env, capture_output=True, text=True, timeout=900)
+def airflow_dags_test(env: dict, dag_id: str, day: str, *options: str) -> None:
+    command = [str(VENV_BIN / "airflow"), "dags", "test", dag_id, day, *options]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"{dag_id} {day} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+
+
+def airflow_env(home, **paperlake: str) -> dict:
+    """The test session's Airflow settings, with no AWS/paperlake/connection variables but those given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PAPERLAKE_", "AIRFLOW_CONN_"))}
+    return env | AIRFLOW_ENV | {"PAPERLAKE_HOME": str(home)} | paperlake
 
 
 @pytest.fixture(params=["local", "s3"])
 def target(request, airflow_home, tmp_path):
     """(environment for Airflow, settings to inspect the same lake) for a local lake or a SeaweedFS bucket."""
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PAPERLAKE_", "AIRFLOW_CONN_"))}
-    env |= AIRFLOW_ENV | {"PAPERLAKE_HOME": str(home)}
+    env = airflow_env(home)
     settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
     if request.param == "s3":
         seaweed = request.getfixturevalue("seaweed")
@@ -82,3 +88,28 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
     assert layer_counts(lake, day) == first
     assert marts_counts(lake, settings) == marts_first
     assert lake.table_keys("clean") == ["clean/source=snapshot/date=2026-11-26/part.parquet"]
+
+
+def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_network(airflow_home, tmp_path, httpserver):
+    from tests.support.recorded_http import arxiv_answer, serve
+
+    script = serve(httpserver, "/api/query", arxiv_answer)
+    home = tmp_path / "home"
+    env = airflow_env(
+        home,
+        PAPERLAKE_ARXIV_API_URL=httpserver.url_for("/api/query"),
+        PAPERLAKE_ARXIV_PAGE_SIZE="2",
+        PAPERLAKE_ARXIV_MIN_INTERVAL="0.2",
+    )
+    airflow_dags_test(env, "paperlake_ingest_arxiv", DAY)
+    assert len(script.requests) == 3
+    assert "submittedDate:[202611260000 TO 202611262359]" in script.requests[0].args["search_query"]
+    lake = Lake.from_settings(Settings.from_env({"PAPERLAKE_HOME": str(home)}))
+    day = date.fromisoformat(DAY)
+    clean = lake.read_table("clean", "arxiv", day)
+    assert sorted(clean.column("paper_id").to_pylist()) == ["2611.01234", "2611.05678", "hep-th/9901001"]
+    assert lake.read_table("entities", "arxiv", day).num_rows > 0
+
+    airflow_dags_test(env, "paperlake_ingest_arxiv", DAY, "--conf", json.dumps({"reparse": True}))
+    assert len(script.requests) == 3  # the reparse run made no request
+    assert lake.read_table("clean", "arxiv", day).equals(clean)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
 
 from paperlake.clean import clean_partition
 from paperlake.config import Settings
@@ -16,32 +13,9 @@ from paperlake.pipeline import ingest
 from paperlake.sources import FetchRequest, fetch_partition, load_source
 from paperlake.sources.http import FetchError, TransientHTTPError
 from tests.support.clock import FakeClock
+from tests.support.recorded_http import arxiv_answer, fixture, serve
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DAY = date(2026, 11, 26)
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-class Script:
-    """A request handler answering from a list of (status, body, headers) per path, recording requests."""
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.requests: list[Request] = []
-
-    def __call__(self, request: Request) -> Response:
-        self.requests.append(request)
-        status, body, headers = self.answer(request, len(self.requests))
-        return Response(body, status=status, headers=headers)
-
-
-def serve(httpserver, path: str, answer) -> Script:
-    script = Script(answer)
-    httpserver.expect_request(path).respond_with_handler(script)
-    return script
 
 
 @pytest.fixture
@@ -66,13 +40,6 @@ def run_fetch(env: dict, source: str, clock: FakeClock | None = None):
     lake = Lake.from_settings(settings)
     summary = fetch_partition(lake, source, FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
     return settings, lake, summary, clock
-
-
-def arxiv_answer(request: Request, n: int):
-    if request.args["max_results"] == "1":
-        return 200, fixture("arxiv/page1.xml"), {"Content-Type": "application/atom+xml"}
-    page = "arxiv/page1.xml" if request.args["start"] == "0" else "arxiv/page2.xml"
-    return 200, fixture(page), {"Content-Type": "application/atom+xml"}
 
 
 def test_arxiv_pages_until_total_results_politely_and_lands_every_response(env, httpserver):
