@@ -112,10 +112,12 @@ def cmd_summary(args, settings: Settings) -> None:
 
     lake = Lake.from_settings(settings)
     print(f"lake: {lake.url}")
-    print(f"rows for {args.date} per layer:")
+    print(f"rows for {args.date} per layer (sources with data for that date):")
     for source in settings.sources:
-        for layer in ("raw", "staged", "clean", "quarantine", "entities"):
-            print(f"  {source:<10} {layer:<11} {_partition_rows(lake, layer, source, args.date):>7}")
+        counts = {layer: _partition_rows(lake, layer, source, args.date) for layer in ("raw", "staged", "clean", "quarantine", "entities")}
+        if any(count != "-" for count in counts.values()):
+            for layer, count in counts.items():
+                print(f"  {source:<10} {layer:<11} {count:>7}")
     con = open_marts_readonly(settings)
     try:
         print("marts tables:")
