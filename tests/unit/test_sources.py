@@ -251,3 +251,31 @@ def test_snapshot_records_link_to_arxiv_ids_by_normalised_title(env, httpserver,
     staged = lake.read_table("staged", "snapshot", DAY).to_pylist()
     assert staged[0]["paper_id"] == "2611.05678" and staged[0]["source_id"].startswith("snapshot:")
     assert staged[1]["paper_id"] == staged[1]["source_id"]
+
+
+def test_a_window_over_the_result_cap_is_split_in_halves(env, httpserver):
+    def answer(request, n):
+        if "submittedDate:[202611260000 TO 202611262359]" in request.args["search_query"]:
+            return 200, fixture("arxiv/page1.xml").replace(b">3</opensearch:totalResults>", b">40000</opensearch:totalResults>"), {}
+        return arxiv_answer(request, n)
+
+    script = serve(httpserver, "/api/query", answer)
+    run_fetch(env, "arxiv")
+    windows = [r.args["search_query"].split("submittedDate:")[1] for r in script.requests if r.args["max_results"] == "1"]
+    assert windows == ["[202611260000 TO 202611262359]", "[202611260000 TO 202611261159]", "[202611261200 TO 202611262359]"]
+
+
+def test_a_timeout_is_retried(env, httpserver):
+    import time
+
+    def answer(request, n):
+        if n == 1:
+            time.sleep(1.5)
+        return arxiv_answer(request, n)
+
+    script = serve(httpserver, "/api/query", answer)
+    _, lake, _, clock = run_fetch(env | {"PAPERLAKE_HTTP_TIMEOUT": "0.5"}, "arxiv")
+    # the single-threaded test server may also make the first retry wait past the timeout
+    assert len(script.requests) >= 4
+    assert 0 < clock.sleeps[0] <= 2 + 2  # backoff with jitter after the timeout, before the retry
+    assert len(load_source("arxiv").parse(lake.read_raw("arxiv", DAY))) == 3
