@@ -42,7 +42,14 @@ def build_ingest_dag(source: str):
 
         @task
         def validate(**context) -> dict:
-            return pipeline.validate_stage(task_settings(), source, partition_day(context))
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from paperlake.validate import QuarantineThresholdExceeded
+
+            try:
+                return pipeline.validate_stage(task_settings(), source, partition_day(context))
+            except QuarantineThresholdExceeded as err:  # a retry would reject the same rows: fail now
+                raise AirflowFailException(str(err)) from err
 
         @task(outlets=[entities_asset(source)])
         def tag(**context) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from datetime import date
@@ -10,8 +11,36 @@ from datetime import date
 from paperlake.lake import Lake, PartitionSummary
 from paperlake.records import PaperRecord
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACE_LIKE = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_PAGE_HEADER = re.compile(r"Get trending papers in your email inbox(?: once a day)?!\s*")
+_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9])")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_URL = re.compile(r"<?https?://[^\s<>\uE000\uE001]+>?")
+_URL_TRAILING_PUNCTUATION = ".,;:!?'\""
+_MARKDOWN = (
+    re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
+    re.compile(r"(?<![\w_])__(?=\S)(.+?)(?<=\S)__(?![\w_])"),
+    re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])"),
+    re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![\w_])"),
+    re.compile(r"`([^`'\n]+)`"),
+)
+_MACRO = re.compile(r"\\([A-Za-z]+)")
+_MONEY = re.compile(r"\$(?=\d)")
+_TEX_SPACE = re.compile(r"(?<=\S)~(?!\d)")
+_APPROX = re.compile(r"~(?=\d)")
+# Symbols an earlier LaTeX-to-text conversion lost with their backslash: "1.6times", "sim 23".
+_LOST_TIMES = re.compile(r"(?<=\d)times\b")
+_LOST_SIM = re.compile(r"(?<![\w~])sim ?(?=\d)")
+# Private-use characters stand in for text the LaTeX converter must not touch.
+_KEEP = {"%": "\uE002", "&": "\uE003", "$": "\uE004", "~": "\uE005"}
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair encoding damage (UTF-8 read as Latin-1 and the like) with ftfy; curly quotes stay curly."""
+    import ftfy
+
+    return ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
 
 
 def normalise_unicode(text: str) -> str:
@@ -20,9 +49,52 @@ def normalise_unicode(text: str) -> str:
 
 
 def remove_invisible_characters(text: str) -> str:
-    """Drop zero-width characters and control characters other than whitespace."""
+    """Drop zero-width and soft-hyphen characters and control characters other than whitespace."""
     text = _ZERO_WIDTH.sub("", text)
     return "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
+
+
+def strip_page_residue(text: str) -> str:
+    """Remove saved-page text: the subscribe header lines and a "Subscribe" glued to a title."""
+    return _GLUED_SUBSCRIBE.sub("", _PAGE_HEADER.sub("", text))
+
+
+def strip_html(text: str) -> str:
+    """Decode HTML entities and drop HTML tags (an autolink such as <https://...> is not a tag)."""
+    return _HTML_TAG.sub(" ", html.unescape(text))
+
+
+def strip_markdown_emphasis(text: str) -> str:
+    """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become their plain words (snake_case stays)."""
+    for pattern in _MARKDOWN:
+        text = pattern.sub(r"\1", text)
+    return text
+
+
+def latex_to_text(text: str) -> str:
+    """LaTeX to readable text with pylatexenc: accents, text macros, TeX quotes, ~ spaces, inline math, braces.
+
+    Unknown macros keep their name (\\model -> model); %, & and money amounts stay literal; a ~
+    before a number is "approximately", not a TeX space.
+    """
+    if not any(ch in text for ch in "\\{}$~`'^_"):
+        return text
+    from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
+
+    known = get_default_latex_context_db()
+    text = _MACRO.sub(lambda m: m.group(0) if known.get_macro_spec(m.group(1)) else m.group(1), text)
+    text = _TEX_SPACE.sub(" ", text)
+    text = _APPROX.sub(_KEEP["~"], _MONEY.sub(_KEEP["$"], text))
+    text = re.sub(r"\\?([%&])", lambda m: _KEEP[m.group(1)], text)
+    converted = LatexNodes2Text(math_mode="text", strict_latex_spaces=False).latex_to_text(text)
+    for char, placeholder in _KEEP.items():
+        converted = converted.replace(placeholder, char)
+    return converted.replace("\u223c", "~")
+
+
+def restore_lost_symbols(text: str) -> str:
+    """Put back symbols lost earlier with their backslash: 1.6times -> 1.6×, sim 23 -> ~23."""
+    return _LOST_SIM.sub("~", _LOST_TIMES.sub("×", text))
 
 
 def collapse_whitespace(text: str) -> str:
@@ -30,15 +102,65 @@ def collapse_whitespace(text: str) -> str:
     return _SPACE_LIKE.sub(" ", text).strip()
 
 
-TEXT_RULES = (normalise_unicode, remove_invisible_characters, collapse_whitespace)
+def protect_urls(text: str) -> tuple[str, list[str]]:
+    """Replace URLs by placeholders (so no other rule rewrites them); sentence punctuation stays outside."""
+    urls: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        url = match.group(0)
+        bracketed = url.startswith("<") and url.endswith(">")
+        url = url.strip("<>")
+        trailing = ""
+        while not bracketed and url and (url[-1] in _URL_TRAILING_PUNCTUATION or (url[-1] == ")" and url.count("(") < url.count(")"))):
+            trailing = url[-1] + trailing
+            url = url[:-1]
+        urls.append(url)
+        return f" \uE000{len(urls) - 1}\uE001{trailing}"
+
+    return _URL.sub(keep, text), urls
+
+
+def restore_urls(text: str, urls: list[str]) -> str:
+    """Put URLs back, each delimited as <URL> (RFC 3986 appendix C) so it stands apart from the sentence."""
+    return re.sub("\uE000(\\d+)\uE001", lambda m: f"<{urls[int(m.group(1))]}>", text)
+
+
+# Order matters: encoding first, then markup, then symbols; URLs are protected across the middle rules.
+ENCODING_RULES = (fix_mojibake, normalise_unicode, remove_invisible_characters, strip_page_residue, strip_html)
+MARKUP_RULES = (strip_markdown_emphasis, latex_to_text, restore_lost_symbols)
+
+
+MAX_PASSES = 4
 
 
 def clean_text(text: str | None) -> str:
-    """Apply every text rule in order; idempotent."""
+    """Apply every rule in order until the text no longer changes, so clean_text(clean_text(x)) == clean_text(x).
+
+    One pass almost always suffices; a repair can expose another (mojibake split by a line break
+    is only recognisable once the break is a space).
+    """
     text = text or ""
-    for rule in TEXT_RULES:
-        text = rule(text)
+    for _ in range(MAX_PASSES):
+        cleaned = clean_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
     return text
+
+
+def clean_once(text: str) -> str:
+    """One pass of every rule, in order."""
+    for rule in ENCODING_RULES:
+        text = rule(text)
+    text, urls = protect_urls(text)
+    for rule in MARKUP_RULES:
+        text = rule(text)
+    return collapse_whitespace(normalise_unicode(restore_urls(text, urls)))
+
+
+def extract_urls(text: str) -> list[str]:
+    """The <URL>s of a cleaned text, in order."""
+    return re.findall(r"<(https?://[^>\s]+)>", text)
 
 
 def normalise_title(title: str) -> str:
@@ -58,13 +180,17 @@ def content_hash(title: str, abstract: str) -> str:
 
 
 def clean_records(records: list[PaperRecord]) -> list[dict]:
-    """Rows of the `staged` schema: cleaned text beside the original, plus hash and record index."""
+    """Rows of the `staged` schema: cleaned text beside the original, URLs, hash, duplicate flag, record index."""
     rows = []
+    first_with_content: dict[str, str | None] = {}
     for index, record in enumerate(records):
         row = record.to_row()
         row["title_raw"], row["abstract_raw"] = record.title, record.abstract
         row["title"], row["abstract"] = clean_text(record.title), clean_text(record.abstract)
+        row["urls"] = extract_urls(row["abstract"])
         row["content_hash"] = content_hash(row["title"], row["abstract"])
+        earlier = first_with_content.setdefault(row["content_hash"], row["paper_id"])
+        row["content_duplicate_of"] = earlier if earlier != row["paper_id"] else None
         row["record_index"] = index
         rows.append(row)
     return rows

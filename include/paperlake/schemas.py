@@ -30,7 +30,10 @@ PAPER_FIELDS = [
     pa.field("upvotes", pa.int32()),
     pa.field("github_repo", pa.string()),
     pa.field("keywords", pa.list_(pa.string())),
+    pa.field("urls", pa.list_(pa.string())),
     pa.field("content_hash", pa.string()),
+    # paper_id of an earlier row in the partition with the same cleaned content under another id (kept, flagged).
+    pa.field("content_duplicate_of", pa.string()),
     pa.field("record_index", pa.int32()),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,11 +11,18 @@ from paperlake.clean import find_superseded
 from paperlake.config import Settings
 from paperlake.lake import Lake, PartitionSummary
 from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
+from paperlake.validation_report import render_report
 
 SUITE_NAME = "paperlake_clean_papers"
-SUITE_VERSION = "2"
+SUITE_VERSION = "3"
 ROW_COLUMN = "_row"
 IN_INTERVAL_COLUMN = "_listed_in_interval"
+ENGLISH_COLUMN = "_looks_english"
+# Text no cleaned field may still contain: LaTeX commands, HTML tags, the saved page's header.
+RESIDUE_PATTERN = r"\\[A-Za-z]+|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|Get trending papers in your email inbox"
+ENGLISH_FUNCTION_WORDS = frozenset(
+    "the of and to in a is that for we on with as by this are be from an our which it at these can or not".split()
+)
 # Well-formed `paper_id` per source: arXiv ids everywhere, or the title-derived id of a snapshot
 # record not (yet) linked to an arXiv paper.
 ID_PATTERNS = {"snapshot": rf"^(?:snapshot:[0-9a-f]{{16}}|{ARXIV_ID_PATTERN})$"}
@@ -59,6 +67,17 @@ def build_suite(rules: ValidationRules, source: str):
         gxe.ExpectColumnValueLengthsToBeBetween(
             column="abstract", min_value=rules.abstract_min_chars, max_value=rules.abstract_max_chars,
             meta={"code": "abstract_length", "message": f"abstract length outside [{rules.abstract_min_chars}, {rules.abstract_max_chars}] characters"},
+        ),
+        *(
+            gxe.ExpectColumnValuesToNotMatchRegex(
+                column=column, regex=RESIDUE_PATTERN,
+                meta={"code": f"{column}_residue", "message": f"{column} still contains LaTeX, HTML or page residue"},
+            )
+            for column in ("title", "abstract")
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column=ENGLISH_COLUMN, value_set=[True],
+            meta={"code": "not_english", "message": "abstract does not look like English"},
         ),
         gxe.ExpectColumnValuesToBeInSet(
             column=IN_INTERVAL_COLUMN, value_set=[True],
@@ -125,6 +144,7 @@ def validate_partition(
             ROW_COLUMN: pa.array(candidates, pa.int64()),
             **{col: pa.array([rows[p][col] for p in candidates], pa.string()) for col in ("paper_id", "title", "abstract")},
             IN_INTERVAL_COLUMN: pa.array([listed_in_interval(rows[p]["listed_at"], interval) for p in candidates], pa.bool_()),
+            ENGLISH_COLUMN: pa.array([looks_english(rows[p]["abstract"]) for p in candidates], pa.bool_()),
         }
     ).to_pandas()
     result = run_suite(frame, rules, source)
@@ -142,14 +162,13 @@ def validate_partition(
 
     top_reasons = Counter(code for codes in reasons.values() for code, _ in codes)
     lake.write_table("quarantine", source, day, pa.Table.from_pylist(quarantine_rows, schema=QUARANTINE))
-    lake.write_json(
-        "validation", source, day, "result.json",
-        {
-            "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
-            "parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows),
-            "reasons": dict(top_reasons), "gx_success": bool(result.success), "gx_result": result.to_json_dict(),
-        },
-    )
+    report = {
+        "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
+        "parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows), "reasons": dict(top_reasons),
+    }
+    expectations = expectation_outcomes(result)
+    lake.write_json("validation", source, day, "result.json", report | {"gx_success": bool(result.success), "expectations": expectations, "gx_result": result.to_json_dict()})
+    lake.write_document("validation", source, day, "report.html", render_report(report, expectations, quarantine_rows).encode())
     uri = lake.write_table("clean", source, day, pa.Table.from_pylist(clean_rows, schema=CLEAN))
     summary = PartitionSummary(
         layer="clean", source=source, date=day.isoformat(), rows=len(clean_rows), uri=uri,
@@ -165,6 +184,28 @@ def validate_partition(
             f"inspect it, fix the source or raise PAPERLAKE_MAX_QUARANTINE_SHARE."
         )
     return summary
+
+
+def expectation_outcomes(result) -> list[dict]:
+    """One small dict per expectation: type, column, reason code, success, unexpected count."""
+    return [
+        {
+            "type": outcome.expectation_config.type,
+            "column": outcome.expectation_config.kwargs.get("column"),
+            "code": (outcome.expectation_config.meta or {}).get("code"),
+            "success": bool(outcome.success),
+            "unexpected_count": int(outcome.result.get("unexpected_count") or 0),
+        }
+        for outcome in result.results
+    ]
+
+
+def looks_english(text: str | None) -> bool | None:
+    """A cheap plausibility check: common English function words make up a fair share of the words."""
+    words = re.findall(r"[a-z]+", (text or "").lower())
+    if len(words) < 12:
+        return None  # too short to judge; the length expectation speaks for it
+    return sum(word in ENGLISH_FUNCTION_WORDS for word in words) / len(words) >= 0.08
 
 
 def listed_in_interval(listed_at: datetime | None, interval: tuple[datetime, datetime] | None) -> bool | None:

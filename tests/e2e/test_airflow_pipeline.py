@@ -113,3 +113,21 @@ def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_n
     airflow_dags_test(env, "paperlake_ingest_arxiv", DAY, "--conf", json.dumps({"reparse": True}))
     assert len(script.requests) == 3  # the reparse run made no request
     assert lake.read_table("clean", "arxiv", day).equals(clean)
+
+
+def test_a_partition_over_the_quarantine_threshold_fails_the_dag_with_the_quarantine_written(airflow_home, tmp_path):
+    good = "A perfectly ordinary abstract about efficient inference for large language models, long enough to pass."
+    page = tmp_path / "dirty.txt"
+    page.write_text("\n".join(["Get trending papers in your email inbox once a day!", "Get trending papers in your email inbox!"]
+                              + [line for i in range(10) for line in (f"Paper {i}", good if i < 7 else "too short")]))
+    home = tmp_path / "home"
+    env = airflow_env(home, PAPERLAKE_SNAPSHOT_PATH=str(page))
+    command = [str(VENV_BIN / "airflow"), "dags", "test", "paperlake_ingest_snapshot", DAY]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode != 0
+    assert "3 of 10 records rejected (30.0% > 5%); top reasons: abstract_length: 3" in result.stdout + result.stderr
+    lake = Lake.from_settings(Settings.from_env({"PAPERLAKE_HOME": str(home)}))
+    day = date.fromisoformat(DAY)
+    assert lake.read_table("quarantine", "snapshot", day).num_rows == 3
+    assert lake.read_table("clean", "snapshot", day).num_rows == 7
+    assert not lake.table_keys("entities")  # the tag task never ran

@@ -36,3 +36,14 @@ def test_superseded_versions_point_at_the_kept_row():
         {"paper_id": None, "version": None},
     ]
     assert find_superseded(rows) == {0: "2401.1", 2: "2401.1"}
+
+
+def test_same_content_under_two_ids_is_kept_twice_and_flagged():
+    same = dict(title="Same", abstract="Same text.")
+    rows = clean_records([PaperRecord(paper_id="a", **same), PaperRecord(paper_id="b", **same), PaperRecord(paper_id="a", **same)])
+    assert [r["content_duplicate_of"] for r in rows] == [None, "a", None]
+
+
+def test_urls_are_listed_beside_the_text():
+    (row,) = clean_records([PaperRecord(paper_id="a", title="T", abstract="Code: https://github.com/x/y.")])
+    assert row["abstract"] == "Code: <https://github.com/x/y>." and row["urls"] == ["https://github.com/x/y"]

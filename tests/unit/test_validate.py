@@ -55,3 +55,49 @@ def test_an_empty_partition_validates_to_empty_clean_and_quarantine(lake):
     summary = validate_partition(lake, "arxiv", DAY, ValidationRules())
     assert summary.rows == 0
     assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 0
+
+
+def test_residue_language_and_interval_are_checked_row_by_row(lake):
+    from datetime import UTC, datetime
+
+    german = "Wir untersuchen große Sprachmodelle und zeigen, dass die Genauigkeit mit der Größe der Modelle steigt, aber nicht immer gleich stark."
+    listed = lambda d: datetime(2026, 11, d, 12, tzinfo=UTC)  # noqa: E731
+    records = [
+        PaperRecord(paper_id="2401.00001", title="Fine", abstract=GOOD, listed_at=listed(26)),
+        PaperRecord(paper_id="2401.00002", title="German", abstract=german),
+        PaperRecord(paper_id="2401.00003", title="Yesterday", abstract=GOOD, listed_at=listed(25)),
+        PaperRecord(paper_id="not-an-id", title="Bad id", abstract=GOOD),
+    ]
+    stage(lake, records)
+    # a residue no cleaning rule removes (an HTML tag re-created from escaped text inside the abstract)
+    table = lake.read_table("staged", "arxiv", DAY)
+    abstracts = table.column("abstract").to_pylist()
+    abstracts[0] = abstracts[0] + " <div>left over</div>"
+    lake.write_table("staged", "arxiv", DAY, table.set_column(table.schema.get_field_index("abstract"), "abstract", pa.array(abstracts)))
+    interval = (datetime(2026, 11, 26, tzinfo=UTC), datetime(2026, 11, 27, tzinfo=UTC))
+    validate_partition(lake, "arxiv", DAY, ValidationRules(max_quarantine_share=1.0), interval)
+    reasons = {q["title"]: q["reason_codes"] for q in lake.read_table("quarantine", "arxiv", DAY).to_pylist()}
+    assert reasons == {
+        "Fine": ["abstract_residue"],
+        "German": ["not_english"],
+        "Yesterday": ["outside_interval"],
+        "Bad id": ["malformed_id"],
+    }
+
+
+def test_a_readable_report_is_published_beside_the_result(lake):
+    stage(lake, [PaperRecord(paper_id="2401.00001", title="Fine", abstract=GOOD), PaperRecord(paper_id="2401.00002", title="Short", abstract="tiny")])
+    validate_partition(lake, "arxiv", DAY, ValidationRules(max_quarantine_share=1.0))
+    page = lake.store.get("validation/source=arxiv/date=2026-11-26/report.html").decode()
+    assert "2 parsed · 1 clean · 1 quarantined" in page and "abstract_length" in page and "Short" in page
+    assert "http" not in page.split("<body>")[0]  # nothing loaded from elsewhere: it renders offline
+    result = lake.read_json("validation", "arxiv", DAY, "result.json")
+    assert {e["code"]: e["unexpected_count"] for e in result["expectations"]}["abstract_length"] == 1
+
+
+def test_the_bundled_sample_passes_validation_after_cleaning(lake, settings):
+    from paperlake.pipeline import clean_stage, fetch_stage, validate_stage
+
+    fetch_stage(settings, "snapshot", DAY)
+    clean_stage(settings, "snapshot", DAY)
+    assert validate_stage(settings, "snapshot", DAY)["counts"] == {"parsed": 316, "clean": 316, "quarantined": 0}

@@ -1,0 +1,67 @@
+"""Each cleaning rule on a dirty record, with the expected cleaned text written out; properties of the whole."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paperlake.clean import clean_text, extract_urls
+
+# (rule, dirty input, expected cleaned text) — the README's rules table is this list.
+CASES = [
+    ("page header lines", "Get trending papers in your email inbox once a day!Get trending papers in your email inbox!A title", "A title"),
+    ("Subscribe glued to a title", "SubscribeFlashFormer: Whole-Model Kernels", "FlashFormer: Whole-Model Kernels"),
+    ("escaped percent", "reaching 40\\% accuracy", "reaching 40% accuracy"),
+    ("accent escapes", 'na\\"ively, H\\"older, Mat\\\'ern, Schr\\"odinger', "naïvely, Hölder, Matérn, Schrödinger"),
+    ("text macros", "we propose \\textbf{Bold} and \\textit{Italic} \\emph{ideas}", "we propose Bold and Italic ideas"),
+    ("unknown macros keep their name", "Preference Optimization (\\model) on \\datasetname{}", "Preference Optimization (model) on datasetname"),
+    ("~ as a TeX space", "large language models~(LLMs)", "large language models (LLMs)"),
+    ("TeX quotes", "a ``leader'' agent", "a “leader” agent"),
+    ("inline math", "Pass@$k$ rises with $N$ samples", "Pass@k rises with N samples"),
+    ("stray braces", "standardizes {process reward model} training }", "standardizes process reward model training"),
+    ("lost \\times", "a 1.6times speedup", "a 1.6× speedup"),
+    ("lost \\sim", "with 8K cache budget (sim 23% reduction)", "with 8K cache budget (~23% reduction)"),
+    ("HTML entities and tags", "<p>Models &amp; data&nbsp;<i>at scale</i></p>", "Models & data at scale"),
+    ("Markdown emphasis", "**Strong** and *weak* and `code`, not snake_case", "Strong and weak and code, not snake_case"),
+    ("mojibake", "SchrÃ¶dinger bridges", "Schrödinger bridges"),
+    ("control characters", "a\x00b\x07c", "abc"),
+    ("non-breaking and zero-width spaces", "zero\u200bwidth\u00a0space", "zerowidth space"),
+    ("whitespace runs and line breaks", "  multi-line\n   summary\t text ", "multi-line summary text"),
+    ("Unicode NFC", "Cafe\u0301", "Café"),
+    ("URL with sentence punctuation", "Code is at https://github.com/MccRee177/MPCFormer.", "Code is at <https://github.com/MccRee177/MPCFormer>."),
+    ("URL at the very end", "Code is available at https://github.com/efeslab/fiddler", "Code is available at <https://github.com/efeslab/fiddler>"),
+    ("URL glued to a word", "seecode:https://x.io/a_b~c", "seecode: <https://x.io/a_b~c>"),
+    ("money and plain % stay literal", "costs $5 for 40% & more", "costs $5 for 40% & more"),
+]
+
+
+@pytest.mark.parametrize("rule, dirty, expected", CASES, ids=[c[0] for c in CASES])
+def test_each_rule(rule, dirty, expected):
+    assert clean_text(dirty) == expected
+
+
+@pytest.mark.parametrize("rule, dirty, expected", CASES, ids=[c[0] for c in CASES])
+def test_each_rule_is_stable(rule, dirty, expected):
+    assert clean_text(expected) == expected
+
+
+def test_urls_are_kept_and_extractable():
+    cleaned = clean_text("See https://a.io/x, and (https://b.io/y).")
+    assert cleaned == "See <https://a.io/x>, and ( <https://b.io/y>)."
+    assert extract_urls(cleaned) == ["https://a.io/x", "https://b.io/y"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_cleaning_is_idempotent_and_never_raises_on_any_unicode(text):
+    once = clean_text(text)
+    assert clean_text(once) == once
+
+
+LATEXISH = st.sampled_from(list("ab1 \\{}$%&~`'_^*<>:/.\"()\n") + ["https://x.io/", "\\textbf{", "\\model", "times", "sim ", "``", "''", "&amp;", "<b>"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(LATEXISH, max_size=16).map("".join))
+def test_cleaning_is_idempotent_on_latex_and_markup_soup(text):
+    once = clean_text(text)
+    assert clean_text(once) == once
