@@ -19,7 +19,7 @@ export AIRFLOW__CORE__EXECUTOR ?= LocalExecutor
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 
-.PHONY: help install run airflow test clean-state
+.PHONY: help install run airflow test train-ner eval-ner clean-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ airflow: $(AIRFLOW_HOME)/.migrated ## start `airflow standalone` on the same def
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest
+
+train-ner: $(STAMP) ## retrain the domain NER (rule-labelled sample + gold dev split) into include/data/models/ner
+	$(BIN)/python -m paperlake.tagging.train
+
+eval-ner: $(STAMP) ## precision/recall/F1 per label on the gold test split: rules only, and rules + trained model
+	$(BIN)/python -m paperlake.tagging.evaluate test
 
 clean-state: ## delete the local lake, marts and Airflow state under .paperlake/
 	rm -rf $(PAPERLAKE_HOME)

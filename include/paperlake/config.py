@@ -80,6 +80,7 @@ class Settings:
     abstract_max_chars: int
     max_quarantine_share: float
     s3: S3Options
+    ner_model: bool = False
     http: HttpSettings = HttpSettings()
 
     @classmethod
@@ -105,4 +106,5 @@ class Settings:
                 region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             ),
             http=HttpSettings.from_env(env),
+            ner_model=env.get("PAPERLAKE_NER_MODEL", "off").lower() in ("1", "on", "true", "yes"),
         )

@@ -50,8 +50,10 @@ def validate_stage(settings: Settings, source: str, day: date) -> dict:
 def tag_stage(settings: Settings, source: str, day: date) -> dict:
     """Tag `clean/` into `entities/`."""
     from paperlake.tagging.partition import tag_partition
+    from paperlake.tagging.pipeline import MODEL_DIR
 
-    return tag_partition(Lake.from_settings(settings), source, day).to_dict()
+    model_dir = MODEL_DIR if settings.ner_model else None
+    return tag_partition(Lake.from_settings(settings), source, day, model_dir=model_dir).to_dict()
 
 
 def marts_stage(settings: Settings) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,16 +37,49 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
 
 
 def alias_is_case_sensitive(entry: GazetteerEntry, alias: str) -> bool:
-    """Acronyms and flagged names match only as written (MATH the benchmark, not 'math')."""
-    return entry.case_sensitive or not any(ch.islower() for ch in alias)
+    """Acronyms and flagged names match only as written (MATH the benchmark, not 'math');
+    names with a digit are unambiguous in any case (gpt-4 is GPT-4)."""
+    return entry.case_sensitive or not any(ch.islower() or ch.isdigit() for ch in alias)
+
+
+def with_plurals(aliases: tuple[str, ...]) -> list[str]:
+    """Aliases plus their plural when the name is a common noun or an acronym (diffusion models, PRMs)."""
+    forms = list(aliases)
+    for alias in aliases:
+        last = alias.split()[-1]
+        if not last.endswith("s") and (last.isalpha() and (last.islower() or (last.isupper() and len(last) >= 2))):
+            forms.append(alias + "s")
+    return list(dict.fromkeys(forms))
 
 
 def ruler_patterns(entries: list[GazetteerEntry], tokenizer) -> list[dict]:
     """Token patterns for spaCy's entity ruler; each pattern's `id` is the canonical entity id."""
     patterns = []
     for entry in entries:
-        for alias in entry.aliases:
+        for alias in with_plurals(entry.aliases):
             attr = "ORTH" if alias_is_case_sensitive(entry, alias) else "LOWER"
             tokens = [tok.text if attr == "ORTH" else tok.lower_ for tok in tokenizer(alias)]
             patterns.append({"label": entry.label, "id": entry.entity_id, "pattern": [{attr: t} for t in tokens]})
     return patterns
+
+
+def entity_key(text: str) -> str:
+    """The spelling-insensitive form two mentions of one entity share: GPT4, gpt-4 and GPT-4 -> gpt4."""
+    return re.sub(r"[\s\-_.]+", "", text.casefold()).removesuffix("\u2019s").removesuffix("'s")
+
+
+def alias_index(entries: list[GazetteerEntry]) -> dict[str, tuple[str, str]]:
+    """entity_key(alias) -> (canonical entity_id, label), for normalising spans the rules did not name."""
+    index: dict[str, tuple[str, str]] = {}
+    for entry in entries:
+        for alias in entry.aliases:
+            index.setdefault(entity_key(alias), (entry.entity_id, entry.label))
+    return index
+
+
+def canonical_id(text: str, index: dict[str, tuple[str, str]]) -> str:
+    """The canonical entity id of a span: its gazetteer entry's name, else the span text tidied."""
+    found = index.get(entity_key(text))
+    if found:
+        return found[0]
+    return " ".join(text.split()).removesuffix("'s").removesuffix("\u2019s")

@@ -1,42 +1,87 @@
-"""Tag a clean partition and write its `entities` partition."""
+"""Tag a clean partition and write its `entities` partition, reusing what an identical earlier run tagged."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 from paperlake.config import PATTERNS_PATH
-from paperlake.lake import Lake, PartitionSummary
+from paperlake.lake import TABLE_FILE, Lake, PartitionSummary
+from paperlake.tagging.gazetteer import alias_index, canonical_id, load_gazetteer
+
+CACHE_MANIFEST = "tagged.json"
+# Below this many texts a second process costs more to start than it saves.
+MULTIPROCESS_MIN_TEXTS = 2000
 
 
-def tag_texts(nlp, texts: list[str], batch_size: int = 64) -> list[list[tuple[str, str, str, int, int]]]:
+def tag_texts(nlp, texts: list[str], index: dict | None = None, batch_size: int = 64) -> list[list[tuple[str, str, str, int, int]]]:
     """For each text: (entity_id, label, span text, start_char, end_char) per entity, in order."""
+    index = index or {}
+    n_process = 2 if len(texts) >= MULTIPROCESS_MIN_TEXTS else 1
     return [
-        [(ent.ent_id_ or ent.text, ent.label_, ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
-        for doc in nlp.pipe(texts, batch_size=batch_size)
+        [(ent.ent_id_ or canonical_id(ent.text, index), ent.label_, ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
+        for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
     ]
 
 
-def tag_partition(lake: Lake, source: str, day: date, patterns_path: Path = PATTERNS_PATH) -> PartitionSummary:
-    """Tag every clean abstract of the partition; offsets index the cleaned abstract."""
+def cached_spans(lake: Lake, source: str, day: date, version: str) -> dict[str, list[dict]]:
+    """content_hash -> entity rows from the previous run of this partition, if made by the same tagger."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    prefix = lake.partition_prefix("entities", source, day)
+    try:
+        manifest = lake.read_json("entities", source, day, CACHE_MANIFEST)
+        data = lake.store.get(f"{prefix}/{TABLE_FILE}")
+    except FileNotFoundError:
+        return {}
+    if manifest.get("tagger_version") != version or manifest.get("part_sha256") != hashlib.sha256(data).hexdigest():
+        return {}
+    spans: dict[str, list[dict]] = {h: [] for h in manifest["content_hashes"]}
+    seen_papers: dict[str, str] = {}
+    for row in pq.read_table(io.BytesIO(data)).to_pylist():
+        # one paper's spans stand for every paper with the same content
+        if seen_papers.setdefault(row["content_hash"], row["paper_id"]) == row["paper_id"]:
+            spans.setdefault(row["content_hash"], []).append(row)
+    return spans
+
+
+def tag_partition(lake: Lake, source: str, day: date, patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = None) -> PartitionSummary:
+    """Tag every clean abstract of the partition; offsets index the cleaned abstract.
+
+    Texts whose content_hash the same tagger version already tagged here are not tagged again.
+    """
     import pyarrow as pa
 
     from paperlake.schemas import ENTITIES
     from paperlake.tagging.pipeline import build_tagger, tagger_version
 
     clean = lake.read_table("clean", source, day).select(["paper_id", "content_hash", "abstract"]).to_pylist()
-    version = tagger_version(patterns_path)
-    spans = tag_texts(build_tagger(patterns_path), [row["abstract"] for row in clean])
+    version = tagger_version(patterns_path, model_dir)
+    cache = cached_spans(lake, source, day, version)
+    todo = {row["content_hash"]: row["abstract"] for row in clean if row["content_hash"] not in cache}
+    if todo:
+        index = alias_index(load_gazetteer(patterns_path))
+        for content_hash, found in zip(todo, tag_texts(build_tagger(patterns_path, model_dir), list(todo.values()), index)):
+            cache[content_hash] = [
+                {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end}
+                for e, label, text, start, end in found
+            ]
     rows = [
-        {
-            "paper_id": row["paper_id"], "content_hash": row["content_hash"], "entity_id": entity_id,
-            "label": label, "text": text, "start_char": start, "end_char": end, "tagger_version": version,
-        }
-        for row, found in zip(clean, spans)
-        for entity_id, label, text, start, end in found
+        {**span, "paper_id": row["paper_id"], "content_hash": row["content_hash"], "tagger_version": version}
+        for row in clean
+        for span in cache[row["content_hash"]]
     ]
     uri = lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES))
+    part = lake.store.get(f"{lake.partition_prefix('entities', source, day)}/{TABLE_FILE}")
+    lake.write_json(
+        "entities", source, day, CACHE_MANIFEST,
+        {"tagger_version": version, "content_hashes": sorted({row["content_hash"] for row in clean}), "part_sha256": hashlib.sha256(part).hexdigest()},
+    )
     return PartitionSummary(
         layer="entities", source=source, date=day.isoformat(), rows=len(rows), uri=uri,
-        counts={"papers_tagged": len(clean), "papers_with_entities": sum(1 for s in spans if s)},
+        counts={"papers": len(clean), "texts_tagged": len(todo), "texts_from_cache": len({r["content_hash"] for r in clean}) - len(todo)},
     )

@@ -1,29 +1,49 @@
-"""The spaCy tagging pipeline and its version string (what the entities layer records)."""
+"""The spaCy tagging pipeline and its version string (what the entities layer records).
+
+tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity ruler from the
+gazetteer and shape patterns (rules win on known entities) -> acronym aliases -> false friends.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from paperlake.config import PATTERNS_PATH
+from paperlake.config import DATA_DIR, PATTERNS_PATH
 from paperlake.tagging.gazetteer import load_gazetteer, ruler_patterns
 
-PIPELINE_NAME = "ruler"
+SHAPES_PATH = DATA_DIR / "patterns" / "shapes.jsonl"
+MODEL_DIR = DATA_DIR / "models" / "ner"
 
 
-def tagger_version(patterns_path: Path = PATTERNS_PATH) -> str:
-    """Changes whenever the patterns or spaCy change, so cached entities are never stale."""
+def tagger_version(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = MODEL_DIR) -> str:
+    """Changes whenever the patterns, the trained model, the pipeline code or spaCy change."""
     import spacy
 
-    digest = hashlib.sha256(patterns_path.read_bytes()).hexdigest()[:12]
-    return f"{PIPELINE_NAME}-{digest}-spacy{spacy.__version__}"
+    digest = hashlib.sha256()
+    files = [patterns_path, SHAPES_PATH, *sorted(Path(__file__).parent.glob("*.py"))]
+    if model_dir is not None and model_dir.exists():
+        files += sorted(p for p in model_dir.rglob("*") if p.is_file())
+    for path in files:
+        digest.update(path.read_bytes())
+    return f"{'model' if model_dir is not None and model_dir.exists() else 'rules'}-{digest.hexdigest()[:12]}-spacy{spacy.__version__}"
 
 
-def build_tagger(patterns_path: Path = PATTERNS_PATH):
-    """`spacy.blank('en')` plus an entity ruler loaded from the gazetteer (no model download)."""
+def build_tagger(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = MODEL_DIR):
+    """The pipeline; without a trained model (or with model_dir=None) it is rules only. No downloads."""
     import spacy
+
+    from paperlake.tagging import components  # registers the custom components
 
     nlp = spacy.blank("en")
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
-    ruler.add_patterns(ruler_patterns(load_gazetteer(patterns_path), nlp.tokenizer))
+    components.fix_tokenizer(nlp)
+    if model_dir is not None and model_dir.exists():
+        nlp.add_pipe("ner", source=spacy.load(model_dir))
+    entries = load_gazetteer(patterns_path)
+    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True, "validate": True})
+    ruler.add_patterns(ruler_patterns(entries, nlp.tokenizer) + components.load_shape_patterns(SHAPES_PATH))
+    nlp.add_pipe("paperlake_versions")
+    nlp.add_pipe("paperlake_acronyms")
+    nlp.add_pipe("paperlake_definitions")
+    nlp.add_pipe("paperlake_false_friends")
     return nlp
