@@ -47,7 +47,7 @@ def build_ingest_dag(source: str):
             from paperlake.validate import QuarantineThresholdExceeded
 
             try:
-                return pipeline.validate_stage(task_settings(), source, partition_day(context))
+                return pipeline.validate_stage(task_settings(), source, partition_day(context), run_id=context["run_id"])
             except QuarantineThresholdExceeded as err:  # a retry would reject the same rows: fail now
                 raise AirflowFailException(str(err)) from err
 

@@ -35,7 +35,7 @@ def clean_stage(settings: Settings, source: str, day: date) -> dict:
     return clean_partition(Lake.from_settings(settings), source, day).to_dict()
 
 
-def validate_stage(settings: Settings, source: str, day: date) -> dict:
+def validate_stage(settings: Settings, source: str, day: date, run_id: str | None = None) -> dict:
     """Split `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
     from paperlake.validate import ValidationRules, validate_partition
 
@@ -44,7 +44,7 @@ def validate_stage(settings: Settings, source: str, day: date) -> dict:
     interval = None
     if "interval_start" in manifest:
         interval = (datetime.fromisoformat(manifest["interval_start"]), datetime.fromisoformat(manifest["interval_end"]))
-    return validate_partition(lake, source, day, ValidationRules.from_settings(settings), interval).to_dict()
+    return validate_partition(lake, source, day, ValidationRules.from_settings(settings), interval, run_id).to_dict()
 
 
 def tag_stage(settings: Settings, source: str, day: date) -> dict:

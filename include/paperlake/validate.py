@@ -122,7 +122,8 @@ def row_failures(result) -> dict[int, list[tuple[str, str]]]:
 
 
 def validate_partition(
-    lake: Lake, source: str, day: date, rules: ValidationRules, interval: tuple[datetime, datetime] | None = None
+    lake: Lake, source: str, day: date, rules: ValidationRules, interval: tuple[datetime, datetime] | None = None,
+    run_id: str | None = None,
 ) -> PartitionSummary:
     """Split `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
 
@@ -163,7 +164,7 @@ def validate_partition(
     top_reasons = Counter(code for codes in reasons.values() for code, _ in codes)
     lake.write_table("quarantine", source, day, pa.Table.from_pylist(quarantine_rows, schema=QUARANTINE))
     report = {
-        "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
+        "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(), "run_id": run_id,
         "parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows), "reasons": dict(top_reasons),
     }
     expectations = expectation_outcomes(result)

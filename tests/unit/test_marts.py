@@ -1,3 +1,4 @@
+import math
 from datetime import date
 
 import duckdb
@@ -46,7 +47,7 @@ def query(path, sql):
 def test_papers_one_row_per_id_latest_version_with_first_and_last_seen(two_day_lake, settings):
     summary = build_marts(two_day_lake, settings)
     path = local_marts_path(two_day_lake, settings)
-    assert summary.tables == {"papers": 2, "paper_entities": 4, "entity_counts": 3}
+    assert {t: summary.tables[t] for t in ("papers", "paper_entities", "entity_counts")} == {"papers": 2, "paper_entities": 4, "entity_counts": 3}
     assert query(path, "SELECT paper_id, version, title, first_seen, last_seen, sources, upvotes FROM papers ORDER BY 1") == [
         ("p1", 2, "New title", D1, D2, ["arxiv"], None),
         ("p2", 1, "Second", D1, D2, ["arxiv", "hf_daily"], 7),
@@ -68,7 +69,10 @@ def test_paper_entities_count_the_current_text_once_across_sources(two_day_lake,
 
 
 def test_an_empty_lake_builds_empty_marts(lake, settings):
-    assert build_marts(lake, settings).tables == {"papers": 0, "paper_entities": 0, "entity_counts": 0}
+    tables = build_marts(lake, settings).tables
+    assert set(tables) == {"papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities",
+                           "trending_papers", "entity_cooccurrence", "pipeline_health"}
+    assert set(tables.values()) == {0}
 
 
 def test_publish_replaces_the_file_and_open_readers_keep_the_old_one(two_day_lake, settings):
@@ -80,9 +84,112 @@ def test_publish_replaces_the_file_and_open_readers_keep_the_old_one(two_day_lak
     assert reader.execute("SELECT count(*) FROM papers").fetchone() == (2,)
     reader.close()
     assert query(path, "SELECT count(*) FROM papers") == [(3,)]
-    assert sorted(p.name for p in path.parent.iterdir()) == ["paperlake.duckdb"]
+    assert sorted(p.name for p in path.parent.iterdir() if p.is_file()) == ["paperlake.duckdb"]
 
 
 def test_missing_marts_is_a_clear_error(lake, settings):
     with pytest.raises(FileNotFoundError, match="no marts at .*paperlake marts"):
         local_marts_path(lake, settings)
+
+
+R = date(2026, 11, 30)
+
+
+def days_before(n: int) -> date:
+    from datetime import timedelta
+
+    return R - timedelta(days=n)
+
+
+@pytest.fixture
+def trend_lake(lake):
+    """Nine papers over five weeks (R = 2026-11-30); numbers below are worked out by hand.
+
+    recent window R-6..R, baseline R-34..R-7:
+      MMLU  recent p1 p2, baseline p3          -> lift (2/7)/((1+1)/28) = 4.0
+      LoRA  recent p2 p4, baseline none        -> lift (2/7)/(1/28)     = 8.0
+      BLEU  recent p5 p6, baseline p3 p7 p8    -> lift (2/7)/(4/28)     = 2.0
+      GPT-4 recent p1 only                     -> below the minimum support of 2
+      Old   only on R-35                       -> outside both windows
+    """
+    papers = {  # paper_id: (days before R, upvotes, entities)
+        "p1": (0, 10, ["MMLU", "GPT-4"]), "p2": (1, None, ["MMLU", "LoRA"]), "p3": (20, None, ["MMLU", "BLEU"]),
+        "p4": (5, 0, ["LoRA"]), "p5": (6, None, ["BLEU"]), "p6": (6, 3, ["BLEU"]), "p7": (29, None, ["BLEU"]),
+        "p8": (34, None, ["BLEU"]), "p9": (35, None, ["Old"]),
+    }
+    labels = {"MMLU": "DATASET", "GPT-4": "MODEL", "LoRA": "METHOD", "BLEU": "METRIC", "Old": "MODEL"}
+    by_day: dict[date, list] = {}
+    for pid, (back, upvotes, ents) in papers.items():
+        by_day.setdefault(days_before(back), []).append((pid, upvotes, ents))
+    for day, items in by_day.items():
+        lake.write_table("clean", "arxiv", day, table([paper(pid, 1, f"Title {pid}. More.", f"h{pid}", upvotes) for pid, upvotes, _ in items], CLEAN))
+        rows = [s for pid, _, ents in items for s in spans(pid, f"h{pid}", *[(e, labels[e], 10 * i) for i, e in enumerate(ents)])]
+        lake.write_table("entities", "arxiv", day, table(rows, ENTITIES))
+    return lake
+
+
+def test_trending_entities_rank_by_smoothed_lift_with_minimum_support(trend_lake, settings):
+    build_marts(trend_lake, settings)
+    rows = query(local_marts_path(trend_lake, settings), "SELECT reference_date, entity_id, recent_papers, baseline_papers, lift, rank FROM trending_entities ORDER BY rank")
+    assert rows == [(R, "LoRA", 2, 0, 8.0, 1), (R, "MMLU", 2, 1, 4.0, 2), (R, "BLEU", 2, 3, 2.0, 3)]
+
+
+def test_trending_papers_add_upvotes_and_entity_momentum(trend_lake, settings):
+    build_marts(trend_lake, settings)
+    rows = query(local_marts_path(trend_lake, settings), "SELECT paper_id, score, trending_entities, first_sentence, rank FROM trending_papers ORDER BY rank")
+    assert rows == [
+        ("p2", 12.0, ["LoRA", "MMLU"], "abstract of Title p2.", 1),
+        ("p4", 8.0, ["LoRA"], "abstract of Title p4.", 2),
+        ("p1", round(math.log(11) + 4.0, 4), ["MMLU"], "abstract of Title p1.", 3),
+        ("p6", round(math.log(4) + 2.0, 4), ["BLEU"], "abstract of Title p6.", 4),
+        ("p5", 2.0, ["BLEU"], "abstract of Title p5.", 5),
+    ]
+
+
+def test_entity_daily_and_entities(trend_lake, settings):
+    build_marts(trend_lake, settings)
+    path = local_marts_path(trend_lake, settings)
+    assert query(path, "SELECT date, n_papers FROM entity_daily WHERE entity_id = 'BLEU' ORDER BY date") == [
+        (days_before(34), 1), (days_before(29), 1), (days_before(20), 1), (days_before(6), 2),
+    ]
+    assert query(path, "SELECT entity_id, label, canonical_name, aliases_seen, n_papers, first_seen, last_seen FROM entities WHERE entity_id IN ('BLEU', 'MMLU') ORDER BY 1") == [
+        ("BLEU", "METRIC", "BLEU", ["BLEU"], 5, days_before(34), days_before(6)),
+        ("MMLU", "DATASET", "MMLU", ["MMLU"], 3, days_before(20), R),
+    ]
+
+
+def test_cooccurrence_pmi_over_papers_with_entities(trend_lake, settings):
+    build_marts(trend_lake, settings)
+    rows = query(local_marts_path(trend_lake, settings), "SELECT other_entity_id, n_papers, pmi, rank FROM entity_cooccurrence WHERE entity_id = 'MMLU' ORDER BY rank")
+    # 9 papers with entities; MMLU in 3, GPT-4 in 1, LoRA in 2, BLEU in 5; each pair in one paper
+    assert rows == [
+        ("GPT-4", 1, round(math.log(9 / 3), 4), 1),
+        ("LoRA", 1, round(math.log(9 / 6), 4), 2),
+        ("BLEU", 1, round(math.log(9 / 15), 4), 3),
+    ]
+
+
+def test_pipeline_health_per_source_and_date(lake, settings):
+    from paperlake.lake import RawPage
+    from paperlake.schemas import QUARANTINE, STAGED
+
+    day = date(2026, 10, 1)
+    lake.write_raw("hf_daily", day, [RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"), RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00")])
+    rows = [paper("q1", 1, "Q1", "hq1"), paper("q2", 1, "Q2", "hq2"), paper("q3", 1, "Q3", "hq3")]
+    lake.write_table("staged", "hf_daily", day, table(rows, STAGED))
+    lake.write_table("clean", "hf_daily", day, table(rows[:2], CLEAN))
+    lake.write_table("quarantine", "hf_daily", day, table([{**rows[2], "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}], QUARANTINE))
+    lake.write_table("entities", "hf_daily", day, table(spans("q1", "hq1", ("BLEU", "METRIC", 0), ("F1", "METRIC", 9)), ENTITIES))
+    lake.write_json("validation", "hf_daily", day, "result.json", {"source": "hf_daily", "date": "2026-10-01", "gx_success": False, "run_id": "scheduled__2026-10-01", "suite_version": "3"})
+    build_marts(lake, settings)
+    assert query(local_marts_path(lake, settings), "SELECT * FROM pipeline_health") == [
+        ("hf_daily", day, 2, 7, "2026-10-02T06:00:01+00:00", 3, 2, 1, {"abstract_length": 1, "not_english": 1}, 2, 1, False, "scheduled__2026-10-01"),
+    ]
+
+
+def test_every_mart_is_exported_as_parquet(trend_lake, settings):
+    import pyarrow.parquet as pq
+
+    summary = build_marts(trend_lake, settings)
+    for name, rows in summary.tables.items():
+        assert pq.read_table(trend_lake.uri(f"marts/{name}/part.parquet")).num_rows == rows

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
 from paperlake.config import Settings
-from paperlake.lake import Lake
+from paperlake.lake import TABLE_FILE, Lake
 from paperlake.storage import S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
 MARTS_KEY = "marts/paperlake.duckdb"
-LAKE_LAYERS = ("clean", "quarantine", "entities")
+LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
 # Keys every mart must keep unique; a violation fails the build before anything is published.
-UNIQUE_KEYS = {"papers": ("paper_id",), "paper_entities": ("paper_id", "entity_id", "label"), "entity_counts": ("entity_id", "label")}
+UNIQUE_KEYS = {
+    "papers": ("paper_id",),
+    "paper_entities": ("paper_id", "entity_id", "label"),
+    "entity_counts": ("entity_id", "label"),
+    "entities": ("entity_id", "label"),
+    "entity_daily": ("date", "entity_id", "label"),
+    "trending_entities": ("entity_id", "label"),
+    "trending_papers": ("paper_id",),
+    "entity_cooccurrence": ("entity_id", "label", "other_entity_id", "other_label"),
+    "pipeline_health": ("source", "date"),
+}
+TRENDING_MIN_SUPPORT = 2
 
 
 class MartCheckFailed(RuntimeError):
@@ -49,6 +62,33 @@ def connect_lake_views(con, lake: Lake, settings: Settings) -> None:
             con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
             source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
         con.execute(f"CREATE OR REPLACE TEMP VIEW lake_{layer} AS SELECT * FROM {source}")
+    register_partition_documents(con, lake)
+
+
+def register_partition_documents(con, lake: Lake) -> None:
+    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id) from their JSON documents."""
+    import pyarrow as pa
+
+    raw, validation = [], []
+    for key in lake.store.list("raw"):
+        if key.endswith("/manifest.json"):
+            manifest = json.loads(lake.store.get(key))
+            pages = manifest["pages"]
+            raw.append({
+                "source": manifest["source"], "date": date.fromisoformat(manifest["date"]), "pages": len(pages),
+                "bytes": sum(p["bytes"] for p in pages), "fetched_at": max((p["fetched_at"] for p in pages), default=None),
+            })
+    for key in lake.store.list("validation"):
+        if key.endswith("/result.json"):
+            result = json.loads(lake.store.get(key))
+            validation.append({
+                "source": result["source"], "date": date.fromisoformat(result["date"]),
+                "validation_success": result.get("gx_success"), "run_id": result.get("run_id"), "suite_version": result.get("suite_version"),
+            })
+    raw_schema = pa.schema([("source", pa.string()), ("date", pa.date32()), ("pages", pa.int64()), ("bytes", pa.int64()), ("fetched_at", pa.string())])
+    validation_schema = pa.schema([("source", pa.string()), ("date", pa.date32()), ("validation_success", pa.bool_()), ("run_id", pa.string()), ("suite_version", pa.string())])
+    con.register("lake_raw", pa.Table.from_pylist(raw, schema=raw_schema))
+    con.register("lake_validation", pa.Table.from_pylist(validation, schema=validation_schema))
 
 
 def enable_s3(con, settings: Settings) -> None:
@@ -77,18 +117,30 @@ def enable_s3(con, settings: Settings) -> None:
     )
 
 
+def latest_partition_date(lake: Lake, layer: str) -> date | None:
+    """The newest `date=` among a layer's partitions (read from the keys, no data scanned)."""
+    dates = [date.fromisoformat(key.split("/date=")[1].split("/")[0]) for key in lake.table_keys(layer)]
+    return max(dates, default=None)
+
+
 def mart_sql_files() -> list[Path]:
     """The mart definitions in build (name) order."""
     return sorted(SQL_DIR.glob("*.sql"))
 
 
-def build_marts_file(path: Path, lake: Lake, settings: Settings) -> dict[str, int]:
-    """Build every mart into a new DuckDB file at `path`; returns rows per table after checks."""
+def build_marts_file(path: Path, lake: Lake, settings: Settings, reference_date: date | None = None) -> dict[str, int]:
+    """Build every mart into a new DuckDB file at `path`; returns rows per table after checks.
+
+    Trends are computed as of `reference_date` (default: the latest date in the lake).
+    """
     import duckdb
 
     con = duckdb.connect(str(path))
     try:
         connect_lake_views(con, lake, settings)
+        reference = reference_date or latest_partition_date(lake, "clean")
+        con.execute("SET VARIABLE reference_date = ?::DATE", [reference])
+        con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
         for sql_file in mart_sql_files():
             try:
                 con.execute(sql_file.read_text())
@@ -114,12 +166,19 @@ def check_marts(con) -> dict[str, int]:
     return counts
 
 
-def build_marts(lake: Lake, settings: Settings) -> MartsSummary:
-    """Rebuild the marts from the lake and replace the published file in one atomic step."""
+def build_marts(lake: Lake, settings: Settings, reference_date: date | None = None) -> MartsSummary:
+    """Rebuild the marts from the lake, replace the published file in one atomic step, export each mart as Parquet."""
+    import duckdb
+
     with tempfile.TemporaryDirectory(prefix="paperlake-marts-") as tmp:
         path = Path(tmp) / "paperlake.duckdb"
-        counts = build_marts_file(path, lake, settings)
+        counts = build_marts_file(path, lake, settings, reference_date)
         lake.store.put_file(MARTS_KEY, path)
+        with duckdb.connect(str(path), read_only=True) as con:
+            for table in counts:
+                export = Path(tmp) / f"{table}.parquet"
+                con.execute(f"COPY {table} TO '{export}' (FORMAT parquet)")
+                lake.store.put_file(f"marts/{table}/{TABLE_FILE}", export)
     return MartsSummary(uri=lake.uri(MARTS_KEY), tables=counts)
 
 
