@@ -8,6 +8,7 @@ import io
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from paperlake.config import Settings
 
@@ -98,12 +99,95 @@ def _cell(value, max_width: int) -> str:
 
 
 def cmd_sql(args, settings: Settings) -> None:
+    if (args.query is None) == (args.file is None):
+        raise CliError("give either a query or --file query.sql")
+    if args.format == "parquet" and not args.output:
+        raise CliError("--format parquet needs --output PATH")
+    sql = args.query if args.query is not None else _read_sql_file(args.file)
     con = open_marts_readonly(settings)
     try:
-        columns, rows = run_query(con, args.query)
+        if args.format == "parquet":
+            write_parquet(con, sql, args.output)
+            return
+        columns, rows = run_query(con, sql)
     finally:
         con.close()
-    print(format_rows(columns, rows, args.format))
+    text = format_rows(columns, rows, args.format)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+
+
+def _read_sql_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror}") from None
+
+
+def write_parquet(con, sql: str, output: str) -> None:
+    """The query's result as a Parquet file (written by pyarrow: DuckDB itself may not touch files here)."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    try:
+        table = con.execute(sql).fetch_arrow_table()
+    except duckdb.Error as err:
+        raise CliError(f"SQL error: {str(err).splitlines()[0]}") from None
+    pq.write_table(table, output)
+    print(f"wrote {table.num_rows} rows to {output}")
+
+
+def open_shell_connection(settings: Settings):
+    """In-memory DuckDB with the marts attached read-only (as the default schema) and the lake's layers as `lake_*` views."""
+    import duckdb
+
+    from paperlake.lake import Lake
+    from paperlake.marts.builder import connect_lake_views, local_marts_path
+
+    lake = Lake.from_settings(settings)
+    try:
+        path = local_marts_path(lake, settings)
+    except FileNotFoundError as err:
+        raise CliError(str(err)) from None
+    con = duckdb.connect()
+    quoted = str(path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS marts (READ_ONLY)")
+    connect_lake_views(con, lake, settings)
+    con.execute("USE marts")
+    return con
+
+
+def run_shell(con, stdin, stdout) -> None:
+    """Read statements ending in `;` and print their results; `.tables` lists tables, `.quit` or EOF leaves."""
+    stdout.write("paperlake shell: the marts (read-only) and lake_* views; end statements with ';', .quit to leave\n")
+    buffer = ""
+    while True:
+        stdout.write("paperlake> " if not buffer else "      ...> ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line or line.strip() in (".quit", ".exit"):
+            break
+        if not buffer and line.strip() == ".tables":
+            line = "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2;"
+        buffer += line
+        if buffer.rstrip().endswith(";"):
+            try:
+                columns, rows = run_query(con, buffer)
+                stdout.write(format_rows(columns, rows, "table") + "\n")
+            except CliError as err:
+                stdout.write(f"{err}\n")
+            buffer = ""
+    stdout.write("\n")
+
+
+def cmd_shell(args, settings: Settings) -> None:
+    con = open_shell_connection(settings)
+    try:
+        run_shell(con, sys.stdin, sys.stdout)
+    finally:
+        con.close()
 
 
 def cmd_summary(args, settings: Settings) -> None:
@@ -159,9 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     marts.set_defaults(func=cmd_marts)
 
     sql = sub.add_parser("sql", help="run read-only SQL against the marts")
-    sql.add_argument("query")
-    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("query", nargs="?")
+    sql.add_argument("--file", help="read the query from this file")
+    sql.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    sql.add_argument("--output", help="write the result here instead of printing it")
     sql.set_defaults(func=cmd_sql)
+
+    shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
+    shell.set_defaults(func=cmd_shell)
 
     summary = sub.add_parser("summary", help="rows per layer for a date, marts tables and top entities")
     summary.add_argument("--date", required=True, type=parse_day)

@@ -5,20 +5,32 @@ import pytest
 from paperlake.cli import main
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPERLAKE_HOME", str(tmp_path / "home"))
+def use_home(monkeypatch, home):
+    monkeypatch.setenv("PAPERLAKE_HOME", str(home))
     for name in ("PAPERLAKE_LAKE_URL", "PAPERLAKE_SNAPSHOT_PATH", "PAPERLAKE_SOURCES"):
         monkeypatch.delenv(name, raising=False)
-    return tmp_path / "home"
+    return home
 
 
 @pytest.fixture
-def built(home, capsys):
-    assert main(["ingest", "--source", "snapshot", "--date", "2026-11-26"]) == 0
-    assert main(["marts"]) == 0
-    capsys.readouterr()
+def home(tmp_path, monkeypatch):
+    return use_home(monkeypatch, tmp_path / "home")
+
+
+@pytest.fixture(scope="module")
+def built_home(tmp_path_factory):
+    """The sample ingested and the marts built once for the module's read-only tests."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        home = use_home(monkeypatch, tmp_path_factory.mktemp("cli") / "home")
+        assert main(["ingest", "--source", "snapshot", "--date", "2026-11-26"]) == 0
+        assert main(["marts"]) == 0
     return home
+
+
+@pytest.fixture
+def built(built_home, monkeypatch, capsys):
+    capsys.readouterr()
+    return use_home(monkeypatch, built_home)
 
 
 def test_ingest_marts_and_sql_on_the_sample(built, capsys):
@@ -64,3 +76,34 @@ def test_rerunning_a_date_changes_no_count(built, capsys):
     assert main(["summary", "--date", "2026-11-26"]) == 0
     out = capsys.readouterr().out
     assert "snapshot   clean           316" in out and "papers               316 rows" in out
+
+
+def test_sql_from_a_file_into_csv_json_and_parquet_outputs(built, capsys, tmp_path):
+    import pyarrow.parquet as pq
+
+    query = tmp_path / "q.sql"
+    query.write_text("SELECT paper_id FROM papers ORDER BY paper_id LIMIT 4")
+    assert main(["sql", "--file", str(query), "--format", "csv", "--output", str(tmp_path / "out.csv")]) == 0
+    assert (tmp_path / "out.csv").read_text().splitlines()[0] == "paper_id" and len((tmp_path / "out.csv").read_text().splitlines()) == 5
+    assert main(["sql", "--file", str(query), "--format", "json", "--output", str(tmp_path / "out.json")]) == 0
+    assert len(json.loads((tmp_path / "out.json").read_text())) == 4
+    assert main(["sql", "--file", str(query), "--format", "parquet", "--output", str(tmp_path / "out.parquet")]) == 0
+    assert pq.read_table(tmp_path / "out.parquet").num_rows == 4
+    assert main(["sql", "SELECT 1", "--format", "parquet"]) == 2
+    assert "--format parquet needs --output" in capsys.readouterr().err
+    assert main(["sql", "--file", str(tmp_path / "missing.sql")]) == 2
+
+
+def test_shell_answers_statements_on_marts_and_lake_views_and_refuses_writes(built):
+    import io
+
+    from paperlake.cli import open_shell_connection, run_shell
+    from paperlake.config import Settings
+
+    con = open_shell_connection(Settings.from_env())
+    out = io.StringIO()
+    run_shell(con, io.StringIO("SELECT count(*) AS n\n  FROM papers;\nSELECT count(*) AS staged FROM lake_staged;\nDROP TABLE papers;\n.quit\n"), out)
+    con.close()
+    text = out.getvalue()
+    assert "316" in text.split("staged")[0] and text.count("316") >= 2
+    assert "refused: the marts are read-only" in text
