@@ -81,6 +81,8 @@ class Settings:
     max_quarantine_share: float
     s3: S3Options
     ner_model: bool = False
+    digest_recipients: tuple[str, ...] = ()
+    digest_sender: str = "paperlake@localhost"
     http: HttpSettings = HttpSettings()
 
     @classmethod
@@ -107,4 +109,6 @@ class Settings:
             ),
             http=HttpSettings.from_env(env),
             ner_model=env.get("PAPERLAKE_NER_MODEL", "off").lower() in ("1", "on", "true", "yes"),
+            digest_recipients=_split(env.get("PAPERLAKE_DIGEST_RECIPIENTS", "")),
+            digest_sender=env.get("PAPERLAKE_DIGEST_SENDER", "paperlake@localhost"),
         )

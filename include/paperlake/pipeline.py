@@ -63,6 +63,19 @@ def marts_stage(settings: Settings) -> dict:
     return build_marts(Lake.from_settings(settings), settings).to_dict()
 
 
+def digest_stage(settings: Settings):
+    """Compose the digest from the published marts and write its page to the lake; returns (Digest, page URI)."""
+    import duckdb
+
+    from paperlake.digest import compose_digest, publish_digest
+    from paperlake.marts.builder import local_marts_path
+
+    lake = Lake.from_settings(settings)
+    with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
+        digest = compose_digest(con)
+    return digest, publish_digest(lake, digest)
+
+
 def ingest(settings: Settings, source: str, day: date, reparse: bool = False) -> list[dict]:
     """All ingest stages of one source and date, in DAG order; `reparse` rebuilds from `raw/` without fetching."""
     first = landed_raw_stage if reparse else fetch_stage

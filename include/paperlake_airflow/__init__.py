@@ -67,6 +67,28 @@ def task_settings() -> Settings:
     )
 
 
+def smtp_settings(conn_id: str):
+    """SMTP host, port, login and TLS choice from an Airflow SMTP connection.
+
+    As in Airflow's SMTP provider: SSL and STARTTLS are on unless the extra says `disable_ssl` / `disable_tls`.
+    """
+    from airflow.sdk import Connection
+
+    from paperlake.digest import SmtpSettings
+
+    conn = Connection.get(conn_id)
+    extra = conn.extra_dejson
+    return SmtpSettings(
+        host=conn.host or "localhost",
+        port=conn.port or 25,
+        user=conn.login or None,
+        password=conn.password or None,
+        starttls=not extra.get("disable_tls", False),
+        ssl=not extra.get("disable_ssl", False),
+        timeout=float(extra.get("timeout", 30)),
+    )
+
+
 def data_interval(context) -> tuple[datetime, datetime]:
     """The interval a run covers, starting at its logical date.
 

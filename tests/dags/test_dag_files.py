@@ -13,7 +13,8 @@ def test_dagbag_loads_every_dag_without_import_errors():
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
     sources = ["arxiv", "arxiv_oai", "hf_daily", "hf_search", "snapshot"]
-    assert sorted(bag.dags) == sorted([f"paperlake_ingest_{s}" for s in sources] + ["paperlake_marts"])
+    assert sorted(bag.dags) == sorted([f"paperlake_ingest_{s}" for s in sources] + ["paperlake_marts", "paperlake_digest"])
+    assert [a.name for a in bag.dags["paperlake_digest"].timetable.asset_condition.objects] == ["paperlake_marts"]
     assert bag.dags["paperlake_ingest_arxiv"].get_task("fetch").pool == "arxiv_api"
     assert bag.dags["paperlake_ingest_arxiv_oai"].get_task("fetch").pool == "arxiv_api"
     assert bag.dags["paperlake_ingest_hf_daily"].get_task("fetch").pool == "default_pool"
@@ -39,7 +40,7 @@ def test_dag_files_import_no_heavy_library():
     script = f"""
 import importlib.util, json, sys
 sys.path.insert(0, {str(REPO / 'dags')!r})
-for name in ("ingest", "marts"):
+for name in ("ingest", "marts", "digest"):
     spec = importlib.util.spec_from_file_location(name, {str(REPO / 'dags')!r} + f"/{{name}}.py")
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
 print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))

@@ -131,3 +131,57 @@ def test_a_partition_over_the_quarantine_threshold_fails_the_dag_with_the_quaran
     assert lake.read_table("quarantine", "snapshot", day).num_rows == 3
     assert lake.read_table("clean", "snapshot", day).num_rows == 7
     assert not lake.table_keys("entities")  # the tag task never ran
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every delivered envelope."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def test_digest_dag_delivers_the_digest_to_a_real_smtp_server(airflow_home, tmp_path):
+    import email
+    from email import policy
+
+    from aiosmtpd.controller import Controller
+
+    from paperlake import pipeline
+    from tests.support.seaweed import free_ports
+
+    inbox = Inbox()
+    (port,) = free_ports(1)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        home = tmp_path / "home"
+        settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
+        pipeline.ingest(settings, "snapshot", date.fromisoformat(DAY))
+        pipeline.marts_stage(settings)
+        env = airflow_env(
+            home,
+            PAPERLAKE_DIGEST_RECIPIENTS="reader@example.org,team@example.org",
+            AIRFLOW_CONN_SMTP_DEFAULT=json.dumps(
+                {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "extra": {"disable_tls": True, "disable_ssl": True}}
+            ),
+        )
+        airflow_dags_test(env, "paperlake_digest", DAY)
+    finally:
+        controller.stop()
+    assert len(inbox.envelopes) == 1
+    envelope = inbox.envelopes[0]
+    assert sorted(envelope.rcpt_tos) == ["reader@example.org", "team@example.org"]
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == f"paperlake: trending papers for {DAY}"
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+    charts = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert text.startswith(f"Trending papers · {DAY}") and "1. " in text
+    assert charts and all(p.get_content().startswith(b"\x89PNG") for p in charts)
+    assert all(f"cid:{p['Content-ID'].strip('<>')}" in html for p in charts)
+    lake = Lake.from_settings(settings)
+    assert lake.store.exists(f"digests/date={DAY}/digest.html")

@@ -1,0 +1,44 @@
+"""The daily "trending papers" digest, composed whenever the marts are republished, sent by SMTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pendulum
+from airflow.sdk import dag, task
+
+from paperlake import pipeline
+from paperlake_airflow import DEFAULT_ARGS, MARTS_ASSET, smtp_settings, task_settings
+
+log = logging.getLogger(__name__)
+
+
+@dag(
+    dag_id="paperlake_digest",
+    description="Compose the trending-papers digest from the marts, store it in the lake and email it",
+    schedule=[MARTS_ASSET],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["paperlake", "digest"],
+)
+def paperlake_digest():
+    @task
+    def send_digest() -> dict:
+        from paperlake.digest import digest_message, send_message
+
+        settings = task_settings()
+        digest, uri = pipeline.digest_stage(settings)
+        if not settings.digest_recipients:
+            log.warning("digest written to %s; not emailed: PAPERLAKE_DIGEST_RECIPIENTS is empty", uri)
+            return {"uri": uri, "sent_to": []}
+        message = digest_message(digest, settings.digest_sender, list(settings.digest_recipients))
+        send_message(message, smtp_settings(os.environ.get("PAPERLAKE_SMTP_CONN_ID", "smtp_default")))
+        return {"uri": uri, "sent_to": list(settings.digest_recipients), "papers": len(digest.papers), "entities": len(digest.entities)}
+
+    send_digest()
+
+
+paperlake_digest()
