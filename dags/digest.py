@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import os
 
-import pendulum
 from airflow.sdk import dag, task
 
 from paperlake import pipeline
-from paperlake_airflow import DEFAULT_ARGS, MARTS_ASSET, smtp_settings, task_settings
+from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, smtp_settings, task_settings
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +17,8 @@ log = logging.getLogger(__name__)
     dag_id="paperlake_digest",
     description="Compose the trending-papers digest from the marts, store it in the lake and email it",
     schedule=[MARTS_ASSET],
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["paperlake", "digest"],
 )
 def paperlake_digest():

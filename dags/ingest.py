@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
 
 from paperlake import pipeline
 from paperlake_airflow import (
-    DEFAULT_ARGS,
+    DAG_DEFAULTS,
     configured_sources,
     data_interval,
     entities_asset,
@@ -22,10 +21,8 @@ def build_ingest_dag(source: str):
         dag_id=f"paperlake_ingest_{source}",
         description=f"Fetch, clean, validate and tag the {source} source into the lake, one date per run",
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-        catchup=False,
         max_active_runs=4,
-        default_args=DEFAULT_ARGS,
+        **DAG_DEFAULTS,
         tags=["paperlake", "ingest", source],
         params={"reparse": Param(False, type="boolean", description="rebuild from the raw layer without fetching")},
     )

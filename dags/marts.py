@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import AssetAny, dag, task
 
 from paperlake import pipeline
-from paperlake_airflow import DEFAULT_ARGS, MARTS_ASSET, configured_sources, entities_asset, task_settings
+from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, configured_sources, entities_asset, task_settings
 
 
 @dag(
     dag_id="paperlake_marts",
     description="Build the marts from the whole lake into a new DuckDB file and publish it atomically",
     schedule=AssetAny(*(entities_asset(source) for source in configured_sources())),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["paperlake", "marts"],
 )
 def paperlake_marts():

@@ -132,7 +132,7 @@ def write_parquet(con, sql: str, output: str) -> None:
     import pyarrow.parquet as pq
 
     try:
-        table = con.execute(sql).fetch_arrow_table()
+        table = con.execute(sql).to_arrow_table()
     except duckdb.Error as err:
         raise CliError(f"SQL error: {str(err).splitlines()[0]}") from None
     pq.write_table(table, output)

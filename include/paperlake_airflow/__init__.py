@@ -22,6 +22,13 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
+# What every paperlake DAG shares: when history starts, no automatic catch-up (backfills are explicit), retries.
+DAG_DEFAULTS = {
+    "start_date": datetime(2026, 1, 1, tzinfo=timezone.utc),
+    "catchup": False,
+    "default_args": DEFAULT_ARGS,
+}
+
 # Fetch tasks of sources that share a provider's rate limit share a one-slot pool (pools.json).
 SOURCE_POOLS = {"arxiv": "arxiv_api", "arxiv_oai": "arxiv_api"}
 
