@@ -19,7 +19,7 @@ export AIRFLOW__CORE__EXECUTOR ?= LocalExecutor
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 
-.PHONY: help install run airflow test train-ner eval-ner clean-state
+.PHONY: help install run airflow test train-ner eval-ner bench clean-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ train-ner: $(STAMP) ## retrain the domain NER (rule-labelled sample + gold dev s
 
 eval-ner: $(STAMP) ## precision/recall/F1 per label on the gold test split: rules only, and rules + trained model
 	$(BIN)/python -m paperlake.tagging.evaluate test
+
+bench: $(STAMP) ## tagging throughput (1 vs 2 processes, cold vs cached rerun), printed as ratios
+	$(BIN)/python bench/tagging.py
 
 clean-state: ## delete the local lake, marts and Airflow state under .paperlake/
 	rm -rf $(PAPERLAKE_HOME)

@@ -12,8 +12,9 @@ def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[date
     """Fetch the data interval (default: the whole UTC day) into `raw/`."""
     from paperlake.sources import FetchRequest, fetch_partition
 
-    request = FetchRequest.for_day(settings, day)
-    if interval is not None:
+    if interval is None:
+        request = FetchRequest.for_day(settings, day)
+    else:
         request = FetchRequest(settings=settings, day=day, interval_start=interval[0], interval_end=interval[1])
     return fetch_partition(Lake.from_settings(settings), source, request).to_dict()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
@@ -59,7 +60,7 @@ class Fetcher:
 
     def land(self, page: RawPage) -> None:
         """Keep a page for the raw layer (numbered in fetch order so names never collide)."""
-        self.pages.append(RawPage(**{**page.__dict__, "name": f"{len(self.pages) + 1:04d}-{page.name}"}))
+        self.pages.append(replace(page, name=f"{len(self.pages) + 1:04d}-{page.name}"))
 
     def get(self, url: str, params: dict, name: str, role: str = "data"):
         """GET with politeness and retries; returns the successful httpx.Response."""

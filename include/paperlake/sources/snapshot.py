@@ -6,9 +6,7 @@ is the run's logical date.
 
 from __future__ import annotations
 
-import re
-
-from paperlake.clean import title_key
+from paperlake.clean import strip_page_residue, title_key
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
@@ -17,8 +15,6 @@ HEADER_LINES = (
     "Get trending papers in your email inbox once a day!",
     "Get trending papers in your email inbox!",
 )
-# The page's subscribe button text ends up glued to the first title ("SubscribeFlashFormer: ...").
-_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)")
 
 
 def min_interval(http) -> float:
@@ -58,7 +54,8 @@ def parse_snapshot_page(text: str, origin: str = "snapshot") -> list[PaperRecord
         )
     records = []
     for i in range(0, len(body), 2):
-        title = _GLUED_SUBSCRIBE.sub("", body[i].strip()) if i == 0 else body[i].strip()
+        # the page's subscribe button text ends up glued to the first title ("SubscribeFlashFormer: ...")
+        title = strip_page_residue(body[i].strip()) if i == 0 else body[i].strip()
         abstract = body[i + 1]
         if not title:
             raise ValueError(f"{origin}: line {start + i + 1} should be a title but is empty")
