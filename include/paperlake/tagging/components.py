@@ -1,4 +1,4 @@
-"""Custom spaCy pieces: tokenizer fix, acronym aliases per paper, false-friend filter."""
+"""Custom spaCy pieces: tokenizer fix, versioned model names, per-paper acronyms and defined names, false friends."""
 
 from __future__ import annotations
 
