@@ -84,12 +84,17 @@ def test_gazetteer_rejects_unknown_labels(tmp_path):
         load_gazetteer(bad)
 
 
-def test_gold_set_is_well_formed():
+def test_annotation_files_are_well_formed_and_never_overlap_the_test_split():
     docs = load_gold()
     assert len(docs) >= 80 and {d.split for d in docs} == {"dev", "test"}
-    for line in GOLD_PATH.read_text().splitlines():
-        item = json.loads(line)
-        assert all(item["text"][s["start"]:s["end"]] == s["text"] for s in item["spans"])
+    test_papers = {d.paper_index for d in docs if d.split == "test"}
+    for path in sorted(GOLD_PATH.parent.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            item = json.loads(line)
+            spans = item["spans"]
+            assert all(item["text"][s["start"]:s["end"]] == s["text"] for s in spans), (path.name, item["paper_index"])
+            assert all(a["end"] <= b["start"] for a, b in zip(spans, spans[1:])), (path.name, item["paper_index"])
+            assert path == GOLD_PATH or item["paper_index"] not in test_papers
 
 
 # Regression floor for the shipped (rules-only) tagger on the gold test split: measured 0.598 F1.
