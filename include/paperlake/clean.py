@@ -13,9 +13,12 @@ from paperlake.records import PaperRecord
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACE_LIKE = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_PAGE_HEADER = re.compile(r"Get trending papers in your email inbox(?: once a day)?!\s*")
+# Shared with validation, which checks that nothing these rules remove is left.
+PAGE_HEADER_PATTERN = r"Get trending papers in your email inbox(?: once a day)?!"
+HTML_TAG_PATTERN = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
+_PAGE_HEADER = re.compile(PAGE_HEADER_PATTERN + r"\s*")
 _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9])")
-_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_HTML_TAG = re.compile(HTML_TAG_PATTERN)
 _URL = re.compile(r"<?https?://[^\s<>\uE000\uE001]+>?")
 _URL_TRAILING_PUNCTUATION = ".,;:!?'\""
 _MARKDOWN = (

@@ -144,7 +144,7 @@ def open_shell_connection(settings: Settings):
     import duckdb
 
     from paperlake.lake import Lake
-    from paperlake.marts.builder import connect_lake_views, local_marts_path
+    from paperlake.marts.builder import connect_lake_views, local_marts_path, sql_literal
 
     lake = Lake.from_settings(settings)
     try:
@@ -152,8 +152,7 @@ def open_shell_connection(settings: Settings):
     except FileNotFoundError as err:
         raise CliError(str(err)) from None
     con = duckdb.connect()
-    quoted = str(path).replace("'", "''")
-    con.execute(f"ATTACH '{quoted}' AS marts (READ_ONLY)")
+    con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
     connect_lake_views(con, lake, settings)
     con.execute("USE marts")
     return con

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paperlake.clean import title_key
-from paperlake.lake import Lake
+from paperlake.lake import Lake, partition_of
 from paperlake.sources.arxiv_ids import is_arxiv_id
 
 # Sources whose pages carry no ids: their records take the paper_id of a known paper with the same title.
@@ -18,7 +18,7 @@ def known_titles(lake: Lake, exclude_source: str) -> dict[str, str]:
 
     index: dict[str, str] = {}
     for key in lake.table_keys("clean"):
-        if f"/source={exclude_source}/" in key:
+        if partition_of(key)[0] == exclude_source:
             continue
         table = pq.read_table(io.BytesIO(lake.store.get(key)), columns=["paper_id", "title"])
         for paper_id, title in zip(table.column("paper_id").to_pylist(), table.column("title").to_pylist()):

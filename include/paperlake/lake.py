@@ -29,7 +29,7 @@ class RawPage:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     fetched_at: str = ""
-    # "data" pages are parsed; "probe"/"retry"/"error" pages are kept for audit only.
+    # "data" pages are parsed; "probe" and "error" pages are kept for audit only.
     role: str = "data"
 
     def text(self) -> str:
@@ -87,7 +87,11 @@ class Lake:
 
     def table_keys(self, layer: str) -> list[str]:
         """Keys of every partition file of a layer, across sources and dates."""
-        return [k for k in self.store.list(layer) if k.endswith("/" + TABLE_FILE)]
+        return self.document_keys(layer, TABLE_FILE)
+
+    def document_keys(self, layer: str, name: str) -> list[str]:
+        """Keys of the document `name` in every partition of a layer."""
+        return [k for k in self.store.list(layer) if k.endswith("/" + name)]
 
     # -- JSON and other single documents --------------------------------------------------
     def write_document(self, layer: str, source: str, day: date, name: str, data: bytes) -> str:
@@ -141,6 +145,12 @@ class Lake:
             fields = {k: entry[k] for k in ("name", "url", "status", "headers", "fetched_at") if k in entry}
             pages.append(RawPage(body=self.store.get(f"{prefix}/{entry['file']}"), role=entry.get("role", "data"), **fields))
         return pages
+
+
+def partition_of(key: str) -> tuple[str, date]:
+    """(source, date) of a key below `layer/source=S/date=D/`."""
+    source = key.split("/source=", 1)[1].split("/", 1)[0]
+    return source, date.fromisoformat(key.split("/date=", 1)[1].split("/", 1)[0])
 
 
 def conform(table, schema):

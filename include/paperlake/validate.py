@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from paperlake.clean import find_superseded
+from paperlake.clean import HTML_TAG_PATTERN, PAGE_HEADER_PATTERN, find_superseded
 from paperlake.config import Settings
 from paperlake.lake import Lake, PartitionSummary
 from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
@@ -19,7 +19,7 @@ ROW_COLUMN = "_row"
 IN_INTERVAL_COLUMN = "_listed_in_interval"
 ENGLISH_COLUMN = "_looks_english"
 # Text no cleaned field may still contain: LaTeX commands, HTML tags, the saved page's header.
-RESIDUE_PATTERN = r"\\[A-Za-z]+|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|Get trending papers in your email inbox"
+RESIDUE_PATTERN = rf"\\[A-Za-z]+|{HTML_TAG_PATTERN}|{PAGE_HEADER_PATTERN}"
 ENGLISH_FUNCTION_WORDS = frozenset(
     "the of and to in a is that for we on with as by this are be from an our which it at these can or not".split()
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from paperlake.config import Settings
-from paperlake.lake import TABLE_FILE, Lake
+from paperlake.lake import RAW_MANIFEST, TABLE_FILE, Lake, partition_of
 from paperlake.storage import S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -44,6 +44,11 @@ class MartsSummary:
         return {"uri": self.uri, "tables": dict(self.tables)}
 
 
+def sql_literal(text: str) -> str:
+    """`text` as a single-quoted SQL string literal (for statements DuckDB cannot parameterise)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def connect_lake_views(con, lake: Lake, settings: Settings) -> None:
     """Temporary views `lake_<layer>` over every partition file (with `source` and `date` columns)."""
     if isinstance(lake.store, S3Store):
@@ -53,7 +58,7 @@ def connect_lake_views(con, lake: Lake, settings: Settings) -> None:
     for layer in LAKE_LAYERS:
         uris = [lake.uri(key) for key in lake.table_keys(layer)]
         if uris:
-            files = ", ".join("'" + uri.replace("'", "''") + "'" for uri in uris)
+            files = ", ".join(sql_literal(uri) for uri in uris)
             source = (
                 f"read_parquet([{files}], hive_partitioning = true, "
                 f"hive_types = {{'source': VARCHAR, 'date': DATE}})"
@@ -70,21 +75,20 @@ def register_partition_documents(con, lake: Lake) -> None:
     import pyarrow as pa
 
     raw, validation = [], []
-    for key in lake.store.list("raw"):
-        if key.endswith("/manifest.json"):
-            manifest = json.loads(lake.store.get(key))
-            pages = manifest["pages"]
-            raw.append({
-                "source": manifest["source"], "date": date.fromisoformat(manifest["date"]), "pages": len(pages),
-                "bytes": sum(p["bytes"] for p in pages), "fetched_at": max((p["fetched_at"] for p in pages), default=None),
-            })
-    for key in lake.store.list("validation"):
-        if key.endswith("/result.json"):
-            result = json.loads(lake.store.get(key))
-            validation.append({
-                "source": result["source"], "date": date.fromisoformat(result["date"]),
-                "validation_success": result.get("gx_success"), "run_id": result.get("run_id"), "suite_version": result.get("suite_version"),
-            })
+    for key in lake.document_keys("raw", RAW_MANIFEST):
+        source, day = partition_of(key)
+        pages = json.loads(lake.store.get(key))["pages"]
+        raw.append({
+            "source": source, "date": day, "pages": len(pages),
+            "bytes": sum(p["bytes"] for p in pages), "fetched_at": max((p["fetched_at"] for p in pages), default=None),
+        })
+    for key in lake.document_keys("validation", "result.json"):
+        source, day = partition_of(key)
+        result = json.loads(lake.store.get(key))
+        validation.append({
+            "source": source, "date": day,
+            "validation_success": result.get("gx_success"), "run_id": result.get("run_id"), "suite_version": result.get("suite_version"),
+        })
     raw_schema = pa.schema([("source", pa.string()), ("date", pa.date32()), ("pages", pa.int64()), ("bytes", pa.int64()), ("fetched_at", pa.string())])
     validation_schema = pa.schema([("source", pa.string()), ("date", pa.date32()), ("validation_success", pa.bool_()), ("run_id", pa.string()), ("suite_version", pa.string())])
     con.register("lake_raw", pa.Table.from_pylist(raw, schema=raw_schema))
@@ -112,15 +116,14 @@ def enable_s3(con, settings: Settings) -> None:
         params |= {"ENDPOINT": endpoint.netloc, "URL_STYLE": "path", "USE_SSL": endpoint.scheme == "https"}
     con.execute(
         "CREATE OR REPLACE TEMPORARY SECRET paperlake_s3 (TYPE s3, "
-        + ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} '{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in params.items())
+        + ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} {sql_literal(str(v))}" for k, v in params.items())
         + ")"
     )
 
 
 def latest_partition_date(lake: Lake, layer: str) -> date | None:
     """The newest `date=` among a layer's partitions (read from the keys, no data scanned)."""
-    dates = [date.fromisoformat(key.split("/date=")[1].split("/")[0]) for key in lake.table_keys(layer)]
-    return max(dates, default=None)
+    return max((partition_of(key)[1] for key in lake.table_keys(layer)), default=None)
 
 
 def mart_sql_files() -> list[Path]:

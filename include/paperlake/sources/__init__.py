@@ -16,9 +16,7 @@ from types import ModuleType
 from typing import Callable
 
 from paperlake.config import ALL_SOURCES, Settings
-from paperlake.lake import Lake, PartitionSummary
-
-KNOWN_SOURCES = ALL_SOURCES
+from paperlake.lake import Lake, PartitionSummary, RawPage
 
 
 @dataclass(frozen=True)
@@ -45,8 +43,8 @@ class FetchRequest:
 
 def load_source(name: str) -> ModuleType:
     """The module implementing source `name`; a clear error for an unknown name."""
-    if name not in KNOWN_SOURCES:
-        raise ValueError(f"unknown source {name!r}; known sources: {', '.join(KNOWN_SOURCES)}")
+    if name not in ALL_SOURCES:
+        raise ValueError(f"unknown source {name!r}; known sources: {', '.join(ALL_SOURCES)}")
     return importlib.import_module(f"paperlake.sources.{name}")
 
 
