@@ -51,6 +51,32 @@ def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
     assert entities(nlp, "With SpD the latency drops.") == [("latency", "METRIC", "latency")]
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("We study inference-time intervention (ITI). ITI helps.",
+         [("inference-time intervention", "METHOD"), ("ITI", "METHOD"), ("ITI", "METHOD")]),
+        ("Recent synthetic data generation (SDG) methods fail; SDG is hard.",
+         [("synthetic data generation", "TASK"), ("SDG", "TASK"), ("SDG", "TASK")]),
+        ("We report the plausibility preference error (PPE); PPE drops.",
+         [("plausibility preference error", "METRIC"), ("PPE", "METRIC"), ("PPE", "METRIC")]),
+        ("We use Masked generative models (MGMs). One MGM suffices.",
+         [("Masked generative models", "METHOD"), ("MGMs", "METHOD"), ("MGM", "METHOD")]),
+        ("Vision Transformers (ViT) are strong.", [("Vision Transformers", "MODEL"), ("ViT", "MODEL")]),
+        ("Large Language Models (LLMs) and Multi-Head Attention (MHA) are not entities.", []),
+    ],
+    ids=["method", "task", "metric", "plural", "gazetteer-acronym", "generic"],
+)
+def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, expected):
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
+
+
+def test_names_glued_by_hyphens_are_one_entity(nlp):
+    found = [(e[2], e[1]) for e in entities(nlp, "We train Nemotron-Nano-9B-v2 and compare with Phi-Mamba, not BoN-aware tuning.")]
+    assert ("Nemotron-Nano-9B-v2", "MODEL") in found and ("Phi-Mamba", "MODEL") in found
+    assert ("BoN", "METHOD") in found
+
+
 def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     found = entities(nlp, "We propose KeyDiff, a training-free KV cache eviction method. KeyDiff is fast.")
     assert [(e[2], e[1]) for e in found if e[2] == "KeyDiff"] == [("KeyDiff", "METHOD"), ("KeyDiff", "METHOD")]

@@ -19,6 +19,30 @@ HEAD_LABELS = {
 # Generic classes the guidelines never annotate, however a paper introduces them.
 GENERIC_NAMES = {"llm", "llms", "mllm", "mllms", "vlm", "vlms", "plm", "plms", "lm", "lms", "slm", "slms", "lrm", "lrms", "ai", "nlp", "ml", "gpu", "gpus", "cpu", "sota"}
 GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "artificial intelligence", "machine learning"}
+GENERIC_LONG_FORM_ENDINGS = ("language model", "language models", "foundation model", "foundation models", "action model", "action models")
+# Defined acronyms the guidelines leave out: components, settings and words that are not ML entities.
+NOT_ENTITY_LONG_FORMS = {"multi head attention", "multilayer perceptron", "multi layer perceptron", "feed forward network", "state of the art", "just in time", "key value", "personally identifiable information"}
+# The last word of a defined long form decides its label when the rules know nothing of it.
+LONG_FORM_HEADS = {
+    **dict.fromkeys(
+        "learning training tuning fine-tuning finetuning optimization optimisation decoding inference intervention scaling clustering "
+        "test encryption transform transformation network model framework aligner distillation quantization pruning sampling search "
+        "regression encoding computation method algorithm approach technique strategy mechanism replay augmentation compression "
+        "merging routing streaming selection filtering voting guidance alignment process stereo motion transformer autoencoder "
+        "machine descent propagation programming attack prompting adaptation unlearning steering".split(),
+        "METHOD",
+    ),
+    **dict.fromkeys(
+        "answering recognition detection classification generation translation summarization segmentation prediction forecasting "
+        "tracing quantification understanding parsing extraction completion localization captioning labeling labelling tagging "
+        "reconstruction synthesis planning navigation manipulation verification discovery resolution redaction modeling modelling "
+        "estimation identification tracking".split(),
+        "TASK",
+    ),
+    **dict.fromkeys("error rate score accuracy utilization factor distance divergence ratio precision recall similarity index".split(), "METRIC"),
+    **dict.fromkeys("benchmark dataset corpus suite leaderboard bench challenge arena".split(), "DATASET"),
+}
+LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"'}
 _COINED = re.compile(r"^(?:[A-Z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z]{3,}[a-z]?|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9.]+)*$")
 _VERSION = re.compile(r"^(?:v?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMK])$")
 
@@ -42,42 +66,126 @@ def load_shape_patterns(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def abbreviates(acronym: str, long_form: str) -> bool:
-    """SpD for speculative decoding: same first letter, and every letter in order within the long form."""
-    letters = re.sub(r"[^a-z]", "", acronym.removesuffix("s").lower())
-    text = long_form.lower()
-    if not 2 <= len(letters) <= 8 or not text.startswith(letters[0]):
-        return False
-    position = 0
-    for letter in letters:
-        position = text.find(letter, position) + 1
-        if position == 0:
-            return False
-    return True
+def long_form_start(words: list[str], acronym: str) -> int | None:
+    """Schwartz & Hearst: the index of the word where the shortest long form spelling `acronym` starts.
+
+    Read backwards, every acronym character appears in order in the words before it and the first
+    one starts a word (or a hyphenated part): "inference-time intervention (ITI)", "speculative decoding (SpD)".
+    """
+    letters = [c for c in acronym.lower() if c.isalnum()]
+    if acronym.endswith("s") and acronym[:-1].isupper():
+        letters = letters[:-1]  # MIAs, GNNs
+    if not 2 <= len(letters) <= 10 or not letters[0].isalpha() or len(words) == 0:
+        return None
+    initials = _initials_start(words, letters)
+    if initials is not None:
+        return initials
+    text = " ".join(words)
+    starts = {0} | {i + 1 for i, ch in enumerate(text) if ch in " -"}
+    position = len(text) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        letter = letters[index]
+        while position >= 0 and (text[position].lower() != letter or (index == 0 and position not in starts)):
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    first_char = position + 1
+    word = text[:first_char].count(" ")
+    if len(words) - word > min(len(letters) + 5, 2 * len(letters)):
+        return None
+    return word
 
 
-def _initials(words: list[str]) -> str:
-    return "".join(w[0] for w in words if w[:1].isalnum()).lower()
+LONG_FORM_FILLERS = {"of", "and", "for", "the", "to", "in", "on", "with", "a", "an", "by", "via"}
+
+
+def _initials_start(words: list[str], letters: list[str]) -> int | None:
+    """The word where the long form starts when its word (or hyphen-part) initials spell the acronym."""
+    parts = [(w, i) for i, word in enumerate(words) for w in word.split("-") if w]
+    remaining = list(letters)
+    for part, word_index in reversed(parts):
+        if remaining and part[0].lower() == remaining[-1]:
+            remaining.pop()
+            if not remaining:
+                return word_index
+        elif part.lower() not in LONG_FORM_FILLERS:
+            return None
+    return None
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def _is_title_case(words: list[str]) -> bool:
+    return all(w[:1].isupper() or w.lower() in LONG_FORM_FILLERS or not w[:1].isalpha() for w in words)
+
+
+def _generic_long_form(text: str) -> bool:
+    lowered = " ".join(text.lower().replace("-", " ").split())
+    return lowered in GENERIC_LONG_FORMS or lowered.endswith(GENERIC_LONG_FORM_ENDINGS) or lowered in NOT_ENTITY_LONG_FORMS
 
 
 @Language.component("paperlake_acronyms")
-def acronym_aliases(doc: Doc) -> Doc:
-    """"Foo Bar Baz (FBB)": when the long form is an entity, FBB becomes its alias in this paper."""
-    aliases: dict[str, tuple[str, str]] = {}
-    for ent in doc.ents:
-        after = ent.end
-        if after + 2 < len(doc) and doc[after].text == "(" and doc[after + 2].text == ")":
-            acronym = doc[after + 1].text
-            if acronym[:1].isupper() and abbreviates(acronym, ent.text):
-                aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
-    if not aliases:
-        return doc
-    new = [
-        Span(doc, tok.i, tok.i + 1, label=aliases[tok.text][0], span_id=aliases[tok.text][1])
-        for tok in doc
-        if tok.text in aliases and not tok.ent_type_
+def acronym_definitions(doc: Doc) -> Doc:
+    """"long form (LF)" defines LF for this paper; both get one label, and every later LF mention too.
+
+    The label is the long form's own entity's when the rules found one there; otherwise the head
+    noun's ("... detection (XD)" is a TASK, "... error rate (ER)" a METRIC); an unknown head noun in a
+    Title Case long form is a METHOD (the guidelines' commonest label for coined procedures).
+    """
+    aliases: dict[str, tuple[str, str | None]] = {}
+    spans: list[Span] = []
+    by_end = {ent.end: ent for ent in doc.ents}
+    for tok in doc:
+        if tok.text != "(" or tok.i + 2 >= len(doc) or doc[tok.i + 2].text != ")":
+            continue
+        acronym = doc[tok.i + 1].text
+        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES:
+            continue
+        window_start = tok.i
+        while window_start > 0 and doc[window_start - 1].text not in LONG_FORM_STOPS and tok.i - window_start < 16:
+            window_start -= 1
+        window = doc[window_start : tok.i]
+        words = window.text.split()
+        start_word = long_form_start(words, acronym)
+        if start_word is None:
+            continue
+        start_char = window.start_char + len(" ".join(words[:start_word])) + (1 if start_word else 0)
+        long_form = doc.char_span(start_char, window.end_char, alignment_mode="expand")
+        if long_form is None or _generic_long_form(long_form.text):
+            continue
+        ent = by_end.get(tok.i)
+        if ent is not None and ent.start <= long_form.start:
+            aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
+            continue
+        known = next((e for e in doc[tok.i + 1 : tok.i + 2].ents if e.ent_id_), None)
+        if known is not None:  # a gazetteer acronym: its label (and id) holds for the whole long form too
+            spans.append(Span(doc, long_form.start, long_form.end, label=known.label_, span_id=known.ent_id_))
+            continue
+        label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
+        if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
+            label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None  # a kind of it: "cross-silo federated learning"
+        elif label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
+            label = "METHOD"
+        if label is None or any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form):
+            continue
+        spans.append(Span(doc, long_form.start, long_form.end, label=label))
+        aliases[acronym] = (label, None)
+    plural = {a + "s": v for a, v in aliases.items() if not a.endswith("s")}
+    singular = {a[:-1]: v for a, v in aliases.items() if a.endswith("s") and len(a) > 2}
+    aliases = {**singular, **plural, **aliases}
+    # the paper's own definition beats a shape or gazetteer guess on the acronym itself
+    kept = [ent for ent in doc.ents if not (len(ent) == 1 and ent.text in aliases)]
+    covered = {i for ent in kept for i in range(ent.start, ent.end)}
+    spans += [
+        Span(doc, t.i, t.i + 1, label=aliases[t.text][0], span_id=aliases[t.text][1] or "")
+        for t in doc
+        if t.text in aliases and t.i not in covered
     ]
-    doc.ents = filter_spans(list(doc.ents) + new)
+    if spans:
+        doc.ents = filter_spans(spans + kept)
     return doc
 
 
@@ -115,6 +223,30 @@ def extend_model_versions(doc: Doc) -> Doc:
     return doc
 
 
+def _glued(doc: Doc, left: int) -> bool:
+    """doc[left] and doc[left + 1] are written without a space between them."""
+    return not doc[left].whitespace_
+
+
+def _name_part(text: str) -> bool:
+    return text[:1].isupper() or text[:1].isdigit()
+
+
+@Language.component("paperlake_compounds")
+def extend_hyphenated_names(doc: Doc) -> Doc:
+    """A name hyphenated to capitalised parts is one entity: `Nemotron-Nano-9B-v2`, `Phi-Mamba`, `LR-QAT`, `LLaVA-Rad`."""
+    ents = []
+    for ent in doc.ents:
+        start, end = ent.start, ent.end
+        while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and _name_part(doc[start - 2].text) and not doc[start - 2].ent_type_:
+            start -= 2
+        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and _name_part(doc[end + 1].text) and not doc[end + 1].ent_type_:
+            end += 2
+        ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
+    doc.ents = filter_spans(ents)
+    return doc
+
+
 def _head_label(tokens) -> str | None:
     for tok in tokens:
         if tok.text in {".", ";"}:
@@ -128,8 +260,7 @@ def _head_label(tokens) -> str | None:
 def defined_names(doc: Doc) -> Doc:
     """Names a paper defines take the label of their head noun, on every mention in the paper.
 
-    "X, a training-free ... method" / "X is a ... benchmark" / "a new model called X" /
-    "Title Case Long Form (TLF)": X (and TLF with its long form) get the head noun's label.
+    "X, a training-free ... method" / "X is a ... benchmark" / "a new model called X": X gets the head noun's label.
     """
     defined: dict[str, str] = {}
     spans: list[Span] = []
@@ -144,34 +275,6 @@ def defined_names(doc: Doc) -> Doc:
             label = _head_label(reversed(doc[max(0, tok.i - 8) : tok.i - 1]))
         if label:
             defined[tok.text] = label
-    for start, end, label, acronym in _long_forms(doc):
-        if not any(t.ent_type_ for t in doc[start:end]):
-            spans.append(Span(doc, start, end, label=label))
-            defined.setdefault(acronym, label)
     spans += [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
     doc.ents = filter_spans(list(doc.ents) + spans)
     return doc
-
-
-def _long_forms(doc: Doc) -> list[tuple[int, int, str, str]]:
-    """(start, end, label, acronym) for "Title Case Words (TCW)" whose initials spell the acronym."""
-    found = []
-    for tok in doc:
-        if tok.text != "(" or tok.i + 2 >= len(doc) or doc[tok.i + 2].text != ")":
-            continue
-        acronym = doc[tok.i + 1].text
-        letters = re.sub(r"[^A-Z]", "", acronym)
-        if len(letters) < 2:
-            continue
-        start = tok.i
-        words = 0
-        while start > 0 and doc[start - 1].text[:1].isupper() and words < len(letters) + 2:
-            start -= 1
-            words += 1
-        long_form = doc[start : tok.i]
-        if acronym.lower() in GENERIC_NAMES or long_form.text.lower() in GENERIC_LONG_FORMS:
-            continue
-        if words >= 2 and _initials([t.text for t in long_form]).upper().startswith(letters[:2]):
-            found.append((start, tok.i, _head_label([long_form[-1]]) or "METHOD", acronym))
-    return found
-
