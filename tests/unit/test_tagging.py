@@ -48,7 +48,8 @@ def test_spellings_normalise_to_one_entity_id(nlp, index):
 def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
     found = entities(nlp, "We use speculative decoding (SpD). With SpD the latency drops.")
     assert ("speculative decoding", "METHOD", "SpD") in found
-    assert entities(nlp, "With SpD the latency drops.") == [("latency", "METRIC", "latency")]
+    # another paper's SpD is not speculative decoding
+    assert ("speculative decoding", "METHOD", "SpD") not in entities(nlp, "With SpD the latency drops.")
 
 
 @pytest.mark.parametrize(

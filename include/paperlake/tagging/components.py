@@ -13,7 +13,7 @@ from spacy.util import compile_suffix_regex, filter_spans
 # The head noun a paper uses to introduce a name decides its label (annotation guidelines, "proposed names").
 HEAD_LABELS = {
     **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism".split(), "METHOD"),
-    **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer".split(), "MODEL"),
+    **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer tool toolkit library platform".split(), "MODEL"),
     **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
 }
 # Generic classes the guidelines never annotate, however a paper introduces them.
@@ -160,10 +160,6 @@ def acronym_definitions(doc: Doc) -> Doc:
         if ent is not None and ent.start <= long_form.start:
             aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
             continue
-        known = next((e for e in doc[tok.i + 1 : tok.i + 2].ents if e.ent_id_), None)
-        if known is not None:  # a gazetteer acronym: its label (and id) holds for the whole long form too
-            spans.append(Span(doc, long_form.start, long_form.end, label=known.label_, span_id=known.ent_id_))
-            continue
         label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
             label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None  # a kind of it: "cross-silo federated learning"
@@ -256,25 +252,59 @@ def _head_label(tokens) -> str | None:
     return None
 
 
+# What the end of a coined name says about it when the paper gives no head noun: LookupViT, MatFormer, XBench.
+_NAME_ENDINGS = [
+    (re.compile(r"(?:ViT|ViTs|BERT|Bert|BERTs|NeRF|Net|Nets|Former|former|GPT|T5|LM|LLM|Conv|GIT|Transformer|Log|Mamba|LLaMA|Llama|CLIP|GAN|Diffusion|VLA)$"), "MODEL"),
+    (re.compile(r"(?:Bench|QA|Instruct|Eval|Set|Arena|Data|-\d+|\d{3,})$"), "DATASET"),
+]
+# Coined-looking tokens that are hardware, units, number formats, companies or file formats, never entities.
+NOT_NAMES = {
+    "gpu", "gpus", "tpu", "tpus", "cpu", "cpus", "npu", "nvidia", "rtx", "gb", "tb", "mb", "kb", "fp8", "fp16", "fp32", "bf16", "int4", "int8",
+    "pcie", "nvlink", "cuda", "jax", "api", "apis", "id", "ids", "slo", "slos", "ar", "vr", "xr", "openai", "deepmind", "iot", "tflops", "gflops",
+    "sram", "dram", "hbm", "fpga", "fpgas", "asic", "asics", "url", "urls", "html", "json", "pdf", "sql", "io", "os", "usd", "eu", "us", "uk", "np",
+    "phd", "ii", "iii", "iv", "vi", "vii", "ceo", "hr", "it", "ok", "faq", "qa",
+}
+
+
+def _capitalised(text: str) -> bool:
+    return text[:1].isupper() and text[1:].isalpha() and text[1:].islower()
+
+
+def _coined_label(text: str) -> str:
+    for pattern, label in _NAME_ENDINGS:
+        if pattern.search(text):
+            return label
+    return "METHOD"
+
+
 @Language.component("paperlake_definitions")
 def defined_names(doc: Doc) -> Doc:
-    """Names a paper defines take the label of their head noun, on every mention in the paper.
+    """Names a paper coins are entities on every mention, labelled by what the paper says they are.
 
-    "X, a training-free ... method" / "X is a ... benchmark" / "a new model called X": X gets the head noun's label.
+    "X, a training-free ... method" / "X is a ... benchmark" / "a new model called X" / "an analytical
+    tool, X": the head noun's label. A coined name with no head noun (LookupViT, FBBO) is labelled by its
+    ending (...ViT is a MODEL, ...Bench a DATASET), else as a METHOD, the commonest label of coined names.
     """
     defined: dict[str, str] = {}
-    spans: list[Span] = []
+    # "(WEP)" after a long form the rules did not take for an entity: a descriptive abbreviation
+    descriptive = {t.text for t in doc[1:-1] if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_}
     for tok in doc:
-        if not _COINED.match(tok.text) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES:
+        coined = bool(_COINED.match(tok.text))
+        capitalised = _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"'} and not _capitalised(doc[tok.i - 1].text) and not (tok.i + 1 < len(doc) and _capitalised(doc[tok.i + 1].text))
+        if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:
             continue
         nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
         label = None
         if nxt is not None and (nxt.text in {",", ":", "("} or nxt.lower_ == "is"):
             label = _head_label(doc[tok.i + 2 : tok.i + 14])
         if label is None and tok.i >= 1 and doc[tok.i - 1].lower_ in {"called", "named", "dubbed", "termed", "coined"}:
-            label = _head_label(reversed(doc[max(0, tok.i - 8) : tok.i - 1]))
+            label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+        if label is None and tok.i >= 2 and doc[tok.i - 1].text == "," and nxt is not None and nxt.text in {",", "."}:
+            label = _head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
+        if label is None and coined and len(tok.text) >= 3:
+            label = _coined_label(tok.text)
         if label:
             defined[tok.text] = label
-    spans += [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
+    spans = [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
     doc.ents = filter_spans(list(doc.ents) + spans)
     return doc

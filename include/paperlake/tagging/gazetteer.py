@@ -43,11 +43,12 @@ def alias_is_case_sensitive(entry: GazetteerEntry, alias: str) -> bool:
 
 
 def with_plurals(aliases: tuple[str, ...]) -> list[str]:
-    """Aliases plus their plural when the name is a common noun or an acronym (diffusion models, PRMs)."""
+    """Aliases plus their plural when the name ends in a plain or capitalised noun or an acronym
+    (diffusion models, Vision Transformers, PRMs)."""
     forms = list(aliases)
     for alias in aliases:
         last = alias.split()[-1]
-        if not last.endswith("s") and (last.isalpha() and (last.islower() or (last.isupper() and len(last) >= 2))):
+        if not last.endswith("s") and last.isalpha() and (last[1:].islower() or (last.isupper() and len(last) >= 2)):
             forms.append(alias + "s")
     return list(dict.fromkeys(forms))
 
