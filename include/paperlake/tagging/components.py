@@ -44,7 +44,7 @@ LONG_FORM_HEADS = {
 }
 LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"'}
 _COINED = re.compile(r"^(?:[A-Z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z]{3,}[a-z]?|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9.]+)*$")
-_VERSION = re.compile(r"^(?:v?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMK])$")
+_VERSION = re.compile(r"^(?:[vV]?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMKk]|\d+x\d+(?:\.\d+)?[BM])$")
 
 # "precision" right after these words is a number format, not the metric.
 PRECISION_FORMATS = {"bit", "mixed", "full", "half", "single", "double", "low", "arbitrary", "reduced", "higher", "lower", "numerical", "floating", "point", "fp16", "fp32", "int8", "4-bit", "8-bit", "16-bit", "2-bit", "3-bit", "1-bit"}
@@ -201,11 +201,11 @@ def drop_false_friends(doc: Doc) -> Doc:
 
 @Language.component("paperlake_versions")
 def extend_model_versions(doc: Doc) -> Doc:
-    """A model name followed by its version or size is one entity: `Llama 3.1-8B`, `PaLM 2`."""
+    """A model or dataset name followed by its version or size is one entity: `Llama 3.1-8B`, `PaLM 2`, `AlpacaEval 2`."""
     ents = []
     for ent in doc.ents:
         end = ent.end
-        if ent.label_ == "MODEL":
+        if ent.label_ in {"MODEL", "DATASET"}:
             while end < len(doc) and not doc[end].ent_type_:
                 if _VERSION.match(doc[end].text) and (end == ent.end or doc[end - 1].text == "-"):
                     end += 1
@@ -225,7 +225,8 @@ def _glued(doc: Doc, left: int) -> bool:
 
 
 def _name_part(text: str) -> bool:
-    return text[:1].isupper() or text[:1].isdigit()
+    """A capitalised or numbered part (`Nano`, `9B`), a version (`v2`) or a language code (`zh`)."""
+    return text[:1].isupper() or text[:1].isdigit() or bool(re.fullmatch(r"v\d[\w.]*|[a-z]{2}", text))
 
 
 @Language.component("paperlake_compounds")

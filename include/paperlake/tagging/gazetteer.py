@@ -42,25 +42,32 @@ def alias_is_case_sensitive(entry: GazetteerEntry, alias: str) -> bool:
     return entry.case_sensitive or not any(ch.islower() or ch.isdigit() for ch in alias)
 
 
-def with_plurals(aliases: tuple[str, ...]) -> list[str]:
-    """Aliases plus their plural when the name ends in a plain or capitalised noun or an acronym
-    (diffusion models, Vision Transformers, PRMs)."""
-    forms = list(aliases)
-    for alias in aliases:
-        last = alias.split()[-1]
-        if not last.endswith("s") and last.isalpha() and (last[1:].islower() or (last.isupper() and len(last) >= 2)):
-            forms.append(alias + "s")
-    return list(dict.fromkeys(forms))
+def plural(alias: str) -> str | None:
+    """The plural of a name that ends in a plain or capitalised noun or an acronym
+    (diffusion models, Vision Transformers, PRMs), else None."""
+    last = alias.split()[-1]
+    if not last.endswith("s") and last.isalpha() and (last[1:].islower() or (last.isupper() and len(last) >= 2)):
+        return alias + "s"
+    return None
+
+
+def spellings(alias: str) -> list[str]:
+    """A lowercase multi-word name written with spaces or hyphens: question answering / question-answering."""
+    if not alias.islower() or alias.count(" ") + alias.count("-") == 0:
+        return [alias]
+    return list(dict.fromkeys([alias, alias.replace("-", " "), alias.replace(" ", "-")]))
 
 
 def ruler_patterns(entries: list[GazetteerEntry], tokenizer) -> list[dict]:
-    """Token patterns for spaCy's entity ruler; each pattern's `id` is the canonical entity id."""
+    """Token patterns for spaCy's entity ruler; each pattern's `id` is the canonical entity id.
+    A plural matches as the alias it comes from does: PAIRs only as written, like PAIR."""
     patterns = []
     for entry in entries:
-        for alias in with_plurals(entry.aliases):
+        for alias in entry.aliases:
             attr = "ORTH" if alias_is_case_sensitive(entry, alias) else "LOWER"
-            tokens = [tok.text if attr == "ORTH" else tok.lower_ for tok in tokenizer(alias)]
-            patterns.append({"label": entry.label, "id": entry.entity_id, "pattern": [{attr: t} for t in tokens]})
+            for form in dict.fromkeys(f for base in spellings(alias) for f in (base, plural(base)) if f):
+                tokens = [tok.text if attr == "ORTH" else tok.lower_ for tok in tokenizer(form)]
+                patterns.append({"label": entry.label, "id": entry.entity_id, "pattern": [{attr: t} for t in tokens]})
     return patterns
 
 
