@@ -58,16 +58,15 @@ def spellings(alias: str) -> list[str]:
     return list(dict.fromkeys([alias, alias.replace("-", " "), alias.replace(" ", "-")]))
 
 
-def ruler_patterns(entries: list[GazetteerEntry], tokenizer) -> list[dict]:
-    """Token patterns for spaCy's entity ruler; each pattern's `id` is the canonical entity id.
+def phrase_patterns(entries: list[GazetteerEntry]) -> list[tuple[str, str, str, bool]]:
+    """(label, entity_id, phrase, case_sensitive) for every spelling and plural of every alias.
     A plural matches as the alias it comes from does: PAIRs only as written, like PAIR."""
     patterns = []
     for entry in entries:
         for alias in entry.aliases:
-            attr = "ORTH" if alias_is_case_sensitive(entry, alias) else "LOWER"
+            case_sensitive = alias_is_case_sensitive(entry, alias)
             for form in dict.fromkeys(f for base in spellings(alias) for f in (base, plural(base)) if f):
-                tokens = [tok.text if attr == "ORTH" else tok.lower_ for tok in tokenizer(form)]
-                patterns.append({"label": entry.label, "id": entry.entity_id, "pattern": [{attr: t} for t in tokens]})
+                patterns.append((entry.label, entry.entity_id, form, case_sensitive))
     return patterns
 
 

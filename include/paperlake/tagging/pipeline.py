@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 
 from paperlake.config import DATA_DIR, PATTERNS_PATH
-from paperlake.tagging.gazetteer import load_gazetteer, ruler_patterns
+from paperlake.tagging.gazetteer import load_gazetteer, phrase_patterns
 
 SHAPES_PATH = DATA_DIR / "patterns" / "shapes.jsonl"
 MODEL_DIR = DATA_DIR / "models" / "ner"
@@ -41,8 +41,9 @@ def build_tagger(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = M
     if model_dir is not None and model_dir.exists():
         nlp.add_pipe("ner", source=spacy.load(model_dir))
     entries = load_gazetteer(patterns_path)
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True, "validate": True})
-    ruler.add_patterns(ruler_patterns(entries, nlp.tokenizer) + components.load_shape_patterns(SHAPES_PATH))
+    rules = nlp.add_pipe("paperlake_entity_rules")
+    rules.add_phrases(phrase_patterns(entries))
+    rules.add_shapes(components.load_shape_patterns(SHAPES_PATH))
     nlp.add_pipe("paperlake_versions")
     nlp.add_pipe("paperlake_compounds")
     nlp.add_pipe("paperlake_acronyms")
