@@ -26,7 +26,7 @@ def entities(nlp, text, index=None):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("We fine-tune Llama 3.1-8B and GPT-4o.", [("Llama 3.1-8B", "MODEL", "Llama 3.1-8B"), ("GPT-4o", "MODEL", "GPT-4o")]),
+        ("We fine-tune Llama 3.1-8B and GPT-4o.", [("Llama-3.1-8B", "MODEL", "Llama 3.1-8B"), ("GPT-4o", "MODEL", "GPT-4o")]),
         ("Results on HumanEval and SpreadsheetBench improve.", [("HumanEval", "DATASET", "HumanEval"), ("SpreadsheetBench", "DATASET", "SpreadsheetBench")]),
         ("We report pass@k and perplexity.", [("pass@k", "METRIC", "pass@k"), ("perplexity", "METRIC", "perplexity")]),
         ("A study of question answering and code generation.", [("question answering", "TASK", "question answering"), ("code generation", "TASK", "code generation")]),

@@ -283,9 +283,14 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
     ents = []
     for ent in doc.ents:
         start, end = ent.start, ent.end
-        while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and _name_part(doc[start - 2].text) and not doc[start - 2].ent_type_:
+
+        def joinable(i: int) -> bool:  # untagged, or a one-token name of the same label (Phi-Mamba)
+            tok = doc[i]
+            return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == ent.label_ and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
+
+        while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and joinable(start - 2):
             start -= 2
-        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and _name_part(doc[end + 1].text) and not doc[end + 1].ent_type_:
+        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and joinable(end + 1):
             end += 2
         ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
     doc.ents = filter_spans(ents)
