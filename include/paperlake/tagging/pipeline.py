@@ -1,8 +1,8 @@
 """The spaCy tagging pipeline and its version string (what the entities layer records).
 
 tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity ruler from the
-gazetteer and shape patterns (rules win on known entities) -> versions and hyphenated parts ->
-acronym definitions -> names a paper defines -> false friends.
+gazetteer and shape patterns (rules win on known entities) -> versions -> acronym definitions ->
+names a paper coins -> hyphenated name parts -> false friends.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def build_tagger(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = M
     rules.add_phrases(phrase_patterns(entries))
     rules.add_shapes(components.load_shape_patterns(SHAPES_PATH))
     nlp.add_pipe("paperlake_versions")
-    nlp.add_pipe("paperlake_compounds")
     nlp.add_pipe("paperlake_acronyms")
     nlp.add_pipe("paperlake_definitions")
+    nlp.add_pipe("paperlake_compounds")
     nlp.add_pipe("paperlake_false_friends")
     return nlp
