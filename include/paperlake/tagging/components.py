@@ -292,9 +292,30 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
             start -= 2
         while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and joinable(end + 1):
             end += 2
+        if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
+            start -= 3  # "cross-silo federated learning", "per-IC quantization"
         ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
     doc.ents = filter_spans(ents)
     return doc
+
+
+# Hyphenated modifiers that grade or praise a technique rather than name a kind of it (guidelines, boundaries 5).
+DEGREE_PARTS = {
+    "low", "high", "large", "small", "well", "so", "state", "real", "open", "fine", "coarse", "long", "short", "sub", "ultra", "extremely",
+    "based", "free", "like", "bit", "scale", "quality", "art", "known", "called", "efficient", "intensive", "friendly", "wise",
+    "source", "resource", "time", "world", "grained", "context", "range", "of", "the", "performance", "performing", "cost", "effective",
+    "budget", "memory", "compute", "parameter", "specific", "agnostic", "ready", "level", "step", "two", "one", "three", "end", "off",
+}
+
+
+def _kind_modifier(doc: Doc, start: int) -> bool:
+    """doc[start-3:start] is a hyphenated modifier naming a kind (`cross-silo`, `per-IC`, `BoN-aware`)."""
+    if start < 3 or doc[start - 2].text != "-" or not doc[start - 1].whitespace_ or doc[start - 1].ent_type_:
+        return False
+    first, second = doc[start - 3], doc[start - 1]
+    if not (_glued(doc, start - 3) and _glued(doc, start - 2)) or not first.is_alpha or not second.text.isalnum():
+        return False
+    return first.lower_ not in DEGREE_PARTS and second.lower_ not in DEGREE_PARTS and first.lower_ not in GENERIC_NAMES
 
 
 def _head_label(tokens) -> str | None:
