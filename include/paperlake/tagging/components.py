@@ -120,10 +120,10 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
     Read backwards, every acronym character appears in order in the words before it and the first
     one starts a word (or a hyphenated part): "inference-time intervention (ITI)", "speculative decoding (SpD)".
     """
-    letters = [c for c in acronym.lower() if c.isalnum()]
+    letters = [c for c in acronym.lower() if c.isalpha()]  # digits are counts or versions: SH2, R3, IA2
     if acronym.endswith("s") and acronym[:-1].isupper():
         letters = letters[:-1]  # MIAs, GNNs
-    if not 2 <= len(letters) <= 10 or not letters[0].isalpha() or len(words) == 0:
+    if not 2 <= len(letters) <= 10 or not acronym[0].isalpha() or len(words) == 0:
         return None
     initials = _initials_start(words, letters)
     if initials is not None:
