@@ -17,8 +17,8 @@ HEAD_LABELS = {
     **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
 }
 # Generic classes the guidelines never annotate, however a paper introduces them.
-GENERIC_NAMES = {"llm", "llms", "mllm", "mllms", "vlm", "vlms", "plm", "plms", "lm", "lms", "slm", "slms", "lrm", "lrms", "ai", "nlp", "ml", "gpu", "gpus", "cpu", "sota"}
-GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "artificial intelligence", "machine learning"}
+GENERIC_NAMES = {"llm", "llms", "mllm", "mllms", "vlm", "vlms", "plm", "plms", "lm", "lms", "slm", "slms", "lrm", "lrms", "ai", "nlp", "nlu", "ml", "gpu", "gpus", "cpu", "sota"}
+GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "natural language understanding", "artificial intelligence", "machine learning"}
 GENERIC_LONG_FORM_ENDINGS = ("language model", "language models", "foundation model", "foundation models", "action model", "action models")
 # Defined acronyms the guidelines leave out: components, settings and words that are not ML entities.
 NOT_ENTITY_LONG_FORMS = {"multi head attention", "multilayer perceptron", "multi layer perceptron", "feed forward network", "state of the art", "just in time", "key value", "personally identifiable information"}
@@ -352,6 +352,24 @@ def _coined_label(text: str) -> str:
     return "METHOD"
 
 
+CALLING_WORDS = {"called", "named", "dubbed", "termed", "coined"}
+
+
+def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
+    """The label of the head noun a paper gives a name: "a new model called X", "X, a training-free
+    ... method", "X is a ... benchmark" (coined names only), "an analytical tool, X,"."""
+    before = doc[tok.i - 1].lower_ if tok.i else ""
+    after = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
+    label = None
+    if before in CALLING_WORDS:
+        label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+    if label is None and (after in {",", ":", "("} or (after == "is" and coined)):
+        label = _head_label(doc[tok.i + 2 : tok.i + 14])
+    if label is None and before == "," and after in {",", "."}:
+        label = _head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
+    return label
+
+
 @Language.component("paperlake_definitions")
 def defined_names(doc: Doc) -> Doc:
     """Names a paper coins are entities on every mention, labelled by what the paper says they are.
@@ -368,14 +386,7 @@ def defined_names(doc: Doc) -> Doc:
         capitalised = _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"'} and not _capitalised(doc[tok.i - 1].text) and not (tok.i + 1 < len(doc) and _capitalised(doc[tok.i + 1].text))
         if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:
             continue
-        nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
-        label = None
-        if nxt is not None and (nxt.text in {",", ":", "("} or nxt.lower_ == "is"):
-            label = _head_label(doc[tok.i + 2 : tok.i + 14])
-        if label is None and tok.i >= 1 and doc[tok.i - 1].lower_ in {"called", "named", "dubbed", "termed", "coined"}:
-            label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
-        if label is None and tok.i >= 2 and doc[tok.i - 1].text == "," and nxt is not None and nxt.text in {",", "."}:
-            label = _head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
+        label = _stated_label(doc, tok, coined)
         if label is None and coined and len(tok.text) >= 3:
             label = _coined_label(tok.text)
         if label:
