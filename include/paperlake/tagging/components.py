@@ -383,7 +383,7 @@ def defined_names(doc: Doc) -> Doc:
     descriptive = {t.text for t in doc[1:-1] if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_}
     for tok in doc:
         coined = bool(_COINED.match(tok.text))
-        capitalised = _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"'} and not _capitalised(doc[tok.i - 1].text) and not (tok.i + 1 < len(doc) and _capitalised(doc[tok.i + 1].text))
+        capitalised = _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"'} and not doc[tok.i - 1].text[:1].isupper() and not (tok.i + 1 < len(doc) and doc[tok.i + 1].text[:1].isupper())
         if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:
             continue
         label = _stated_label(doc, tok, coined)

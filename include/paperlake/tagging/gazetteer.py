@@ -37,9 +37,13 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
 
 
 def alias_is_case_sensitive(entry: GazetteerEntry, alias: str) -> bool:
-    """Acronyms and flagged names match only as written (MATH the benchmark, not 'math');
-    names with a digit are unambiguous in any case (gpt-4 is GPT-4)."""
-    return entry.case_sensitive or not any(ch.islower() or ch.isdigit() for ch in alias)
+    """Acronyms, short mixed-case names and flagged names match only as written (MATH the benchmark,
+    not 'math'; mAP, not 'map'); names with a digit are unambiguous in any case (gpt-4 is GPT-4)."""
+    if entry.case_sensitive:
+        return True
+    if any(ch.isdigit() for ch in alias):
+        return False
+    return not any(ch.islower() for ch in alias) or (" " not in alias and len(alias) <= 5 and any(ch.isupper() for ch in alias[1:]))
 
 
 def plural(alias: str) -> str | None:
