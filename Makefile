@@ -54,7 +54,7 @@ airflow: $(AIRFLOW_HOME)/.migrated ## start `airflow standalone` on the same def
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest
 
-train-ner: $(STAMP) ## retrain the domain NER (rule-labelled sample + gold dev split) into include/data/models/ner
+train-ner: $(STAMP) ## rebuild the annotated-names gazetteer and retrain the domain NER (train-*.jsonl; gold dev split selects)
 	$(BIN)/python -m paperlake.tagging.train
 
 eval-ner: $(STAMP) ## precision/recall/F1 per label on the gold test split: rules only, and rules + trained model

@@ -11,6 +11,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "include" / "data"
 BUNDLED_SNAPSHOT = DATA_DIR / "samples" / "hf_papers_search_inference.txt"
 PATTERNS_PATH = DATA_DIR / "patterns" / "ml_entities.jsonl"
+# Names the hand-annotated training abstracts mark, written by `make train-ner` (never from the test split).
+ANNOTATED_NAMES_PATH = DATA_DIR / "patterns" / "annotated_names.jsonl"
+GAZETTEER_PATHS = (PATTERNS_PATH, ANNOTATED_NAMES_PATH)
 
 
 @dataclass(frozen=True)

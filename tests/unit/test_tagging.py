@@ -3,10 +3,10 @@ import json
 import pytest
 
 from paperlake.tagging.evaluate import GOLD_PATH, evaluate, load_gold
-from paperlake.tagging.gazetteer import alias_index, canonical_id, entity_key, load_gazetteer
+from paperlake.tagging.gazetteer import alias_index, canonical_id, entity_key, load_gazetteer, load_gazetteers
 from paperlake.tagging.partition import tag_texts
 from paperlake.tagging.pipeline import build_tagger, tagger_version
-from paperlake.config import PATTERNS_PATH
+from paperlake.config import GAZETTEER_PATHS, PATTERNS_PATH
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def index():
-    return alias_index(load_gazetteer(PATTERNS_PATH))
+    return alias_index(load_gazetteers(GAZETTEER_PATHS))
 
 
 def entities(nlp, text, index=None):
@@ -99,9 +99,9 @@ def test_numeric_precision_is_not_the_metric(nlp):
 def test_tagger_version_follows_the_patterns(tmp_path):
     a = tmp_path / "a.jsonl"
     a.write_text(json.dumps({"id": "X", "label": "MODEL", "aliases": ["X"]}) + "\n")
-    before = tagger_version(a, None)
+    before = tagger_version((a,), None)
     a.write_text(json.dumps({"id": "Y", "label": "MODEL", "aliases": ["Y"]}) + "\n")
-    assert tagger_version(a, None) != before
+    assert tagger_version((a,), None) != before
 
 
 def test_gazetteer_rejects_unknown_labels(tmp_path):
@@ -124,12 +124,36 @@ def test_annotation_files_are_well_formed_and_never_overlap_the_test_split():
             assert path == GOLD_PATH or item["paper_index"] not in test_papers
 
 
+def test_annotated_names_join_when_marked_in_most_of_their_occurrences():
+    from paperlake.tagging.annotated_names import annotated_names
+    from paperlake.tagging.evaluate import GoldDoc
+
+    texts = ["TokenWeave beats vLLM. TokenWeave is fast.", "We study ghost sentences and other ghost sentences here.", "Plain text, TokenWeave."]
+    docs = [
+        GoldDoc(0, texts[0], frozenset({(0, 10, "MODEL"), (17, 21, "MODEL"), (23, 33, "MODEL")}), "train"),
+        GoldDoc(1, texts[1], frozenset({(9, 24, "METHOD")}), "train"),  # marked once, written twice
+        GoldDoc(2, texts[2], frozenset({(12, 22, "METHOD")}), "train"),
+    ]
+    entries = annotated_names(docs, known_keys={"vllm"})
+    assert entries == [{"id": "TokenWeave", "label": "MODEL", "aliases": ["TokenWeave"], "case_sensitive": True}]
+
+
+def test_shipped_annotated_names_are_what_the_training_annotations_give(tmp_path):
+    from paperlake.config import ANNOTATED_NAMES_PATH
+    from paperlake.tagging.annotated_names import write_annotated_names
+    from paperlake.tagging.evaluate import training_annotations
+
+    assert all(doc.split != "test" for doc in training_annotations())
+    write_annotated_names(tmp_path / "names.jsonl")
+    assert (tmp_path / "names.jsonl").read_text() == ANNOTATED_NAMES_PATH.read_text()
+
+
 # Regression floor for the shipped (rules-only) tagger on the gold test split: measured 0.598 F1.
 TEST_F1_FLOOR = 0.57
 
 
 def test_gold_test_f1_does_not_regress(nlp):
-    known = {entity_key(a) for e in load_gazetteer(PATTERNS_PATH) for a in e.aliases}
+    known = {entity_key(a) for e in load_gazetteers(GAZETTEER_PATHS) for a in e.aliases}
     report = evaluate(nlp, load_gold(split="test"), known)
     assert report["scores"]["overall"]["f1"] >= TEST_F1_FLOOR
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperlake.config import DATA_DIR
-from paperlake.tagging.gazetteer import LABELS, entity_key, load_gazetteer
+from paperlake.tagging.gazetteer import LABELS, entity_key, load_gazetteers
 
 GOLD_PATH = DATA_DIR / "ner_gold" / "gold.jsonl"
 
@@ -32,6 +32,12 @@ def load_gold(path: Path = GOLD_PATH, split: str | None = None) -> list[GoldDoc]
             spans = frozenset((s["start"], s["end"], s["label"]) for s in item["spans"])
             docs.append(GoldDoc(item["paper_index"], item["text"], spans, item["split"]))
     return docs
+
+
+def training_annotations() -> list[GoldDoc]:
+    """Every hand annotation the tagger may learn from: `train-*.jsonl`, then the gold dev split. Never the test split."""
+    files = sorted(GOLD_PATH.parent.glob("train-*.jsonl"))
+    return [doc for path in files for doc in load_gold(path)] + load_gold(split="dev")
 
 
 def predict(nlp, docs: list[GoldDoc]) -> list[frozenset[Span]]:
@@ -89,10 +95,10 @@ def format_scores(name: str, report: dict) -> str:
 def main(split: str = "test") -> None:
     """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split."""
     from paperlake.tagging.pipeline import MODEL_DIR, build_tagger
-    from paperlake.config import PATTERNS_PATH
+    from paperlake.config import GAZETTEER_PATHS
 
     docs = load_gold(split=split)
-    known = {entity_key(alias) for entry in load_gazetteer(PATTERNS_PATH) for alias in entry.aliases}
+    known = {entity_key(alias) for entry in load_gazetteers(GAZETTEER_PATHS) for alias in entry.aliases}
     print(f"gold {split} split: {len(docs)} abstracts, {sum(len(d.spans) for d in docs)} spans")
     print(format_scores("rules only", evaluate(build_tagger(model_dir=None), docs, known)))
     if MODEL_DIR.exists():

@@ -36,6 +36,11 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
     return entries
 
 
+def load_gazetteers(paths: tuple[Path, ...]) -> list[GazetteerEntry]:
+    """The entries of several gazetteer files, in order (earlier files win on a shared alias); missing files are skipped."""
+    return [entry for path in paths if path.exists() for entry in load_gazetteer(path)]
+
+
 def alias_is_case_sensitive(entry: GazetteerEntry, alias: str) -> bool:
     """Acronyms, short mixed-case names and flagged names match only as written (MATH the benchmark,
     not 'math'; mAP, not 'map'); names with a digit are unambiguous in any case (gpt-4 is GPT-4)."""

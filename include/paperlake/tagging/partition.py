@@ -7,13 +7,14 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
-from paperlake.config import PATTERNS_PATH
+from paperlake.config import GAZETTEER_PATHS
 from paperlake.lake import TABLE_FILE, Lake, PartitionSummary
-from paperlake.tagging.gazetteer import alias_index, canonical_id, load_gazetteer
+from paperlake.tagging.gazetteer import alias_index, canonical_id, load_gazetteers
 
 CACHE_MANIFEST = "tagged.json"
-# `make bench` on 2 idle cores: a second process gives 1.5x at 316 abstracts and 1.8x from ~1,300 on;
-# small partitions (the sample, tests) stay in one process, which also keeps forking out of test runs.
+# `make bench` on 2 cores: with phrase-matcher rules (~95k words/s in one process) a second process
+# gives 1.15-1.18x from ~1,300 abstracts on, which still pays; small partitions (the sample, tests)
+# stay in one process, which also keeps forking out of test runs.
 MULTIPROCESS_MIN_TEXTS = 1000
 
 
@@ -50,7 +51,7 @@ def cached_spans(lake: Lake, source: str, day: date, version: str) -> dict[str, 
     return spans
 
 
-def tag_partition(lake: Lake, source: str, day: date, patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = None) -> PartitionSummary:
+def tag_partition(lake: Lake, source: str, day: date, gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = None) -> PartitionSummary:
     """Tag every clean abstract of the partition; offsets index the cleaned abstract.
 
     Texts whose content_hash the same tagger version already tagged here are not tagged again.
@@ -61,12 +62,12 @@ def tag_partition(lake: Lake, source: str, day: date, patterns_path: Path = PATT
     from paperlake.tagging.pipeline import build_tagger, tagger_version
 
     clean = lake.read_table("clean", source, day).select(["paper_id", "content_hash", "abstract"]).to_pylist()
-    version = tagger_version(patterns_path, model_dir)
+    version = tagger_version(gazetteer_paths, model_dir)
     cache = cached_spans(lake, source, day, version)
     todo = {row["content_hash"]: row["abstract"] for row in clean if row["content_hash"] not in cache}
     if todo:
-        index = alias_index(load_gazetteer(patterns_path))
-        for content_hash, found in zip(todo, tag_texts(build_tagger(patterns_path, model_dir), list(todo.values()), index)):
+        index = alias_index(load_gazetteers(gazetteer_paths))
+        for content_hash, found in zip(todo, tag_texts(build_tagger(gazetteer_paths, model_dir), list(todo.values()), index)):
             cache[content_hash] = [
                 {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end}
                 for e, label, text, start, end in found

@@ -10,19 +10,19 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from paperlake.config import DATA_DIR, PATTERNS_PATH
-from paperlake.tagging.gazetteer import load_gazetteer, phrase_patterns
+from paperlake.config import DATA_DIR, GAZETTEER_PATHS
+from paperlake.tagging.gazetteer import load_gazetteers, phrase_patterns
 
 SHAPES_PATH = DATA_DIR / "patterns" / "shapes.jsonl"
 MODEL_DIR = DATA_DIR / "models" / "ner"
 
 
-def tagger_version(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = MODEL_DIR) -> str:
+def tagger_version(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR) -> str:
     """Changes whenever the patterns, the trained model, the pipeline code or spaCy change."""
     import spacy
 
     digest = hashlib.sha256()
-    files = [patterns_path, SHAPES_PATH, *sorted(Path(__file__).parent.glob("*.py"))]
+    files = [*(p for p in gazetteer_paths if p.exists()), SHAPES_PATH, *sorted(Path(__file__).parent.glob("*.py"))]
     if model_dir is not None and model_dir.exists():
         files += sorted(p for p in model_dir.rglob("*") if p.is_file())
     for path in files:
@@ -30,7 +30,7 @@ def tagger_version(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None =
     return f"{'model' if model_dir is not None and model_dir.exists() else 'rules'}-{digest.hexdigest()[:12]}-spacy{spacy.__version__}"
 
 
-def build_tagger(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = MODEL_DIR):
+def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR):
     """The pipeline; without a trained model (or with model_dir=None) it is rules only. No downloads."""
     import spacy
 
@@ -40,7 +40,7 @@ def build_tagger(patterns_path: Path = PATTERNS_PATH, model_dir: Path | None = M
     components.fix_tokenizer(nlp)
     if model_dir is not None and model_dir.exists():
         nlp.add_pipe("ner", source=spacy.load(model_dir))
-    entries = load_gazetteer(patterns_path)
+    entries = load_gazetteers(gazetteer_paths)
     rules = nlp.add_pipe("paperlake_entity_rules")
     rules.add_phrases(phrase_patterns(entries))
     rules.add_shapes(components.load_shape_patterns(SHAPES_PATH))

@@ -1,7 +1,10 @@
-"""`make train-ner`: train the domain NER from the rule-labelled sample plus the hand-annotated dev split.
+"""`make train-ner`: refresh the annotated-names gazetteer, then train the domain NER.
 
-The gold *test* split is never used here. The result (one `ner` component, a few MB) is written to
-include/data/models/ner and loaded from the repo at run time.
+Every abstract of the bundled sample is hand-annotated (the gold dev/test splits and
+`train-{a,b,c}.jsonl`), so the model learns from hand labels only: rule labels would just teach it
+to imitate the rules, which run anyway. The gold dev split selects the model; the test split is never
+read. The result (one `ner` component, a few MB) is written to include/data/models/ner and loaded
+from the repo at run time.
 """
 
 from __future__ import annotations
@@ -10,50 +13,33 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from paperlake.config import BUNDLED_SNAPSHOT, DATA_DIR
-from paperlake.tagging.evaluate import GoldDoc, load_gold
-from paperlake.tagging.pipeline import MODEL_DIR, build_tagger
+from paperlake.tagging.evaluate import GoldDoc, load_gold, training_annotations
+from paperlake.tagging.pipeline import MODEL_DIR
 
 CONFIG_PATH = Path(__file__).with_name("ner.cfg")
-# Hand-annotated abstracts beyond the gold set, same guidelines, used for training only.
-TRAIN_ANNOTATIONS = DATA_DIR / "ner_gold"
-GOLD_WEIGHT = 3  # the hand-corrected dev abstracts count three times against rule-labelled ones
 
 
 def gold_doc(nlp, item: GoldDoc):
-    doc = nlp.make_doc(item.text)
-    spans = [doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in sorted(item.spans)]
+    """A spaCy Doc of the annotated text with its spans as entities (token-aligned outward)."""
     from spacy.util import filter_spans
 
+    doc = nlp.make_doc(item.text)
+    spans = [doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in sorted(item.spans)]
     doc.ents = filter_spans([s for s in spans if s is not None])
     return doc
 
 
 def training_docs():
-    """(train docs, dev docs).
+    """(train docs, dev docs): the `train-*.jsonl` files train, the gold dev split selects."""
+    import spacy
 
-    With hand-annotated training files (`train-*.jsonl`): those train, and the gold dev split is
-    held out for model selection. Without them: the gold dev split trains and selects. Rule labels
-    cover the sample abstracts nobody annotated. The gold test split is never read.
-    """
-    from paperlake.sources.snapshot import parse_snapshot_page
+    from paperlake.tagging.components import fix_tokenizer
 
-    gold = load_gold()
-    hand = [doc for path in sorted(TRAIN_ANNOTATIONS.glob("train-*.jsonl")) for doc in load_gold(path)]
-    annotated = {d.paper_index for d in gold} | {d.paper_index for d in hand}
-    dev = [d for d in gold if d.split == "dev"]
-    rules = build_tagger(model_dir=None)
-    records = parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))
-    texts = [" ".join(r.abstract.split()) for i, r in enumerate(records) if i not in annotated]
-    rule_docs = []
-    for tagged in rules.pipe(texts):
-        doc = rules.make_doc(tagged.text)
-        doc.ents = [doc.char_span(e.start_char, e.end_char, label=e.label_) for e in tagged.ents]
-        rule_docs.append(doc)
-    dev_docs = [gold_doc(rules, d) for d in dev]
-    if hand:
-        return rule_docs + [gold_doc(rules, d) for d in hand] * GOLD_WEIGHT, dev_docs
-    return rule_docs + dev_docs * GOLD_WEIGHT, dev_docs
+    nlp = spacy.blank("en")
+    fix_tokenizer(nlp)
+    dev_indexes = {d.paper_index for d in load_gold(split="dev")}
+    train = [d for d in training_annotations() if d.paper_index not in dev_indexes]
+    return [gold_doc(nlp, d) for d in train], [gold_doc(nlp, d) for d in load_gold(split="dev")]
 
 
 def train(output: Path = MODEL_DIR) -> Path:
@@ -77,4 +63,7 @@ def train(output: Path = MODEL_DIR) -> Path:
 
 
 if __name__ == "__main__":
+    from paperlake.tagging.annotated_names import write_annotated_names
+
+    print(f"annotated-names gazetteer: {write_annotated_names()} names")
     print(f"trained model written to {train()}")
