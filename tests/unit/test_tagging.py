@@ -78,6 +78,11 @@ def test_names_glued_by_hyphens_are_one_entity(nlp):
     assert ("BoN", "METHOD") in found
 
 
+def test_items_a_paper_lists_after_a_class_noun_take_its_label(nlp):
+    found = [(e[2], e[1]) for e in entities(nlp, "It helps on tasks such as calendar planning, negotiation and compression, even when small.")]
+    assert found == [("calendar planning", "TASK"), ("negotiation", "TASK")]
+
+
 def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     found = entities(nlp, "We propose KeyDiff, a training-free KV cache eviction method. KeyDiff is fast.")
     assert [(e[2], e[1]) for e in found if e[2] == "KeyDiff"] == [("KeyDiff", "METHOD"), ("KeyDiff", "METHOD")]

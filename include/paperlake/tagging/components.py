@@ -233,6 +233,65 @@ def acronym_definitions(doc: Doc) -> Doc:
     return doc
 
 
+# "tasks such as A, B and C": the class noun before the list labels its items (guidelines, boundaries 7).
+CLASS_NOUNS = {
+    **dict.fromkeys("task tasks application applications problem problems".split(), "TASK"),
+    **dict.fromkeys("metric metrics measure measures".split(), "METRIC"),
+    **dict.fromkeys("benchmark benchmarks dataset datasets".split(), "DATASET"),
+    **dict.fromkeys("method methods technique techniques approach approaches strategy strategies algorithm algorithms".split(), "METHOD"),
+}
+LIST_TRIGGERS = {"such as", "like", "including", "e.g.", "e.g.,", "namely"}
+LIST_BREAKERS = {
+    "the", "a", "an", "to", "is", "are", "was", "were", "be", "with", "in", "for", "by", "on", "at", "that", "which", "who",
+    "we", "our", "its", "their", "it", "they", "without", "even", "while", "where", "when", "than", "as", "from", "into",
+    "using", "across", "between", "over", "under", "via", "can", "may", "etc", "both", "all", "many", "various", "other",
+}
+# Umbrella words and domains the guidelines leave out even when a paper lists them.
+NOT_LIST_ENTITIES = {"compression", "model compression", "acceleration", "optimization", "parallelism", "caching", "math", "mathematics", "coding", "reasoning", "performance", "efficiency", "quality", "cost", "memory", "science"}
+
+
+def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
+    """(start, end) token ranges of the items of a list starting at `start`, up to its first unlikely item."""
+    items, item_start, i = [], start, start
+    while i <= len(doc):
+        at_end = i == len(doc) or doc[i].text in {".", ";", ":", "(", ")"}
+        if at_end or doc[i].text == "," or doc[i].lower_ in {"and", "or"}:
+            if i > item_start:
+                words = doc[item_start:i]
+                if len(words) > 4 or any(t.lower_ in LIST_BREAKERS or t.like_num for t in words):
+                    break
+                items.append((item_start, i))
+            if at_end:
+                break
+            item_start = i + 1
+        i += 1
+    return items
+
+
+@Language.component("paperlake_enumerations")
+def enumerated_entities(doc: Doc) -> Doc:
+    """Items a paper lists after "tasks such as", "metrics including", "methods like" take that label."""
+    spans = []
+    for tok in doc:
+        label = CLASS_NOUNS.get(tok.lower_)
+        if label is None:
+            continue
+        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "("})
+        for trigger in LIST_TRIGGERS:
+            words = trigger.split()
+            if [t.lower_ for t in doc[j : j + len(words)]] == words:
+                first = j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ",")
+                spans += [
+                    Span(doc, a, b, label=label)
+                    for a, b in _list_items(doc, first)
+                    if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
+                ]
+                break
+    if spans:
+        doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
 @Language.component("paperlake_false_friends")
 def drop_false_friends(doc: Doc) -> Doc:
     """Remove METRIC `precision` when it names a number format ("4-bit precision", "mixed precision")."""

@@ -48,5 +48,6 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     nlp.add_pipe("paperlake_acronyms")
     nlp.add_pipe("paperlake_definitions")
     nlp.add_pipe("paperlake_compounds")
+    nlp.add_pipe("paperlake_enumerations")
     nlp.add_pipe("paperlake_false_friends")
     return nlp
