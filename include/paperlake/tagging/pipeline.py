@@ -1,8 +1,8 @@
 """The spaCy tagging pipeline and its version string (what the entities layer records).
 
-tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity ruler from the
-gazetteer and shape patterns (rules win on known entities) -> versions -> acronym definitions ->
-names a paper coins -> hyphenated name parts -> false friends.
+tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity rules from the
+gazetteer files and shape patterns (rules win on known entities) -> versions -> acronym definitions ->
+names a paper coins -> hyphenated name parts -> listed items -> false friends.
 """
 
 from __future__ import annotations
