@@ -391,12 +391,13 @@ _NAME_ENDINGS = [
     (re.compile(r"(?:ViT|ViTs|BERT|Bert|BERTs|NeRF|Net|Nets|Former|former|GPT|T5|LM|LLM|Conv|GIT|Transformer|Log|Mamba|LLaMA|Llama|CLIP|GAN|Diffusion|VLA)$"), "MODEL"),
     (re.compile(r"(?:Bench|QA|Instruct|Eval|Set|Arena|Data|-\d+|\d{3,})$"), "DATASET"),
 ]
-# Coined-looking tokens that are hardware, units, number formats, companies or file formats, never entities.
+# Coined-looking tokens that are hardware, units, number formats, companies, file formats or languages, never entities.
 NOT_NAMES = {
     "gpu", "gpus", "tpu", "tpus", "cpu", "cpus", "npu", "nvidia", "rtx", "gb", "tb", "mb", "kb", "fp8", "fp16", "fp32", "bf16", "int4", "int8",
     "pcie", "nvlink", "cuda", "jax", "api", "apis", "id", "ids", "slo", "slos", "ar", "vr", "xr", "openai", "deepmind", "iot", "tflops", "gflops",
     "sram", "dram", "hbm", "fpga", "fpgas", "asic", "asics", "url", "urls", "html", "json", "pdf", "sql", "io", "os", "usd", "eu", "us", "uk", "np",
     "phd", "ii", "iii", "iv", "vi", "vii", "ceo", "hr", "it", "ok", "faq", "qa",
+    "english", "chinese", "french", "german", "spanish", "japanese", "korean", "arabic", "hindi", "russian", "italian", "portuguese",
 }
 
 
@@ -412,6 +413,7 @@ def _coined_label(text: str) -> str:
 
 
 CALLING_WORDS = {"called", "named", "dubbed", "termed", "coined"}
+DATASET_NOUNS = {"dataset", "datasets", "benchmark", "benchmarks", "corpus", "corpora", "leaderboard", "suite"}
 
 
 def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
@@ -419,6 +421,8 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
     ... method", "X is a ... benchmark" (coined names only), "an analytical tool, X,"."""
     before = doc[tok.i - 1].lower_ if tok.i else ""
     after = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
+    if after in DATASET_NOUNS:  # "the CICERO dataset", "on the MoNLI benchmark"
+        return "DATASET"
     label = None
     if before in CALLING_WORDS:
         label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
