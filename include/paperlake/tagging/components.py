@@ -353,6 +353,9 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
             end += 2
         if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
             start -= 3  # "cross-silo federated learning", "per-IC quantization"
+        if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
+            while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
+                start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
         ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
     doc.ents = filter_spans(ents)
     return doc
@@ -365,6 +368,10 @@ DEGREE_PARTS = {
     "source", "resource", "time", "world", "grained", "context", "range", "of", "the", "performance", "performing", "cost", "effective",
     "budget", "memory", "compute", "parameter", "specific", "agnostic", "ready", "level", "step", "two", "one", "three", "end", "off",
 }
+
+
+# Capitalised words that start a sentence-like phrase rather than a name.
+NAME_BREAKERS = {"the", "a", "an", "we", "our", "this", "these", "with", "for", "in", "on", "and", "or", "by", "to", "from", "using", "via", "while", "unlike", "like", "both"}
 
 
 def _kind_modifier(doc: Doc, start: int) -> bool:
@@ -446,7 +453,10 @@ def defined_names(doc: Doc) -> Doc:
     descriptive = {t.text for t in doc[1:-1] if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_}
     for tok in doc:
         coined = bool(_COINED.match(tok.text))
-        capitalised = _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"'} and not doc[tok.i - 1].text[:1].isupper() and not (tok.i + 1 < len(doc) and doc[tok.i + 1].text[:1].isupper())
+        capitalised = (
+            _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"', "-"}
+            and not doc[tok.i - 1].text[:1].isupper() and not (tok.i + 1 < len(doc) and (doc[tok.i + 1].text[:1].isupper() or doc[tok.i + 1].text == "-"))
+        )
         if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:
             continue
         label = _stated_label(doc, tok, coined)
