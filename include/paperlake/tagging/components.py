@@ -408,6 +408,11 @@ NOT_NAMES = {
 }
 
 
+def _modifies_next(doc: Doc, i: int) -> bool:
+    """doc[i] is glued to what follows (`KV-cache`, `GPU-based`) or sits in a citation bracket."""
+    return i + 1 < len(doc) and ((doc[i + 1].text == "-" and _glued(doc, i)) or doc[i + 1].text == "]")
+
+
 def _capitalised(text: str) -> bool:
     return text[:1].isupper() and text[1:].isalpha() and text[1:].islower()
 
@@ -460,7 +465,7 @@ def defined_names(doc: Doc) -> Doc:
         if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:
             continue
         label = _stated_label(doc, tok, coined)
-        if label is None and coined and len(tok.text) >= 3:
+        if label is None and coined and len(tok.text) >= 3 and not _modifies_next(doc, tok.i):
             label = _coined_label(tok.text)
         if label:
             defined[tok.text] = label
