@@ -326,6 +326,15 @@ def extend_model_versions(doc: Doc) -> Doc:
     return doc
 
 
+# Lowercase words glued after a name that describe its use, not a variant of it (GPT-4-based, BERT-style).
+NOT_VARIANTS = {
+    "based", "like", "style", "free", "aware", "level", "only", "specific", "scale", "size", "sized", "generated", "augmented",
+    "tuned", "trained", "guided", "driven", "powered", "enhanced", "friendly", "compatible", "class", "grade", "series", "family",
+    "type", "centric", "native", "agnostic", "dependent", "independent", "derived", "labeled", "labelled",
+    "annotated", "translated", "inspired", "equivalent", "scored", "judged", "evaluated", "as", "and", "or", "to", "of", "in",
+}
+
+
 def _glued(doc: Doc, left: int) -> bool:
     """doc[left] and doc[left + 1] are written without a space between them."""
     return not doc[left].whitespace_
@@ -338,7 +347,8 @@ def _name_part(text: str) -> bool:
 
 @Language.component("paperlake_compounds")
 def extend_hyphenated_names(doc: Doc) -> Doc:
-    """A name hyphenated to capitalised parts is one entity: `Nemotron-Nano-9B-v2`, `Phi-Mamba`, `LR-QAT`, `LLaVA-Rad`."""
+    """A name hyphenated to capitalised parts (or, for models and datasets, a lowercase variant) is one
+    entity: `Nemotron-Nano-9B-v2`, `Phi-Mamba`, `LR-QAT`, `LLaVA-Rad`, `GPT4-turbo`, `SNLI-hard`."""
     ents = []
     for ent in doc.ents:
         start, end = ent.start, ent.end
@@ -347,9 +357,13 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
             tok = doc[i]
             return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == ent.label_ and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
 
+        def variant(i: int) -> bool:  # a lowercase variant suffix of a model or dataset: GPT4-turbo, SNLI-hard
+            tok = doc[i]
+            return ent.label_ in {"MODEL", "DATASET"} and tok.is_lower and tok.is_alpha and not tok.ent_type_ and tok.lower_ not in NOT_VARIANTS
+
         while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and joinable(start - 2):
             start -= 2
-        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and joinable(end + 1):
+        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (joinable(end + 1) or variant(end + 1)):
             end += 2
         if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
             start -= 3  # "cross-silo federated learning", "per-IC quantization"
