@@ -76,6 +76,8 @@ def test_names_glued_by_hyphens_are_one_entity(nlp):
     found = [(e[2], e[1]) for e in entities(nlp, "We train Nemotron-Nano-9B-v2 and compare with Phi-Mamba, not BoN-aware tuning.")]
     assert ("Nemotron-Nano-9B-v2", "MODEL") in found and ("Phi-Mamba", "MODEL") in found
     assert ("BoN", "METHOD") in found
+    found = [(e[2], e[1]) for e in entities(nlp, "Scores on SNLI-hard drop for GPT-4-based judges.")]
+    assert found == [("SNLI-hard", "DATASET"), ("GPT-4", "MODEL")]
 
 
 def test_items_a_paper_lists_after_a_class_noun_take_its_label(nlp):
