@@ -365,6 +365,8 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
             start -= 2
         while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (joinable(end + 1) or variant(end + 1)):
             end += 2
+        if ent.label_ == "METRIC" and start > 0 and _METRIC_KIND.match(doc[start - 1].text) and not doc[start - 1].ent_type_:
+            start -= 1  # "classification accuracy", "top-3 accuracy", "factual accuracy"
         if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
             start -= 3  # "cross-silo federated learning", "per-IC quantization"
         if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
@@ -373,6 +375,10 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
         ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
     doc.ents = filter_spans(ents)
     return doc
+
+
+# A word before a metric that names what is measured: classification/factual/predictive accuracy, top-3 accuracy.
+_METRIC_KIND = re.compile(r"^(?:[a-z]+(?:tion|sion|ive)|factual|top-\d+)$")
 
 
 # Hyphenated modifiers that grade or praise a technique rather than name a kind of it (guidelines, boundaries 5).
