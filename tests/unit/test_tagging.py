@@ -80,6 +80,15 @@ def test_names_glued_by_hyphens_are_one_entity(nlp):
     assert found == [("SNLI-hard", "DATASET"), ("GPT-4", "MODEL")]
 
 
+def test_the_name_a_title_announces_is_an_entity_in_the_abstract(nlp):
+    abstract = ["We present Zorblax. Zorblax is fast on long inputs."]
+    assert tag_texts(nlp, abstract)[0] == []
+    found = tag_texts(nlp, abstract, titles=["Zorblax: Inherently Parallel Inference"])[0]
+    assert [(text, label) for _, label, text, _, _ in found] == [("Zorblax", "METHOD"), ("Zorblax", "METHOD")]
+    found = tag_texts(nlp, ["We release Fooset to test agents."], titles=["Fooset: A Benchmark for Agents"])[0]
+    assert [(text, label) for _, label, text, _, _ in found] == [("Fooset", "DATASET")]
+
+
 def test_items_a_paper_lists_after_a_class_noun_take_its_label(nlp):
     found = [(e[2], e[1]) for e in entities(nlp, "It helps on tasks such as calendar planning, negotiation and compression, even when small.")]
     assert found == [("calendar planning", "TASK"), ("negotiation", "TASK")]

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+
+# The paper's title, set before the pipeline runs (`pipeline.titled_docs`): context for the abstract.
+if not Doc.has_extension("paper_title"):
+    Doc.set_extension("paper_title", default="")
 from spacy.util import compile_suffix_regex, filter_spans
 
 # The head noun a paper uses to introduce a name decides its label (annotation guidelines, "proposed names").
@@ -230,6 +234,36 @@ def acronym_definitions(doc: Doc) -> Doc:
     ]
     if spans:
         doc.ents = filter_spans(spans + kept)
+    return doc
+
+
+_TITLE_NAME = re.compile(r"^\s*([^:]{2,40}?)\s*:\s*(.+)$")
+# Words in the rest of a title that make its named artifact a dataset. (Model words are no such cue:
+# "Speculative Streaming: Fast LLM Inference without Auxiliary Models" names a method.)
+TITLE_DATASET_CUES = {"benchmark", "benchmarks", "benchmarking", "dataset", "datasets", "corpus", "leaderboard", "suite", "arena", "testbed"}
+
+
+def _title_label(rest: str) -> str | None:
+    return "DATASET" if set(re.findall(r"[a-z]+", rest.lower())) & TITLE_DATASET_CUES else None
+
+
+@Language.component("paperlake_title_names")
+def title_names(doc: Doc) -> Doc:
+    """The name before the colon of the paper's title ("TokenWeave: Efficient ...") is the paper's own
+    artifact: its untagged mentions in the abstract are entities, a DATASET when the rest of the title
+    says benchmark or dataset, else labelled by the name's ending or as a METHOD."""
+    found = _TITLE_NAME.match(doc._.paper_title)
+    if found is None or len(found.group(1).split()) > 4 or found.group(1).lower() in GENERIC_NAMES:
+        return doc
+    name, rest = found.groups()
+    spans = []
+    for mention in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", doc.text):
+        span = doc.char_span(mention.start(), mention.end())
+        if span is not None and not any(t.ent_type_ for t in span):
+            spans.append(span)
+    if spans:
+        label = _title_label(rest) or _coined_label(name)
+        doc.ents = filter_spans(list(doc.ents) + [Span(doc, s.start, s.end, label=label) for s in spans])
     return doc
 
 

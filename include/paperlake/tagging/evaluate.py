@@ -21,6 +21,7 @@ class GoldDoc:
     text: str
     spans: frozenset[Span]
     split: str
+    title: str = ""
 
 
 def load_gold(path: Path = GOLD_PATH, split: str | None = None) -> list[GoldDoc]:
@@ -30,7 +31,7 @@ def load_gold(path: Path = GOLD_PATH, split: str | None = None) -> list[GoldDoc]
         item = json.loads(line)
         if split is None or item["split"] == split:
             spans = frozenset((s["start"], s["end"], s["label"]) for s in item["spans"])
-            docs.append(GoldDoc(item["paper_index"], item["text"], spans, item["split"]))
+            docs.append(GoldDoc(item["paper_index"], item["text"], spans, item["split"], item.get("title", "")))
     return docs
 
 
@@ -41,7 +42,11 @@ def training_annotations() -> list[GoldDoc]:
 
 
 def predict(nlp, docs: list[GoldDoc]) -> list[frozenset[Span]]:
-    return [frozenset((e.start_char, e.end_char, e.label_) for e in doc.ents) for doc in nlp.pipe(d.text for d in docs)]
+    """The tagger's spans for each gold abstract, read with its title as context (as the tag stage does)."""
+    from paperlake.tagging.pipeline import titled_docs
+
+    tagged = nlp.pipe(titled_docs(nlp, [d.text for d in docs], [d.title for d in docs]))
+    return [frozenset((e.start_char, e.end_char, e.label_) for e in doc.ents) for doc in tagged]
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float]:

@@ -18,13 +18,17 @@ CACHE_MANIFEST = "tagged.json"
 MULTIPROCESS_MIN_TEXTS = 1000
 
 
-def tag_texts(nlp, texts: list[str], index: dict | None = None, batch_size: int = 64) -> list[list[tuple[str, str, str, int, int]]]:
-    """For each text: (entity_id, label, span text, start_char, end_char) per entity, in order."""
+def tag_texts(
+    nlp, texts: list[str], index: dict | None = None, titles: list[str] | None = None, batch_size: int = 64
+) -> list[list[tuple[str, str, str, int, int]]]:
+    """For each abstract (with its paper's title as context): (entity_id, label, span text, start_char, end_char) per entity."""
+    from paperlake.tagging.pipeline import titled_docs
+
     index = index or {}
     n_process = 2 if len(texts) >= MULTIPROCESS_MIN_TEXTS else 1
     return [
         [(ent.ent_id_ or canonical_id(ent.text, index), ent.label_, ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
-        for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
+        for doc in nlp.pipe(titled_docs(nlp, texts, titles), batch_size=batch_size, n_process=n_process)
     ]
 
 
@@ -61,13 +65,15 @@ def tag_partition(lake: Lake, source: str, day: date, gazetteer_paths: tuple[Pat
     from paperlake.schemas import ENTITIES
     from paperlake.tagging.pipeline import build_tagger, tagger_version
 
-    clean = lake.read_table("clean", source, day).select(["paper_id", "content_hash", "abstract"]).to_pylist()
+    clean = lake.read_table("clean", source, day).select(["paper_id", "content_hash", "title", "abstract"]).to_pylist()
     version = tagger_version(gazetteer_paths, model_dir)
     cache = cached_spans(lake, source, day, version)
-    todo = {row["content_hash"]: row["abstract"] for row in clean if row["content_hash"] not in cache}
+    todo = {row["content_hash"]: row for row in clean if row["content_hash"] not in cache}
     if todo:
         index = alias_index(load_gazetteers(gazetteer_paths))
-        for content_hash, found in zip(todo, tag_texts(build_tagger(gazetteer_paths, model_dir), list(todo.values()), index)):
+        rows = list(todo.values())
+        tagged = tag_texts(build_tagger(gazetteer_paths, model_dir), [r["abstract"] for r in rows], index, [r["title"] for r in rows])
+        for content_hash, found in zip(todo, tagged):
             cache[content_hash] = [
                 {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end}
                 for e, label, text, start, end in found

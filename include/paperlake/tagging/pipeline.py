@@ -2,7 +2,7 @@
 
 tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity rules from the
 gazetteer files and shape patterns (rules win on known entities) -> versions -> acronym definitions ->
-names a paper coins -> hyphenated name parts -> listed items -> false friends.
+names a paper coins -> the name its title announces -> hyphenated name parts -> listed items -> false friends.
 """
 
 from __future__ import annotations
@@ -47,7 +47,18 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     nlp.add_pipe("paperlake_versions")
     nlp.add_pipe("paperlake_acronyms")
     nlp.add_pipe("paperlake_definitions")
+    nlp.add_pipe("paperlake_title_names")
     nlp.add_pipe("paperlake_compounds")
     nlp.add_pipe("paperlake_enumerations")
     nlp.add_pipe("paperlake_false_friends")
     return nlp
+
+
+def titled_docs(nlp, abstracts: list[str], titles: list[str] | None = None) -> list:
+    """Unprocessed Docs of the abstracts, each carrying its paper's title as context (`doc._.paper_title`)."""
+    from paperlake.tagging import components  # registers the title extension
+
+    docs = [nlp.make_doc(text) for text in abstracts]
+    for doc, title in zip(docs, titles or [], strict=False):
+        doc._.paper_title = title
+    return docs
