@@ -12,8 +12,8 @@ from paperlake.lake import TABLE_FILE, Lake, PartitionSummary
 from paperlake.tagging.gazetteer import alias_index, canonical_id, load_gazetteers
 
 CACHE_MANIFEST = "tagged.json"
-# `make bench` on 2 cores: with phrase-matcher rules (~95k words/s in one process) a second process
-# gives 1.15-1.18x from ~1,300 abstracts on, which still pays; small partitions (the sample, tests)
+# `make bench` on 2 cores: with phrase-matcher rules (80-95k words/s in one process) a second process
+# gives 1.15-1.25x from ~1,300 abstracts on, which still pays; small partitions (the sample, tests)
 # stay in one process, which also keeps forking out of test runs.
 MULTIPROCESS_MIN_TEXTS = 1000
 
