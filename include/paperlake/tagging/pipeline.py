@@ -34,7 +34,8 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     """The pipeline; without a trained model (or with model_dir=None) it is rules only. No downloads."""
     import spacy
 
-    from paperlake.tagging import components  # registers the custom components
+    from paperlake.tagging import acronyms  # noqa: F401  (registers paperlake_acronyms)
+    from paperlake.tagging import components, entity_rules  # register the other components
 
     nlp = spacy.blank("en")
     components.fix_tokenizer(nlp)
@@ -43,7 +44,7 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     entries = load_gazetteers(gazetteer_paths)
     rules = nlp.add_pipe("paperlake_entity_rules")
     rules.add_phrases(phrase_patterns(entries))
-    rules.add_shapes(components.load_shape_patterns(SHAPES_PATH))
+    rules.add_shapes(entity_rules.load_shape_patterns(SHAPES_PATH))
     nlp.add_pipe("paperlake_versions")
     nlp.add_pipe("paperlake_acronyms")
     nlp.add_pipe("paperlake_definitions")

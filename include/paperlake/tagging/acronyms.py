@@ -1,0 +1,155 @@
+"""Acronyms a paper defines: "long form (LF)" labels the long form and every later mention of LF."""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from paperlake.tagging.components import GENERIC_NAMES
+
+# Long forms of generic classes and fields the guidelines never annotate.
+GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "natural language understanding", "artificial intelligence", "machine learning"}
+GENERIC_LONG_FORM_ENDINGS = ("language model", "language models", "foundation model", "foundation models", "action model", "action models")
+# Defined acronyms the guidelines leave out: components, settings and words that are not ML entities.
+NOT_ENTITY_LONG_FORMS = {"multi head attention", "multilayer perceptron", "multi layer perceptron", "feed forward network", "state of the art", "just in time", "key value", "personally identifiable information"}
+# The last word of a defined long form decides its label when the rules know nothing of it.
+LONG_FORM_HEADS = {
+    **dict.fromkeys(
+        "learning training tuning fine-tuning finetuning optimization optimisation decoding inference intervention scaling clustering "
+        "test encryption transform transformation network model framework aligner distillation quantization pruning sampling search "
+        "regression encoding computation method algorithm approach technique strategy mechanism replay augmentation compression "
+        "merging routing streaming selection filtering voting guidance alignment process stereo motion transformer autoencoder "
+        "machine descent propagation programming attack prompting adaptation unlearning steering".split(),
+        "METHOD",
+    ),
+    **dict.fromkeys(
+        "answering recognition detection classification generation translation summarization segmentation prediction forecasting "
+        "tracing quantification understanding parsing extraction completion localization captioning labeling labelling tagging "
+        "reconstruction synthesis planning navigation manipulation verification discovery resolution redaction modeling modelling "
+        "estimation identification tracking".split(),
+        "TASK",
+    ),
+    **dict.fromkeys("error rate score accuracy utilization factor distance divergence ratio precision recall similarity index".split(), "METRIC"),
+    **dict.fromkeys("benchmark dataset corpus suite leaderboard bench challenge arena".split(), "DATASET"),
+}
+LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"'}
+
+
+def long_form_start(words: list[str], acronym: str) -> int | None:
+    """Schwartz & Hearst: the index of the word where the shortest long form spelling `acronym` starts.
+
+    Read backwards, every acronym character appears in order in the words before it and the first
+    one starts a word (or a hyphenated part): "inference-time intervention (ITI)", "speculative decoding (SpD)".
+    """
+    letters = [c for c in acronym.lower() if c.isalpha()]  # digits are counts or versions: SH2, R3, IA2
+    if acronym.endswith("s") and acronym[:-1].isupper():
+        letters = letters[:-1]  # MIAs, GNNs
+    if not 2 <= len(letters) <= 10 or not acronym[0].isalpha() or len(words) == 0:
+        return None
+    initials = _initials_start(words, letters)
+    if initials is not None:
+        return initials
+    text = " ".join(words)
+    starts = {0} | {i + 1 for i, ch in enumerate(text) if ch in " -"}
+    position = len(text) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        letter = letters[index]
+        while position >= 0 and (text[position].lower() != letter or (index == 0 and position not in starts)):
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    first_char = position + 1
+    word = text[:first_char].count(" ")
+    if len(words) - word > min(len(letters) + 5, 2 * len(letters)):
+        return None
+    return word
+
+
+LONG_FORM_FILLERS = {"of", "and", "for", "the", "to", "in", "on", "with", "a", "an", "by", "via"}
+
+
+def _initials_start(words: list[str], letters: list[str]) -> int | None:
+    """The word where the long form starts when its word (or hyphen-part) initials spell the acronym."""
+    parts = [(w, i) for i, word in enumerate(words) for w in word.split("-") if w]
+    remaining = list(letters)
+    for part, word_index in reversed(parts):
+        if remaining and part[0].lower() == remaining[-1]:
+            remaining.pop()
+            if not remaining:
+                return word_index
+        elif part.lower() not in LONG_FORM_FILLERS:
+            return None
+    return None
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def _is_title_case(words: list[str]) -> bool:
+    return all(w[:1].isupper() or w.lower() in LONG_FORM_FILLERS or not w[:1].isalpha() for w in words)
+
+
+def _generic_long_form(text: str) -> bool:
+    lowered = " ".join(text.lower().replace("-", " ").split())
+    return lowered in GENERIC_LONG_FORMS or lowered.endswith(GENERIC_LONG_FORM_ENDINGS) or lowered in NOT_ENTITY_LONG_FORMS
+
+
+@Language.component("paperlake_acronyms")
+def acronym_definitions(doc: Doc) -> Doc:
+    """"long form (LF)" defines LF for this paper; both get one label, and every later LF mention too.
+
+    The label is the long form's own entity's when the rules found one there; otherwise the head
+    noun's ("... detection (XD)" is a TASK, "... error rate (ER)" a METRIC); an unknown head noun in a
+    Title Case long form is a METHOD (the guidelines' commonest label for coined procedures).
+    """
+    aliases: dict[str, tuple[str, str | None]] = {}
+    spans: list[Span] = []
+    by_end = {ent.end: ent for ent in doc.ents}
+    for tok in doc:
+        if tok.text != "(" or tok.i + 2 >= len(doc) or doc[tok.i + 2].text != ")":
+            continue
+        acronym = doc[tok.i + 1].text
+        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES:
+            continue
+        window_start = tok.i
+        while window_start > 0 and doc[window_start - 1].text not in LONG_FORM_STOPS and tok.i - window_start < 16:
+            window_start -= 1
+        window = doc[window_start : tok.i]
+        words = window.text.split()
+        start_word = long_form_start(words, acronym)
+        if start_word is None:
+            continue
+        start_char = window.start_char + len(" ".join(words[:start_word])) + (1 if start_word else 0)
+        long_form = doc.char_span(start_char, window.end_char, alignment_mode="expand")
+        if long_form is None or _generic_long_form(long_form.text):
+            continue
+        ent = by_end.get(tok.i)
+        if ent is not None and ent.start <= long_form.start:
+            aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
+            continue
+        label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
+        if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
+            label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None  # a kind of it: "cross-silo federated learning"
+        elif label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
+            label = "METHOD"
+        if label is None or any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form):
+            continue
+        spans.append(Span(doc, long_form.start, long_form.end, label=label))
+        aliases[acronym] = (label, None)
+    plural = {a + "s": v for a, v in aliases.items() if not a.endswith("s")}
+    singular = {a[:-1]: v for a, v in aliases.items() if a.endswith("s") and len(a) > 2}
+    aliases = {**singular, **plural, **aliases}
+    # the paper's own definition beats a shape or gazetteer guess on the acronym itself
+    kept = [ent for ent in doc.ents if not (len(ent) == 1 and ent.text in aliases)]
+    covered = {i for ent in kept for i in range(ent.start, ent.end)}
+    spans += [
+        Span(doc, t.i, t.i + 1, label=aliases[t.text][0], span_id=aliases[t.text][1] or "")
+        for t in doc
+        if t.text in aliases and t.i not in covered
+    ]
+    if spans:
+        doc.ents = filter_spans(spans + kept)
+    return doc
