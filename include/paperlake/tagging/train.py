@@ -46,6 +46,7 @@ def train(output: Path = MODEL_DIR) -> Path:
     """Train with spaCy's trainer and copy the best model into the repo."""
     from spacy.cli.train import train as spacy_train
     from spacy.tokens import DocBin
+    from spacy.util import load_config
 
     train_docs, dev_docs = training_docs()
     with tempfile.TemporaryDirectory(prefix="paperlake-ner-") as tmp:
@@ -59,6 +60,10 @@ def train(output: Path = MODEL_DIR) -> Path:
         if output.exists():
             shutil.rmtree(output)
         shutil.copytree(tmp_path / "out" / "model-best", output)
+    # the temporary corpus paths would make every retrained copy differ from the last
+    config = load_config(output / "config.cfg")
+    config["paths"]["train"] = config["paths"]["dev"] = None
+    config.to_disk(output / "config.cfg")
     return output
 
 
