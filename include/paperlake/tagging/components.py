@@ -20,6 +20,8 @@ HEAD_LABELS = {
     **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer tool toolkit library platform".split(), "MODEL"),
     **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
 }
+# "the X dataset", "the X benchmark": X is a DATASET.
+DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | {"corpora"}
 # Generic classes the guidelines never annotate, however a paper introduces them.
 GENERIC_NAMES = {"llm", "llms", "mllm", "mllms", "vlm", "vlms", "plm", "plms", "lm", "lms", "slm", "slms", "lrm", "lrms", "ai", "nlp", "nlu", "ml", "gpu", "gpus", "cpu", "sota"}
 _COINED = re.compile(r"^(?:[A-Z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z]{3,}[a-z]?|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9.]+)*$")
@@ -43,7 +45,7 @@ def fix_tokenizer(nlp) -> None:
 _TITLE_NAME = re.compile(r"^\s*([^:]{2,40}?)\s*:\s*(.+)$")
 # Words in the rest of a title that make its named artifact a dataset. (Model words are no such cue:
 # "Speculative Streaming: Fast LLM Inference without Auxiliary Models" names a method.)
-TITLE_DATASET_CUES = {"benchmark", "benchmarks", "benchmarking", "dataset", "datasets", "corpus", "leaderboard", "suite", "arena", "testbed"}
+TITLE_DATASET_CUES = DATASET_NOUNS | {"benchmarking", "arena"}
 
 
 def _title_label(rest: str) -> str | None:
@@ -202,6 +204,18 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
             start -= 2
         while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (joinable(end + 1) or variant(end + 1)):
             end += 2
+        ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
+    doc.ents = filter_spans(ents)
+    return doc
+
+
+@Language.component("paperlake_kind_modifiers")
+def join_kind_modifiers(doc: Doc) -> Doc:
+    """Words that name a kind of a technique, task or metric belong to its span (guidelines, boundaries 5):
+    `cross-silo FL`, `per-IC quantization`, `Maieutic Prompting`, `classification accuracy`."""
+    ents = []
+    for ent in doc.ents:
+        start = ent.start
         if ent.label_ == "METRIC" and start > 0 and _METRIC_KIND.match(doc[start - 1].text) and not doc[start - 1].ent_type_:
             start -= 1  # "classification accuracy", "top-3 accuracy", "factual accuracy"
         if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
@@ -209,7 +223,7 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
         if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
             while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
                 start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
-        ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
+        ents.append(ent if start == ent.start else Span(doc, start, ent.end, label=ent.label_, span_id=doc[start : ent.end].text))
     doc.ents = filter_spans(ents)
     return doc
 
@@ -282,7 +296,6 @@ def _coined_label(text: str) -> str:
 
 
 CALLING_WORDS = {"called", "named", "dubbed", "termed", "coined"}
-DATASET_NOUNS = {"dataset", "datasets", "benchmark", "benchmarks", "corpus", "corpora", "leaderboard", "suite"}
 
 
 def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
