@@ -8,13 +8,12 @@ never the test split, so the test split still measures the tagger on names it ha
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from paperlake.config import ANNOTATED_NAMES_PATH, PATTERNS_PATH
 from paperlake.tagging.evaluate import GoldDoc, training_annotations
-from paperlake.tagging.gazetteer import entity_key, load_gazetteer
+from paperlake.tagging.gazetteer import entity_key, known_keys, load_gazetteer, mention_pattern
 
 # Marked in at least this share of its occurrences. Harvested from two of the three train files and
 # scored on the third, 0.7 added F1 0.009 and 0.014 on two and cost 0.004 on one.
@@ -23,12 +22,11 @@ MIN_SHARE = 0.7
 
 def occurrences(name: str, docs: list[GoldDoc]) -> int:
     """Whole-word occurrences of `name` in the docs, case-insensitive unless it has a capital."""
-    flags = 0 if any(ch.isupper() for ch in name) else re.IGNORECASE
-    pattern = re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", flags)
+    pattern = mention_pattern(name, ignore_case=not any(ch.isupper() for ch in name))
     return sum(len(pattern.findall(doc.text)) for doc in docs)
 
 
-def annotated_names(docs: list[GoldDoc], known_keys: set[str], min_share: float = MIN_SHARE) -> list[dict]:
+def annotated_names(docs: list[GoldDoc], known: set[str], min_share: float = MIN_SHARE) -> list[dict]:
     """Gazetteer entries for span texts the curated gazetteer does not know, labelled as most often marked."""
     labels: dict[str, Counter] = defaultdict(Counter)
     for doc in docs:
@@ -37,7 +35,7 @@ def annotated_names(docs: list[GoldDoc], known_keys: set[str], min_share: float 
     entries = []
     for name in sorted(labels):
         marked = sum(labels[name].values())
-        if len(name) < 2 or entity_key(name) in known_keys or marked < min_share * occurrences(name, docs):
+        if len(name) < 2 or entity_key(name) in known or marked < min_share * occurrences(name, docs):
             continue
         label = max(sorted(labels[name]), key=labels[name].__getitem__)
         entries.append({"id": name, "label": label, "aliases": [name], "case_sensitive": any(ch.isupper() for ch in name)})
@@ -46,7 +44,6 @@ def annotated_names(docs: list[GoldDoc], known_keys: set[str], min_share: float 
 
 def write_annotated_names(path: Path = ANNOTATED_NAMES_PATH) -> int:
     """Rewrite the annotated-names gazetteer from the training annotations; returns the entry count."""
-    known = {entity_key(alias) for entry in load_gazetteer(PATTERNS_PATH) for alias in entry.aliases}
-    entries = annotated_names(training_annotations(), known)
+    entries = annotated_names(training_annotations(), known_keys(load_gazetteer(PATTERNS_PATH)))
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
     return len(entries)

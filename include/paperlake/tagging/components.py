@@ -10,6 +10,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import compile_suffix_regex, filter_spans
 
+from paperlake.tagging.gazetteer import mention_pattern
+
 # The paper's title, set before the pipeline runs (`pipeline.titled_docs`): context for the abstract.
 if not Doc.has_extension("paper_title"):
     Doc.set_extension("paper_title", default="")
@@ -62,7 +64,7 @@ def title_names(doc: Doc) -> Doc:
         return doc
     name, rest = found.groups()
     spans = []
-    for mention in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", doc.text):
+    for mention in mention_pattern(name).finditer(doc.text):
         span = doc.char_span(mention.start(), mention.end())
         if span is not None and not any(t.ent_type_ for t in span):
             spans.append(span)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperlake.config import DATA_DIR
-from paperlake.tagging.gazetteer import LABELS, entity_key, load_gazetteers
+from paperlake.tagging.gazetteer import LABELS, entity_key, known_keys, load_gazetteers
 
 GOLD_PATH = DATA_DIR / "ner_gold" / "gold.jsonl"
 
@@ -72,20 +72,20 @@ def score(gold: list[frozenset[Span]], predicted: list[frozenset[Span]]) -> dict
     return result
 
 
-def unseen_recall(docs: list[GoldDoc], predicted: list[frozenset[Span]], known_keys: set[str]) -> dict[str, float]:
+def unseen_recall(docs: list[GoldDoc], predicted: list[frozenset[Span]], known: set[str]) -> dict[str, float]:
     """Recall on gold spans whose name is not in the gazetteer (what only generalisation can find)."""
     hits = total = 0
     for doc, p in zip(docs, predicted):
         for span in doc.spans:
-            if entity_key(doc.text[span[0]:span[1]]) not in known_keys:
+            if entity_key(doc.text[span[0]:span[1]]) not in known:
                 total += 1
                 hits += span in p
     return {"recall": hits / total if total else 0.0, "support": total}
 
 
-def evaluate(nlp, docs: list[GoldDoc], known_keys: set[str]) -> dict:
+def evaluate(nlp, docs: list[GoldDoc], known: set[str]) -> dict:
     predicted = predict(nlp, docs)
-    return {"scores": score([d.spans for d in docs], predicted), "unseen": unseen_recall(docs, predicted, known_keys)}
+    return {"scores": score([d.spans for d in docs], predicted), "unseen": unseen_recall(docs, predicted, known)}
 
 
 def format_scores(name: str, report: dict) -> str:
@@ -103,7 +103,7 @@ def main(split: str = "test") -> None:
     from paperlake.config import GAZETTEER_PATHS
 
     docs = load_gold(split=split)
-    known = {entity_key(alias) for entry in load_gazetteers(GAZETTEER_PATHS) for alias in entry.aliases}
+    known = known_keys(load_gazetteers(GAZETTEER_PATHS))
     print(f"gold {split} split: {len(docs)} abstracts, {sum(len(d.spans) for d in docs)} spans")
     print(format_scores("rules only", evaluate(build_tagger(model_dir=None), docs, known)))
     if MODEL_DIR.exists():

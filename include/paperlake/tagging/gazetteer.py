@@ -84,6 +84,16 @@ def entity_key(text: str) -> str:
     return re.sub(r"[\s\-_.]+", "", text.casefold()).removesuffix("\u2019s").removesuffix("'s")
 
 
+def known_keys(entries: list[GazetteerEntry]) -> set[str]:
+    """entity_key of every alias: the names the gazetteer already knows, whatever their spelling."""
+    return {entity_key(alias) for entry in entries for alias in entry.aliases}
+
+
+def mention_pattern(name: str, ignore_case: bool = False) -> re.Pattern:
+    """`name` as a whole word: not inside a longer word or hyphenated compound."""
+    return re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", re.IGNORECASE if ignore_case else 0)
+
+
 def alias_index(entries: list[GazetteerEntry]) -> dict[str, tuple[str, str]]:
     """entity_key(alias) -> (canonical entity_id, label), for normalising spans the rules did not name."""
     index: dict[str, tuple[str, str]] = {}
