@@ -147,6 +147,14 @@ def drop_false_friends(doc: Doc) -> Doc:
     return doc
 
 
+def _widened(ent: Span, start: int, end: int) -> Span:
+    """`ent` stretched to doc[start:end]; a widened name (`Llama 3.1-8B`, `cross-silo FL`) is its own
+    entity id, not the one the gazetteer gave its core."""
+    if (start, end) == (ent.start, ent.end):
+        return ent
+    return Span(ent.doc, start, end, label=ent.label_, span_id=ent.doc[start:end].text)
+
+
 @Language.component("paperlake_versions")
 def extend_model_versions(doc: Doc) -> Doc:
     """A model or dataset name followed by its version or size is one entity: `Llama 3.1-8B`, `PaLM 2`, `AlpacaEval 2`."""
@@ -161,8 +169,7 @@ def extend_model_versions(doc: Doc) -> Doc:
                     end += 1
                 else:
                     break
-        # a versioned name is its own entity id, not the family's
-        ents.append(Span(doc, ent.start, end, label=ent.label_, span_id=doc[ent.start:end].text) if end > ent.end else ent)
+        ents.append(_widened(ent, ent.start, end))
     doc.ents = filter_spans(ents)
     return doc
 
@@ -206,7 +213,7 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
             start -= 2
         while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (joinable(end + 1) or variant(end + 1)):
             end += 2
-        ents.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=ent.label_, span_id=doc[start:end].text))
+        ents.append(_widened(ent, start, end))
     doc.ents = filter_spans(ents)
     return doc
 
@@ -225,7 +232,7 @@ def join_kind_modifiers(doc: Doc) -> Doc:
         if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
             while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
                 start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
-        ents.append(ent if start == ent.start else Span(doc, start, ent.end, label=ent.label_, span_id=doc[start : ent.end].text))
+        ents.append(_widened(ent, start, ent.end))
     doc.ents = filter_spans(ents)
     return doc
 

@@ -1,4 +1,5 @@
-"""The curated gazetteer (canonical entities with aliases, a JSONL data file) as entity-ruler patterns."""
+"""Gazetteer files (canonical entities with aliases, JSONL): loading, the phrase patterns that match them,
+and the spelling-insensitive keys that normalise a span to its canonical entity id."""
 
 from __future__ import annotations
 
