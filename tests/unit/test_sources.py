@@ -9,7 +9,7 @@ import pytest
 from paperlake.clean import clean_partition
 from paperlake.config import Settings
 from paperlake.lake import Lake
-from paperlake.pipeline import ingest
+from paperlake.pipeline import clean_stage, ingest, tag_stage, validate_stage
 from paperlake.sources import FetchRequest, fetch_partition, load_source
 from paperlake.sources.http import FetchError, TransientHTTPError
 from tests.support.clock import FakeClock
@@ -82,13 +82,8 @@ def test_arxiv_empty_first_page_is_asked_again_before_it_is_believed(env, httpse
 
 def test_arxiv_empty_interval_writes_empty_partitions_and_succeeds(env, httpserver):
     script = serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/empty.xml"), {}))
-    settings = Settings.from_env(env)
-    clock = FakeClock()
-    lake = Lake.from_settings(settings)
-    fetch_partition(lake, "arxiv", FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
+    settings, lake, _, _ = run_fetch(env, "arxiv")
     assert len(script.requests) == 3  # the empty answer was asked twice more
-    from paperlake.pipeline import clean_stage, tag_stage, validate_stage
-
     assert [stage(settings, "arxiv", DAY)["rows"] for stage in (clean_stage, validate_stage, tag_stage)] == [0, 0, 0]
     assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 0
 
@@ -120,11 +115,9 @@ def test_persistent_503_gives_up_after_max_attempts_with_backoff(env, httpserver
 
 def test_malformed_xml_fails_naming_the_url_and_keeps_the_body(env, httpserver):
     serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/malformed.xml"), {}))
-    settings = Settings.from_env(env)
-    lake = Lake.from_settings(settings)
-    clock = FakeClock()
     with pytest.raises(FetchError, match=r"arxiv 2026-11-26: unparseable XML from http://.*/api/query\?search_query="):
-        fetch_partition(lake, "arxiv", FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
+        run_fetch(env, "arxiv")
+    lake = Lake.from_settings(Settings.from_env(env))
     errors = lake.store.list("raw_errors/source=arxiv/date=2026-11-26")
     assert any(key.endswith(".xml") for key in errors)
     assert not lake.store.list("raw/source=arxiv/date=2026-11-26")
@@ -157,8 +150,6 @@ def test_hf_daily_pages_until_a_short_page_and_quarantines_other_days(env, https
     assert [r.args["p"] for r in script.requests] == ["0", "1"]
     assert clock.sleeps == [0.5]
     clean_partition(lake, "hf_daily", DAY)
-    from paperlake.pipeline import validate_stage
-
     with pytest.raises(Exception, match="1 of 3 records rejected"):
         validate_stage(settings, "hf_daily", DAY)
     quarantine = lake.read_table("quarantine", "hf_daily", DAY).to_pylist()
@@ -185,8 +176,6 @@ def test_hf_search_runs_every_query_and_repeats_are_quarantined_as_superseded(en
     settings, lake, _, _ = run_fetch(env, "hf_search")
     assert [r.args["q"] for r in script.requests] == ["inference", "kernels"]
     clean_partition(lake, "hf_search", DAY)
-    from paperlake.pipeline import validate_stage
-
     assert validate_stage(settings, "hf_search", DAY)["counts"] == {"parsed": 3, "clean": 2, "quarantined": 1}
     assert lake.read_table("quarantine", "hf_search", DAY).column("reason_codes").to_pylist() == [["superseded"]]
 
@@ -217,12 +206,7 @@ def test_oai_no_records_match_is_an_empty_interval(env, httpserver):
 
 def test_reparse_rebuilds_the_same_partitions_without_any_request(env, httpserver):
     script = serve(httpserver, "/api/query", arxiv_answer)
-    settings = Settings.from_env(env)
-    clock = FakeClock()
-    lake = Lake.from_settings(settings)
-    fetch_partition(lake, "arxiv", FetchRequest.for_day(settings, DAY, clock=clock, sleep=clock.sleep))
-    from paperlake.pipeline import clean_stage, tag_stage, validate_stage
-
+    settings, lake, _, _ = run_fetch(env, "arxiv")
     for stage in (clean_stage, validate_stage, tag_stage):
         stage(settings, "arxiv", DAY)
     before = {layer: lake.read_table(layer, "arxiv", DAY) for layer in ("clean", "quarantine", "entities")}
@@ -239,8 +223,6 @@ def test_snapshot_records_link_to_arxiv_ids_by_normalised_title(env, httpserver,
     serve(httpserver, "/api/query", arxiv_answer)
     settings, lake, _, _ = run_fetch(env, "arxiv")
     clean_partition(lake, "arxiv", DAY)
-    from paperlake.pipeline import validate_stage
-
     validate_stage(settings, "arxiv", DAY)
     page = tmp_path / "page.txt"
     abstract = "An abstract long enough to pass validation, describing a low-rank adaptation study in some detail here."

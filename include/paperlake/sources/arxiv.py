@@ -15,6 +15,7 @@ from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
 from paperlake.sources.arxiv_ids import parse_arxiv_id
+from paperlake.sources.fields import author_label, timestamp, xml_text
 from paperlake.sources.http import FetchError, Fetcher
 
 NS = {
@@ -96,12 +97,12 @@ def parse_entry(entry: ET.Element) -> PaperRecord:
     """One Atom entry as a PaperRecord (text as fetched; cleaning comes later)."""
     paper_id, version = parse_arxiv_id(entry.findtext("atom:id", "", NS))
     links = {link.get("title") or link.get("rel"): link.get("href") for link in entry.findall("atom:link", NS)}
-    published = _timestamp(entry.findtext("atom:published", None, NS))
+    published = timestamp(entry.findtext("atom:published", None, NS))
     authors = []
     for author in entry.findall("atom:author", NS):
         name = (author.findtext("atom:name", "", NS) or "").strip()
         affs = [a.text.strip() for a in author.findall("arxiv:affiliation", NS) if a.text]
-        authors.append(f"{name} ({'; '.join(affs)})" if affs else name)
+        authors.append(author_label(name, affs))
     primary = entry.find("arxiv:primary_category", NS)
     return PaperRecord(
         paper_id=paper_id,
@@ -113,20 +114,12 @@ def parse_entry(entry: ET.Element) -> PaperRecord:
         categories=[c.get("term") for c in entry.findall("atom:category", NS) if c.get("term")],
         primary_category=primary.get("term") if primary is not None else None,
         published=published,
-        updated=_timestamp(entry.findtext("atom:updated", None, NS)),
+        updated=timestamp(entry.findtext("atom:updated", None, NS)),
         listed_at=published,
-        doi=_text(entry, "arxiv:doi"),
-        journal_ref=_text(entry, "arxiv:journal_ref"),
-        comment=_text(entry, "arxiv:comment"),
+        doi=xml_text(entry, "arxiv:doi", NS),
+        journal_ref=xml_text(entry, "arxiv:journal_ref", NS),
+        comment=xml_text(entry, "arxiv:comment", NS),
         abs_url=links.get("alternate"),
         pdf_url=links.get("pdf"),
     )
 
-
-def _text(entry: ET.Element, path: str) -> str | None:
-    value = entry.findtext(path, None, NS)
-    return " ".join(value.split()) if value and value.strip() else None
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if value and value.strip() else None

@@ -13,6 +13,7 @@ from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
 from paperlake.sources.arxiv_ids import parse_arxiv_id
+from paperlake.sources.fields import author_label, xml_text
 from paperlake.sources.http import FetchError, Fetcher
 
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/", "arXiv": "http://arxiv.org/OAI/arXiv/"}
@@ -68,7 +69,7 @@ def parse_metadata(meta: ET.Element) -> PaperRecord:
     for author in meta.findall("arXiv:authors/arXiv:author", NS):
         name = " ".join(filter(None, (author.findtext(f"arXiv:{part}", "", NS).strip() for part in ("forenames", "keyname", "suffix"))))
         affs = [a.text.strip() for a in author.findall("arXiv:affiliation", NS) if a.text]
-        authors.append(f"{name} ({'; '.join(affs)})" if affs else name)
+        authors.append(author_label(name, affs))
     categories = (meta.findtext("arXiv:categories", "", NS) or "").split()
     created = _date(meta.findtext("arXiv:created", None, NS))
     return PaperRecord(
@@ -81,17 +82,12 @@ def parse_metadata(meta: ET.Element) -> PaperRecord:
         primary_category=categories[0] if categories else None,
         published=created,
         updated=_date(meta.findtext("arXiv:updated", None, NS)) or created,
-        doi=_text(meta, "arXiv:doi"),
-        journal_ref=_text(meta, "arXiv:journal-ref"),
-        comment=_text(meta, "arXiv:comments"),
+        doi=xml_text(meta, "arXiv:doi", NS),
+        journal_ref=xml_text(meta, "arXiv:journal-ref", NS),
+        comment=xml_text(meta, "arXiv:comments", NS),
         abs_url=f"https://arxiv.org/abs/{paper_id}",
         pdf_url=f"https://arxiv.org/pdf/{paper_id}",
     )
-
-
-def _text(meta: ET.Element, path: str) -> str | None:
-    value = meta.findtext(path, None, NS)
-    return " ".join(value.split()) if value and value.strip() else None
 
 
 def _date(value: str | None) -> datetime | None:

@@ -46,17 +46,17 @@ class Fetcher:
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
     ):
-        import httpx
-
         self.source, self.day = source, day
         self.min_interval, self.max_attempts = min_interval, max_attempts
         self.clock, self.sleep = clock, sleep
         self.pages: list[RawPage] = []
-        self.request_times: list[datetime] = []
-        self._client = httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout, follow_redirects=True)
+        self.last_request_at: datetime | None = None
+        self._client_options = {"headers": {"User-Agent": user_agent}, "timeout": timeout, "follow_redirects": True}
+        self._client = None  # opened by the first request: a source that only lands pages (snapshot) needs none
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     def land(self, page: RawPage) -> None:
         """Keep a page for the raw layer (numbered in fetch order so names never collide)."""
@@ -82,6 +82,10 @@ class Fetcher:
             ) from err
 
     def _get_once(self, url: str, params: dict, name: str, role: str):
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.Client(**self._client_options)
         self._wait_turn()
         response = self._client.get(url, params=params)
         self.land(
@@ -103,11 +107,11 @@ class Fetcher:
 
     def _wait_turn(self) -> None:
         now = self.clock()
-        if self.request_times:
-            gap = (now - self.request_times[-1]).total_seconds()
+        if self.last_request_at is not None:
+            gap = (now - self.last_request_at).total_seconds()
             if gap < self.min_interval:
                 self.sleep(self.min_interval - gap)
-        self.request_times.append(self.clock())
+        self.last_request_at = self.clock()
 
 
 def server_wait(headers, now: datetime) -> float | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import data_pages
 from paperlake.sources.arxiv_ids import parse_arxiv_id
+from paperlake.sources.fields import timestamp
 from paperlake.sources.http import FetchError
 
 
@@ -27,17 +28,13 @@ def parse_paper_item(item: dict) -> PaperRecord:
         title=paper.get("title") or item.get("title") or "",
         abstract=paper.get("summary") or item.get("summary") or "",
         authors=[a.get("name", "") for a in paper.get("authors") or [] if isinstance(a, dict)],
-        published=_timestamp(paper.get("publishedAt") or item.get("publishedAt")),
-        listed_at=_timestamp(paper.get("submittedOnDailyAt")),
+        published=timestamp(paper.get("publishedAt") or item.get("publishedAt")),
+        listed_at=timestamp(paper.get("submittedOnDailyAt")),
         upvotes=paper.get("upvotes"),
         github_repo=paper.get("githubRepo"),
         keywords=list(paper.get("ai_keywords") or []),
         abs_url=f"https://arxiv.org/abs/{paper_id}" if paper_id and version is None and raw_id else None,
     )
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def read_item_list(response, day: date) -> list:
