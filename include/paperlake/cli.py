@@ -49,27 +49,29 @@ def open_marts_readonly(settings: Settings):
     from paperlake.lake import Lake
     from paperlake.marts.builder import local_marts_path
 
-    try:
-        path = local_marts_path(Lake.from_settings(settings), settings)
-    except FileNotFoundError as err:
-        raise CliError(str(err)) from None
+    path = local_marts_path(Lake.from_settings(settings), settings)  # FileNotFoundError: main() reports it
     con = duckdb.connect(str(path), read_only=True)
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
 
 
-def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of a query; a clear CliError when DuckDB refuses it."""
+def execute_sql(con, sql: str):
+    """The cursor of `sql`; a clear CliError when DuckDB refuses it (a write, or an error in the SQL)."""
     import duckdb
 
     try:
-        cursor = con.execute(sql)
+        return con.execute(sql)
     except duckdb.Error as err:
         first_line = str(err).splitlines()[0]
         if isinstance(err, duckdb.PermissionException) or "read-only mode" in str(err):
             raise CliError(f"refused: the marts are read-only here ({first_line})") from None
         raise CliError(f"SQL error: {first_line}") from None
+
+
+def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of a query."""
+    cursor = execute_sql(con, sql)
     if cursor.description is None:
         return [], []
     return [d[0] for d in cursor.description], cursor.fetchall()
@@ -128,13 +130,9 @@ def _read_sql_file(path: str) -> str:
 
 def write_parquet(con, sql: str, output: str) -> None:
     """The query's result as a Parquet file (written by pyarrow: DuckDB itself may not touch files here)."""
-    import duckdb
     import pyarrow.parquet as pq
 
-    try:
-        table = con.execute(sql).to_arrow_table()
-    except duckdb.Error as err:
-        raise CliError(f"SQL error: {str(err).splitlines()[0]}") from None
+    table = execute_sql(con, sql).to_arrow_table()
     pq.write_table(table, output)
     print(f"wrote {table.num_rows} rows to {output}")
 
@@ -147,10 +145,7 @@ def open_shell_connection(settings: Settings):
     from paperlake.marts.builder import connect_lake_views, local_marts_path, sql_literal
 
     lake = Lake.from_settings(settings)
-    try:
-        path = local_marts_path(lake, settings)
-    except FileNotFoundError as err:
-        raise CliError(str(err)) from None
+    path = local_marts_path(lake, settings)
     con = duckdb.connect()
     con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
     connect_lake_views(con, lake, settings)

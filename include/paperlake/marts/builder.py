@@ -180,7 +180,7 @@ def build_marts(lake: Lake, settings: Settings, reference_date: date | None = No
         with duckdb.connect(str(path), read_only=True) as con:
             for table in counts:
                 export = Path(tmp) / f"{table}.parquet"
-                con.execute(f"COPY {table} TO '{export}' (FORMAT parquet)")
+                con.execute(f"COPY {table} TO {sql_literal(str(export))} (FORMAT parquet)")
                 lake.store.put_file(f"marts/{table}/{TABLE_FILE}", export)
     return MartsSummary(uri=lake.uri(MARTS_KEY), tables=counts)
 
