@@ -71,8 +71,8 @@ class Lake:
         self.store.put(key, buf.getvalue())
         return self.uri(key)
 
-    def read_table(self, layer: str, source: str, day: date):
-        """The partition as a pyarrow Table; FileNotFoundError names what is missing."""
+    def read_table(self, layer: str, source: str, day: date, columns: list[str] | None = None):
+        """The partition (or some of its columns) as a pyarrow Table; FileNotFoundError names what is missing."""
         import pyarrow.parquet as pq
 
         key = f"{self.partition_prefix(layer, source, day)}/{TABLE_FILE}"
@@ -83,7 +83,7 @@ class Lake:
                 f"no {layer} partition for source={source} date={day}: {self.uri(key)} is missing; "
                 f"run the stage that writes it first"
             ) from None
-        return pq.read_table(io.BytesIO(data))
+        return pq.read_table(io.BytesIO(data), columns=columns)
 
     def table_keys(self, layer: str) -> list[str]:
         """Keys of every partition file of a layer, across sources and dates."""
