@@ -80,6 +80,9 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
         paper_ids = {row[0] for row in con.execute("SELECT paper_id FROM papers").fetchall()}
         assert con.execute("SELECT count(*) FROM entity_counts WHERE n_papers > 0").fetchone()[0] > 0
+        # the raw manifest and validation result, read as JSON documents from the lake (S3 included)
+        health = "SELECT fetched_pages, parsed, clean, validation_success FROM pipeline_health WHERE source = 'snapshot'"
+        assert con.execute(health).fetchall() == [(1, 316, 316, True)]
     assert len(paper_ids) == 316 and clean_ids <= paper_ids
     marts_first = marts_counts(lake, settings)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -70,29 +69,36 @@ def connect_lake_views(con, lake: Lake, settings: Settings) -> None:
     register_partition_documents(con, lake)
 
 
-def register_partition_documents(con, lake: Lake) -> None:
-    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id) from their JSON documents."""
-    import pyarrow as pa
+# The JSON documents beside the partitions, as views that read only what the marts use:
+# view -> (layer, document, the keys read and their types, projection).
+DOCUMENT_VIEWS = {
+    "lake_raw": (
+        "raw", RAW_MANIFEST, {"pages": "STRUCT(bytes BIGINT, fetched_at VARCHAR)[]"},
+        "len(pages)::BIGINT AS pages, coalesce(list_sum(list_transform(pages, p -> p.bytes)), 0)::BIGINT AS bytes, "
+        "list_max(list_transform(pages, p -> p.fetched_at)) AS fetched_at",
+    ),
+    "lake_validation": (
+        "validation", "result.json", {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
+        "gx_success AS validation_success, run_id, suite_version",
+    ),
+}
 
-    raw, validation = [], []
-    for key in lake.document_keys("raw", RAW_MANIFEST):
-        source, day = partition_of(key)
-        pages = json.loads(lake.store.get(key))["pages"]
-        raw.append({
-            "source": source, "date": day, "pages": len(pages),
-            "bytes": sum(p["bytes"] for p in pages), "fetched_at": max((p["fetched_at"] for p in pages), default=None),
-        })
-    for key in lake.document_keys("validation", "result.json"):
-        source, day = partition_of(key)
-        result = json.loads(lake.store.get(key))
-        validation.append({
-            "source": source, "date": day,
-            "validation_success": result.get("gx_success"), "run_id": result.get("run_id"), "suite_version": result.get("suite_version"),
-        })
-    raw_schema = pa.schema([("source", pa.string()), ("date", pa.date32()), ("pages", pa.int64()), ("bytes", pa.int64()), ("fetched_at", pa.string())])
-    validation_schema = pa.schema([("source", pa.string()), ("date", pa.date32()), ("validation_success", pa.bool_()), ("run_id", pa.string()), ("suite_version", pa.string())])
-    con.register("lake_raw", pa.Table.from_pylist(raw, schema=raw_schema))
-    con.register("lake_validation", pa.Table.from_pylist(validation, schema=validation_schema))
+
+def register_partition_documents(con, lake: Lake) -> None:
+    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id): lazy views over their
+    JSON documents, so nothing is read until a query uses them."""
+    for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
+        uris = [lake.uri(key) for key in lake.document_keys(layer, name)]
+        if uris:
+            columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
+            source = (
+                f"read_json([{', '.join(sql_literal(uri) for uri in uris)}], columns = {columns}, "
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+            )
+        else:
+            nulls = ", ".join(f"NULL::{t} AS {k}" for k, t in keys.items())
+            source = f"(SELECT NULL::VARCHAR AS source, NULL::DATE AS date, {nulls} WHERE false)"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT source, date, {projection} FROM {source}")
 
 
 def enable_s3(con, settings: Settings) -> None:
