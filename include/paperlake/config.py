@@ -113,5 +113,5 @@ class Settings:
             http=HttpSettings.from_env(env),
             ner_model=env.get("PAPERLAKE_NER_MODEL", "off").lower() in ("1", "on", "true", "yes"),
             digest_recipients=_split(env.get("PAPERLAKE_DIGEST_RECIPIENTS", "")),
-            digest_sender=env.get("PAPERLAKE_DIGEST_SENDER", "paperlake@localhost"),
+            digest_sender=env.get("PAPERLAKE_DIGEST_SENDER", cls.digest_sender),
         )
