@@ -1,8 +1,8 @@
-"""One ingest DAG per configured source: fetch -> clean -> validate -> tag, a partition per task."""
+"""One ingest DAG per configured source: fetch -> clean -> validate -> tag -> commit, one run of a partition per DAG run."""
 
 from __future__ import annotations
 
-from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from paperlake import pipeline
 from paperlake_airflow import (
@@ -10,6 +10,7 @@ from paperlake_airflow import (
     configured_sources,
     data_interval,
     entities_asset,
+    fail_without_retry,
     fetch_pool,
     partition_day,
     task_settings,
@@ -24,35 +25,40 @@ def build_ingest_dag(source: str):
         max_active_runs=4,
         **DAG_DEFAULTS,
         tags=["paperlake", "ingest", source],
-        params={"reparse": Param(False, type="boolean", description="rebuild from the raw layer without fetching")},
+        params={
+            "reparse": Param(False, type="boolean", description="rebuild from the committed raw pages without fetching"),
+            "allow_shrink": Param(False, type="boolean", description="commit even if the date loses most of its committed rows"),
+        },
     )
     def ingest():
         @task(pool=fetch_pool(source))
         def fetch(params: dict, **context) -> dict:
             if params["reparse"]:
-                return pipeline.landed_raw_stage(task_settings(), source, partition_day(context))
+                return pipeline.reparse_stage(task_settings(), source, partition_day(context))
             return pipeline.fetch_stage(task_settings(), source, partition_day(context), data_interval(context))
 
         @task
-        def clean(**context) -> dict:
-            return pipeline.clean_stage(task_settings(), source, partition_day(context))
+        def clean(run: dict, **context) -> dict:
+            return pipeline.clean_stage(task_settings(), source, partition_day(context), run["run_id"])
 
         @task
-        def validate(**context) -> dict:
-            from airflow.sdk.exceptions import AirflowFailException
+        def validate(run: dict, **context) -> dict:
+            with fail_without_retry():  # a retry would reject the same rows
+                return pipeline.validate_stage(task_settings(), source, partition_day(context), run["run_id"], context["run_id"])
 
-            from paperlake.validate import QuarantineThresholdExceeded
-
-            try:
-                return pipeline.validate_stage(task_settings(), source, partition_day(context), run_id=context["run_id"])
-            except QuarantineThresholdExceeded as err:  # a retry would reject the same rows: fail now
-                raise AirflowFailException(str(err)) from err
+        @task
+        def tag(run: dict, **context) -> dict:
+            return pipeline.tag_stage(task_settings(), source, partition_day(context), run["run_id"])
 
         @task(outlets=[entities_asset(source)])
-        def tag(**context) -> dict:
-            return pipeline.tag_stage(task_settings(), source, partition_day(context))
+        def commit(run: dict, params: dict, **context) -> dict:
+            with fail_without_retry():  # a conflict or a refused shrink needs an operator, not a retry
+                return pipeline.commit_stage(
+                    task_settings(), source, partition_day(context), run["run_id"],
+                    allow_shrink=params["allow_shrink"], airflow_run_id=context["run_id"],
+                )
 
-        chain(fetch(), clean(), validate(), tag())
+        commit(tag(validate(clean(fetch()))))
 
     return ingest()
 

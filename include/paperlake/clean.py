@@ -199,20 +199,21 @@ def clean_records(records: list[PaperRecord]) -> list[dict]:
     return rows
 
 
-def clean_partition(lake: Lake, source: str, day: date) -> PartitionSummary:
-    """Parse the raw partition and write every record, cleaned, to `staged/` (no network)."""
+def clean_partition(lake: Lake, source: str, day: date, run_id: str) -> PartitionSummary:
+    """Parse a run's raw pages and write every record, cleaned, to the run's `staged/` table (no network)."""
     import pyarrow as pa
 
     from paperlake.identity import TITLE_LINKED_SOURCES, known_titles, link_by_title
     from paperlake.schemas import STAGED
     from paperlake.sources import load_source
 
-    rows = clean_records(load_source(source).parse(lake.read_raw(source, day)))
+    rows = clean_records(load_source(source).parse(lake.read_raw(source, day, run_id)))
     linked = link_by_title(rows, known_titles(lake, source)) if source in TITLE_LINKED_SOURCES else 0
     table = pa.Table.from_pylist(rows, schema=STAGED)
-    uri = lake.write_table("staged", source, day, table)
+    uri = lake.write_table("staged", source, day, table, run_id)
     return PartitionSummary(
-        layer="staged", source=source, date=day.isoformat(), rows=table.num_rows, uri=uri, counts={"linked_by_title": linked}
+        layer="staged", source=source, date=day.isoformat(), rows=table.num_rows, uri=uri, run_id=run_id,
+        counts={"linked_by_title": linked},
     )
 
 

@@ -29,8 +29,10 @@ def parse_day(text: str) -> date:
 def cmd_ingest(args, settings: Settings) -> None:
     from paperlake.pipeline import ingest
 
-    for summary in ingest(settings, args.source, args.date, reparse=args.command == "reparse"):
+    *stages, commit = ingest(settings, args.source, args.date, reparse=args.command == "reparse", allow_shrink=args.allow_shrink)
+    for summary in stages:
         print(f"{summary['layer']:<9} {summary['rows']:>7} rows  {summary['uri']}")
+    print(f"committed run {commit['run_id']} as generation {commit['generation']} of source={args.source} date={args.date}")
 
 
 def cmd_marts(args, settings: Settings) -> None:
@@ -226,11 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="fetch, clean, validate and tag one source for one date (no Airflow)")
     ingest.add_argument("--source", required=True)
     ingest.add_argument("--date", required=True, type=parse_day)
+    ingest.add_argument("--allow-shrink", action="store_true", help="commit even if the date loses most of its committed rows")
     ingest.set_defaults(func=cmd_ingest)
 
     reparse = sub.add_parser("reparse", help="rebuild a date's clean/quarantine/entities from raw/ (no network)")
     reparse.add_argument("--source", required=True)
     reparse.add_argument("--date", required=True, type=parse_day)
+    reparse.add_argument("--allow-shrink", action="store_true", help="commit even if the date loses most of its committed rows")
     reparse.set_defaults(func=cmd_ingest)
 
     marts = sub.add_parser("marts", help="rebuild and publish the DuckDB marts from the lake")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,8 @@ class HttpSettings:
     arxiv_min_interval: float = 3.0
     hf_min_interval: float = 0.5
     max_attempts: int = 6
-    timeout: float = 60.0
+    # Per request (connect, read, write each): a silent server costs this per attempt, not minutes.
+    timeout: float = 20.0
     user_agent: str = "paperlake/0.1 (scientific-abstracts pipeline; set PAPERLAKE_USER_AGENT to add a contact)"
 
     @classmethod
@@ -83,6 +85,10 @@ class Settings:
     abstract_max_chars: int
     max_quarantine_share: float
     s3: S3Options
+    # A run whose clean rows fall under this share of the committed run's is refused (unless allowed).
+    min_keep_share: float = 0.5
+    # Uncommitted and superseded runs' files are deleted once older than this.
+    run_retention: timedelta = timedelta(days=7)
     ner_model: bool = False
     digest_recipients: tuple[str, ...] = ()
     digest_sender: str = "paperlake@localhost"
@@ -102,6 +108,8 @@ class Settings:
             abstract_min_chars=int(env.get("PAPERLAKE_ABSTRACT_MIN_CHARS", "100")),
             abstract_max_chars=int(env.get("PAPERLAKE_ABSTRACT_MAX_CHARS", "10000")),
             max_quarantine_share=float(env.get("PAPERLAKE_MAX_QUARANTINE_SHARE", "0.05")),
+            min_keep_share=float(env.get("PAPERLAKE_MIN_KEEP_SHARE", "0.5")),
+            run_retention=timedelta(days=float(env.get("PAPERLAKE_RUN_RETENTION_DAYS", "7"))),
             s3=S3Options(
                 endpoint_url=env.get("PAPERLAKE_S3_ENDPOINT_URL")
                 or env.get("AWS_ENDPOINT_URL_S3")

@@ -11,13 +11,13 @@ TITLE_LINKED_SOURCES = ("snapshot",)
 
 
 def known_titles(lake: Lake, exclude_source: str) -> dict[str, str]:
-    """title key -> arXiv paper_id, from every clean partition of the other sources."""
+    """title key -> arXiv paper_id, from every committed clean partition of the other sources."""
     index: dict[str, str] = {}
-    for key in lake.table_keys("clean"):
+    for key in lake.committed_keys("clean"):
         source, day = partition_of(key)
         if source == exclude_source:
             continue
-        table = lake.read_table("clean", source, day, columns=["paper_id", "title"])
+        table = lake.read_key_table(key, columns=["paper_id", "title"])
         for paper_id, title in zip(table.column("paper_id").to_pylist(), table.column("title").to_pylist()):
             if paper_id and title and is_arxiv_id(paper_id):
                 index.setdefault(title_key(title), paper_id)

@@ -1,7 +1,7 @@
 """The lake: Hive-partitioned layers `layer/source=S/date=D/` on a local folder or S3.
 
-Every partition is replaced as a whole by one atomic object write, so a reader sees the old
-partition or the new one, and a rerun of a date replaces what the previous run wrote.
+Files are immutable and named by the run that wrote them; which run of a partition is current
+is decided by its commit (`paperlake.commit`), never by overwriting a file.
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ from datetime import date
 from paperlake.config import Settings
 from paperlake.storage import Store, open_store
 
+# The documents a run writes in its partitions (each stored as `<stem>-<run id>.<ext>`).
 TABLE_FILE = "part.parquet"
 RAW_MANIFEST = "manifest.json"
+VALIDATION_RESULT = "result.json"
+VALIDATION_REPORT = "report.html"
+TAGGED_MANIFEST = "tagged.json"
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,12 @@ class RawPage:
 
 
 class Lake:
-    """Reads and writes partitions given (layer, source, date)."""
+    """Reads and writes the files of one run of a partition, and reads what the partition's commit names.
+
+    Writers name every file by their run id (`part-<run>.parquet`), so no write ever replaces a
+    file a reader may be using; `paperlake.commit` makes a run's files current in one atomic step.
+    Readers given no run id read the committed run.
+    """
 
     def __init__(self, store: Store):
         self.store = store
@@ -54,12 +63,35 @@ class Lake:
     def partition_prefix(layer: str, source: str, day: date) -> str:
         return f"{layer}/source={source}/date={day.isoformat()}"
 
+    def run_key(self, layer: str, source: str, day: date, run_id: str, name: str = TABLE_FILE) -> str:
+        """The key of document `name` (`part.parquet` -> `part-<run>.parquet`) written by one run."""
+        stem, dot, ext = name.rpartition(".")
+        return f"{self.partition_prefix(layer, source, day)}/{stem}-{run_id}{dot}{ext}"
+
+    def committed_key(self, layer: str, source: str, day: date, name: str = TABLE_FILE) -> str:
+        """The key of document `name` in the partition's committed run; FileNotFoundError when none is committed."""
+        from paperlake.commit import current_commit
+
+        commit = current_commit(self.store, source, day)
+        if commit is None:
+            raise FileNotFoundError(
+                f"no committed run for source={source} date={day} in {self.url}; run `paperlake ingest --source {source} --date {day}` first"
+            )
+        return self.run_key(layer, source, day, commit.run_id, name)
+
+    def committed_keys(self, layer: str, name: str = TABLE_FILE, commits: dict | None = None) -> list[str]:
+        """Keys of document `name` of a layer in every committed partition (of `commits`, default: read them now)."""
+        from paperlake.commit import current_commits
+
+        commits = current_commits(self.store) if commits is None else commits
+        return sorted(self.run_key(layer, source, day, commit.run_id, name) for (source, day), commit in commits.items())
+
     def uri(self, key: str) -> str:
         return self.store.uri(key)
 
     # -- Parquet tables -------------------------------------------------------------------
-    def write_table(self, layer: str, source: str, day: date, table) -> str:
-        """Replace the partition with `table`, conformed to the layer's schema; returns its URI."""
+    def write_table(self, layer: str, source: str, day: date, table, run_id: str) -> str:
+        """Write a run's table for the partition, conformed to the layer's schema; returns its URI."""
         import pyarrow.parquet as pq
 
         from paperlake.schemas import LAYER_SCHEMAS
@@ -67,81 +99,78 @@ class Lake:
         table = conform(table, LAYER_SCHEMAS[layer])
         buf = io.BytesIO()
         pq.write_table(table, buf, compression="zstd")
-        key = f"{self.partition_prefix(layer, source, day)}/{TABLE_FILE}"
+        key = self.run_key(layer, source, day, run_id)
         self.store.put(key, buf.getvalue())
         return self.uri(key)
 
-    def read_table(self, layer: str, source: str, day: date, columns: list[str] | None = None):
-        """The partition (or some of its columns) as a pyarrow Table; FileNotFoundError names what is missing."""
+    def read_table(self, layer: str, source: str, day: date, columns: list[str] | None = None, run_id: str | None = None):
+        """A run's table (default: the committed run's) as a pyarrow Table; FileNotFoundError names what is missing."""
         import pyarrow.parquet as pq
 
-        key = f"{self.partition_prefix(layer, source, day)}/{TABLE_FILE}"
+        key = self.run_key(layer, source, day, run_id) if run_id else self.committed_key(layer, source, day)
         try:
-            data = self.store.get(key)
+            return self.read_key_table(key, columns)
         except FileNotFoundError:
             raise FileNotFoundError(
-                f"no {layer} partition for source={source} date={day}: {self.uri(key)} is missing; "
+                f"no {layer} table for source={source} date={day}: {self.uri(key)} is missing; "
                 f"run the stage that writes it first"
             ) from None
-        return pq.read_table(io.BytesIO(data), columns=columns)
 
-    def table_keys(self, layer: str) -> list[str]:
-        """Keys of every partition file of a layer, across sources and dates."""
-        return self.document_keys(layer, TABLE_FILE)
+    def read_key_table(self, key: str, columns: list[str] | None = None):
+        """The Parquet table stored at `key` (one of `committed_keys`)."""
+        import pyarrow.parquet as pq
 
-    def document_keys(self, layer: str, name: str) -> list[str]:
-        """Keys of the document `name` in every partition of a layer."""
-        return [k for k in self.store.list(layer) if k.endswith("/" + name)]
+        return pq.read_table(io.BytesIO(self.store.get(key)), columns=columns)
 
     # -- JSON and other single documents --------------------------------------------------
-    def write_document(self, layer: str, source: str, day: date, name: str, data: bytes) -> str:
-        key = f"{self.partition_prefix(layer, source, day)}/{name}"
+    def write_document(self, layer: str, source: str, day: date, name: str, data: bytes, run_id: str) -> str:
+        key = self.run_key(layer, source, day, run_id, name)
         self.store.put(key, data)
         return self.uri(key)
 
-    def write_json(self, layer: str, source: str, day: date, name: str, obj) -> str:
-        return self.write_document(layer, source, day, name, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
+    def write_json(self, layer: str, source: str, day: date, name: str, obj, run_id: str) -> str:
+        return self.write_document(layer, source, day, name, json.dumps(obj, indent=2, sort_keys=True, default=str).encode(), run_id)
 
-    def read_json(self, layer: str, source: str, day: date, name: str):
-        return json.loads(self.store.get(f"{self.partition_prefix(layer, source, day)}/{name}"))
+    def read_json(self, layer: str, source: str, day: date, name: str, run_id: str | None = None):
+        key = self.run_key(layer, source, day, run_id, name) if run_id else self.committed_key(layer, source, day, name)
+        return json.loads(self.store.get(key))
 
     # -- raw responses --------------------------------------------------------------------
-    def write_raw(self, source: str, day: date, pages: list[RawPage], meta: dict | None = None, layer: str = "raw") -> str:
-        """Land pages verbatim, then the manifest that names them (the commit point), then prune."""
+    def write_raw(self, source: str, day: date, pages: list[RawPage], meta: dict, run_id: str, layer: str = "raw") -> str:
+        """Land pages verbatim (named by content, so runs share identical pages), then the run's manifest naming them."""
         prefix = self.partition_prefix(layer, source, day)
-        entries, keep = [], set()
+        entries = []
         for page in pages:
             digest = hashlib.sha256(page.body).hexdigest()
             stem, dot, ext = page.name.rpartition(".")
             stored = f"{stem}-{digest[:12]}.{ext}" if dot else f"{page.name}-{digest[:12]}"
-            key = f"{prefix}/{stored}"
-            self.store.put(key, page.body)
-            keep.add(key)
+            self.store.put(f"{prefix}/{stored}", page.body)
             entry = asdict(page)
             del entry["body"]
             entries.append({**entry, "file": stored, "sha256": digest, "bytes": len(page.body)})
-        manifest = {**(meta or {}), "source": source, "date": day.isoformat(), "pages": entries}
-        manifest_key = f"{prefix}/{RAW_MANIFEST}"
-        self.store.put(manifest_key, json.dumps(manifest, indent=2, default=str).encode())
-        keep.add(manifest_key)
-        self.store.delete([k for k in self.store.list(prefix) if k not in keep])
-        return self.uri(manifest_key)
+        return self.write_raw_manifest(source, day, {**meta, "pages": entries}, run_id, layer)
 
-    def read_raw_manifest(self, source: str, day: date) -> dict:
-        """The manifest of the last successful fetch of this partition."""
-        prefix = self.partition_prefix("raw", source, day)
+    def write_raw_manifest(self, source: str, day: date, manifest: dict, run_id: str, layer: str = "raw") -> str:
+        """A run's manifest: which raw pages it read, and the run's own facts (interval, base commit)."""
+        document = {**manifest, "source": source, "date": day.isoformat(), "run_id": run_id}
+        return self.write_document(layer, source, day, RAW_MANIFEST, json.dumps(document, indent=2, default=str).encode(), run_id)
+
+    def read_raw_manifest(self, source: str, day: date, run_id: str | None = None) -> dict:
+        """The manifest of a run's fetch (default: the committed run's)."""
         try:
-            return json.loads(self.store.get(f"{prefix}/{RAW_MANIFEST}"))
+            return self.read_json("raw", source, day, RAW_MANIFEST, run_id)
         except FileNotFoundError:
+            which = f"run {run_id}" if run_id else "the committed run"
             raise FileNotFoundError(
-                f"no raw partition for source={source} date={day} under {self.uri(prefix)}; fetch it first"
+                f"no raw manifest of {which} for source={source} date={day} under "
+                f"{self.uri(self.partition_prefix('raw', source, day))}; fetch it first"
             ) from None
 
-    def read_raw(self, source: str, day: date) -> list[RawPage]:
-        """The pages the last fetch of this partition landed, in fetch order."""
+    def read_raw(self, source: str, day: date, run_id: str | None = None) -> list[RawPage]:
+        """The pages a run's fetch landed (default: the committed run's), in fetch order."""
         prefix = self.partition_prefix("raw", source, day)
         pages = []
-        for entry in self.read_raw_manifest(source, day)["pages"]:
+        for entry in self.read_raw_manifest(source, day, run_id)["pages"]:
             fields = {k: entry[k] for k in ("name", "url", "status", "headers", "fetched_at") if k in entry}
             pages.append(RawPage(body=self.store.get(f"{prefix}/{entry['file']}"), role=entry.get("role", "data"), **fields))
         return pages
@@ -171,6 +200,7 @@ class PartitionSummary:
     rows: int
     uri: str
     counts: dict[str, int] = field(default_factory=dict)
+    run_id: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

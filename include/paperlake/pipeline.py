@@ -1,4 +1,8 @@
-"""The stages of one (source, date), each a single call: what DAG tasks and the CLI both run."""
+"""The stages of one (source, date) run, each a single call: what DAG tasks and the CLI both run.
+
+A run starts with `fetch_stage` (or `reparse_stage`), which gives it a run id; every later stage
+writes only that run's files, and `commit_stage` makes them all current in one atomic step.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from paperlake.lake import Lake
 
 
 def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[datetime, datetime] | None = None) -> dict:
-    """Fetch the data interval (default: the whole UTC day) into `raw/`."""
+    """Start a run: fetch the data interval (default: the whole UTC day) into the run's `raw/` manifest."""
     from paperlake.sources import FetchRequest, fetch_partition
 
     if interval is None:
@@ -19,46 +23,68 @@ def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[date
     return fetch_partition(Lake.from_settings(settings), source, request).to_dict()
 
 
-def landed_raw_stage(settings: Settings, source: str, day: date) -> dict:
-    """What an earlier fetch landed in `raw/` (for a reparse, which makes no network call)."""
-    from paperlake.lake import PartitionSummary, RAW_MANIFEST
+def reparse_stage(settings: Settings, source: str, day: date) -> dict:
+    """Start a run from the committed raw pages (no network): a new manifest naming the same pages."""
+    from paperlake.commit import current_commit, new_run_id
+    from paperlake.lake import RAW_MANIFEST, PartitionSummary
 
     lake = Lake.from_settings(settings)
-    pages = lake.read_raw_manifest(source, day)["pages"]
-    uri = lake.uri(f"{lake.partition_prefix('raw', source, day)}/{RAW_MANIFEST}")
-    return PartitionSummary(layer="raw", source=source, date=day.isoformat(), rows=len(pages), uri=uri, counts={"pages": len(pages), "reparse": 1}).to_dict()
+    committed = current_commit(lake.store, source, day)
+    if committed is None:
+        raise FileNotFoundError(f"nothing to reparse for source={source} date={day} in {lake.url}: no run was ever committed; ingest it first")
+    manifest = lake.read_raw_manifest(source, day, committed.run_id)
+    run_id = new_run_id()
+    meta = {k: v for k, v in manifest.items() if k not in ("run_id", "base_generation")}
+    lake.write_raw_manifest(source, day, meta | {"base_generation": committed.generation, "reparse_of": committed.run_id}, run_id)
+    pages = len(manifest["pages"])
+    return PartitionSummary(
+        layer="raw", source=source, date=day.isoformat(), rows=pages, run_id=run_id,
+        uri=lake.uri(lake.run_key("raw", source, day, run_id, RAW_MANIFEST)), counts={"pages": pages, "reparse": 1},
+    ).to_dict()
 
 
-def clean_stage(settings: Settings, source: str, day: date) -> dict:
-    """Parse `raw/` and write the cleaned records to `staged/`."""
+def clean_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
+    """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
     from paperlake.clean import clean_partition
 
-    return clean_partition(Lake.from_settings(settings), source, day).to_dict()
+    return clean_partition(Lake.from_settings(settings), source, day, run_id).to_dict()
 
 
-def validate_stage(settings: Settings, source: str, day: date, run_id: str | None = None) -> dict:
-    """Split `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
+def validate_stage(settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None) -> dict:
+    """Split the run's `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
     from paperlake.validate import ValidationRules, validate_partition
 
     lake = Lake.from_settings(settings)
-    manifest = lake.read_raw_manifest(source, day)
+    manifest = lake.read_raw_manifest(source, day, run_id)
     interval = None
     if "interval_start" in manifest:
         interval = (datetime.fromisoformat(manifest["interval_start"]), datetime.fromisoformat(manifest["interval_end"]))
-    return validate_partition(lake, source, day, ValidationRules.from_settings(settings), interval, run_id).to_dict()
+    return validate_partition(lake, source, day, run_id, ValidationRules.from_settings(settings), interval, airflow_run_id).to_dict()
 
 
-def tag_stage(settings: Settings, source: str, day: date) -> dict:
-    """Tag `clean/` into `entities/`."""
+def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
+    """Tag the run's `clean/` into its `entities/`."""
     from paperlake.tagging.partition import tag_partition
     from paperlake.tagging.pipeline import MODEL_DIR
 
     model_dir = MODEL_DIR if settings.ner_model else None
-    return tag_partition(Lake.from_settings(settings), source, day, model_dir=model_dir).to_dict()
+    return tag_partition(Lake.from_settings(settings), source, day, run_id, model_dir=model_dir).to_dict()
+
+
+def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_shrink: bool = False, airflow_run_id: str | None = None) -> dict:
+    """Make every layer of the run current in one atomic step, then delete runs past retention."""
+    from paperlake.commit import collect_garbage, commit_run
+
+    lake = Lake.from_settings(settings)
+    commit = commit_run(
+        lake, source, day, run_id, min_keep_share=settings.min_keep_share, allow_shrink=allow_shrink, airflow_run_id=airflow_run_id,
+    )
+    deleted = collect_garbage(lake, source, day, retention=settings.run_retention)
+    return {**commit.__dict__, "garbage_collected": len(deleted)}
 
 
 def marts_stage(settings: Settings) -> dict:
-    """Rebuild and publish the DuckDB marts from the whole lake."""
+    """Rebuild and publish the DuckDB marts from every committed partition."""
     from paperlake.marts.builder import build_marts
 
     return build_marts(Lake.from_settings(settings), settings).to_dict()
@@ -77,7 +103,12 @@ def digest_stage(settings: Settings):
     return digest, publish_digest(lake, digest)
 
 
-def ingest(settings: Settings, source: str, day: date, reparse: bool = False) -> list[dict]:
-    """All ingest stages of one source and date, in DAG order; `reparse` rebuilds from `raw/` without fetching."""
-    first = landed_raw_stage if reparse else fetch_stage
-    return [stage(settings, source, day) for stage in (first, clean_stage, validate_stage, tag_stage)]
+def ingest(settings: Settings, source: str, day: date, reparse: bool = False, allow_shrink: bool = False) -> list[dict]:
+    """One whole run of a source and date, in DAG order; `reparse` rebuilds from the committed raw pages without fetching."""
+    started = reparse_stage(settings, source, day) if reparse else fetch_stage(settings, source, day)
+    run_id = started["run_id"]
+    summaries = [started]
+    for stage in (clean_stage, validate_stage, tag_stage):
+        summaries.append(stage(settings, source, day, run_id))
+    summaries.append(commit_stage(settings, source, day, run_id, allow_shrink=allow_shrink))
+    return summaries

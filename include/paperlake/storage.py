@@ -11,17 +11,23 @@ from urllib.parse import urlparse
 from paperlake.config import S3Options
 
 
+TEMP_SUFFIX = ".tmp"
+
+
 class Store(Protocol):
     """Keys are '/'-separated paths below the lake root."""
 
     url: str
 
     def put(self, key: str, data: bytes) -> None: ...
+    def put_if_absent(self, key: str, data: bytes) -> None: ...
     def put_file(self, key: str, path: Path) -> None: ...
     def get(self, key: str) -> bytes: ...
     def get_file(self, key: str, path: Path) -> None: ...
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> list[str]: ...
+    def list_modified(self, prefix: str) -> dict[str, float]: ...
+    def sweep_temp(self, prefix: str, older_than: float) -> int: ...
     def delete(self, keys: list[str]) -> None: ...
     def uri(self, key: str) -> str: ...
 
@@ -39,24 +45,27 @@ class LocalStore:
     def put(self, key: str, data: bytes) -> None:
         self._replace_with(key, lambda f: f.write(data))
 
+    def put_if_absent(self, key: str, data: bytes) -> None:
+        """Create `key` with `data` unless it exists (FileExistsError): a hard link is atomic and exclusive."""
+        self._replace_with(key, lambda f: f.write(data), publish=os.link)
+
     def put_file(self, key: str, path: Path) -> None:
         with open(path, "rb") as src:
             self._replace_with(key, lambda f: _copy_stream(src, f))
 
-    def _replace_with(self, key: str, write) -> None:
+    def _replace_with(self, key: str, write, publish=os.replace) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 write(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
+            publish(tmp, target)
+        finally:
             Path(tmp).unlink(missing_ok=True)
-            raise
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
@@ -76,6 +85,18 @@ class LocalStore:
             for p in base.rglob("*")
             if p.is_file() and not p.name.startswith(".")
         )
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        """key -> last-modified time (epoch seconds) of every object below `prefix`."""
+        return {key: self._path(key).stat().st_mtime for key in self.list(prefix)}
+
+    def sweep_temp(self, prefix: str, older_than: float) -> int:
+        """Delete temp files a killed writer left below `prefix` before `older_than` (epoch); returns how many."""
+        base = self._path(prefix)
+        stale = [p for p in base.rglob(f".*{TEMP_SUFFIX}") if p.is_file() and p.stat().st_mtime < older_than] if base.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
 
     def delete(self, keys: list[str]) -> None:
         for key in keys:
@@ -100,6 +121,17 @@ class S3Store:
 
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def put_if_absent(self, key: str, data: bytes) -> None:
+        """Create `key` unless it exists (FileExistsError): an S3 conditional write, `If-None-Match: *`."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                raise FileExistsError(self.uri(key)) from None
+            raise
 
     def put_file(self, key: str, path: Path) -> None:
         # upload_file switches to multipart above 8 MB: the object still appears only when complete.
@@ -126,12 +158,20 @@ class S3Store:
             raise
 
     def list(self, prefix: str) -> list[str]:
+        return sorted(self.list_modified(prefix))
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        """key -> last-modified time (epoch seconds) of every object below `prefix`."""
         full = self._key(prefix).rstrip("/") + "/"
         strip = len(self.prefix) + 1 if self.prefix else 0
-        keys = []
+        found = {}
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
-            keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
-        return sorted(keys)
+            found.update({obj["Key"][strip:]: obj["LastModified"].timestamp() for obj in page.get("Contents", [])})
+        return found
+
+    def sweep_temp(self, prefix: str, older_than: float) -> int:
+        """Every S3 write is one PUT or a multipart upload that appears whole: no temp objects to sweep."""
+        return 0
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):

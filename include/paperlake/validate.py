@@ -9,7 +9,8 @@ from datetime import date, datetime
 
 from paperlake.clean import HTML_TAG_PATTERN, PAGE_HEADER_PATTERN, find_superseded
 from paperlake.config import Settings
-from paperlake.lake import Lake, PartitionSummary
+from paperlake.errors import PaperlakeError
+from paperlake.lake import VALIDATION_REPORT, VALIDATION_RESULT, Lake, PartitionSummary
 from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
 from paperlake.validation_report import render_report
 
@@ -31,7 +32,7 @@ DEFAULT_ID_PATTERN = rf"^{ARXIV_ID_PATTERN}$"
 BENIGN_REASONS = {"superseded"}
 
 
-class QuarantineThresholdExceeded(RuntimeError):
+class QuarantineThresholdExceeded(PaperlakeError, RuntimeError):
     """Too large a share of a partition was quarantined; the quarantine is written all the same."""
 
 
@@ -122,19 +123,20 @@ def row_failures(result) -> dict[int, list[tuple[str, str]]]:
 
 
 def validate_partition(
-    lake: Lake, source: str, day: date, rules: ValidationRules, interval: tuple[datetime, datetime] | None = None,
-    run_id: str | None = None,
+    lake: Lake, source: str, day: date, run_id: str, rules: ValidationRules,
+    interval: tuple[datetime, datetime] | None = None, airflow_run_id: str | None = None,
 ) -> PartitionSummary:
-    """Split `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
+    """Split a run's `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
 
     `interval` is the fetched data interval; records the source listed outside it are quarantined.
-    Raises QuarantineThresholdExceeded after writing everything when too many rows were rejected.
+    Raises QuarantineThresholdExceeded after writing the run's files when too many rows were
+    rejected: the run is then never committed, and the committed partition stays as it was.
     """
     import pyarrow as pa
 
     from paperlake.schemas import CLEAN, QUARANTINE
 
-    rows = lake.read_table("staged", source, day).to_pylist()
+    rows = lake.read_table("staged", source, day, run_id=run_id).to_pylist()
     reasons: dict[int, list[tuple[str, str]]] = {
         pos: [("superseded", f"a newer version of {pid} is in the same partition")]
         for pos, pid in find_superseded(rows).items()
@@ -162,17 +164,19 @@ def validate_partition(
         raise AssertionError(f"{source} {day}: clean + quarantine != parsed ({len(clean_rows)} + {len(quarantine_rows)} != {len(rows)})")
 
     top_reasons = Counter(code for codes in reasons.values() for code, _ in codes)
-    lake.write_table("quarantine", source, day, pa.Table.from_pylist(quarantine_rows, schema=QUARANTINE))
+    quarantine_uri = lake.write_table("quarantine", source, day, pa.Table.from_pylist(quarantine_rows, schema=QUARANTINE), run_id)
     report = {
-        "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(), "run_id": run_id,
+        "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
+        "run_id": airflow_run_id, "lake_run_id": run_id,
         "parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows), "reasons": dict(top_reasons),
     }
     expectations = expectation_outcomes(result)
-    lake.write_json("validation", source, day, "result.json", report | {"gx_success": bool(result.success), "expectations": expectations, "gx_result": result.to_json_dict()})
-    lake.write_document("validation", source, day, "report.html", render_report(report, expectations, quarantine_rows).encode())
-    uri = lake.write_table("clean", source, day, pa.Table.from_pylist(clean_rows, schema=CLEAN))
+    result_doc = report | {"gx_success": bool(result.success), "expectations": expectations, "gx_result": result.to_json_dict()}
+    lake.write_json("validation", source, day, VALIDATION_RESULT, result_doc, run_id)
+    lake.write_document("validation", source, day, VALIDATION_REPORT, render_report(report, expectations, quarantine_rows).encode(), run_id)
+    uri = lake.write_table("clean", source, day, pa.Table.from_pylist(clean_rows, schema=CLEAN), run_id)
     summary = PartitionSummary(
-        layer="clean", source=source, date=day.isoformat(), rows=len(clean_rows), uri=uri,
+        layer="clean", source=source, date=day.isoformat(), rows=len(clean_rows), uri=uri, run_id=run_id,
         counts={"parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows)},
     )
     rejected = sum(1 for codes in reasons.values() if any(code not in BENIGN_REASONS for code, _ in codes))
@@ -181,8 +185,9 @@ def validate_partition(
         top = ", ".join(f"{code}: {n}" for code, n in top_reasons.most_common(5))
         raise QuarantineThresholdExceeded(
             f"{source} {day}: {rejected} of {len(rows)} records rejected ({share:.1%} > "
-            f"{rules.max_quarantine_share:.0%}); top reasons: {top}. The quarantine partition is written: "
-            f"inspect it, fix the source or raise PAPERLAKE_MAX_QUARANTINE_SHARE."
+            f"{rules.max_quarantine_share:.0%}); top reasons: {top}. This run is not committed (the committed "
+            f"partition is unchanged); its quarantine is at {quarantine_uri}: inspect it, fix the source or raise "
+            f"PAPERLAKE_MAX_QUARANTINE_SHARE."
         )
     return summary
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 from airflow.sdk import Asset
@@ -94,6 +95,20 @@ def smtp_settings(conn_id: str):
         ssl=not extra.get("disable_ssl", False),
         timeout=float(extra.get("timeout", 30)),
     )
+
+
+@contextmanager
+def fail_without_retry():
+    """Turn paperlake's expected failures that a retry cannot fix into AirflowFailException (no retries)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from paperlake.errors import CommitConflict, ShrinkRefused
+    from paperlake.validate import QuarantineThresholdExceeded
+
+    try:
+        yield
+    except (CommitConflict, ShrinkRefused, QuarantineThresholdExceeded) as err:
+        raise AirflowFailException(str(err)) from err
 
 
 def data_interval(context) -> tuple[datetime, datetime]:

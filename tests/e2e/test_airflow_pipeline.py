@@ -90,7 +90,11 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
     airflow_dags_test(env, "paperlake_marts", DAY)
     assert layer_counts(lake, day) == first
     assert marts_counts(lake, settings) == marts_first
-    assert lake.table_keys("clean") == ["clean/source=snapshot/date=2026-11-26/part.parquet"]
+    from paperlake.commit import current_commit
+
+    commit = current_commit(lake.store, "snapshot", day)
+    assert commit.generation == 2 and commit.airflow_run_id  # the rerun committed a new run, with the same rows
+    assert lake.committed_keys("clean") == [f"clean/source=snapshot/date=2026-11-26/part-{commit.run_id}.parquet"]
 
 
 def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_network(airflow_home, tmp_path, httpserver):
@@ -118,7 +122,7 @@ def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_n
     assert lake.read_table("clean", "arxiv", day).equals(clean)
 
 
-def test_a_partition_over_the_quarantine_threshold_fails_the_dag_with_the_quarantine_written(airflow_home, tmp_path):
+def test_a_partition_over_the_quarantine_threshold_fails_the_dag_and_commits_nothing(airflow_home, tmp_path):
     good = "A perfectly ordinary abstract about efficient inference for large language models, long enough to pass."
     page = tmp_path / "dirty.txt"
     page.write_text("\n".join(["Get trending papers in your email inbox once a day!", "Get trending papers in your email inbox!"]
@@ -131,9 +135,11 @@ def test_a_partition_over_the_quarantine_threshold_fails_the_dag_with_the_quaran
     assert "3 of 10 records rejected (30.0% > 5%); top reasons: abstract_length: 3" in result.stdout + result.stderr
     lake = Lake.from_settings(Settings.from_env({"PAPERLAKE_HOME": str(home)}))
     day = date.fromisoformat(DAY)
-    assert lake.read_table("quarantine", "snapshot", day).num_rows == 3
-    assert lake.read_table("clean", "snapshot", day).num_rows == 7
-    assert not lake.table_keys("entities")  # the tag task never ran
+    (quarantine,) = lake.store.list("quarantine/source=snapshot")  # the run's quarantine, there to inspect
+    run_id = quarantine.rsplit("part-", 1)[1].removesuffix(".parquet")
+    assert lake.read_table("quarantine", "snapshot", day, run_id=run_id).num_rows == 3
+    assert lake.read_table("clean", "snapshot", day, run_id=run_id).num_rows == 7
+    assert not lake.store.list("entities") and not lake.store.list("_commits")  # neither tag nor commit ran
 
 
 class Inbox:

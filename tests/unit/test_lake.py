@@ -11,6 +11,7 @@ from paperlake.schemas import ENTITIES, LAYER_SCHEMAS
 from paperlake.storage import LocalStore, S3Store, open_store
 
 DAY = date(2026, 11, 26)
+RUN, OTHER_RUN = "20261126T060000Z-0000000a", "20261126T070000Z-0000000b"
 
 
 def entity_rows(n: int, tag: str = "a") -> pa.Table:
@@ -37,59 +38,53 @@ def any_lake(request, tmp_path):
     return Lake(S3Store(bucket, "prefix/lake", options))
 
 
-def test_partition_path_is_layer_source_date(any_lake):
-    uri = any_lake.write_table("entities", "snapshot", DAY, entity_rows(2))
-    assert uri.endswith("entities/source=snapshot/date=2026-11-26/part.parquet")
-    assert any_lake.table_keys("entities") == ["entities/source=snapshot/date=2026-11-26/part.parquet"]
-
-
-def test_rerun_replaces_the_partition(any_lake):
-    any_lake.write_table("entities", "snapshot", DAY, entity_rows(5, "old"))
-    any_lake.write_table("entities", "snapshot", DAY, entity_rows(3, "new"))
-    table = any_lake.read_table("entities", "snapshot", DAY)
-    assert table.num_rows == 3 and set(table.column("entity_id").to_pylist()) == {"new"}
-    assert len(any_lake.table_keys("entities")) == 1
+def test_a_runs_file_sits_in_its_layer_source_date_partition_named_by_the_run(any_lake):
+    uri = any_lake.write_table("entities", "snapshot", DAY, entity_rows(2), RUN)
+    assert uri.endswith(f"entities/source=snapshot/date=2026-11-26/part-{RUN}.parquet")
+    assert any_lake.store.list("entities") == [f"entities/source=snapshot/date=2026-11-26/part-{RUN}.parquet"]
+    assert any_lake.read_table("entities", "snapshot", DAY, run_id=RUN).num_rows == 2
 
 
 def test_written_schema_is_the_layer_schema_whatever_the_input_column_order(any_lake):
     shuffled = entity_rows(1).select(list(reversed(ENTITIES.names)))
-    any_lake.write_table("entities", "snapshot", DAY, shuffled)
-    assert any_lake.read_table("entities", "snapshot", DAY).schema.equals(ENTITIES)
+    any_lake.write_table("entities", "snapshot", DAY, shuffled, RUN)
+    assert any_lake.read_table("entities", "snapshot", DAY, run_id=RUN).schema.equals(ENTITIES)
 
 
 def test_empty_day_writes_an_empty_file_with_the_schema(any_lake):
     for layer, schema in LAYER_SCHEMAS.items():
-        any_lake.write_table(layer, "snapshot", DAY, schema.empty_table())
-        table = any_lake.read_table(layer, "snapshot", DAY)
+        any_lake.write_table(layer, "snapshot", DAY, schema.empty_table(), RUN)
+        table = any_lake.read_table(layer, "snapshot", DAY, run_id=RUN)
         assert table.num_rows == 0 and table.schema.equals(schema)
 
 
 def test_missing_columns_are_a_clear_error(any_lake):
     with pytest.raises(ValueError, match=r"lacks columns \['content_hash'"):
-        any_lake.write_table("entities", "snapshot", DAY, entity_rows(1).drop_columns(["content_hash"]))
+        any_lake.write_table("entities", "snapshot", DAY, entity_rows(1).drop_columns(["content_hash"]), RUN)
 
 
-def test_missing_partition_names_what_to_run(any_lake):
-    with pytest.raises(FileNotFoundError, match="no clean partition for source=snapshot date=2026-11-26"):
+def test_a_partition_never_committed_names_what_to_run(any_lake):
+    any_lake.write_table("clean", "snapshot", DAY, LAYER_SCHEMAS["clean"].empty_table(), RUN)  # written, not committed
+    with pytest.raises(FileNotFoundError, match="no committed run for source=snapshot date=2026-11-26.*paperlake ingest"):
         any_lake.read_table("clean", "snapshot", DAY)
 
 
-def test_raw_pages_round_trip_and_a_refetch_prunes_stale_pages(any_lake):
+def test_raw_pages_round_trip_and_runs_share_identical_pages(any_lake):
     first = [RawPage(name=f"page-{i}.xml", body=f"<p{i}/>".encode(), url=f"http://x/{i}", fetched_at="t1") for i in range(3)]
-    any_lake.write_raw("arxiv", DAY, first)
-    assert [p.body for p in any_lake.read_raw("arxiv", DAY)] == [b"<p0/>", b"<p1/>", b"<p2/>"]
-    second = [RawPage(name="page-0.xml", body=b"<new/>", url="http://x/0", status=200, headers={"a": "b"}, fetched_at="t2")]
-    any_lake.write_raw("arxiv", DAY, second)
-    pages = any_lake.read_raw("arxiv", DAY)
-    assert pages == second
-    assert len(any_lake.store.list("raw/source=arxiv/date=2026-11-26")) == 2  # one page + manifest
+    any_lake.write_raw("arxiv", DAY, first, {}, RUN)
+    assert [p.body for p in any_lake.read_raw("arxiv", DAY, RUN)] == [b"<p0/>", b"<p1/>", b"<p2/>"]
+    second = [RawPage(name="page-0.xml", body=b"<p0/>", url="http://x/0", status=200, headers={"a": "b"}, fetched_at="t2")]
+    any_lake.write_raw("arxiv", DAY, second, {}, OTHER_RUN)
+    assert any_lake.read_raw("arxiv", DAY, OTHER_RUN) == second
+    assert [p.body for p in any_lake.read_raw("arxiv", DAY, RUN)] == [b"<p0/>", b"<p1/>", b"<p2/>"]  # untouched
+    assert len(any_lake.store.list("raw/source=arxiv/date=2026-11-26")) == 3 + 2  # three pages, two manifests
 
 
 def test_local_write_is_atomic_readers_never_see_a_partial_file(tmp_path):
     """A reader polling during many rewrites only ever reads complete, valid Parquet files."""
     lake = Lake(LocalStore(tmp_path / "lake"))
-    lake.write_table("entities", "s", DAY, entity_rows(1000, "a"))
-    path = tmp_path / "lake/entities/source=s/date=2026-11-26/part.parquet"
+    lake.write_table("entities", "s", DAY, entity_rows(1000, "a"), RUN)
+    path = tmp_path / f"lake/entities/source=s/date=2026-11-26/part-{RUN}.parquet"
     stop, seen, errors = threading.Event(), set(), []
 
     def reader():
@@ -103,12 +98,12 @@ def test_local_write_is_atomic_readers_never_see_a_partial_file(tmp_path):
     thread = threading.Thread(target=reader)
     thread.start()
     for i in range(40):
-        lake.write_table("entities", "s", DAY, entity_rows(1000 if i % 2 else 2000, "a"))
+        lake.write_table("entities", "s", DAY, entity_rows(1000 if i % 2 else 2000, "a"), RUN)
     stop.set()
     thread.join()
     assert not errors
     assert seen <= {1000, 2000}
-    assert not [p for p in path.parent.iterdir() if p.name != "part.parquet"]  # no temp files left
+    assert not [p for p in path.parent.iterdir() if p.name != path.name]  # no temp files left
     assert oct(os.stat(path).st_mode & 0o777) == "0o644"
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from paperlake.marts.builder import build_marts, local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES
+from tests.support.lake_runs import commit_tables
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
 
@@ -29,13 +30,16 @@ def table(rows, schema):
 @pytest.fixture
 def two_day_lake(lake):
     """p1 is revised on day 2 (new text); p2 appears in arxiv on day 1 and in hf_daily on day 2."""
-    lake.write_table("clean", "arxiv", D1, table([paper("p1", 1, "Old title", "h1"), paper("p2", 1, "Second", "h2")], CLEAN))
-    lake.write_table("clean", "arxiv", D2, table([paper("p1", 2, "New title", "h3")], CLEAN))
-    lake.write_table("clean", "hf_daily", D2, table([paper("p2", 1, "Second", "h2", upvotes=7)], CLEAN))
     p2_spans = [("MMLU", "DATASET", 5), ("MMLU", "DATASET", 40), ("accuracy", "METRIC", 60)]
-    lake.write_table("entities", "arxiv", D1, table(spans("p1", "h1", ("BERT", "MODEL", 0)) + spans("p2", "h2", *p2_spans), ENTITIES))
-    lake.write_table("entities", "arxiv", D2, table(spans("p1", "h3", ("GPT-4", "MODEL", 0), ("MMLU", "DATASET", 10)), ENTITIES))
-    lake.write_table("entities", "hf_daily", D2, table(spans("p2", "h2", *p2_spans), ENTITIES))
+    commit_tables(
+        lake, "arxiv", D1, clean=table([paper("p1", 1, "Old title", "h1"), paper("p2", 1, "Second", "h2")], CLEAN),
+        entities=table(spans("p1", "h1", ("BERT", "MODEL", 0)) + spans("p2", "h2", *p2_spans), ENTITIES),
+    )
+    commit_tables(
+        lake, "arxiv", D2, clean=table([paper("p1", 2, "New title", "h3")], CLEAN),
+        entities=table(spans("p1", "h3", ("GPT-4", "MODEL", 0), ("MMLU", "DATASET", 10)), ENTITIES),
+    )
+    commit_tables(lake, "hf_daily", D2, clean=table([paper("p2", 1, "Second", "h2", upvotes=7)], CLEAN), entities=table(spans("p2", "h2", *p2_spans), ENTITIES))
     return lake
 
 
@@ -79,7 +83,7 @@ def test_publish_replaces_the_file_and_open_readers_keep_the_old_one(two_day_lak
     build_marts(two_day_lake, settings)
     path = local_marts_path(two_day_lake, settings)
     reader = duckdb.connect(str(path), read_only=True)
-    two_day_lake.write_table("clean", "arxiv", date(2026, 11, 3), table([paper("p3", 1, "Third", "h4")], CLEAN))
+    commit_tables(two_day_lake, "arxiv", date(2026, 11, 3), clean=table([paper("p3", 1, "Third", "h4")], CLEAN))
     build_marts(two_day_lake, settings)
     assert reader.execute("SELECT count(*) FROM papers").fetchone() == (2,)
     reader.close()
@@ -122,9 +126,11 @@ def trend_lake(lake):
     for pid, (back, upvotes, ents) in papers.items():
         by_day.setdefault(days_before(back), []).append((pid, upvotes, ents))
     for day, items in by_day.items():
-        lake.write_table("clean", "arxiv", day, table([paper(pid, 1, f"Title {pid}. More.", f"h{pid}", upvotes) for pid, upvotes, _ in items], CLEAN))
         rows = [s for pid, _, ents in items for s in spans(pid, f"h{pid}", *[(e, labels[e], 10 * i) for i, e in enumerate(ents)])]
-        lake.write_table("entities", "arxiv", day, table(rows, ENTITIES))
+        commit_tables(
+            lake, "arxiv", day, entities=table(rows, ENTITIES),
+            clean=table([paper(pid, 1, f"Title {pid}. More.", f"h{pid}", upvotes) for pid, upvotes, _ in items], CLEAN),
+        )
     return lake
 
 
@@ -174,13 +180,15 @@ def test_pipeline_health_per_source_and_date(lake, settings):
     from paperlake.schemas import QUARANTINE, STAGED
 
     day = date(2026, 10, 1)
-    lake.write_raw("hf_daily", day, [RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"), RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00")])
     rows = [paper("q1", 1, "Q1", "hq1"), paper("q2", 1, "Q2", "hq2"), paper("q3", 1, "Q3", "hq3")]
-    lake.write_table("staged", "hf_daily", day, table(rows, STAGED))
-    lake.write_table("clean", "hf_daily", day, table(rows[:2], CLEAN))
-    lake.write_table("quarantine", "hf_daily", day, table([{**rows[2], "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}], QUARANTINE))
-    lake.write_table("entities", "hf_daily", day, table(spans("q1", "hq1", ("BLEU", "METRIC", 0), ("F1", "METRIC", 9)), ENTITIES))
-    lake.write_json("validation", "hf_daily", day, "result.json", {"source": "hf_daily", "date": "2026-10-01", "gx_success": False, "run_id": "scheduled__2026-10-01", "suite_version": "3"})
+    commit_tables(
+        lake, "hf_daily", day,
+        pages=[RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"), RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00")],
+        staged=table(rows, STAGED), clean=table(rows[:2], CLEAN),
+        quarantine=table([{**rows[2], "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}], QUARANTINE),
+        entities=table(spans("q1", "hq1", ("BLEU", "METRIC", 0), ("F1", "METRIC", 9)), ENTITIES),
+        validation={"source": "hf_daily", "date": "2026-10-01", "gx_success": False, "run_id": "scheduled__2026-10-01", "suite_version": "3"},
+    )
     build_marts(lake, settings)
     assert query(local_marts_path(lake, settings), "SELECT * FROM pipeline_health") == [
         ("hf_daily", day, 2, 7, "2026-10-02T06:00:01+00:00", 3, 2, 1, {"abstract_length": 1, "not_english": 1}, 2, 1, False, "scheduled__2026-10-01"),

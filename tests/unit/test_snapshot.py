@@ -47,7 +47,7 @@ def test_fetch_lands_the_page_verbatim_and_parse_reads_it_back(settings, lake):
     clock = lambda: datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # noqa: E731
     summary = fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, day, clock=clock))
     assert summary.rows == 1 and summary.counts["bytes"] == BUNDLED_SNAPSHOT.stat().st_size
-    pages = lake.read_raw("snapshot", day)
+    pages = lake.read_raw("snapshot", day, summary.run_id)
     assert pages[0].body == BUNDLED_SNAPSHOT.read_bytes()
     assert pages[0].fetched_at == "2026-11-27T06:00:00+00:00"
     assert len(parse(pages)) == 316

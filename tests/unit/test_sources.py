@@ -9,7 +9,7 @@ import pytest
 from paperlake.clean import clean_partition
 from paperlake.config import Settings
 from paperlake.lake import Lake
-from paperlake.pipeline import clean_stage, ingest, tag_stage, validate_stage
+from paperlake.pipeline import clean_stage, commit_stage, ingest, tag_stage, validate_stage
 from paperlake.sources import FetchRequest, fetch_partition, load_source
 from paperlake.sources.http import FetchError, TransientHTTPError
 from tests.support.clock import FakeClock
@@ -51,11 +51,11 @@ def test_arxiv_pages_until_total_results_politely_and_lands_every_response(env, 
     assert first.headers["User-Agent"].startswith("paperlake/")
     # one request every 3 s: the limiter slept exactly what was missing before each later request
     assert clock.sleeps == [3.0, 3.0]
-    pages = lake.read_raw("arxiv", DAY)
+    pages = lake.read_raw("arxiv", DAY, summary.run_id)
     assert [(p.role, p.status) for p in pages] == [("probe", 200), ("data", 200), ("data", 200)]
     assert pages[1].body == fixture("arxiv/page1.xml") and "start=0" in pages[1].url
     assert pages[1].headers["content-type"] == "application/atom+xml"
-    manifest = lake.read_raw_manifest("arxiv", DAY)
+    manifest = lake.read_raw_manifest("arxiv", DAY, summary.run_id)
     assert manifest["interval_start"] == "2026-11-26T00:00:00+00:00" and manifest["interval_end"] == "2026-11-27T00:00:00+00:00"
 
     records = load_source("arxiv").parse(pages)
@@ -75,16 +75,17 @@ def test_arxiv_empty_first_page_is_asked_again_before_it_is_believed(env, httpse
         return (200, fixture("arxiv/empty.xml"), {}) if n == 1 else arxiv_answer(request, n)
 
     script = serve(httpserver, "/api/query", answer)
-    _, lake, _, _ = run_fetch(env, "arxiv")
+    _, lake, summary, _ = run_fetch(env, "arxiv")
     assert len(script.requests) == 4
-    assert len(load_source("arxiv").parse(lake.read_raw("arxiv", DAY))) == 3
+    assert len(load_source("arxiv").parse(lake.read_raw("arxiv", DAY, summary.run_id))) == 3
 
 
 def test_arxiv_empty_interval_writes_empty_partitions_and_succeeds(env, httpserver):
     script = serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/empty.xml"), {}))
-    settings, lake, _, _ = run_fetch(env, "arxiv")
+    settings, lake, summary, _ = run_fetch(env, "arxiv")
     assert len(script.requests) == 3  # the empty answer was asked twice more
-    assert [stage(settings, "arxiv", DAY)["rows"] for stage in (clean_stage, validate_stage, tag_stage)] == [0, 0, 0]
+    assert [stage(settings, "arxiv", DAY, summary.run_id)["rows"] for stage in (clean_stage, validate_stage, tag_stage)] == [0, 0, 0]
+    commit_stage(settings, "arxiv", DAY, summary.run_id)
     assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 0
 
 
@@ -97,11 +98,11 @@ def test_429_and_503_wait_as_long_as_retry_after_says_then_succeed(env, httpserv
         return arxiv_answer(request, n)
 
     script = serve(httpserver, "/api/query", answer)
-    _, lake, _, clock = run_fetch(env, "arxiv")
+    _, lake, summary, clock = run_fetch(env, "arxiv")
     assert len(script.requests) == 5
     # Retry-After waits (7, 11) leave the 3 s spacing already satisfied; later requests are spaced by the limiter.
     assert clock.sleeps == [7.0, 11.0, 3.0, 3.0]
-    pages = lake.read_raw("arxiv", DAY)
+    pages = lake.read_raw("arxiv", DAY, summary.run_id)
     assert [(p.status, p.role) for p in pages][:2] == [(429, "error"), (503, "error")]
     assert len(load_source("arxiv").parse(pages)) == 3
 
@@ -132,7 +133,8 @@ def test_a_permanent_4xx_fails_at_once(env, httpserver):
 
 def test_a_failed_refetch_leaves_the_good_raw_partition_alone(env, httpserver):
     script = serve(httpserver, "/api/query", arxiv_answer)
-    _, lake, _, _ = run_fetch(env, "arxiv")
+    ingest(Settings.from_env(env), "arxiv", DAY)
+    lake = Lake.from_settings(Settings.from_env(env))
     before = lake.read_raw("arxiv", DAY)
     script.answer = lambda request, n: (404, b"gone", {})
     with pytest.raises(FetchError):
@@ -146,15 +148,15 @@ def test_hf_daily_pages_until_a_short_page_and_quarantines_other_days(env, https
         return 200, fixture(f"hf/daily-p{request.args['p']}.json"), {"Content-Type": "application/json"}
 
     script = serve(httpserver, "/api/daily_papers", answer)
-    settings, lake, _, clock = run_fetch(env, "hf_daily")
+    settings, lake, summary, clock = run_fetch(env, "hf_daily")
     assert [r.args["p"] for r in script.requests] == ["0", "1"]
     assert clock.sleeps == [0.5]
-    clean_partition(lake, "hf_daily", DAY)
+    clean_partition(lake, "hf_daily", DAY, summary.run_id)
     with pytest.raises(Exception, match="1 of 3 records rejected"):
-        validate_stage(settings, "hf_daily", DAY)
-    quarantine = lake.read_table("quarantine", "hf_daily", DAY).to_pylist()
+        validate_stage(settings, "hf_daily", DAY, summary.run_id)
+    quarantine = lake.read_table("quarantine", "hf_daily", DAY, run_id=summary.run_id).to_pylist()
     assert [(q["paper_id"], q["reason_codes"]) for q in quarantine] == [("2611.04444", ["outside_interval"])]
-    clean = lake.read_table("clean", "hf_daily", DAY).to_pylist()
+    clean = lake.read_table("clean", "hf_daily", DAY, run_id=summary.run_id).to_pylist()
     assert {c["paper_id"]: c["upvotes"] for c in clean} == {"2611.01234": 42, "2611.09999": 7}
     assert clean[0]["keywords"] == ["speculative decoding", "latency"] and clean[0]["authors"] == ["Ada Lovelace", "Alan Turing"]
 
@@ -166,18 +168,18 @@ def test_hf_429_waits_for_the_ratelimit_reset(env, httpserver):
         return 200, fixture(f"hf/daily-p{request.args['p']}.json"), {}
 
     serve(httpserver, "/api/daily_papers", answer)
-    _, lake, _, clock = run_fetch(env, "hf_daily")
+    _, lake, summary, clock = run_fetch(env, "hf_daily")
     assert clock.sleeps[0] == 42.0
-    assert len(load_source("hf_daily").parse(lake.read_raw("hf_daily", DAY))) == 3
+    assert len(load_source("hf_daily").parse(lake.read_raw("hf_daily", DAY, summary.run_id))) == 3
 
 
 def test_hf_search_runs_every_query_and_repeats_are_quarantined_as_superseded(env, httpserver):
     script = serve(httpserver, "/api/papers/search", lambda request, n: (200, fixture(f"hf/search-{request.args['q']}.json"), {}))
-    settings, lake, _, _ = run_fetch(env, "hf_search")
+    settings, lake, summary, _ = run_fetch(env, "hf_search")
     assert [r.args["q"] for r in script.requests] == ["inference", "kernels"]
-    clean_partition(lake, "hf_search", DAY)
-    assert validate_stage(settings, "hf_search", DAY)["counts"] == {"parsed": 3, "clean": 2, "quarantined": 1}
-    assert lake.read_table("quarantine", "hf_search", DAY).column("reason_codes").to_pylist() == [["superseded"]]
+    clean_partition(lake, "hf_search", DAY, summary.run_id)
+    assert validate_stage(settings, "hf_search", DAY, summary.run_id)["counts"] == {"parsed": 3, "clean": 2, "quarantined": 1}
+    assert lake.read_table("quarantine", "hf_search", DAY, run_id=summary.run_id).column("reason_codes").to_pylist() == [["superseded"]]
 
 
 def test_oai_follows_two_resumption_tokens(env, httpserver):
@@ -187,12 +189,12 @@ def test_oai_follows_two_resumption_tokens(env, httpserver):
         return 200, fixture(f"oai/{page}.xml"), {"Content-Type": "text/xml"}
 
     script = serve(httpserver, "/oai", answer)
-    _, lake, _, clock = run_fetch(env, "arxiv_oai")
+    _, lake, summary, clock = run_fetch(env, "arxiv_oai")
     first = script.requests[0].args
     assert (first["verb"], first["metadataPrefix"], first["set"], first["from"], first["until"]) == ("ListRecords", "arXiv", "cs", "2026-11-26", "2026-11-26")
     assert dict(script.requests[1].args) == {"verb": "ListRecords", "resumptionToken": "tok-1|2"}
     assert clock.sleeps == [3.0, 3.0]
-    records = load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY))
+    records = load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY, summary.run_id))
     assert [r.paper_id for r in records] == ["2611.01234", "2611.02222", "hep-th/9901001", "2611.04444"]  # the deleted record is skipped
     assert records[0].authors == ["Ada Lovelace (Analytical Engine Lab)", "Alan M. Turing"]
     assert records[0].categories == ["cs.CL", "cs.LG"] and records[0].published.isoformat() == "2026-11-20T00:00:00+00:00"
@@ -201,14 +203,14 @@ def test_oai_follows_two_resumption_tokens(env, httpserver):
 def test_oai_no_records_match_is_an_empty_interval(env, httpserver):
     serve(httpserver, "/oai", lambda request, n: (200, fixture("oai/no-records.xml"), {}))
     _, lake, summary, _ = run_fetch(env, "arxiv_oai")
-    assert summary.rows == 1 and load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY)) == []
+    assert summary.rows == 1 and load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY, summary.run_id)) == []
 
 
 def test_reparse_rebuilds_the_same_partitions_without_any_request(env, httpserver):
     script = serve(httpserver, "/api/query", arxiv_answer)
-    settings, lake, _, _ = run_fetch(env, "arxiv")
-    for stage in (clean_stage, validate_stage, tag_stage):
-        stage(settings, "arxiv", DAY)
+    settings = Settings.from_env(env)
+    lake = Lake.from_settings(settings)
+    ingest(settings, "arxiv", DAY)
     before = {layer: lake.read_table(layer, "arxiv", DAY) for layer in ("clean", "quarantine", "entities")}
     requests = len(script.requests)
     summaries = ingest(settings, "arxiv", DAY, reparse=True)
@@ -221,16 +223,16 @@ def test_reparse_rebuilds_the_same_partitions_without_any_request(env, httpserve
 
 def test_snapshot_records_link_to_arxiv_ids_by_normalised_title(env, httpserver, tmp_path):
     serve(httpserver, "/api/query", arxiv_answer)
-    settings, lake, _, _ = run_fetch(env, "arxiv")
-    clean_partition(lake, "arxiv", DAY)
-    validate_stage(settings, "arxiv", DAY)
+    settings = Settings.from_env(env)
+    lake = Lake.from_settings(settings)
+    ingest(settings, "arxiv", DAY)
     page = tmp_path / "page.txt"
     abstract = "An abstract long enough to pass validation, describing a low-rank adaptation study in some detail here."
     page.write_text(f"SubscribeLow-rank adaptation at scale\n{abstract}\nUnknown Paper\n{abstract}\n")
     settings = Settings.from_env(env | {"PAPERLAKE_SNAPSHOT_PATH": str(page)})
-    fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, DAY))
-    assert clean_partition(lake, "snapshot", DAY).counts == {"linked_by_title": 1}
-    staged = lake.read_table("staged", "snapshot", DAY).to_pylist()
+    run_id = fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, DAY)).run_id
+    assert clean_partition(lake, "snapshot", DAY, run_id).counts == {"linked_by_title": 1}
+    staged = lake.read_table("staged", "snapshot", DAY, run_id=run_id).to_pylist()
     assert staged[0]["paper_id"] == "2611.05678" and staged[0]["source_id"].startswith("snapshot:")
     assert staged[1]["paper_id"] == staged[1]["source_id"]
 
@@ -256,8 +258,8 @@ def test_a_timeout_is_retried(env, httpserver):
         return arxiv_answer(request, n)
 
     script = serve(httpserver, "/api/query", answer)
-    _, lake, _, clock = run_fetch(env | {"PAPERLAKE_HTTP_TIMEOUT": "0.5"}, "arxiv")
+    _, lake, summary, clock = run_fetch(env | {"PAPERLAKE_HTTP_TIMEOUT": "0.5"}, "arxiv")
     # the single-threaded test server may also make the first retry wait past the timeout
     assert len(script.requests) >= 4
     assert 0 < clock.sleeps[0] <= 2 + 2  # backoff with jitter after the timeout, before the retry
-    assert len(load_source("arxiv").parse(lake.read_raw("arxiv", DAY))) == 3
+    assert len(load_source("arxiv").parse(lake.read_raw("arxiv", DAY, summary.run_id))) == 3

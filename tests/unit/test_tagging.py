@@ -181,9 +181,11 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
     import pyarrow as pa
 
     from paperlake.clean import clean_records
+    from paperlake.commit import new_run_id
     from paperlake.records import PaperRecord
     from paperlake.schemas import CLEAN
     from paperlake.tagging.partition import tag_partition
+    from tests.support.lake_runs import commit_tables
 
     day = date(2026, 11, 26)
     records = [
@@ -191,16 +193,21 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
         PaperRecord(paper_id="2401.00002", title="B", abstract="Nothing to see here at all."),
         PaperRecord(paper_id="2401.00003", title="C", abstract="LoRA and speculative decoding."),
     ]
-    lake.write_table("clean", "arxiv", day, pa.Table.from_pylist(clean_records(records), schema=CLEAN))
-    first = tag_partition(lake, "arxiv", day)
-    part = "entities/source=arxiv/date=2026-11-26/part.parquet"
-    before = lake.store.get(part)
-    second = tag_partition(lake, "arxiv", day)
+
+    def tag_and_commit(records):
+        run_id = new_run_id()
+        clean = pa.Table.from_pylist(clean_records(records), schema=CLEAN)
+        lake.write_table("clean", "arxiv", day, clean, run_id)
+        summary = tag_partition(lake, "arxiv", day, run_id)
+        commit_tables(lake, "arxiv", day, clean=clean, run_id=run_id)
+        return summary, lake.store.get(lake.run_key("entities", "arxiv", day, run_id))
+
+    first, before = tag_and_commit(records)
+    second, after = tag_and_commit(records)
     assert (first.counts["texts_tagged"], second.counts["texts_tagged"], second.counts["texts_from_cache"]) == (3, 0, 3)
-    assert lake.store.get(part) == before
+    assert after == before
 
     records[2] = PaperRecord(paper_id="2401.00003", title="C", abstract="LoRA and speculative decoding on GSM8K.")
-    lake.write_table("clean", "arxiv", day, pa.Table.from_pylist(clean_records(records), schema=CLEAN))
-    third = tag_partition(lake, "arxiv", day)
+    third, _ = tag_and_commit(records)
     assert third.counts["texts_tagged"] == 1
     assert "GSM8K" in lake.read_table("entities", "arxiv", day).column("entity_id").to_pylist()

@@ -9,11 +9,12 @@ from paperlake.schemas import STAGED
 from paperlake.validate import QuarantineThresholdExceeded, ValidationRules, validate_partition
 
 DAY = date(2026, 11, 26)
+RUN = "20261126T000000Z-00000001"
 GOOD = "A perfectly ordinary abstract about language models. " * 3
 
 
 def stage(lake, records):
-    lake.write_table("staged", "arxiv", DAY, pa.Table.from_pylist(clean_records(records), schema=STAGED))
+    lake.write_table("staged", "arxiv", DAY, pa.Table.from_pylist(clean_records(records), schema=STAGED), RUN)
 
 
 def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
@@ -24,9 +25,9 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
         PaperRecord(paper_id="2401.00001", version=2, title="Paper 1 v2", abstract=GOOD),
     ]
     stage(lake, records)
-    summary = validate_partition(lake, "arxiv", DAY, ValidationRules(max_quarantine_share=1.0))
-    clean = lake.read_table("clean", "arxiv", DAY).to_pylist()
-    quarantine = lake.read_table("quarantine", "arxiv", DAY).to_pylist()
+    summary = validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0))
+    clean = lake.read_table("clean", "arxiv", DAY, run_id=RUN).to_pylist()
+    quarantine = lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()
     assert len(clean) + len(quarantine) == len(records) == summary.counts["parsed"]
     reasons = {(q["paper_id"], q["title"]): q["reason_codes"] for q in quarantine}
     assert reasons == {
@@ -36,25 +37,25 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
     }
     assert {r["title"] for r in clean} >= {"Paper 1 v2", "Paper 0"}
     assert all(q["reasons"] and len(q["reasons"]) == len(q["reason_codes"]) for q in quarantine)
-    result = lake.read_json("validation", "arxiv", DAY, "result.json")
+    result = lake.read_json("validation", "arxiv", DAY, "result.json", RUN)
     assert (result["parsed"], result["clean"], result["quarantined"]) == (9, 6, 3)
     assert result["gx_success"] is False and result["suite_version"]
 
 
-def test_over_the_threshold_the_task_fails_after_writing_the_quarantine(lake):
+def test_over_the_threshold_the_task_fails_after_writing_the_runs_quarantine(lake):
     records = [PaperRecord(paper_id=f"2401.{i:05d}", title=f"T{i}", abstract=GOOD if i < 8 else "tiny") for i in range(10)]
     stage(lake, records)
-    with pytest.raises(QuarantineThresholdExceeded, match=r"2 of 10 records rejected \(20.0% > 5%\).*abstract_length: 2"):
-        validate_partition(lake, "arxiv", DAY, ValidationRules())
-    assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 2
-    assert lake.read_table("clean", "arxiv", DAY).num_rows == 8
+    with pytest.raises(QuarantineThresholdExceeded, match=r"2 of 10 records rejected \(20.0% > 5%\).*abstract_length: 2.*not committed.*quarantine is at .*part-" + RUN):
+        validate_partition(lake, "arxiv", DAY, RUN, ValidationRules())
+    assert lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).num_rows == 2
+    assert lake.read_table("clean", "arxiv", DAY, run_id=RUN).num_rows == 8
 
 
 def test_an_empty_partition_validates_to_empty_clean_and_quarantine(lake):
     stage(lake, [])
-    summary = validate_partition(lake, "arxiv", DAY, ValidationRules())
+    summary = validate_partition(lake, "arxiv", DAY, RUN, ValidationRules())
     assert summary.rows == 0
-    assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 0
+    assert lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).num_rows == 0
 
 
 def test_residue_language_and_interval_are_checked_row_by_row(lake):
@@ -70,13 +71,13 @@ def test_residue_language_and_interval_are_checked_row_by_row(lake):
     ]
     stage(lake, records)
     # a residue no cleaning rule removes (an HTML tag re-created from escaped text inside the abstract)
-    table = lake.read_table("staged", "arxiv", DAY)
+    table = lake.read_table("staged", "arxiv", DAY, run_id=RUN)
     abstracts = table.column("abstract").to_pylist()
     abstracts[0] = abstracts[0] + " <div>left over</div>"
-    lake.write_table("staged", "arxiv", DAY, table.set_column(table.schema.get_field_index("abstract"), "abstract", pa.array(abstracts)))
+    lake.write_table("staged", "arxiv", DAY, table.set_column(table.schema.get_field_index("abstract"), "abstract", pa.array(abstracts)), RUN)
     interval = (datetime(2026, 11, 26, tzinfo=UTC), datetime(2026, 11, 27, tzinfo=UTC))
-    validate_partition(lake, "arxiv", DAY, ValidationRules(max_quarantine_share=1.0), interval)
-    reasons = {q["title"]: q["reason_codes"] for q in lake.read_table("quarantine", "arxiv", DAY).to_pylist()}
+    validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0), interval)
+    reasons = {q["title"]: q["reason_codes"] for q in lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()}
     assert reasons == {
         "Fine": ["abstract_residue"],
         "German": ["not_english"],
@@ -87,17 +88,17 @@ def test_residue_language_and_interval_are_checked_row_by_row(lake):
 
 def test_a_readable_report_is_published_beside_the_result(lake):
     stage(lake, [PaperRecord(paper_id="2401.00001", title="Fine", abstract=GOOD), PaperRecord(paper_id="2401.00002", title="Short", abstract="tiny")])
-    validate_partition(lake, "arxiv", DAY, ValidationRules(max_quarantine_share=1.0))
-    page = lake.store.get("validation/source=arxiv/date=2026-11-26/report.html").decode()
+    validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0))
+    page = lake.store.get(f"validation/source=arxiv/date=2026-11-26/report-{RUN}.html").decode()
     assert "2 parsed · 1 clean · 1 quarantined" in page and "abstract_length" in page and "Short" in page
     assert "http" not in page.split("<body>")[0]  # nothing loaded from elsewhere: it renders offline
-    result = lake.read_json("validation", "arxiv", DAY, "result.json")
+    result = lake.read_json("validation", "arxiv", DAY, "result.json", RUN)
     assert {e["code"]: e["unexpected_count"] for e in result["expectations"]}["abstract_length"] == 1
 
 
 def test_the_bundled_sample_passes_validation_after_cleaning(lake, settings):
     from paperlake.pipeline import clean_stage, fetch_stage, validate_stage
 
-    fetch_stage(settings, "snapshot", DAY)
-    clean_stage(settings, "snapshot", DAY)
-    assert validate_stage(settings, "snapshot", DAY)["counts"] == {"parsed": 316, "clean": 316, "quarantined": 0}
+    run_id = fetch_stage(settings, "snapshot", DAY)["run_id"]
+    clean_stage(settings, "snapshot", DAY, run_id)
+    assert validate_stage(settings, "snapshot", DAY, run_id)["counts"] == {"parsed": 316, "clean": 316, "quarantined": 0}

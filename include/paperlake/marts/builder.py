@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from paperlake.config import Settings
-from paperlake.lake import RAW_MANIFEST, TABLE_FILE, Lake, partition_of
+from paperlake.lake import RAW_MANIFEST, TABLE_FILE, VALIDATION_RESULT, Lake
 from paperlake.storage import S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -48,14 +48,16 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect_lake_views(con, lake: Lake, settings: Settings) -> None:
-    """Temporary views `lake_<layer>` over every partition file (with `source` and `date` columns)."""
+def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None = None) -> None:
+    """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns)."""
     if isinstance(lake.store, S3Store):
         enable_s3(con, settings)
+    from paperlake.commit import current_commits
     from paperlake.schemas import LAYER_SCHEMAS
 
+    commits = current_commits(lake.store) if commits is None else commits
     for layer in LAKE_LAYERS:
-        uris = [lake.uri(key) for key in lake.table_keys(layer)]
+        uris = [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)]
         if uris:
             files = ", ".join(sql_literal(uri) for uri in uris)
             source = (
@@ -66,7 +68,7 @@ def connect_lake_views(con, lake: Lake, settings: Settings) -> None:
             con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
             source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
         con.execute(f"CREATE OR REPLACE TEMP VIEW lake_{layer} AS SELECT * FROM {source}")
-    register_partition_documents(con, lake)
+    register_partition_documents(con, lake, commits)
 
 
 # The JSON documents beside the partitions, as views that read only what the marts use:
@@ -78,17 +80,17 @@ DOCUMENT_VIEWS = {
         "list_max(list_transform(pages, p -> p.fetched_at)) AS fetched_at",
     ),
     "lake_validation": (
-        "validation", "result.json", {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
+        "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
         "gx_success AS validation_success, run_id, suite_version",
     ),
 }
 
 
-def register_partition_documents(con, lake: Lake) -> None:
+def register_partition_documents(con, lake: Lake, commits: dict) -> None:
     """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id): lazy views over their
     JSON documents, so nothing is read until a query uses them."""
     for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
-        uris = [lake.uri(key) for key in lake.document_keys(layer, name)]
+        uris = [lake.uri(key) for key in lake.committed_keys(layer, name, commits)]
         if uris:
             columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
             source = (
@@ -127,9 +129,9 @@ def enable_s3(con, settings: Settings) -> None:
     )
 
 
-def latest_partition_date(lake: Lake, layer: str) -> date | None:
-    """The newest `date=` among a layer's partitions (read from the keys, no data scanned)."""
-    return max((partition_of(key)[1] for key in lake.table_keys(layer)), default=None)
+def latest_partition_date(commits: dict) -> date | None:
+    """The newest committed partition date (read from the commits, no data scanned)."""
+    return max((day for _, day in commits), default=None)
 
 
 def mart_sql_files() -> list[Path]:
@@ -144,10 +146,13 @@ def build_marts_file(path: Path, lake: Lake, settings: Settings, reference_date:
     """
     import duckdb
 
+    from paperlake.commit import current_commits
+
     con = duckdb.connect(str(path))
     try:
-        connect_lake_views(con, lake, settings)
-        reference = reference_date or latest_partition_date(lake, "clean")
+        commits = current_commits(lake.store)
+        connect_lake_views(con, lake, settings, commits)
+        reference = reference_date or latest_partition_date(commits)
         con.execute("SET VARIABLE reference_date = ?::DATE", [reference])
         con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
         for sql_file in mart_sql_files():

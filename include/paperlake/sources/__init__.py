@@ -49,11 +49,12 @@ def load_source(name: str) -> ModuleType:
 
 
 def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> PartitionSummary:
-    """Fetch the interval and land every response verbatim in `raw/source=S/date=D/`.
+    """Start a run: fetch the interval and land every response verbatim in `raw/source=S/date=D/` under a new run id.
 
-    A failed fetch leaves the previous raw partition untouched and lands what it received in
-    `raw_errors/source=S/date=D/` for inspection, then re-raises.
+    Nothing committed changes: the run's manifest records the generation it started from. A
+    failed fetch lands what it received in `raw_errors/source=S/date=D/` for inspection, then re-raises.
     """
+    from paperlake.commit import base_generation, new_run_id
     from paperlake.sources.http import Fetcher
 
     module = load_source(source)
@@ -62,17 +63,21 @@ def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> Partition
         source, request.day, min_interval=module.min_interval(http), max_attempts=http.max_attempts,
         timeout=http.timeout, user_agent=http.user_agent, clock=request.clock, sleep=request.sleep,
     )
-    meta = {"interval_start": request.interval_start.isoformat(), "interval_end": request.interval_end.isoformat()}
+    run_id = new_run_id(request.clock())
+    meta = {
+        "interval_start": request.interval_start.isoformat(), "interval_end": request.interval_end.isoformat(),
+        "base_generation": base_generation(lake.store, source, request.day),
+    }
     try:
         module.fetch(request, fetcher)
     except Exception as err:
-        lake.write_raw(source, request.day, fetcher.pages, meta | {"error": str(err)}, layer="raw_errors")
+        lake.write_raw(source, request.day, fetcher.pages, meta | {"error": str(err)}, run_id, layer="raw_errors")
         raise
     finally:
         fetcher.close()
-    uri = lake.write_raw(source, request.day, fetcher.pages, meta)
+    uri = lake.write_raw(source, request.day, fetcher.pages, meta, run_id)
     return PartitionSummary(
-        layer="raw", source=source, date=request.day.isoformat(), rows=len(fetcher.pages), uri=uri,
+        layer="raw", source=source, date=request.day.isoformat(), rows=len(fetcher.pages), uri=uri, run_id=run_id,
         counts={"pages": len(fetcher.pages), "bytes": sum(len(p.body) for p in fetcher.pages)},
     )
 

@@ -14,16 +14,17 @@ from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
+from paperlake.errors import PaperlakeError
 from paperlake.lake import RawPage
 
 MAX_SERVER_WAIT = 900.0  # never sleep longer than this on a server's say-so
 
 
-class FetchError(RuntimeError):
+class FetchError(PaperlakeError, RuntimeError):
     """A permanent fetch failure; the message names source, date, URL and what was wrong."""
 
 
-class TransientHTTPError(RuntimeError):
+class TransientHTTPError(PaperlakeError, RuntimeError):
     """A response worth retrying (429, 5xx); `retry_after` is the server's requested wait, if any."""
 
     def __init__(self, message: str, retry_after: float | None = None):

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 from paperlake.config import GAZETTEER_PATHS
-from paperlake.lake import TABLE_FILE, Lake, PartitionSummary
+from paperlake.lake import TAGGED_MANIFEST, Lake, PartitionSummary
 from paperlake.tagging.gazetteer import alias_index, canonical_id, load_gazetteers
 
-CACHE_MANIFEST = "tagged.json"
 # `make bench` on 2 cores: with phrase-matcher rules (80-95k words/s in one process) a second process
 # gives 1.15-1.25x from ~1,300 abstracts on, which still pays; small partitions (the sample, tests)
 # stay in one process, which also keeps forking out of test runs.
@@ -33,39 +30,36 @@ def tag_texts(
 
 
 def cached_spans(lake: Lake, source: str, day: date, version: str) -> dict[str, list[dict]]:
-    """content_hash -> entity rows from the previous run of this partition, if made by the same tagger."""
-    import io
-
-    import pyarrow.parquet as pq
-
-    prefix = lake.partition_prefix("entities", source, day)
+    """content_hash -> entity rows from the committed run of this partition, if made by the same tagger."""
     try:
-        manifest = lake.read_json("entities", source, day, CACHE_MANIFEST)
-        data = lake.store.get(f"{prefix}/{TABLE_FILE}")
+        manifest = lake.read_json("entities", source, day, TAGGED_MANIFEST)
+        table = lake.read_table("entities", source, day)
     except FileNotFoundError:
         return {}
-    if manifest.get("tagger_version") != version or manifest.get("part_sha256") != hashlib.sha256(data).hexdigest():
+    if manifest.get("tagger_version") != version:
         return {}
     spans: dict[str, list[dict]] = {h: [] for h in manifest["content_hashes"]}
     seen_papers: dict[str, str] = {}
-    for row in pq.read_table(io.BytesIO(data)).to_pylist():
+    for row in table.to_pylist():
         # one paper's spans stand for every paper with the same content
         if seen_papers.setdefault(row["content_hash"], row["paper_id"]) == row["paper_id"]:
             spans.setdefault(row["content_hash"], []).append(row)
     return spans
 
 
-def tag_partition(lake: Lake, source: str, day: date, gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = None) -> PartitionSummary:
-    """Tag every clean abstract of the partition; offsets index the cleaned abstract.
+def tag_partition(
+    lake: Lake, source: str, day: date, run_id: str, gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = None,
+) -> PartitionSummary:
+    """Tag every clean abstract of a run; offsets index the cleaned abstract.
 
-    Texts whose content_hash the same tagger version already tagged here are not tagged again.
+    Texts whose content_hash the same tagger version already tagged in the committed run are not tagged again.
     """
     import pyarrow as pa
 
     from paperlake.schemas import ENTITIES
     from paperlake.tagging.pipeline import build_tagger, tagger_version
 
-    clean = lake.read_table("clean", source, day).select(["paper_id", "content_hash", "title", "abstract"]).to_pylist()
+    clean = lake.read_table("clean", source, day, run_id=run_id).select(["paper_id", "content_hash", "title", "abstract"]).to_pylist()
     version = tagger_version(gazetteer_paths, model_dir)
     cache = cached_spans(lake, source, day, version)
     todo = {row["content_hash"]: row for row in clean if row["content_hash"] not in cache}
@@ -83,13 +77,12 @@ def tag_partition(lake: Lake, source: str, day: date, gazetteer_paths: tuple[Pat
         for row in clean
         for span in cache[row["content_hash"]]
     ]
-    uri = lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES))
-    part = lake.store.get(f"{lake.partition_prefix('entities', source, day)}/{TABLE_FILE}")
+    uri = lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES), run_id)
     lake.write_json(
-        "entities", source, day, CACHE_MANIFEST,
-        {"tagger_version": version, "content_hashes": sorted({row["content_hash"] for row in clean}), "part_sha256": hashlib.sha256(part).hexdigest()},
+        "entities", source, day, TAGGED_MANIFEST,
+        {"tagger_version": version, "content_hashes": sorted({row["content_hash"] for row in clean})}, run_id,
     )
     return PartitionSummary(
-        layer="entities", source=source, date=day.isoformat(), rows=len(rows), uri=uri,
+        layer="entities", source=source, date=day.isoformat(), rows=len(rows), uri=uri, run_id=run_id,
         counts={"papers": len(clean), "texts_tagged": len(todo), "texts_from_cache": len({r["content_hash"] for r in clean}) - len(todo)},
     )

@@ -1,0 +1,209 @@
+"""The run commit protocol: every layer of one (source, date) run becomes current in one atomic step.
+
+A run writes only new files, named by its run id. Committing it creates the partition's next
+generation, `_commits/source=S/date=D/<generation>.json`, with a put-if-absent (an S3 conditional
+write, `If-None-Match: *`; a hard link locally): of two runs racing for one generation exactly one
+wins, and a run that started before another committed fails with CommitConflict instead of
+overwriting newer data. The highest generation names the current run; readers follow it, so they
+see the previous run or the new one, never a mix. Files of runs no commit names any more are
+deleted after a retention period.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
+from paperlake.lake import (
+    RAW_MANIFEST, TABLE_FILE, TAGGED_MANIFEST, VALIDATION_REPORT, VALIDATION_RESULT, Lake, partition_of,
+)
+from paperlake.storage import Store
+
+COMMITS = "_commits"
+# Everything a committed run holds, as (layer, document).
+TABLE_LAYERS = ("staged", "clean", "quarantine", "entities")
+RUN_DOCUMENTS = (
+    ("raw", RAW_MANIFEST),
+    *((layer, TABLE_FILE) for layer in TABLE_LAYERS),
+    ("entities", TAGGED_MANIFEST),
+    ("validation", VALIDATION_RESULT),
+    ("validation", VALIDATION_REPORT),
+)
+# Layers whose partitions hold run files (raw_errors: what failed fetches received, never committed).
+RUN_LAYERS = ("raw", "raw_errors", *TABLE_LAYERS, "validation")
+RUN_ID_PATTERN = re.compile(r"-(\d{8}T\d{6}Z-[0-9a-f]{8})\.[a-z]+$")
+GENERATION_PATTERN = re.compile(r"/(\d{10})\.json$")
+# A temp file older than this belongs to a writer that was killed: no single write takes an hour.
+TEMP_FILE_MAX_AGE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One generation of a partition: which run is current, its row counts, and where it came from."""
+
+    source: str
+    date: str
+    generation: int
+    run_id: str
+    rows: dict[str, int]
+    committed_at: str
+    previous_run_id: str | None = None
+    airflow_run_id: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def day(self) -> date:
+        return date.fromisoformat(self.date)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=2, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Commit:
+        return cls(**json.loads(data))
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id: UTC start time plus 32 random bits (`20261201T113252Z-1a2b3c4d`)."""
+    return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def commit_prefix(source: str, day: date) -> str:
+    return f"{COMMITS}/source={source}/date={day.isoformat()}"
+
+
+def commit_key(source: str, day: date, generation: int) -> str:
+    return f"{commit_prefix(source, day)}/{generation:010d}.json"
+
+
+def _generation(key: str) -> int | None:
+    match = GENERATION_PATTERN.search(key)
+    return int(match.group(1)) if match else None
+
+
+def current_commit(store: Store, source: str, day: date) -> Commit | None:
+    """The partition's current commit (highest generation), or None when nothing was ever committed."""
+    generations = {g: key for key in store.list(commit_prefix(source, day)) if (g := _generation(key)) is not None}
+    return Commit.from_json(store.get(generations[max(generations)])) if generations else None
+
+
+def current_commits(store: Store) -> dict[tuple[str, date], Commit]:
+    """(source, date) -> current commit, for every committed partition of the lake."""
+    latest: dict[tuple[str, date], tuple[int, str]] = {}
+    for key in store.list(COMMITS):
+        generation = _generation(key)
+        if generation is not None and generation > latest.get(partition_of(key), (0, ""))[0]:
+            latest[partition_of(key)] = (generation, key)
+    with ThreadPoolExecutor(max_workers=8) as pool:  # S3: one small GET each, overlapped
+        commits = list(pool.map(lambda key: Commit.from_json(store.get(key)), (key for _, key in latest.values())))
+    return {(commit.source, commit.day): commit for commit in commits}
+
+
+def base_generation(store: Store, source: str, day: date) -> int:
+    """The generation a new run starts from (0: nothing committed yet)."""
+    commit = current_commit(store, source, day)
+    return commit.generation if commit else 0
+
+
+def run_rows(lake: Lake, source: str, day: date, run_id: str) -> dict[str, int]:
+    """Rows per table layer of a run (from Parquet footers), checking that every document of the run exists."""
+    import pyarrow.parquet as pq
+
+    missing = [
+        lake.uri(key) for layer, name in RUN_DOCUMENTS
+        if not lake.store.exists(key := lake.run_key(layer, source, day, run_id, name))
+    ]
+    if missing:
+        raise PaperlakeError(f"{source} {day}: run {run_id} is incomplete, not committed: missing {', '.join(missing)}; rerun the ingest")
+    return {
+        layer: pq.read_metadata(io.BytesIO(lake.store.get(lake.run_key(layer, source, day, run_id)))).num_rows
+        for layer in TABLE_LAYERS
+    }
+
+
+def check_shrink(previous: Commit | None, rows: dict[str, int], min_keep_share: float, run_id: str) -> None:
+    """Refuse a run whose clean rows fall under `min_keep_share` of the committed run's (to 0, say)."""
+    if previous is None or not previous.rows.get("clean"):
+        return
+    before, after = previous.rows["clean"], rows["clean"]
+    if after < before * min_keep_share:
+        raise ShrinkRefused(
+            f"{previous.source} {previous.date}: run {run_id} would replace the committed run {previous.run_id} "
+            f"({before} clean rows) with {after} clean rows (under {min_keep_share:.0%}); the committed partition is kept. "
+            f"If the source really shrank, rerun with allow_shrink (DAG param) or --allow-shrink (CLI)."
+        )
+
+
+def commit_run(
+    lake: Lake, source: str, day: date, run_id: str, *, min_keep_share: float, allow_shrink: bool = False,
+    airflow_run_id: str | None = None, now: datetime | None = None,
+) -> Commit:
+    """Make a complete run the partition's current state in one atomic step; CommitConflict or ShrinkRefused otherwise."""
+    manifest = lake.read_raw_manifest(source, day, run_id)
+    base = int(manifest.get("base_generation", 0))
+    rows = run_rows(lake, source, day, run_id)
+    if rows["clean"] + rows["quarantine"] != rows["staged"]:
+        raise PaperlakeError(
+            f"{source} {day}: run {run_id} is inconsistent, not committed: clean {rows['clean']} + quarantine "
+            f"{rows['quarantine']} != staged {rows['staged']}"
+        )
+    previous = current_commit(lake.store, source, day)
+    if (previous.generation if previous else 0) != base:
+        raise CommitConflict(
+            f"{source} {day}: run {previous.run_id} committed generation {previous.generation} after run {run_id} "
+            f"started from generation {base}; run {run_id} is not committed (the newer data is kept). Rerun to ingest again."
+        )
+    if not allow_shrink:
+        check_shrink(previous, rows, min_keep_share, run_id)
+    commit = Commit(
+        source=source, date=day.isoformat(), generation=base + 1, run_id=run_id,
+        rows=rows | {"raw_pages": len(manifest["pages"])}, committed_at=(now or datetime.now(UTC)).isoformat(),
+        previous_run_id=previous.run_id if previous else None, airflow_run_id=airflow_run_id,
+    )
+    try:
+        lake.store.put_if_absent(commit_key(source, day, commit.generation), commit.to_json())
+    except FileExistsError:
+        winner = current_commit(lake.store, source, day)
+        raise CommitConflict(
+            f"{source} {day}: run {winner.run_id if winner else '?'} committed generation {commit.generation} first; "
+            f"run {run_id} is not committed. Rerun to ingest again."
+        ) from None
+    return commit
+
+
+def collect_garbage(lake: Lake, source: str, day: date, *, retention: timedelta, now: datetime | None = None) -> list[str]:
+    """Delete a partition's run files that no commit kept within `retention` names, once older than it; returns the keys.
+
+    Kept: the current commit and every commit younger than `retention`, with all their runs'
+    files; any file younger than `retention` (a run still in flight); raw pages a remaining
+    manifest names. Files not named by a run (an older layout) are never touched.
+    """
+    store, now = lake.store, now or datetime.now(UTC)
+    cutoff = (now - retention).timestamp()
+    commits = store.list_modified(commit_prefix(source, day))
+    generations = sorted((g, key) for key in commits if (g := _generation(key)) is not None)
+    kept_commits = [key for g, key in generations if g == generations[-1][0] or commits[key] >= cutoff]
+    doomed = [key for _, key in generations if key not in kept_commits]
+    kept_runs = {Commit.from_json(store.get(key)).run_id for key in kept_commits}
+    for layer in RUN_LAYERS:
+        prefix = lake.partition_prefix(layer, source, day)
+        listed = store.list_modified(prefix)
+        run_files = {key: match.group(1) for key in listed if (match := RUN_ID_PATTERN.search(key))}
+        stale = {key for key, run in run_files.items() if run not in kept_runs and listed[key] < cutoff}
+        doomed += sorted(stale)
+        if layer in ("raw", "raw_errors"):
+            named = set()
+            for key in listed:
+                if key.rsplit("/", 1)[1].startswith(RAW_MANIFEST.split(".")[0]) and key not in stale:
+                    named |= {f"{prefix}/{page['file']}" for page in json.loads(store.get(key))["pages"]}
+            doomed += sorted(k for k in listed if k not in run_files and k not in named and listed[k] < cutoff and not k.endswith(RAW_MANIFEST))
+        store.sweep_temp(prefix, older_than=(now - TEMP_FILE_MAX_AGE).timestamp())
+    store.sweep_temp(commit_prefix(source, day), older_than=(now - TEMP_FILE_MAX_AGE).timestamp())
+    store.delete(doomed)
+    return doomed
