@@ -19,6 +19,7 @@ def test_dagbag_loads_every_dag_without_import_errors():
     assert bag.dags["paperlake_ingest_arxiv_oai"].get_task("fetch").pool == "arxiv_api"
     assert bag.dags["paperlake_ingest_hf_daily"].get_task("fetch").pool == "default_pool"
     assert bag.dags["paperlake_ingest_arxiv"].params["reparse"] is False
+    assert bag.dags["paperlake_ingest_arxiv"].params["allow_shrink"] is False
 
 
 def test_one_ingest_dag_per_configured_source_with_its_entities_asset(monkeypatch):
@@ -28,8 +29,8 @@ def test_one_ingest_dag_per_configured_source_with_its_entities_asset(monkeypatc
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert {"paperlake_ingest_snapshot", "paperlake_ingest_other"} <= set(bag.dags)
     ingest = bag.dags["paperlake_ingest_other"]
-    assert [t.task_id for t in ingest.topological_sort()] == ["fetch", "clean", "validate", "tag"]
-    assert [o.name for o in ingest.get_task("tag").outlets] == ["paperlake_entities_other"]
+    assert [t.task_id for t in ingest.topological_sort()] == ["fetch", "clean", "validate", "tag", "commit"]
+    assert [o.name for o in ingest.get_task("commit").outlets] == ["paperlake_entities_other"]
     marts = bag.dags["paperlake_marts"]
     assert {a.name for a in marts.timetable.asset_condition.objects} == {"paperlake_entities_snapshot", "paperlake_entities_other"}
     assert [o.name for o in marts.get_task("build_marts").outlets] == ["paperlake_marts"]
