@@ -17,7 +17,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__PARALLELISM ?= 4
 export AIRFLOW__CORE__EXECUTOR ?= LocalExecutor
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
-export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
+export AIRFLOW__LOGGING__LOGGING_LEVEL ?= INFO
 
 .PHONY: help install run airflow test train-ner eval-ner bench clean-state
 

@@ -13,11 +13,25 @@ from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, smtp_settings, task_set
 log = logging.getLogger(__name__)
 
 
+DOC = """
+### Digest: the trending papers, by email
+
+**Reads** the published marts. **Writes** `digests/date=<date>/digest.html` to the lake and emails
+it (HTML with inline charts, plus plain text) to `PAPERLAKE_DIGEST_RECIPIENTS` through the
+`smtp_default` connection (`PAPERLAKE_SMTP_CONN_ID`); with no recipients it only writes the page.
+
+**Runs** after every marts build (asset `paperlake_marts`); created unpaused. Nothing to backfill:
+it always describes the latest marts.
+"""
+
+
 @dag(
     dag_id="paperlake_digest",
     description="Compose the trending-papers digest from the marts, store it in the lake and email it",
+    doc_md=DOC,
     schedule=[MARTS_ASSET],
     max_active_runs=1,
+    is_paused_upon_creation=False,
     **DAG_DEFAULTS,
     tags=["paperlake", "digest"],
 )

@@ -17,10 +17,27 @@ from paperlake_airflow import (
 )
 
 
+DOC = """
+### Ingest `{source}`: one date per run
+
+**Reads** the `{source}` source for the run's data interval (the logical date's UTC day), or with
+`reparse` the committed raw pages. **Writes** a new run of `raw/`, `staged/`, `clean/`,
+`quarantine/`, `validation/` and `entities/` for `source={source}/date=<logical date>`, all made
+current at once by the `commit` task (nothing is visible before it; a failed run changes nothing).
+
+**Backfill** from the UI: *Backfill* on this DAG, a date range, "unpause" ticked, reprocess
+behaviour as you need (`completed` re-runs dates that succeeded). The marts and digest DAGs follow
+by themselves. A run that would shrink a committed date drastically fails in `commit` unless the
+param `allow_shrink` is set; two runs of one date never mix (the later-started one fails
+with a commit conflict). To rebuild dates from raw pages, use the `paperlake_reparse` DAG.
+"""
+
+
 def build_ingest_dag(source: str):
     @dag(
         dag_id=f"paperlake_ingest_{source}",
         description=f"Fetch, clean, validate and tag the {source} source into the lake, one date per run",
+        doc_md=DOC.format(source=source),
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
         max_active_runs=4,
         **DAG_DEFAULTS,

@@ -1,18 +1,36 @@
-"""Rebuild the DuckDB marts whenever any source's entities asset is updated."""
+"""Rebuild the DuckDB marts whenever a partition is committed, and daily as a safety net."""
 
 from __future__ import annotations
 
-from airflow.sdk import AssetAny, dag, task
+from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from paperlake import pipeline
-from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, configured_sources, entities_asset, task_settings
+from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, REPARSED_ASSET, configured_sources, entities_asset, task_settings
+
+DOC = """
+### Marts: rebuilt from every committed partition
+
+**Reads** every committed partition of the lake (all sources, all dates). **Writes** a new
+`marts/paperlake.duckdb` and its Parquet exports, published in one atomic step; readers keep the
+old file until they reopen.
+
+**Runs** whenever an ingest or reparse run commits (asset events), and daily at 06:30 UTC. It is
+created unpaused so that backfills reach it; every build reads the whole lake, so a missed or
+batched asset event costs nothing but a later refresh. No backfill is needed: trigger it once to
+rebuild now.
+"""
 
 
 @dag(
     dag_id="paperlake_marts",
-    description="Build the marts from the whole lake into a new DuckDB file and publish it atomically",
-    schedule=AssetAny(*(entities_asset(source) for source in configured_sources())),
+    description="Build the marts from every committed partition into a new DuckDB file and publish it atomically",
+    doc_md=DOC,
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("30 6 * * *", timezone="UTC"),
+        assets=AssetAny(REPARSED_ASSET, *(entities_asset(source) for source in configured_sources())),
+    ),
     max_active_runs=1,
+    is_paused_upon_creation=False,
     **DAG_DEFAULTS,
     tags=["paperlake", "marts"],
 )

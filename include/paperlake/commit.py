@@ -105,6 +105,12 @@ def current_commits(store: Store) -> dict[tuple[str, date], Commit]:
     return {(commit.source, commit.day): commit for commit in commits}
 
 
+def committed_dates(store: Store, source: str, first: date, last: date) -> list[date]:
+    """Dates in [first, last] with a committed partition of `source`, in order (read from the keys only)."""
+    days = {partition_of(key)[1] for key in store.list(f"{COMMITS}/source={source}") if _generation(key) is not None}
+    return sorted(day for day in days if first <= day <= last)
+
+
 def base_generation(store: Store, source: str, day: date) -> int:
     """The generation a new run starts from (0: nothing committed yet)."""
     commit = current_commit(store, source, day)

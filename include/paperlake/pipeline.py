@@ -6,12 +6,36 @@ writes only that run's files, and `commit_stage` makes them all current in one a
 
 from __future__ import annotations
 
+import functools
+import logging
+import time
 from datetime import date, datetime
 
 from paperlake.config import Settings
 from paperlake.lake import Lake
 
+log = logging.getLogger("paperlake")
 
+
+def logged_stage(stage):
+    """Log a stage's start, and what it wrote (rows, counts, URI) and how long it took, at INFO."""
+
+    @functools.wraps(stage)
+    def run(settings: Settings, source: str, day: date, *args, **kwargs) -> dict:
+        name = stage.__name__.removesuffix("_stage")
+        log.info("%s %s %s: started", name, source, day)
+        started = time.monotonic()
+        summary = stage(settings, source, day, *args, **kwargs)
+        log.info(
+            "%s %s %s: run %s, %s rows %s -> %s in %.1f s", name, source, day, summary.get("run_id"),
+            summary.get("rows"), summary.get("counts") or "", summary.get("uri"), time.monotonic() - started,
+        )
+        return summary
+
+    return run
+
+
+@logged_stage
 def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[datetime, datetime] | None = None) -> dict:
     """Start a run: fetch the data interval (default: the whole UTC day) into the run's `raw/` manifest."""
     from paperlake.sources import FetchRequest, fetch_partition
@@ -23,6 +47,7 @@ def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[date
     return fetch_partition(Lake.from_settings(settings), source, request).to_dict()
 
 
+@logged_stage
 def reparse_stage(settings: Settings, source: str, day: date) -> dict:
     """Start a run from the committed raw pages (no network): a new manifest naming the same pages."""
     from paperlake.commit import current_commit, new_run_id
@@ -43,6 +68,7 @@ def reparse_stage(settings: Settings, source: str, day: date) -> dict:
     ).to_dict()
 
 
+@logged_stage
 def clean_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
     """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
     from paperlake.clean import clean_partition
@@ -50,6 +76,7 @@ def clean_stage(settings: Settings, source: str, day: date, run_id: str) -> dict
     return clean_partition(Lake.from_settings(settings), source, day, run_id).to_dict()
 
 
+@logged_stage
 def validate_stage(settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None) -> dict:
     """Split the run's `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
     from paperlake.validate import ValidationRules, validate_partition
@@ -62,6 +89,7 @@ def validate_stage(settings: Settings, source: str, day: date, run_id: str, airf
     return validate_partition(lake, source, day, run_id, ValidationRules.from_settings(settings), interval, airflow_run_id).to_dict()
 
 
+@logged_stage
 def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
     """Tag the run's `clean/` into its `entities/`."""
     from paperlake.tagging.partition import tag_partition
@@ -71,23 +99,45 @@ def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
     return tag_partition(Lake.from_settings(settings), source, day, run_id, model_dir=model_dir).to_dict()
 
 
+@logged_stage
 def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_shrink: bool = False, airflow_run_id: str | None = None) -> dict:
     """Make every layer of the run current in one atomic step, then delete runs past retention."""
-    from paperlake.commit import collect_garbage, commit_run
+    from paperlake.commit import collect_garbage, commit_key, commit_run
 
     lake = Lake.from_settings(settings)
     commit = commit_run(
         lake, source, day, run_id, min_keep_share=settings.min_keep_share, allow_shrink=allow_shrink, airflow_run_id=airflow_run_id,
     )
     deleted = collect_garbage(lake, source, day, retention=settings.run_retention)
-    return {**commit.__dict__, "garbage_collected": len(deleted)}
+    uri = lake.uri(commit_key(source, day, commit.generation))
+    return {**commit.__dict__, "uri": uri, "garbage_collected": len(deleted)}
+
+
+def committed_dates_stage(settings: Settings, source: str, first: str, last: str) -> list[date]:
+    """The dates in [first, last] (ISO dates) that have a committed run of `source`; an error when there are none."""
+    from paperlake.commit import committed_dates
+    from paperlake.errors import PaperlakeError
+    from paperlake.sources import load_source
+
+    load_source(source)  # an unknown source is a clear error
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    lake = Lake.from_settings(settings)
+    days = committed_dates(lake.store, source, start, end)
+    if not days:
+        raise PaperlakeError(f"{source}: no committed run between {start} and {end} in {lake.url}; nothing to reparse (ingest those dates first)")
+    skipped = (end - start).days + 1 - len(days)
+    log.info("%s: %d committed dates to reparse between %s and %s; %d dates without a committed run skipped", source, len(days), start, end, skipped)
+    return days
 
 
 def marts_stage(settings: Settings) -> dict:
     """Rebuild and publish the DuckDB marts from every committed partition."""
     from paperlake.marts.builder import build_marts
 
-    return build_marts(Lake.from_settings(settings), settings).to_dict()
+    started = time.monotonic()
+    summary = build_marts(Lake.from_settings(settings), settings).to_dict()
+    log.info("marts: published %s in %.1f s; rows per table %s", summary["uri"], time.monotonic() - started, summary["tables"])
+    return summary
 
 
 def digest_stage(settings: Settings):

@@ -8,6 +8,7 @@ Only glue lives here; the work is in the Airflow-free `paperlake` library.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -16,24 +17,46 @@ from airflow.sdk import Asset
 
 from paperlake.config import S3Options, Settings
 
+log = logging.getLogger("paperlake")
+
+
+def log_task_failure(context) -> None:
+    """One line per failed task try: DAG, date, task, reason (the task log holds the traceback)."""
+    ti, run = context["ti"], context.get("dag_run")
+    day = getattr(run, "logical_date", None) or getattr(run, "run_after", None)
+    reason = context.get("exception")
+    log.error(
+        "paperlake task failed: dag=%s date=%s task=%s try=%s reason=%s",
+        ti.dag_id, day.date().isoformat() if day else "-", ti.task_id, ti.try_number,
+        f"{type(reason).__name__}: {reason}".splitlines()[0] if reason else "unknown",
+    )
+
+
 DEFAULT_ARGS = {
     "owner": "paperlake",
     "retries": int(os.environ.get("PAPERLAKE_TASK_RETRIES", "2")),
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
+    # A stuck task (a silent server, a hung S3 call) fails and retries instead of holding its slot forever.
+    "execution_timeout": timedelta(hours=float(os.environ.get("PAPERLAKE_TASK_TIMEOUT_HOURS", "2"))),
+    "on_failure_callback": log_task_failure,
 }
 
-# What every paperlake DAG shares: when history starts, no automatic catch-up (backfills are explicit), retries.
+# What every paperlake DAG shares: when history starts, no automatic catch-up (backfills are explicit),
+# retries, timeouts, the failure line.
 DAG_DEFAULTS = {
     "start_date": datetime(2026, 1, 1, tzinfo=timezone.utc),
     "catchup": False,
     "default_args": DEFAULT_ARGS,
+    "dagrun_timeout": timedelta(hours=float(os.environ.get("PAPERLAKE_DAGRUN_TIMEOUT_HOURS", "8"))),
 }
 
 # Fetch tasks of sources that share a provider's rate limit share a one-slot pool (pools.json).
 SOURCE_POOLS = {"arxiv": "arxiv_api", "arxiv_oai": "arxiv_api"}
 
 MARTS_ASSET = Asset(name="paperlake_marts", uri="paperlake://marts/paperlake.duckdb")
+# Updated when the reparse DAG has committed rebuilt partitions (of any source).
+REPARSED_ASSET = Asset(name="paperlake_reparsed", uri="paperlake://reparsed")
 
 
 def entities_asset(source: str) -> Asset:

@@ -122,6 +122,32 @@ def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_n
     assert lake.read_table("clean", "arxiv", day).equals(clean)
 
 
+def test_reparse_dag_rebuilds_every_committed_date_of_a_range_with_one_mapped_task_each_and_logs_its_work(airflow_home, tmp_path):
+    from paperlake import pipeline
+    from paperlake.commit import current_commit
+
+    home = tmp_path / "home"
+    settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
+    days = [date(2026, 11, 25), date(2026, 11, 26)]
+    for day in days:
+        pipeline.ingest(settings, "snapshot", day)
+    lake = Lake.from_settings(settings)
+    before = {day: layer_counts(lake, day) for day in days}
+    env = airflow_env(home) | {"AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}
+    conf = {"source": "snapshot", "from_date": "2026-11-20", "to_date": "2026-11-30"}
+    command = [str(VENV_BIN / "airflow"), "dags", "test", "paperlake_reparse", "--conf", json.dumps(conf)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    output = result.stdout + result.stderr
+    assert "2 committed dates to reparse between 2026-11-20 and 2026-11-30; 9 dates without a committed run skipped" in output
+    for day in days:
+        assert current_commit(lake.store, "snapshot", day).generation == 2
+        assert layer_counts(lake, day) == before[day]
+        # each stage says what it wrote, with counts, in the task's log
+        assert f"tag snapshot {day}: run " in output and "'texts_from_cache': 316" in output
+    assert output.count("reparse_date") >= 2  # one mapped task per date
+
+
 def test_a_partition_over_the_quarantine_threshold_fails_the_dag_and_commits_nothing(airflow_home, tmp_path):
     good = "A perfectly ordinary abstract about efficient inference for large language models, long enough to pass."
     page = tmp_path / "dirty.txt"

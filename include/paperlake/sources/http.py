@@ -8,6 +8,7 @@ server's Retry-After / RateLimit headers ask; other 4xx are permanent and fail a
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from paperlake.errors import PaperlakeError
 from paperlake.lake import RawPage
 
+log = logging.getLogger("paperlake")
 MAX_SERVER_WAIT = 900.0  # never sleep longer than this on a server's say-so
 
 
@@ -73,6 +75,7 @@ class Fetcher:
             wait=wait_as_server_asks,
             retry=retry_if_exception_type((TransientHTTPError, httpx.TransportError)),
             sleep=self.sleep,
+            before_sleep=self._log_retry,
             reraise=True,
         )
         try:
@@ -82,6 +85,13 @@ class Fetcher:
                 f"{self.source} {self.day}: {url} still failing after {self.max_attempts} attempts: {err}"
             ) from err
 
+    def _log_retry(self, retry_state) -> None:
+        error = retry_state.outcome.exception()
+        log.warning(
+            "%s %s: %s; attempt %d of %d failed, retrying in %.1f s", self.source, self.day,
+            f"{type(error).__name__}: {error}", retry_state.attempt_number, self.max_attempts, retry_state.next_action.sleep,
+        )
+
     def _get_once(self, url: str, params: dict, name: str, role: str):
         import httpx
 
@@ -89,6 +99,7 @@ class Fetcher:
             self._client = httpx.Client(**self._client_options)
         self._wait_turn()
         response = self._client.get(url, params=params)
+        log.info("%s %s: HTTP %d from %s (%d bytes)", self.source, self.day, response.status_code, response.request.url, len(response.content))
         self.land(
             RawPage(
                 name=name, body=response.content, url=str(response.request.url), status=response.status_code,
