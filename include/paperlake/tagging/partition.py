@@ -16,17 +16,47 @@ MULTIPROCESS_MIN_TEXTS = 1000
 
 
 def tag_texts(
-    nlp, texts: list[str], index: dict | None = None, titles: list[str] | None = None, batch_size: int = 64
+    nlp, texts: list[str], index: dict | None = None, titles: list[str] | None = None, batch_size: int = 64, processes: int | None = None,
 ) -> list[list[tuple[str, str, str, int, int]]]:
-    """For each abstract (with its paper's title as context): (entity_id, label, span text, start_char, end_char) per entity."""
+    """For each abstract (with its paper's title as context): (entity_id, label, span text, start_char, end_char) per entity.
+
+    From MULTIPROCESS_MIN_TEXTS texts on, two forked workers share the work: they inherit the built
+    pipeline, and only texts and titles go to them and span tuples come back (no Docs are pickled).
+    """
+    titles = list(titles) if titles else [""] * len(texts)
+    processes = processes or (2 if len(texts) >= MULTIPROCESS_MIN_TEXTS else 1)
+    if processes == 1:
+        return entity_spans(nlp, index or {}, texts, titles, batch_size)
+    import multiprocessing
+
+    global _FORKED_TAGGER
+    _FORKED_TAGGER = (nlp, index or {}, batch_size)
+    chunks = [(texts[i : i + WORKER_CHUNK], titles[i : i + WORKER_CHUNK]) for i in range(0, len(texts), WORKER_CHUNK)]
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return [spans for chunk in pool.imap(_tag_chunk_in_worker, chunks) for spans in chunk]
+    finally:
+        _FORKED_TAGGER = None
+
+
+def entity_spans(nlp, index: dict, texts: list[str], titles: list[str], batch_size: int) -> list[list[tuple[str, str, str, int, int]]]:
+    """Tag texts in this process; each entity as (entity_id, label, text, start_char, end_char)."""
     from paperlake.tagging.pipeline import titled_docs
 
-    index = index or {}
-    n_process = 2 if len(texts) >= MULTIPROCESS_MIN_TEXTS else 1
     return [
         [(ent.ent_id_ or canonical_id(ent.text, index), ent.label_, ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
-        for doc in nlp.pipe(titled_docs(nlp, texts, titles), batch_size=batch_size, n_process=n_process)
+        for doc in nlp.pipe(titled_docs(nlp, texts, titles), batch_size=batch_size)
     ]
+
+
+# The pipeline a forked worker inherits from its parent (set only while a pool runs).
+_FORKED_TAGGER = None
+WORKER_CHUNK = 256
+
+
+def _tag_chunk_in_worker(chunk: tuple[list[str], list[str]]):
+    nlp, index, batch_size = _FORKED_TAGGER
+    return entity_spans(nlp, index, *chunk, batch_size)
 
 
 def cached_spans(lake: Lake, source: str, day: date, version: str) -> dict[str, list[dict]]:
