@@ -13,6 +13,7 @@ from pathlib import Path
 from paperlake.config import Settings
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
+VERBOSE_HELP = "on a failure, print the traceback as well as the one-line message"
 
 
 class CliError(Exception):
@@ -105,7 +106,7 @@ def cmd_sql(args, settings: Settings) -> None:
         raise CliError("give either a query or --file query.sql")
     if args.format == "parquet" and not args.output:
         raise CliError("--format parquet needs --output PATH")
-    sql = args.query if args.query is not None else _read_sql_file(args.file)
+    sql = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
     con = open_marts_readonly(settings)
     try:
         if args.format == "parquet":
@@ -119,13 +120,6 @@ def cmd_sql(args, settings: Settings) -> None:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
-
-
-def _read_sql_file(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise CliError(f"cannot read {path}: {err.strerror}") from None
 
 
 def write_parquet(con, sql: str, output: str) -> None:
@@ -221,6 +215,7 @@ def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlake", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="fetch, clean, validate and tag one source for one date (no Airflow)")
@@ -249,15 +244,52 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="rows per layer for a date, marts tables and top entities")
     summary.add_argument("--date", required=True, type=parse_day)
     summary.set_defaults(func=cmd_summary)
+    for command in sub.choices.values():  # `--verbose` after the command too; SUPPRESS keeps the global value
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+def expected_failures() -> tuple[type[BaseException], ...]:
+    """The exceptions main() reports as one line: failures to act on (input, data, network, storage), not bugs."""
+    from paperlake.errors import PaperlakeError
+    from paperlake.sources.http import FetchError, TransientHTTPError
+    from paperlake.validate import QuarantineThresholdExceeded
+
+    failures = (CliError, PaperlakeError, FetchError, TransientHTTPError, QuarantineThresholdExceeded, OSError,
+                ValueError)
+    # botocore is loaded only for an S3 lake; when it is not, none of its errors can have been raised.
+    botocore = sys.modules.get("botocore.exceptions")
+    return failures + ((botocore.BotoCoreError, botocore.ClientError) if botocore else ())
+
+
+def describe_failure(err: BaseException, settings: Settings | None) -> str:
+    """`err` as one line saying what failed; an S3 failure names lake, endpoint and error code, never credentials."""
+    text = str(err)
+    if type(err).__module__.startswith("botocore."):
+        from botocore.exceptions import ClientError  # already loaded: the error came from it
+
+        code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else type(err).__name__
+        endpoint = settings.s3.endpoint_url or "the default AWS endpoint"
+        text = f"S3 request for the lake {settings.lake_url} at {endpoint} failed: {code}: {err}"
+    elif isinstance(err, OSError) and err.strerror:
+        text = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    return " ".join(text.split())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings = None
     try:
-        args.func(args, Settings.from_env())
-    except (CliError, FileNotFoundError, ValueError) as err:
-        print(f"paperlake: {err}", file=sys.stderr)
+        settings = Settings.from_env()
+        args.func(args, settings)
+    except Exception as err:
+        if not isinstance(err, expected_failures()):
+            raise
+        if args.verbose:
+            import traceback
+
+            traceback.print_exception(err)
+        print(f"paperlake: {describe_failure(err, settings)}", file=sys.stderr)
         return 2
     return 0
 

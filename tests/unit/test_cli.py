@@ -1,4 +1,5 @@
 import json
+import socket
 
 import pytest
 
@@ -107,3 +108,59 @@ def test_shell_answers_statements_on_marts_and_lake_views_and_refuses_writes(bui
     text = out.getvalue()
     assert "316" in text.split("staged")[0] and text.count("316") >= 2
     assert "refused: the marts are read-only" in text
+
+
+def test_verbose_is_accepted_before_and_after_the_command(built, capsys):
+    assert main(["--verbose", "sql", "SELECT 1 AS one", "--format", "csv"]) == 0
+    assert main(["sql", "SELECT 2 AS two", "--format", "csv", "--verbose"]) == 0
+    assert capsys.readouterr().out == "one\n1\ntwo\n2\n"
+
+
+# --- expected failures are one line -------------------------------------------------------------------------------
+
+
+def one_line_failure(argv: list[str], capsys) -> str:
+    """Run the CLI, check it failed with exactly one `paperlake: ...` line on stderr, and return that line."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("paperlake: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+def test_a_failed_fetch_is_one_line_and_verbose_adds_the_traceback(home, monkeypatch, httpserver, capsys):
+    httpserver.expect_request("/api/query").respond_with_data("no such query", status=404)
+    monkeypatch.setenv("PAPERLAKE_ARXIV_API_URL", httpserver.url_for("/api/query"))
+    monkeypatch.setenv("PAPERLAKE_ARXIV_MIN_INTERVAL", "0")
+    argv = ["ingest", "--source", "arxiv", "--date", "2026-11-26"]
+    line = one_line_failure(argv, capsys)
+    assert line.startswith(f"paperlake: arxiv 2026-11-26: HTTP 404 from {httpserver.url_for('/api/query')}")
+    assert main(["--verbose", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and "FetchError" in err and err.splitlines()[-1] == line
+
+
+def test_an_unreachable_s3_endpoint_is_one_line_without_credentials(home, monkeypatch, capsys):
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    for name, value in {"PAPERLAKE_LAKE_URL": "s3://paperlake-nowhere/lake", "PAPERLAKE_S3_ENDPOINT_URL": endpoint,
+                        "AWS_ACCESS_KEY_ID": "AKIAKEYIDNOTSHOWN", "AWS_SECRET_ACCESS_KEY": "secret-not-shown"}.items():
+        monkeypatch.setenv(name, value)
+    line = one_line_failure(["sql", "SELECT 1"], capsys)
+    assert f"the lake s3://paperlake-nowhere/lake at {endpoint} failed: EndpointConnectionError" in line
+    assert "KEYIDNOTSHOWN" not in line and "secret-not-shown" not in line
+
+
+def test_an_s3_error_code_is_one_line(home, monkeypatch, seaweed, capsys):
+    for name, value in {**seaweed.env, "PAPERLAKE_LAKE_URL": "s3://no-such-bucket-here/lake",
+                        "PAPERLAKE_S3_ENDPOINT_URL": seaweed.endpoint_url}.items():
+        monkeypatch.setenv(name, value)
+    line = one_line_failure(["sql", "SELECT 1"], capsys)
+    assert f"the lake s3://no-such-bucket-here/lake at {seaweed.endpoint_url} failed: NoSuchBucket" in line
+    assert seaweed.env["AWS_SECRET_ACCESS_KEY"] not in line
+
+
+def test_a_quarantine_over_the_threshold_is_one_line(home, monkeypatch, capsys):
+    monkeypatch.setenv("PAPERLAKE_ABSTRACT_MIN_CHARS", "5000")
+    line = one_line_failure(["ingest", "--source", "snapshot", "--date", "2026-11-26"], capsys)
+    assert line.startswith("paperlake: snapshot 2026-11-26: ") and "records rejected" in line
