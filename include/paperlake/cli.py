@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import sys
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 
 from paperlake.config import Settings
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
+DEFAULT_MAX_ROWS = 1000
+FETCH_ROWS = 10_000  # rows per fetch when streaming CSV/JSON: memory stays flat whatever the result's size
+PARQUET_BATCH_ROWS = 100_000  # rows per Arrow record batch, each written as one Parquet row group
 VERBOSE_HELP = "on a failure, print the traceback as well as the one-line message"
+MAX_ROWS_HELP = f"rows shown as a table (default {DEFAULT_MAX_ROWS}); `sql --format csv|json|parquet` writes every row"
 
 
 class CliError(Exception):
@@ -57,12 +61,13 @@ def open_marts_readonly(settings: Settings):
     return con
 
 
-def execute_sql(con, sql: str):
-    """The cursor of `sql`; a clear CliError when DuckDB refuses it (a write, or an error in the SQL)."""
+@contextmanager
+def sql_errors():
+    """DuckDB errors, raised by a query or while its rows stream, as one-line CliErrors (a write, or an error in the SQL)."""
     import duckdb
 
     try:
-        return con.execute(sql)
+        yield
     except duckdb.Error as err:
         first_line = str(err).splitlines()[0]
         if isinstance(err, duckdb.PermissionException) or "read-only mode" in str(err):
@@ -70,30 +75,93 @@ def execute_sql(con, sql: str):
         raise CliError(f"SQL error: {first_line}") from None
 
 
-def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of a query."""
-    cursor = execute_sql(con, sql)
-    if cursor.description is None:
-        return [], []
-    return [d[0] for d in cursor.description], cursor.fetchall()
+def column_names(cursor) -> list[str]:
+    return [d[0] for d in cursor.description]
 
 
-def format_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
-    """Rows as an aligned text table, CSV or a JSON array of objects."""
-    if fmt == "json":
-        return json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+def fetch_batches(cursor):
+    """The cursor's rows in lists of FETCH_ROWS, fetched as DuckDB produces them."""
+    while rows := cursor.fetchmany(FETCH_ROWS):
+        yield rows
+
+
+def write_csv(cursor, out) -> int:
+    """Header and rows as CSV, written batch by batch; returns the row count."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(column_names(cursor))
+    count = 0
+    for rows in fetch_batches(cursor):
         writer.writerows(rows)
-        return out.getvalue().rstrip("\n")
+        count += len(rows)
+    return count
+
+
+def write_json(cursor, out) -> int:
+    """One JSON array of an object per row, written batch by batch; returns the row count."""
+    columns = column_names(cursor)
+    encode = json.JSONEncoder(default=str).encode  # one encoder: json.dumps(default=...) builds one per call
+    count = 0
+    out.write("[")
+    for rows in fetch_batches(cursor):
+        out.write(("," if count else "") + "\n  " + ",\n  ".join(encode(dict(zip(columns, row))) for row in rows))
+        count += len(rows)
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def write_table(cursor, out, max_rows: int) -> int:
+    """At most `max_rows` rows as an aligned table, with a note when the result has more; returns the rows shown."""
+    rows = cursor.fetchmany(max_rows + 1)
+    shown = rows[:max_rows]
+    footer = rows_note(len(shown)) if len(rows) <= max_rows else (
+        f"(only the first {max_rows} rows are shown: the result has more; raise --max-rows, or write every row "
+        "with `paperlake sql QUERY --format csv|json|parquet --output FILE`)"
+    )
+    out.write(format_table(column_names(cursor), shown, footer) + "\n")
+    return len(shown)
+
+
+def write_parquet(cursor, output: str) -> int:
+    """The result as a Parquet file, written one record batch (row group) at a time; returns the row count."""
+    import pyarrow.parquet as pq
+
+    reader = cursor.to_arrow_reader(PARQUET_BATCH_ROWS)
+    count = 0
+    with pq.ParquetWriter(output, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            count += batch.num_rows
+    return count
+
+
+def write_result(cursor, fmt: str, output: str | None, max_rows: int) -> None:
+    """Stream a query's result to `output` (or stdout) in `fmt`; with an output file, say how many rows it got."""
+    if fmt == "parquet":
+        count = write_parquet(cursor, output)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+            if fmt == "csv":
+                count = write_csv(cursor, out)
+            elif fmt == "json":
+                count = write_json(cursor, out)
+            else:
+                count = write_table(cursor, out, max_rows)
+    if output:
+        print(f"wrote {count} rows to {output}")
+
+
+def format_table(columns: list[str], rows: list[tuple], footer: str, max_width: int = 60) -> str:
+    """Rows as an aligned text table ending with `footer`."""
     cells = [[_cell(v, max_width) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    lines.append(footer)
     return "\n".join(lines)
+
+
+def rows_note(count: int) -> str:
+    return f"({count} row{'s' if count != 1 else ''})"
 
 
 def _cell(value, max_width: int) -> str:
@@ -109,26 +177,10 @@ def cmd_sql(args, settings: Settings) -> None:
     sql = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
     con = open_marts_readonly(settings)
     try:
-        if args.format == "parquet":
-            write_parquet(con, sql, args.output)
-            return
-        columns, rows = run_query(con, sql)
+        with sql_errors():
+            write_result(con.execute(sql), args.format, args.output, args.max_rows)
     finally:
         con.close()
-    text = format_rows(columns, rows, args.format)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
-
-
-def write_parquet(con, sql: str, output: str) -> None:
-    """The query's result as a Parquet file (written by pyarrow: DuckDB itself may not touch files here)."""
-    import pyarrow.parquet as pq
-
-    table = execute_sql(con, sql).to_arrow_table()
-    pq.write_table(table, output)
-    print(f"wrote {table.num_rows} rows to {output}")
 
 
 def open_shell_connection(settings: Settings):
@@ -147,7 +199,7 @@ def open_shell_connection(settings: Settings):
     return con
 
 
-def run_shell(con, stdin, stdout) -> None:
+def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
     """Read statements ending in `;` and print their results; `.tables` lists tables, `.quit` or EOF leaves."""
     stdout.write("paperlake shell: the marts (read-only) and lake_* views; end statements with ';', .quit to leave\n")
     buffer = ""
@@ -162,8 +214,8 @@ def run_shell(con, stdin, stdout) -> None:
         buffer += line
         if buffer.rstrip().endswith(";"):
             try:
-                columns, rows = run_query(con, buffer)
-                stdout.write(format_rows(columns, rows, "table") + "\n")
+                with sql_errors():
+                    write_table(con.execute(buffer), stdout, max_rows)
             except CliError as err:
                 stdout.write(f"{err}\n")
             buffer = ""
@@ -173,7 +225,7 @@ def run_shell(con, stdin, stdout) -> None:
 def cmd_shell(args, settings: Settings) -> None:
     con = open_shell_connection(settings)
     try:
-        run_shell(con, sys.stdin, sys.stdout)
+        run_shell(con, sys.stdin, sys.stdout, args.max_rows)
     finally:
         con.close()
 
@@ -196,8 +248,10 @@ def cmd_summary(args, settings: Settings) -> None:
         for table in ("papers", "paper_entities", "entity_counts"):
             print(f"  {table:<16} {con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:>7} rows")
         print("top 10 entities:")
-        columns, rows = run_query(con, "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC, entity_id LIMIT 10")
-        print("\n".join("  " + line for line in format_rows(columns, rows, "table").splitlines()))
+        cursor = con.execute("SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC, entity_id LIMIT 10")
+        rows = cursor.fetchall()
+        table = format_table(column_names(cursor), rows, rows_note(len(rows)))
+        print("\n".join("  " + line for line in table.splitlines()))
     finally:
         con.close()
     print(f"marts file: {lake.uri(MARTS_KEY)}")
@@ -211,6 +265,12 @@ def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
         return lake.read_table(layer, source, day).num_rows
     except FileNotFoundError:
         return "-"
+
+
+def parse_max_rows(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,10 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", nargs="?")
     sql.add_argument("--file", help="read the query from this file")
     sql.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
-    sql.add_argument("--output", help="write the result here instead of printing it")
+    sql.add_argument("--output", help="write the result here instead of printing it (streamed: any size)")
+    sql.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
     sql.set_defaults(func=cmd_sql)
 
     shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
+    shell.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
     shell.set_defaults(func=cmd_shell)
 
     summary = sub.add_parser("summary", help="rows per layer for a date, marts tables and top entities")
