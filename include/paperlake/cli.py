@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from contextlib import contextmanager, nullcontext
 from datetime import date
@@ -16,6 +17,19 @@ EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_p
 DEFAULT_MAX_ROWS = 1000
 FETCH_ROWS = 10_000  # rows per fetch when streaming CSV/JSON: memory stays flat whatever the result's size
 PARQUET_BATCH_ROWS = 100_000  # rows per Arrow record batch, each written as one Parquet row group
+QUERIES = "only queries run (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN)"
+# Table functions a query may call: file readers (confined to what the connection may open), series and
+# catalog listings. The others are refused: some change state although called in a SELECT
+# (enable_logging writes files, query() and json_execute_serialized_sql run SQL text, arrow_scan reads memory).
+READ_TABLE_FUNCTIONS = frozenset(
+    "read_parquet parquet_scan parquet_metadata parquet_schema parquet_file_metadata parquet_kv_metadata "
+    "read_csv read_csv_auto sniff_csv read_json read_json_auto read_ndjson read_ndjson_auto read_json_objects "
+    "read_json_objects_auto read_ndjson_objects read_text read_blob glob range generate_series unnest json_each "
+    "json_tree pragma_table_info pragma_show pragma_version pragma_database_size duckdb_tables duckdb_views "
+    "duckdb_columns duckdb_schemas duckdb_databases duckdb_types duckdb_functions duckdb_constraints "
+    "duckdb_indexes duckdb_keywords duckdb_settings".split()
+)
+EXPLAIN_PREFIX = re.compile(r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?", re.IGNORECASE)
 VERBOSE_HELP = "on a failure, print the traceback as well as the one-line message"
 MAX_ROWS_HELP = f"rows shown as a table (default {DEFAULT_MAX_ROWS}); `sql --format csv|json|parquet` writes every row"
 
@@ -48,7 +62,7 @@ def cmd_marts(args, settings: Settings) -> None:
 
 
 def open_marts_readonly(settings: Settings):
-    """A read-only DuckDB connection on the published marts that cannot touch other files."""
+    """A read-only DuckDB connection on the published marts that cannot open any other file."""
     import duckdb
 
     from paperlake.lake import Lake
@@ -56,22 +70,82 @@ def open_marts_readonly(settings: Settings):
 
     path = local_marts_path(Lake.from_settings(settings), settings)  # FileNotFoundError: main() reports it
     con = duckdb.connect(str(path), read_only=True)
+    confine(con, [])
+    return con
+
+
+def confine(con, readable: list[str]) -> None:
+    """Let `con` open only its attached databases and files below `readable` (folders, URL prefixes); lock it."""
+    from paperlake.marts.builder import sql_literal
+
+    if readable:
+        con.execute(f"SET allowed_directories = [{', '.join(sql_literal(root) for root in readable)}]")
+    # Else DuckDB adds its spill folder (./.tmp for an in-memory database) to what may be opened.
+    con.execute("SET temp_directory = ''")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
-    return con
+
+
+def read_only_statements(con, sql: str) -> list[str]:
+    """The statements of `sql` as DuckDB's parser splits them, once every one is known to only read."""
+    statements = con.extract_statements(sql)  # a duckdb.ParserException: sql_errors() reports it
+    for statement in statements:
+        reason = write_risk(con, statement)
+        if reason:
+            raise CliError(f"refused: the marts are read-only here; {QUERIES}, not {reason}")
+    return [statement.query for statement in statements]
+
+
+def write_risk(con, statement) -> str | None:
+    """What in a parsed statement could change something (its type or a table function); None if it only reads."""
+    import duckdb
+
+    if statement.type == duckdb.StatementType.EXPLAIN:
+        statement = explained_statement(con, statement.query)  # EXPLAIN ANALYZE runs it
+        if statement is None:
+            return "EXPLAIN of anything but one statement"
+    if statement.type != duckdb.StatementType.SELECT:
+        return statement.type.name
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [statement.query]).fetchone()[0])
+    if tree["error"]:
+        return f"a query DuckDB cannot check ({tree['error_message']})"
+    risky = sorted(table_functions(tree) - READ_TABLE_FUNCTIONS)
+    return f"the table function {risky[0]}()" if risky else None
+
+
+def explained_statement(con, text: str):
+    """The one statement an `EXPLAIN [ANALYZE]` text plans or runs; None when that is not exactly one statement."""
+    import duckdb
+
+    prefix = EXPLAIN_PREFIX.match(text)
+    try:
+        inner = con.extract_statements(text[prefix.end() :]) if prefix else []
+    except duckdb.Error:
+        return None
+    return inner[0] if len(inner) == 1 else None
+
+
+def table_functions(tree) -> set[str]:
+    """Lower-cased names of the table functions called anywhere in a `json_serialize_sql` parse tree."""
+    if isinstance(tree, list):
+        return set().union(*map(table_functions, tree))
+    if not isinstance(tree, dict):
+        return set()
+    found = {tree["function"]["function_name"].lower()} if tree.get("type") == "TABLE_FUNCTION" else set()
+    return found.union(*map(table_functions, tree.values()))
 
 
 @contextmanager
 def sql_errors():
-    """DuckDB errors, raised by a query or while its rows stream, as one-line CliErrors (a write, or an error in the SQL)."""
+    """DuckDB errors as one-line CliErrors: `refused: ...` for a file out of reach, else `SQL error: ...`."""
     import duckdb
 
     try:
         yield
     except duckdb.Error as err:
         first_line = str(err).splitlines()[0]
-        if isinstance(err, duckdb.PermissionException) or "read-only mode" in str(err):
-            raise CliError(f"refused: the marts are read-only here ({first_line})") from None
+        if isinstance(err, duckdb.PermissionException):
+            raise CliError(f"refused: outside what may be read here ({first_line})") from None
         raise CliError(f"SQL error: {first_line}") from None
 
 
@@ -178,13 +252,17 @@ def cmd_sql(args, settings: Settings) -> None:
     con = open_marts_readonly(settings)
     try:
         with sql_errors():
-            write_result(con.execute(sql), args.format, args.output, args.max_rows)
+            statements = read_only_statements(con, sql)
+            if len(statements) != 1:
+                raise CliError(f"SQL error: give one statement, not {len(statements)}")
+            write_result(con.execute(statements[0]), args.format, args.output, args.max_rows)
     finally:
         con.close()
 
 
 def open_shell_connection(settings: Settings):
-    """In-memory DuckDB with the marts attached read-only (as the default schema) and the lake's layers as `lake_*` views."""
+    """In-memory DuckDB with the marts attached read-only (as the default schema), the lake's layers as `lake_*`
+    views, and file access confined to the lake."""
     import duckdb
 
     from paperlake.lake import Lake
@@ -196,12 +274,16 @@ def open_shell_connection(settings: Settings):
     con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
     connect_lake_views(con, lake, settings)
     con.execute("USE marts")
+    confine(con, [lake.uri("")])
     return con
 
 
 def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
     """Read statements ending in `;` and print their results; `.tables` lists tables, `.quit` or EOF leaves."""
-    stdout.write("paperlake shell: the marts (read-only) and lake_* views; end statements with ';', .quit to leave\n")
+    stdout.write(
+        "paperlake shell: queries on the marts and the lake_* views (nothing else can be read or written); "
+        "end statements with ';', .quit to leave\n"
+    )
     buffer = ""
     while True:
         stdout.write("paperlake> " if not buffer else "      ...> ")
@@ -215,7 +297,8 @@ def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
         if buffer.rstrip().endswith(";"):
             try:
                 with sql_errors():
-                    write_table(con.execute(buffer), stdout, max_rows)
+                    for statement in read_only_statements(con, buffer):
+                        write_table(con.execute(statement), stdout, max_rows)
             except CliError as err:
                 stdout.write(f"{err}\n")
             buffer = ""

@@ -1,7 +1,11 @@
+import io
 import json
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -52,8 +56,10 @@ def test_ingest_marts_and_sql_on_the_sample(built, capsys):
         ("DELETE FROM papers", "refused: the marts are read-only"),
         ("CREATE TABLE x AS SELECT 1", "refused: the marts are read-only"),
         ("COPY papers TO '/tmp/paperlake-should-not-exist.csv'", "refused"),
-        ("SET enable_external_access = true", "SQL error"),
+        ("SET enable_external_access = true", "refused: the marts are read-only"),
         ("SELEC 1", "SQL error: Parser Error"),
+        ("EXPLAIN ANALYZE COPY papers TO '/tmp/paperlake-should-not-exist.csv'", "refused"),
+        ("SELECT 1; SELECT 2", "SQL error: give one statement, not 2"),
     ],
 )
 def test_writes_are_refused_and_bad_sql_is_one_clear_line(built, capsys, sql, message):
@@ -116,6 +122,114 @@ def test_verbose_is_accepted_before_and_after_the_command(built, capsys):
     assert main(["--verbose", "sql", "SELECT 1 AS one", "--format", "csv"]) == 0
     assert main(["sql", "SELECT 2 AS two", "--format", "csv", "--verbose"]) == 0
     assert capsys.readouterr().out == "one\n1\ntwo\n2\n"
+
+
+# --- the shell reaches the marts and the lake, nothing else ------------------------------------------------------
+
+
+@dataclass
+class ShellLake:
+    root: str  # the lake's root as DuckDB names it: a folder or s3://bucket/prefix
+    clean_file: str  # an existing clean partition file, by the same kind of name
+    outside: list[str]  # readable objects that are not in the lake
+    read: Callable[[str], bytes | None]  # an object's (or a local file's) bytes by name; None when absent
+
+
+@pytest.fixture(params=["local", "s3"])
+def shell_lake(request, built, tmp_path, monkeypatch) -> ShellLake:
+    """The sample lake and its marts, in the module's folder or copied to a SeaweedFS bucket."""
+    local_root = built / "lake"
+    clean_key = next(p for p in (local_root / "clean").rglob("*.parquet")).relative_to(local_root).as_posix()
+    outside_file = tmp_path / "outside.csv"
+    outside_file.write_text("secret\n1\n")
+    if request.param == "local":
+        return ShellLake(str(local_root), f"{local_root}/{clean_key}", [str(outside_file)], _read_local)
+    seaweed, bucket = request.getfixturevalue("seaweed"), request.getfixturevalue("s3_bucket")
+    client = seaweed.client()
+    for path in local_root.rglob("*"):
+        if path.is_file():
+            client.upload_file(str(path), bucket, f"lake/{path.relative_to(local_root).as_posix()}")
+    other_bucket = f"{bucket}-other"
+    client.create_bucket(Bucket=other_bucket)
+    for where, key in ((bucket, "lake-other/x.csv"), (bucket, "other/x.csv"), (other_bucket, "lake/x.csv")):
+        client.put_object(Bucket=where, Key=key, Body=b"secret\n1\n")
+    for name, value in {**seaweed.env, "PAPERLAKE_HOME": str(tmp_path / "home"), "PAPERLAKE_LAKE_URL": f"s3://{bucket}/lake",
+                        "PAPERLAKE_S3_ENDPOINT_URL": seaweed.endpoint_url}.items():
+        monkeypatch.setenv(name, value)
+
+    def read_s3(uri: str) -> bytes | None:
+        if not uri.startswith("s3://"):
+            return _read_local(uri)
+        where, key = uri.removeprefix("s3://").split("/", 1)
+        try:
+            return client.get_object(Bucket=where, Key=key)["Body"].read()
+        except client.exceptions.NoSuchKey:
+            return None
+
+    outside = [f"s3://{bucket}/lake-other/x.csv", f"s3://{bucket}/other/x.csv", f"s3://{other_bucket}/lake/x.csv"]
+    return ShellLake(f"s3://{bucket}/lake", f"s3://{bucket}/lake/{clean_key}", outside + [str(outside_file)], read_s3)
+
+
+def _read_local(path: str) -> bytes | None:
+    return Path(path).read_bytes() if Path(path).is_file() else None
+
+
+def shell(*statements: str) -> list[str]:
+    """What a fresh shell on the current settings prints for each statement, in order."""
+    from paperlake.cli import open_shell_connection, run_shell
+    from paperlake.config import Settings
+
+    con = open_shell_connection(Settings.from_env())
+    try:
+        outputs = []
+        for statement in statements:
+            out = io.StringIO()
+            run_shell(con, io.StringIO(statement + "\n"), out)
+            outputs.append(out.getvalue().split("paperlake> ")[1])
+        return outputs
+    finally:
+        con.close()
+
+
+def test_shell_reads_the_marts_and_the_lake(shell_lake):
+    outputs = shell(
+        "SELECT count(*) AS n FROM papers;",
+        "SELECT count(*) AS n FROM lake_clean;",
+        f"SELECT count(*) AS n FROM read_parquet('{shell_lake.clean_file}');",
+        "SELECT sum(pages) AS n FROM lake_raw;",
+        "EXPLAIN SELECT count(*) FROM lake_entities;",
+        "DESCRIBE papers;",
+    )
+    assert [o.splitlines()[2].strip() for o in outputs[:3]] == ["316", "316", "316"]
+    assert int(outputs[3].splitlines()[2]) >= 1
+    assert "refused" not in "".join(outputs) and "error" not in "".join(outputs).lower()
+
+
+def test_shell_refuses_other_files_and_every_write_and_goes_on(shell_lake, tmp_path):
+    lake_target = f"{shell_lake.root}/clean/new.csv"
+    local_target = str(tmp_path / "written.csv")
+    before = shell_lake.read(shell_lake.clean_file)
+    reads = ["SELECT * FROM read_text('/etc/passwd');"] + [f"SELECT * FROM read_text('{path}');" for path in shell_lake.outside]
+    writes = [
+        f"COPY (SELECT 1 AS x) TO '{local_target}';",
+        f"COPY (SELECT 1 AS x) TO '{lake_target}';",
+        f"COPY (SELECT 1 AS x) TO '{shell_lake.clean_file}' (FORMAT parquet);",
+        f"EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{lake_target}';",
+        f"SELECT * FROM enable_logging(storage = 'file', storage_path = '{shell_lake.root}/logs');",
+        f"SELECT 1; COPY (SELECT 1 AS x) TO '{lake_target}';",
+        f"ATTACH '{tmp_path / 'new.duckdb'}' AS other;",
+        "INSTALL httpfs;",
+        "LOAD httpfs;",
+        "SET enable_external_access = true;",
+        "CREATE TABLE x AS SELECT 1;",
+    ]
+    outputs = shell(*reads, *writes, "SELECT count(*) AS n FROM papers;")
+    for statement, output in zip(reads + writes, outputs):
+        assert output.startswith("refused: ") and output.count("\n") == 1, (statement, output)
+    assert "316" in outputs[-1]
+    assert shell_lake.read(shell_lake.clean_file) == before
+    assert shell_lake.read(lake_target) is shell_lake.read(local_target) is None
+    assert not (tmp_path / "new.duckdb").exists() and shell_lake.read(f"{shell_lake.root}/logs/duckdb_log_entries.csv") is None
 
 
 # --- paperlake sql streams its result -----------------------------------------------------------------------------
