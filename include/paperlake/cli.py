@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
+import re
 import sys
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 
 from paperlake.config import Settings
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
+DEFAULT_MAX_ROWS = 1000
+FETCH_ROWS = 10_000  # rows per fetch when streaming CSV/JSON: memory stays flat whatever the result's size
+PARQUET_BATCH_ROWS = 100_000  # rows per Arrow record batch, each written as one Parquet row group
+QUERIES = "only queries run (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN)"
+# Table functions a query may call: file readers (confined to what the connection may open), series and
+# catalog listings. The others are refused: some change state although called in a SELECT
+# (enable_logging writes files, query() and json_execute_serialized_sql run SQL text, arrow_scan reads memory).
+READ_TABLE_FUNCTIONS = frozenset(
+    "read_parquet parquet_scan parquet_metadata parquet_schema parquet_file_metadata parquet_kv_metadata "
+    "read_csv read_csv_auto sniff_csv read_json read_json_auto read_ndjson read_ndjson_auto read_json_objects "
+    "read_json_objects_auto read_ndjson_objects read_text read_blob glob range generate_series unnest json_each "
+    "json_tree pragma_table_info pragma_show pragma_version pragma_database_size duckdb_tables duckdb_views "
+    "duckdb_columns duckdb_schemas duckdb_databases duckdb_types duckdb_functions duckdb_constraints "
+    "duckdb_indexes duckdb_keywords duckdb_settings".split()
+)
+EXPLAIN_PREFIX = re.compile(r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?", re.IGNORECASE)
+VERBOSE_HELP = "on a failure, print the traceback as well as the one-line message"
+MAX_ROWS_HELP = f"rows shown as a table (default {DEFAULT_MAX_ROWS}); `sql --format csv|json|parquet` writes every row"
 
 
 class CliError(Exception):
@@ -45,7 +64,7 @@ def cmd_marts(args, settings: Settings) -> None:
 
 
 def open_marts_readonly(settings: Settings):
-    """A read-only DuckDB connection on the published marts that cannot touch other files."""
+    """A read-only DuckDB connection on the published marts that cannot open any other file."""
     import duckdb
 
     from paperlake.lake import Lake
@@ -53,48 +72,172 @@ def open_marts_readonly(settings: Settings):
 
     path = local_marts_path(Lake.from_settings(settings), settings)  # FileNotFoundError: main() reports it
     con = duckdb.connect(str(path), read_only=True)
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    confine(con, [])
     return con
 
 
-def execute_sql(con, sql: str):
-    """The cursor of `sql`; a clear CliError when DuckDB refuses it (a write, or an error in the SQL)."""
+def confine(con, readable: list[str]) -> None:
+    """Let `con` open only its attached databases and files below `readable` (folders, URL prefixes); lock it."""
+    from paperlake.marts.builder import sql_literal
+
+    if readable:
+        con.execute(f"SET allowed_directories = [{', '.join(sql_literal(root) for root in readable)}]")
+    # Else DuckDB adds its spill folder (./.tmp for an in-memory database) to what may be opened.
+    con.execute("SET temp_directory = ''")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def read_only_statements(con, sql: str) -> list[str]:
+    """The statements of `sql` as DuckDB's parser splits them, once every one is known to only read."""
+    statements = con.extract_statements(sql)  # a duckdb.ParserException: sql_errors() reports it
+    for statement in statements:
+        reason = write_risk(con, statement)
+        if reason:
+            raise CliError(f"refused: the marts are read-only here; {QUERIES}, not {reason}")
+    return [statement.query for statement in statements]
+
+
+def write_risk(con, statement) -> str | None:
+    """What in a parsed statement could change something (its type or a table function); None if it only reads."""
+    import duckdb
+
+    if statement.type == duckdb.StatementType.EXPLAIN:
+        statement = explained_statement(con, statement.query)  # EXPLAIN ANALYZE runs it
+        if statement is None:
+            return "EXPLAIN of anything but one statement"
+    if statement.type != duckdb.StatementType.SELECT:
+        return statement.type.name
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [statement.query]).fetchone()[0])
+    if tree["error"]:
+        return f"a query DuckDB cannot check ({tree['error_message']})"
+    risky = sorted(table_functions(tree) - READ_TABLE_FUNCTIONS)
+    return f"the table function {risky[0]}()" if risky else None
+
+
+def explained_statement(con, text: str):
+    """The one statement an `EXPLAIN [ANALYZE]` text plans or runs; None when that is not exactly one statement."""
+    import duckdb
+
+    prefix = EXPLAIN_PREFIX.match(text)
+    try:
+        inner = con.extract_statements(text[prefix.end() :]) if prefix else []
+    except duckdb.Error:
+        return None
+    return inner[0] if len(inner) == 1 else None
+
+
+def table_functions(tree) -> set[str]:
+    """Lower-cased names of the table functions called anywhere in a `json_serialize_sql` parse tree."""
+    if isinstance(tree, list):
+        return set().union(*map(table_functions, tree))
+    if not isinstance(tree, dict):
+        return set()
+    found = {tree["function"]["function_name"].lower()} if tree.get("type") == "TABLE_FUNCTION" else set()
+    return found.union(*map(table_functions, tree.values()))
+
+
+@contextmanager
+def sql_errors():
+    """DuckDB errors as one-line CliErrors: `refused: ...` for a file out of reach, else `SQL error: ...`."""
     import duckdb
 
     try:
-        return con.execute(sql)
+        yield
     except duckdb.Error as err:
         first_line = str(err).splitlines()[0]
-        if isinstance(err, duckdb.PermissionException) or "read-only mode" in str(err):
-            raise CliError(f"refused: the marts are read-only here ({first_line})") from None
+        if isinstance(err, duckdb.PermissionException):
+            raise CliError(f"refused: outside what may be read here ({first_line})") from None
         raise CliError(f"SQL error: {first_line}") from None
 
 
-def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of a query."""
-    cursor = execute_sql(con, sql)
-    if cursor.description is None:
-        return [], []
-    return [d[0] for d in cursor.description], cursor.fetchall()
+def column_names(cursor) -> list[str]:
+    return [d[0] for d in cursor.description]
 
 
-def format_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
-    """Rows as an aligned text table, CSV or a JSON array of objects."""
-    if fmt == "json":
-        return json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+def fetch_batches(cursor):
+    """The cursor's rows in lists of FETCH_ROWS, fetched as DuckDB produces them."""
+    while rows := cursor.fetchmany(FETCH_ROWS):
+        yield rows
+
+
+def write_csv(cursor, out) -> int:
+    """Header and rows as CSV, written batch by batch; returns the row count."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(column_names(cursor))
+    count = 0
+    for rows in fetch_batches(cursor):
         writer.writerows(rows)
-        return out.getvalue().rstrip("\n")
+        count += len(rows)
+    return count
+
+
+def write_json(cursor, out) -> int:
+    """One JSON array of an object per row, written batch by batch; returns the row count."""
+    columns = column_names(cursor)
+    encode = json.JSONEncoder(default=str).encode  # one encoder: json.dumps(default=...) builds one per call
+    count = 0
+    out.write("[")
+    for rows in fetch_batches(cursor):
+        out.write(("," if count else "") + "\n  " + ",\n  ".join(encode(dict(zip(columns, row))) for row in rows))
+        count += len(rows)
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def write_table(cursor, out, max_rows: int) -> int:
+    """At most `max_rows` rows as an aligned table, with a note when the result has more; returns the rows shown."""
+    rows = cursor.fetchmany(max_rows + 1)
+    shown = rows[:max_rows]
+    footer = rows_note(len(shown)) if len(rows) <= max_rows else (
+        f"(only the first {max_rows} rows are shown: the result has more; raise --max-rows, or write every row "
+        "with `paperlake sql QUERY --format csv|json|parquet --output FILE`)"
+    )
+    out.write(format_table(column_names(cursor), shown, footer) + "\n")
+    return len(shown)
+
+
+def write_parquet(cursor, output: str) -> int:
+    """The result as a Parquet file, written one record batch (row group) at a time; returns the row count."""
+    import pyarrow.parquet as pq
+
+    reader = cursor.to_arrow_reader(PARQUET_BATCH_ROWS)
+    count = 0
+    with pq.ParquetWriter(output, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            count += batch.num_rows
+    return count
+
+
+def write_result(cursor, fmt: str, output: str | None, max_rows: int) -> None:
+    """Stream a query's result to `output` (or stdout) in `fmt`; with an output file, say how many rows it got."""
+    if fmt == "parquet":
+        count = write_parquet(cursor, output)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+            if fmt == "csv":
+                count = write_csv(cursor, out)
+            elif fmt == "json":
+                count = write_json(cursor, out)
+            else:
+                count = write_table(cursor, out, max_rows)
+    if output:
+        print(f"wrote {count} rows to {output}")
+
+
+def format_table(columns: list[str], rows: list[tuple], footer: str, max_width: int = 60) -> str:
+    """Rows as an aligned text table ending with `footer`."""
     cells = [[_cell(v, max_width) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    lines.append(footer)
     return "\n".join(lines)
+
+
+def rows_note(count: int) -> str:
+    return f"({count} row{'s' if count != 1 else ''})"
 
 
 def _cell(value, max_width: int) -> str:
@@ -107,40 +250,21 @@ def cmd_sql(args, settings: Settings) -> None:
         raise CliError("give either a query or --file query.sql")
     if args.format == "parquet" and not args.output:
         raise CliError("--format parquet needs --output PATH")
-    sql = args.query if args.query is not None else _read_sql_file(args.file)
+    sql = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
     con = open_marts_readonly(settings)
     try:
-        if args.format == "parquet":
-            write_parquet(con, sql, args.output)
-            return
-        columns, rows = run_query(con, sql)
+        with sql_errors():
+            statements = read_only_statements(con, sql)
+            if len(statements) != 1:
+                raise CliError(f"SQL error: give one statement, not {len(statements)}")
+            write_result(con.execute(statements[0]), args.format, args.output, args.max_rows)
     finally:
         con.close()
-    text = format_rows(columns, rows, args.format)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
-
-
-def _read_sql_file(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise CliError(f"cannot read {path}: {err.strerror}") from None
-
-
-def write_parquet(con, sql: str, output: str) -> None:
-    """The query's result as a Parquet file (written by pyarrow: DuckDB itself may not touch files here)."""
-    import pyarrow.parquet as pq
-
-    table = execute_sql(con, sql).to_arrow_table()
-    pq.write_table(table, output)
-    print(f"wrote {table.num_rows} rows to {output}")
 
 
 def open_shell_connection(settings: Settings):
-    """In-memory DuckDB with the marts attached read-only (as the default schema) and the lake's layers as `lake_*` views."""
+    """In-memory DuckDB with the marts attached read-only (as the default schema), the lake's layers as `lake_*`
+    views, and file access confined to the lake."""
     import duckdb
 
     from paperlake.lake import Lake
@@ -152,12 +276,16 @@ def open_shell_connection(settings: Settings):
     con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
     connect_lake_views(con, lake, settings)
     con.execute("USE marts")
+    confine(con, [lake.uri("")])
     return con
 
 
-def run_shell(con, stdin, stdout) -> None:
+def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
     """Read statements ending in `;` and print their results; `.tables` lists tables, `.quit` or EOF leaves."""
-    stdout.write("paperlake shell: the marts (read-only) and lake_* views; end statements with ';', .quit to leave\n")
+    stdout.write(
+        "paperlake shell: queries on the marts and the lake_* views (nothing else can be read or written); "
+        "end statements with ';', .quit to leave\n"
+    )
     buffer = ""
     while True:
         stdout.write("paperlake> " if not buffer else "      ...> ")
@@ -170,8 +298,9 @@ def run_shell(con, stdin, stdout) -> None:
         buffer += line
         if buffer.rstrip().endswith(";"):
             try:
-                columns, rows = run_query(con, buffer)
-                stdout.write(format_rows(columns, rows, "table") + "\n")
+                with sql_errors():
+                    for statement in read_only_statements(con, buffer):
+                        write_table(con.execute(statement), stdout, max_rows)
             except CliError as err:
                 stdout.write(f"{err}\n")
             buffer = ""
@@ -181,7 +310,7 @@ def run_shell(con, stdin, stdout) -> None:
 def cmd_shell(args, settings: Settings) -> None:
     con = open_shell_connection(settings)
     try:
-        run_shell(con, sys.stdin, sys.stdout)
+        run_shell(con, sys.stdin, sys.stdout, args.max_rows)
     finally:
         con.close()
 
@@ -204,8 +333,10 @@ def cmd_summary(args, settings: Settings) -> None:
         for table in ("papers", "paper_entities", "entity_counts"):
             print(f"  {table:<16} {con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:>7} rows")
         print("top 10 entities:")
-        columns, rows = run_query(con, "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC, entity_id LIMIT 10")
-        print("\n".join("  " + line for line in format_rows(columns, rows, "table").splitlines()))
+        cursor = con.execute("SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC, entity_id LIMIT 10")
+        rows = cursor.fetchall()
+        table = format_table(column_names(cursor), rows, rows_note(len(rows)))
+        print("\n".join("  " + line for line in table.splitlines()))
     finally:
         con.close()
     print(f"marts file: {lake.uri(MARTS_KEY)}")
@@ -221,8 +352,15 @@ def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
         return "-"
 
 
+def parse_max_rows(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlake", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="fetch, clean, validate and tag one source for one date (no Airflow)")
@@ -244,24 +382,63 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", nargs="?")
     sql.add_argument("--file", help="read the query from this file")
     sql.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
-    sql.add_argument("--output", help="write the result here instead of printing it")
+    sql.add_argument("--output", help="write the result here instead of printing it (streamed: any size)")
+    sql.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
     sql.set_defaults(func=cmd_sql)
 
     shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
+    shell.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
     shell.set_defaults(func=cmd_shell)
 
     summary = sub.add_parser("summary", help="rows per layer for a date, marts tables and top entities")
     summary.add_argument("--date", required=True, type=parse_day)
     summary.set_defaults(func=cmd_summary)
+    for command in sub.choices.values():  # `--verbose` after the command too; SUPPRESS keeps the global value
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+def expected_failures() -> tuple[type[BaseException], ...]:
+    """The exceptions main() reports as one line: failures to act on (input, data, network, storage), not bugs."""
+    from paperlake.errors import PaperlakeError
+    from paperlake.sources.http import FetchError, TransientHTTPError
+    from paperlake.validate import QuarantineThresholdExceeded
+
+    failures = (CliError, PaperlakeError, FetchError, TransientHTTPError, QuarantineThresholdExceeded, OSError,
+                ValueError)
+    # botocore is loaded only for an S3 lake; when it is not, none of its errors can have been raised.
+    botocore = sys.modules.get("botocore.exceptions")
+    return failures + ((botocore.BotoCoreError, botocore.ClientError) if botocore else ())
+
+
+def describe_failure(err: BaseException, settings: Settings | None) -> str:
+    """`err` as one line saying what failed; an S3 failure names lake, endpoint and error code, never credentials."""
+    text = str(err)
+    if type(err).__module__.startswith("botocore."):
+        from botocore.exceptions import ClientError  # already loaded: the error came from it
+
+        code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else type(err).__name__
+        endpoint = settings.s3.endpoint_url or "the default AWS endpoint"
+        text = f"S3 request for the lake {settings.lake_url} at {endpoint} failed: {code}: {err}"
+    elif isinstance(err, OSError) and err.strerror:
+        text = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    return " ".join(text.split())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings = None
     try:
-        args.func(args, Settings.from_env())
-    except (CliError, FileNotFoundError, ValueError) as err:
-        print(f"paperlake: {err}", file=sys.stderr)
+        settings = Settings.from_env()
+        args.func(args, settings)
+    except Exception as err:
+        if not isinstance(err, expected_failures()):
+            raise
+        if args.verbose:
+            import traceback
+
+            traceback.print_exception(err)
+        print(f"paperlake: {describe_failure(err, settings)}", file=sys.stderr)
         return 2
     return 0
 
