@@ -1,4 +1,4 @@
-"""One ingest DAG per configured source: fetch -> clean -> validate -> tag -> commit, one run of a partition per DAG run."""
+"""One ingest DAG per configured source: fetch -> clean -> validate -> tag (mapped over chunks) -> commit, one run per date."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ DOC = """
 `reparse` the committed raw pages. **Writes** a new run of `raw/`, `staged/`, `clean/`,
 `quarantine/`, `validation/` and `entities/` for `source={source}/date=<logical date>`, all made
 current at once by the `commit` task (nothing is visible before it; a failed run changes nothing).
+Tagging runs as one mapped `tag` task per chunk of `PAPERLAKE_TAG_CHUNK_ROWS` clean rows (default
+5,000), so a large date spreads over the workers; `merge_tags` joins the chunks.
 
 **Backfill** from the UI: *Backfill* on this DAG, a date range, "unpause" ticked, reprocess
 behaviour as you need (`completed` re-runs dates that succeeded). The marts and digest DAGs follow
@@ -64,8 +66,17 @@ def build_ingest_dag(source: str):
                 return pipeline.validate_stage(task_settings(), source, partition_day(context), run["run_id"], context["run_id"])
 
         @task
-        def tag(run: dict, **context) -> dict:
-            return pipeline.tag_stage(task_settings(), source, partition_day(context), run["run_id"])
+        def plan_tagging(run: dict, **context) -> list[dict]:
+            indexes = pipeline.tag_chunks_stage(task_settings(), source, partition_day(context), run["run_id"])
+            return [{"run_id": run["run_id"], "index": index} for index in indexes]
+
+        @task
+        def tag(chunk: dict, **context) -> dict:
+            return pipeline.tag_chunk_stage(task_settings(), source, partition_day(context), chunk["run_id"], chunk["index"])
+
+        @task
+        def merge_tags(run: dict, chunks: list[dict], **context) -> dict:
+            return pipeline.tag_merge_stage(task_settings(), source, partition_day(context), run["run_id"], list(chunks))
 
         @task(outlets=[entities_asset(source)])
         def commit(run: dict, params: dict, **context) -> dict:
@@ -75,7 +86,8 @@ def build_ingest_dag(source: str):
                     allow_shrink=params["allow_shrink"], airflow_run_id=context["run_id"],
                 )
 
-        commit(tag(validate(clean(fetch()))))
+        validated = validate(clean(fetch()))
+        commit(merge_tags(validated, tag.expand(chunk=plan_tagging(validated))))
 
     return ingest()
 

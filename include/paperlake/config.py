@@ -89,6 +89,8 @@ class Settings:
     min_keep_share: float = 0.5
     # Uncommitted and superseded runs' files are deleted once older than this.
     run_retention: timedelta = timedelta(days=7)
+    # The tag stage works in chunks of this many clean rows; in Airflow each chunk is a mapped task.
+    tag_chunk_rows: int = 5000
     ner_model: bool = False
     digest_recipients: tuple[str, ...] = ()
     digest_sender: str = "paperlake@localhost"
@@ -110,6 +112,7 @@ class Settings:
             max_quarantine_share=float(env.get("PAPERLAKE_MAX_QUARANTINE_SHARE", "0.05")),
             min_keep_share=float(env.get("PAPERLAKE_MIN_KEEP_SHARE", "0.5")),
             run_retention=timedelta(days=float(env.get("PAPERLAKE_RUN_RETENTION_DAYS", "7"))),
+            tag_chunk_rows=int(env.get("PAPERLAKE_TAG_CHUNK_ROWS", "5000")),
             s3=S3Options(
                 endpoint_url=env.get("PAPERLAKE_S3_ENDPOINT_URL")
                 or env.get("AWS_ENDPOINT_URL_S3")

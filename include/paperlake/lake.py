@@ -90,8 +90,8 @@ class Lake:
         return self.store.uri(key)
 
     # -- Parquet tables -------------------------------------------------------------------
-    def write_table(self, layer: str, source: str, day: date, table, run_id: str) -> str:
-        """Write a run's table for the partition, conformed to the layer's schema; returns its URI."""
+    def write_table(self, layer: str, source: str, day: date, table, run_id: str, name: str = TABLE_FILE) -> str:
+        """Write a run's table (`name`: the partition's table, or a part of it) conformed to the layer's schema; returns its URI."""
         import pyarrow.parquet as pq
 
         from paperlake.schemas import LAYER_SCHEMAS
@@ -99,15 +99,15 @@ class Lake:
         table = conform(table, LAYER_SCHEMAS[layer])
         buf = io.BytesIO()
         pq.write_table(table, buf, compression="zstd")
-        key = self.run_key(layer, source, day, run_id)
+        key = self.run_key(layer, source, day, run_id, name)
         self.store.put(key, buf.getvalue())
         return self.uri(key)
 
-    def read_table(self, layer: str, source: str, day: date, columns: list[str] | None = None, run_id: str | None = None):
+    def read_table(
+        self, layer: str, source: str, day: date, columns: list[str] | None = None, run_id: str | None = None, name: str = TABLE_FILE,
+    ):
         """A run's table (default: the committed run's) as a pyarrow Table; FileNotFoundError names what is missing."""
-        import pyarrow.parquet as pq
-
-        key = self.run_key(layer, source, day, run_id) if run_id else self.committed_key(layer, source, day)
+        key = self.run_key(layer, source, day, run_id, name) if run_id else self.committed_key(layer, source, day, name)
         try:
             return self.read_key_table(key, columns)
         except FileNotFoundError:

@@ -91,12 +91,40 @@ def validate_stage(settings: Settings, source: str, day: date, run_id: str, airf
 
 @logged_stage
 def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
-    """Tag the run's `clean/` into its `entities/`."""
+    """Tag the run's `clean/` into its `entities/`, all chunks in this process."""
     from paperlake.tagging.partition import tag_partition
+
+    lake = Lake.from_settings(settings)
+    return tag_partition(lake, source, day, run_id, model_dir=_tagger_model(settings), chunk_rows=settings.tag_chunk_rows).to_dict()
+
+
+def tag_chunks_stage(settings: Settings, source: str, day: date, run_id: str) -> list[int]:
+    """The chunk indexes the run's tagging splits into (one mapped Airflow task each)."""
+    from paperlake.tagging.partition import tag_chunk_count
+
+    return list(range(tag_chunk_count(Lake.from_settings(settings), source, day, run_id, settings.tag_chunk_rows)))
+
+
+def tag_chunk_stage(settings: Settings, source: str, day: date, run_id: str, index: int) -> dict:
+    """Tag one chunk of the run's `clean/` into a chunk file."""
+    from paperlake.tagging.partition import tag_chunk
+
+    lake = Lake.from_settings(settings)
+    return tag_chunk(lake, source, day, run_id, index, settings.tag_chunk_rows, model_dir=_tagger_model(settings))
+
+
+@logged_stage
+def tag_merge_stage(settings: Settings, source: str, day: date, run_id: str, chunks: list[dict]) -> dict:
+    """Merge the run's chunk files into its `entities/` table."""
+    from paperlake.tagging.partition import merge_tag_chunks
+
+    return merge_tag_chunks(Lake.from_settings(settings), source, day, run_id, chunks).to_dict()
+
+
+def _tagger_model(settings: Settings):
     from paperlake.tagging.pipeline import MODEL_DIR
 
-    model_dir = MODEL_DIR if settings.ner_model else None
-    return tag_partition(Lake.from_settings(settings), source, day, run_id, model_dir=model_dir).to_dict()
+    return MODEL_DIR if settings.ner_model else None
 
 
 @logged_stage

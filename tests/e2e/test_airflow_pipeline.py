@@ -37,7 +37,7 @@ def airflow_env(home, **paperlake: str) -> dict:
 def target(request, airflow_home, tmp_path):
     """(environment for Airflow, settings to inspect the same lake) for a local lake or a SeaweedFS bucket."""
     home = tmp_path / "home"
-    env = airflow_env(home)
+    env = airflow_env(home, PAPERLAKE_TAG_CHUNK_ROWS="120")  # 316 papers: three mapped tag tasks
     settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
     if request.param == "s3":
         seaweed = request.getfixturevalue("seaweed")

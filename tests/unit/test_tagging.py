@@ -211,3 +211,26 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
     third, _ = tag_and_commit(records)
     assert third.counts["texts_tagged"] == 1
     assert "GSM8K" in lake.read_table("entities", "arxiv", day).column("entity_id").to_pylist()
+
+
+def test_tagging_in_chunks_gives_the_same_entities_table_as_one_chunk(lake):
+    from datetime import date
+
+    import pyarrow as pa
+
+    from paperlake.clean import clean_records
+    from paperlake.config import BUNDLED_SNAPSHOT
+    from paperlake.schemas import CLEAN
+    from paperlake.sources.snapshot import parse_snapshot_page
+    from paperlake.tagging.partition import tag_partition
+
+    day = date(2026, 11, 26)
+    clean = pa.Table.from_pylist(clean_records(parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))[:60]), schema=CLEAN)
+    tables = {}
+    for chunk_rows, run_id in ((1000, "20261126T000000Z-0000000a"), (7, "20261126T000000Z-0000000b")):
+        lake.write_table("clean", "snapshot", day, clean, run_id)
+        summary = tag_partition(lake, "snapshot", day, run_id, chunk_rows=chunk_rows)
+        tables[chunk_rows] = lake.read_table("entities", "snapshot", day, run_id=run_id)
+        assert summary.counts["chunks"] == -(-60 // chunk_rows) and summary.counts["papers"] == 60
+        assert not [key for key in lake.store.list("entities") if "chunk" in key]  # merged, then removed
+    assert tables[7].num_rows > 0 and tables[7].equals(tables[1000])

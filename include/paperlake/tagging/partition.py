@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from paperlake.tagging.gazetteer import alias_index, canonical_id, load_gazettee
 # gives 1.15-1.25x from ~1,300 abstracts on, which still pays; small partitions (the sample, tests)
 # stay in one process, which also keeps forking out of test runs.
 MULTIPROCESS_MIN_TEXTS = 1000
+log = logging.getLogger("paperlake")
 
 
 def tag_texts(
@@ -59,8 +62,11 @@ def _tag_chunk_in_worker(chunk: tuple[list[str], list[str]]):
     return entity_spans(nlp, index, *chunk, batch_size)
 
 
-def cached_spans(lake: Lake, source: str, day: date, version: str) -> dict[str, list[dict]]:
-    """content_hash -> entity rows from the committed run of this partition, if made by the same tagger."""
+def cached_spans(lake: Lake, source: str, day: date, version: str, content_hashes: set[str]) -> dict[str, list[dict]]:
+    """content_hash -> entity rows, for those of `content_hashes` the committed run of this partition tagged with the same tagger."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
         manifest = lake.read_json("entities", source, day, TAGGED_MANIFEST)
         table = lake.read_table("entities", source, day)
@@ -68,35 +74,59 @@ def cached_spans(lake: Lake, source: str, day: date, version: str) -> dict[str, 
         return {}
     if manifest.get("tagger_version") != version:
         return {}
-    spans: dict[str, list[dict]] = {h: [] for h in manifest["content_hashes"]}
+    spans: dict[str, list[dict]] = {h: [] for h in set(manifest["content_hashes"]) & content_hashes}
     seen_papers: dict[str, str] = {}
-    for row in table.to_pylist():
+    wanted = table.filter(pc.is_in(table.column("content_hash"), value_set=pa.array(sorted(spans), pa.string())))
+    for row in wanted.to_pylist():
         # one paper's spans stand for every paper with the same content
         if seen_papers.setdefault(row["content_hash"], row["paper_id"]) == row["paper_id"]:
-            spans.setdefault(row["content_hash"], []).append(row)
+            spans[row["content_hash"]].append(row)
     return spans
 
 
-def tag_partition(
-    lake: Lake, source: str, day: date, run_id: str, gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = None,
-) -> PartitionSummary:
-    """Tag every clean abstract of a run; offsets index the cleaned abstract.
+def chunk_file(index: int) -> str:
+    """The document one tagging chunk of a run writes (merged into the run's entities table)."""
+    return f"chunk{index:05d}.parquet"
+
+
+def tag_chunk_count(lake: Lake, source: str, day: date, run_id: str, chunk_rows: int) -> int:
+    """How many chunks of `chunk_rows` clean rows the run's partition is tagged in (at least one)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    rows = pq.read_metadata(io.BytesIO(lake.store.get(lake.run_key("clean", source, day, run_id)))).num_rows
+    return max(1, -(-rows // chunk_rows))
+
+
+@functools.lru_cache(maxsize=2)
+def loaded_tagger(gazetteer_paths: tuple[Path, ...], model_dir: Path | None):
+    """(pipeline, alias index, version), built once per process."""
+    from paperlake.tagging.pipeline import build_tagger, tagger_version
+
+    return build_tagger(gazetteer_paths, model_dir), alias_index(load_gazetteers(gazetteer_paths)), tagger_version(gazetteer_paths, model_dir)
+
+
+def tag_chunk(
+    lake: Lake, source: str, day: date, run_id: str, index: int, chunk_rows: int,
+    gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = None,
+) -> dict[str, int]:
+    """Tag clean rows [index * chunk_rows, +chunk_rows) of a run into its chunk file; offsets index the cleaned abstract.
 
     Texts whose content_hash the same tagger version already tagged in the committed run are not tagged again.
     """
     import pyarrow as pa
 
     from paperlake.schemas import ENTITIES
-    from paperlake.tagging.pipeline import build_tagger, tagger_version
 
-    clean = lake.read_table("clean", source, day, run_id=run_id).select(["paper_id", "content_hash", "title", "abstract"]).to_pylist()
-    version = tagger_version(gazetteer_paths, model_dir)
-    cache = cached_spans(lake, source, day, version)
+    columns = ["paper_id", "content_hash", "title", "abstract"]
+    clean = lake.read_table("clean", source, day, columns, run_id=run_id).slice(index * chunk_rows, chunk_rows).to_pylist()
+    nlp, alias, version = loaded_tagger(tuple(gazetteer_paths), model_dir)
+    cache = cached_spans(lake, source, day, version, {row["content_hash"] for row in clean})
     todo = {row["content_hash"]: row for row in clean if row["content_hash"] not in cache}
     if todo:
-        index = alias_index(load_gazetteers(gazetteer_paths))
         rows = list(todo.values())
-        tagged = tag_texts(build_tagger(gazetteer_paths, model_dir), [r["abstract"] for r in rows], index, [r["title"] for r in rows])
+        tagged = tag_texts(nlp, [r["abstract"] for r in rows], alias, [r["title"] for r in rows])
         for content_hash, found in zip(todo, tagged):
             cache[content_hash] = [
                 {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end}
@@ -107,12 +137,49 @@ def tag_partition(
         for row in clean
         for span in cache[row["content_hash"]]
     ]
-    uri = lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES), run_id)
-    lake.write_json(
-        "entities", source, day, TAGGED_MANIFEST,
-        {"tagger_version": version, "content_hashes": sorted({row["content_hash"] for row in clean})}, run_id,
-    )
+    lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES), run_id, chunk_file(index))
+    log.info("tag %s %s: chunk %d (%d papers): %d entities, %d texts tagged", source, day, index, len(clean), len(rows), len(todo))
+    return {
+        "index": index, "rows": len(rows), "papers": len(clean), "texts_tagged": len(todo),
+        "texts_from_cache": len({r["content_hash"] for r in clean}) - len(todo), "tagger_version": version,
+    }
+
+
+def merge_tag_chunks(lake: Lake, source: str, day: date, run_id: str, chunks: list[dict]) -> PartitionSummary:
+    """Concatenate a run's chunk files (row group by row group) into its entities table and write its tagged manifest."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from paperlake.schemas import ENTITIES
+
+    buf = io.BytesIO()
+    names = [chunk_file(chunk["index"]) for chunk in sorted(chunks, key=lambda chunk: chunk["index"])]
+    with pq.ParquetWriter(buf, ENTITIES, compression="zstd") as writer:
+        for name in names:
+            writer.write_table(lake.read_table("entities", source, day, run_id=run_id, name=name))
+    key = lake.run_key("entities", source, day, run_id)
+    lake.store.put(key, buf.getvalue())
+    hashes = lake.read_table("clean", source, day, ["content_hash"], run_id=run_id).column("content_hash").unique().to_pylist()
+    versions = {chunk["tagger_version"] for chunk in chunks}
+    if len(versions) != 1:
+        raise RuntimeError(f"tag {source} {day}: run {run_id} was tagged by several tagger versions {sorted(versions)}; rerun the tag tasks")
+    lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": versions.pop(), "content_hashes": sorted(hashes)}, run_id)
+    lake.store.delete([lake.run_key("entities", source, day, run_id, name) for name in names])
+    total = {field: sum(chunk[field] for chunk in chunks) for field in ("rows", "papers", "texts_tagged", "texts_from_cache")}
     return PartitionSummary(
-        layer="entities", source=source, date=day.isoformat(), rows=len(rows), uri=uri, run_id=run_id,
-        counts={"papers": len(clean), "texts_tagged": len(todo), "texts_from_cache": len({r["content_hash"] for r in clean}) - len(todo)},
+        layer="entities", source=source, date=day.isoformat(), rows=total.pop("rows"), uri=lake.uri(key), run_id=run_id,
+        counts=total | {"chunks": len(chunks)},
     )
+
+
+def tag_partition(
+    lake: Lake, source: str, day: date, run_id: str, gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS,
+    model_dir: Path | None = None, chunk_rows: int = 5000,
+) -> PartitionSummary:
+    """Tag every clean abstract of a run in this process, chunk by chunk, into its entities table."""
+    chunks = [
+        tag_chunk(lake, source, day, run_id, index, chunk_rows, gazetteer_paths, model_dir)
+        for index in range(tag_chunk_count(lake, source, day, run_id, chunk_rows))
+    ]
+    return merge_tag_chunks(lake, source, day, run_id, chunks)
