@@ -37,8 +37,10 @@ def airflow_env(home, **paperlake: str) -> dict:
 def target(request, airflow_home, tmp_path):
     """(environment for Airflow, settings to inspect the same lake) for a local lake or a SeaweedFS bucket."""
     home = tmp_path / "home"
-    env = airflow_env(home, PAPERLAKE_TAG_CHUNK_ROWS="120")  # 316 papers: three mapped tag tasks
+    env = airflow_env(home)
     settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
+    if request.param == "local":
+        env["PAPERLAKE_TAG_CHUNK_ROWS"] = "120"  # 316 papers: three mapped tag tasks
     if request.param == "s3":
         seaweed = request.getfixturevalue("seaweed")
         bucket = request.getfixturevalue("s3_bucket")
