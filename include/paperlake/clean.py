@@ -23,7 +23,7 @@ _URL = re.compile(r"<?https?://[^\s<>\uE000\uE001]+>?")
 _URL_TRAILING_PUNCTUATION = ".,;:!?'\""
 _MARKDOWN = (
     re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
-    re.compile(r"(?<![\w_])__(?=\S)(.+?)(?<=\S)__(?![\w_])"),
+    re.compile(r"(?<![\w_])__(?=[^\s_])(.+?)(?<=[^\s_])__(?![\w_])"),  # a run of underscores is not emphasis
     re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])"),
     re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![\w_])"),
     re.compile(r"`([^`'\n]+)`"),
