@@ -354,3 +354,15 @@ def test_an_oai_answer_that_is_not_a_record_list_fails_the_fetch_and_the_reparse
         run_fetch(env, "arxiv_oai")
     with pytest.raises(ParseError, match=rf"https://oai.example/oai\?verb=ListRecords {problem}"):
         load_source("arxiv_oai").parse([RawPage(name="list-0001.xml", body=body, url="https://oai.example/oai?verb=ListRecords")])
+
+
+def test_a_wrong_typed_hf_item_is_quarantined_as_malformed_and_the_partition_stays_good(env, httpserver):
+    items = json.loads(fixture("hf/daily-p0.json"))  # two papers
+    items[1]["paper"]["upvotes"] = "many"
+    serve(httpserver, "/api/papers/search", lambda request, n: (200, json.dumps(items).encode(), {}))
+    settings, lake, _, _ = run_fetch(env | {"PAPERLAKE_HF_QUERIES": "inference", "PAPERLAKE_MAX_QUARANTINE_SHARE": "1"}, "hf_search")
+    clean_partition(lake, "hf_search", DAY)
+    assert validate_stage(settings, "hf_search", DAY)["counts"] == {"parsed": 2, "clean": 1, "quarantined": 1}
+    (quarantined,) = lake.read_table("quarantine", "hf_search", DAY).to_pylist()
+    assert (quarantined["paper_id"], quarantined["reason_codes"]) == (items[1]["paper"]["id"], ["malformed_item"])
+    assert quarantined["parse_error"].endswith("/api/papers/search?q=inference: field 'upvotes' should be an integer, got str 'many'")
