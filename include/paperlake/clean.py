@@ -23,7 +23,7 @@ _URL = re.compile(r"<?https?://[^\s<>\uE000\uE001]+>?")
 _URL_TRAILING_PUNCTUATION = ".,;:!?'\""
 _MARKDOWN = (
     re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
-    re.compile(r"(?<![\w_])__(?=\S)(.+?)(?<=\S)__(?![\w_])"),
+    re.compile(r"(?<![\w_])__(?=[^\s_])(.+?)(?<=[^\s_])__(?![\w_])"),  # a run of underscores is not emphasis
     re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])"),
     re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![\w_])"),
     re.compile(r"`([^`'\n]+)`"),
@@ -78,18 +78,21 @@ def latex_to_text(text: str) -> str:
     """LaTeX to readable text with pylatexenc: accents, text macros, TeX quotes, ~ spaces, inline math, braces.
 
     Unknown macros keep their name (\\model -> model); %, & and money amounts stay literal; a ~
-    before a number is "approximately", not a TeX space.
+    before a number is "approximately", not a TeX space. Text nested implausibly deep is read
+    as plain text (see `paperlake.latex`).
     """
     if not any(ch in text for ch in "\\{}$~`'^_"):
         return text
-    from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
+    from pylatexenc.latex2text import get_default_latex_context_db
+
+    from paperlake.latex import flatten_deep_latex, latex_nodes_to_text
 
     known = get_default_latex_context_db()
     text = _MACRO.sub(lambda m: m.group(0) if known.get_macro_spec(m.group(1)) else m.group(1), text)
     text = _TEX_SPACE.sub(" ", text)
     text = _APPROX.sub(_KEEP["~"], _MONEY.sub(_KEEP["$"], text))
     text = re.sub(r"\\?([%&])", lambda m: _KEEP[m.group(1)], text)
-    converted = LatexNodes2Text(math_mode="text", strict_latex_spaces=False).latex_to_text(text)
+    converted = latex_nodes_to_text(flatten_deep_latex(text))
     for char, placeholder in _KEEP.items():
         converted = converted.replace(placeholder, char)
     return converted.replace("\u223c", "~")

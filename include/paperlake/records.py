@@ -31,6 +31,9 @@ class PaperRecord:
     upvotes: int | None = None
     github_repo: str | None = None
     keywords: list[str] = field(default_factory=list)
+    # Why the source's item could not be read as a paper (a field of the wrong type, ...): such a
+    # record keeps what could be read and validation quarantines it as `malformed_item`.
+    parse_error: str | None = None
 
     def to_row(self) -> dict:
         """A dict keyed like the `staged` schema's source columns."""

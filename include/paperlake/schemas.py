@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -30,6 +30,8 @@ PAPER_FIELDS = [
     pa.field("upvotes", pa.int32()),
     pa.field("github_repo", pa.string()),
     pa.field("keywords", pa.list_(pa.string())),
+    # Why the source item could not be read (None when it could); such rows are quarantined as malformed_item.
+    pa.field("parse_error", pa.string()),
     pa.field("urls", pa.list_(pa.string())),
     pa.field("content_hash", pa.string()),
     # paper_id of an earlier row in the partition with the same cleaned content under another id (kept, flagged).

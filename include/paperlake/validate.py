@@ -15,7 +15,7 @@ from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
 from paperlake.validation_report import render_report
 
 SUITE_NAME = "paperlake_clean_papers"
-SUITE_VERSION = "3"
+SUITE_VERSION = "4"
 ROW_COLUMN = "_row"
 IN_INTERVAL_COLUMN = "_listed_in_interval"
 ENGLISH_COLUMN = "_looks_english"
@@ -56,6 +56,10 @@ def build_suite(rules: ValidationRules, source: str):
 
     suite = gx.ExpectationSuite(name=SUITE_NAME, meta={"suite_version": SUITE_VERSION})
     for expectation in (
+        gxe.ExpectColumnValuesToBeNull(
+            column="parse_error",
+            meta={"code": "malformed_item", "message": "the source's item could not be read as a paper (its parse_error says why)"},
+        ),
         gxe.ExpectColumnValuesToNotBeNull(column="paper_id", meta={"code": "missing_id", "message": "paper_id is missing"}),
         gxe.ExpectColumnValuesToBeUnique(column="paper_id", meta={"code": "duplicate_id", "message": "paper_id is not unique in the partition"}),
         gxe.ExpectColumnValuesToMatchRegex(
@@ -145,7 +149,7 @@ def validate_partition(
     frame = pa.table(
         {
             ROW_COLUMN: pa.array(candidates, pa.int64()),
-            **{col: pa.array([rows[p][col] for p in candidates], pa.string()) for col in ("paper_id", "title", "abstract")},
+            **{col: pa.array([rows[p][col] for p in candidates], pa.string()) for col in ("paper_id", "title", "abstract", "parse_error")},
             IN_INTERVAL_COLUMN: pa.array([listed_in_interval(rows[p]["listed_at"], interval) for p in candidates], pa.bool_()),
             ENGLISH_COLUMN: pa.array([looks_english(rows[p]["abstract"]) for p in candidates], pa.bool_()),
         }

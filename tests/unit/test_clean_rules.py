@@ -1,10 +1,13 @@
 """Each cleaning rule on a dirty record, with the expected cleaned text written out; properties of the whole."""
 
+import re
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperlake.clean import clean_text, extract_urls
+from paperlake.clean import clean_text, collapse_whitespace, extract_urls
 
 # (rule, dirty input, expected cleaned text) — the README's rules table is this list.
 CASES = [
@@ -65,3 +68,36 @@ LATEXISH = st.sampled_from(list("ab1 \\{}$%&~`'_^*<>:/.\"()\n") + ["https://x.io
 def test_cleaning_is_idempotent_on_latex_and_markup_soup(text):
     once = clean_text(text)
     assert clean_text(once) == once
+
+
+RESIDUE = re.compile(r"\\[A-Za-z]+")
+
+# Hostile LaTeX: each used to fail the whole partition (RecursionError, a pylatexenc KeyError or
+# IndexError) or to take minutes (unclosed optional arguments backtrack exponentially).
+HOSTILE_LATEX = [
+    ("250 nested braces", "a " + "{" * 250 + "deep" + "}" * 250 + " b", "a deep b"),
+    ("300 unclosed \\textbf{", "We show \\textbf{" * 300 + "bold claims", "We show " * 300 + "bold claims"),
+    ("math inside deep groups", "{$" * 200 + "x^2", "x^2"),
+    ("\\sqrt without its argument", "a rate of \\sqrt", "a rate of"),
+    ("\\href (its arguments read as groups)", "mail \\href{mailto:a@b.org}{the authors}", "mail mailto:a@b.orgthe authors"),
+    ("\\textcolor without text", "\\textcolor{red}", "red"),
+]
+
+
+@pytest.mark.parametrize("case, dirty, expected", HOSTILE_LATEX, ids=[c[0] for c in HOSTILE_LATEX])
+def test_hostile_latex_is_read_without_residue(case, dirty, expected):
+    cleaned = clean_text(dirty)
+    assert cleaned == collapse_whitespace(expected)
+    assert not RESIDUE.search(cleaned)
+
+
+def test_unclosed_optional_arguments_take_linear_time():
+    started = time.perf_counter()
+    cleaned = clean_text("\\footnote[" * 16 + "x")
+    assert time.perf_counter() - started < 2  # pylatexenc alone: about 10 s, doubling with each level
+    assert not RESIDUE.search(cleaned)
+
+
+def test_a_run_of_underscores_is_not_emphasis():
+    # found by hypothesis: `__` pairs were peeled four underscores per pass, so cleaning was not idempotent
+    assert clean_text("Fill in: " + "_" * 50) == "Fill in: " + "_" * 50

@@ -1,8 +1,11 @@
+import codecs
 from datetime import UTC, date, datetime
 
 import pytest
 
 from paperlake.config import BUNDLED_SNAPSHOT
+from paperlake.errors import ParseError
+from paperlake.lake import RawPage
 from paperlake.sources import FetchRequest, fetch_partition
 from paperlake.sources.snapshot import HEADER_LINES, parse, parse_snapshot_page
 
@@ -61,3 +64,34 @@ def test_missing_snapshot_path_names_the_setting(tmp_path):
     settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_SNAPSHOT_PATH": str(tmp_path / "nope.txt")})
     with pytest.raises(FileNotFoundError, match="PAPERLAKE_SNAPSHOT_PATH"):
         fetch_partition(Lake.from_settings(settings), "snapshot", FetchRequest.for_day(settings, date(2026, 1, 1)))
+
+
+def saved_page(body: bytes, path: str = "/saves/page.txt") -> RawPage:
+    return RawPage(name="page.txt", body=body, url=f"file://{path}")
+
+
+@pytest.mark.parametrize(
+    "bom, encoding",
+    [(b"", "utf-8"), (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be")],
+    ids=["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"],
+)
+def test_a_page_saved_with_a_byte_order_mark_reads_like_utf8(bom, encoding):
+    text = BUNDLED_SNAPSHOT.read_text(encoding="utf-8")
+    assert parse([saved_page(bom + text.encode(encoding))]) == parse_snapshot_page(text)
+
+
+def test_an_undecodable_page_names_its_path_and_the_byte_offset():
+    body = "Title\nAn abstract, then Latin-1: café au lait\n".encode("latin-1")
+    with pytest.raises(ParseError, match=r"file:///saves/page.txt: not utf-8 text: byte 36 \(b'\\xe9'\) invalid continuation byte"):
+        parse([saved_page(body)])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"Only a title\nAnother title\nA third title\n", bytes(range(256)) * 4],
+    ids=["titles only", "random bytes"],
+)
+def test_a_page_that_is_not_a_saved_search_page_is_a_parse_error_naming_its_path(body):
+    with pytest.raises(ParseError, match="file:///saves/page.txt"):
+        parse([saved_page(body)])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+import pyarrow as pa
 import pytest
 
-from paperlake.clean import clean_partition
+from paperlake.clean import clean_partition, clean_records
 from paperlake.config import Settings
-from paperlake.lake import Lake
+from paperlake.errors import ParseError
+from paperlake.lake import Lake, RawPage
 from paperlake.pipeline import clean_stage, commit_stage, ingest, tag_stage, validate_stage
+from paperlake.schemas import STAGED
 from paperlake.sources import FetchRequest, fetch_partition, load_source
 from paperlake.sources.http import FetchError, TransientHTTPError
 from tests.support.clock import FakeClock
@@ -263,3 +267,104 @@ def test_a_timeout_is_retried(env, httpserver):
     assert len(script.requests) >= 4
     assert 0 < clock.sleeps[0] <= 2 + 2  # backoff with jitter after the timeout, before the retry
     assert len(load_source("arxiv").parse(lake.read_raw("arxiv", DAY, summary.run_id))) == 3
+
+
+# -- hostile answers: each used to fail the partition without naming the page, or to pass as an empty day --------
+
+HF_URL = "https://hf.example/api/daily_papers?date=2026-11-26&limit=2&p=0"
+
+
+def hf_page(items: list) -> RawPage:
+    return RawPage(name="0001-2026-11-26-p000.json", body=json.dumps(items).encode(), url=HF_URL)
+
+
+def hf_item(paper_id: str, **paper) -> dict:
+    return {"paper": {"id": paper_id, "title": f"Paper {paper_id}", "summary": "An abstract.", "upvotes": 3, **paper}}
+
+
+@pytest.mark.parametrize(
+    "item, problem, title",
+    [
+        (hf_item("2611.00002", authors="x"), "field 'authors' should be an array of objects, got str 'x'", "Paper 2611.00002"),
+        (hf_item("2611.00002", title=5), "field 'title' should be a string, got int 5", ""),
+        (hf_item("2611.00002", upvotes="many"), "field 'upvotes' should be an integer, got str 'many'", "Paper 2611.00002"),
+        (hf_item("2611.00002", upvotes=True), "field 'upvotes' should be an integer, got bool True", "Paper 2611.00002"),
+        (hf_item("2611.00002", ai_keywords="latency"), "field 'ai_keywords' should be an array of strings, got str 'latency'", "Paper 2611.00002"),
+        (hf_item("2611.00002", publishedAt="yesterday"), "field 'publishedAt' should be an ISO-8601 timestamp, got str 'yesterday'", "Paper 2611.00002"),
+        ({"paper": "str", "title": "Top-level title"}, "field 'paper' should be an object, got str 'str'", "Top-level title"),
+    ],
+    ids=["authors", "title", "upvotes", "upvotes bool", "ai_keywords", "publishedAt", "paper"],
+)
+def test_a_wrong_typed_hf_item_is_a_row_saying_why_and_its_neighbours_are_read(item, problem, title):
+    records = load_source("hf_daily").parse([hf_page([hf_item("2611.00001"), item, hf_item("2611.00003")])])
+    assert [r.parse_error for r in (records[0], records[2])] == [None, None]
+    bad = records[1]
+    assert bad.parse_error == f"item 1 of {HF_URL}: {problem}"
+    assert (bad.paper_id, bad.title) == ("2611.00002" if item.get("paper") != "str" else None, title)
+    assert pa.Table.from_pylist(clean_records(records), schema=STAGED).num_rows == 3
+
+
+def test_an_hf_item_that_is_not_an_object_is_a_row_saying_so():
+    (first, bad) = load_source("hf_search").parse([hf_page([hf_item("2611.00001"), ["a", "list"]])])
+    assert first.parse_error is None
+    assert (bad.paper_id, bad.title, bad.abstract) == (None, "", "")
+    assert bad.parse_error == f"item 1 of {HF_URL}: should be an object, got list ['a', 'list']"
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [(b'{"error": "rate limited"}', "expected a JSON list of items, got dict"), (b'[1, "two", null]', "none of the 3 items is a JSON object")],
+    ids=["object", "list of scalars"],
+)
+def test_an_hf_answer_that_is_not_a_list_of_items_fails_the_fetch_naming_the_url(env, httpserver, body, problem):
+    serve(httpserver, "/api/papers/search", lambda request, n: (200, body, {}))
+    with pytest.raises(FetchError, match=rf"hf_search 2026-11-26: http://.*/api/papers/search\?q=inference: {problem}"):
+        run_fetch(env, "hf_search")
+    with pytest.raises(ParseError, match=problem):
+        load_source("hf_search").parse([RawPage(name="search.json", body=body, url=HF_URL)])
+
+
+NOT_ATOM = b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body>Rate exceeded.</body></html>'
+
+
+def test_an_arxiv_answer_that_is_not_an_atom_feed_fails_the_fetch_instead_of_an_empty_day(env, httpserver):
+    serve(httpserver, "/api/query", lambda request, n: (200, NOT_ATOM, {}))
+    with pytest.raises(FetchError, match=r"arxiv 2026-11-26: http://.*/api/query\?search_query=.* is not an Atom feed: its root element is \{http://www.w3.org/1999/xhtml\}html"):
+        run_fetch(env, "arxiv")
+
+
+def test_an_old_raw_arxiv_page_that_is_not_an_atom_feed_is_a_parse_error():
+    with pytest.raises(ParseError, match=r"https://arxiv.example/api/query\?x=1 is not an Atom feed: its root element is \{http://www.w3.org/1999/xhtml\}html"):
+        load_source("arxiv").parse([RawPage(name="data-000000.xml", body=NOT_ATOM, url="https://arxiv.example/api/query?x=1")])
+
+
+OAI = 'xmlns="http://www.openarchives.org/OAI/2.0/"'
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        (NOT_ATOM, r"is not an OAI-PMH response: its root element is \{http://www.w3.org/1999/xhtml\}html"),
+        (f"<OAI-PMH {OAI}><responseDate>2026-11-27T06:00:00Z</responseDate></OAI-PMH>".encode(), "has neither ListRecords nor an OAI error"),
+        (f'<OAI-PMH {OAI}><error code="badResumptionToken">expired</error></OAI-PMH>'.encode(), "answered OAI error 'badResumptionToken': expired"),
+    ],
+    ids=["not OAI-PMH", "no ListRecords", "error code"],
+)
+def test_an_oai_answer_that_is_not_a_record_list_fails_the_fetch_and_the_reparse(env, httpserver, body, problem):
+    serve(httpserver, "/oai", lambda request, n: (200, body, {}))
+    with pytest.raises(FetchError, match=rf"arxiv_oai 2026-11-26: http://.*/oai\?verb=ListRecords.* {problem}"):
+        run_fetch(env, "arxiv_oai")
+    with pytest.raises(ParseError, match=rf"https://oai.example/oai\?verb=ListRecords {problem}"):
+        load_source("arxiv_oai").parse([RawPage(name="list-0001.xml", body=body, url="https://oai.example/oai?verb=ListRecords")])
+
+
+def test_a_wrong_typed_hf_item_is_quarantined_as_malformed_and_the_partition_stays_good(env, httpserver):
+    items = json.loads(fixture("hf/daily-p0.json"))  # two papers
+    items[1]["paper"]["upvotes"] = "many"
+    serve(httpserver, "/api/papers/search", lambda request, n: (200, json.dumps(items).encode(), {}))
+    settings, lake, summary, _ = run_fetch(env | {"PAPERLAKE_HF_QUERIES": "inference", "PAPERLAKE_MAX_QUARANTINE_SHARE": "1"}, "hf_search")
+    clean_partition(lake, "hf_search", DAY, summary.run_id)
+    assert validate_stage(settings, "hf_search", DAY, summary.run_id)["counts"] == {"parsed": 2, "clean": 1, "quarantined": 1}
+    (quarantined,) = lake.read_table("quarantine", "hf_search", DAY, run_id=summary.run_id).to_pylist()
+    assert (quarantined["paper_id"], quarantined["reason_codes"]) == (items[1]["paper"]["id"], ["malformed_item"])
+    assert quarantined["parse_error"].endswith("/api/papers/search?q=inference: field 'upvotes' should be an integer, got str 'many'")

@@ -102,3 +102,16 @@ def test_the_bundled_sample_passes_validation_after_cleaning(lake, settings):
     run_id = fetch_stage(settings, "snapshot", DAY)["run_id"]
     clean_stage(settings, "snapshot", DAY, run_id)
     assert validate_stage(settings, "snapshot", DAY, run_id)["counts"] == {"parsed": 316, "clean": 316, "quarantined": 0}
+
+
+def test_an_item_the_source_could_not_read_is_quarantined_as_malformed(lake):
+    why = "hf item 2401.00002 at https://hf.example/api: field 'upvotes' should be an integer, got str 'many'"
+    records = [
+        PaperRecord(paper_id="2401.00001", title="Fine", abstract=GOOD),
+        PaperRecord(paper_id="2401.00002", title="Typed wrong", abstract=GOOD, parse_error=why),
+    ]
+    stage(lake, records)
+    validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0))
+    quarantine = lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()
+    assert [(q["paper_id"], q["reason_codes"], q["parse_error"]) for q in quarantine] == [("2401.00002", ["malformed_item"], why)]
+    assert lake.read_table("clean", "arxiv", DAY, run_id=RUN).column("parse_error").to_pylist() == [None]

@@ -11,18 +11,21 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
+from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
-from paperlake.sources.arxiv_ids import parse_arxiv_id
-from paperlake.sources.fields import author_label, timestamp, xml_text
+from paperlake.sources.arxiv_ids import read_arxiv_id
+from paperlake.sources.fields import FieldReader, author_label, xml_text
 from paperlake.sources.http import FetchError, Fetcher
+from paperlake.sources.pages import read_xml
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
     "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
     "arxiv": "http://arxiv.org/schemas/atom",
 }
+ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
 RESULT_CAP = 30_000
 EMPTY_FIRST_PAGE_RETRIES = 2
 
@@ -67,9 +70,11 @@ def _first_total(fetcher: Fetcher, http, query: str) -> int:
     """totalResults of a window, from a 1-result probe; an empty answer is asked again before it is believed."""
     for _ in range(EMPTY_FIRST_PAGE_RETRIES + 1):
         root = _get_feed(fetcher, http, query, 0, "probe", max_results=1)
-        total = int(root.findtext("opensearch:totalResults", "0", NS))
-        if total:
-            return total
+        total = root.findtext("opensearch:totalResults", "0", NS).strip()
+        if not total.isdigit():
+            raise FetchError(f"arxiv {fetcher.day}: totalResults {total[:40]!r} is not a count for {query!r}")
+        if int(total):
+            return int(total)
     return 0
 
 
@@ -80,24 +85,34 @@ def _get_feed(fetcher: Fetcher, http, query: str, start: int, role: str, max_res
     }
     response = fetcher.get(http.arxiv_api_url, params, f"{role}-{start:06d}.xml", role=role)
     try:
-        return ET.fromstring(response.content)
-    except ET.ParseError as err:
-        raise FetchError(
-            f"arxiv {fetcher.day}: unparseable XML from {response.request.url}: {err}; "
-            f"the body is kept in raw_errors/ for inspection"
-        ) from err
+        return read_feed(response.content, str(response.request.url))
+    except ParseError as err:
+        raise FetchError(f"arxiv {fetcher.day}: {err}; the body is kept in raw_errors/ for inspection") from err
+
+
+def read_feed(body: bytes, url: str) -> ET.Element:
+    """The Atom feed a query answered; a ParseError when the page is anything else (an error page, a proxy's answer)."""
+    root = read_xml(body, url)
+    if root.tag != ATOM_FEED:
+        raise ParseError(f"{url} is not an Atom feed: its root element is {root.tag}")
+    return root
 
 
 def parse(pages: list[RawPage]) -> list[PaperRecord]:
     """Every entry of every data page."""
-    return [parse_entry(entry) for page in data_pages(pages) for entry in ET.fromstring(page.body).findall("atom:entry", NS)]
+    return [
+        parse_entry(entry, f"entry {n} of {page.url}")
+        for page in data_pages(pages)
+        for n, entry in enumerate(read_feed(page.body, page.url).findall("atom:entry", NS))
+    ]
 
 
-def parse_entry(entry: ET.Element) -> PaperRecord:
-    """One Atom entry as a PaperRecord (text as fetched; cleaning comes later)."""
-    paper_id, version = parse_arxiv_id(entry.findtext("atom:id", "", NS))
+def parse_entry(entry: ET.Element, where: str) -> PaperRecord:
+    """One Atom entry as a PaperRecord (text as fetched; cleaning comes later); an unreadable date is a parse_error."""
+    fields = FieldReader(where)
+    paper_id, version = read_arxiv_id(entry.findtext("atom:id", "", NS))  # validation quarantines other ids
     links = {link.get("title") or link.get("rel"): link.get("href") for link in entry.findall("atom:link", NS)}
-    published = timestamp(entry.findtext("atom:published", None, NS))
+    published = fields.timestamp("published", entry.findtext("atom:published", None, NS))
     authors = []
     for author in entry.findall("atom:author", NS):
         name = (author.findtext("atom:name", "", NS) or "").strip()
@@ -114,12 +129,13 @@ def parse_entry(entry: ET.Element) -> PaperRecord:
         categories=[c.get("term") for c in entry.findall("atom:category", NS) if c.get("term")],
         primary_category=primary.get("term") if primary is not None else None,
         published=published,
-        updated=timestamp(entry.findtext("atom:updated", None, NS)),
+        updated=fields.timestamp("updated", entry.findtext("atom:updated", None, NS)),
         listed_at=published,
         doi=xml_text(entry, "arxiv:doi", NS),
         journal_ref=xml_text(entry, "arxiv:journal_ref", NS),
         comment=xml_text(entry, "arxiv:comment", NS),
         abs_url=links.get("alternate"),
         pdf_url=links.get("pdf"),
+        parse_error=fields.parse_error,  # last: read after every field
     )
 

@@ -7,16 +7,18 @@ on D, not only those submitted then. Flow control: 503 + Retry-After (see `sourc
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime
 
+from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
-from paperlake.sources.arxiv_ids import parse_arxiv_id
-from paperlake.sources.fields import author_label, xml_text
+from paperlake.sources.arxiv_ids import read_arxiv_id
+from paperlake.sources.fields import FieldReader, author_label, xml_text
 from paperlake.sources.http import FetchError, Fetcher
+from paperlake.sources.pages import read_xml
 
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/", "arXiv": "http://arxiv.org/OAI/arXiv/"}
+OAI_PMH = "{http://www.openarchives.org/OAI/2.0/}OAI-PMH"
 
 
 def min_interval(http) -> float:
@@ -35,43 +37,60 @@ def fetch(request: FetchRequest, fetcher: Fetcher) -> None:
     while True:
         response = fetcher.get(http.arxiv_oai_url, params, f"list-{page:04d}.xml")
         try:
-            root = ET.fromstring(response.content)
-        except ET.ParseError as err:
-            raise FetchError(f"arxiv_oai {request.day}: unparseable XML from {response.request.url}: {err}") from err
-        error = root.find("oai:error", NS)
-        if error is not None:
-            if error.get("code") == "noRecordsMatch":
-                return
-            raise FetchError(f"arxiv_oai {request.day}: OAI error {error.get('code')!r} from {response.request.url}: {error.text}")
-        token = root.findtext("oai:ListRecords/oai:resumptionToken", "", NS).strip()
+            root = read_oai_page(response.content, str(response.request.url))
+        except ParseError as err:
+            raise FetchError(f"arxiv_oai {request.day}: {err}") from err
+        token = root.findtext("oai:ListRecords/oai:resumptionToken", "", NS).strip()  # none after noRecordsMatch
         if not token:
             return
         params = {"verb": "ListRecords", "resumptionToken": token}
         page += 1
 
 
+def read_oai_page(body: bytes, url: str) -> ET.Element:
+    """The root of a ListRecords answer (noRecordsMatch is an empty list); a ParseError when the page is anything else."""
+    root = read_xml(body, url)
+    if root.tag != OAI_PMH:
+        raise ParseError(f"{url} is not an OAI-PMH response: its root element is {root.tag}")
+    error = root.find("oai:error", NS)
+    if error is not None and error.get("code") != "noRecordsMatch":
+        raise ParseError(f"{url} answered OAI error {error.get('code')!r}: {error.text}")
+    if error is None and root.find("oai:ListRecords", NS) is None:
+        raise ParseError(f"{url} has neither ListRecords nor an OAI error")
+    return root
+
+
 def parse(pages: list[RawPage]) -> list[PaperRecord]:
     """Every non-deleted record of every page."""
     records = []
     for page in data_pages(pages):
-        for record in ET.fromstring(page.body).findall("oai:ListRecords/oai:record", NS):
+        for n, record in enumerate(read_oai_page(page.body, page.url).findall("oai:ListRecords/oai:record", NS)):
             header = record.find("oai:header", NS)
             if header is not None and header.get("status") == "deleted":
                 continue
-            records.append(parse_metadata(record.find("oai:metadata/arXiv:arXiv", NS)))
+            records.append(parse_record(record, f"record {n} of {page.url}"))
     return records
 
 
-def parse_metadata(meta: ET.Element) -> PaperRecord:
-    """One `arXiv`-format metadata block (no version: the format describes the paper, not a version)."""
-    paper_id, _ = parse_arxiv_id(meta.findtext("arXiv:id", "", NS))
+def parse_record(record: ET.Element, where: str) -> PaperRecord:
+    """One record's `arXiv`-format metadata (no version: the format describes the paper, not a version).
+
+    A record without that metadata keeps its header's id; it and an unreadable date are a parse_error.
+    """
+    fields = FieldReader(where)
+    meta = record.find("oai:metadata/arXiv:arXiv", NS)
+    if meta is None:
+        paper_id, _ = read_arxiv_id(record.findtext("oai:header/oai:identifier", "", NS))
+        fields.note("no arXiv-format metadata")
+        return PaperRecord(paper_id=paper_id, source_id=paper_id, title="", abstract="", parse_error=fields.parse_error)
+    paper_id, _ = read_arxiv_id(meta.findtext("arXiv:id", "", NS))  # validation quarantines other ids
     authors = []
     for author in meta.findall("arXiv:authors/arXiv:author", NS):
         name = " ".join(filter(None, (author.findtext(f"arXiv:{part}", "", NS).strip() for part in ("forenames", "keyname", "suffix"))))
         affs = [a.text.strip() for a in author.findall("arXiv:affiliation", NS) if a.text]
         authors.append(author_label(name, affs))
     categories = (meta.findtext("arXiv:categories", "", NS) or "").split()
-    created = _date(meta.findtext("arXiv:created", None, NS))
+    created = fields.day("created", meta.findtext("arXiv:created", None, NS))
     return PaperRecord(
         paper_id=paper_id,
         source_id=paper_id,
@@ -81,14 +100,11 @@ def parse_metadata(meta: ET.Element) -> PaperRecord:
         categories=categories,
         primary_category=categories[0] if categories else None,
         published=created,
-        updated=_date(meta.findtext("arXiv:updated", None, NS)) or created,
+        updated=fields.day("updated", meta.findtext("arXiv:updated", None, NS)) or created,
         doi=xml_text(meta, "arXiv:doi", NS),
         journal_ref=xml_text(meta, "arXiv:journal-ref", NS),
         comment=xml_text(meta, "arXiv:comments", NS),
-        abs_url=f"https://arxiv.org/abs/{paper_id}",
-        pdf_url=f"https://arxiv.org/pdf/{paper_id}",
+        abs_url=f"https://arxiv.org/abs/{paper_id}" if paper_id else None,
+        pdf_url=f"https://arxiv.org/pdf/{paper_id}" if paper_id else None,
+        parse_error=fields.parse_error,  # last: read after every field
     )
-
-
-def _date(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.strip() + "T00:00:00+00:00") if value and value.strip() else None

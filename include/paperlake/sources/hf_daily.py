@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from paperlake.sources import FetchRequest
 from paperlake.sources.http import Fetcher
-from paperlake.sources.huggingface import parse_item_pages, read_item_list
+from paperlake.sources.huggingface import fetch_item_list, parse_item_pages
 
 parse = parse_item_pages
 
@@ -23,7 +23,7 @@ def fetch(request: FetchRequest, fetcher: Fetcher) -> None:
         page = 0
         while True:
             params = {"date": day.isoformat(), "limit": http.hf_page_size, "p": page}
-            response = fetcher.get(f"{http.hf_api_url}/api/daily_papers", params, f"{day}-p{page:03d}.json")
-            if len(read_item_list(response, request.day)) < http.hf_page_size:
+            items = fetch_item_list(fetcher, f"{http.hf_api_url}/api/daily_papers", params, f"{day}-p{page:03d}.json")
+            if len(items) < http.hf_page_size:
                 break
             page += 1

@@ -9,7 +9,7 @@ import re
 
 from paperlake.sources import FetchRequest
 from paperlake.sources.http import Fetcher
-from paperlake.sources.huggingface import parse_item_pages, read_item_list
+from paperlake.sources.huggingface import fetch_item_list, parse_item_pages
 
 parse = parse_item_pages
 
@@ -22,5 +22,4 @@ def fetch(request: FetchRequest, fetcher: Fetcher) -> None:
     http = request.settings.http
     for query in http.hf_queries:
         slug = re.sub(r"[^a-z0-9]+", "-", query.lower()).strip("-") or "query"
-        response = fetcher.get(f"{http.hf_api_url}/api/papers/search", {"q": query}, f"search-{slug}.json")
-        read_item_list(response, request.day)
+        fetch_item_list(fetcher, f"{http.hf_api_url}/api/papers/search", {"q": query}, f"search-{slug}.json")
