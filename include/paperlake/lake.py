@@ -36,9 +36,6 @@ class RawPage:
     # "data" pages are parsed; "probe" and "error" pages are kept for audit only.
     role: str = "data"
 
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
 
 class Lake:
     """Reads and writes the files of one run of a partition, and reads what the partition's commit names.
