@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from paperlake.marts.builder import build_marts, local_marts_path
-from paperlake.schemas import CLEAN, ENTITIES
+from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
 from tests.support.lake_runs import commit_tables
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
@@ -201,3 +201,83 @@ def test_every_mart_is_exported_as_parquet(trend_lake, settings):
     summary = build_marts(trend_lake, settings)
     for name, rows in summary.tables.items():
         assert pq.read_table(trend_lake.uri(f"marts/{name}/part.parquet")).num_rows == rows
+
+
+MARTS = ("papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities", "trending_papers",
+         "entity_cooccurrence", "pipeline_health")
+
+
+def mart_rows(path) -> dict:
+    """Every mart's column types and rows, sorted."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: (con.execute(f"DESCRIBE {t}").fetchall(), con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()) for t in MARTS}
+
+
+def full_build_rows(lake, tmp_path) -> dict:
+    """The marts a full build makes of a copy of the lake (its published marts left alone)."""
+    import shutil
+
+    from paperlake.config import Settings
+    from paperlake.lake import Lake
+
+    home = tmp_path / f"full-{len(list(tmp_path.glob('full-*')))}"
+    shutil.copytree(lake.uri("."), home / "lake", ignore=shutil.ignore_patterns("marts"))
+    settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
+    copy = Lake.from_settings(settings)
+    assert build_marts(copy, settings, full=True).build == "full"
+    return mart_rows(local_marts_path(copy, settings))
+
+
+D3 = date(2026, 11, 3)
+LABELS = {"BERT": "MODEL", "GPT-4": "MODEL", "MMLU": "DATASET", "GSM8K": "DATASET", "accuracy": "METRIC", "F1": "METRIC", "LoRA": "METHOD"}
+
+
+def tagged(pid, version, chash, entities, upvotes=None, alias=None):
+    """A clean row and its spans: each entity once, at offsets 0, 10, 20, ... (`alias` spells the first one differently)."""
+    found = [{**s, "text": alias or s["text"]} if i == 0 else s
+             for i, s in enumerate(spans(pid, chash, *[(e, LABELS[e], 10 * i) for i, e in enumerate(entities)]))]
+    return paper(pid, version, f"Title {pid} {chash}. More.", chash, upvotes), found
+
+
+def commit_papers(lake, source, day, *papers, quarantined=()):
+    rows = [p for p, _ in papers]
+    quarantine = [{**paper(pid, 1, pid, f"q{pid}"), "reason_codes": ["not_english"], "reasons": ["?"]} for pid in quarantined]
+    return commit_tables(lake, source, day, clean=table(rows, CLEAN), entities=table([s for _, found in papers for s in found], ENTITIES),
+                         quarantine=table(quarantine, QUARANTINE))
+
+
+def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp_path):
+    """Add day 1, add day 2, reprocess day 1 with new content, add day 3: after each build the published marts equal a
+    full build of the same lake, row for row; paths exercised: revisions, re-listings (current row kept), a paper whose
+    current row moves to an untouched partition, pairs and entities lost, windows moving."""
+    steps = [
+        lambda: (commit_papers(lake, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]), tagged("p2", 1, "h2", ["MMLU", "accuracy"]),
+                               tagged("p3", 1, "h3", ["LoRA", "BERT"])),
+                 commit_papers(lake, "hf_daily", D1, tagged("p2", None, "h2", ["MMLU", "accuracy"], upvotes=5))),
+        lambda: (commit_papers(lake, "arxiv", D2, tagged("p1", 2, "h1b", ["GPT-4", "MMLU"]), tagged("p4", 1, "h4", ["LoRA", "GSM8K", "accuracy"])),
+                 commit_papers(lake, "hf_daily", D2, tagged("p3", None, "h3", ["LoRA", "BERT"], upvotes=9, alias="lora"))),
+        lambda: commit_papers(lake, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]), tagged("p2", 2, "h2b", ["MMLU", "F1"]),
+                              tagged("p5", 1, "h5", ["BERT"]), quarantined=["p3"]),
+        lambda: (commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
+                 commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3))),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        summary = build_marts(lake, settings)
+        assert summary.build == ("full" if number == 0 else "incremental")
+        assert mart_rows(local_marts_path(lake, settings)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
+    incremental = mart_rows(local_marts_path(lake, settings))
+    assert build_marts(lake, settings, full=True).build == "full"
+    assert mart_rows(local_marts_path(lake, settings)) == incremental
+    papers = {row[0]: row for row in incremental["papers"][1]}
+    assert (papers["p3"][2], papers["p3"][15]) == ("Title p3 h3. More.", ["hf_daily"])  # its current row moved to hf_daily D2
+    assert incremental["trending_entities"][1] and incremental["entity_cooccurrence"][1]
+
+
+def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
+    build_marts(two_day_lake, settings)
+    published = local_marts_path(two_day_lake, settings).stat()
+    summary = build_marts(two_day_lake, settings)
+    assert (summary.build, summary.partitions, summary.tables["papers"]) == ("unchanged", 0, 2)
+    assert local_marts_path(two_day_lake, settings).stat().st_ino == published.st_ino
+
