@@ -281,3 +281,43 @@ def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
     assert (summary.build, summary.partitions, summary.tables["papers"]) == ("unchanged", 0, 2)
     assert local_marts_path(two_day_lake, settings).stat().st_ino == published.st_ino
 
+
+
+def s3_settings(seaweed, bucket, home):
+    """Settings of a lake in a SeaweedFS bucket, with their own home (and so their own marts cache)."""
+    from dataclasses import replace
+
+    from paperlake.config import S3Options, Settings
+
+    env = {"PAPERLAKE_HOME": str(home), "PAPERLAKE_LAKE_URL": f"s3://{bucket}/lake"}
+    return replace(Settings.from_env(env), s3=S3Options(seaweed.endpoint_url, seaweed.env["AWS_ACCESS_KEY_ID"], seaweed.env["AWS_SECRET_ACCESS_KEY"]))
+
+
+def marts_gets(lake) -> list:
+    """The GET requests of the marts file this lake's S3 client makes from now on."""
+    from paperlake.marts.builder import MARTS_KEY
+
+    gets = []
+    lake.store.client.meta.events.register(
+        "before-parameter-build.s3.GetObject", lambda params, **_: gets.append(params["Key"]) if params["Key"].endswith(MARTS_KEY) else None,
+    )
+    return gets
+
+
+def test_marts_on_s3_are_downloaded_once_per_published_version(seaweed, s3_bucket, tmp_path):
+    from paperlake.lake import Lake
+
+    writer_settings, reader_settings = (s3_settings(seaweed, s3_bucket, tmp_path / name) for name in ("writer", "reader"))
+    writer, reader = Lake.from_settings(writer_settings), Lake.from_settings(reader_settings)
+    writer_gets, reader_gets = marts_gets(writer), marts_gets(reader)
+    commit_papers(writer, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU"]), tagged("p2", 1, "h2", ["MMLU"]))
+    assert build_marts(writer, writer_settings).build == "full"
+
+    first = local_marts_path(reader, reader_settings)
+    assert query(first, "SELECT count(*) FROM papers") == [(2,)] and len(reader_gets) == 1
+    assert local_marts_path(reader, reader_settings).stat().st_ino == first.stat().st_ino and len(reader_gets) == 1
+
+    commit_papers(writer, "arxiv", D2, tagged("p3", 1, "h3", ["BERT", "GSM8K"]))
+    assert build_marts(writer, writer_settings).build == "incremental"
+    assert writer_gets == []  # the writer's own copy is the file it published last
+    assert query(local_marts_path(reader, reader_settings), "SELECT count(*) FROM papers") == [(3,)] and len(reader_gets) == 2
