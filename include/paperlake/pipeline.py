@@ -137,8 +137,8 @@ def marts_stage(settings: Settings, full: bool = False) -> dict:
     started = time.monotonic()
     summary = build_marts(Lake.from_settings(settings), settings, full=full).to_dict()
     log.info(
-        "marts: %s build of %s (%d partitions recomputed) in %.1f s; rows per table %s",
-        summary["build"], summary["partitions"], summary["uri"], time.monotonic() - started, summary["tables"],
+        "marts: %s build of %s (%d partitions recomputed) in %.1f s %s; rows per table %s",
+        summary["build"], summary["uri"], summary["partitions"], time.monotonic() - started, summary["seconds"], summary["tables"],
     )
     return summary
 

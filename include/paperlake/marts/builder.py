@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
@@ -56,9 +58,10 @@ class MartsSummary:
     # "full" (from an empty file), "incremental" (from the published one) or "unchanged" (nothing to do, nothing published)
     build: str = "full"
     partitions: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"uri": self.uri, "tables": dict(self.tables), "build": self.build, "partitions": self.partitions}
+        return {"uri": self.uri, "tables": dict(self.tables), "build": self.build, "partitions": self.partitions, "seconds": dict(self.seconds)}
 
 
 @dataclass(frozen=True)
@@ -249,8 +252,8 @@ def mart_counts(con) -> dict[str, int]:
 def check_marts(con, new: bool) -> dict[str, int]:
     """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a non-empty lake.
 
-    An update checks the rows holding the keys it wrote (each step leaves exactly the rows it inserted in
-    `<mart>_after`): the others were checked when they were written.
+    An update checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
+    inserted in `<mart>_after`): the others were checked when they were written.
     """
     counts = mart_counts(con)
     written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
@@ -286,35 +289,61 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
 
     from paperlake.commit import current_commits
 
-    commits = current_commits(lake.store)
-    previous = None if full else published_marts(lake, settings)
+    clock = Stopwatch()
     work = settings.home / "cache"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="paperlake-marts-", dir=work) as tmp:
-        path = Path(tmp) / "paperlake.duckdb"
-        built = None
-        if previous:
-            shutil.copyfile(previous, path)
-            if (built := built_runs(path)) is None:
-                path.unlink()
-        changes = PartitionChanges.between(built or {}, commits)
+        with clock.phase("diff"):
+            commits = current_commits(lake.store)
+            previous = None if full else published_marts(lake, settings)
+            path = Path(tmp) / "paperlake.duckdb"
+            built = None
+            if previous:
+                shutil.copyfile(previous, path)
+                if (built := built_runs(path)) is None:
+                    path.unlink()
+            changes = PartitionChanges.between(built or {}, commits)
         if built is not None and not changes:
             with duckdb.connect(str(path), read_only=True) as con:
-                return MartsSummary(lake.uri(MARTS_KEY), mart_counts(con), build="unchanged")
-        counts = update_marts_file(path, lake, settings, commits, changes, new=built is None)
-        publish_marts(lake, settings, path, counts)
-    return MartsSummary(lake.uri(MARTS_KEY), counts, build="full" if built is None else "incremental", partitions=len(changes))
+                return MartsSummary(lake.uri(MARTS_KEY), mart_counts(con), build="unchanged", seconds=clock.seconds)
+        with clock.phase("update"):
+            counts = update_marts_file(path, lake, settings, commits, changes, new=built is None)
+        with clock.phase("export"):
+            exports = export_marts(path, counts)
+        with clock.phase("publish"):
+            publish_marts(lake, settings, path, exports)
+    build = "full" if built is None else "incremental"
+    return MartsSummary(lake.uri(MARTS_KEY), counts, build=build, partitions=len(changes), seconds=clock.seconds)
 
 
-def publish_marts(lake: Lake, settings: Settings, path: Path, tables: dict[str, int]) -> None:
-    """Replace the published marts file in one atomic step, then export each mart as Parquet."""
+class Stopwatch:
+    """Seconds spent in each phase of a build."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 2)
+
+
+def export_marts(path: Path, tables: dict[str, int]) -> dict[str, Path]:
+    """Each mart of the marts file at `path` as a Parquet file beside it."""
     import duckdb
 
-    exports = {}
+    exports = {table: path.with_name(f"{table}.parquet") for table in tables}
     with duckdb.connect(str(path), read_only=True) as con:
-        for table in tables:
-            exports[table] = path.with_name(f"{table}.parquet")
-            con.execute(f"COPY {table} TO {sql_literal(str(exports[table]))} (FORMAT parquet)")
+        for table, export in exports.items():
+            con.execute(f"COPY {table} TO {sql_literal(str(export))} (FORMAT parquet)")
+    return exports
+
+
+def publish_marts(lake: Lake, settings: Settings, path: Path, exports: dict[str, Path]) -> None:
+    """Replace the published marts file with `path` in one atomic step, then each mart's Parquet export."""
     if isinstance(lake.store, S3Store):
         from paperlake.marts.cache import S3MartsCache
 
