@@ -1,10 +1,12 @@
 import math
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
 
+from paperlake.commit import commit_prefix
 from paperlake.marts.builder import build_marts, local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
 from tests.support.lake_runs import commit_tables
@@ -247,9 +249,9 @@ def commit_papers(lake, source, day, *papers, quarantined=()):
 
 
 def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp_path):
-    """Add day 1, add day 2, reprocess day 1 with new content, add day 3: after each build the published marts equal a
-    full build of the same lake, row for row; paths exercised: revisions, re-listings (current row kept), a paper whose
-    current row moves to an untouched partition, pairs and entities lost, windows moving."""
+    """Add day 1, add day 2, reprocess day 1 with new content, add day 3, lose a partition: after each build the published
+    marts equal a full build of the same lake, row for row; paths exercised: revisions, re-listings (current row kept), a
+    paper whose current row moves to an untouched partition, pairs and entities lost, windows moving."""
     steps = [
         lambda: (commit_papers(lake, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]), tagged("p2", 1, "h2", ["MMLU", "accuracy"]),
                                tagged("p3", 1, "h3", ["LoRA", "BERT"])),
@@ -260,18 +262,29 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
                               tagged("p5", 1, "h5", ["BERT"]), quarantined=["p3"]),
         lambda: (commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
                  commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3))),
+        lambda: lake.store.delete(lake.store.list(commit_prefix("hf_daily", D2))),  # a partition no longer committed
     ]
     for number, step in enumerate(steps):
         step()
         summary = build_marts(lake, settings)
         assert summary.build == ("full" if number == 0 else "incremental")
         assert mart_rows(local_marts_path(lake, settings)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
+        if number == 3:
+            papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
+            assert (papers["p3"][1], papers["p3"][15]) == (None, ["hf_daily"])  # its current row moved to hf_daily D2
     incremental = mart_rows(local_marts_path(lake, settings))
     assert build_marts(lake, settings, full=True).build == "full"
     assert mart_rows(local_marts_path(lake, settings)) == incremental
-    papers = {row[0]: row for row in incremental["papers"][1]}
-    assert (papers["p3"][2], papers["p3"][15]) == ("Title p3 h3. More.", ["hf_daily"])  # its current row moved to hf_daily D2
-    assert incremental["trending_entities"][1] and incremental["entity_cooccurrence"][1]
+    assert incremental["trending_entities"][1] and incremental["entity_cooccurrence"][1] and "p3" not in {r[0] for r in incremental["papers"][1]}
+
+
+def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake, settings):
+    path = two_day_lake.uri("marts/paperlake.duckdb")
+    Path(path).parent.mkdir(parents=True)
+    with duckdb.connect(path) as con:  # as an earlier builder left it: marts only
+        con.execute("CREATE TABLE papers AS SELECT 'stale' AS paper_id")
+    assert build_marts(two_day_lake, settings).build == "full"
+    assert query(path, "SELECT paper_id FROM papers ORDER BY 1") == [("p1",), ("p2",)]
 
 
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
