@@ -158,13 +158,16 @@ def committed_dates_stage(settings: Settings, source: str, first: str, last: str
     return days
 
 
-def marts_stage(settings: Settings) -> dict:
-    """Rebuild and publish the DuckDB marts from every committed partition."""
+def marts_stage(settings: Settings, full: bool = False) -> dict:
+    """Bring the DuckDB marts up to date with every committed partition and publish them; `full` rebuilds from scratch."""
     from paperlake.marts.builder import build_marts
 
     started = time.monotonic()
-    summary = build_marts(Lake.from_settings(settings), settings).to_dict()
-    log.info("marts: published %s in %.1f s; rows per table %s", summary["uri"], time.monotonic() - started, summary["tables"])
+    summary = build_marts(Lake.from_settings(settings), settings, full=full).to_dict()
+    log.info(
+        "marts: %s build of %s (%d partitions recomputed) in %.1f s %s; rows per table %s",
+        summary["build"], summary["uri"], summary["partitions"], time.monotonic() - started, summary["seconds"], summary["tables"],
+    )
     return summary
 
 

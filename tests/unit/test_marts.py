@@ -1,12 +1,14 @@
 import math
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
 
+from paperlake.commit import commit_prefix
 from paperlake.marts.builder import build_marts, local_marts_path
-from paperlake.schemas import CLEAN, ENTITIES
+from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
 from tests.support.lake_runs import commit_tables
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
@@ -201,3 +203,134 @@ def test_every_mart_is_exported_as_parquet(trend_lake, settings):
     summary = build_marts(trend_lake, settings)
     for name, rows in summary.tables.items():
         assert pq.read_table(trend_lake.uri(f"marts/{name}/part.parquet")).num_rows == rows
+
+
+MARTS = ("papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities", "trending_papers",
+         "entity_cooccurrence", "pipeline_health")
+
+
+def mart_rows(path) -> dict:
+    """Every mart's column types and rows, sorted."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: (con.execute(f"DESCRIBE {t}").fetchall(), con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()) for t in MARTS}
+
+
+def full_build_rows(lake, tmp_path) -> dict:
+    """The marts a full build makes of a copy of the lake (its published marts left alone)."""
+    import shutil
+
+    from paperlake.config import Settings
+    from paperlake.lake import Lake
+
+    home = tmp_path / f"full-{len(list(tmp_path.glob('full-*')))}"
+    shutil.copytree(lake.uri("."), home / "lake", ignore=shutil.ignore_patterns("marts"))
+    settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
+    copy = Lake.from_settings(settings)
+    assert build_marts(copy, settings, full=True).build == "full"
+    return mart_rows(local_marts_path(copy, settings))
+
+
+D3 = date(2026, 11, 3)
+LABELS = {"BERT": "MODEL", "GPT-4": "MODEL", "MMLU": "DATASET", "GSM8K": "DATASET", "accuracy": "METRIC", "F1": "METRIC", "LoRA": "METHOD"}
+
+
+def tagged(pid, version, chash, entities, upvotes=None, alias=None):
+    """A clean row and its spans: each entity once, at offsets 0, 10, 20, ... (`alias` spells the first one differently)."""
+    found = [{**s, "text": alias or s["text"]} if i == 0 else s
+             for i, s in enumerate(spans(pid, chash, *[(e, LABELS[e], 10 * i) for i, e in enumerate(entities)]))]
+    return paper(pid, version, f"Title {pid} {chash}. More.", chash, upvotes), found
+
+
+def commit_papers(lake, source, day, *papers, quarantined=()):
+    rows = [p for p, _ in papers]
+    quarantine = [{**paper(pid, 1, pid, f"q{pid}"), "reason_codes": ["not_english"], "reasons": ["?"]} for pid in quarantined]
+    return commit_tables(lake, source, day, clean=table(rows, CLEAN), entities=table([s for _, found in papers for s in found], ENTITIES),
+                         quarantine=table(quarantine, QUARANTINE))
+
+
+def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp_path):
+    """Add day 1, add day 2, reprocess day 1 with new content, add day 3, lose a partition: after each build the published
+    marts equal a full build of the same lake, row for row; paths exercised: revisions, re-listings (current row kept), a
+    paper whose current row moves to an untouched partition, pairs and entities lost, windows moving."""
+    steps = [
+        lambda: (commit_papers(lake, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]), tagged("p2", 1, "h2", ["MMLU", "accuracy"]),
+                               tagged("p3", 1, "h3", ["LoRA", "BERT"])),
+                 commit_papers(lake, "hf_daily", D1, tagged("p2", None, "h2", ["MMLU", "accuracy"], upvotes=5))),
+        lambda: (commit_papers(lake, "arxiv", D2, tagged("p1", 2, "h1b", ["GPT-4", "MMLU"]), tagged("p4", 1, "h4", ["LoRA", "GSM8K", "accuracy"])),
+                 commit_papers(lake, "hf_daily", D2, tagged("p3", None, "h3", ["LoRA", "BERT"], upvotes=9, alias="lora"))),
+        lambda: commit_papers(lake, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]), tagged("p2", 2, "h2b", ["MMLU", "F1"]),
+                              tagged("p5", 1, "h5", ["BERT"]), quarantined=["p3"]),
+        lambda: (commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
+                 commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3))),
+        lambda: lake.store.delete(lake.store.list(commit_prefix("hf_daily", D2))),  # a partition no longer committed
+    ]
+    for number, step in enumerate(steps):
+        step()
+        summary = build_marts(lake, settings)
+        assert summary.build == ("full" if number == 0 else "incremental")
+        assert mart_rows(local_marts_path(lake, settings)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
+        if number == 3:
+            papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
+            assert (papers["p3"][1], papers["p3"][15]) == (None, ["hf_daily"])  # its current row moved to hf_daily D2
+    incremental = mart_rows(local_marts_path(lake, settings))
+    assert build_marts(lake, settings, full=True).build == "full"
+    assert mart_rows(local_marts_path(lake, settings)) == incremental
+    assert incremental["trending_entities"][1] and incremental["entity_cooccurrence"][1] and "p3" not in {r[0] for r in incremental["papers"][1]}
+
+
+def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake, settings):
+    path = two_day_lake.uri("marts/paperlake.duckdb")
+    Path(path).parent.mkdir(parents=True)
+    with duckdb.connect(path) as con:  # as an earlier builder left it: marts only
+        con.execute("CREATE TABLE papers AS SELECT 'stale' AS paper_id")
+    assert build_marts(two_day_lake, settings).build == "full"
+    assert query(path, "SELECT paper_id FROM papers ORDER BY 1") == [("p1",), ("p2",)]
+
+
+def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
+    build_marts(two_day_lake, settings)
+    published = local_marts_path(two_day_lake, settings).stat()
+    summary = build_marts(two_day_lake, settings)
+    assert (summary.build, summary.partitions, summary.tables["papers"]) == ("unchanged", 0, 2)
+    assert local_marts_path(two_day_lake, settings).stat().st_ino == published.st_ino
+
+
+
+def s3_settings(seaweed, bucket, home):
+    """Settings of a lake in a SeaweedFS bucket, with their own home (and so their own marts cache)."""
+    from dataclasses import replace
+
+    from paperlake.config import S3Options, Settings
+
+    env = {"PAPERLAKE_HOME": str(home), "PAPERLAKE_LAKE_URL": f"s3://{bucket}/lake"}
+    return replace(Settings.from_env(env), s3=S3Options(seaweed.endpoint_url, seaweed.env["AWS_ACCESS_KEY_ID"], seaweed.env["AWS_SECRET_ACCESS_KEY"]))
+
+
+def marts_gets(lake) -> list:
+    """The GET requests of the marts file this lake's S3 client makes from now on."""
+    from paperlake.marts.builder import MARTS_KEY
+
+    gets = []
+    lake.store.client.meta.events.register(
+        "before-parameter-build.s3.GetObject", lambda params, **_: gets.append(params["Key"]) if params["Key"].endswith(MARTS_KEY) else None,
+    )
+    return gets
+
+
+def test_marts_on_s3_are_downloaded_once_per_published_version(seaweed, s3_bucket, tmp_path):
+    from paperlake.lake import Lake
+
+    writer_settings, reader_settings = (s3_settings(seaweed, s3_bucket, tmp_path / name) for name in ("writer", "reader"))
+    writer, reader = Lake.from_settings(writer_settings), Lake.from_settings(reader_settings)
+    writer_gets, reader_gets = marts_gets(writer), marts_gets(reader)
+    commit_papers(writer, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU"]), tagged("p2", 1, "h2", ["MMLU"]))
+    assert build_marts(writer, writer_settings).build == "full"
+
+    first = local_marts_path(reader, reader_settings)
+    assert query(first, "SELECT count(*) FROM papers") == [(2,)] and len(reader_gets) == 1
+    assert local_marts_path(reader, reader_settings).stat().st_ino == first.stat().st_ino and len(reader_gets) == 1
+
+    commit_papers(writer, "arxiv", D2, tagged("p3", 1, "h3", ["BERT", "GSM8K"]))
+    assert build_marts(writer, writer_settings).build == "incremental"
+    assert writer_gets == []  # the writer's own copy is the file it published last
+    assert query(local_marts_path(reader, reader_settings), "SELECT count(*) FROM papers") == [(3,)] and len(reader_gets) == 2

@@ -1,13 +1,23 @@
-"""Build the marts into a fresh DuckDB file, check it, and publish it over the old one atomically."""
+"""Keep the marts up to date with the lake's commits: update a copy of the published DuckDB file, check it, publish it atomically.
+
+Beside the marts, the file holds the build state (schema `state`): what each committed partition
+contributed, and from which run. A build diffs the lake's current commits against it, recomputes only
+what the partitions that are new, recommitted or gone touch, and derives the whole-history marts from
+the maintained state; `full` starts from an empty file instead, with identical results.
+"""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
+from paperlake.commit import Commit
 from paperlake.config import Settings
 from paperlake.lake import RAW_MANIFEST, TABLE_FILE, VALIDATION_RESULT, Lake
 from paperlake.storage import S3Store
@@ -27,7 +37,14 @@ UNIQUE_KEYS = {
     "entity_cooccurrence": ("entity_id", "label", "other_entity_id", "other_label"),
     "pipeline_health": ("source", "date"),
 }
+# Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
+KEY_COLLISIONS = {
+    "paper ids": "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)",
+    "entities": "SELECT count(*) - count(DISTINCT entity_key) FROM state.entity_names",
+}
 TRENDING_MIN_SUPPORT = 2
+# Bump when a mart's definition or the state's layout changes: a file built by another version is rebuilt in full.
+STATE_VERSION = 1
 
 
 class MartCheckFailed(RuntimeError):
@@ -38,9 +55,30 @@ class MartCheckFailed(RuntimeError):
 class MartsSummary:
     uri: str
     tables: dict[str, int]
+    # "full" (from an empty file), "incremental" (from the published one) or "unchanged" (nothing to do, nothing published)
+    build: str = "full"
+    partitions: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"uri": self.uri, "tables": dict(self.tables)}
+        return {"uri": self.uri, "tables": dict(self.tables), "build": self.build, "partitions": self.partitions, "seconds": dict(self.seconds)}
+
+
+@dataclass(frozen=True)
+class PartitionChanges:
+    """The partitions a build recomputes: committed runs the marts do not hold yet, and partitions no longer committed."""
+
+    changed: dict[tuple[str, date], Commit]
+    vanished: frozenset[tuple[str, date]]
+
+    @classmethod
+    def between(cls, built: dict[tuple[str, date], str], commits: dict[tuple[str, date], Commit]) -> PartitionChanges:
+        """What changed from the runs the marts were built from (`built`) to the current commits."""
+        changed = {key: commit for key, commit in commits.items() if built.get(key) != commit.run_id}
+        return cls(changed, frozenset(built.keys() - commits.keys()))
+
+    def __len__(self) -> int:
+        return len(self.changed) + len(self.vanished)
 
 
 def sql_literal(text: str) -> str:
@@ -53,22 +91,25 @@ def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None
     if isinstance(lake.store, S3Store):
         enable_s3(con, settings)
     from paperlake.commit import current_commits
-    from paperlake.schemas import LAYER_SCHEMAS
 
     commits = current_commits(lake.store) if commits is None else commits
     for layer in LAKE_LAYERS:
-        uris = [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)]
-        if uris:
-            files = ", ".join(sql_literal(uri) for uri in uris)
-            source = (
-                f"read_parquet([{files}], hive_partitioning = true, "
-                f"hive_types = {{'source': VARCHAR, 'date': DATE}})"
-            )
-        else:
-            con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
-            source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW lake_{layer} AS SELECT * FROM {source}")
+        create_layer_view(con, lake, f"lake_{layer}", layer, commits)
     register_partition_documents(con, lake, commits)
+
+
+def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> None:
+    """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date` columns)."""
+    from paperlake.schemas import LAYER_SCHEMAS
+
+    uris = [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)]
+    if uris:
+        files = ", ".join(sql_literal(uri) for uri in uris)
+        source = f"read_parquet([{files}], hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+    else:
+        con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
+        source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 
 
 # The JSON documents beside the partitions, as views that read only what the marts use:
@@ -135,78 +176,197 @@ def latest_partition_date(commits: dict) -> date | None:
 
 
 def mart_sql_files() -> list[Path]:
-    """The mart definitions in build (name) order."""
-    return sorted(SQL_DIR.glob("*.sql"))
+    """The build steps, in order (the state's keys and a new file's schema are separate)."""
+    return sorted(SQL_DIR.glob("[0-9]*.sql"))
 
 
-def build_marts_file(path: Path, lake: Lake, settings: Settings, reference_date: date | None = None) -> dict[str, int]:
-    """Build every mart into a new DuckDB file at `path`; returns rows per table after checks.
+def built_runs(path: Path) -> dict[tuple[str, date], str] | None:
+    """(source, date) -> run id of the partitions a marts file holds; None when its state is absent or of another version."""
+    import duckdb
 
-    Trends are computed as of `reference_date` (default: the latest date in the lake).
+    with duckdb.connect(str(path), read_only=True) as con:
+        try:
+            version = con.execute("SELECT state_version, duckdb_version FROM state.build").fetchone()
+        except duckdb.CatalogException:
+            return None
+        if version != (STATE_VERSION, duckdb.__version__):
+            return None
+        return {(source, day): run_id for source, day, run_id in con.execute("SELECT source, date, run_id FROM state.partitions").fetchall()}
+
+
+def partition_table(keys, commits: dict | None = None):
+    """(source, date) pairs as an Arrow table for the build steps to join on, with each one's run_id in `commits` if given."""
+    import pyarrow as pa
+
+    keys = sorted(keys)
+    columns = {"source": pa.array([s for s, _ in keys], pa.string()), "date": pa.array([d for _, d in keys], pa.date32())}
+    if commits is not None:
+        columns["run_id"] = pa.array([commits[key].run_id for key in keys], pa.string())
+    return pa.table(columns)
+
+
+def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChanges, commits: dict, new: bool) -> None:
+    """What the build steps read: `touched` (changed or vanished partitions), `changed_runs` (their committed runs),
+    the `lake_*` views over the changed partitions, and `lake_texts` / `text_partitions`, the clean rows papers' text comes from."""
+    con.register("touched", partition_table(changes.changed.keys() | changes.vanished))
+    con.register("changed_runs", partition_table(changes.changed, commits))
+    connect_lake_views(con, lake, settings, changes.changed)
+    fallback = set() if new else {tuple(row) for row in con.execute((SQL_DIR / "text_partitions.sql").read_text()).fetchall()}
+    texts = {key: commits[key] for key in changes.changed.keys() | fallback}
+    con.register("text_partitions", partition_table(texts))
+    create_layer_view(con, lake, "lake_texts", "clean", texts)
+
+
+def update_marts_file(path: Path, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool) -> dict[str, int]:
+    """Apply `changes` to the marts file at `path` (created when `new`); rows per mart after checks.
+
+    Trends are computed as of the latest date in the lake.
     """
     import duckdb
 
-    from paperlake.commit import current_commits
-
     con = duckdb.connect(str(path))
     try:
-        commits = current_commits(lake.store)
-        connect_lake_views(con, lake, settings, commits)
-        reference = reference_date or latest_partition_date(commits)
-        con.execute("SET VARIABLE reference_date = ?::DATE", [reference])
+        con.execute("SET VARIABLE reference_date = ?::DATE", [latest_partition_date(commits)])
         con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
-        for sql_file in mart_sql_files():
+        con.execute("SET VARIABLE state_version = ?", [STATE_VERSION])
+        con.execute("SET VARIABLE duckdb_version = ?", [duckdb.__version__])
+        register_changes(con, lake, settings, changes, commits, new)
+        steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
+        for sql_file in steps:
             try:
                 con.execute(sql_file.read_text())
             except duckdb.Error as err:
-                raise MartCheckFailed(f"mart {sql_file.name} failed: {err}") from err
-        return check_marts(con)
+                raise MartCheckFailed(f"mart step {sql_file.name} failed: {err}") from err
+        counts = check_marts(con, new)
+        con.execute("CHECKPOINT")
+        return counts
     finally:
         con.close()
 
 
-def check_marts(con) -> dict[str, int]:
-    """Row counts per mart; raises MartCheckFailed on duplicate keys or empty marts over a non-empty lake."""
-    counts = {}
+def mart_counts(con) -> dict[str, int]:
+    """Rows per mart."""
+    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in UNIQUE_KEYS}
+
+
+def check_marts(con, new: bool) -> dict[str, int]:
+    """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a non-empty lake.
+
+    An update checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
+    inserted in `<mart>_after`): the others were checked when they were written.
+    """
+    counts = mart_counts(con)
+    written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
     for table, key in UNIQUE_KEYS.items():
         cols = ", ".join(key)
-        total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {table}").fetchone()
+        rows = table if new or f"{table}_after" not in written else checked_rows(con, table, cols, counts[table])
+        total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {rows}").fetchone()
         if total != distinct:
             raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
-        counts[table] = total
-    clean_rows = con.execute("SELECT count(*) FROM lake_clean").fetchone()[0]
+    for ids, sql in KEY_COLLISIONS.items():
+        if con.execute(sql).fetchone()[0]:
+            raise MartCheckFailed(f"two {ids} share a state key (a 64-bit hash collision); the marts cannot be built, please report it")
+    clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
     if clean_rows and not counts["papers"]:
         raise MartCheckFailed(f"mart papers is empty although the lake has {clean_rows} clean rows")
     return counts
 
 
-def build_marts(lake: Lake, settings: Settings, reference_date: date | None = None) -> MartsSummary:
-    """Rebuild the marts from the lake, replace the published file in one atomic step, export each mart as Parquet."""
+def checked_rows(con, table: str, cols: str, rows: int) -> str:
+    """The rows of `table` an update must check: those sharing a key with the rows it wrote, or, when it rewrote
+    the table (as many rows as it wrote), the rows written."""
+    written = con.execute(f"SELECT count(*) FROM {table}_after").fetchone()[0]
+    return f"{table}_after" if written == rows else f"{table} SEMI JOIN {table}_after USING ({cols})"
+
+
+def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSummary:
+    """Bring the published marts up to date with the lake's commits, then publish them in one atomic step.
+
+    Only what the changed partitions touch is recomputed, on a copy of the published file; `full`, or a
+    published file without a state this builder can extend, rebuilds everything from the lake.
+    """
     import duckdb
 
-    with tempfile.TemporaryDirectory(prefix="paperlake-marts-") as tmp:
-        path = Path(tmp) / "paperlake.duckdb"
-        counts = build_marts_file(path, lake, settings, reference_date)
+    from paperlake.commit import current_commits
+
+    clock = Stopwatch()
+    work = settings.home / "cache"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="paperlake-marts-", dir=work) as tmp:
+        with clock.phase("diff"):
+            commits = current_commits(lake.store)
+            previous = None if full else published_marts(lake, settings)
+            path = Path(tmp) / "paperlake.duckdb"
+            built = None
+            if previous:
+                shutil.copyfile(previous, path)
+                if (built := built_runs(path)) is None:
+                    path.unlink()
+            changes = PartitionChanges.between(built or {}, commits)
+        if built is not None and not changes:
+            with duckdb.connect(str(path), read_only=True) as con:
+                return MartsSummary(lake.uri(MARTS_KEY), mart_counts(con), build="unchanged", seconds=clock.seconds)
+        with clock.phase("update"):
+            counts = update_marts_file(path, lake, settings, commits, changes, new=built is None)
+        with clock.phase("export"):
+            exports = export_marts(path, counts)
+        with clock.phase("publish"):
+            publish_marts(lake, settings, path, exports)
+    build = "full" if built is None else "incremental"
+    return MartsSummary(lake.uri(MARTS_KEY), counts, build=build, partitions=len(changes), seconds=clock.seconds)
+
+
+class Stopwatch:
+    """Seconds spent in each phase of a build."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 2)
+
+
+def export_marts(path: Path, tables: dict[str, int]) -> dict[str, Path]:
+    """Each mart of the marts file at `path` as a Parquet file beside it."""
+    import duckdb
+
+    exports = {table: path.with_name(f"{table}.parquet") for table in tables}
+    with duckdb.connect(str(path), read_only=True) as con:
+        for table, export in exports.items():
+            con.execute(f"COPY {table} TO {sql_literal(str(export))} (FORMAT parquet)")
+    return exports
+
+
+def publish_marts(lake: Lake, settings: Settings, path: Path, exports: dict[str, Path]) -> None:
+    """Replace the published marts file with `path` in one atomic step, then each mart's Parquet export."""
+    if isinstance(lake.store, S3Store):
+        from paperlake.marts.cache import S3MartsCache
+
+        S3MartsCache(lake.store, MARTS_KEY, settings.home / "cache").publish(path)
+    else:
         lake.store.put_file(MARTS_KEY, path)
-        with duckdb.connect(str(path), read_only=True) as con:
-            for table in counts:
-                export = Path(tmp) / f"{table}.parquet"
-                con.execute(f"COPY {table} TO {sql_literal(str(export))} (FORMAT parquet)")
-                lake.store.put_file(f"marts/{table}/{TABLE_FILE}", export)
-    return MartsSummary(uri=lake.uri(MARTS_KEY), tables=counts)
+    for table, export in exports.items():
+        lake.store.put_file(f"marts/{table}/{TABLE_FILE}", export)
+
+
+def published_marts(lake: Lake, settings: Settings) -> Path | None:
+    """A local path to the published marts file (on S3: the cached copy, downloaded only when it changed); None when none is published."""
+    if isinstance(lake.store, S3Store):
+        from paperlake.marts.cache import S3MartsCache
+
+        return S3MartsCache(lake.store, MARTS_KEY, settings.home / "cache").local_copy()
+    path = Path(lake.uri(MARTS_KEY))
+    return path if path.is_file() else None
 
 
 def local_marts_path(lake: Lake, settings: Settings) -> Path:
-    """A local path to the published marts file: the file itself, or a fresh copy from S3."""
-    if isinstance(lake.store, S3Store):
-        path = settings.home / "cache" / "paperlake.duckdb"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            lake.store.get_file(MARTS_KEY, path)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no marts at {lake.uri(MARTS_KEY)}; build them with `paperlake marts`") from None
-        return path
-    path = Path(lake.uri(MARTS_KEY))
-    if not path.is_file():
-        raise FileNotFoundError(f"no marts at {path}; build them with `paperlake marts` (or `make run`)")
+    """A local path to the published marts file; FileNotFoundError says how to build them when there is none."""
+    path = published_marts(lake, settings)
+    if path is None:
+        raise FileNotFoundError(f"no marts at {lake.uri(MARTS_KEY)}; build them with `paperlake marts` (or `make run`)")
     return path

@@ -1,7 +1,8 @@
--- Per source and date: what was fetched, parsed, kept, quarantined (by reason) and tagged.
-CREATE TABLE pipeline_health AS
+-- pipeline_health, per source and date: what was fetched, parsed, kept, quarantined (by reason) and
+-- tagged; recomputed for the touched partitions (the lake_* views cover the changed ones).
+CREATE TEMP TABLE pipeline_health_after AS
 WITH staged AS (SELECT source, date, count(*) AS parsed FROM lake_staged GROUP BY ALL),
-clean AS (SELECT source, date, count(*) AS clean FROM lake_clean GROUP BY ALL),
+clean AS (SELECT source, date, count(*) AS clean FROM state.paper_rows SEMI JOIN touched USING (source, date) GROUP BY ALL),
 quarantine AS (SELECT source, date, count(*) AS quarantined FROM lake_quarantine GROUP BY ALL),
 reasons AS (
     SELECT source, date, map(list(code ORDER BY code), list(n ORDER BY code)) AS quarantined_by_reason
@@ -12,7 +13,11 @@ reasons AS (
     )
     GROUP BY ALL
 ),
-tagged AS (SELECT source, date, count(*) AS entity_spans, count(DISTINCT paper_id) AS papers_with_entities FROM lake_entities GROUP BY ALL),
+tagged AS (
+    SELECT source, date, count(*) AS entity_spans, count(DISTINCT paper_key) AS papers_with_entities
+    FROM state.spans SEMI JOIN touched USING (source, date)
+    GROUP BY ALL
+),
 keys AS (
     SELECT source, date FROM lake_raw UNION SELECT source, date FROM staged UNION SELECT source, date FROM lake_validation
 )
@@ -28,5 +33,7 @@ LEFT JOIN clean c USING (source, date)
 LEFT JOIN quarantine q USING (source, date)
 LEFT JOIN reasons rs USING (source, date)
 LEFT JOIN tagged t USING (source, date)
-LEFT JOIN lake_validation v USING (source, date)
-ORDER BY k.source, k.date;
+LEFT JOIN lake_validation v USING (source, date);
+
+DELETE FROM pipeline_health USING touched t WHERE pipeline_health.source = t.source AND pipeline_health.date = t.date;
+INSERT INTO pipeline_health SELECT * FROM pipeline_health_after;

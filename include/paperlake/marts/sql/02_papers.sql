@@ -1,0 +1,31 @@
+-- papers: one row per canonical paper_id across sources and dates, the latest version's text and links,
+-- recomputed for the affected papers from every partition's rows of them. The text of a paper whose
+-- current row is in a partition read (`lake_texts`) comes from there; any other paper keeps its current
+-- row, and only its sightings move.
+CREATE TEMP TABLE paper_winners AS
+SELECT paper_key, paper_id, source, date, text_key(paper_id, content_hash) AS text_key
+FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)
+QUALIFY row_number() OVER (PARTITION BY paper_key ORDER BY coalesce(version, 0) DESC, date DESC, source) = 1;
+
+CREATE TEMP TABLE paper_sightings AS
+SELECT paper_key, min(date) AS first_seen, max(date) AS last_seen, list(DISTINCT source ORDER BY source) AS sources,
+       max(upvotes) AS upvotes
+FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)
+GROUP BY paper_key;
+
+CREATE TEMP TABLE papers_kept AS
+SELECT w.paper_id, s.* FROM paper_winners w ANTI JOIN text_partitions USING (source, date) JOIN paper_sightings s USING (paper_key);
+
+-- The papers whose row is written from the lake (their keys, for the check).
+CREATE TEMP TABLE papers_after AS SELECT paper_id FROM paper_winners SEMI JOIN text_partitions USING (source, date);
+
+DELETE FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers EXCEPT SELECT paper_key FROM papers_kept);
+INSERT INTO papers
+SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.primary_category,
+       t.published, t.doi, t.abs_url, t.pdf_url, t.github_repo, t.content_hash,
+       s.first_seen, s.last_seen, s.sources, s.upvotes
+FROM lake_texts t
+JOIN paper_winners w USING (source, date, paper_id)
+JOIN paper_sightings s USING (paper_key);
+UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
+FROM papers_kept k WHERE papers.paper_id = k.paper_id;

@@ -1,0 +1,12 @@
+-- entity_daily, the trend series: papers mentioning each entity per partition date, recomputed for the touched dates.
+CREATE TEMP TABLE entity_daily_after AS
+WITH daily AS (
+    SELECT date, entity_key, count(DISTINCT paper_key) AS n_papers
+    FROM state.spans
+    WHERE date IN (SELECT date FROM touched)
+    GROUP BY date, entity_key
+)
+SELECT d.date, n.entity_id, n.label, d.n_papers FROM daily d JOIN state.entity_names n USING (entity_key);
+
+DELETE FROM entity_daily WHERE date IN (SELECT date FROM touched);
+INSERT INTO entity_daily SELECT * FROM entity_daily_after;

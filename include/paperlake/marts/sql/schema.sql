@@ -1,0 +1,44 @@
+-- A new marts file: the marts, empty, and the build state behind them (schema `state`).
+-- The state holds what each committed partition contributed, keyed by the run it came from, so a
+-- build recomputes only what the partitions that changed touch. Papers, paper texts and entities are
+-- keyed there by hash (see keys.sql); the marts themselves carry the lake's ids.
+CREATE SCHEMA state;
+CREATE TABLE state.build (state_version INTEGER, duckdb_version VARCHAR, papers_with_entities BIGINT);
+INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckdb_version'), 0);
+CREATE TABLE state.partitions (source VARCHAR, date DATE, run_id VARCHAR);
+-- Clean rows per partition, without their text: a paper's text is read from the lake when its current row changes.
+CREATE TABLE state.paper_rows (source VARCHAR, date DATE, paper_key UBIGINT, paper_id VARCHAR, version INTEGER, content_hash VARCHAR, upvotes INTEGER);
+CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER);
+CREATE TABLE state.entity_aliases (source VARCHAR, date DATE, entity_key UBIGINT, text VARCHAR);
+CREATE TABLE state.entity_names (entity_key UBIGINT, entity_id VARCHAR, label VARCHAR);
+-- Papers mentioning both entities (entity_key < other_key), over each paper's current text.
+CREATE TABLE state.pairs (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT);
+-- Per entity, every partner that can rank in its top 10: n_papers at least its 10th largest.
+CREATE TABLE state.pair_candidates (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT);
+
+CREATE TABLE papers (
+    paper_id VARCHAR, version INTEGER, title VARCHAR, abstract VARCHAR, authors VARCHAR[], categories VARCHAR[],
+    primary_category VARCHAR, published TIMESTAMPTZ, doi VARCHAR, abs_url VARCHAR, pdf_url VARCHAR, github_repo VARCHAR,
+    content_hash VARCHAR, first_seen DATE, last_seen DATE, sources VARCHAR[], upvotes INTEGER
+);
+CREATE TABLE paper_entities (paper_id VARCHAR, entity_id VARCHAR, label VARCHAR, mentions BIGINT, first_offset INTEGER);
+CREATE TABLE entity_counts (entity_id VARCHAR, label VARCHAR, n_papers BIGINT, n_mentions HUGEINT);
+CREATE TABLE entities (
+    entity_id VARCHAR, label VARCHAR, canonical_name VARCHAR, aliases_seen VARCHAR[], n_papers BIGINT, first_seen DATE, last_seen DATE
+);
+CREATE TABLE entity_daily (date DATE, entity_id VARCHAR, label VARCHAR, n_papers BIGINT);
+CREATE TABLE trending_entities (
+    reference_date DATE, entity_id VARCHAR, label VARCHAR, recent_papers BIGINT, baseline_papers BIGINT, lift DOUBLE, rank BIGINT
+);
+CREATE TABLE trending_papers (
+    reference_date DATE, paper_id VARCHAR, title VARCHAR, first_sentence VARCHAR, abs_url VARCHAR, pdf_url VARCHAR,
+    upvotes INTEGER, entity_momentum DOUBLE, trending_entities VARCHAR[], score DOUBLE, rank BIGINT
+);
+CREATE TABLE entity_cooccurrence (
+    entity_id VARCHAR, label VARCHAR, other_entity_id VARCHAR, other_label VARCHAR, n_papers BIGINT, pmi DOUBLE, rank BIGINT
+);
+CREATE TABLE pipeline_health (
+    source VARCHAR, date DATE, fetched_pages BIGINT, fetched_bytes BIGINT, fetched_at VARCHAR, parsed BIGINT, clean BIGINT,
+    quarantined BIGINT, quarantined_by_reason MAP(VARCHAR, BIGINT), entity_spans BIGINT, papers_with_entities BIGINT,
+    validation_success BOOLEAN, run_id VARCHAR
+);
