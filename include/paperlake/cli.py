@@ -57,10 +57,10 @@ def cmd_ingest(args, settings: Settings) -> None:
 def cmd_marts(args, settings: Settings) -> None:
     from paperlake.pipeline import marts_stage
 
-    summary = marts_stage(settings)
+    summary = marts_stage(settings, full=args.full)
     for table, rows in summary["tables"].items():
         print(f"{table:<16} {rows:>7} rows")
-    print(f"published {summary['uri']}")
+    print(f"published {summary['uri']} ({summary['build']} build, {summary['partitions']} partitions recomputed)")
 
 
 def open_marts_readonly(settings: Settings):
@@ -376,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.set_defaults(func=cmd_ingest)
 
     marts = sub.add_parser("marts", help="rebuild and publish the DuckDB marts from the lake")
+    marts.add_argument("--full", action="store_true", help="rebuild every mart from scratch instead of only the partitions that changed")
     marts.set_defaults(func=cmd_marts)
 
     sql = sub.add_parser("sql", help="run read-only SQL against the marts")
