@@ -323,7 +323,7 @@ def test_an_s3_error_code_is_one_line(home, monkeypatch, seaweed, capsys):
     for name, value in {**seaweed.env, "PAPERLAKE_LAKE_URL": "s3://no-such-bucket-here/lake",
                         "PAPERLAKE_S3_ENDPOINT_URL": seaweed.endpoint_url}.items():
         monkeypatch.setenv(name, value)
-    line = one_line_failure(["sql", "SELECT 1"], capsys)
+    line = one_line_failure(["ingest", "--source", "snapshot", "--date", "2026-11-26"], capsys)
     assert f"the lake s3://no-such-bucket-here/lake at {seaweed.endpoint_url} failed: NoSuchBucket" in line
     assert seaweed.env["AWS_SECRET_ACCESS_KEY"] not in line
 
