@@ -243,7 +243,7 @@ def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
         Service(
             "postgres", [postgres, "-D", str(state / "postgres"), "-p", str(config.postgres_port),
                          "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
-            stage=0, user=pg_user, stop_signal="SIGINT", ready={"tcp": config.postgres_port}, ready_timeout=60,
+            stage=0, user=pg_user, cwd="/", stop_signal="SIGINT", ready={"tcp": config.postgres_port}, ready_timeout=60,
         ),
         Service(
             "redis", [find_binary("redis-server"), "--bind", "127.0.0.1", "--port", str(config.redis_port),

@@ -37,6 +37,7 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     stage: int = 1  # stopped in reverse stage order, one stage at a time, its services together
     user: str | None = None
+    cwd: str | None = None
     stop_signal: str = "SIGTERM"
     stop_timeout: float = 30.0
     ready: dict | None = None  # {"tcp": port} | {"http": url} | {"log": text}; None: up for 2 s
@@ -133,7 +134,7 @@ class Supervisor:
     def _start(self, service: Service, restarts: int = 0) -> None:
         path = self.log_path(service)
         offset = path.stat().st_size if path.exists() else 0
-        process = spawn(service.argv, {**self.plan.env, **service.env}, path, user=service.user, die_with_parent=True)
+        process = spawn(service.argv, {**self.plan.env, **service.env}, path, cwd=service.cwd, user=service.user, die_with_parent=True)
         self.running[service.name] = Running(service, process, ProcessRef.of(process.pid), time.monotonic(), offset, restarts)
         self.write_state()
         log.info("started %s (pid %d)%s", service.name, process.pid, f", restart #{restarts}" if restarts else "")
