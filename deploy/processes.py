@@ -71,28 +71,33 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-def stop(refs: list[ProcessRef], timeout: float = 30, signals: list[int] | None = None) -> list[int]:
-    """Send each leader its signal (default SIGTERM), wait up to `timeout` s for all, then SIGKILL every
-    group still there. Returns the PIDs that had to be killed. Each ref leads its own group (see `spawn`)."""
+def stop(refs: list[ProcessRef], timeout: float | list[float] = 30, signals: list[int] | None = None) -> list[int]:
+    """Send each leader its signal (default SIGTERM); SIGKILL the group of each one still there after its
+    timeout, and every group once its leader is gone (no orphaned child survives). Returns the PIDs that
+    had to be killed. Each ref leads its own process group (see `spawn`)."""
+    timeouts = timeout if isinstance(timeout, list) else [timeout] * len(refs)
     signals = signals or [signal.SIGTERM] * len(refs)
-    live = [(ref, sig) for ref, sig in zip(refs, signals) if ref.alive()]
-    for ref, sig in live:
-        try:
-            os.kill(ref.pid, sig)
-        except ProcessLookupError:
-            pass
-    live = [ref for ref, _ in live]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(ref.alive() for ref in live):
-        time.sleep(0.2)
-    killed = [ref.pid for ref in live if ref.alive()]
-    for ref in live:
-        # The leader is gone or stuck; its group may still hold children (uvicorn, celery and executor forks).
-        _signal_group(ref.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(ref.alive() for ref in live):
+    started = time.monotonic()
+    live = [(ref, started + t) for ref, t, sig in zip(refs, timeouts, signals) if ref.alive() and _send(ref.pid, sig)]
+    killed = []
+    give_up = max((deadline for _, deadline in live), default=started) + 10  # SIGKILL is not refused; D state is
+    while any(ref.alive() for ref, _ in live) and time.monotonic() < give_up:
+        for ref, deadline in live:
+            if ref.pid not in killed and time.monotonic() > deadline and ref.alive():
+                killed.append(ref.pid)
+                _signal_group(ref.pid, signal.SIGKILL)
         time.sleep(0.1)
+    for ref, _ in live:
+        _signal_group(ref.pid, signal.SIGKILL)  # children left in the group (uvicorn, celery, executor forks)
     return killed
+
+
+def _send(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def free_ports(count: int) -> list[int]:

@@ -207,22 +207,16 @@ def passed_on_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(NOT_PASSED_ON)}
 
 
-def airflow_services() -> list[Service]:
+def airflow_services(api_port: int) -> list[Service]:
     """api-server, scheduler, dag-processor and triggerer; logs are read from the shared local folder,
     so no component opens a log server (they would listen on every interface)."""
+    health = f"http://127.0.0.1:{api_port}/api/v2/monitor/health"
     return [
-        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], ready={"http": "__HEALTH__"}, ready_timeout=180),
+        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], ready={"http": health}, ready_timeout=180),
         Service("scheduler", [AIRFLOW, "scheduler", "--skip-serve-logs"]),
         Service("dag-processor", [AIRFLOW, "dag-processor"]),
         Service("triggerer", [AIRFLOW, "triggerer", "--skip-serve-logs"], stop_timeout=45),
     ]
-
-
-def with_health_url(services: list[Service], api_port: int) -> list[Service]:
-    for s in services:
-        if s.ready == {"http": "__HEALTH__"}:
-            s.ready = {"http": f"http://127.0.0.1:{api_port}/api/v2/monitor/health"}
-    return services
 
 
 def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
@@ -266,7 +260,7 @@ def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
         )
         for name in WORKERS
     ]
-    steps = [*infra, init, *with_health_url(airflow_services(), config.api_port), *workers]
+    steps = [*infra, init, *airflow_services(config.api_port), *workers]
     return Plan("stack", state, env, steps)
 
 
@@ -283,7 +277,7 @@ def local_plan() -> Plan:
     steps = [
         Task("migrate", [AIRFLOW, "db", "migrate"], timeout=300),
         Task("pools", [AIRFLOW, "pools", "import", str(REPO / "include/paperlake_airflow/pools.json")], timeout=120),
-        *with_health_url(airflow_services(), port),
+        *airflow_services(port),
     ]
     return Plan("local", home / "supervisor", env, steps)
 

@@ -158,11 +158,14 @@ class Supervisor:
     def _wait_ready(self, service: Service) -> None:
         r = self.running[service.name]
         deadline = time.monotonic() + service.ready_timeout
-        while not self._is_ready(r):
-            if self.stop_requested:
-                return
+        while True:
+            # Exited first: a port can answer for someone else, and "up for 2 s" must mean up now.
             if r.process.poll() is not None:
                 raise StartupFailed(f"{service.name} exited with code {r.process.returncode} while starting; see {self.log_path(service)}")
+            if self._is_ready(r):
+                break
+            if self.stop_requested:
+                return
             if time.monotonic() > deadline:
                 raise StartupFailed(f"{service.name} not ready after {service.ready_timeout:.0f}s; see {self.log_path(service)}")
             time.sleep(0.3)
@@ -211,7 +214,7 @@ class Supervisor:
                 continue
             log.info("stopping %s", ", ".join(r.service.name for r in group))
             killed = stop(
-                [r.ref for r in group], timeout=max(r.service.stop_timeout for r in group),
+                [r.ref for r in group], timeout=[r.service.stop_timeout for r in group],
                 signals=[signal.Signals[r.service.stop_signal] for r in group],
             )
             for r in group:
@@ -220,6 +223,7 @@ class Supervisor:
                     log.warning("%s (pid %d) did not stop in time: killed", r.service.name, r.ref.pid)
         self.phase = "stopped"
         self.write_state()
+        log.info("%s: every service stopped", self.plan.name)
 
     def _batches(self) -> list[Task | list[Service]]:
         """Consecutive services form one batch, started at once and then waited for; a task stands alone."""
