@@ -58,11 +58,11 @@ stack: $(STAMP) ## start the production topology in the background: PostgreSQL, 
 stack-down: ## stop everything `make stack` started, by PID
 	$(BIN)/python -m deploy.stack stop
 
+test: $(STAMP) ## run the test suite (all but the deploy tests)
+	$(BIN)/python -m pytest
+
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
 	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0
-
-test: $(STAMP) ## run the whole test suite
-	$(BIN)/python -m pytest
 
 train-ner: $(STAMP) ## rebuild the annotated-names gazetteer and retrain the domain NER (train-*.jsonl; gold dev split selects)
 	$(BIN)/python -m paperlake.tagging.train
