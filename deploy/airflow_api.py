@@ -70,10 +70,11 @@ class AirflowApi:
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})["task_instances"]
 
-    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
         """A task try's log as text (structured entries joined as JSON lines)."""
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
-        data = self.request("GET", path, params={"full_content": "true"}, headers={"Accept": "application/json"})
+        params = {"full_content": "true", "map_index": map_index}
+        data = self.request("GET", path, params=params, headers={"Accept": "application/json"})
         content = data.get("content", [])
         if isinstance(content, str):
             return content
