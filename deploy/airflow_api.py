@@ -53,7 +53,15 @@ class AirflowApi:
             "to_date": end.isoformat().replace("+00:00", "Z"), "max_active_runs": max_active_runs,
             "reprocess_behavior": reprocess_behavior, "run_backwards": False, "run_on_latest_version": True,
         }
-        return self.request("POST", "/backfills", json=body)
+        # On SQLite the API refuses with 503 while the scheduler holds the database; the UI user would retry.
+        for attempt in range(10):
+            response = self.http.post("/api/v2/backfills", json=body)
+            if response.status_code != 503 or attempt == 9:
+                break
+            time.sleep(3)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST /api/v2/backfills -> {response.status_code}: {response.text[:2000]}")
+        return response.json()
 
     def backfill(self, backfill_id: int) -> dict:
         return self.request("GET", f"/backfills/{backfill_id}")
