@@ -151,7 +151,6 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
     wait_until(lambda: marts_settled(api, lake, settings, after=0), 600, "the marts DAG rebuilding the marts with the three dates")
     marts_runs = assert_all_succeeded(api, MARTS)
     assert any(r["run_type"] == "asset_triggered" for r in marts_runs)  # it ran by itself (a daily run may be there too)
-    assert_all_succeeded(api, DIGEST)
 
     tag = next(ti for ti in task_instances if ti["task_id"] == "tag")
     text = api.task_log(INGEST, tag["dag_run_id"], "tag", tag["try_number"], tag["map_index"])
