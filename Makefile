@@ -7,7 +7,7 @@ STAMP := $(VENV)/.paperlake-installed
 # The sample has no dates of its own: the demo lands it under one fixed logical date, so reruns replace it.
 DATE ?= 2026-11-26
 
-# Airflow standalone starts its components as `airflow ...` subprocesses: the venv must come first on PATH.
+# Airflow's components start `airflow ...` subprocesses: the venv must come first on PATH.
 export PATH := $(BIN):$(PATH)
 export PAPERLAKE_HOME ?= $(CURDIR)/.paperlake
 export AIRFLOW_HOME ?= $(PAPERLAKE_HOME)/airflow
@@ -19,7 +19,7 @@ export AIRFLOW__CORE__EXECUTOR ?= LocalExecutor
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= INFO
 
-.PHONY: help install run airflow test train-ner eval-ner bench clean-state
+.PHONY: help install run airflow stack stack-down test test-deploy train-ner eval-ner bench clean-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,14 +45,24 @@ run: $(AIRFLOW_HOME)/.migrated ## run the bundled sample through Airflow (ingest
 	$(BIN)/airflow dags test paperlake_marts $(DATE) > $(PAPERLAKE_HOME)/marts.log 2>&1 || (tail -50 $(PAPERLAKE_HOME)/marts.log; exit 1)
 	@$(BIN)/paperlake summary --date $(DATE)
 
-airflow: $(AIRFLOW_HOME)/.migrated ## start `airflow standalone` on the same defaults (UI + scheduler)
-	@echo "Airflow UI: http://localhost:8080  user: admin  password: see below once generated"
-	@( sleep 30; f=$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated; \
-	   test -f $$f && echo "admin password file $$f: $$(cat $$f)" ) &
-	$(BIN)/airflow standalone
+# Each component is its own process under deploy/supervisor.py (which also migrates the database and imports
+# the pools): one that dies is logged and restarted, and Ctrl-C / SIGTERM stops them all by PID
+# (exec: the signal reaches the supervisor itself).
+airflow: export AIRFLOW__LOGGING__LOGGING_LEVEL := INFO
+airflow: $(STAMP) ## run Airflow on the same defaults (UI, scheduler, dag-processor, triggerer; Ctrl-C stops)
+	exec $(BIN)/python -m deploy.stack airflow
 
-test: $(STAMP) ## run the whole test suite
+stack: $(STAMP) ## start the production topology in the background: PostgreSQL, Redis, 2 Celery workers, S3 (SeaweedFS)
+	$(BIN)/python -m deploy.stack start
+
+stack-down: ## stop everything `make stack` started, by PID
+	$(BIN)/python -m deploy.stack stop
+
+test: $(STAMP) ## run the test suite (all but the deploy tests)
 	$(BIN)/python -m pytest
+
+test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
+	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0
 
 train-ner: $(STAMP) ## rebuild the annotated-names gazetteer and retrain the domain NER (train-*.jsonl; gold dev split selects)
 	$(BIN)/python -m paperlake.tagging.train

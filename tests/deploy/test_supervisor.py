@@ -1,0 +1,84 @@
+"""The supervisor on plain processes: a service that exits is logged and restarted, SIGTERM stops every
+service by PID, one that ignores SIGTERM is killed after its timeout, and no grandchild survives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from deploy.airflow_api import wait_until
+from deploy.processes import ProcessRef
+from deploy.supervisor import Plan, Service, Task, read_state
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.deploy
+SLEEPER = "import time\nwhile True: time.sleep(1)"
+# Ignores SIGTERM and keeps a grandchild in its process group: only SIGKILL to the group ends both.
+STUBBORN = (
+    "import signal, subprocess, sys, time\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+    "print('up', flush=True)\n"
+    "while True: time.sleep(1)"
+)
+
+
+def test_restart_on_exit_and_stop_by_pid_with_sigkill_after_the_timeout(tmp_path):
+    marker = tmp_path / "crashed-once"
+    crash_once = f"import os, sys, time\nif not os.path.exists({str(marker)!r}):\n    open({str(marker)!r}, 'w').close(); sys.exit(3)\nwhile True: time.sleep(1)"
+    plan = Plan("unit", tmp_path / "state", {"PATH": "/usr/bin:/bin"}, [
+        Task("prepare", [sys.executable, "-c", "print('prepared')"], timeout=30),
+        Service("steady", [sys.executable, "-c", SLEEPER], stage=0),
+        Service("crashy", [sys.executable, "-c", crash_once], stage=1, ready=None),
+        Service("stubborn", [sys.executable, "-c", STUBBORN], stage=1, ready={"log": "up"}, stop_timeout=2),
+    ])
+    plan.state_dir.mkdir()
+    (plan.state_dir / "plan.json").write_text(plan.to_json())
+    out = tmp_path / "supervisor.out"
+    process = subprocess.Popen([sys.executable, "-m", "deploy.supervisor", str(plan.state_dir / "plan.json")],
+                               cwd=REPO, stdout=open(out, "wb"), stderr=subprocess.STDOUT)
+    try:
+        # crashy exits 3 before it is "ready" (2 s up): startup fails, everything started is stopped.
+        assert process.wait(timeout=60) == 1
+        assert "crashy exited with code 3 while starting" in out.read_text()
+        assert read_state(plan.state_file)["phase"] == "failed"
+        assert not any(ProcessRef.from_dict(s).alive() for s in read_state(plan.state_file)["services"].values())
+
+        # Second start: crashy now stays up; kill it and the supervisor restarts it.
+        process = subprocess.Popen([sys.executable, "-m", "deploy.supervisor", str(plan.state_dir / "plan.json")],
+                                   cwd=REPO, stdout=open(out, "ab"), stderr=subprocess.STDOUT)
+        wait_until(lambda: read_state(plan.state_file)["phase"] == "running", 60, "the plan running")
+        first = read_state(plan.state_file)["services"]["crashy"]
+        os.kill(first["pid"], signal.SIGKILL)
+        wait_until(lambda: read_state(plan.state_file)["services"]["crashy"]["restarts"] == 1, 30, "crashy restarted")
+        assert f"crashy (pid {first['pid']}) exited with code -9" in out.read_text()
+        services = read_state(plan.state_file)["services"]
+        stubborn = services["stubborn"]
+        grandchildren = [p.pid for p in psutil.Process(stubborn["pid"]).children()]
+        assert grandchildren
+
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        assert time.monotonic() - began < 30
+        text = out.read_text()
+        assert "stubborn (pid %d) did not stop in time: killed" % stubborn["pid"] in text
+        assert text.index("stopping crashy, stubborn") < text.index("stopping steady")  # later stage first
+        assert not any(ProcessRef.from_dict(s).alive() for s in read_state(plan.state_file)["services"].values())
+        assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in grandchildren)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for service in (read_state(plan.state_file) or {"services": {}})["services"].values():
+            if ProcessRef.from_dict(service).alive():
+                os.killpg(service["pid"], signal.SIGKILL)
