@@ -42,6 +42,8 @@ def paperlake_digest():
 
         settings = task_settings()
         digest, uri = pipeline.digest_stage(settings)
+        if uri is None:
+            return {"uri": None, "sent_to": []}
         if not settings.digest_recipients:
             log.warning("digest written to %s; not emailed: PAPERLAKE_DIGEST_RECIPIENTS is empty", uri)
             return {"uri": uri, "sent_to": []}

@@ -172,7 +172,10 @@ def marts_stage(settings: Settings, full: bool = False) -> dict:
 
 
 def digest_stage(settings: Settings):
-    """Compose the digest from the published marts and write its page to the lake; returns (Digest, page URI)."""
+    """Compose the digest from the published marts and write its page to the lake; returns (Digest, page URI).
+
+    Marts with nothing trending yet (an empty lake) give (Digest, None): no page, nothing to send.
+    """
     import duckdb
 
     from paperlake.digest import compose_digest, publish_digest
@@ -181,6 +184,9 @@ def digest_stage(settings: Settings):
     lake = Lake.from_settings(settings)
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
         digest = compose_digest(con)
+    if digest.day is None:
+        log.info("digest: the marts hold nothing trending yet (no committed papers); no digest written")
+        return digest, None
     return digest, publish_digest(lake, digest)
 
 

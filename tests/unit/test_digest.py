@@ -41,3 +41,11 @@ def test_digest_lists_trending_papers_and_entities_with_inline_charts(trend_lake
     assert uri.endswith("digests/date=2026-11-30/digest.html")
     page = trend_lake.store.get("digests/date=2026-11-30/digest.html").decode()
     assert page == render_html(digest, inline_cid=False) and page.count("data:image/png;base64,") == 3 and "cid:" not in page
+
+
+def test_marts_of_an_empty_lake_give_no_digest_and_no_error(settings):
+    from paperlake.pipeline import digest_stage, marts_stage
+
+    marts_stage(settings)
+    digest, uri = digest_stage(settings)
+    assert (digest.day, digest.papers, uri) == (None, [], None)
