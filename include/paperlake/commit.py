@@ -11,7 +11,6 @@ deleted after a retention period.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import secrets
@@ -119,18 +118,13 @@ def base_generation(store: Store, source: str, day: date) -> int:
 
 def run_rows(lake: Lake, source: str, day: date, run_id: str) -> dict[str, int]:
     """Rows per table layer of a run (from Parquet footers), checking that every document of the run exists."""
-    import pyarrow.parquet as pq
-
     missing = [
         lake.uri(key) for layer, name in RUN_DOCUMENTS
         if not lake.store.exists(key := lake.run_key(layer, source, day, run_id, name))
     ]
     if missing:
         raise PaperlakeError(f"{source} {day}: run {run_id} is incomplete, not committed: missing {', '.join(missing)}; rerun the ingest")
-    return {
-        layer: pq.read_metadata(io.BytesIO(lake.store.get(lake.run_key(layer, source, day, run_id)))).num_rows
-        for layer in TABLE_LAYERS
-    }
+    return {layer: lake.table_rows(layer, source, day, run_id) for layer in TABLE_LAYERS}
 
 
 def check_shrink(previous: Commit | None, rows: dict[str, int], min_keep_share: float, run_id: str) -> None:

@@ -113,6 +113,12 @@ class Lake:
                 f"run the stage that writes it first"
             ) from None
 
+    def table_rows(self, layer: str, source: str, day: date, run_id: str) -> int:
+        """Rows of a run's table, from its Parquet footer."""
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(io.BytesIO(self.store.get(self.run_key(layer, source, day, run_id)))).num_rows
+
     def read_key_table(self, key: str, columns: list[str] | None = None):
         """The Parquet table stored at `key` (one of `committed_keys`)."""
         import pyarrow.parquet as pq

@@ -91,12 +91,7 @@ def chunk_file(index: int) -> str:
 
 def tag_chunk_count(lake: Lake, source: str, day: date, run_id: str, chunk_rows: int) -> int:
     """How many chunks of `chunk_rows` clean rows the run's partition is tagged in (at least one)."""
-    import io
-
-    import pyarrow.parquet as pq
-
-    rows = pq.read_metadata(io.BytesIO(lake.store.get(lake.run_key("clean", source, day, run_id)))).num_rows
-    return max(1, -(-rows // chunk_rows))
+    return max(1, -(-lake.table_rows("clean", source, day, run_id) // chunk_rows))
 
 
 @functools.lru_cache(maxsize=2)
