@@ -432,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         args.func(args, settings)
+    except BrokenPipeError:
+        return reader_went_away()
     except Exception as err:
         if not isinstance(err, expected_failures()):
             raise
@@ -442,6 +444,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paperlake: {describe_failure(err, settings)}", file=sys.stderr)
         return 2
     return 0
+
+
+def reader_went_away() -> int:
+    """The reader of stdout closed it (`paperlake sql ... | head`): stop quietly, as a Unix filter would (exit 141)."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    return 128 + 13  # SIGPIPE
 
 
 if __name__ == "__main__":

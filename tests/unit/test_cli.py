@@ -332,3 +332,14 @@ def test_a_quarantine_over_the_threshold_is_one_line(home, monkeypatch, capsys):
     monkeypatch.setenv("PAPERLAKE_ABSTRACT_MIN_CHARS", "5000")
     line = one_line_failure(["ingest", "--source", "snapshot", "--date", "2026-11-26"], capsys)
     assert line.startswith("paperlake: snapshot 2026-11-26: ") and "records rejected" in line
+
+
+def test_sql_piped_into_a_reader_that_stops_early_ends_quietly(built):
+    """`paperlake sql ... | head -2`: no error message, and the exit status of a filter killed by SIGPIPE."""
+    command = [sys.executable, "-m", "paperlake.cli", "sql", BIG_QUERY, "--format", "csv"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as writer:
+        head = [writer.stdout.readline() for _ in range(2)]
+        writer.stdout.close()
+        stderr = writer.stderr.read()
+    assert head == [b"i,s\n", b"0,x0\n"]
+    assert stderr == b"" and writer.returncode == 141
