@@ -3,30 +3,14 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pytest
 
 from paperlake.commit import commit_prefix
 from paperlake.marts.builder import build_marts, local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
-from tests.support.lake_runs import commit_tables
+from tests.support.lake_runs import commit_tables, paper, spans, table
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
-
-
-def paper(pid, version, title, chash, upvotes=None):
-    return {"paper_id": pid, "version": version, "title": title, "abstract": f"abstract of {title}", "content_hash": chash,
-            "upvotes": upvotes, "authors": [], "categories": [], "keywords": []}
-
-
-def spans(pid, chash, *found):
-    return [{"paper_id": pid, "content_hash": chash, "entity_id": eid, "label": label, "text": eid,
-             "start_char": start, "end_char": start + len(eid), "tagger_version": "v1"} for eid, label, start in found]
-
-
-def table(rows, schema):
-    full = [{name: row.get(name) for name in schema.names} for row in rows]
-    return pa.Table.from_pylist(full, schema=schema)
 
 
 @pytest.fixture
