@@ -58,7 +58,7 @@ def test_trending_papers_with_their_entities(con):
 def test_entity_page_spellings_series_partners_and_papers(con):
     lora = queries.entity(con, "LoRA")
     assert (lora.label, lora.aliases, lora.n_papers, lora.first_seen, lora.last_seen) == ("METHOD", ["LoRA", "lora"], 2, before(1), R)
-    assert lora.series == [(before(1), 1), (R, 1)]
+    assert (len(lora.series), lora.series[0][0], [(day, n) for day, n in lora.series if n]) == (queries.TREND_DAYS, before(34), [(before(1), 1), (R, 1)])
     assert [(p.entity_id, p.n_papers) for p in lora.partners] == [("MMLU", 2)]
     assert [(p.paper_id, p.last_seen) for p in lora.papers.rows] == [("p4", R), ("p3", before(1))]
     bert = queries.entity(con, "BERT", "MODEL", page=2, size=2)

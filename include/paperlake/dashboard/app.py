@@ -20,6 +20,20 @@ SOURCE_PATTERN = r"^[a-z0-9_]+$"
 REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
+class BuiltOnFirstRequest:
+    """An ASGI app that builds the real one on its first request: Airflow loads plugins in every task process,
+    which never serves the page, so the plugin file must not import FastAPI or Airflow's API server."""
+
+    def __init__(self, build: Callable):
+        self.build = build
+        self.app = None
+
+    async def __call__(self, scope, receive, send):
+        if self.app is None:
+            self.app = self.build()  # no await before this assignment: concurrent first requests build it once
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Callable[[], Settings], require_user: Callable, run_path: Callable[[str, str], str]):
     """A FastAPI app whose every route depends on `require_user`; `run_path(source, run_id)` is the run's
     path below the Airflow UI's root (e.g. `dags/<dag_id>/runs/<run_id>`)."""

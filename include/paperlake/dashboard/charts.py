@@ -22,7 +22,7 @@ def series_svg(series: list[tuple[date, int]], width: int = 240, height: int = 4
         labels = (
             f'<text x="0" y="{height - 2}">{series[0][0].isoformat()}</text>'
             f'<text x="{width}" y="{height - 2}" text-anchor="end">{series[-1][0].isoformat()}</text>'
-            f'<text x="{width}" y="10" text-anchor="end">max {top}</text>'
+            f'<text x="{width / 2}" y="{height - 2}" text-anchor="middle">busiest day: {top}</text>'
         )
     total = sum(n for _, n in series)
     summary = f"{total} papers over {len(series)} days" if series else "no data"

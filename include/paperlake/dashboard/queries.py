@@ -14,7 +14,7 @@ PAGE_SIZE = 25
 HEALTH_DAYS_PER_PAGE = 14
 # Days of daily counts drawn for an entity: the trend windows (28 baseline + 7 recent days).
 TREND_DAYS = 35
-# An entity page draws at most this many days, ending at the lake's latest date.
+# An entity page draws at most this many days (and at least TREND_DAYS), ending at the lake's latest date.
 ENTITY_DAYS = 180
 
 
@@ -203,7 +203,8 @@ def entity(con, entity_id: str, label: str | None = None, page: int = 1, size: i
         return None
     chosen, aliases, n_papers, first_seen, last_seen = found[0]
     last = latest_date(con) or last_seen
-    start = max(first_seen, last - timedelta(days=ENTITY_DAYS - 1))
+    # At least the trend windows, at most ENTITY_DAYS, back from the lake's latest date.
+    start = max(min(first_seen, last - timedelta(days=TREND_DAYS - 1)), last - timedelta(days=ENTITY_DAYS - 1))
     partners = con.execute(
         "SELECT other_entity_id, other_label, n_papers, pmi FROM entity_cooccurrence WHERE entity_id = ? AND label = ? ORDER BY rank",
         [entity_id, chosen],
