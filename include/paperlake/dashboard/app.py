@@ -46,7 +46,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
 
     app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
 
-    def page_html(template: str, section: str, title: str, fetch: Callable, status: int = 200) -> HTMLResponse:
+    def page_html(template: str, section: str, title: str, fetch: Callable) -> HTMLResponse:
         """`template` filled by `fetch(con)` on the marts, or the page saying how to build them when there are none."""
         current = settings()
         try:
@@ -61,7 +61,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
             con.close()
         if context is None:
             return message(section, "Not in the marts", f"The marts hold no such {section.lower()}.", latest, 404)
-        return HTMLResponse(render(template, title=title, section=section, latest=latest, **context), status_code=status)
+        return HTMLResponse(render(template, title=title, section=section, latest=latest, **context))
 
     def message(section: str, title: str, text: str, latest=None, status: int = 404) -> HTMLResponse:
         return HTMLResponse(render("message.html", title=title, section=section, latest=latest, message=text), status_code=status)
