@@ -61,6 +61,8 @@ stack-down: ## stop everything `make stack` started, by PID
 test: $(STAMP) ## run the test suite (all but the deploy tests)
 	@command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } \
 	  || echo "docker-compose could not be installed: the compose file check will be skipped"
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "chromium could not be installed: the browser test of the paperlake UI page will be skipped"
 	$(BIN)/python -m pytest
 
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)

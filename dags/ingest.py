@@ -12,6 +12,7 @@ from paperlake_airflow import (
     entities_asset,
     fail_without_retry,
     fetch_pool,
+    ingest_dag_id,
     partition_day,
     task_settings,
 )
@@ -37,7 +38,7 @@ with a commit conflict). To rebuild dates from raw pages, use the `paperlake_rep
 
 def build_ingest_dag(source: str):
     @dag(
-        dag_id=f"paperlake_ingest_{source}",
+        dag_id=ingest_dag_id(source),
         description=f"Fetch, clean, validate and tag the {source} source into the lake, one date per run",
         doc_md=DOC.format(source=source),
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),

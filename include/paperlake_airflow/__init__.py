@@ -64,6 +64,11 @@ def entities_asset(source: str) -> Asset:
     return Asset(name=f"paperlake_entities_{source}", uri=f"paperlake://entities/{source}")
 
 
+def ingest_dag_id(source: str) -> str:
+    """The id of a source's ingest DAG."""
+    return f"paperlake_ingest_{source}"
+
+
 def fetch_pool(source: str) -> str:
     """The pool a source's fetch task runs in."""
     return SOURCE_POOLS.get(source, "default_pool")

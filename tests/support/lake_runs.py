@@ -11,6 +11,24 @@ from paperlake.lake import TABLE_FILE, TAGGED_MANIFEST, VALIDATION_REPORT, VALID
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE, STAGED
 
 
+def paper(pid, version, title, chash, upvotes=None) -> dict:
+    """A clean row of paper `pid` (the columns the marts read)."""
+    return {"paper_id": pid, "version": version, "title": title, "abstract": f"abstract of {title}", "content_hash": chash,
+            "upvotes": upvotes, "authors": [], "categories": [], "keywords": []}
+
+
+def spans(pid, chash, *found) -> list[dict]:
+    """Entity rows of one paper text: `found` as (entity_id, label, start offset); the span text is the entity id."""
+    return [{"paper_id": pid, "content_hash": chash, "entity_id": eid, "label": label, "text": eid,
+             "start_char": start, "end_char": start + len(eid), "tagger_version": "v1"} for eid, label, start in found]
+
+
+def table(rows, schema) -> pa.Table:
+    """`rows` as a table of `schema` (missing columns null)."""
+    full = [{name: row.get(name) for name in schema.names} for row in rows]
+    return pa.Table.from_pylist(full, schema=schema)
+
+
 def commit_tables(
     lake: Lake, source: str, day: date, *, clean: pa.Table | None = None, quarantine: pa.Table | None = None,
     entities: pa.Table | None = None, staged: pa.Table | None = None, pages: list[RawPage] = (), validation: dict | None = None,

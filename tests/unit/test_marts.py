@@ -3,30 +3,14 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pytest
 
 from paperlake.commit import commit_prefix
 from paperlake.marts.builder import build_marts, local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
-from tests.support.lake_runs import commit_tables
+from tests.support.lake_runs import commit_tables, paper, spans, table
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
-
-
-def paper(pid, version, title, chash, upvotes=None):
-    return {"paper_id": pid, "version": version, "title": title, "abstract": f"abstract of {title}", "content_hash": chash,
-            "upvotes": upvotes, "authors": [], "categories": [], "keywords": []}
-
-
-def spans(pid, chash, *found):
-    return [{"paper_id": pid, "content_hash": chash, "entity_id": eid, "label": label, "text": eid,
-             "start_char": start, "end_char": start + len(eid), "tagger_version": "v1"} for eid, label, start in found]
-
-
-def table(rows, schema):
-    full = [{name: row.get(name) for name in schema.names} for row in rows]
-    return pa.Table.from_pylist(full, schema=schema)
 
 
 @pytest.fixture
@@ -77,7 +61,7 @@ def test_paper_entities_count_the_current_text_once_across_sources(two_day_lake,
 def test_an_empty_lake_builds_empty_marts(lake, settings):
     tables = build_marts(lake, settings).tables
     assert set(tables) == {"papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities",
-                           "trending_papers", "entity_cooccurrence", "pipeline_health"}
+                           "trending_papers", "entity_cooccurrence", "pipeline_health", "quarantine"}
     assert set(tables.values()) == {0}
 
 
@@ -187,13 +171,16 @@ def test_pipeline_health_per_source_and_date(lake, settings):
         lake, "hf_daily", day,
         pages=[RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"), RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00")],
         staged=table(rows, STAGED), clean=table(rows[:2], CLEAN),
-        quarantine=table([{**rows[2], "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}], QUARANTINE),
+        quarantine=table([{**rows[2], "record_index": 2, "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}], QUARANTINE),
         entities=table(spans("q1", "hq1", ("BLEU", "METRIC", 0), ("F1", "METRIC", 9)), ENTITIES),
         validation={"source": "hf_daily", "date": "2026-10-01", "gx_success": False, "run_id": "scheduled__2026-10-01", "suite_version": "3"},
     )
     build_marts(lake, settings)
     assert query(local_marts_path(lake, settings), "SELECT * FROM pipeline_health") == [
         ("hf_daily", day, 2, 7, "2026-10-02T06:00:01+00:00", 3, 2, 1, {"abstract_length": 1, "not_english": 1}, 2, 1, False, "scheduled__2026-10-01"),
+    ]
+    assert query(local_marts_path(lake, settings), "SELECT source, date, record_index, paper_id, reason_codes, reasons FROM quarantine") == [
+        ("hf_daily", day, 2, "q3", ["abstract_length", "not_english"], ["a", "b"]),
     ]
 
 
@@ -206,7 +193,7 @@ def test_every_mart_is_exported_as_parquet(trend_lake, settings):
 
 
 MARTS = ("papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities", "trending_papers",
-         "entity_cooccurrence", "pipeline_health")
+         "entity_cooccurrence", "pipeline_health", "quarantine")
 
 
 def mart_rows(path) -> dict:
@@ -243,7 +230,8 @@ def tagged(pid, version, chash, entities, upvotes=None, alias=None):
 
 def commit_papers(lake, source, day, *papers, quarantined=()):
     rows = [p for p, _ in papers]
-    quarantine = [{**paper(pid, 1, pid, f"q{pid}"), "reason_codes": ["not_english"], "reasons": ["?"]} for pid in quarantined]
+    quarantine = [{**paper(pid, 1, pid, f"q{pid}"), "record_index": i, "reason_codes": ["not_english"], "reasons": ["?"]}
+                  for i, pid in enumerate(quarantined)]
     return commit_tables(lake, source, day, clean=table(rows, CLEAN), entities=table([s for _, found in papers for s in found], ENTITIES),
                          quarantine=table(quarantine, QUARANTINE))
 

@@ -36,6 +36,7 @@ UNIQUE_KEYS = {
     "trending_papers": ("paper_id",),
     "entity_cooccurrence": ("entity_id", "label", "other_entity_id", "other_label"),
     "pipeline_health": ("source", "date"),
+    "quarantine": ("source", "date", "record_index"),
 }
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
@@ -44,7 +45,7 @@ KEY_COLLISIONS = {
 }
 TRENDING_MIN_SUPPORT = 2
 # Bump when a mart's definition or the state's layout changes: a file built by another version is rebuilt in full.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class MartCheckFailed(RuntimeError):

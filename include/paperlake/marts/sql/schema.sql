@@ -42,3 +42,7 @@ CREATE TABLE pipeline_health (
     quarantined BIGINT, quarantined_by_reason MAP(VARCHAR, BIGINT), entity_spans BIGINT, papers_with_entities BIGINT,
     validation_success BOOLEAN, run_id VARCHAR
 );
+CREATE TABLE quarantine (
+    source VARCHAR, date DATE, record_index INTEGER, paper_id VARCHAR, title VARCHAR, abstract VARCHAR, abs_url VARCHAR,
+    parse_error VARCHAR, reason_codes VARCHAR[], reasons VARCHAR[]
+);

@@ -1,0 +1,111 @@
+"""The page as a FastAPI app: Health, Trends, Entity and Quarantine views over the published marts, read-only.
+
+The Airflow plugin (`plugins/paperlake_ui.py`) mounts it and supplies the two Airflow-specific edges:
+the login check every route depends on, and the UI path of an ingest run.
+Every link is relative, so the page works under any mount point or proxy prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from paperlake.config import Settings
+from paperlake.dashboard import queries
+from paperlake.dashboard.pages import render
+
+# Source names as the lake spells them: nothing else reaches a storage key.
+SOURCE_PATTERN = r"^[a-z0-9_]+$"
+# The validation report is our own escaped HTML with inline CSS; it may run nothing and load nothing.
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+class BuiltOnFirstRequest:
+    """An ASGI app that builds the real one on its first request: Airflow loads plugins in every task process,
+    which never serves the page, so the plugin file must not import FastAPI or Airflow's API server."""
+
+    def __init__(self, build: Callable):
+        self.build = build
+        self.app = None
+
+    async def __call__(self, scope, receive, send):
+        if self.app is None:
+            self.app = self.build()  # no await before this assignment: concurrent first requests build it once
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Callable[[], Settings], require_user: Callable, run_path: Callable[[str, str], str]):
+    """A FastAPI app whose every route depends on `require_user`; `run_path(source, run_id)` is the run's
+    path below the Airflow UI's root (e.g. `dags/<dag_id>/runs/<run_id>`)."""
+    from fastapi import Depends, FastAPI, Path, Query
+    from fastapi.responses import HTMLResponse
+
+    from paperlake.cli import open_marts_readonly
+    from paperlake.lake import VALIDATION_REPORT, Lake
+    from paperlake.marts.builder import MARTS_KEY
+
+    app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
+
+    def page_html(template: str, section: str, title: str, fetch: Callable) -> HTMLResponse:
+        """`template` filled by `fetch(con)` on the marts, or the page saying how to build them when there are none."""
+        current = settings()
+        try:
+            con = open_marts_readonly(current)
+        except FileNotFoundError:
+            uri = Lake.from_settings(current).uri(MARTS_KEY)
+            return HTMLResponse(render("no_marts.html", title="no marts yet", section=section, latest=None, marts_uri=uri))
+        try:
+            context = fetch(con)
+            latest = queries.latest_date(con)
+        finally:
+            con.close()
+        if context is None:
+            return message(section, "Not in the marts", f"The marts hold no such {section.lower()}.", latest, 404)
+        return HTMLResponse(render(template, title=title, section=section, latest=latest, **context))
+
+    def message(section: str, title: str, text: str, latest=None, status: int = 404) -> HTMLResponse:
+        return HTMLResponse(render("message.html", title=title, section=section, latest=latest, message=text), status_code=status)
+
+    def run_url(source: str, run_id: str) -> str:
+        return "../" + run_path(source, run_id)  # every view is one level below the mount point
+
+    @app.get("/", response_class=HTMLResponse)
+    def health(page: int = Query(1, ge=1)):
+        return page_html("health.html", "Health", "lake health", lambda con: {"page": queries.health(con, page), "run_url": run_url})
+
+    @app.get("/trends", response_class=HTMLResponse)
+    def trends(label: str | None = None, page: int = Query(1, ge=1), papers_page: int = Query(1, ge=1)):
+        return page_html("trends.html", "Trends", "trends", lambda con: {
+            "label": label, "labels": queries.trending_labels(con),
+            "entities": queries.trending_entities(con, label, page), "papers": queries.trending_papers(con, papers_page),
+        })
+
+    @app.get("/entity", response_class=HTMLResponse)
+    def entity(entity_id: str = Query(alias="id"), label: str | None = None, page: int = Query(1, ge=1)):
+        def fetch(con):
+            found = queries.entity(con, entity_id, label, page)
+            return None if found is None else {"e": found}
+
+        return page_html("entity.html", "Entity", f"entity {entity_id}", fetch)
+
+    @app.get("/quarantine", response_class=HTMLResponse)
+    def quarantine(source: str | None = Query(None, pattern=SOURCE_PATTERN), day: date | None = Query(None, alias="date"),
+                   page: int = Query(1, ge=1)):
+        def fetch(con):
+            if source and day:
+                return {"records": queries.quarantined_records(con, source, day, page), "source": source, "day": day, "partitions": None}
+            return {"records": None, "partitions": queries.quarantined_partitions(con, page)}
+
+        return page_html("quarantine.html", "Quarantine", "quarantine", fetch)
+
+    @app.get("/report/{source}/{day}", response_class=HTMLResponse)
+    def report(source: str = Path(pattern=SOURCE_PATTERN), day: date = Path()):
+        """The validation report of the partition's committed run, as the run wrote it."""
+        lake = Lake.from_settings(settings())
+        try:
+            body = lake.store.get(lake.committed_key("validation", source, day, VALIDATION_REPORT))
+        except FileNotFoundError:
+            return message("Health", "No validation report", f"No committed run of source={source} date={day} has a validation report.")
+        return HTMLResponse(body, headers={"Content-Security-Policy": REPORT_POLICY})
+
+    return app

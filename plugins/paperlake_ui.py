@@ -1,0 +1,38 @@
+"""Airflow glue for the paperlake page: mount the page's FastAPI app in the API server, add a UI navigation entry.
+
+Plugin apps are not behind Airflow's login: every route of the page depends on Airflow's own `get_user`,
+which accepts the UI's session cookie or an `Authorization: Bearer` token (401/403 without a valid one).
+Every task process loads this file too, so the app (FastAPI, Airflow's API security) is built on first use.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from airflow.plugins_manager import AirflowPlugin
+
+from paperlake.dashboard.app import BuiltOnFirstRequest
+from paperlake_airflow import ingest_dag_id
+
+URL_PREFIX = "/paperlake"
+
+
+def ingest_run_path(source: str, run_id: str) -> str:
+    """The UI path of an ingest run, below the UI's root."""
+    return f"dags/{ingest_dag_id(source)}/runs/{quote(run_id, safe='')}"
+
+
+def build_page_app():
+    from airflow.api_fastapi.core_api.security import get_user
+
+    from paperlake.config import Settings
+    from paperlake.dashboard.app import create_app
+
+    return create_app(Settings.from_env, get_user, ingest_run_path)
+
+
+class PaperlakePlugin(AirflowPlugin):
+    name = "paperlake"
+    fastapi_apps = [{"app": BuiltOnFirstRequest(build_page_app), "url_prefix": URL_PREFIX, "name": "paperlake"}]
+    # `url_route` shows the page inside the UI (an iframe under /plugin/paperlake); `href` has no leading slash.
+    external_views = [{"name": "paperlake", "href": URL_PREFIX.lstrip("/") + "/", "destination": "nav", "url_route": "paperlake"}]
