@@ -13,7 +13,7 @@ from pathlib import Path
 
 from paperlake.config import ANNOTATED_NAMES_PATH, PATTERNS_PATH
 from paperlake.tagging.evaluate import GoldDoc, training_annotations
-from paperlake.tagging.gazetteer import entity_key, known_keys, load_gazetteer, mention_pattern
+from paperlake.tagging.gazetteer import known_keys, load_gazetteer, lookup_key, mention_pattern
 
 # Marked in at least this share of its occurrences. Harvested from two of the three train files and
 # scored on the third, 0.7 added F1 0.009 and 0.014 on two and cost 0.004 on one.
@@ -35,7 +35,7 @@ def annotated_names(docs: list[GoldDoc], known: set[str], min_share: float = MIN
     entries = []
     for name in sorted(labels):
         marked = sum(labels[name].values())
-        if len(name) < 2 or entity_key(name) in known or marked < min_share * occurrences(name, docs):
+        if len(name) < 2 or lookup_key(name, known) or marked < min_share * occurrences(name, docs):
             continue
         label = max(sorted(labels[name]), key=labels[name].__getitem__)
         entries.append({"id": name, "label": label, "aliases": [name], "case_sensitive": any(ch.isupper() for ch in name)})
