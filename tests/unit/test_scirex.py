@@ -74,3 +74,16 @@ def test_load_scirex_reads_sections_without_their_headers(tmp_path):
 def test_load_scirex_says_where_it_looked(tmp_path):
     with pytest.raises(FileNotFoundError, match="SCIREX_DIR"):
         load_scirex(tmp_path, INDEX)
+
+
+def test_a_trained_model_records_what_it_learned_from(tmp_path):
+    from paperlake.tagging.train import record_training
+
+    (tmp_path / "meta.json").write_text(json.dumps({"lang": "en", "pipeline": ["ner"]}))
+    record_training(tmp_path, 226, 0)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert "226 hand-annotated abstracts" in meta["description"] and "SciREX" not in meta["description"]
+    assert meta["pipeline"] == ["ner"]
+    record_training(tmp_path, 226, 604)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert "604 SciREX" in meta["description"] and meta["sources"][-1]["license"] == "Apache-2.0"

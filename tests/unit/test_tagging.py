@@ -153,6 +153,8 @@ def test_annotated_names_join_when_marked_in_most_of_their_occurrences():
     ]
     entries = annotated_names(docs, known={"vllm"})
     assert entries == [{"id": "TokenWeave", "label": "MODEL", "aliases": ["TokenWeave"], "case_sensitive": True}]
+    assert annotated_names(docs, known={"vllm"}, min_papers=2) == entries  # marked in papers 0 and 2
+    assert annotated_names(docs, known={"vllm"}, min_papers=3) == []
 
 
 def test_shipped_annotated_names_are_what_the_training_annotations_give(tmp_path):
