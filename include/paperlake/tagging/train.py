@@ -11,7 +11,6 @@ was trained on in its meta.json, and loaded from the repo at run time.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -87,8 +86,10 @@ def train(output: Path = MODEL_DIR, scirex_dir: Path | None = None) -> Path:
 
 def record_training(model_dir: Path, hand_annotated: int, scirex_sections: int) -> None:
     """Say in the model's meta.json what it was trained on (read by whoever ships or loads it)."""
+    import srsly
+
     meta_path = model_dir / "meta.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = srsly.read_json(meta_path)
     meta["description"] = (
         f"`make train-ner`: spaCy NER ({CONFIG_PATH.name}, seed 0) trained on {hand_annotated} hand-annotated abstracts"
         f" (include/data/ner_gold/train-*.jsonl)"
@@ -98,7 +99,7 @@ def record_training(model_dir: Path, hand_annotated: int, scirex_sections: int) 
     meta["sources"] = [{"name": "paperlake hand annotations", "url": "include/data/ner_gold", "license": "project"}] + (
         [{"name": "SciREX docs/train_docs", "url": "https://github.com/allenai/SciREX", "license": "Apache-2.0"}] if scirex_sections else []
     )
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    srsly.write_json(meta_path, meta)  # spaCy's own format, so a retrained model's diff stays small
 
 
 if __name__ == "__main__":
