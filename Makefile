@@ -68,10 +68,10 @@ test: $(STAMP) ## run the test suite (all but the deploy tests)
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
 	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0
 
-train-ner: $(STAMP) ## rebuild the annotated-names gazetteer and retrain the domain NER (train-*.jsonl; gold dev split selects)
-	$(BIN)/python -m paperlake.tagging.train
+train-ner: $(STAMP) ## rebuild the annotated-names gazetteer and retrain the domain NER (train-*.jsonl, + SciREX if SCIREX_DIR=<checkout>)
+	$(BIN)/python -m paperlake.tagging.train $(if $(SCIREX_DIR),--scirex "$(SCIREX_DIR)")
 
-eval-ner: $(STAMP) ## precision/recall/F1 per label on the gold test split: rules only, and rules + trained model
+eval-ner: $(STAMP) ## gold test split: span and per-paper entity P/R/F1, split/merge check; stray labels outside ML
 	$(BIN)/python -m paperlake.tagging.evaluate test
 
 bench: $(STAMP) ## tagging throughput (1 vs 2 processes, cold vs cached rerun), printed as ratios

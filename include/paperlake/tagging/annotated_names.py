@@ -13,29 +13,33 @@ from pathlib import Path
 
 from paperlake.config import ANNOTATED_NAMES_PATH, PATTERNS_PATH
 from paperlake.tagging.evaluate import GoldDoc, training_annotations
-from paperlake.tagging.gazetteer import entity_key, known_keys, load_gazetteer, mention_pattern
+from paperlake.tagging.gazetteer import known_keys, load_gazetteer, lookup_key, mention_pattern
 
 # Marked in at least this share of its occurrences. Harvested from two of the three train files and
 # scored on the third, 0.7 added F1 0.009 and 0.014 on two and cost 0.004 on one.
 MIN_SHARE = 0.7
 
 
-def occurrences(name: str, docs: list[GoldDoc]) -> int:
-    """Whole-word occurrences of `name` in the docs, case-insensitive unless it has a capital."""
+def occurrences(name: str, corpus: str) -> int:
+    """Whole-word occurrences of `name` in the corpus text, case-insensitive unless it has a capital."""
     pattern = mention_pattern(name, ignore_case=not any(ch.isupper() for ch in name))
-    return sum(len(pattern.findall(doc.text)) for doc in docs)
+    return len(pattern.findall(corpus))
 
 
-def annotated_names(docs: list[GoldDoc], known: set[str], min_share: float = MIN_SHARE) -> list[dict]:
-    """Gazetteer entries for span texts the curated gazetteer does not know, labelled as most often marked."""
+def annotated_names(docs: list[GoldDoc], known: set[str], min_share: float = MIN_SHARE, min_papers: int = 1) -> list[dict]:
+    """Gazetteer entries for span texts the curated gazetteer does not know, marked in at least `min_papers`
+    papers and in `min_share` of their occurrences, labelled as most often marked."""
     labels: dict[str, Counter] = defaultdict(Counter)
+    papers: dict[str, set[int]] = defaultdict(set)
     for doc in docs:
         for start, end, label in doc.spans:
             labels[doc.text[start:end]][label] += 1
+            papers[doc.text[start:end]].add(doc.paper_index)
+    corpus = "\n".join(doc.text for doc in docs)
     entries = []
     for name in sorted(labels):
         marked = sum(labels[name].values())
-        if len(name) < 2 or entity_key(name) in known or marked < min_share * occurrences(name, docs):
+        if len(name) < 2 or len(papers[name]) < min_papers or lookup_key(name, known) or marked < min_share * occurrences(name, corpus):
             continue
         label = max(sorted(labels[name]), key=labels[name].__getitem__)
         entries.append({"id": name, "label": label, "aliases": [name], "case_sensitive": any(ch.isupper() for ch in name)})

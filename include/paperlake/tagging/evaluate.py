@@ -1,4 +1,5 @@
-"""Score the tagger against the hand-annotated gold set: P/R/F1 per label, and recall on unseen names."""
+"""Score the tagger against the hand-annotated gold set: P/R/F1 per label, recall on unseen names, the
+per-paper entity sets and their normalisation (`entity_scores`), and stray labels on abstracts outside ML."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from paperlake.config import DATA_DIR
 from paperlake.tagging.gazetteer import LABELS, entity_key, known_keys, load_gazetteers
 
 GOLD_PATH = DATA_DIR / "ner_gold" / "gold.jsonl"
+NON_ML_PATH = DATA_DIR / "non_ml" / "abstracts.jsonl"
 
 Span = tuple[int, int, str]
 
@@ -41,12 +43,11 @@ def training_annotations() -> list[GoldDoc]:
     return [doc for path in files for doc in load_gold(path)] + load_gold(split="dev")
 
 
-def predict(nlp, docs: list[GoldDoc]) -> list[frozenset[Span]]:
-    """The tagger's spans for each gold abstract, read with its title as context (as the tag stage does)."""
-    from paperlake.tagging.pipeline import titled_docs
+def predict(nlp, docs: list[GoldDoc], index: dict[str, tuple[str, str]]) -> list[list[tuple[str, str, str, int, int]]]:
+    """The tagger's mentions (entity_id, label, text, start, end) per gold abstract, read with its title as the tag stage does."""
+    from paperlake.tagging.partition import entity_spans
 
-    tagged = nlp.pipe(titled_docs(nlp, [d.text for d in docs], [d.title for d in docs]))
-    return [frozenset((e.start_char, e.end_char, e.label_) for e in doc.ents) for doc in tagged]
+    return entity_spans(nlp, index, [d.text for d in docs], [d.title for d in docs], batch_size=64)
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
@@ -83,33 +84,78 @@ def unseen_recall(docs: list[GoldDoc], predicted: list[frozenset[Span]], known: 
     return {"recall": hits / total if total else 0.0, "support": total}
 
 
-def evaluate(nlp, docs: list[GoldDoc], known: set[str]) -> dict:
-    predicted = predict(nlp, docs)
-    return {"scores": score([d.spans for d in docs], predicted), "unseen": unseen_recall(docs, predicted, known)}
+def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[str, str]]) -> dict:
+    """Span scores, unseen-name recall, per-paper entity scores and the normalisation check for one tagger."""
+    from paperlake.tagging.entity_scores import document_scores, gold_entity_ids, normalisation_check
+
+    mentions = predict(nlp, docs, index)
+    predicted = [frozenset((start, end, label) for _, label, _, start, end in m) for m in mentions]
+    gold_ids = gold_entity_ids(docs, index)
+    return {
+        "scores": score([d.spans for d in docs], predicted),
+        "unseen": unseen_recall(docs, predicted, known),
+        "documents": document_scores(gold_ids, mentions),
+        "normalisation": normalisation_check(gold_ids, mentions),
+    }
+
+
+def non_ml_labels(nlp, index: dict[str, tuple[str, str]], path: Path = NON_ML_PATH) -> list[tuple[str, list[tuple[str, str, str, int, int]]]]:
+    """(field, mentions) for each abstract outside ML: every label the tagger gives there is a stray."""
+    from paperlake.tagging.partition import entity_spans
+
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    mentions = entity_spans(nlp, index, [i["text"] for i in items], [i["title"] for i in items], batch_size=64)
+    return [(item["field"], m) for item, m in zip(items, mentions)]
+
+
+def _score_table(scores: dict[str, dict[str, float]]) -> list[str]:
+    lines = [f"  {'label':<8} {'P':>6} {'R':>6} {'F1':>6} {'support':>8}"]
+    for label, s in scores.items():
+        lines.append(f"  {label:<8} {s['precision']:>6.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} {s['support']:>8}")
+    return lines
 
 
 def format_scores(name: str, report: dict) -> str:
-    lines = [f"{name}", f"  {'label':<8} {'P':>6} {'R':>6} {'F1':>6} {'support':>8}"]
-    for label, s in report["scores"].items():
-        lines.append(f"  {label:<8} {s['precision']:>6.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} {s['support']:>8}")
-    unseen = report["unseen"]
+    unseen, norm = report["unseen"], report["normalisation"]
+    lines = [f"{name}: spans (exact offsets and label)", *_score_table(report["scores"])]
     lines.append(f"  unseen-name recall {unseen['recall']:.3f} (of {unseen['support']} gold spans not in the gazetteer)")
+    lines += [f"{name}: per paper, the set of (entity_id, label) against gold", *_score_table(report["documents"])]
+    lines.append(
+        f"  normalisation over exactly found mentions: {norm['entities']} gold entities ({norm['with_variants']} found in"
+        f" 2+ spellings); {len(norm['splits'])} split over several entity ids, {len(norm['merges'])} entity ids merging several"
+    )
+    lines += [f"    split {entity[0]!r} ({entity[1]}) -> {[i for i, _ in ids]}" for entity, ids in norm["splits"]]
+    lines += [f"    merge {pair[0]!r} ({pair[1]}) <- {[e for e, _ in entities]}" for pair, entities in norm["merges"]]
+    return "\n".join(lines)
+
+
+def format_non_ml(name: str, tagged: list[tuple[str, list]]) -> str:
+    labels = sum(len(m) for _, m in tagged)
+    clean = sum(not m for _, m in tagged)
+    lines = [f"{name}: {labels} stray labels on {len(tagged)} abstracts outside ML ({labels / len(tagged):.2f} per abstract;"
+             f" {clean} with none)"]
+    lines += [f"    {field}: " + ", ".join(f"{text} {label}" for _, label, text, _, _ in m) for field, m in tagged if m]
     return "\n".join(lines)
 
 
 def main(split: str = "test") -> None:
-    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split."""
-    from paperlake.tagging.pipeline import MODEL_DIR, build_tagger
+    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split and the non-ML abstracts."""
     from paperlake.config import GAZETTEER_PATHS
+    from paperlake.tagging.gazetteer import alias_index
+    from paperlake.tagging.pipeline import MODEL_DIR, build_tagger
 
     docs = load_gold(split=split)
-    known = known_keys(load_gazetteers(GAZETTEER_PATHS))
+    entries = load_gazetteers(GAZETTEER_PATHS)
+    known, index = known_keys(entries), alias_index(entries)
     print(f"gold {split} split: {len(docs)} abstracts, {sum(len(d.spans) for d in docs)} spans")
-    print(format_scores("rules only", evaluate(build_tagger(model_dir=None), docs, known)))
+    taggers = {"rules only": build_tagger(model_dir=None)}
     if MODEL_DIR.exists():
-        print(format_scores("rules + trained model", evaluate(build_tagger(model_dir=MODEL_DIR), docs, known)))
+        taggers["rules + trained model"] = build_tagger(model_dir=MODEL_DIR)
     else:
         print(f"no trained model at {MODEL_DIR}: run `make train-ner`")
+    for name, nlp in taggers.items():
+        print(format_scores(name, evaluate(nlp, docs, known, index)))
+        print(format_non_ml(name, non_ml_labels(nlp, index)))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,9 +105,16 @@ def alias_index(entries: list[GazetteerEntry]) -> dict[str, tuple[str, str]]:
     return index
 
 
+def lookup_key(text: str, index: Container[str]) -> str | None:
+    """The key under which an index (or set of keys) knows a span: its own, else its singular's (PRMs -> prm), else None."""
+    key = entity_key(text)
+    singular = key.removesuffix("s")
+    return key if key in index else singular if singular != key and singular in index else None
+
+
 def canonical_id(text: str, index: dict[str, tuple[str, str]]) -> str:
-    """The canonical entity id of a span: its gazetteer entry's name, else the span text tidied."""
-    found = index.get(entity_key(text))
-    if found:
-        return found[0]
+    """The canonical entity id of a span: its gazetteer entry's name (a plural's too), else the span text tidied."""
+    key = lookup_key(text, index)
+    if key:
+        return index[key][0]
     return " ".join(text.split()).removesuffix("'s").removesuffix("\u2019s")
