@@ -148,8 +148,15 @@ def protect_urls(text: str) -> tuple[str, list[str]]:
 
 
 def restore_urls(text: str, urls: list[str]) -> str:
-    """Put URLs back, each delimited as <URL> (RFC 3986 appendix C) so it stands apart from the sentence."""
-    return re.sub("\uE000(\\d+)\uE001", lambda m: f"<{urls[int(m.group(1))]}>", text)
+    """Put URLs back, each delimited as <URL> (RFC 3986 appendix C) so it stands apart from the sentence.
+
+    A placeholder the input itself held (private-use characters) with no URL of that number stays as it is.
+    """
+    def url(match: re.Match) -> str:
+        number = int(match.group(1))
+        return f"<{urls[number]}>" if number < len(urls) else match.group(0)
+
+    return re.sub("\uE000(\\d+)\uE001", url, text)
 
 
 # Order matters: encoding first, then markup, then symbols; URLs are protected across the middle rules.

@@ -147,3 +147,8 @@ def test_shrinking_plain_runs_never_changes_what_the_latex_parser_gives(text):
 
     balanced = flatten_deep_latex(text)  # the structure latex_to_text hands the parser
     assert latex_nodes_to_text(balanced) == _converter().latex_to_text(balanced, latex_context=_parser_context())
+
+
+def test_a_url_placeholder_in_the_input_is_kept_as_it_is():
+    # the private-use characters that stand in for URLs, held by the input itself, raised IndexError (a failed partition)
+    assert clean_text("text \ue0000\ue001 end") == "text \ue0000\ue001 end"
