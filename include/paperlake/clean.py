@@ -11,8 +11,10 @@ from datetime import date
 from paperlake.lake import Lake, PartitionSummary
 from paperlake.records import PaperRecord
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACE_LIKE = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Zero-width characters, the soft hyphen, and the control characters (Unicode category Cc) other than \t \n \r.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# ftfy leaves text alone that holds only printable ASCII, tabs and line feeds, and no `&` (an HTML entity).
+_MAY_NEED_FTFY = re.compile(r"[^\t\n\x20-\x25\x27-\x7e]")
 # Shared with validation, which checks that nothing these rules remove is left.
 PAGE_HEADER_PATTERN = r"Get trending papers in your email inbox(?: once a day)?!"
 HTML_TAG_PATTERN = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
@@ -21,13 +23,20 @@ _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9])")
 _HTML_TAG = re.compile(HTML_TAG_PATTERN)
 _URL = re.compile(r"<?https?://[^\s<>\uE000\uE001]+>?")
 _URL_TRAILING_PUNCTUATION = ".,;:!?'\""
+# Each with the mark it needs: text without it is left alone.
 _MARKDOWN = (
-    re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
-    re.compile(r"(?<![\w_])__(?=[^\s_])(.+?)(?<=[^\s_])__(?![\w_])"),  # a run of underscores is not emphasis
-    re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])"),
-    re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![\w_])"),
-    re.compile(r"`([^`'\n]+)`"),
+    ("**", re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")),
+    ("__", re.compile(r"(?<![\w_])__(?=[^\s_])(.+?)(?<=[^\s_])__(?![\w_])")),  # a run of underscores is not emphasis
+    ("*", re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])")),
+    ("_", re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![\w_])")),
+    ("`", re.compile(r"`([^`'\n]+)`")),
 )
+# Text without these is no LaTeX: an apostrophe, `^` or `_` alone is read as itself.
+_LATEX_MARK = re.compile(r"[\\{}$~`]")
+# ...but text with an apostrophe, `^` or `_` went to the LaTeX converter before, which turned its `''` and `--`
+# into a quote and a dash and read its placeholder characters; such text still does, so no output changes.
+_ONCE_READ_AS_LATEX = re.compile(r"['^_]")
+_CONVERTED_IN_PLAIN_TEXT = re.compile("''|--|[\uE002-\uE005\u223c]")
 _MACRO = re.compile(r"\\([A-Za-z]+)")
 _MONEY = re.compile(r"\$(?=\d)")
 _TEX_SPACE = re.compile(r"(?<=\S)~(?!\d)")
@@ -41,9 +50,22 @@ _KEEP = {"%": "\uE002", "&": "\uE003", "$": "\uE004", "~": "\uE005"}
 
 def fix_mojibake(text: str) -> str:
     """Repair encoding damage (UTF-8 read as Latin-1 and the like) with ftfy; curly quotes stay curly."""
+    if not _MAY_NEED_FTFY.search(text):
+        return text
     import ftfy
 
-    return ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
+    # ftfy fixes line by line, and from the first line with a `<` on it decodes no more HTML entities:
+    # it is handed only the lines it could change, and told whether an earlier line had a `<`.
+    lines = text.split("\n")
+    unescape_html = "auto"
+    for number, line in enumerate(lines):
+        if _MAY_NEED_FTFY.search(line):
+            ending = "\n" if number < len(lines) - 1 else ""
+            fixed = ftfy.fix_text(line + ending, uncurl_quotes=False, normalization="NFC", unescape_html=unescape_html)
+            lines[number] = fixed.removesuffix(ending)
+        if "<" in line:
+            unescape_html = False
+    return "\n".join(lines)
 
 
 def normalise_unicode(text: str) -> str:
@@ -53,8 +75,7 @@ def normalise_unicode(text: str) -> str:
 
 def remove_invisible_characters(text: str) -> str:
     """Drop zero-width and soft-hyphen characters and control characters other than whitespace."""
-    text = _ZERO_WIDTH.sub("", text)
-    return "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
+    return _INVISIBLE.sub("", text)
 
 
 def strip_page_residue(text: str) -> str:
@@ -69,8 +90,9 @@ def strip_html(text: str) -> str:
 
 def strip_markdown_emphasis(text: str) -> str:
     """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become their plain words (snake_case stays)."""
-    for pattern in _MARKDOWN:
-        text = pattern.sub(r"\1", text)
+    for mark, pattern in _MARKDOWN:
+        if mark in text:
+            text = pattern.sub(r"\1", text)
     return text
 
 
@@ -81,14 +103,11 @@ def latex_to_text(text: str) -> str:
     before a number is "approximately", not a TeX space. Text nested implausibly deep is read
     as plain text (see `paperlake.latex`).
     """
-    if not any(ch in text for ch in "\\{}$~`'^_"):
+    if not _LATEX_MARK.search(text) and not (_ONCE_READ_AS_LATEX.search(text) and _CONVERTED_IN_PLAIN_TEXT.search(text)):
         return text
-    from pylatexenc.latex2text import get_default_latex_context_db
+    from paperlake.latex import flatten_deep_latex, is_known_macro, latex_nodes_to_text
 
-    from paperlake.latex import flatten_deep_latex, latex_nodes_to_text
-
-    known = get_default_latex_context_db()
-    text = _MACRO.sub(lambda m: m.group(0) if known.get_macro_spec(m.group(1)) else m.group(1), text)
+    text = _MACRO.sub(lambda m: m.group(0) if is_known_macro(m.group(1)) else m.group(1), text)
     text = _TEX_SPACE.sub(" ", text)
     text = _APPROX.sub(_KEEP["~"], _MONEY.sub(_KEEP["$"], text))
     text = re.sub(r"\\?([%&])", lambda m: _KEEP[m.group(1)], text)
@@ -100,12 +119,14 @@ def latex_to_text(text: str) -> str:
 
 def restore_lost_symbols(text: str) -> str:
     """Put back symbols lost earlier with their backslash: 1.6times -> 1.6×, sim 23 -> ~23."""
-    return _LOST_SIM.sub("~", _LOST_TIMES.sub("×", text))
+    if "times" in text:
+        text = _LOST_TIMES.sub("×", text)
+    return _LOST_SIM.sub("~", text) if "sim" in text else text
 
 
 def collapse_whitespace(text: str) -> str:
     """One plain space for every run of whitespace (line breaks, tabs, non-breaking spaces); trimmed."""
-    return _SPACE_LIKE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split's whitespace: \s, non-breaking and typographic spaces
 
 
 def protect_urls(text: str) -> tuple[str, list[str]]:
@@ -123,12 +144,19 @@ def protect_urls(text: str) -> tuple[str, list[str]]:
         urls.append(url)
         return f" \uE000{len(urls) - 1}\uE001{trailing}"
 
-    return _URL.sub(keep, text), urls
+    return (_URL.sub(keep, text) if "http" in text else text), urls
 
 
 def restore_urls(text: str, urls: list[str]) -> str:
-    """Put URLs back, each delimited as <URL> (RFC 3986 appendix C) so it stands apart from the sentence."""
-    return re.sub("\uE000(\\d+)\uE001", lambda m: f"<{urls[int(m.group(1))]}>", text)
+    """Put URLs back, each delimited as <URL> (RFC 3986 appendix C) so it stands apart from the sentence.
+
+    A placeholder the input itself held (private-use characters) with no URL of that number stays as it is.
+    """
+    def url(match: re.Match) -> str:
+        number = int(match.group(1))
+        return f"<{urls[number]}>" if number < len(urls) else match.group(0)
+
+    return re.sub("\uE000(\\d+)\uE001", url, text)
 
 
 # Order matters: encoding first, then markup, then symbols; URLs are protected across the middle rules.

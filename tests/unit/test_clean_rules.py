@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from paperlake.clean import clean_text, collapse_whitespace, extract_urls
@@ -103,3 +103,52 @@ def test_unclosed_optional_arguments_never_reach_the_latex_parser():
 def test_a_run_of_underscores_is_not_emphasis():
     # found by hypothesis: `__` pairs were peeled four underscores per pass, so cleaning was not idempotent
     assert clean_text("Fill in: " + "_" * 50) == "Fill in: " + "_" * 50
+
+
+def test_plain_text_with_apostrophes_never_reaches_the_latex_parser(monkeypatch):
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    def refuse(self, latex, **flags):
+        raise AssertionError(f"the LaTeX parser was given {latex!r}")
+
+    monkeypatch.setattr(LatexNodes2Text, "latex_to_text", refuse)
+    text = "The model's 'output' isn't x^2, nor a snake_case name."
+    assert clean_text(text) == text
+
+
+def test_the_latex_parser_reads_the_latex_of_a_long_text_not_its_plain_words(monkeypatch):
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    parsed = []
+    parse = LatexNodes2Text.latex_to_text
+    monkeypatch.setattr(LatexNodes2Text, "latex_to_text", lambda self, latex, **flags: parsed.append(latex) or parse(self, latex, **flags))
+    words = "plain words of a long abstract, " * 20
+    assert clean_text(f"{words}a \\emph{{key}} idea at 40\\% -- {words}") == collapse_whitespace(f"{words}a key idea at 40% – {words}")
+    assert parsed and max(map(len, parsed)) < 40
+
+
+# LaTeX that makes a macro take odd arguments (a math shift, a bracket), each followed by plain words or by more LaTeX.
+LATEX_PIECES = st.sampled_from(
+    ["{", "}", "$", "$$", "\\(", "\\)", "\\[", "\\]", "[", "]", "\\textbf{", "\\emph{", "\\sqrt", "\\sqrt[3]{x}", "\\frac", "\\frac{a}",
+     "\\newenvironment", "\\\\[2pt]", "\\item[", "\\'", '\\"', "\\alpha", "\\alphaé", "\\ss", "\\~", "\\}", "$\\frac$", "\\textbf$",
+     "\\mathcal{O}(n)$", "\\frac]", "\\sqrt$", "\\textit \\footnote[", "\\\\[", "``", "''", "--", "---", "~", "!`", "'", "-", "!", "?"]
+)
+WORDS = st.sampled_from(
+    ["", " ", "\n", "\n\n", "\u00a0", "é", "x²", "Ⅻ", "a", "ab", "plain words of an abstract", "state-of-the-art models", "it's a model's", "(LLMs)"]
+)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(LATEX_PIECES, WORDS).map("".join), max_size=14).map("".join))
+@example("\\\\[a \\frac] plain words of an abstract")  # \frac takes the `]`: the optional argument of \\ runs on to the end
+@example("$\\sqrt$ plain words $x$ more plain words")  # \sqrt takes the `$`: the math closes only at the second
+def test_shrinking_plain_runs_never_changes_what_the_latex_parser_gives(text):
+    from paperlake.latex import _converter, _parser_context, flatten_deep_latex, latex_nodes_to_text
+
+    balanced = flatten_deep_latex(text)  # the structure latex_to_text hands the parser
+    assert latex_nodes_to_text(balanced) == _converter().latex_to_text(balanced, latex_context=_parser_context())
+
+
+def test_a_url_placeholder_in_the_input_is_kept_as_it_is():
+    # the private-use characters that stand in for URLs, held by the input itself, raised IndexError (a failed partition)
+    assert clean_text("text \ue0000\ue001 end") == "text \ue0000\ue001 end"
