@@ -19,6 +19,12 @@ SELECT w.paper_id, s.* FROM paper_winners w ANTI JOIN text_partitions USING (sou
 -- The papers whose row is written from the lake (their keys, for the check).
 CREATE TEMP TABLE papers_after AS SELECT paper_id FROM paper_winners SEMI JOIN text_partitions USING (source, date);
 
+-- The first_seen partitions of the papers and paper_entities exports this update rewrites: the affected
+-- papers' before and after.
+CREATE TEMP TABLE paper_export_dates AS
+SELECT first_seen FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers)
+UNION SELECT first_seen FROM paper_sightings;
+
 DELETE FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers EXCEPT SELECT paper_key FROM papers_kept);
 INSERT INTO papers
 SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.primary_category,
