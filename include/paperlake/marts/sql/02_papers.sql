@@ -32,6 +32,7 @@ SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.pr
        s.first_seen, s.last_seen, s.sources, s.upvotes
 FROM lake_texts t
 JOIN paper_winners w USING (source, date, paper_id)
-JOIN paper_sightings s USING (paper_key);
+JOIN paper_sightings s USING (paper_key)
+ORDER BY s.first_seen;  -- stored by date, so an export of a few first_seen partitions reads only their rows
 UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
 FROM papers_kept k WHERE papers.paper_id = k.paper_id;
