@@ -45,6 +45,7 @@ KEY_COLLISIONS = {
     "entities": "SELECT count(*) - count(DISTINCT entity_key) FROM state.entity_names",
 }
 TRENDING_MIN_SUPPORT = 2
+PUBLISH_THREADS = 8
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
 STATE_VERSION = 2
@@ -417,8 +418,11 @@ def publish_marts(lake: Lake, settings: Settings, path: Path, exports: MartExpor
     The marts file goes last: a build that fails on the way leaves it as it was, so the next build recomputes,
     and rewrites the exports of, the same partitions.
     """
-    for key, file in exports.files.items():
-        lake.store.put_file(key, file)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Many small files (a full build writes a few per date): their writes wait on the disk or the network, not the CPU.
+    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+        list(pool.map(lambda item: lake.store.put_file(*item), exports.files.items()))
     for mart, partitions in exports.replaced.items():
         prefix = f"marts/{mart}/"
         stale = [key for key in lake.store.list(prefix)

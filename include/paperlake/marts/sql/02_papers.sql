@@ -26,6 +26,7 @@ SELECT first_seen FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FRO
 UNION SELECT first_seen FROM paper_sightings;
 
 DELETE FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers EXCEPT SELECT paper_key FROM papers_kept);
+-- Stored by first_seen, so that exporting a few first_seen partitions reads only their rows.
 INSERT INTO papers
 SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.primary_category,
        t.published, t.doi, t.abs_url, t.pdf_url, t.github_repo, t.content_hash,
@@ -33,6 +34,6 @@ SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.pr
 FROM lake_texts t
 JOIN paper_winners w USING (source, date, paper_id)
 JOIN paper_sightings s USING (paper_key)
-ORDER BY s.first_seen;  -- stored by date, so an export of a few first_seen partitions reads only their rows
+ORDER BY s.first_seen;
 UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
 FROM papers_kept k WHERE papers.paper_id = k.paper_id;
