@@ -209,6 +209,25 @@ def test_every_mart_is_exported_as_parquet(trend_lake, settings):
     assert [p.relative_to(trend_lake.uri("marts")).as_posix() for p in Path(trend_lake.uri("marts/entities")).rglob("*.parquet")] == ["entities/part.parquet"]
 
 
+def test_an_added_day_rewrites_only_the_export_partitions_it_touches(two_day_lake, settings):
+    root = Path(two_day_lake.uri("marts"))
+
+    def export_files() -> dict:
+        return {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*.parquet")}
+
+    build_marts(two_day_lake, settings)
+    before = export_files()
+    commit_tables(two_day_lake, "arxiv", D3, clean=table([paper("p3", 1, "Third", "h4")], CLEAN), entities=table(spans("p3", "h4", ("BERT", "MODEL", 0)), ENTITIES))
+    assert build_marts(two_day_lake, settings).build == "incremental"
+    after = export_files()
+    assert before.keys() <= after.keys()
+    assert {key for key, inode in after.items() if before.get(key) != inode} == {
+        "papers/first_seen=2026-11-03/part0.parquet", "paper_entities/first_seen=2026-11-03/part0.parquet",
+        "entity_daily/date=2026-11-03/part0.parquet", "pipeline_health/date=2026-11-03/part0.parquet",
+        *(f"{mart}/part.parquet" for mart in ("entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence")),
+    }
+
+
 MARTS = ("papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities", "trending_papers",
          "entity_cooccurrence", "pipeline_health")
 
