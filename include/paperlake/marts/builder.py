@@ -398,16 +398,15 @@ def export_marts(con, folder: Path, new: bool) -> MartExports:
         if export is None:
             con.execute(f"COPY {mart} TO {sql_literal(str(target / TABLE_FILE))} (FORMAT parquet)")
             replaced[mart] = None
-        elif new:
-            con.execute(f"COPY ({export.rows}) TO {sql_literal(str(target))} (FORMAT parquet, PARTITION_BY ({export.column}), FILENAME_PATTERN 'part{{i}}')")
-            replaced[mart] = None
         else:
-            touched = [value for (value,) in con.execute(export.touched).fetchall()]
-            # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
-            values = ", ".join(f"DATE '{value.isoformat()}'" for value in touched) or "NULL"
-            rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({values})"
+            rows, replaced[mart] = export.rows, None
+            if not new:
+                touched = [value for (value,) in con.execute(export.touched).fetchall()]
+                # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
+                values = ", ".join(f"DATE '{value.isoformat()}'" for value in touched) or "NULL"
+                rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({values})"
+                replaced[mart] = frozenset(f"{export.column}={value.isoformat()}" for value in touched)
             con.execute(f"COPY ({rows}) TO {sql_literal(str(target))} (FORMAT parquet, PARTITION_BY ({export.column}), FILENAME_PATTERN 'part{{i}}')")
-            replaced[mart] = frozenset(f"{export.column}={value.isoformat()}" for value in touched)
         files |= {f"marts/{mart}/{file.relative_to(target).as_posix()}": file for file in sorted(target.rglob("*.parquet"))}
     return MartExports(files, replaced)
 
