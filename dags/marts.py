@@ -8,22 +8,23 @@ from paperlake import pipeline
 from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, REPARSED_ASSET, configured_sources, entities_asset, task_settings
 
 DOC = """
-### Marts: rebuilt from every committed partition
+### Marts: brought up to date with every committed partition
 
-**Reads** every committed partition of the lake (all sources, all dates). **Writes** a new
-`marts/paperlake.duckdb` and its Parquet exports, published in one atomic step; readers keep the
-old file until they reopen.
+**Reads** the committed partitions that changed since the last build (all of them on a first or
+`--full` build). **Writes** the Parquet exports of the dates it touched, each file replaced
+atomically, then `marts/paperlake.duckdb` in one atomic step: the DuckDB file is the consistent
+snapshot; readers keep the old file until they reopen.
 
 **Runs** whenever an ingest or reparse run commits (asset events), and daily at 06:30 UTC. It is
-created unpaused so that backfills reach it; every build reads the whole lake, so a missed or
-batched asset event costs nothing but a later refresh. No backfill is needed: trigger it once to
+created unpaused so that backfills reach it; every build compares the lake's commits with the marts' state, so
+a missed or batched asset event costs nothing but a later refresh. No backfill is needed: trigger it once to
 rebuild now.
 """
 
 
 @dag(
     dag_id="paperlake_marts",
-    description="Build the marts from every committed partition into a new DuckDB file and publish it atomically",
+    description="Bring the DuckDB marts up to date with every committed partition and publish them atomically",
     doc_md=DOC,
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("30 6 * * *", timezone="UTC"),

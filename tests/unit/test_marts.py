@@ -189,7 +189,30 @@ def test_every_mart_is_exported_as_parquet(trend_lake, settings):
 
     summary = build_marts(trend_lake, settings)
     for name, rows in summary.tables.items():
-        assert pq.read_table(trend_lake.uri(f"marts/{name}/part.parquet")).num_rows == rows
+        assert pq.read_table(trend_lake.uri(f"marts/{name}")).num_rows == rows
+    assert {p.parent.name for p in Path(trend_lake.uri("marts/entity_daily")).rglob("*.parquet")} == {
+        f"date={day:%Y-%m-%d}" for day in (days_before(n) for n in (0, 1, 5, 6, 20, 29, 34, 35))
+    }
+    assert [p.relative_to(trend_lake.uri("marts")).as_posix() for p in Path(trend_lake.uri("marts/entities")).rglob("*.parquet")] == ["entities/part.parquet"]
+
+
+def test_an_added_day_rewrites_only_the_export_partitions_it_touches(two_day_lake, settings):
+    root = Path(two_day_lake.uri("marts"))
+
+    def export_files() -> dict:
+        return {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*.parquet")}
+
+    build_marts(two_day_lake, settings)
+    before = export_files()
+    commit_tables(two_day_lake, "arxiv", D3, clean=table([paper("p3", 1, "Third", "h4")], CLEAN), entities=table(spans("p3", "h4", ("BERT", "MODEL", 0)), ENTITIES))
+    assert build_marts(two_day_lake, settings).build == "incremental"
+    after = export_files()
+    assert before.keys() <= after.keys()
+    assert {key for key, inode in after.items() if before.get(key) != inode} == {
+        "papers/first_seen=2026-11-03/part0.parquet", "paper_entities/first_seen=2026-11-03/part0.parquet",
+        "entity_daily/date=2026-11-03/part0.parquet", "pipeline_health/date=2026-11-03/part0.parquet",
+        *(f"{mart}/part.parquet" for mart in ("entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence")),
+    }
 
 
 MARTS = ("papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities", "trending_papers",
@@ -200,6 +223,25 @@ def mart_rows(path) -> dict:
     """Every mart's column types and rows, sorted."""
     with duckdb.connect(str(path), read_only=True) as con:
         return {t: (con.execute(f"DESCRIBE {t}").fetchall(), con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()) for t in MARTS}
+
+
+def exported_rows(lake) -> dict:
+    """Every mart's rows as its published Parquet exports hold them (partition columns read from the paths), sorted."""
+    with duckdb.connect() as con:
+        return {t: con.execute(f"SELECT * FROM read_parquet('{lake.uri(f'marts/{t}')}/**/*.parquet', hive_partitioning = true) ORDER BY ALL").fetchall()
+                for t in MARTS}
+
+
+def marts_as_exported(path) -> dict:
+    """Every mart's rows in the columns its export has (the partition column last; a paper's first_seen on its entities), sorted."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        queries = {t: f"SELECT * FROM {t}" for t in MARTS} | {
+            "papers": "SELECT * EXCLUDE (first_seen), first_seen FROM papers",
+            "paper_entities": "SELECT e.*, p.first_seen FROM paper_entities e JOIN papers p USING (paper_id)",
+            "entity_daily": "SELECT * EXCLUDE (date), date FROM entity_daily",
+            "pipeline_health": "SELECT * EXCLUDE (date), date FROM pipeline_health",
+        }
+        return {t: con.execute(f"SELECT * FROM ({sql}) ORDER BY ALL").fetchall() for t, sql in queries.items()}
 
 
 def full_build_rows(lake, tmp_path) -> dict:
@@ -214,7 +256,7 @@ def full_build_rows(lake, tmp_path) -> dict:
     settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
     copy = Lake.from_settings(settings)
     assert build_marts(copy, settings, full=True).build == "full"
-    return mart_rows(local_marts_path(copy, settings))
+    return mart_rows(local_marts_path(copy, settings)), exported_rows(copy)
 
 
 D3 = date(2026, 11, 3)
@@ -251,12 +293,16 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
         lambda: (commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
                  commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3))),
         lambda: lake.store.delete(lake.store.list(commit_prefix("hf_daily", D2))),  # a partition no longer committed
+        lambda: lake.store.delete(lake.store.list(commit_prefix("arxiv", D3)) + lake.store.list(commit_prefix("hf_daily", D3))),  # a date gone
+        lambda: commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"])),  # and back
     ]
     for number, step in enumerate(steps):
         step()
         summary = build_marts(lake, settings)
         assert summary.build == ("full" if number == 0 else "incremental")
-        assert mart_rows(local_marts_path(lake, settings)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
+        published = local_marts_path(lake, settings)
+        assert (mart_rows(published), exported_rows(lake)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
+        assert exported_rows(lake) == marts_as_exported(published), f"after step {number + 1}"
         if number == 3:
             papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
             assert (papers["p3"][1], papers["p3"][15]) == (None, ["hf_daily"])  # its current row moved to hf_daily D2
@@ -269,10 +315,13 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
 def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake, settings):
     path = two_day_lake.uri("marts/paperlake.duckdb")
     Path(path).parent.mkdir(parents=True)
-    with duckdb.connect(path) as con:  # as an earlier builder left it: marts only
+    with duckdb.connect(path) as con:  # as an earlier builder left it: marts only, exported whole
         con.execute("CREATE TABLE papers AS SELECT 'stale' AS paper_id")
+        Path(two_day_lake.uri("marts/papers")).mkdir()
+        con.execute(f"COPY papers TO '{two_day_lake.uri('marts/papers/part.parquet')}' (FORMAT parquet)")
     assert build_marts(two_day_lake, settings).build == "full"
     assert query(path, "SELECT paper_id FROM papers ORDER BY 1") == [("p1",), ("p2",)]
+    assert exported_rows(two_day_lake)["papers"] == marts_as_exported(path)["papers"]
 
 
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):

@@ -3,11 +3,13 @@
 Beside the marts, the file holds the build state (schema `state`): what each committed partition
 contributed, and from which run. A build diffs the lake's current commits against it, recomputes only
 what the partitions that are new, recommitted or gone touch, and derives the whole-history marts from
-the maintained state; `full` starts from an empty file instead, with identical results.
+the maintained state; `full` starts from an empty file instead, with identical results. The Parquet
+exports of the large marts are partitioned by date, and a build rewrites only the partitions it touched.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -20,7 +22,7 @@ from urllib.parse import urlparse
 from paperlake.commit import Commit
 from paperlake.config import Settings
 from paperlake.lake import RAW_MANIFEST, TABLE_FILE, VALIDATION_RESULT, Lake
-from paperlake.storage import S3Store
+from paperlake.storage import TEMP_SUFFIX, S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
 MARTS_KEY = "marts/paperlake.duckdb"
@@ -44,8 +46,32 @@ KEY_COLLISIONS = {
     "entities": "SELECT count(*) - count(DISTINCT entity_key) FROM state.entity_names",
 }
 TRENDING_MIN_SUPPORT = 2
-# Bump when a mart's definition or the state's layout changes: a file built by another version is rebuilt in full.
-STATE_VERSION = 2
+PUBLISH_THREADS = 8
+# Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
+# version is rebuilt in full (and its exports rewritten).
+STATE_VERSION = 3
+
+
+@dataclass(frozen=True)
+class PartitionedExport:
+    """A mart exported as Hive partitions, marts/<mart>/<column>=<value>/part<i>.parquet (the column in the path only)."""
+
+    column: str
+    rows: str  # the mart's rows, with the partition column
+    touched: str  # the partition values an update rewrote (the build steps leave them in temp tables)
+
+
+# The marts that grow with the history, exported per date: an update rewrites only the partitions it touched.
+# A paper's entities go with the paper, into the partition of its first_seen. The other marts are exported
+# whole, as marts/<mart>/part.parquet.
+PARTITIONED_EXPORTS = {
+    "papers": PartitionedExport("first_seen", "SELECT * FROM papers", "SELECT first_seen FROM paper_export_dates"),
+    "paper_entities": PartitionedExport(
+        "first_seen", "SELECT e.*, p.first_seen FROM paper_entities e JOIN papers p USING (paper_id)", "SELECT first_seen FROM paper_export_dates",
+    ),
+    "entity_daily": PartitionedExport("date", "SELECT * FROM entity_daily", "SELECT date FROM touched"),
+    "pipeline_health": PartitionedExport("date", "SELECT * FROM pipeline_health", "SELECT date FROM touched"),
+}
 
 
 class MartCheckFailed(RuntimeError):
@@ -218,31 +244,29 @@ def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChan
     create_layer_view(con, lake, "lake_texts", "clean", texts)
 
 
-def update_marts_file(path: Path, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool) -> dict[str, int]:
-    """Apply `changes` to the marts file at `path` (created when `new`); rows per mart after checks.
+def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool) -> dict[str, int]:
+    """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
     Trends are computed as of the latest date in the lake.
     """
     import duckdb
 
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("SET VARIABLE reference_date = ?::DATE", [latest_partition_date(commits)])
-        con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
-        con.execute("SET VARIABLE state_version = ?", [STATE_VERSION])
-        con.execute("SET VARIABLE duckdb_version = ?", [duckdb.__version__])
-        register_changes(con, lake, settings, changes, commits, new)
-        steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
-        for sql_file in steps:
-            try:
-                con.execute(sql_file.read_text())
-            except duckdb.Error as err:
-                raise MartCheckFailed(f"mart step {sql_file.name} failed: {err}") from err
-        counts = check_marts(con, new)
-        con.execute("CHECKPOINT")
-        return counts
-    finally:
-        con.close()
+    # Row order inside a mart means nothing (readers use ORDER BY): DuckDB may then insert in parallel, in less memory.
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET VARIABLE reference_date = ?::DATE", [latest_partition_date(commits)])
+    con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
+    con.execute("SET VARIABLE state_version = ?", [STATE_VERSION])
+    con.execute("SET VARIABLE duckdb_version = ?", [duckdb.__version__])
+    register_changes(con, lake, settings, changes, commits, new)
+    steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
+    for sql_file in steps:
+        try:
+            con.execute(sql_file.read_text())
+        except duckdb.Error as err:
+            raise MartCheckFailed(f"mart step {sql_file.name} failed: {err}") from err
+    counts = check_marts(con, new)
+    con.execute("CHECKPOINT")
+    return counts
 
 
 def mart_counts(con) -> dict[str, int]:
@@ -297,24 +321,47 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
         with clock.phase("diff"):
             commits = current_commits(lake.store)
             previous = None if full else published_marts(lake, settings)
-            path = Path(tmp) / "paperlake.duckdb"
-            built = None
-            if previous:
-                shutil.copyfile(previous, path)
-                if (built := built_runs(path)) is None:
-                    path.unlink()
+            built = None if previous is None else built_runs(previous)
             changes = PartitionChanges.between(built or {}, commits)
         if built is not None and not changes:
-            with duckdb.connect(str(path), read_only=True) as con:
+            with duckdb.connect(str(previous), read_only=True) as con:
                 return MartsSummary(lake.uri(MARTS_KEY), mart_counts(con), build="unchanged", seconds=clock.seconds)
-        with clock.phase("update"):
-            counts = update_marts_file(path, lake, settings, commits, changes, new=built is None)
-        with clock.phase("export"):
-            exports = export_marts(path, counts)
-        with clock.phase("publish"):
-            publish_marts(lake, settings, path, exports)
+        path = new_marts_path(lake, Path(tmp))
+        try:
+            if built is not None:
+                with clock.phase("copy"):
+                    shutil.copyfile(previous, path)
+            con = duckdb.connect(str(path))
+            try:
+                with clock.phase("update"):
+                    counts = update_marts(con, lake, settings, commits, changes, new=built is None)
+                with clock.phase("export"):
+                    exports = export_marts(con, Path(tmp) / "exports", new=built is None)
+            finally:
+                con.close()
+            with clock.phase("publish"):
+                publish_marts(lake, settings, path, exports)
+        finally:
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
     build = "full" if built is None else "incremental"
     return MartsSummary(lake.uri(MARTS_KEY), counts, build=build, partitions=len(changes), seconds=clock.seconds)
+
+
+def new_marts_path(lake: Lake, tmp: Path) -> Path:
+    """Where a build writes the new marts file: on a local lake a hidden temp file beside the published one (publishing
+    is then a rename, not a copy; temp files a killed build left are swept after an hour), on S3 in `tmp`."""
+    if isinstance(lake.store, S3Store):
+        return tmp / Path(MARTS_KEY).name
+    from paperlake.commit import TEMP_FILE_MAX_AGE
+
+    published = Path(lake.uri(MARTS_KEY))
+    published.parent.mkdir(parents=True, exist_ok=True)
+    lake.store.sweep_temp(str(Path(MARTS_KEY).parent), older_than=time.time() - TEMP_FILE_MAX_AGE.total_seconds())
+    fd, name = tempfile.mkstemp(prefix=f".{published.name}.", suffix=TEMP_SUFFIX, dir=published.parent)
+    os.close(fd)
+    os.unlink(name)  # DuckDB creates its file itself
+    return Path(name)
 
 
 class Stopwatch:
@@ -332,27 +379,61 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-def export_marts(path: Path, tables: dict[str, int]) -> dict[str, Path]:
-    """Each mart of the marts file at `path` as a Parquet file beside it."""
-    import duckdb
+@dataclass(frozen=True)
+class MartExports:
+    """The export files a build publishes (lake key -> local file), and per mart the partition folders they
+    replace (None: every file of the mart); files of those partitions that were not rewritten are deleted."""
 
-    exports = {table: path.with_name(f"{table}.parquet") for table in tables}
-    with duckdb.connect(str(path), read_only=True) as con:
-        for table, export in exports.items():
-            con.execute(f"COPY {table} TO {sql_literal(str(export))} (FORMAT parquet)")
-    return exports
+    files: dict[str, Path]
+    replaced: dict[str, frozenset[str] | None]
 
 
-def publish_marts(lake: Lake, settings: Settings, path: Path, exports: dict[str, Path]) -> None:
-    """Replace the published marts file with `path` in one atomic step, then each mart's Parquet export."""
+def export_marts(con, folder: Path, new: bool) -> MartExports:
+    """Write under `folder` the exports of the marts open on `con`: of the partitioned marts, every partition for a
+    new file, else the partitions this update touched; the other marts whole."""
+    files, replaced = {}, {}
+    for mart in UNIQUE_KEYS:
+        target = folder / mart
+        target.mkdir(parents=True)
+        export = PARTITIONED_EXPORTS.get(mart)
+        if export is None:
+            con.execute(f"COPY {mart} TO {sql_literal(str(target / TABLE_FILE))} (FORMAT parquet)")
+            replaced[mart] = None
+        else:
+            rows, replaced[mart] = export.rows, None
+            if not new:
+                touched = [value for (value,) in con.execute(export.touched).fetchall()]
+                # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
+                values = ", ".join(f"DATE '{value.isoformat()}'" for value in touched) or "NULL"
+                rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({values})"
+                replaced[mart] = frozenset(f"{export.column}={value.isoformat()}" for value in touched)
+            con.execute(f"COPY ({rows}) TO {sql_literal(str(target))} (FORMAT parquet, PARTITION_BY ({export.column}), FILENAME_PATTERN 'part{{i}}')")
+        files |= {f"marts/{mart}/{file.relative_to(target).as_posix()}": file for file in sorted(target.rglob("*.parquet"))}
+    return MartExports(files, replaced)
+
+
+def publish_marts(lake: Lake, settings: Settings, path: Path, exports: MartExports) -> None:
+    """Publish the exports file by file (each one replaced atomically), then replace the marts file with `path` in one atomic step.
+
+    The marts file goes last: a build that fails on the way leaves it as it was, so the next build recomputes,
+    and rewrites the exports of, the same partitions.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Many small files (a full build writes a few per date): their writes wait on the disk or the network, not the CPU.
+    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+        list(pool.map(lambda item: lake.store.put_file(*item), exports.files.items()))
+    for mart, partitions in exports.replaced.items():
+        prefix = f"marts/{mart}/"
+        stale = [key for key in lake.store.list(prefix)
+                 if key not in exports.files and (partitions is None or key.removeprefix(prefix).split("/")[0] in partitions)]
+        lake.store.delete(stale)
     if isinstance(lake.store, S3Store):
         from paperlake.marts.cache import S3MartsCache
 
         S3MartsCache(lake.store, MARTS_KEY, settings.home / "cache").publish(path)
     else:
-        lake.store.put_file(MARTS_KEY, path)
-    for table, export in exports.items():
-        lake.store.put_file(f"marts/{table}/{TABLE_FILE}", export)
+        os.replace(path, lake.uri(MARTS_KEY))
 
 
 def published_marts(lake: Lake, settings: Settings) -> Path | None:

@@ -19,13 +19,21 @@ SELECT w.paper_id, s.* FROM paper_winners w ANTI JOIN text_partitions USING (sou
 -- The papers whose row is written from the lake (their keys, for the check).
 CREATE TEMP TABLE papers_after AS SELECT paper_id FROM paper_winners SEMI JOIN text_partitions USING (source, date);
 
+-- The first_seen partitions of the papers and paper_entities exports this update rewrites: the affected
+-- papers' before and after.
+CREATE TEMP TABLE paper_export_dates AS
+SELECT first_seen FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers)
+UNION SELECT first_seen FROM paper_sightings;
+
 DELETE FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers EXCEPT SELECT paper_key FROM papers_kept);
+-- Stored by first_seen, so that exporting a few first_seen partitions reads only their rows.
 INSERT INTO papers
 SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.primary_category,
        t.published, t.doi, t.abs_url, t.pdf_url, t.github_repo, t.content_hash,
        s.first_seen, s.last_seen, s.sources, s.upvotes
 FROM lake_texts t
 JOIN paper_winners w USING (source, date, paper_id)
-JOIN paper_sightings s USING (paper_key);
+JOIN paper_sightings s USING (paper_key)
+ORDER BY s.first_seen;
 UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
 FROM papers_kept k WHERE papers.paper_id = k.paper_id;

@@ -22,8 +22,7 @@ ranked AS (
 SELECT a.entity_id, a.label, o.entity_id AS other_entity_id, o.label AS other_label, r.n_papers, r.pmi, r.rank
 FROM ranked r
 JOIN entity_order a ON a.entity_key = r.entity_key
-JOIN entity_order o ON o.entity_key = r.other_key
-ORDER BY a.name_rank, r.rank;
+JOIN entity_order o ON o.entity_key = r.other_key;
 
 DELETE FROM entity_cooccurrence;
 INSERT INTO entity_cooccurrence SELECT * FROM entity_cooccurrence_after;
