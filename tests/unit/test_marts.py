@@ -211,7 +211,7 @@ def test_an_added_day_rewrites_only_the_export_partitions_it_touches(two_day_lak
     assert {key for key, inode in after.items() if before.get(key) != inode} == {
         "papers/first_seen=2026-11-03/part0.parquet", "paper_entities/first_seen=2026-11-03/part0.parquet",
         "entity_daily/date=2026-11-03/part0.parquet", "pipeline_health/date=2026-11-03/part0.parquet",
-        *(f"{mart}/part.parquet" for mart in ("entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence")),
+        *(f"{mart}/part.parquet" for mart in ("entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence", "quarantine")),
     }
 
 

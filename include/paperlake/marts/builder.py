@@ -63,7 +63,7 @@ class PartitionedExport:
 
 # The marts that grow with the history, exported per date: an update rewrites only the partitions it touched.
 # A paper's entities go with the paper, into the partition of its first_seen. The other marts are exported
-# whole, as marts/<mart>/part.parquet.
+# whole, as marts/<mart>/part.parquet (quarantine too: it stays small, and its export then always exists, empty or not).
 PARTITIONED_EXPORTS = {
     "papers": PartitionedExport("first_seen", "SELECT * FROM papers", "SELECT first_seen FROM paper_export_dates"),
     "paper_entities": PartitionedExport(
