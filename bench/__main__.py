@@ -44,9 +44,10 @@ def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict
     """Run the chosen measurements in order; their figures and details."""
     papers = corpus.synthetic_papers(max(sizes.ingest[1], sizes.texts))
     figures, details = [], {}
+    started = time.perf_counter()
 
     def section(title: str) -> None:
-        print(f"\n{title}", flush=True)
+        print(f"\n[{time.perf_counter() - started:4.0f} s] {title}", flush=True)
 
     if "ingest" in measures:
         section(f"ingest of one partition, {sizes.ingest[0]:,} vs {sizes.ingest[1]:,} papers (fresh process each)")

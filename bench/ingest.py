@@ -67,6 +67,7 @@ def main(home: str, page: str, result: str) -> None:
     from paperlake.config import Settings
     from paperlake.pipeline import ingest
 
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")  # into the step's log
     stages = StageTimes()
     logger = logging.getLogger("paperlake")
     logger.setLevel(logging.INFO)

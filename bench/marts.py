@@ -1,5 +1,7 @@
 """Marts build cost on a synthetic lake: full builds at two sizes, and an added day against a full build.
 
+    python -m bench.marts HOME full|incremental RESULT    # the step itself: one build of the lake under HOME
+
 A deterministic lake (one arXiv partition per day, a Hugging Face partition re-listing some recent
 papers, revisions of older papers, Zipf-distributed entities) is written straight into the lake, and
 each build (`paperlake.marts.builder.build_marts`) runs in a fresh process: wall and CPU seconds, peak
@@ -10,14 +12,17 @@ sizes), and an added day costs at most a tenth of a full build.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import multiprocessing
 import resource
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.processes import run_step
 from bench.report import Figure
 
 FIRST_DAY = date(2025, 1, 1)
@@ -150,8 +155,8 @@ def grow_lake(home: Path, days: range, papers: int) -> None:
         list(pool.map(commit_day, [str(home)] * len(days), days, [papers] * len(days), chunksize=4))
 
 
-def build(home: str, full: bool, queue) -> None:
-    """Build the marts of the lake under `home` (run in a child process); report wall and CPU seconds, peak RSS, rows."""
+def build(home: str, full: bool) -> dict:
+    """Build the marts of the lake under `home`: wall and CPU seconds, peak RSS of this process, phases, rows."""
     from paperlake.config import Settings
     from paperlake.lake import Lake
     from paperlake.marts.builder import MARTS_KEY, build_marts
@@ -160,12 +165,12 @@ def build(home: str, full: bool, queue) -> None:
     lake = Lake.from_settings(settings)
     cpu, started = cpu_seconds(), time.perf_counter()
     summary = build_marts(lake, settings, full=full)
-    queue.put({
+    return {
         "build": summary.build, "seconds": round(time.perf_counter() - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
         "phases": summary.seconds,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "papers": summary.tables["papers"],
         "paper_entities": summary.tables["paper_entities"], "marts_file_mb": round(Path(lake.uri(MARTS_KEY)).stat().st_size / 2**20),
-    })
+    }
 
 
 def cpu_seconds() -> float:
@@ -174,15 +179,9 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measured_build(home: Path, full: bool) -> dict:
+def measured_build(home: Path, full: bool, name: str) -> dict:
     """One build in a fresh process, so each peak RSS is its own."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=build, args=(str(home), full, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+    return run_step("bench.marts", [str(home), "full" if full else "incremental"], home.parent / f"marts-{name}.log")
 
 
 def extrapolated_seconds(small: dict, large: dict, papers: int) -> float:
@@ -196,12 +195,12 @@ def measure(work: Path, days: tuple[int, int], papers_per_day: int) -> tuple[lis
     small_days, large_days = days
     home = work / "marts-lake"
     grow_lake(home, range(small_days), papers_per_day)
-    runs = {f"full, {small_days} days": measured_build(home, full=True)}
+    runs = {f"full, {small_days} days": measured_build(home, True, "full-small")}
     grow_lake(home, range(small_days, large_days), papers_per_day)
-    runs[f"full, {large_days} days"] = measured_build(home, full=True)
+    runs[f"full, {large_days} days"] = measured_build(home, True, "full-large")
     grow_lake(home, range(large_days, large_days + 1), papers_per_day)
-    runs["added day (incremental)"] = measured_build(home, full=False)
-    runs[f"full, {large_days + 1} days"] = measured_build(home, full=True)
+    runs["added day (incremental)"] = measured_build(home, False, "added-day")
+    runs[f"full, {large_days + 1} days"] = measured_build(home, True, "full-added-day")
     print_builds(runs)
     small, large, incremental, full = runs.values()
     growth = large["papers"] / small["papers"]
@@ -225,3 +224,8 @@ def print_builds(runs: dict) -> None:
         phases = " ".join(f"{phase} {seconds:.1f}" for phase, seconds in run["phases"].items())
         print(f"  {name:<26} {run['papers']:>9,} {run['paper_entities']:>12,} {run['seconds']:>7.2f} {run['cpu_seconds']:>7.2f} "
               f"{run['peak_rss_mb']:>12,} {run['marts_file_mb']:>8,}  {phases}")
+
+
+if __name__ == "__main__":
+    home, kind, result = sys.argv[1:]
+    Path(result).write_text(json.dumps(build(home, full=kind == "full")))
