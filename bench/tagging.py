@@ -14,10 +14,12 @@ BATCH_SIZE = 64
 
 
 def measure(abstracts: list[str], titles: list[str], repeats: int) -> tuple[list[Figure], dict]:
-    """Each pair of sides back to back, best of `repeats`."""
+    """Each pair of sides back to back, best of `repeats`; the titles (context for tag_texts) are cleaned first, as in the stage."""
+    from paperlake.clean import clean_text
     from paperlake.config import GAZETTEER_PATHS
     from paperlake.tagging.partition import loaded_tagger, tag_texts
 
+    titles = [clean_text(title) for title in titles]
     nlp, index, _ = loaded_tagger(GAZETTEER_PATHS, None)
     list(nlp.pipe(abstracts[:50]))  # warm up
 
