@@ -74,8 +74,8 @@ train-ner: $(STAMP) ## rebuild the annotated-names gazetteer and retrain the dom
 eval-ner: $(STAMP) ## gold test split: span and per-paper entity P/R/F1, split/merge check; stray labels outside ML
 	$(BIN)/python -m paperlake.tagging.evaluate test
 
-bench: $(STAMP) ## tagging throughput (1 vs 2 processes, cold vs cached rerun), printed as ratios
-	$(BIN)/python bench/tagging.py
+bench: $(STAMP) ## speed and memory against issue 13's goals, ~20 min on 2 cores (BENCH_ARGS=--quick: a smoke run)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean-state: ## delete the local lake, marts and Airflow state under .paperlake/
 	rm -rf $(PAPERLAKE_HOME)

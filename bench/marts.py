@@ -1,28 +1,29 @@
-"""`make bench`: marts build cost on a synthetic lake, full builds at two sizes and an added day, side by side.
+"""Marts build cost on a synthetic lake: full builds at two sizes, and an added day against a full build.
 
-    python bench/marts.py RESULTS.json [--days-small 100] [--days-large 400] [--papers 1000]
+    python -m bench.marts HOME full|incremental RESULT    # the step itself: one build of the lake under HOME
 
-Generates a deterministic lake in a temp folder (one arXiv partition per day, a Hugging Face partition
-re-listing some recent papers, revisions of older papers, Zipf-distributed entities), then measures,
-each in a fresh process: a full build at the small and at the large size, and the build after one more
-day (incremental) against a full build of the same lake: wall and CPU seconds, peak RSS, the build's
-phases. Nothing is asserted; each figure is printed with its goal (the issue's: 1M papers in 30 s,
-an added day at a tenth of a full build), and all are written to RESULTS.json.
+A deterministic lake (one arXiv partition per day, a Hugging Face partition re-listing some recent
+papers, revisions of older papers, Zipf-distributed entities) is written straight into the lake, and
+each build (`paperlake.marts.builder.build_marts`) runs in a fresh process: wall and CPU seconds, peak
+RSS, the build's phases. Goals: a full build scales to 1M papers in 30 s (extrapolated from the two
+sizes), and an added day costs at most a tenth of a full build.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
+import math
 import multiprocessing
-import os
 import resource
-import tempfile
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
+
+from bench.processes import run_step
+from bench.report import Figure
 
 FIRST_DAY = date(2025, 1, 1)
 ENTITY_VOCABULARY = 40_000
@@ -154,8 +155,8 @@ def grow_lake(home: Path, days: range, papers: int) -> None:
         list(pool.map(commit_day, [str(home)] * len(days), days, [papers] * len(days), chunksize=4))
 
 
-def build(home: str, full: bool, queue) -> None:
-    """Build the marts of the lake under `home` (run in a child process); report wall and CPU seconds, peak RSS, rows."""
+def build(home: str, full: bool) -> dict:
+    """Build the marts of the lake under `home`: wall and CPU seconds, peak RSS of this process, phases, rows."""
     from paperlake.config import Settings
     from paperlake.lake import Lake
     from paperlake.marts.builder import MARTS_KEY, build_marts
@@ -164,12 +165,12 @@ def build(home: str, full: bool, queue) -> None:
     lake = Lake.from_settings(settings)
     cpu, started = cpu_seconds(), time.perf_counter()
     summary = build_marts(lake, settings, full=full)
-    queue.put({
+    return {
         "build": summary.build, "seconds": round(time.perf_counter() - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
         "phases": summary.seconds,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "papers": summary.tables["papers"],
         "paper_entities": summary.tables["paper_entities"], "marts_file_mb": round(Path(lake.uri(MARTS_KEY)).stat().st_size / 2**20),
-    })
+    }
 
 
 def cpu_seconds() -> float:
@@ -178,72 +179,53 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measured_build(home: Path, full: bool) -> dict:
+def measured_build(home: Path, full: bool, name: str) -> dict:
     """One build in a fresh process, so each peak RSS is its own."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=build, args=(str(home), full, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+    return run_step("bench.marts", [str(home), "full" if full else "incremental"], home.parent / f"marts-{name}.log")
 
 
-def figure(name: str, value: float, goal: float, unit: str = "") -> dict:
-    """A measured figure beside its goal (at most `goal`)."""
-    return {"name": name, "value": value, "goal": goal, "unit": unit, "met": value <= goal}
+def extrapolated_seconds(small: dict, large: dict, papers: int) -> float:
+    """The large build scaled to `papers` by the growth exponent measured between the two builds (at least linear)."""
+    exponent = max(1.0, math.log(large["seconds"] / small["seconds"]) / math.log(large["papers"] / small["papers"]))
+    return large["seconds"] * (papers / large["papers"]) ** exponent
 
 
-def figures(small: dict, large: dict, incremental: dict, full: dict) -> list[dict]:
-    """The figures the issue sets goals for: full builds scaled to 1M papers in 30 s, linear growth, an added day at a tenth."""
+def measure(work: Path, days: tuple[int, int], papers_per_day: int) -> tuple[list[Figure], dict]:
+    """Full builds after `days[0]` and `days[1]` days, then one more day built incrementally and in full."""
+    small_days, large_days = days
+    home = work / "marts-lake"
+    grow_lake(home, range(small_days), papers_per_day)
+    runs = {f"full, {small_days} days": measured_build(home, True, "full-small")}
+    grow_lake(home, range(small_days, large_days), papers_per_day)
+    runs[f"full, {large_days} days"] = measured_build(home, True, "full-large")
+    grow_lake(home, range(large_days, large_days + 1), papers_per_day)
+    runs["added day (incremental)"] = measured_build(home, False, "added-day")
+    runs[f"full, {large_days + 1} days"] = measured_build(home, True, "full-added-day")
+    print_builds(runs)
+    small, large, incremental, full = runs.values()
     growth = large["papers"] / small["papers"]
+    at_million = extrapolated_seconds(small, large, 1_000_000)
+    rows_per_paper = large["paper_entities"] / large["papers"]
     return [
-        figure(f"full build, {small['papers']:,} papers", small["seconds"], round(30 * small["papers"] / 1e6, 1), "s"),
-        figure(f"full build, {large['papers']:,} papers", large["seconds"], round(30 * large["papers"] / 1e6, 1), "s"),
-        figure(f"full build peak RSS, {large['papers']:,} papers", large["peak_rss_mb"], 2048, "MB"),
-        figure(f"full build time {large['papers']:,} / {small['papers']:,} papers (papers x{growth:.1f})",
-               round(large["seconds"] / small["seconds"], 2), round(growth * 1.1, 2)),
-        figure("added day / full build, time", round(incremental["seconds"] / full["seconds"], 3), 0.1),
-        figure("added day / full build, CPU", round(incremental["cpu_seconds"] / full["cpu_seconds"], 3), 0.1),
-        figure("added day / full build, marts update alone", round(incremental["phases"]["update"] / full["phases"]["update"], 3), 0.1),
-    ]
+        Figure("marts_full_time_ratio", f"marts full build time, {large['papers']:,} / {small['papers']:,} papers (x{growth:.1f})",
+               round(large["seconds"] / small["seconds"], 2), "x", round(growth * 1.1, 2)),
+        Figure("marts_full_peak_rss", f"marts full build peak RSS, {large['papers']:,} papers", large["peak_rss_mb"], "MB"),
+        Figure("marts_full_1m_papers", f"marts full build extrapolated to 1M papers ({rows_per_paper:.1f}M entity rows)",
+               round(at_million, 1), "s", 30.0),
+        Figure("marts_added_day_over_full", "marts added day (incremental) / full build, time",
+               round(incremental["seconds"] / full["seconds"], 3), "x", 0.1),
+    ], runs
 
 
-def print_report(runs: dict, results: list[dict]) -> None:
-    """The builds side by side, then each figure with its goal."""
-    print(f"{'build':<26} {'papers':>9} {'entity rows':>12} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'file MB':>8}  phases (s)")
+def print_builds(runs: dict) -> None:
+    """The builds side by side: sizes, wall and CPU seconds, peak RSS, file size, phases."""
+    print(f"  {'build':<26} {'papers':>9} {'entity rows':>12} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'file MB':>8}  phases (s)")
     for name, run in runs.items():
         phases = " ".join(f"{phase} {seconds:.1f}" for phase, seconds in run["phases"].items())
-        print(f"{name:<26} {run['papers']:>9,} {run['paper_entities']:>12,} {run['seconds']:>7.2f} {run['cpu_seconds']:>7.2f} "
+        print(f"  {name:<26} {run['papers']:>9,} {run['paper_entities']:>12,} {run['seconds']:>7.2f} {run['cpu_seconds']:>7.2f} "
               f"{run['peak_rss_mb']:>12,} {run['marts_file_mb']:>8,}  {phases}")
-    print()
-    for result in results:
-        print(f"{result['name']:<62} {result['value']:>9} {result['unit']:<2} goal <= {result['goal']:<7} {'met' if result['met'] else 'NOT MET'}")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path, help="write the figures here as JSON")
-    parser.add_argument("--days-small", type=int, default=100)
-    parser.add_argument("--days-large", type=int, default=400)
-    parser.add_argument("--papers", type=int, default=1000, help="arXiv papers per day")
-    args = parser.parse_args()
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="paperlake-bench-marts-") as tmp:
-        home = Path(tmp)
-        grow_lake(home, range(args.days_small), args.papers)
-        runs = {f"full, {args.days_small} days": measured_build(home, full=True)}
-        grow_lake(home, range(args.days_small, args.days_large), args.papers)
-        runs[f"full, {args.days_large} days"] = measured_build(home, full=True)
-        grow_lake(home, range(args.days_large, args.days_large + 1), args.papers)
-        runs["added day (incremental)"] = measured_build(home, full=False)
-        runs[f"full, {args.days_large + 1} days"] = measured_build(home, full=True)
-    small, large, incremental, full = runs.values()
-    results = figures(small, large, incremental, full)
-    print_report(runs, results)
-    print(f"\nbench ran {time.perf_counter() - started:.0f} s on {multiprocessing.cpu_count()} CPUs (load average now {os.getloadavg()[0]:.1f})")
-    args.results.write_text(json.dumps({"runs": runs, "figures": results, "cpus": multiprocessing.cpu_count()}, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    home, kind, result = sys.argv[1:]
+    Path(result).write_text(json.dumps(build(home, full=kind == "full")))

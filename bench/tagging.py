@@ -1,58 +1,46 @@
-"""`make bench`: tagging throughput measured side by side in one run, printed as ratios.
+"""The tag stage's tagging (`paperlake.tagging.partition.tag_texts`) against bare `nlp.pipe` of the same pipeline, in one process.
 
-- one process vs two (`nlp.pipe(n_process=2)`) at several partition sizes: where a second process pays;
-- a cold tag of a partition vs a rerun served by the content-hash cache.
-No timing is asserted anywhere; these numbers inform MULTIPROCESS_MIN_TEXTS and the README.
+Same cleaned abstracts, same pipeline (rules only, the default): tag_texts with one process against
+bare `nlp.pipe` (goal: at least 0.9 of its throughput), then tag_texts with two forked processes
+against one (goal: at least 1.7x), beside bare `nlp.pipe(n_process=2)` against one process, which
+shows what a second core gives on this machine at all.
 """
 
 from __future__ import annotations
 
-import tempfile
-import time
-from datetime import date
-from pathlib import Path
+from bench.report import Figure, best_times
 
-from paperlake.config import BUNDLED_SNAPSHOT, Settings
-from paperlake.sources.snapshot import parse_snapshot_page
-from paperlake.tagging.pipeline import build_tagger
+BATCH_SIZE = 64
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def measure(abstracts: list[str], titles: list[str], repeats: int) -> tuple[list[Figure], dict]:
+    """Each pair of sides back to back, best of `repeats`; the titles (context for tag_texts) are cleaned first, as in the stage."""
+    from paperlake.clean import clean_text
+    from paperlake.config import GAZETTEER_PATHS
+    from paperlake.tagging.partition import loaded_tagger, tag_texts
 
+    titles = [clean_text(title) for title in titles]
+    nlp, index, _ = loaded_tagger(GAZETTEER_PATHS, None)
+    list(nlp.pipe(abstracts[:50]))  # warm up
 
-def main() -> None:
-    abstracts = [r.abstract for r in parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))]
-    words = sum(len(a.split()) for a in abstracts)
-    nlp = build_tagger(model_dir=None)
-    list(nlp.pipe(abstracts[:20]))  # warm up
-    print(f"{'texts':>6} {'words':>8} {'1 proc w/s':>11} {'2 proc w/s':>11} {'2/1':>6}")
-    for repeat in (1, 4, 16):
-        texts = abstracts * repeat
-        one = timed(lambda: list(nlp.pipe(texts, batch_size=64)))
-        two = timed(lambda: list(nlp.pipe(texts, batch_size=64, n_process=2)))
-        print(f"{len(texts):>6} {words * repeat:>8} {words * repeat / one:>11.0f} {words * repeat / two:>11.0f} {one / two:>6.2f}")
+    def bare(processes: int):
+        return lambda: list(nlp.pipe(abstracts, batch_size=BATCH_SIZE, n_process=processes))
 
-    from paperlake.pipeline import clean_stage, commit_stage, fetch_stage, tag_stage, validate_stage
+    def stage(processes: int):
+        return lambda: tag_texts(nlp, abstracts, index, titles, batch_size=BATCH_SIZE, processes=processes)
 
-    with tempfile.TemporaryDirectory() as home:
-        settings = Settings.from_env({"PAPERLAKE_HOME": home})
-        day = date(2026, 11, 26)
-
-        def run_to_tag() -> str:
-            run_id = fetch_stage(settings, "snapshot", day)["run_id"]
-            clean_stage(settings, "snapshot", day, run_id)
-            validate_stage(settings, "snapshot", day, run_id)
-            return run_id
-
-        first = run_to_tag()
-        cold = timed(lambda: tag_stage(settings, "snapshot", day, first))
-        commit_stage(settings, "snapshot", day, first)  # the next run reuses what this one tagged
-        second = run_to_tag()
-        cached = timed(lambda: tag_stage(settings, "snapshot", day, second))
-        print(f"tag stage on the sample: cold {cold:.2f} s, rerun from cache {cached:.2f} s, cold/cached {cold / cached:.1f}x")
-
-if __name__ == "__main__":
-    main()
+    seconds = best_times(repeats, {"bare, 1 process": bare(1), "tag_texts, 1 process": stage(1)})
+    seconds |= best_times(repeats, {"tag_texts, 2 processes": stage(2), "bare, 2 processes": bare(2)})
+    words = sum(len(text.split()) for text in abstracts)
+    for name, value in seconds.items():
+        print(f"  {name:<24} {len(abstracts):,} abstracts: {value:6.1f} s, {words / value:8,.0f} words/s")
+    n = f"{len(abstracts):,} abstracts"
+    figures = [
+        Figure("tag_over_bare_throughput", f"tag_texts / bare nlp.pipe throughput, 1 process, {n}",
+               round(seconds["bare, 1 process"] / seconds["tag_texts, 1 process"], 2), "x", 0.9, ">="),
+        Figure("tag_two_process_speedup", f"tag_texts speed-up, 2 processes over 1, {n}",
+               round(seconds["tag_texts, 1 process"] / seconds["tag_texts, 2 processes"], 2), "x", 1.7, ">="),
+        Figure("bare_two_process_speedup", f"bare nlp.pipe speed-up, 2 processes over 1 (this machine's ceiling), {n}",
+               round(seconds["bare, 1 process"] / seconds["bare, 2 processes"], 2), "x"),
+    ]
+    return figures, {"abstracts": len(abstracts), "words": words, "seconds": {k: round(v, 2) for k, v in seconds.items()}}
