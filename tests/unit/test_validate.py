@@ -14,7 +14,7 @@ GOOD = "A perfectly ordinary abstract about language models. " * 3
 
 
 def stage(lake, records):
-    lake.write_table("staged", "arxiv", DAY, pa.Table.from_pylist(clean_records(records), schema=STAGED), RUN)
+    lake.write_table("staged", "arxiv", DAY, pa.Table.from_pylist(list(clean_records(records)), schema=STAGED), RUN)
 
 
 def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
