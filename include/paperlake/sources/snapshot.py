@@ -13,7 +13,7 @@ from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
-from paperlake.sources.pages import decode_text
+from paperlake.sources.pages import decoded_pieces
 
 HEADER_LINES = (
     "Get trending papers in your email inbox once a day!",
@@ -40,20 +40,21 @@ def fetch(request: FetchRequest, fetcher) -> None:
 def parse(pages: Iterable[RawPage]) -> Iterator[PaperRecord]:
     """All papers of all pages, in page order, one at a time (UTF-8, or UTF-16/32 with a byte-order mark)."""
     for page in data_pages(pages):
-        yield from iter_snapshot_page(decode_text(page.body, page.url), page.url)
+        yield from iter_snapshot_page(decoded_pieces(page.body, page.url), page.url)
 
 
 def parse_snapshot_page(text: str, origin: str = "snapshot") -> list[PaperRecord]:
     """Parse one saved page; a ParseError names the line when the format is off."""
-    return list(iter_snapshot_page(text, origin))
+    return list(iter_snapshot_page([text], origin))
 
 
-def iter_snapshot_page(text: str, origin: str = "snapshot") -> Iterator[PaperRecord]:
-    """The papers of one saved page as they are read (the page is never split into a list of lines).
+def iter_snapshot_page(pieces: Iterable[str], origin: str = "snapshot") -> Iterator[PaperRecord]:
+    """The papers of one saved page, given as consecutive pieces of its text, as they are read.
 
-    A page with a title but no abstract at its end raises ParseError after the papers before it.
+    Neither the page's text nor its lines are held whole. A page with a title but no abstract at
+    its end raises ParseError after the papers before it.
     """
-    lines = page_lines(text)
+    lines = page_lines(pieces)
     number, line = next(lines, (0, None))
     while line is not None and line.strip() in HEADER_LINES:
         number, line = next(lines, (number, None))
@@ -76,21 +77,23 @@ def iter_snapshot_page(text: str, origin: str = "snapshot") -> Iterator[PaperRec
         number, line = next(lines, (number, None))
 
 
-def page_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(line number, line) of a page split at "\n" ("\r\n" counts as one break), without its trailing blank lines."""
+def page_lines(pieces: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a text given in pieces, split at "\n" ("\r\n" counts as one break), without its trailing blank lines."""
     blank: list[tuple[int, str]] = []
-    pos, number = 0, 0
-    while pos <= len(text):
-        end = text.find("\n", pos)
-        end = len(text) if end < 0 else end
-        line = text[pos:end]
-        if end < len(text) and line.endswith("\r"):
-            line = line[:-1]
-        number += 1
+    for number, line in enumerate(split_lines(pieces), start=1):
         if line.strip():
             yield from blank
             blank.clear()
             yield number, line
         else:
             blank.append((number, line))
-        pos = end + 1
+
+
+def split_lines(pieces: Iterable[str]) -> Iterator[str]:
+    """The lines of a text given in pieces, as `text.replace("\r\n", "\n").split("\n")` would give them."""
+    rest = ""
+    for piece in pieces:
+        *lines, rest = (rest + piece).split("\n")
+        for line in lines:
+            yield line[:-1] if line.endswith("\r") else line
+    yield rest
