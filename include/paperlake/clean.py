@@ -6,8 +6,10 @@ import hashlib
 import html
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
+from paperlake.config import DEFAULT_BATCH_ROWS
 from paperlake.lake import Lake, PartitionSummary
 from paperlake.records import PaperRecord
 
@@ -213,9 +215,11 @@ def content_hash(title: str, abstract: str) -> str:
     return hashlib.sha256(f"{title}\n{abstract}".encode()).hexdigest()[:32]
 
 
-def clean_records(records: list[PaperRecord]) -> list[dict]:
-    """Rows of the `staged` schema: cleaned text beside the original, URLs, hash, duplicate flag, record index."""
-    rows = []
+def clean_records(records: Iterable[PaperRecord]) -> Iterator[dict]:
+    """Rows of the `staged` schema, one per record as it comes: cleaned text beside the original, URLs, hash, duplicate flag, record index.
+
+    Across rows only `content_hash -> first paper_id` is kept (for `content_duplicate_of`).
+    """
     first_with_content: dict[str, str | None] = {}
     for index, record in enumerate(records):
         row = record.to_row()
@@ -226,38 +230,45 @@ def clean_records(records: list[PaperRecord]) -> list[dict]:
         earlier = first_with_content.setdefault(row["content_hash"], row["paper_id"])
         row["content_duplicate_of"] = earlier if earlier != row["paper_id"] else None
         row["record_index"] = index
-        rows.append(row)
-    return rows
+        yield row
 
 
-def clean_partition(lake: Lake, source: str, day: date, run_id: str) -> PartitionSummary:
-    """Parse a run's raw pages and write every record, cleaned, to the run's `staged/` table (no network)."""
+def clean_partition(lake: Lake, source: str, day: date, run_id: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> PartitionSummary:
+    """Parse a run's raw pages and write every record, cleaned, to the run's `staged/` table (no network).
+
+    Records flow through `batch_rows` at a time, each batch one row group, so memory does not grow with the partition.
+    """
+    import itertools
+
     import pyarrow as pa
 
     from paperlake.identity import TITLE_LINKED_SOURCES, known_titles, link_by_title
     from paperlake.schemas import STAGED
     from paperlake.sources import load_source
 
-    rows = clean_records(load_source(source).parse(lake.read_raw(source, day, run_id)))
-    linked = link_by_title(rows, known_titles(lake, source)) if source in TITLE_LINKED_SOURCES else 0
-    table = pa.Table.from_pylist(rows, schema=STAGED)
-    uri = lake.write_table("staged", source, day, table, run_id)
+    titles = known_titles(lake, source) if source in TITLE_LINKED_SOURCES else None
+    linked = 0
+    rows = clean_records(load_source(source).parse(lake.iter_raw(source, day, run_id)))
+    with lake.table_writer("staged", source, day, run_id) as writer:
+        while batch := list(itertools.islice(rows, batch_rows)):
+            linked += link_by_title(batch, titles) if titles is not None else 0
+            writer.write(pa.Table.from_pylist(batch, schema=STAGED))
     return PartitionSummary(
-        layer="staged", source=source, date=day.isoformat(), rows=table.num_rows, uri=uri, run_id=run_id,
+        layer="staged", source=source, date=day.isoformat(), rows=writer.rows, uri=writer.uri, run_id=run_id,
         counts={"linked_by_title": linked},
     )
 
 
-def find_superseded(rows: list[dict]) -> dict[int, str]:
+def find_superseded(paper_ids: Sequence[str | None], versions: Sequence[int | None]) -> dict[int, str]:
     """Rows to set aside because another row has the same paper_id and a newer (or equal, later) version.
 
-    Returns {row position: paper_id of the kept row}. Same content under two ids is kept twice.
+    Takes the partition's `paper_id` and `version` columns; returns {row position: paper_id of the
+    kept row}. Same content under two ids is kept twice.
     """
     best: dict[str, int] = {}
-    for pos, row in enumerate(rows):
-        pid = row.get("paper_id")
+    for pos, (pid, version) in enumerate(zip(paper_ids, versions)):
         if pid is None:
             continue
-        if pid not in best or (row.get("version") or 0) >= (rows[best[pid]].get("version") or 0):
+        if pid not in best or (version or 0) >= (versions[best[pid]] or 0):
             best[pid] = pos
-    return {pos: row["paper_id"] for pos, row in enumerate(rows) if row.get("paper_id") is not None and best[row["paper_id"]] != pos}
+    return {pos: pid for pos, pid in enumerate(paper_ids) if pid is not None and best[pid] != pos}

@@ -15,6 +15,8 @@ PATTERNS_PATH = DATA_DIR / "patterns" / "ml_entities.jsonl"
 # Names the hand-annotated training abstracts mark, written by `make train-ner` (never from the test split).
 ANNOTATED_NAMES_PATH = DATA_DIR / "patterns" / "annotated_names.jsonl"
 GAZETTEER_PATHS = (PATTERNS_PATH, ANNOTATED_NAMES_PATH)
+# Rows a stage holds in memory at once (and rows per Parquet row group it writes).
+DEFAULT_BATCH_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class Settings:
     run_retention: timedelta = timedelta(days=7)
     # The tag stage works in chunks of this many clean rows; in Airflow each chunk is a mapped task.
     tag_chunk_rows: int = 5000
+    # Clean and validate read, work on and write this many rows at a time: memory stays flat in partition size.
+    batch_rows: int = DEFAULT_BATCH_ROWS
     ner_model: bool = False
     digest_recipients: tuple[str, ...] = ()
     digest_sender: str = "paperlake@localhost"
@@ -113,6 +117,7 @@ class Settings:
             min_keep_share=float(env.get("PAPERLAKE_MIN_KEEP_SHARE", "0.5")),
             run_retention=timedelta(days=float(env.get("PAPERLAKE_RUN_RETENTION_DAYS", "7"))),
             tag_chunk_rows=int(env.get("PAPERLAKE_TAG_CHUNK_ROWS", "5000")),
+            batch_rows=int(env.get("PAPERLAKE_BATCH_ROWS", str(DEFAULT_BATCH_ROWS))),
             s3=S3Options(
                 endpoint_url=env.get("PAPERLAKE_S3_ENDPOINT_URL")
                 or env.get("AWS_ENDPOINT_URL_S3")

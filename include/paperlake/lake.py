@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from paperlake.config import Settings
+from paperlake.config import DEFAULT_BATCH_ROWS, Settings
 from paperlake.storage import Store, open_store
 
 # The documents a run writes in its partitions (each stored as `<stem>-<run id>.<ext>`).
@@ -89,35 +91,80 @@ class Lake:
     # -- Parquet tables -------------------------------------------------------------------
     def write_table(self, layer: str, source: str, day: date, table, run_id: str, name: str = TABLE_FILE) -> str:
         """Write a run's table (`name`: the partition's table, or a part of it) conformed to the layer's schema; returns its URI."""
+        with self.table_writer(layer, source, day, run_id, name) as writer:
+            writer.write(table)
+        return writer.uri
+
+    @contextmanager
+    def table_writer(self, layer: str, source: str, day: date, run_id: str, name: str = TABLE_FILE) -> Iterator[TableWriter]:
+        """Write a run's table one row group per `write`, through a temp file published when the block ends (never if it raises)."""
         import pyarrow.parquet as pq
 
         from paperlake.schemas import LAYER_SCHEMAS
 
-        table = conform(table, LAYER_SCHEMAS[layer])
-        buf = io.BytesIO()
-        pq.write_table(table, buf, compression="zstd")
         key = self.run_key(layer, source, day, run_id, name)
-        self.store.put(key, buf.getvalue())
-        return self.uri(key)
+        schema = LAYER_SCHEMAS[layer]
+        with self.store.writing(key) as path, pq.ParquetWriter(path, schema, compression="zstd") as parquet:
+            yield TableWriter(parquet, schema, self.uri(key))
+
+    @contextmanager
+    def open_table(self, layer: str, source: str, day: date, run_id: str | None = None, name: str = TABLE_FILE):
+        """A run's table (default: the committed run's) as an open `pyarrow.parquet.ParquetFile`, read on demand."""
+        import pyarrow.parquet as pq
+
+        key = self.run_key(layer, source, day, run_id, name) if run_id else self.committed_key(layer, source, day, name)
+        with ExitStack() as stack:
+            try:
+                file = stack.enter_context(self.store.open_read(key))
+            except FileNotFoundError:
+                raise FileNotFoundError(
+                    f"no {layer} table for source={source} date={day}: {self.uri(key)} is missing; "
+                    f"run the stage that writes it first"
+                ) from None
+            yield pq.ParquetFile(file)
 
     def read_table(
         self, layer: str, source: str, day: date, columns: list[str] | None = None, run_id: str | None = None, name: str = TABLE_FILE,
     ):
         """A run's table (default: the committed run's) as a pyarrow Table; FileNotFoundError names what is missing."""
-        key = self.run_key(layer, source, day, run_id, name) if run_id else self.committed_key(layer, source, day, name)
-        try:
-            return self.read_key_table(key, columns)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"no {layer} table for source={source} date={day}: {self.uri(key)} is missing; "
-                f"run the stage that writes it first"
-            ) from None
+        with self.open_table(layer, source, day, run_id, name) as parquet:
+            return parquet.read(columns=columns)
+
+    def table_batches(
+        self, layer: str, source: str, day: date, columns: list[str] | None = None, run_id: str | None = None,
+        name: str = TABLE_FILE, batch_rows: int = DEFAULT_BATCH_ROWS,
+    ) -> Iterator:
+        """A run's table (default: the committed run's) as pyarrow Tables of at most `batch_rows` rows, in order; one empty Table for an empty file."""
+        import pyarrow as pa
+
+        with self.open_table(layer, source, day, run_id, name) as parquet:
+            batches = parquet.iter_batches(batch_size=batch_rows, columns=columns)
+            first = next(batches, None)
+            if first is None:
+                yield parquet.schema_arrow.empty_table().select(columns or parquet.schema_arrow.names)
+                return
+            yield pa.Table.from_batches([first])
+            for batch in batches:
+                yield pa.Table.from_batches([batch])
+
+    def read_rows(
+        self, layer: str, source: str, day: date, start: int, count: int, columns: list[str] | None = None, run_id: str | None = None,
+    ):
+        """Rows [start, start + count) of a run's table, reading only the row groups that hold them."""
+        with self.open_table(layer, source, day, run_id) as parquet:
+            groups, first_row, offset = [], None, 0
+            for group in range(parquet.metadata.num_row_groups):
+                rows = parquet.metadata.row_group(group).num_rows
+                if offset < start + count and offset + rows > start:
+                    groups.append(group)
+                    first_row = offset if first_row is None else first_row
+                offset += rows
+            return parquet.read_row_groups(groups, columns=columns).slice(start - (start if first_row is None else first_row), count)
 
     def table_rows(self, layer: str, source: str, day: date, run_id: str) -> int:
         """Rows of a run's table, from its Parquet footer."""
-        import pyarrow.parquet as pq
-
-        return pq.read_metadata(io.BytesIO(self.store.get(self.run_key(layer, source, day, run_id)))).num_rows
+        with self.open_table(layer, source, day, run_id) as parquet:
+            return parquet.metadata.num_rows
 
     def read_key_table(self, key: str, columns: list[str] | None = None):
         """The Parquet table stored at `key` (one of `committed_keys`)."""
@@ -171,12 +218,29 @@ class Lake:
 
     def read_raw(self, source: str, day: date, run_id: str | None = None) -> list[RawPage]:
         """The pages a run's fetch landed (default: the committed run's), in fetch order."""
+        return list(self.iter_raw(source, day, run_id))
+
+    def iter_raw(self, source: str, day: date, run_id: str | None = None) -> Iterator[RawPage]:
+        """The pages of `read_raw`, each read from the store only when it is reached."""
         prefix = self.partition_prefix("raw", source, day)
-        pages = []
         for entry in self.read_raw_manifest(source, day, run_id)["pages"]:
             fields = {k: entry[k] for k in ("name", "url", "status", "headers", "fetched_at") if k in entry}
-            pages.append(RawPage(body=self.store.get(f"{prefix}/{entry['file']}"), role=entry.get("role", "data"), **fields))
-        return pages
+            yield RawPage(body=self.store.get(f"{prefix}/{entry['file']}"), role=entry.get("role", "data"), **fields)
+
+
+class TableWriter:
+    """Appends row groups to a run's table being written by `Lake.table_writer`."""
+
+    def __init__(self, parquet, schema, uri: str):
+        self.parquet, self.schema, self.uri = parquet, schema, uri
+        self.rows = 0
+
+    def write(self, table) -> None:
+        """Append `table` (conformed to the layer's schema) as one row group; an empty table adds nothing."""
+        table = conform(table, self.schema)
+        if table.num_rows:
+            self.parquet.write_table(table, row_group_size=table.num_rows)
+            self.rows += table.num_rows
 
 
 def partition_of(key: str) -> tuple[str, date]:

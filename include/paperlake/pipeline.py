@@ -73,7 +73,7 @@ def clean_stage(settings: Settings, source: str, day: date, run_id: str) -> dict
     """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
     from paperlake.clean import clean_partition
 
-    return clean_partition(Lake.from_settings(settings), source, day, run_id).to_dict()
+    return clean_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows).to_dict()
 
 
 @logged_stage
@@ -86,7 +86,8 @@ def validate_stage(settings: Settings, source: str, day: date, run_id: str, airf
     interval = None
     if "interval_start" in manifest:
         interval = (datetime.fromisoformat(manifest["interval_start"]), datetime.fromisoformat(manifest["interval_end"]))
-    return validate_partition(lake, source, day, run_id, ValidationRules.from_settings(settings), interval, airflow_run_id).to_dict()
+    rules = ValidationRules.from_settings(settings)
+    return validate_partition(lake, source, day, run_id, rules, interval, airflow_run_id, settings.batch_rows).to_dict()
 
 
 @logged_stage

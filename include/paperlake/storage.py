@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urlparse
 
 from paperlake.config import S3Options
@@ -22,7 +24,9 @@ class Store(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def put_if_absent(self, key: str, data: bytes) -> None: ...
     def put_file(self, key: str, path: Path) -> None: ...
+    def writing(self, key: str) -> Iterator[Path]: ...
     def get(self, key: str) -> bytes: ...
+    def open_read(self, key: str) -> Iterator[BinaryIO]: ...
     def get_file(self, key: str, path: Path) -> None: ...
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> list[str]: ...
@@ -54,21 +58,34 @@ class LocalStore:
             self._replace_with(key, lambda f: _copy_stream(src, f))
 
     def _replace_with(self, key: str, write, publish=os.replace) -> None:
+        with self.writing(key, publish) as tmp, open(tmp, "wb") as f:
+            write(f)
+
+    @contextmanager
+    def writing(self, key: str, publish=os.replace) -> Iterator[Path]:
+        """A temp file beside `key` (swept by `sweep_temp` if the writer is killed) to write; published when the block ends, dropped if it raises."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        os.close(fd)
+        tmp = Path(name)
         try:
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-                f.flush()
+            yield tmp
+            with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o644)
             publish(tmp, target)
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    @contextmanager
+    def open_read(self, key: str) -> Iterator[BinaryIO]:
+        """The object as a seekable binary file, read on demand."""
+        with open(self._path(key), "rb") as f:
+            yield f
 
     def get_file(self, key: str, path: Path) -> None:
         LocalStore(path.parent).put_file(path.name, self._path(key))
@@ -137,11 +154,38 @@ class S3Store:
         # upload_file switches to multipart above 8 MB: the object still appears only when complete.
         self.client.upload_file(str(path), self.bucket, self._key(key))
 
+    @contextmanager
+    def writing(self, key: str) -> Iterator[Path]:
+        """A local temp file to write; uploaded in one `put_file` when the block ends, never if it raises."""
+        fd, name = tempfile.mkstemp(prefix=f".{Path(key).name}.", suffix=TEMP_SUFFIX)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            yield tmp
+            self.put_file(key, tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+
     def get(self, key: str) -> bytes:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(self.uri(key)) from None
+
+    @contextmanager
+    def open_read(self, key: str) -> Iterator[BinaryIO]:
+        """The object downloaded to a local temp file (not into memory), as a seekable binary file."""
+        from botocore.exceptions import ClientError
+
+        with tempfile.TemporaryFile(suffix=TEMP_SUFFIX) as f:
+            try:
+                self.client.download_fileobj(self.bucket, self._key(key), f)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    raise FileNotFoundError(self.uri(key)) from None
+                raise
+            f.seek(0)
+            yield f
 
     def get_file(self, key: str, path: Path) -> None:
         LocalStore(path.parent).put(path.name, self.get(key))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from paperlake.clean import HTML_TAG_PATTERN, PAGE_HEADER_PATTERN, find_superseded
-from paperlake.config import Settings
+from paperlake.config import DEFAULT_BATCH_ROWS, Settings
 from paperlake.errors import PaperlakeError
 from paperlake.lake import VALIDATION_REPORT, VALIDATION_RESULT, Lake, PartitionSummary
 from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
@@ -30,6 +30,8 @@ ID_PATTERNS = {"snapshot": rf"^(?:snapshot:[0-9a-f]{{16}}|{ARXIV_ID_PATTERN})$"}
 DEFAULT_ID_PATTERN = rf"^{ARXIV_ID_PATTERN}$"
 # Reasons that describe expected repetition, not bad data: they do not count toward the threshold.
 BENIGN_REASONS = {"superseded"}
+# The HTML report lists this many quarantined rows; the quarantine table holds them all.
+REPORT_ROWS = 100
 
 
 class QuarantineThresholdExceeded(PaperlakeError, RuntimeError):
@@ -93,8 +95,8 @@ def build_suite(rules: ValidationRules, source: str):
     return suite
 
 
-def run_suite(frame, rules: ValidationRules, source: str):
-    """Run the suite on a pandas DataFrame (with a `_row` column) in an ephemeral GX context."""
+def suite_runner(rules: ValidationRules, source: str):
+    """A function running the suite on a pandas DataFrame (with a `_row` column); one ephemeral GX context serves every batch."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -107,7 +109,7 @@ def run_suite(frame, rules: ValidationRules, source: str):
     )
     suite = context.suites.add(build_suite(rules, source))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=SUITE_NAME, data=batch, suite=suite))
-    return definition.run(
+    return lambda frame: definition.run(
         batch_parameters={"dataframe": frame},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_COLUMN]},
     )
@@ -128,72 +130,114 @@ def row_failures(result) -> dict[int, list[tuple[str, str]]]:
 
 def validate_partition(
     lake: Lake, source: str, day: date, run_id: str, rules: ValidationRules,
-    interval: tuple[datetime, datetime] | None = None, airflow_run_id: str | None = None,
+    interval: tuple[datetime, datetime] | None = None, airflow_run_id: str | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> PartitionSummary:
     """Split a run's `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
 
+    Works `batch_rows` rows at a time: superseded rows are found from the id and version columns
+    alone, then the suite runs on each batch and its clean and quarantined rows are written as a
+    row group each; the partition's result merges the batches' outcomes.
     `interval` is the fetched data interval; records the source listed outside it are quarantined.
     Raises QuarantineThresholdExceeded after writing the run's files when too many rows were
     rejected: the run is then never committed, and the committed partition stays as it was.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    from paperlake.schemas import CLEAN, QUARANTINE
+    ids = lake.read_table("staged", source, day, ["paper_id", "version"], run_id=run_id)
+    superseded = find_superseded(ids.column("paper_id").to_pylist(), ids.column("version").to_pylist())
+    del ids
+    run_suite = suite_runner(rules, source)
+    parsed, clean_rows, top_reasons, rejected, expectations, batch_results = 0, 0, Counter(), 0, [], []
+    shown: list[dict] = []  # the quarantined rows the HTML report lists
+    with (
+        lake.table_writer("clean", source, day, run_id) as clean_writer,
+        lake.table_writer("quarantine", source, day, run_id) as quarantine_writer,
+    ):
+        for batch in lake.table_batches("staged", source, day, run_id=run_id, batch_rows=batch_rows):
+            positions = range(parsed, parsed + batch.num_rows)
+            reasons = {
+                pos: [("superseded", f"a newer version of {superseded[pos]} is in the same partition")]
+                for pos in positions if pos in superseded
+            }
+            result = run_suite(suite_frame(batch, positions, reasons, interval))
+            for pos, failed in row_failures(result).items():
+                reasons.setdefault(pos, []).extend(failed)
+            keep = pa.array([pos not in reasons for pos in positions], pa.bool_())
+            clean_writer.write(batch.filter(keep))
+            rejected_reasons = [reasons[pos] for pos in positions if pos in reasons]
+            quarantined = (
+                batch.filter(pc.invert(keep))
+                .append_column("reason_codes", pa.array([[code for code, _ in r] for r in rejected_reasons], pa.list_(pa.string())))
+                .append_column("reasons", pa.array([[msg for _, msg in r] for r in rejected_reasons], pa.list_(pa.string())))
+            )
+            quarantine_writer.write(quarantined)
+            shown += quarantined.select(["paper_id", "title", "reasons"]).slice(0, REPORT_ROWS - len(shown)).to_pylist()
 
-    rows = lake.read_table("staged", source, day, run_id=run_id).to_pylist()
-    reasons: dict[int, list[tuple[str, str]]] = {
-        pos: [("superseded", f"a newer version of {pid} is in the same partition")]
-        for pos, pid in find_superseded(rows).items()
-    }
-    candidates = [pos for pos in range(len(rows)) if pos not in reasons]
-    frame = pa.table(
-        {
-            ROW_COLUMN: pa.array(candidates, pa.int64()),
-            **{col: pa.array([rows[p][col] for p in candidates], pa.string()) for col in ("paper_id", "title", "abstract", "parse_error")},
-            IN_INTERVAL_COLUMN: pa.array([listed_in_interval(rows[p]["listed_at"], interval) for p in candidates], pa.bool_()),
-            ENGLISH_COLUMN: pa.array([looks_english(rows[p]["abstract"]) for p in candidates], pa.bool_()),
-        }
-    ).to_pandas()
-    result = run_suite(frame, rules, source)
-    for pos, failed in row_failures(result).items():
-        reasons.setdefault(pos, []).extend(failed)
+            parsed += batch.num_rows
+            clean_rows += batch.num_rows - quarantined.num_rows
+            top_reasons.update(code for r in rejected_reasons for code, _ in r)
+            rejected += sum(1 for r in rejected_reasons if any(code not in BENIGN_REASONS for code, _ in r))
+            expectations = merge_outcomes(expectations, expectation_outcomes(result))
+            batch_results.append({"rows": batch.num_rows, "success": bool(result.success), "statistics": result.statistics})
+    quarantined_rows = quarantine_writer.rows
+    if clean_writer.rows + quarantined_rows != parsed:
+        raise AssertionError(f"{source} {day}: clean + quarantine != parsed ({clean_writer.rows} + {quarantined_rows} != {parsed})")
 
-    clean_rows = [row for pos, row in enumerate(rows) if pos not in reasons]
-    quarantine_rows = [
-        {**row, "reason_codes": [code for code, _ in reasons[pos]], "reasons": [msg for _, msg in reasons[pos]]}
-        for pos, row in enumerate(rows)
-        if pos in reasons
-    ]
-    if len(clean_rows) + len(quarantine_rows) != len(rows):
-        raise AssertionError(f"{source} {day}: clean + quarantine != parsed ({len(clean_rows)} + {len(quarantine_rows)} != {len(rows)})")
-
-    top_reasons = Counter(code for codes in reasons.values() for code, _ in codes)
-    quarantine_uri = lake.write_table("quarantine", source, day, pa.Table.from_pylist(quarantine_rows, schema=QUARANTINE), run_id)
     report = {
         "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
         "run_id": airflow_run_id, "lake_run_id": run_id,
-        "parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows), "reasons": dict(top_reasons),
+        "parsed": parsed, "clean": clean_rows, "quarantined": quarantined_rows, "reasons": dict(top_reasons),
     }
-    expectations = expectation_outcomes(result)
-    result_doc = report | {"gx_success": bool(result.success), "expectations": expectations, "gx_result": result.to_json_dict()}
+    result_doc = report | {
+        "gx_success": all(b["success"] for b in batch_results), "expectations": expectations, "gx_batches": batch_results,
+    }
     lake.write_json("validation", source, day, VALIDATION_RESULT, result_doc, run_id)
-    lake.write_document("validation", source, day, VALIDATION_REPORT, render_report(report, expectations, quarantine_rows).encode(), run_id)
-    uri = lake.write_table("clean", source, day, pa.Table.from_pylist(clean_rows, schema=CLEAN), run_id)
+    lake.write_document("validation", source, day, VALIDATION_REPORT, render_report(report, expectations, shown).encode(), run_id)
     summary = PartitionSummary(
-        layer="clean", source=source, date=day.isoformat(), rows=len(clean_rows), uri=uri, run_id=run_id,
-        counts={"parsed": len(rows), "clean": len(clean_rows), "quarantined": len(quarantine_rows)},
+        layer="clean", source=source, date=day.isoformat(), rows=clean_rows, uri=clean_writer.uri, run_id=run_id,
+        counts={"parsed": parsed, "clean": clean_rows, "quarantined": quarantined_rows},
     )
-    rejected = sum(1 for codes in reasons.values() if any(code not in BENIGN_REASONS for code, _ in codes))
-    share = rejected / len(rows) if rows else 0.0
+    share = rejected / parsed if parsed else 0.0
     if share > rules.max_quarantine_share:
         top = ", ".join(f"{code}: {n}" for code, n in top_reasons.most_common(5))
         raise QuarantineThresholdExceeded(
-            f"{source} {day}: {rejected} of {len(rows)} records rejected ({share:.1%} > "
+            f"{source} {day}: {rejected} of {parsed} records rejected ({share:.1%} > "
             f"{rules.max_quarantine_share:.0%}); top reasons: {top}. This run is not committed (the committed "
-            f"partition is unchanged); its quarantine is at {quarantine_uri}: inspect it, fix the source or raise "
+            f"partition is unchanged); its quarantine is at {quarantine_writer.uri}: inspect it, fix the source or raise "
             f"PAPERLAKE_MAX_QUARANTINE_SHARE."
         )
     return summary
+
+
+def suite_frame(batch, positions: range, superseded: dict[int, list], interval: tuple[datetime, datetime] | None):
+    """The pandas frame the suite checks for one staged batch: its rows not already superseded, `_row` their partition positions.
+
+    Superseded rows are left out, so every paper_id left is unique in the whole partition and the
+    suite's uniqueness check on one batch is the partition's.
+    """
+    import pyarrow as pa
+
+    candidates = batch.filter(pa.array([pos not in superseded for pos in positions], pa.bool_()))
+    abstracts = candidates.column("abstract").to_pylist()
+    return pa.table(
+        {
+            ROW_COLUMN: pa.array([pos for pos in positions if pos not in superseded], pa.int64()),
+            **{col: candidates.column(col).cast(pa.string()) for col in ("paper_id", "title", "abstract", "parse_error")},
+            IN_INTERVAL_COLUMN: pa.array([listed_in_interval(at, interval) for at in candidates.column("listed_at").to_pylist()], pa.bool_()),
+            ENGLISH_COLUMN: pa.array([looks_english(text) for text in abstracts], pa.bool_()),
+        }
+    ).to_pandas()
+
+
+def merge_outcomes(merged: list[dict], outcomes: list[dict]) -> list[dict]:
+    """Expectation outcomes of the batches so far and of one more: success if all succeeded, unexpected counts summed."""
+    if not merged:
+        return outcomes
+    return [
+        m | {"success": m["success"] and o["success"], "unexpected_count": m["unexpected_count"] + o["unexpected_count"]}
+        for m, o in zip(merged, outcomes, strict=True)
+    ]
 
 
 def expectation_outcomes(result) -> list[dict]:

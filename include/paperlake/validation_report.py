@@ -11,8 +11,8 @@ th{background:#f3f3f3}.ok{color:#1a7f37;font-weight:600}.fail{color:#c62828;font
 """
 
 
-def render_report(summary: dict, expectations: list[dict], quarantined: list[dict], max_rows: int = 100) -> str:
-    """`summary`: counts and reasons; `expectations`: one dict per expectation; `quarantined`: rejected rows."""
+def render_report(summary: dict, expectations: list[dict], quarantined: list[dict]) -> str:
+    """`summary`: counts and reasons; `expectations`: one dict per expectation; `quarantined`: the first rejected rows (of `summary["quarantined"]`)."""
     status = "ok" if not summary["quarantined"] else "fail"
     rows = "".join(
         f"<tr><td><code>{escape(e['type'])}</code></td><td>{escape(str(e.get('column') or ''))}</td>"
@@ -24,9 +24,10 @@ def render_report(summary: dict, expectations: list[dict], quarantined: list[dic
     rejected = "".join(
         f"<tr><td>{escape(str(q.get('paper_id')))}</td><td>{escape((q.get('title') or '')[:120])}</td>"
         f"<td>{escape('; '.join(q['reasons']))}</td></tr>"
-        for q in quarantined[:max_rows]
+        for q in quarantined
     )
-    more = f"<p>… and {len(quarantined) - max_rows} more in the quarantine partition.</p>" if len(quarantined) > max_rows else ""
+    hidden = summary["quarantined"] - len(quarantined)
+    more = f"<p>The first {len(quarantined)} shown; {hidden} more are in the quarantine partition.</p>" if hidden > 0 else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>paperlake validation: {escape(summary['source'])} {escape(summary['date'])}</title>
 <style>{STYLE}</style></head><body>

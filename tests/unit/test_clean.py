@@ -19,8 +19,7 @@ def test_normalised_title_ignores_case_accents_punctuation_and_spacing():
 
 
 def test_clean_records_keeps_the_original_text_beside_the_cleaned():
-    rows = clean_records([PaperRecord(paper_id="x", title=" A  title ", abstract="Some\n text.")])
-    row = rows[0]
+    (row,) = clean_records([PaperRecord(paper_id="x", title=" A  title ", abstract="Some\n text.")])
     assert (row["title"], row["abstract"]) == ("A title", "Some text.")
     assert (row["title_raw"], row["abstract_raw"]) == (" A  title ", "Some\n text.")
     assert row["content_hash"] == content_hash("A title", "Some text.")
@@ -28,19 +27,14 @@ def test_clean_records_keeps_the_original_text_beside_the_cleaned():
 
 
 def test_superseded_versions_point_at_the_kept_row():
-    rows = [
-        {"paper_id": "2401.1", "version": 1},
-        {"paper_id": "2401.1", "version": 3},
-        {"paper_id": "2401.1", "version": 2},
-        {"paper_id": "2401.2", "version": 1},
-        {"paper_id": None, "version": None},
-    ]
-    assert find_superseded(rows) == {0: "2401.1", 2: "2401.1"}
+    paper_ids = ["2401.1", "2401.1", "2401.1", "2401.2", None]
+    versions = [1, 3, 2, 1, None]
+    assert find_superseded(paper_ids, versions) == {0: "2401.1", 2: "2401.1"}
 
 
 def test_same_content_under_two_ids_is_kept_twice_and_flagged():
     same = dict(title="Same", abstract="Same text.")
-    rows = clean_records([PaperRecord(paper_id="a", **same), PaperRecord(paper_id="b", **same), PaperRecord(paper_id="a", **same)])
+    rows = list(clean_records([PaperRecord(paper_id="a", **same), PaperRecord(paper_id="b", **same), PaperRecord(paper_id="a", **same)]))
     assert [r["content_duplicate_of"] for r in rows] == [None, "a", None]
 
 

@@ -74,10 +74,10 @@ FIELD_TEXT = st.one_of(st.text(max_size=30), st.lists(FRAGMENT, max_size=8).map(
 def assert_one_staged_row_per_record(source: str, pages: list[RawPage]) -> None:
     """The parser raises ParseError or returns records that clean into exactly one staged row each."""
     try:
-        records = load_source(source).parse(pages)
+        records = list(load_source(source).parse(pages))
     except ParseError:
         return
-    rows = clean_records(records)
+    rows = list(clean_records(records))
     assert [row["parse_error"] for row in rows] == [record.parse_error for record in records]
     assert pa.Table.from_pylist(rows, schema=STAGED).num_rows == len(records)
 

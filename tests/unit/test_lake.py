@@ -118,3 +118,30 @@ def test_open_store_understands_the_lake_url_forms(tmp_path):
         open_store("gs://bucket/x", S3Options())
     with pytest.raises(ValueError, match="names no bucket"):
         open_store("s3:///x", S3Options())
+
+
+def test_a_streamed_table_is_one_row_group_per_write_and_reads_back_in_batches(any_lake):
+    with any_lake.table_writer("entities", "snapshot", DAY, RUN) as writer:
+        for n in (3, 0, 4, 5):  # an empty batch adds no row group
+            writer.write(entity_rows(n, f"t{n}"))
+    assert writer.rows == 12
+    whole = any_lake.read_table("entities", "snapshot", DAY, run_id=RUN)
+    with any_lake.open_table("entities", "snapshot", DAY, run_id=RUN) as parquet:
+        assert parquet.metadata.num_row_groups == 3
+    batches = list(any_lake.table_batches("entities", "snapshot", DAY, ["entity_id"], run_id=RUN, batch_rows=2))
+    assert max(batch.num_rows for batch in batches) == 2
+    assert pa.concat_tables(batches).column("entity_id").equals(whole.column("entity_id"))
+    assert any_lake.read_rows("entities", "snapshot", DAY, 2, 6, run_id=RUN).equals(whole.slice(2, 6))
+    assert any_lake.read_rows("entities", "snapshot", DAY, 12, 5, run_id=RUN).num_rows == 0
+
+
+def test_a_failure_inside_a_streamed_write_publishes_nothing(any_lake):
+    key = any_lake.run_key("entities", "snapshot", DAY, RUN)
+    with pytest.raises(RuntimeError, match="the batch after the first failed"):
+        with any_lake.table_writer("entities", "snapshot", DAY, RUN) as writer:
+            writer.write(entity_rows(3))
+            assert not any_lake.store.exists(key)  # nothing is visible before the block ends
+            raise RuntimeError("the batch after the first failed")
+    assert not any_lake.store.exists(key) and any_lake.store.list("entities") == []
+    if isinstance(any_lake.store, LocalStore):  # and no temp file is left beside it
+        assert not [path for path in (any_lake.store.root / "entities").rglob("*") if path.is_file()]

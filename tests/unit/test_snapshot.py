@@ -53,7 +53,7 @@ def test_fetch_lands_the_page_verbatim_and_parse_reads_it_back(settings, lake):
     pages = lake.read_raw("snapshot", day, summary.run_id)
     assert pages[0].body == BUNDLED_SNAPSHOT.read_bytes()
     assert pages[0].fetched_at == "2026-11-27T06:00:00+00:00"
-    assert len(parse(pages)) == 316
+    assert len(list(parse(pages))) == 316
 
 
 def test_missing_snapshot_path_names_the_setting(tmp_path):
@@ -78,13 +78,13 @@ def saved_page(body: bytes, path: str = "/saves/page.txt") -> RawPage:
 )
 def test_a_page_saved_with_a_byte_order_mark_reads_like_utf8(bom, encoding):
     text = BUNDLED_SNAPSHOT.read_text(encoding="utf-8")
-    assert parse([saved_page(bom + text.encode(encoding))]) == parse_snapshot_page(text)
+    assert list(parse([saved_page(bom + text.encode(encoding))])) == parse_snapshot_page(text)
 
 
 def test_an_undecodable_page_names_its_path_and_the_byte_offset():
     body = "Title\nAn abstract, then Latin-1: café au lait\n".encode("latin-1")
     with pytest.raises(ParseError, match=r"file:///saves/page.txt: not utf-8 text: byte 36 \(b'\\xe9'\) invalid continuation byte"):
-        parse([saved_page(body)])
+        list(parse([saved_page(body)]))
 
 
 @pytest.mark.parametrize(
@@ -94,4 +94,4 @@ def test_an_undecodable_page_names_its_path_and_the_byte_offset():
 )
 def test_a_page_that_is_not_a_saved_search_page_is_a_parse_error_naming_its_path(body):
     with pytest.raises(ParseError, match="file:///saves/page.txt"):
-        parse([saved_page(body)])
+        list(parse([saved_page(body)]))

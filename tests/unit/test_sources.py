@@ -301,7 +301,7 @@ def test_a_wrong_typed_hf_item_is_a_row_saying_why_and_its_neighbours_are_read(i
     bad = records[1]
     assert bad.parse_error == f"item 1 of {HF_URL}: {problem}"
     assert (bad.paper_id, bad.title) == ("2611.00002" if item.get("paper") != "str" else None, title)
-    assert pa.Table.from_pylist(clean_records(records), schema=STAGED).num_rows == 3
+    assert pa.Table.from_pylist(list(clean_records(records)), schema=STAGED).num_rows == 3
 
 
 def test_an_hf_item_that_is_not_an_object_is_a_row_saying_so():

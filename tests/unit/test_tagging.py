@@ -210,7 +210,7 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
 
     def tag_and_commit(records):
         run_id = new_run_id()
-        clean = pa.Table.from_pylist(clean_records(records), schema=CLEAN)
+        clean = pa.Table.from_pylist(list(clean_records(records)), schema=CLEAN)
         lake.write_table("clean", "arxiv", day, clean, run_id)
         summary = tag_partition(lake, "arxiv", day, run_id)
         commit_tables(lake, "arxiv", day, clean=clean, run_id=run_id)
@@ -239,7 +239,7 @@ def test_tagging_in_chunks_gives_the_same_entities_table_as_one_chunk(lake):
     from paperlake.tagging.partition import tag_partition
 
     day = date(2026, 11, 26)
-    clean = pa.Table.from_pylist(clean_records(parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))[:60]), schema=CLEAN)
+    clean = pa.Table.from_pylist(list(clean_records(parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))[:60])), schema=CLEAN)
     tables = {}
     for chunk_rows, run_id in ((1000, "20261126T000000Z-0000000a"), (7, "20261126T000000Z-0000000b")):
         lake.write_table("clean", "snapshot", day, clean, run_id)

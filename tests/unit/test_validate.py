@@ -3,7 +3,9 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
+from paperlake import validate
 from paperlake.clean import clean_records
+from paperlake.lake import VALIDATION_REPORT
 from paperlake.records import PaperRecord
 from paperlake.schemas import STAGED
 from paperlake.validate import QuarantineThresholdExceeded, ValidationRules, validate_partition
@@ -14,10 +16,11 @@ GOOD = "A perfectly ordinary abstract about language models. " * 3
 
 
 def stage(lake, records):
-    lake.write_table("staged", "arxiv", DAY, pa.Table.from_pylist(clean_records(records), schema=STAGED), RUN)
+    lake.write_table("staged", "arxiv", DAY, pa.Table.from_pylist(list(clean_records(records)), schema=STAGED), RUN)
 
 
-def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
+@pytest.mark.parametrize("batch_rows", [5000, 2], ids=["one batch", "batches of two"])
+def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake, batch_rows):
     records = [PaperRecord(paper_id=f"2401.{i:05d}", version=1, title=f"Paper {i}", abstract=GOOD) for i in range(6)]
     records += [
         PaperRecord(paper_id=None, title="No id", abstract=GOOD),
@@ -25,7 +28,7 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
         PaperRecord(paper_id="2401.00001", version=2, title="Paper 1 v2", abstract=GOOD),
     ]
     stage(lake, records)
-    summary = validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0))
+    summary = validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0), batch_rows=batch_rows)
     clean = lake.read_table("clean", "arxiv", DAY, run_id=RUN).to_pylist()
     quarantine = lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()
     assert len(clean) + len(quarantine) == len(records) == summary.counts["parsed"]
@@ -40,6 +43,18 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake):
     result = lake.read_json("validation", "arxiv", DAY, "result.json", RUN)
     assert (result["parsed"], result["clean"], result["quarantined"]) == (9, 6, 3)
     assert result["gx_success"] is False and result["suite_version"]
+    failed = {e["code"]: e["unexpected_count"] for e in result["expectations"] if not e["success"]}
+    assert failed == {"missing_id": 1, "empty_title": 1, "abstract_length": 1}
+
+
+def test_the_report_lists_a_bounded_number_of_quarantined_rows_and_says_so(lake, monkeypatch):
+    monkeypatch.setattr(validate, "REPORT_ROWS", 2)
+    stage(lake, [PaperRecord(paper_id=f"2401.{i:05d}", title=f"Tiny {i}", abstract="tiny") for i in range(5)])
+    validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0), batch_rows=2)
+    report = lake.store.get(lake.run_key("validation", "arxiv", DAY, RUN, VALIDATION_REPORT)).decode()
+    assert "Tiny 1" in report and "Tiny 2" not in report
+    assert "The first 2 shown; 3 more are in the quarantine partition." in report
+    assert lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).num_rows == 5
 
 
 def test_over_the_threshold_the_task_fails_after_writing_the_runs_quarantine(lake):

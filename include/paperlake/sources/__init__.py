@@ -2,7 +2,8 @@
 
 A source module exposes `min_interval(http: HttpSettings) -> float` (seconds between requests),
 `fetch(request: FetchRequest, fetcher: Fetcher) -> None` (which lands every response through the
-fetcher) and `parse(pages: list[RawPage]) -> list[PaperRecord]`. Parsing never touches the
+fetcher) and `parse(pages: Iterable[RawPage]) -> Iterable[PaperRecord]` (records in page order;
+lazy where that is cheap, so a large page need not be held as records). Parsing never touches the
 network, so any date can be re-parsed from the raw layer.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Callable
@@ -82,6 +84,6 @@ def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> Partition
     )
 
 
-def data_pages(pages: list[RawPage]) -> list[RawPage]:
-    """The pages a parser reads: successful responses that carry records."""
-    return [page for page in pages if page.role == "data" and page.status == 200]
+def data_pages(pages: Iterable[RawPage]) -> Iterator[RawPage]:
+    """The pages a parser reads, as they come: successful responses that carry records."""
+    return (page for page in pages if page.role == "data" and page.status == 200)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 
 from paperlake.errors import ParseError
 
@@ -19,15 +20,24 @@ BYTE_ORDER_MARKS = (
 
 def decode_text(body: bytes, origin: str) -> str:
     """The text of a page: UTF-8, or the encoding its byte-order mark names (the mark is not text)."""
+    return "".join(decoded_pieces(body, origin))
+
+
+def decoded_pieces(body: bytes, origin: str, piece_bytes: int = 1 << 20) -> Iterator[str]:
+    """The text of `decode_text`, decoded `piece_bytes` at a time, so a large page is never one string."""
     mark, encoding = next(((m, e) for m, e in BYTE_ORDER_MARKS if body.startswith(m)), (b"", "utf-8"))
-    try:
-        return body[len(mark) :].decode(encoding)
-    except UnicodeDecodeError as err:
-        offset = len(mark) + err.start
-        raise ParseError(
-            f"{origin}: not {encoding} text: byte {offset} ({body[offset:offset + 1]!r}) {err.reason}; "
-            f"save the page as UTF-8"
-        ) from err
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(body)
+    for start in range(len(mark), len(body), piece_bytes):
+        held = len(decoder.getstate()[0])  # undecoded bytes the previous piece ended with
+        try:
+            yield decoder.decode(view[start : start + piece_bytes], final=start + piece_bytes >= len(body))
+        except UnicodeDecodeError as err:
+            offset = start - held + err.start
+            raise ParseError(
+                f"{origin}: not {encoding} text: byte {offset} ({body[offset:offset + 1]!r}) {err.reason}; "
+                f"save the page as UTF-8"
+            ) from err
 
 
 def read_xml(body: bytes, url: str) -> ET.Element:

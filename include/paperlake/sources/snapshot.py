@@ -6,12 +6,14 @@ is the run's logical date.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from paperlake.clean import strip_page_residue, title_key
 from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
-from paperlake.sources.pages import decode_text
+from paperlake.sources.pages import decoded_pieces
 
 HEADER_LINES = (
     "Get trending papers in your email inbox once a day!",
@@ -35,32 +37,63 @@ def fetch(request: FetchRequest, fetcher) -> None:
     fetcher.land(RawPage(name="page.txt", body=body, url=path.resolve().as_uri(), fetched_at=request.clock().isoformat()))
 
 
-def parse(pages: list[RawPage]) -> list[PaperRecord]:
-    """All papers of all pages, in page order (UTF-8, or UTF-16/32 with a byte-order mark)."""
-    return [record for page in data_pages(pages) for record in parse_snapshot_page(decode_text(page.body, page.url), page.url)]
+def parse(pages: Iterable[RawPage]) -> Iterator[PaperRecord]:
+    """All papers of all pages, in page order, one at a time (UTF-8, or UTF-16/32 with a byte-order mark)."""
+    for page in data_pages(pages):
+        yield from iter_snapshot_page(decoded_pieces(page.body, page.url), page.url)
 
 
 def parse_snapshot_page(text: str, origin: str = "snapshot") -> list[PaperRecord]:
     """Parse one saved page; a ParseError names the line when the format is off."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    start = 0
-    while start < len(lines) and lines[start].strip() in HEADER_LINES:
-        start += 1
-    body = lines[start:]
-    if len(body) % 2:
-        raise ParseError(
-            f"{origin}: expected title/abstract line pairs after the header, found an odd number "
-            f"of lines ({len(body)}); the last title without abstract is line {start + len(body)}: {body[-1][:80]!r}"
-        )
-    records = []
-    for i in range(0, len(body), 2):
+    return list(iter_snapshot_page([text], origin))
+
+
+def iter_snapshot_page(pieces: Iterable[str], origin: str = "snapshot") -> Iterator[PaperRecord]:
+    """The papers of one saved page, given as consecutive pieces of its text, as they are read.
+
+    Neither the page's text nor its lines are held whole. A page with a title but no abstract at
+    its end raises ParseError after the papers before it.
+    """
+    lines = page_lines(pieces)
+    number, line = next(lines, (0, None))
+    while line is not None and line.strip() in HEADER_LINES:
+        number, line = next(lines, (number, None))
+    body_start, first = number, True
+    while line is not None:
+        title_number, title_line = number, line
+        number, abstract = next(lines, (number, None))
+        if abstract is None:
+            raise ParseError(
+                f"{origin}: expected title/abstract line pairs after the header, found an odd number of lines "
+                f"({title_number - body_start + 1}); the last title without abstract is line {title_number}: {title_line[:80]!r}"
+            )
         # the page's subscribe button text ends up glued to the first title ("SubscribeFlashFormer: ...")
-        title = strip_page_residue(body[i].strip()) if i == 0 else body[i].strip()
-        abstract = body[i + 1]
+        title = strip_page_residue(title_line.strip()) if first else title_line.strip()
         if not title:
-            raise ParseError(f"{origin}: line {start + i + 1} should be a title but is empty")
+            raise ParseError(f"{origin}: line {title_number} should be a title but is empty")
         snapshot_id = f"snapshot:{title_key(title)[:16]}"
-        records.append(PaperRecord(paper_id=snapshot_id, source_id=snapshot_id, title=title, abstract=abstract))
-    return records
+        yield PaperRecord(paper_id=snapshot_id, source_id=snapshot_id, title=title, abstract=abstract)
+        first = False
+        number, line = next(lines, (number, None))
+
+
+def page_lines(pieces: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a text given in pieces, split at "\n" ("\r\n" counts as one break), without its trailing blank lines."""
+    blank: list[tuple[int, str]] = []
+    for number, line in enumerate(split_lines(pieces), start=1):
+        if line.strip():
+            yield from blank
+            blank.clear()
+            yield number, line
+        else:
+            blank.append((number, line))
+
+
+def split_lines(pieces: Iterable[str]) -> Iterator[str]:
+    """The lines of a text given in pieces, as `text.replace("\r\n", "\n").split("\n")` would give them."""
+    rest = ""
+    for piece in pieces:
+        *lines, rest = (rest + piece).split("\n")
+        for line in lines:
+            yield line[:-1] if line.endswith("\r") else line
+    yield rest

@@ -63,24 +63,29 @@ def _tag_chunk_in_worker(chunk: tuple[list[str], list[str]]):
 
 
 def cached_spans(lake: Lake, source: str, day: date, version: str, content_hashes: set[str]) -> dict[str, list[dict]]:
-    """content_hash -> entity rows, for those of `content_hashes` the committed run of this partition tagged with the same tagger."""
+    """content_hash -> entity rows, for those of `content_hashes` the committed run of this partition tagged with the same tagger.
+
+    The committed entities table is read batch by batch, keeping only the rows of those hashes.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
         manifest = lake.read_json("entities", source, day, TAGGED_MANIFEST)
-        table = lake.read_table("entities", source, day)
     except FileNotFoundError:
         return {}
     if manifest.get("tagger_version") != version:
         return {}
     spans: dict[str, list[dict]] = {h: [] for h in set(manifest["content_hashes"]) & content_hashes}
+    if not spans:
+        return spans
+    wanted = pa.array(sorted(spans), pa.string())
     seen_papers: dict[str, str] = {}
-    wanted = table.filter(pc.is_in(table.column("content_hash"), value_set=pa.array(sorted(spans), pa.string())))
-    for row in wanted.to_pylist():
-        # one paper's spans stand for every paper with the same content
-        if seen_papers.setdefault(row["content_hash"], row["paper_id"]) == row["paper_id"]:
-            spans[row["content_hash"]].append(row)
+    for batch in lake.table_batches("entities", source, day):
+        for row in batch.filter(pc.is_in(batch.column("content_hash"), value_set=wanted)).to_pylist():
+            # one paper's spans stand for every paper with the same content
+            if seen_papers.setdefault(row["content_hash"], row["paper_id"]) == row["paper_id"]:
+                spans[row["content_hash"]].append(row)
     return spans
 
 
@@ -115,7 +120,7 @@ def tag_chunk(
     from paperlake.schemas import ENTITIES
 
     columns = ["paper_id", "content_hash", "title", "abstract"]
-    clean = lake.read_table("clean", source, day, columns, run_id=run_id).slice(index * chunk_rows, chunk_rows).to_pylist()
+    clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
     nlp, alias, version = loaded_tagger(tuple(gazetteer_paths), model_dir)
     cache = cached_spans(lake, source, day, version, {row["content_hash"] for row in clean})
     todo = {row["content_hash"]: row for row in clean if row["content_hash"] not in cache}
@@ -141,21 +146,14 @@ def tag_chunk(
 
 
 def merge_tag_chunks(lake: Lake, source: str, day: date, run_id: str, chunks: list[dict]) -> PartitionSummary:
-    """Concatenate a run's chunk files (row group by row group) into its entities table and write its tagged manifest."""
-    import io
-
-    import pyarrow.parquet as pq
-
-    from paperlake.schemas import ENTITIES
-
-    buf = io.BytesIO()
+    """Stream a run's chunk files, batch by batch, into its entities table and write its tagged manifest."""
     names = [chunk_file(chunk["index"]) for chunk in sorted(chunks, key=lambda chunk: chunk["index"])]
-    with pq.ParquetWriter(buf, ENTITIES, compression="zstd") as writer:
+    with lake.table_writer("entities", source, day, run_id) as writer:
         for name in names:
-            writer.write_table(lake.read_table("entities", source, day, run_id=run_id, name=name))
-    key = lake.run_key("entities", source, day, run_id)
-    lake.store.put(key, buf.getvalue())
-    hashes = lake.read_table("clean", source, day, ["content_hash"], run_id=run_id).column("content_hash").unique().to_pylist()
+            for batch in lake.table_batches("entities", source, day, run_id=run_id, name=name):
+                writer.write(batch)
+    clean_hashes = lake.table_batches("clean", source, day, ["content_hash"], run_id=run_id)
+    hashes = {h for batch in clean_hashes for h in batch.column("content_hash").to_pylist()}
     versions = {chunk["tagger_version"] for chunk in chunks}
     if len(versions) != 1:
         raise RuntimeError(f"tag {source} {day}: run {run_id} was tagged by several tagger versions {sorted(versions)}; rerun the tag tasks")
@@ -163,7 +161,7 @@ def merge_tag_chunks(lake: Lake, source: str, day: date, run_id: str, chunks: li
     lake.store.delete([lake.run_key("entities", source, day, run_id, name) for name in names])
     total = {field: sum(chunk[field] for chunk in chunks) for field in ("rows", "papers", "texts_tagged", "texts_from_cache")}
     return PartitionSummary(
-        layer="entities", source=source, date=day.isoformat(), rows=total.pop("rows"), uri=lake.uri(key), run_id=run_id,
+        layer="entities", source=source, date=day.isoformat(), rows=total.pop("rows"), uri=writer.uri, run_id=run_id,
         counts=total | {"chunks": len(chunks)},
     )
 
