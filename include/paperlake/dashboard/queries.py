@@ -37,6 +37,14 @@ def page_bounds(number: int, size: int) -> tuple[int, int]:
     return size, (max(number, 1) - 1) * size
 
 
+def paged_rows(con, columns: str, rows_from: str, order: str, params: list, page: int, size: int) -> tuple[list[tuple], int]:
+    """Page `page` of `SELECT columns FROM rows_from ORDER BY order` (`rows_from`: a mart and its WHERE), and the rows in all."""
+    limit, offset = page_bounds(page, size)
+    total = con.execute(f"SELECT count(*) FROM {rows_from}", params).fetchone()[0]
+    rows = con.execute(f"SELECT {columns} FROM {rows_from} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+    return rows, total
+
+
 @dataclass(frozen=True)
 class HealthRow:
     """One (source, date): what its committed run fetched, kept, quarantined and tagged; `present` False marks a gap."""
@@ -104,14 +112,11 @@ def trending_labels(con) -> list[str]:
 
 def trending_entities(con, label: str | None = None, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Trending entities by rank (optionally of one label), each with its daily papers over the trend windows."""
-    limit, offset = page_bounds(page, size)
     where, params = ("WHERE label = ?", [label]) if label else ("", [])
-    total = con.execute(f"SELECT count(*) FROM trending_entities {where}", params).fetchone()[0]
-    rows = con.execute(
-        f"SELECT rank, entity_id, label, recent_papers, baseline_papers, lift, reference_date FROM trending_entities {where} "
-        "ORDER BY rank LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ).fetchall()
+    rows, total = paged_rows(
+        con, "rank, entity_id, label, recent_papers, baseline_papers, lift, reference_date", f"trending_entities {where}", "rank",
+        params, page, size,
+    )
     if not rows:
         return Page([], max(page, 1), size, total)
     last = rows[0][6]
@@ -149,13 +154,9 @@ class TrendingPaper:
 
 def trending_papers(con, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Trending papers by rank, with the trending entities they mention."""
-    limit, offset = page_bounds(page, size)
-    total = con.execute("SELECT count(*) FROM trending_papers").fetchone()[0]
-    rows = con.execute(
-        "SELECT rank, paper_id, title, first_sentence, abs_url, upvotes, score, trending_entities FROM trending_papers "
-        "ORDER BY rank LIMIT ? OFFSET ?",
-        [limit, offset],
-    ).fetchall()
+    rows, total = paged_rows(
+        con, "rank, paper_id, title, first_sentence, abs_url, upvotes, score, trending_entities", "trending_papers", "rank", [], page, size,
+    )
     return Page([TrendingPaper(*row) for row in rows], max(page, 1), size, total)
 
 
@@ -209,15 +210,11 @@ def entity(con, entity_id: str, label: str | None = None, page: int = 1, size: i
         "SELECT other_entity_id, other_label, n_papers, pmi FROM entity_cooccurrence WHERE entity_id = ? AND label = ? ORDER BY rank",
         [entity_id, chosen],
     ).fetchall()
-    limit, offset = page_bounds(page, size)
-    papers = con.execute(
-        """SELECT p.paper_id, p.title, p.abs_url, e.mentions, p.last_seen
-        FROM paper_entities e JOIN papers p USING (paper_id)
-        WHERE e.entity_id = ? AND e.label = ?
-        ORDER BY p.last_seen DESC, e.mentions DESC, p.paper_id LIMIT ? OFFSET ?""",
-        [entity_id, chosen, limit, offset],
-    ).fetchall()
-    total = con.execute("SELECT count(*) FROM paper_entities WHERE entity_id = ? AND label = ?", [entity_id, chosen]).fetchone()[0]
+    papers, total = paged_rows(
+        con, "p.paper_id, p.title, p.abs_url, e.mentions, p.last_seen",
+        "paper_entities e JOIN papers p USING (paper_id) WHERE e.entity_id = ? AND e.label = ?",
+        "p.last_seen DESC, e.mentions DESC, p.paper_id", [entity_id, chosen], page, size,
+    )
     return EntityDetail(
         entity_id, chosen, list(aliases), n_papers, first_seen, last_seen, [row[0] for row in found[1:]],
         daily_series(con, [(entity_id, chosen)], start, last)[(entity_id, chosen)],
@@ -235,13 +232,9 @@ class QuarantinedPartition:
 
 def quarantined_partitions(con, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Partitions with quarantined records, newest first."""
-    limit, offset = page_bounds(page, size)
-    total = con.execute("SELECT count(*) FROM pipeline_health WHERE quarantined > 0").fetchone()[0]
-    rows = con.execute(
-        "SELECT source, date, quarantined, quarantined_by_reason FROM pipeline_health WHERE quarantined > 0 "
-        "ORDER BY date DESC, source LIMIT ? OFFSET ?",
-        [limit, offset],
-    ).fetchall()
+    rows, total = paged_rows(
+        con, "source, date, quarantined, quarantined_by_reason", "pipeline_health WHERE quarantined > 0", "date DESC, source", [], page, size,
+    )
     return Page([QuarantinedPartition(*row[:3], dict(row[3] or {})) for row in rows], max(page, 1), size, total)
 
 
@@ -259,11 +252,8 @@ class QuarantinedRecord:
 
 def quarantined_records(con, source: str, day: date, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """The rejected records of one partition with their reasons, in the order the source listed them."""
-    limit, offset = page_bounds(page, size)
-    total = con.execute("SELECT count(*) FROM quarantine WHERE source = ? AND date = ?", [source, day]).fetchone()[0]
-    rows = con.execute(
-        "SELECT record_index, paper_id, title, abstract, abs_url, parse_error, reason_codes, reasons FROM quarantine "
-        "WHERE source = ? AND date = ? ORDER BY record_index, paper_id LIMIT ? OFFSET ?",
-        [source, day, limit, offset],
-    ).fetchall()
+    rows, total = paged_rows(
+        con, "record_index, paper_id, title, abstract, abs_url, parse_error, reason_codes, reasons",
+        "quarantine WHERE source = ? AND date = ?", "record_index, paper_id", [source, day], page, size,
+    )
     return Page([QuarantinedRecord(*row) for row in rows], max(page, 1), size, total)
