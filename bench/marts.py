@@ -65,7 +65,7 @@ def paper_rows(rng, day_index: int, papers: int) -> dict:
     return {
         "paper_id": ids, "version": versions.tolist(), "title": words(rng, rng.integers(5, 12, papers)).to_pylist(),
         "abstract": pc.binary_join_element_wise(words(rng, rng.integers(60, 140, papers)), ".", "").to_pylist(),
-        "content_hash": [f"{pid}-{v}" for pid, v in zip(ids, versions)],
+        "content_hash": [f"{pid}-{v}" for pid, v in zip(ids, versions)], "record_index": list(range(papers)),
     }
 
 
