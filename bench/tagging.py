@@ -20,7 +20,7 @@ def measure(abstracts: list[str], titles: list[str], repeats: int) -> tuple[list
     from paperlake.tagging.partition import loaded_tagger, tag_texts
 
     titles = [clean_text(title) for title in titles]
-    nlp, index, _ = loaded_tagger(GAZETTEER_PATHS, None)
+    nlp, index = loaded_tagger(GAZETTEER_PATHS, None)
     list(nlp.pipe(abstracts[:50]))  # warm up
 
     def bare(processes: int):

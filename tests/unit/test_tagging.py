@@ -198,7 +198,7 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
     from paperlake.commit import new_run_id
     from paperlake.records import PaperRecord
     from paperlake.schemas import CLEAN
-    from paperlake.tagging.partition import tag_partition
+    from paperlake.tagging.partition import loaded_tagger, tag_partition
     from tests.support.lake_runs import commit_tables
 
     day = date(2026, 11, 26)
@@ -217,9 +217,11 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
         return summary, lake.store.get(lake.run_key("entities", "arxiv", day, run_id))
 
     first, before = tag_and_commit(records)
+    loaded_tagger.cache_clear()
     second, after = tag_and_commit(records)
     assert (first.counts["texts_tagged"], second.counts["texts_tagged"], second.counts["texts_from_cache"]) == (3, 0, 3)
     assert after == before
+    assert loaded_tagger.cache_info().currsize == 0  # every text came from the cache: the pipeline was never built
 
     records[2] = PaperRecord(paper_id="2401.00003", title="C", abstract="LoRA and speculative decoding on GSM8K.")
     third, _ = tag_and_commit(records)

@@ -101,10 +101,10 @@ def tag_chunk_count(lake: Lake, source: str, day: date, run_id: str, chunk_rows:
 
 @functools.lru_cache(maxsize=2)
 def loaded_tagger(gazetteer_paths: tuple[Path, ...], model_dir: Path | None):
-    """(pipeline, alias index, version), built once per process."""
-    from paperlake.tagging.pipeline import build_tagger, tagger_version
+    """(pipeline, alias index), built once per process."""
+    from paperlake.tagging.pipeline import build_tagger
 
-    return build_tagger(gazetteer_paths, model_dir), alias_index(load_gazetteers(gazetteer_paths)), tagger_version(gazetteer_paths, model_dir)
+    return build_tagger(gazetteer_paths, model_dir), alias_index(load_gazetteers(gazetteer_paths))
 
 
 def tag_chunk(
@@ -118,13 +118,15 @@ def tag_chunk(
     import pyarrow as pa
 
     from paperlake.schemas import ENTITIES
+    from paperlake.tagging.pipeline import tagger_version
 
     columns = ["paper_id", "content_hash", "title", "abstract"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
-    nlp, alias, version = loaded_tagger(tuple(gazetteer_paths), model_dir)
+    version = tagger_version(tuple(gazetteer_paths), model_dir)
     cache = cached_spans(lake, source, day, version, {row["content_hash"] for row in clean})
     todo = {row["content_hash"]: row for row in clean if row["content_hash"] not in cache}
-    if todo:
+    if todo:  # the pipeline is built (seconds) only when some text is not in the cache
+        nlp, alias = loaded_tagger(tuple(gazetteer_paths), model_dir)
         rows = list(todo.values())
         tagged = tag_texts(nlp, [r["abstract"] for r in rows], alias, [r["title"] for r in rows])
         for content_hash, found in zip(todo, tagged):
