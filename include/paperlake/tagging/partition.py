@@ -30,15 +30,20 @@ def tag_texts(
     processes = processes or (2 if len(texts) >= MULTIPROCESS_MIN_TEXTS else 1)
     if processes == 1:
         return entity_spans(nlp, index or {}, texts, titles, batch_size)
+    import gc
     import multiprocessing
 
     global _FORKED_TAGGER
     _FORKED_TAGGER = (nlp, index or {}, batch_size)
     chunks = [(texts[i : i + WORKER_CHUNK], titles[i : i + WORKER_CHUNK]) for i in range(0, len(texts), WORKER_CHUNK)]
+    # Frozen objects are never visited by a worker's garbage collector, so the workers do not copy the parent's heap page by page.
+    gc.collect()
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             return [spans for chunk in pool.imap(_tag_chunk_in_worker, chunks) for spans in chunk]
     finally:
+        gc.unfreeze()
         _FORKED_TAGGER = None
 
 
