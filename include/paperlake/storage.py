@@ -181,7 +181,7 @@ class S3Store:
             try:
                 self.client.download_fileobj(self.bucket, self._key(key), f)
             except ClientError as err:
-                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                if is_missing(err):
                     raise FileNotFoundError(self.uri(key)) from None
                 raise
             f.seek(0)
@@ -197,7 +197,7 @@ class S3Store:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
             return True
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(err):
                 return False
             raise
 
@@ -224,6 +224,11 @@ class S3Store:
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
+
+
+def is_missing(err) -> bool:
+    """Whether a botocore ClientError says the object does not exist (GET and HEAD spell it differently)."""
+    return err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 def make_s3_client(options: S3Options):

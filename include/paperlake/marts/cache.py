@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from paperlake.storage import S3Store
+from paperlake.storage import S3Store, is_missing
 
 
 class S3MartsCache:
@@ -50,7 +50,7 @@ class S3MartsCache:
         try:
             return self.store.client.head_object(Bucket=self.store.bucket, Key=self.object_key)["ETag"]
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(err):
                 return None
             raise
 
