@@ -173,19 +173,14 @@ def register_partition_documents(con, lake: Lake, commits: dict) -> None:
 
 def enable_s3(con, settings: Settings) -> None:
     """Load the httpfs extension from its PyPI package (no download) and register S3 credentials."""
-    import boto3
     from duckdb_extensions import import_extension
+
+    from paperlake.storage import s3_credentials
 
     import_extension("httpfs", con=con)
     con.execute("LOAD httpfs")
     s3 = settings.s3
-    key, secret = s3.access_key_id, s3.secret_access_key
-    if not (key and secret):
-        credentials = boto3.Session().get_credentials()
-        if credentials is None:
-            raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
-        frozen = credentials.get_frozen_credentials()
-        key, secret = frozen.access_key, frozen.secret_key
+    key, secret = s3_credentials(s3)
     params = {"KEY_ID": key, "SECRET": secret, "REGION": s3.region}
     if s3.endpoint_url:
         endpoint = urlparse(s3.endpoint_url)
