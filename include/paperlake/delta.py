@@ -78,9 +78,14 @@ def open_table(lake: Lake, layer: str, as_of: int | datetime | None = None):
     uri, options = table_uri(lake, layer), storage_options(lake)
     if not DeltaTable.is_deltatable(uri, options):
         return None
-    table = DeltaTable(uri, version=as_of if isinstance(as_of, int) else None, storage_options=options)
-    if isinstance(as_of, datetime):
-        table.load_as_version(as_of)
+    from deltalake.exceptions import DeltaError
+
+    try:
+        table = DeltaTable(uri, version=as_of if isinstance(as_of, int) else None, storage_options=options)
+        if isinstance(as_of, datetime):
+            table.load_as_version(as_of)
+    except DeltaError as err:  # a version or time the log does not hold (any more)
+        raise PaperlakeError(f"the {layer} Delta table {uri} cannot be read as of {as_of}: {err}; see `paperlake history --layer {layer}`") from None
     return table
 
 
@@ -167,10 +172,39 @@ def publish_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
     return published
 
 
+def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
+    """Bring a lake of the older layout to this one: sidecars in table folders get their `_` prefix
+    (`tagged-<run>.json` -> `_tagged-<run>.json`), then every committed partition is published.
+
+    Returns how many sidecars were renamed and how many partitions each layer published; a second run changes nothing.
+    """
+    from paperlake.commit import RUN_ID_PATTERN
+    from paperlake.lake import SIDECAR_PREFIX, TABLE_FILE
+
+    table_stem = TABLE_FILE.rsplit(".", 1)[0] + "-"
+    renamed = []
+    for layer in TABLE_LAYERS:
+        for key in lake.store.list(layer):
+            folder, _, name = key.rpartition("/")
+            if "/source=" in key and RUN_ID_PATTERN.search(name) and not name.startswith((SIDECAR_PREFIX, table_stem)):
+                lake.store.put(f"{folder}/{SIDECAR_PREFIX}{name}", lake.store.get(key))
+                renamed.append(key)
+    lake.store.delete(renamed)
+    return {"sidecars_renamed": len(renamed), **publish_lake(lake, retention)}
+
+
 def published_files(lake: Lake, layer: str, as_of: int | datetime | None = None) -> list[str]:
     """URIs of the files the layer's Delta table names (as of a version or a timestamp); [] when never published."""
     table = open_table(lake, layer, as_of)
     return sorted(table.file_uris()) if table else []
+
+
+def published_runs(uris: list[str]) -> dict[tuple[str, date], str]:
+    """(source, date) -> run id of the table files `uris` (one of `published_files`), read from their names."""
+    from paperlake.commit import RUN_ID_PATTERN
+    from paperlake.lake import partition_of
+
+    return {partition_of(uri): RUN_ID_PATTERN.search(uri).group(1) for uri in uris}
 
 
 def layer_history(lake: Lake, layer: str, limit: int | None = None) -> list[dict]:

@@ -92,7 +92,11 @@ class Lake:
         from paperlake.commit import current_commits
 
         commits = current_commits(self.store) if commits is None else commits
-        return sorted(self.run_key(layer, source, day, commit.run_id, name) for (source, day), commit in commits.items())
+        return self.run_keys(layer, {key: commit.run_id for key, commit in commits.items()}, name)
+
+    def run_keys(self, layer: str, runs: dict[tuple[str, date], str], name: str = TABLE_FILE) -> list[str]:
+        """Keys of document `name` of a layer written by the runs `runs` maps each (source, date) to."""
+        return sorted(self.run_key(layer, source, day, run_id, name) for (source, day), run_id in runs.items())
 
     def uri(self, key: str) -> str:
         return self.store.uri(key)
