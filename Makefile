@@ -63,6 +63,8 @@ test: $(STAMP) ## run the test suite (all but the deploy tests)
 	  || echo "docker-compose could not be installed: the compose file check will be skipped"
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "chromium could not be installed: the browser test of the paperlake UI page will be skipped"
+	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } \
+	  || echo "openjdk-17-jre-headless could not be installed: the Spark reader test will be skipped"
 	$(BIN)/python -m pytest
 
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
