@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from paperlake.config import Settings
+from paperlake.lake import TABLE_LAYERS
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 DEFAULT_MAX_ROWS = 1000
@@ -361,8 +362,7 @@ def cmd_publish(args, settings: Settings) -> None:
     from paperlake.lake import Lake
 
     lake = Lake.from_settings(settings)
-    for layer, partitions in publish_lake(lake, settings.run_retention).items():
-        print(f"{layer:<11} {partitions:>5} partitions published  {lake.uri(layer)}")
+    print_published(lake, publish_lake(lake, settings.run_retention))
 
 
 def cmd_migrate(args, settings: Settings) -> None:
@@ -372,8 +372,13 @@ def cmd_migrate(args, settings: Settings) -> None:
     lake = Lake.from_settings(settings)
     done = migrate_lake(lake, settings.run_retention)
     print(f"{done.pop('sidecars_renamed')} sidecar files renamed with a _ prefix in {lake.url}")
-    for layer, partitions in done.items():
-        print(f"{layer:<11} {partitions:>5} partitions published  {lake.uri(layer)}")
+    print_published(lake, done)
+
+
+def print_published(lake, partitions: dict[str, int]) -> None:
+    """How many partitions each layer's Delta table published, and where the table is."""
+    for layer, count in partitions.items():
+        print(f"{layer:<11} {count:>5} partitions published  {lake.uri(layer)}")
 
 
 def cmd_history(args, settings: Settings) -> None:
@@ -452,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
 
     history = sub.add_parser("history", help="a layer's Delta table versions: when, which partition and run each published")
-    history.add_argument("--layer", choices=("staged", "clean", "quarantine", "entities"), default="clean")
+    history.add_argument("--layer", choices=TABLE_LAYERS, default="clean")
     history.add_argument("--limit", type=parse_max_rows, default=20, help="newest versions shown (default 20)")
     history.set_defaults(func=cmd_history)
 
