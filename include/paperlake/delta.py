@@ -101,34 +101,49 @@ def add_action(lake: Lake, layer: str, commit: Commit):
     )
 
 
-def publish_layer(lake: Lake, layer: str, commit: Commit, retention: timedelta) -> bool:
-    """Make the layer's Delta table name exactly `commit`'s file in its partition; False when it already did (or newer)."""
-    from deltalake import CommitProperties, Schema, Transaction
-    from deltalake.exceptions import CommitFailedError, DeltaError
+def commit_properties(commits: list[Commit]):
+    """Delta commit properties of a publish: each partition's application transaction (version = generation), and
+    which run (or how many partitions) it published, for `paperlake history`."""
+    from deltalake import CommitProperties, Transaction
+
+    apps = [Transaction(app_id(c.source, c.day), c.generation) for c in commits]
+    if len(commits) == 1:
+        (commit,) = commits
+        described = {"paperlake.run_id": commit.run_id, "paperlake.partition": apps[0].app_id, "paperlake.generation": str(commit.generation)}
+    else:
+        described = {"paperlake.partition": f"{len(commits)} partitions"}
+    return CommitProperties(app_transactions=apps, max_commit_retries=DELTA_COMMIT_RETRIES, custom_metadata=described)
+
+
+def create_table(lake: Lake, layer: str, commits: list[Commit], retention: timedelta) -> None:
+    """Create the layer's Delta table naming `commits`' files, in one transaction; a DeltaError if it exists already."""
+    from deltalake import Schema
     from deltalake.transaction import create_table_with_add_actions
 
-    app = app_id(commit.source, commit.day)
-    properties = CommitProperties(
-        app_transactions=[Transaction(app, commit.generation)], max_commit_retries=DELTA_COMMIT_RETRIES,
-        custom_metadata={"paperlake.run_id": commit.run_id, "paperlake.partition": app, "paperlake.generation": str(commit.generation)},
+    create_table_with_add_actions(
+        table_uri(lake, layer), Schema.from_arrow(table_schema(layer)), [add_action(lake, layer, c) for c in commits], mode="error",
+        partition_by=PARTITION_COLUMNS, name=layer, configuration=table_configuration(retention), storage_options=storage_options(lake),
+        commit_properties=commit_properties(commits),
     )
-    schema = Schema.from_arrow(table_schema(layer))
+
+
+def publish_layer(lake: Lake, layer: str, commit: Commit, retention: timedelta) -> bool:
+    """Make the layer's Delta table name exactly `commit`'s file in its partition; False when it already did (or newer)."""
+    from deltalake import Schema
+    from deltalake.exceptions import CommitFailedError, DeltaError
+
     failure = None
     for _ in range(PUBLISH_ATTEMPTS):
         table = open_table(lake, layer)
         try:
             if table is None:
-                create_table_with_add_actions(
-                    table_uri(lake, layer), schema, [add_action(lake, layer, commit)], mode="error", partition_by=PARTITION_COLUMNS,
-                    name=layer, configuration=table_configuration(retention), storage_options=storage_options(lake),
-                    commit_properties=properties,
-                )
+                create_table(lake, layer, [commit], retention)
                 return True
-            if (table.transaction_version(app) or 0) >= commit.generation:
+            if (table.transaction_version(app_id(commit.source, commit.day)) or 0) >= commit.generation:
                 return False
             table.create_write_transaction(
-                [add_action(lake, layer, commit)], mode="overwrite", schema=schema, partition_by=PARTITION_COLUMNS,
-                partition_filters=[("source", "=", commit.source), ("date", "=", commit.date)], commit_properties=properties,
+                [add_action(lake, layer, commit)], mode="overwrite", schema=Schema.from_arrow(table_schema(layer)), partition_by=PARTITION_COLUMNS,
+                partition_filters=[("source", "=", commit.source), ("date", "=", commit.date)], commit_properties=commit_properties([commit]),
             )
             return True
         except (CommitFailedError, DeltaError) as err:  # a concurrent writer won this version (or created the table): look again
@@ -161,10 +176,19 @@ def publish_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
 
     Returns layer -> partitions published.
     """
+    from deltalake.exceptions import DeltaError
+
     commits = current_commits(lake.store)
     published = {}
     for layer in TABLE_LAYERS:
         table = open_table(lake, layer)
+        if table is None and commits:  # a lake of the older layout: every partition in one transaction
+            try:
+                create_table(lake, layer, sorted(commits.values(), key=lambda c: (c.source, c.date)), retention)
+                published[layer] = len(commits)
+                continue
+            except DeltaError:  # a commit created it meanwhile: publish what it lacks, partition by partition
+                table = open_table(lake, layer)
         lagging = [c for c in commits.values() if table is None or (table.transaction_version(app_id(c.source, c.day)) or 0) < c.generation]
         for commit in sorted(lagging, key=lambda c: (c.source, c.date)):
             publish_layer(lake, layer, commit, retention)
