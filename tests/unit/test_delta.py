@@ -246,3 +246,19 @@ def test_migrate_brings_an_older_lake_to_the_delta_layout(lake):
     assert lake.store.exists(lake.run_key("entities", "snapshot", DAY, second.run_id, "tagged.json"))
     assert migrate_lake(lake, RETENTION) == {"sidecars_renamed": 0, **{layer: 0 for layer in TABLE_LAYERS}}
     assert open_table(lake, "entities").to_pyarrow_table().column("entity_id").to_pylist() == ["BERT"]
+
+
+def test_a_nullable_column_added_to_a_layer_schema_reaches_the_delta_table_older_partitions_read_null(lake, monkeypatch):
+    import pyarrow as pa
+
+    from paperlake import schemas
+
+    old = commit_tables(lake, "snapshot", DAY, clean=table([paper("old", 1, "old", "ho")], CLEAN))
+    publish_partition(lake, old, RETENTION)
+    wider = CLEAN.append(pa.field("ml_score", pa.float32()))
+    monkeypatch.setitem(schemas.LAYER_SCHEMAS, "clean", wider)
+    rows = table([paper("new", 1, "new", "hn") | {"ml_score": 0.5}], wider)
+    new = commit_tables(lake, "snapshot", OTHER_DAY, clean=rows)
+    publish_partition(lake, new, RETENTION)
+    read = open_table(lake, "clean").to_pyarrow_table(columns=["paper_id", "ml_score"]).to_pylist()
+    assert sorted(read, key=lambda r: r["paper_id"]) == [{"paper_id": "new", "ml_score": 0.5}, {"paper_id": "old", "ml_score": None}]
