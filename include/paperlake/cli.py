@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from paperlake.config import Settings
+from paperlake.lake import TABLE_LAYERS
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 DEFAULT_MAX_ROWS = 1000
@@ -31,6 +32,10 @@ READ_TABLE_FUNCTIONS = frozenset(
 )
 EXPLAIN_PREFIX = re.compile(r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?", re.IGNORECASE)
 VERBOSE_HELP = "on a failure, print the traceback as well as the one-line message"
+AS_OF_HELP = (
+    "read the lake_* views as of a Delta version or a timestamp (time travel; see `paperlake history`); "
+    "with sql, the query then also sees the lake_* views"
+)
 MAX_ROWS_HELP = f"rows shown as a table (default {DEFAULT_MAX_ROWS}); `sql --format csv|json|parquet` writes every row"
 
 
@@ -251,7 +256,7 @@ def cmd_sql(args, settings: Settings) -> None:
     if args.format == "parquet" and not args.output:
         raise CliError("--format parquet needs --output PATH")
     sql = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
-    con = open_marts_readonly(settings)
+    con = open_marts_readonly(settings) if args.as_of is None else open_shell_connection(settings, args.as_of)
     try:
         with sql_errors():
             statements = read_only_statements(con, sql)
@@ -262,9 +267,9 @@ def cmd_sql(args, settings: Settings) -> None:
         con.close()
 
 
-def open_shell_connection(settings: Settings):
+def open_shell_connection(settings: Settings, as_of=None):
     """In-memory DuckDB with the marts attached read-only (as the default schema), the lake's layers as `lake_*`
-    views, and file access confined to the lake."""
+    views (as of a Delta version or timestamp if given), and file access confined to the lake."""
     import duckdb
 
     from paperlake.lake import Lake
@@ -274,7 +279,7 @@ def open_shell_connection(settings: Settings):
     path = local_marts_path(lake, settings)
     con = duckdb.connect()
     con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
-    connect_lake_views(con, lake, settings)
+    connect_lake_views(con, lake, settings, as_of=as_of)
     con.execute("USE marts")
     confine(con, [lake.uri("")])
     return con
@@ -308,7 +313,7 @@ def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
 
 
 def cmd_shell(args, settings: Settings) -> None:
-    con = open_shell_connection(settings)
+    con = open_shell_connection(settings, args.as_of)
     try:
         run_shell(con, sys.stdin, sys.stdout, args.max_rows)
     finally:
@@ -352,6 +357,58 @@ def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
         return "-"
 
 
+def cmd_publish(args, settings: Settings) -> None:
+    from paperlake.delta import publish_lake
+    from paperlake.lake import Lake
+
+    lake = Lake.from_settings(settings)
+    print_published(lake, publish_lake(lake, settings.run_retention))
+
+
+def cmd_migrate(args, settings: Settings) -> None:
+    from paperlake.delta import migrate_lake
+    from paperlake.lake import Lake
+
+    lake = Lake.from_settings(settings)
+    done = migrate_lake(lake, settings.run_retention)
+    print(f"{done.pop('sidecars_renamed')} sidecar files renamed with a _ prefix in {lake.url}")
+    print_published(lake, done)
+
+
+def print_published(lake, partitions: dict[str, int]) -> None:
+    """How many partitions each layer's Delta table published, and where the table is."""
+    for layer, count in partitions.items():
+        print(f"{layer:<11} {count:>5} partitions published  {lake.uri(layer)}")
+
+
+def cmd_history(args, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from paperlake.delta import layer_history
+    from paperlake.lake import Lake
+
+    entries = layer_history(Lake.from_settings(settings), args.layer, args.limit)
+    rows = [
+        (entry["version"], datetime.fromtimestamp(entry["timestamp"] / 1000, UTC).isoformat(timespec="milliseconds"),
+         entry.get("operation"), entry.get("paperlake.partition"), entry.get("paperlake.generation"), entry.get("paperlake.run_id"))
+        for entry in entries
+    ]
+    print(format_table(["version", "timestamp", "operation", "partition", "generation", "run_id"], rows, rows_note(len(rows))))
+
+
+def parse_as_of(text: str):
+    """A Delta version (a number) or a timestamp (ISO 8601; UTC when it names no zone)."""
+    from datetime import UTC, datetime
+
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a version number nor a timestamp like 2026-11-26T12:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def parse_max_rows(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows")
@@ -385,11 +442,24 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
     sql.add_argument("--output", help="write the result here instead of printing it (streamed: any size)")
     sql.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
+    sql.add_argument("--as-of", type=parse_as_of, metavar="VERSION|TIMESTAMP", help=AS_OF_HELP)
     sql.set_defaults(func=cmd_sql)
 
     shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
     shell.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
+    shell.add_argument("--as-of", type=parse_as_of, metavar="VERSION|TIMESTAMP", help=AS_OF_HELP)
     shell.set_defaults(func=cmd_shell)
+
+    publish = sub.add_parser("publish", help="publish every committed partition the layers' Delta tables lag behind (after a crash)")
+    publish.set_defaults(func=cmd_publish)
+
+    migrate = sub.add_parser("migrate", help="bring a lake of the older layout to this one (sidecar names, Delta tables)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    history = sub.add_parser("history", help="a layer's Delta table versions: when, which partition and run each published")
+    history.add_argument("--layer", choices=TABLE_LAYERS, default="clean")
+    history.add_argument("--limit", type=parse_max_rows, default=20, help="newest versions shown (default 20)")
+    history.set_defaults(func=cmd_history)
 
     summary = sub.add_parser("summary", help="rows per layer for a date, marts tables and top entities")
     summary.add_argument("--date", required=True, type=parse_day)
