@@ -1,0 +1,396 @@
+"""Find papers: a BM25 index of the published papers' titles and abstracts, kept up to date after each marts publish.
+
+The index is its own DuckDB file, `marts/search.duckdb`, derived from the published marts' `papers` only
+(`published_paper_texts`). An update copies the published index, re-indexes the papers whose text
+(content hash) is new, drops the papers no longer published, and publishes the copy in one atomic step:
+an added day costs that day's papers, not the history. Terms are lower-cased, accent-free words and
+digits, British spellings mapped to American ones (-ise, -isation, -yse, -our), then Snowball-stemmed
+by DuckDB's `fts` extension (loaded from its PyPI package, no download). A title word counts
+`TITLE_WEIGHT` times. A quoted phrase must appear as written (its words in order, any case or punctuation
+between them), checked on the text of the papers holding all its terms.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from paperlake.config import Settings
+from paperlake.lake import Lake
+from paperlake.storage import S3Store
+
+SEARCH_KEY = "marts/search.duckdb"
+# Bump when the index's layout or its terms change: an index of another version is rebuilt in full.
+INDEX_VERSION = 1
+TITLE_WEIGHT = 2
+BM25_K1, BM25_B = 1.2, 0.75
+MAX_QUERY_CHARS = 1000
+SNIPPET_WORDS = 30
+TOP_ENTITIES = 5
+# Lucene's English stop words: too common to rank by (a quoted phrase still requires them).
+STOP_WORDS = (
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with"
+).split()
+SPLIT_PATTERN = "[^a-z0-9]+"
+# One definition of a term, used alike to index and to query (a word's term; NULL for a stop word).
+TERM_MACROS = f"""
+CREATE OR REPLACE TEMP MACRO search_text(text) AS lower(strip_accents(coalesce(text, '')));
+CREATE OR REPLACE TEMP MACRO search_words(text) AS string_split(regexp_replace(search_text(text), '{SPLIT_PATTERN}', ' ', 'g'), ' ');
+CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' OR word IN ({", ".join(f"'{w}'" for w in STOP_WORDS)}) THEN NULL ELSE stem(
+    regexp_replace(regexp_replace(regexp_replace(word, '^([a-z]{{3,}})is(e|ed|es|er|ers|ing|ation|ations|ational)$', '\\1iz\\2'),
+                                  '^([a-z]{{2,}})ys(e|ed|es|er|ers|ing)$', '\\1yz\\2'),
+                   '^([a-z]{{3,}}[^aeiou])our(s|ed|ing|ite|ites|able)?$', '\\1or\\2'),
+    'english') END;
+"""
+INDEX_SCHEMA = """
+CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR);
+CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, content_hash VARCHAR, len DOUBLE);
+CREATE TABLE terms (termid INTEGER, term VARCHAR, df INTEGER);
+-- One row per (term, paper): the term's weighted frequency in the paper.
+CREATE TABLE postings (termid INTEGER, docid INTEGER, tf DOUBLE);
+"""
+
+
+class SearchError(ValueError):
+    """A query that cannot be run, with what to change."""
+
+
+@dataclass(frozen=True)
+class IndexSummary:
+    uri: str
+    build: str  # "full", "incremental" or "unchanged"
+    papers: int
+    indexed: int  # papers (re-)indexed by this update
+    removed: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_fts(con) -> None:
+    """Load DuckDB's fts extension from its PyPI package (no download) and define the term macros."""
+    from duckdb_extensions import import_extension
+
+    import_extension("fts", con=con)
+    con.execute("LOAD fts")
+    con.execute(TERM_MACROS)
+
+
+def published_index(lake: Lake, settings: Settings) -> Path | None:
+    """A local path to the published search index (on S3: the cached copy); None when none is published."""
+    if isinstance(lake.store, S3Store):
+        from paperlake.marts.cache import S3MartsCache
+
+        return S3MartsCache(lake.store, SEARCH_KEY, settings.home / "cache").local_copy()
+    path = Path(lake.uri(SEARCH_KEY))
+    return path if path.is_file() else None
+
+
+def published_paper_texts(con, marts: Path) -> None:
+    """Attach the published marts read-only as `marts`, and a view `paper_texts` of what the index reads from them."""
+    from paperlake.marts.builder import sql_literal
+
+    con.execute(f"ATTACH {sql_literal(str(marts))} AS marts (READ_ONLY)")
+    con.execute("CREATE OR REPLACE TEMP VIEW paper_texts AS SELECT paper_id, content_hash, title, abstract FROM marts.papers")
+
+
+def index_version_of(path: Path) -> bool:
+    """Whether the index file at `path` is of this version (built by this code and DuckDB version)."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        try:
+            return con.execute("SELECT index_version, duckdb_version FROM meta").fetchone() == (INDEX_VERSION, duckdb.__version__)
+        except duckdb.CatalogException:
+            return False
+
+
+def update_index(con) -> tuple[int, int]:
+    """Bring the index open on `con` up to date with `paper_texts`; (papers indexed, papers removed)."""
+    con.execute("""CREATE TEMP TABLE gone AS SELECT docid FROM docs d
+                   ANTI JOIN paper_texts p ON p.paper_id = d.paper_id AND p.content_hash IS NOT DISTINCT FROM d.content_hash""")
+    con.execute("""CREATE TEMP TABLE new_docs AS
+                   SELECT (SELECT coalesce(max(docid), 0) FROM docs) + row_number() OVER (ORDER BY paper_id) AS docid, p.*
+                   FROM paper_texts p ANTI JOIN docs d ON p.paper_id = d.paper_id AND p.content_hash IS NOT DISTINCT FROM d.content_hash""")
+    removed, indexed = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("gone", "new_docs"))
+    if removed:
+        con.execute("""UPDATE terms SET df = terms.df - g.n FROM (
+                           SELECT termid, count(*) AS n FROM postings SEMI JOIN gone USING (docid) GROUP BY termid) g
+                       WHERE terms.termid = g.termid""")
+        con.execute("DELETE FROM postings WHERE docid IN (SELECT docid FROM gone)")
+        con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
+    if indexed:
+        index_new_docs(con)
+    return indexed, removed
+
+
+def index_new_docs(con) -> None:
+    """Tokenise `new_docs` and add their docs, terms and postings."""
+    first = con.execute("SELECT min(docid) FROM new_docs").fetchone()[0]
+    words = " || ".join(["t"] * TITLE_WEIGHT + ["a"])
+    con.execute(f"""CREATE TEMP TABLE tokens AS SELECT docid, unnest({words}) AS word
+                    FROM (SELECT docid, search_words(title) AS t, search_words(abstract) AS a FROM new_docs)""")
+    con.execute("CREATE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
+    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term, 0
+                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
+    con.execute("CREATE TEMP TABLE word_ids AS SELECT word, termid FROM word_terms JOIN terms USING (term)")
+    # Sorted by term, so that a query's term filter skips the row groups of other terms.
+    con.execute("""INSERT INTO postings SELECT termid, docid, count(*) FROM tokens JOIN word_ids USING (word)
+                   GROUP BY termid, docid ORDER BY termid""")
+    con.execute(f"""UPDATE terms SET df = terms.df + n.n FROM (SELECT termid, count(*) AS n FROM postings WHERE docid >= {first} GROUP BY termid) n
+                    WHERE terms.termid = n.termid""")
+    con.execute(f"""INSERT INTO docs SELECT d.docid, d.paper_id, d.content_hash, coalesce(l.len, 0) FROM new_docs d
+                    LEFT JOIN (SELECT docid, sum(tf) AS len FROM postings WHERE docid >= {first} GROUP BY docid) l USING (docid)""")
+
+
+def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> IndexSummary:
+    """Update the search index from the published marts (re-indexing only papers whose text changed) and publish it atomically.
+
+    `full`, or a published index of another version, rebuilds it from every published paper.
+    """
+    import time
+
+    import duckdb
+
+    from paperlake.marts.builder import local_marts_path
+
+    started = time.perf_counter()
+    marts = local_marts_path(lake, settings)
+    previous = None if full else published_index(lake, settings)
+    if previous is not None and not index_version_of(previous):
+        previous = None
+    work = settings.home / "cache"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="paperlake-search-", dir=work) as tmp:
+        path = Path(tmp) / "search.duckdb"
+        if previous is not None:
+            shutil.copyfile(previous, path)
+        with duckdb.connect(str(path)) as con:
+            load_fts(con)
+            con.execute("SET preserve_insertion_order = false")
+            if previous is None:
+                con.execute(INDEX_SCHEMA)
+                con.execute("INSERT INTO meta VALUES (?, ?)", [INDEX_VERSION, duckdb.__version__])
+            published_paper_texts(con, marts)
+            indexed, removed = update_index(con)
+            papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
+            con.execute("DETACH marts")
+            if indexed or removed or previous is None:
+                con.execute("CHECKPOINT")
+        build = "full" if previous is None else ("incremental" if indexed or removed else "unchanged")
+        if build != "unchanged":
+            publish_index(lake, settings, path)
+    return IndexSummary(lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2))
+
+
+def publish_index(lake: Lake, settings: Settings, path: Path) -> None:
+    """Replace the published index with the file at `path` in one atomic step."""
+    if isinstance(lake.store, S3Store):
+        from paperlake.marts.cache import S3MartsCache
+
+        S3MartsCache(lake.store, SEARCH_KEY, settings.home / "cache").publish(path)
+    else:
+        lake.store.put_file(SEARCH_KEY, path)
+
+
+# --- queries -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query's parts: loose words and quoted phrases (each the text between a pair of double quotes)."""
+
+    words: str
+    phrases: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> ParsedQuery:
+        if len(text) > MAX_QUERY_CHARS:
+            raise SearchError(f"the query is {len(text):,} characters long; give at most {MAX_QUERY_CHARS:,}")
+        phrases = tuple(re.findall(r'"([^"]*)"', text))
+        # An unpaired quote is only punctuation.
+        return cls(re.sub(r'"[^"]*"', " ", text).replace('"', " "), phrases)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Which papers a search may return: mentioning an entity (or an entity of a label), first seen in a date range, from a source."""
+
+    entity: str | None = None
+    label: str | None = None
+    since: date | None = None
+    until: date | None = None
+    source: str | None = None
+
+    def sql(self) -> tuple[str, list]:
+        """A WHERE clause over `marts.papers p`, and its parameters."""
+        clauses, params = ["true"], []
+        if self.since is not None:
+            clauses.append("p.first_seen >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append("p.first_seen <= ?")
+            params.append(self.until)
+        if self.source is not None:
+            clauses.append("list_contains(p.sources, ?)")
+            params.append(self.source)
+        if self.entity is not None or self.label is not None:
+            entity = ["e.entity_id = ?"] * (self.entity is not None) + ["e.label = ?"] * (self.label is not None)
+            clauses.append(f"EXISTS (SELECT 1 FROM marts.paper_entities e WHERE e.paper_id = p.paper_id AND {' AND '.join(entity)})")
+            params += [v for v in (self.entity, self.label) if v is not None]
+        return " AND ".join(clauses), params
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """The index terms a query requires (termid -> idf), and a regular expression per quoted phrase over `search_text`."""
+
+    idf: dict[int, float]
+    phrases: list[str]
+    stems: frozenset[str]
+    missing: bool  # a required term is in no paper: nothing matches
+
+
+def query_terms(con, query: ParsedQuery) -> QueryTerms:
+    """Map the query's words to the index's terms, with their BM25 inverse document frequencies."""
+    import math
+
+    segments = [query.words, *query.phrases]
+    rows = con.execute(
+        """SELECT i, word, search_term(word) FROM (
+               SELECT i, unnest(search_words(text)) AS word FROM (SELECT unnest(?::VARCHAR[]) AS text, generate_subscripts(?::VARCHAR[], 1) AS i))
+           WHERE word <> ''""",
+        [segments, segments],
+    ).fetchall()
+    stems = {term for _, _, term in rows if term is not None}
+    if not stems:
+        raise SearchError("the query has no words to search for (punctuation and common words such as 'the' or 'of' are ignored)")
+    found = dict(con.execute("SELECT termid, df FROM search.terms WHERE term IN (SELECT unnest(?::VARCHAR[])) AND df > 0", [sorted(stems)]).fetchall())
+    num_docs = con.execute("SELECT count(*) FROM search.docs").fetchone()[0]
+    idf = {termid: math.log(1 + (num_docs - df + 0.5) / (df + 0.5)) for termid, df in found.items()}
+    # A phrase's words are [a-z0-9]+ (search_words splits on everything else): nothing in them is special to a regex.
+    phrases = [
+        "(^|[^a-z0-9])" + "[^a-z0-9]+".join(words) + "($|[^a-z0-9])"
+        for i in range(2, len(segments) + 1) if (words := [word for seg, word, _ in rows if seg == i])
+    ]
+    return QueryTerms(idf, phrases, frozenset(stems), missing=len(found) < len(stems))
+
+
+def matches_sql(terms: QueryTerms) -> str:
+    """The papers holding every query term, with their BM25 score: rows (docid, score).
+
+    Only numbers from the index are formatted in: the query's text never reaches the SQL.
+    """
+    ids = ", ".join(str(t) for t in terms.idf)
+    weights = " ".join(f"WHEN {t} THEN {idf!r}" for t, idf in terms.idf.items())
+    return f"""(SELECT docid, score FROM (
+        SELECT p.docid, count(*) AS matched,
+               sum((CASE p.termid {weights} END) * p.tf * {BM25_K1 + 1} / (p.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * d.len / s.avgdl))) AS score
+        FROM search.postings p JOIN search.docs d USING (docid), (SELECT avg(len) AS avgdl FROM search.docs) s
+        WHERE p.termid IN ({ids}) GROUP BY p.docid)
+        WHERE matched = {len(terms.idf)})"""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    score: float
+    date: date
+    paper_id: str
+    title: str
+    snippet: str  # matched words marked **like this**
+    entities: list[str]  # the paper's entities, most mentioned first
+    abs_url: str | None = None
+    marked: list[tuple[str, bool]] = field(default_factory=list, compare=False)  # the snippet as (text, matched) pieces
+
+
+def open_search(settings: Settings):
+    """An in-memory DuckDB connection with the published marts (`marts`) and search index (`search`) attached read-only, confined."""
+    import duckdb
+
+    from paperlake.cli import confine
+    from paperlake.marts.builder import local_marts_path, sql_literal
+
+    lake = Lake.from_settings(settings)
+    marts = local_marts_path(lake, settings)
+    index = published_index(lake, settings)
+    if index is None:
+        raise FileNotFoundError(f"no search index at {lake.uri(SEARCH_KEY)}; build it with `paperlake marts` (or `make run`)")
+    con = duckdb.connect()
+    load_fts(con)
+    con.execute(f"ATTACH {sql_literal(str(marts))} AS marts (READ_ONLY)")
+    con.execute(f"ATTACH {sql_literal(str(index))} AS search (READ_ONLY)")
+    confine(con, [])
+    return con
+
+
+def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int = 1, size: int = 20):
+    """Page `page` of the papers matching `text`, best first (a dashboard `Page` of SearchHit); SearchError on an unusable query."""
+    from paperlake.dashboard.queries import Page, paged_rows
+
+    terms = query_terms(con, ParsedQuery.parse(text))
+    if terms.missing:
+        return Page([], max(page, 1), size, 0)
+    where, params = filters.sql()
+    for phrase in terms.phrases:
+        where += " AND regexp_matches(search_text(p.title || ' ' || coalesce(p.abstract, '')), ?)"
+        params.append(phrase)
+    rows, total = paged_rows(
+        con, "m.score, p.first_seen, p.paper_id, p.title, p.abstract, p.abs_url",
+        f"{matches_sql(terms)} m JOIN search.docs d USING (docid) JOIN marts.papers p ON p.paper_id = d.paper_id WHERE {where}",
+        "m.score DESC, p.paper_id", params, page, size,
+    )
+    entities = top_entities(con, [row[2] for row in rows])
+    stems = word_stems(con, [row[3] for row in rows] + [row[4] for row in rows])
+    hits = []
+    for score, day, paper_id, title, abstract, abs_url in rows:
+        pieces = snippet(abstract or title or "", stems, terms.stems)
+        text_snippet = "".join(f"**{piece}**" if matched else piece for piece, matched in pieces)
+        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities.get(paper_id, []), abs_url, pieces))
+    return Page(hits, max(page, 1), size, total)
+
+
+def top_entities(con, paper_ids: list[str]) -> dict[str, list[str]]:
+    """paper_id -> its TOP_ENTITIES most mentioned entities."""
+    rows = con.execute(
+        f"""SELECT paper_id, list(entity_id ORDER BY mentions DESC, first_offset, entity_id)[:{TOP_ENTITIES}]
+            FROM marts.paper_entities WHERE paper_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY paper_id""",
+        [paper_ids],
+    ).fetchall()
+    return dict(rows)
+
+
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def word_stems(con, texts: list[str | None]) -> dict[str, str | None]:
+    """Each distinct word of `texts` (as written) -> its index term."""
+    words = sorted({w for text in texts if text for w in WORD.findall(text)})
+    rows = con.execute("SELECT w, search_term(search_words(w)[1]) FROM unnest(?::VARCHAR[]) t(w)", [words]).fetchall()
+    return dict(rows)
+
+
+def snippet(text: str, stems: dict[str, str | None], wanted: frozenset[str], words: int = SNIPPET_WORDS) -> list[tuple[str, bool]]:
+    """The `words`-word window of `text` with the most matched words, as (text, matched) pieces."""
+    found = list(WORD.finditer(text))
+    hits = {i for i, m in enumerate(found) if stems.get(m.group()) in wanted}
+    if not found:
+        return [(text, False)]
+    start = max(range(max(1, len(found) - words + 1)), key=lambda s: sum(s <= i < s + words for i in hits)) if hits else 0
+    end = min(len(found), start + words)
+    begin = found[start].start() if start else 0
+    finish = found[end - 1].end() if end < len(found) else len(text)
+    pieces, cursor = ([("…", False)] if begin else []), begin
+    for i in range(start, end):
+        m = found[i]
+        if i in hits:
+            pieces += [(text[cursor:m.start()], False), (m.group(), True)]
+            cursor = m.end()
+    pieces.append((text[cursor:finish], False))
+    if finish < len(text):
+        pieces.append(("…", False))
+    return [(piece, matched) for piece, matched in pieces if piece]
