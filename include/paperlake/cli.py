@@ -55,12 +55,14 @@ def cmd_ingest(args, settings: Settings) -> None:
 
 
 def cmd_marts(args, settings: Settings) -> None:
-    from paperlake.pipeline import marts_stage
+    from paperlake.pipeline import marts_stage, search_index_stage
 
     summary = marts_stage(settings, full=args.full)
     for table, rows in summary["tables"].items():
         print(f"{table:<16} {rows:>7} rows")
     print(f"published {summary['uri']} ({summary['build']} build, {summary['partitions']} partitions recomputed)")
+    index = search_index_stage(settings, full=args.full)
+    print(f"search index {index['uri']}: {index['build']} ({index['indexed']} papers indexed, {index['removed']} removed, {index['papers']} in all)")
 
 
 def open_marts_readonly(settings: Settings):
@@ -262,6 +264,29 @@ def cmd_sql(args, settings: Settings) -> None:
         con.close()
 
 
+def cmd_search(args, settings: Settings) -> None:
+    from paperlake.search import SearchFilters, open_search, search
+
+    filters = SearchFilters(entity=args.entity, label=args.label, since=args.since, until=args.until, source=args.source)
+    con = open_search(settings)
+    try:
+        page = search(con, args.query, filters, size=args.limit)
+    finally:
+        con.close()
+    rows = [(hit.score, hit.date, hit.paper_id, hit.title, hit.snippet, ", ".join(hit.entities)) for hit in page.rows]
+    columns = ["score", "date", "paper_id", "title", "snippet", "entities"]
+    if args.format == "table":
+        shown = len(rows) if page.total == len(rows) else f"the best {len(rows)} of {page.total} (raise --limit for more)"
+        print(format_table(columns, rows, f"({shown} matching papers)", max_width=args.width))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        records = [dict(zip(columns, row)) | {"entities": hit.entities, "abs_url": hit.abs_url} for row, hit in zip(rows, page.rows)]
+        print(json.dumps({"query": args.query, "total": page.total, "results": records}, default=str, indent=2))
+
+
 def open_shell_connection(settings: Settings):
     """In-memory DuckDB with the marts attached read-only (as the default schema), the lake's layers as `lake_*`
     views, and file access confined to the lake."""
@@ -386,6 +411,18 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--output", help="write the result here instead of printing it (streamed: any size)")
     sql.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
     sql.set_defaults(func=cmd_sql)
+
+    search = sub.add_parser("search", help='find papers by their title and abstract, best first (BM25; "quoted phrases", stemmed words)')
+    search.add_argument("query", help='words (all required, stemmed: decoders finds decoding) and "exact phrases"')
+    search.add_argument("--entity", help="only papers mentioning this entity (its entity_id, e.g. LoRA)")
+    search.add_argument("--label", help="only papers mentioning an entity of this label (e.g. DATASET), or with --entity: the entity as this label")
+    search.add_argument("--since", type=parse_day, help="only papers first seen on or after this date")
+    search.add_argument("--until", type=parse_day, help="only papers first seen on or before this date")
+    search.add_argument("--source", help="only papers seen in this source")
+    search.add_argument("--limit", type=parse_max_rows, default=10, help="papers shown (default 10)")
+    search.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    search.add_argument("--width", type=parse_max_rows, default=60, help="characters per table cell (default 60)")
+    search.set_defaults(func=cmd_search)
 
     shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
     shell.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)

@@ -309,7 +309,8 @@ class SearchHit:
 
 
 def open_search(settings: Settings):
-    """An in-memory DuckDB connection with the published marts (`marts`) and search index (`search`) attached read-only, confined."""
+    """An in-memory DuckDB connection with the published marts (`marts`, the default) and search index (`search`) attached
+    read-only, and nothing else to open."""
     import duckdb
 
     from paperlake.cli import confine
@@ -324,6 +325,7 @@ def open_search(settings: Settings):
     load_fts(con)
     con.execute(f"ATTACH {sql_literal(str(marts))} AS marts (READ_ONLY)")
     con.execute(f"ATTACH {sql_literal(str(index))} AS search (READ_ONLY)")
+    con.execute("USE marts")
     confine(con, [])
     return con
 
