@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import clean, corpus, dags, ingest, marts, rerun, s3_query, tagging
+from bench import clean, corpus, dags, ingest, marts, rerun, s3_query, search, tagging
 from bench.report import machine, write_results
 
-MEASURES = ("ingest", "clean", "tag", "marts", "s3", "dags")
+MEASURES = ("ingest", "clean", "tag", "marts", "search", "s3", "dags")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,10 @@ def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict
     if "marts" in measures:
         section(f"marts on a synthetic lake of {sizes.marts_papers_per_day:,} papers a day")
         found, details["marts"] = marts.measure(work, sizes.marts_days, sizes.marts_papers_per_day)
+        figures += found
+    if "search" in measures:
+        section(f"search index beside the marts, {sizes.marts_days[1]:,} days of {sizes.marts_papers_per_day:,} papers")
+        found, details["search"] = search.measure(work, sizes.marts_days[1], sizes.marts_papers_per_day)
         figures += found
     if "s3" in measures:
         section("paperlake sql on an S3 lake vs a local lake (SeaweedFS)")

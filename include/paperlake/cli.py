@@ -276,8 +276,8 @@ def cmd_search(args, settings: Settings) -> None:
     rows = [(hit.score, hit.date, hit.paper_id, hit.title, hit.snippet, ", ".join(hit.entities)) for hit in page.rows]
     columns = ["score", "date", "paper_id", "title", "snippet", "entities"]
     if args.format == "table":
-        shown = len(rows) if page.total == len(rows) else f"the best {len(rows)} of {page.total} (raise --limit for more)"
-        print(format_table(columns, rows, f"({shown} matching papers)", max_width=args.width))
+        more = "" if page.total == len(rows) else f"; the best {len(rows)} shown, raise --limit for more"
+        print(format_table(columns, rows, f"({page.total} matching papers{more})", max_width=args.width))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
