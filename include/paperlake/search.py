@@ -30,6 +30,7 @@ TITLE_WEIGHT = 2
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
+SNIPPET_LEAD = 3  # words shown before the first matched word
 TOP_ENTITIES = 5
 # Lucene's English stop words: too common to rank by (a quoted phrase still requires them).
 STOP_WORDS = (
@@ -383,7 +384,11 @@ def snippet(text: str, stems: dict[str, str | None], wanted: frozenset[str], wor
     hits = {i for i, m in enumerate(found) if stems.get(m.group()) in wanted}
     if not found:
         return [(text, False)]
-    start = max(range(max(1, len(found) - words + 1)), key=lambda s: sum(s <= i < s + words for i in hits)) if hits else 0
+    start = 0
+    if hits:
+        densest = max(range(max(1, len(found) - words + 1)), key=lambda s: sum(s <= i < s + words for i in hits))
+        # Begin a few words before the window's first match, so that a narrow column still shows it.
+        start = max(0, min(i for i in hits if i >= densest) - SNIPPET_LEAD)
     end = min(len(found), start + words)
     begin = found[start].start() if start else 0
     finish = found[end - 1].end() if end < len(found) else len(text)
