@@ -128,12 +128,12 @@ def test_chromium_finds_papers_with_the_search_box_inside_the_airflow_ui(api_ser
         rows = browser.evaluate(f"[...{frame}.querySelectorAll('#search-results tr[data-paper]')].map(r => r.dataset.paper)")
         marked = browser.evaluate(f"[...{frame}.querySelectorAll('#search-results mark')].map(m => m.innerText)")
         assert rows == ["p4"] and marked == ["Title", "p4"]
+        browser.screenshot(ARTIFACTS / "paperlake-search.png")
         assert browser.evaluate(f"{frame}.querySelector('#search-form input[name=q]').value") == "title p4"
         browser.evaluate(f"{frame}.querySelector('#search-results a[href^=entity]').click()")  # the paper's entity, then back to a search
         browser.wait_for(f"{frame}?.querySelector('#search-entity') != null", what="the entity page's search link")
         browser.evaluate(f"{frame}.querySelector('#search-entity').click()")
         browser.wait_for(f"{frame}?.querySelector('#search-results') != null", what="the entity's search")
         assert browser.evaluate(f"{frame}.querySelector('#search-form input[name=q]').value") == "MMLU"
-        browser.screenshot(ARTIFACTS / "paperlake-search.png")
     finally:
         browser.stop()
