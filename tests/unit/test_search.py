@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from datetime import date
 
 import pytest
@@ -54,9 +55,8 @@ def search_lake(lake, settings):
 
 @pytest.fixture
 def con(search_lake, settings):
-    con = open_search(settings)
-    yield con
-    con.close()
+    with closing(open_search(settings)) as con:
+        yield con
 
 
 def ids(con, text, **filters):
@@ -121,31 +121,22 @@ def test_an_added_day_indexes_only_its_papers_and_a_revised_text_replaces_the_ol
     build_marts(lake, settings)
     update = build_search_index(lake, settings)
     assert (update.build, update.indexed, update.removed, update.papers) == ("incremental", 2, 1, 8)
-    con = open_search(settings)
-    try:
+    with closing(open_search(settings)) as con:
         incremental = [(h.paper_id, h.score) for h in search(con, "lora tuning").rows]
         assert [pid for pid, _ in incremental] == ["r2", "r1"] and ids(con, "prefixes") == ["r3"]
         assert ids(con, "lora")[0] == "n1"
-    finally:
-        con.close()
     full = build_search_index(lake, settings, full=True)
     assert (full.build, full.indexed) == ("full", 8)
-    con = open_search(settings)
-    try:  # the updated index scores exactly as one built from scratch
+    with closing(open_search(settings)) as con:  # the updated index scores exactly as one built from scratch
         assert [(h.paper_id, h.score) for h in search(con, "lora tuning").rows] == incremental
-    finally:
-        con.close()
 
 
 def test_an_empty_lake_has_an_empty_index(lake, settings):
     build_marts(lake, settings)
     summary = build_search_index(lake, settings)
     assert (summary.build, summary.papers) == ("full", 0)
-    con = open_search(settings)
-    try:
+    with closing(open_search(settings)) as con:
         assert search(con, "anything").total == 0
-    finally:
-        con.close()
 
 
 def test_cli_search_formats_and_errors(search_lake, settings, monkeypatch, capsys):
