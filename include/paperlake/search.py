@@ -25,8 +25,10 @@ from paperlake.storage import S3Store
 
 SEARCH_KEY = "marts/search.duckdb"
 # Bump when the index's layout or its terms change: an index of another version is rebuilt in full.
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 TITLE_WEIGHT = 2
+# Past this share of unreachable postings (of papers whose text changed), an update rebuilds the index in full instead.
+MAX_DEAD_SHARE = 0.1
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
@@ -48,9 +50,10 @@ CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' OR word IN
     'english') END;
 """
 INDEX_SCHEMA = """
-CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR);
-CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, content_hash VARCHAR, len DOUBLE);
-CREATE TABLE terms (termid INTEGER, term VARCHAR, df INTEGER);
+CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR, last_docid INTEGER);
+-- The indexed papers: text_key = hash(paper_id, content_hash), len = weighted terms.
+CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, text_key UBIGINT, len DOUBLE);
+CREATE TABLE terms (termid INTEGER, term VARCHAR);
 -- One row per (term, paper): the term's weighted frequency in the paper.
 CREATE TABLE postings (termid INTEGER, docid INTEGER, tf DOUBLE);
 """
@@ -112,18 +115,19 @@ def index_version_of(path: Path) -> bool:
 
 
 def update_index(con) -> tuple[int, int]:
-    """Bring the index open on `con` up to date with `paper_texts`; (papers indexed, papers removed)."""
-    con.execute("""CREATE TEMP TABLE gone AS SELECT docid FROM docs d
-                   ANTI JOIN paper_texts p ON p.paper_id = d.paper_id AND p.content_hash IS NOT DISTINCT FROM d.content_hash""")
+    """Bring the index open on `con` up to date with `paper_texts`; (papers indexed, papers removed).
+
+    A paper whose text is no longer published leaves `docs` only: its postings stay, unreachable (every query
+    joins postings to `docs`), until the next full build; document frequencies are counted at query time
+    over the papers in `docs`, so they are exact all the same.
+    """
+    con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key FROM paper_texts")
+    con.execute("CREATE TEMP TABLE gone AS SELECT docid FROM docs ANTI JOIN published USING (text_key)")
     con.execute("""CREATE TEMP TABLE new_docs AS
-                   SELECT (SELECT coalesce(max(docid), 0) FROM docs) + row_number() OVER (ORDER BY paper_id) AS docid, p.*
-                   FROM paper_texts p ANTI JOIN docs d ON p.paper_id = d.paper_id AND p.content_hash IS NOT DISTINCT FROM d.content_hash""")
+                   SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
+                   FROM (SELECT * FROM published ANTI JOIN docs USING (text_key)) f JOIN paper_texts t USING (paper_id)""")
     removed, indexed = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("gone", "new_docs"))
     if removed:
-        con.execute("""UPDATE terms SET df = terms.df - g.n FROM (
-                           SELECT termid, count(*) AS n FROM postings SEMI JOIN gone USING (docid) GROUP BY termid) g
-                       WHERE terms.termid = g.termid""")
-        con.execute("DELETE FROM postings WHERE docid IN (SELECT docid FROM gone)")
         con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if indexed:
         index_new_docs(con)
@@ -137,22 +141,31 @@ def index_new_docs(con) -> None:
     con.execute(f"""CREATE TEMP TABLE tokens AS SELECT docid, unnest({words}) AS word
                     FROM (SELECT docid, search_words(title) AS t, search_words(abstract) AS a FROM new_docs)""")
     con.execute("CREATE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
-    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term, 0
+    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
                    FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
     con.execute("CREATE TEMP TABLE word_ids AS SELECT word, termid FROM word_terms JOIN terms USING (term)")
     # Sorted by term, so that a query's term filter skips the row groups of other terms.
     con.execute("""INSERT INTO postings SELECT termid, docid, count(*) FROM tokens JOIN word_ids USING (word)
                    GROUP BY termid, docid ORDER BY termid""")
-    con.execute(f"""UPDATE terms SET df = terms.df + n.n FROM (SELECT termid, count(*) AS n FROM postings WHERE docid >= {first} GROUP BY termid) n
-                    WHERE terms.termid = n.termid""")
-    con.execute(f"""INSERT INTO docs SELECT d.docid, d.paper_id, d.content_hash, coalesce(l.len, 0) FROM new_docs d
+    # Docids only grow, so the new postings are the last row groups: the others are skipped by their docid range.
+    con.execute(f"""INSERT INTO docs SELECT d.docid, d.paper_id, d.text_key, coalesce(l.len, 0) FROM new_docs d
                     LEFT JOIN (SELECT docid, sum(tf) AS len FROM postings WHERE docid >= {first} GROUP BY docid) l USING (docid)""")
+    con.execute("UPDATE meta SET last_docid = (SELECT max(docid) FROM new_docs)")
+
+
+def dead_share(path: Path) -> float:
+    """The share of the index's postings that belong to papers no longer published (by papers: unreachable over live)."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        last, live = con.execute("SELECT (SELECT last_docid FROM meta), (SELECT count(*) FROM docs)").fetchone()
+    return (last - live) / max(live, 1)
 
 
 def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> IndexSummary:
     """Update the search index from the published marts (re-indexing only papers whose text changed) and publish it atomically.
 
-    `full`, or a published index of another version, rebuilds it from every published paper.
+    `full`, a published index of another version, or one with too many unreachable postings rebuilds it from every published paper.
     """
     import time
 
@@ -163,7 +176,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     started = time.perf_counter()
     marts = local_marts_path(lake, settings)
     previous = None if full else published_index(lake, settings)
-    if previous is not None and not index_version_of(previous):
+    if previous is not None and (not index_version_of(previous) or dead_share(previous) > MAX_DEAD_SHARE):
         previous = None
     work = settings.home / "cache"
     work.mkdir(parents=True, exist_ok=True)
@@ -177,7 +190,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
             if previous is None:
                 con.execute(INDEX_SCHEMA)
                 # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (0.3 s and more).
-                con.execute(f"INSERT INTO meta VALUES ({INDEX_VERSION:d}, {sql_literal(duckdb.__version__)})")
+                con.execute(f"INSERT INTO meta VALUES ({INDEX_VERSION:d}, {sql_literal(duckdb.__version__)}, 0)")
             published_paper_texts(con, marts)
             indexed, removed = update_index(con)
             papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
@@ -272,7 +285,11 @@ def query_terms(con, query: ParsedQuery) -> QueryTerms:
     stems = {term for _, _, term in rows if term is not None}
     if not stems:
         raise SearchError("the query has no words to search for (punctuation and common words such as 'the' or 'of' are ignored)")
-    found = dict(con.execute("SELECT termid, df FROM search.terms WHERE term IN (SELECT unnest(?::VARCHAR[])) AND df > 0", [sorted(stems)]).fetchall())
+    termids = [t for (t,) in con.execute("SELECT termid FROM search.terms WHERE term IN (SELECT unnest(?::VARCHAR[]))", [sorted(stems)]).fetchall()]
+    # Document frequencies over the papers indexed now (postings of replaced texts are left out by the join).
+    found = dict(con.execute(
+        f"""SELECT termid, count(*) FROM search.postings SEMI JOIN search.docs USING (docid)
+            WHERE termid IN ({", ".join(map(str, termids)) or "NULL"}) GROUP BY termid""").fetchall())
     num_docs = con.execute("SELECT count(*) FROM search.docs").fetchone()[0]
     idf = {termid: math.log(1 + (num_docs - df + 0.5) / (df + 0.5)) for termid, df in found.items()}
     # A phrase's words are [a-z0-9]+ (search_words splits on everything else): nothing in them is special to a regex.
