@@ -263,56 +263,51 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class QueryTerms:
-    """The index terms a query requires (termid -> idf), and a regular expression per quoted phrase over `search_text`."""
+    """The index terms a query requires, and a regular expression per quoted phrase over `search_text`."""
 
-    idf: dict[int, float]
+    termids: list[int]
     phrases: list[str]
     stems: frozenset[str]
-    missing: bool  # a required term is in no paper: nothing matches
+    missing: bool  # a required word is in no indexed paper: nothing matches
 
 
 def query_terms(con, query: ParsedQuery) -> QueryTerms:
-    """Map the query's words to the index's terms, with their BM25 inverse document frequencies."""
-    import math
-
+    """Map the query's words to the index's terms (one query: the words, their terms, the terms' ids)."""
     segments = [query.words, *query.phrases]
     rows = con.execute(
-        """SELECT i, word, search_term(word) FROM (
-               SELECT i, unnest(search_words(text)) AS word FROM (SELECT unnest(?::VARCHAR[]) AS text, generate_subscripts(?::VARCHAR[], 1) AS i))
-           WHERE word <> ''""",
+        """SELECT i, word, w.term, t.termid FROM (
+               SELECT i, pos, word, search_term(word) AS term FROM (
+                   SELECT i, unnest(search_words(text)) AS word, generate_subscripts(search_words(text), 1) AS pos
+                   FROM (SELECT unnest(?::VARCHAR[]) AS text, generate_subscripts(?::VARCHAR[], 1) AS i))
+               WHERE word <> '') w LEFT JOIN search.terms t USING (term) ORDER BY i, pos""",
         [segments, segments],
     ).fetchall()
-    stems = {term for _, _, term in rows if term is not None}
+    stems = {term for _, _, term, _ in rows if term is not None}
     if not stems:
         raise SearchError("the query has no words to search for (punctuation and common words such as 'the' or 'of' are ignored)")
-    termids = [t for (t,) in con.execute("SELECT termid FROM search.terms WHERE term IN (SELECT unnest(?::VARCHAR[]))", [sorted(stems)]).fetchall()]
-    # Document frequencies over the papers indexed now (postings of replaced texts are left out by the join).
-    found = dict(con.execute(
-        f"""SELECT termid, count(*) FROM search.postings SEMI JOIN search.docs USING (docid)
-            WHERE termid IN ({", ".join(map(str, termids)) or "NULL"}) GROUP BY termid""").fetchall())
-    num_docs = con.execute("SELECT count(*) FROM search.docs").fetchone()[0]
-    idf = {termid: math.log(1 + (num_docs - df + 0.5) / (df + 0.5)) for termid, df in found.items()}
+    termids = sorted({termid for _, _, term, termid in rows if termid is not None})
     # A phrase's words are [a-z0-9]+ (search_words splits on everything else): nothing in them is special to a regex.
     phrases = [
         "(^|[^a-z0-9])" + "[^a-z0-9]+".join(words) + "($|[^a-z0-9])"
-        for i in range(2, len(segments) + 1) if (words := [word for seg, word, _ in rows if seg == i])
+        for i in range(2, len(segments) + 1) if (words := [word for seg, word, _, _ in rows if seg == i])
     ]
-    return QueryTerms(idf, phrases, frozenset(stems), missing=len(found) < len(stems))
+    return QueryTerms(termids, phrases, frozenset(stems), missing=len(termids) < len(stems))
 
 
 def matches_sql(terms: QueryTerms) -> str:
-    """The papers holding every query term, with their BM25 score: rows (docid, score).
+    """The indexed papers holding every query term, with their BM25 score: rows (docid, score), in one scan of the terms' postings.
 
-    Only numbers from the index are formatted in: the query's text never reaches the SQL.
+    Document frequencies are counted over the papers in `docs` (postings of replaced texts drop out in the join).
+    Only ids from the index are formatted in: the query's text never reaches the SQL.
     """
-    ids = ", ".join(str(t) for t in terms.idf)
-    weights = " ".join(f"WHEN {t} THEN {idf!r}" for t, idf in terms.idf.items())
-    return f"""(SELECT docid, score FROM (
-        SELECT p.docid, count(*) AS matched,
-               sum((CASE p.termid {weights} END) * p.tf * {BM25_K1 + 1} / (p.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * d.len / s.avgdl))) AS score
-        FROM search.postings p JOIN search.docs d USING (docid), (SELECT avg(len) AS avgdl FROM search.docs) s
-        WHERE p.termid IN ({ids}) GROUP BY p.docid)
-        WHERE matched = {len(terms.idf)})"""
+    return f"""WITH hits AS MATERIALIZED (
+            SELECT p.termid, p.docid, p.tf, d.len FROM search.postings p JOIN search.docs d USING (docid)
+            WHERE p.termid IN ({", ".join(map(str, terms.termids))})),
+        idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+                FROM hits, (SELECT count(*) AS docs FROM search.docs) n GROUP BY termid, n.docs),
+        avgdl AS (SELECT avg(len) AS avgdl FROM search.docs)
+        SELECT docid, sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))) AS score
+        FROM hits JOIN idf USING (termid), avgdl GROUP BY docid HAVING count(*) = {len(terms.termids)}"""
 
 
 @dataclass(frozen=True)
@@ -360,9 +355,11 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
     for phrase in terms.phrases:
         where += " AND regexp_matches(search_text(p.title || ' ' || coalesce(p.abstract, '')), ?)"
         params.append(phrase)
+    # Scored once, paged twice (the count and the page): the matches go to a temp table of this connection.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE matches AS {matches_sql(terms)}")
     rows, total = paged_rows(
         con, "m.score, p.first_seen, p.paper_id, p.title, p.abstract, p.abs_url",
-        f"{matches_sql(terms)} m JOIN search.docs d USING (docid) JOIN marts.papers p ON p.paper_id = d.paper_id WHERE {where}",
+        f"temp.matches m JOIN search.docs d USING (docid) JOIN marts.papers p ON p.paper_id = d.paper_id WHERE {where}",
         "m.score DESC, p.paper_id", params, page, size,
     )
     entities = top_entities(con, [row[2] for row in rows])
