@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -114,6 +115,14 @@ def index_version_of(path: Path) -> bool:
             return False
 
 
+def diff_with_published(con) -> tuple[int, int]:
+    """Temp tables `gone` (docids whose text is no longer published) and `fresh` (published texts not indexed); their sizes."""
+    con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key FROM paper_texts")
+    con.execute("CREATE TEMP TABLE gone AS SELECT docid FROM docs ANTI JOIN published USING (text_key)")
+    con.execute("CREATE TEMP TABLE fresh AS SELECT * FROM published ANTI JOIN docs USING (text_key)")
+    return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("gone", "fresh"))
+
+
 def update_index(con) -> tuple[int, int]:
     """Bring the index open on `con` up to date with `paper_texts`; (papers indexed, papers removed).
 
@@ -121,17 +130,26 @@ def update_index(con) -> tuple[int, int]:
     joins postings to `docs`), until the next full build; document frequencies are counted at query time
     over the papers in `docs`, so they are exact all the same.
     """
-    con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key FROM paper_texts")
-    con.execute("CREATE TEMP TABLE gone AS SELECT docid FROM docs ANTI JOIN published USING (text_key)")
-    con.execute("""CREATE TEMP TABLE new_docs AS
-                   SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
-                   FROM (SELECT * FROM published ANTI JOIN docs USING (text_key)) f JOIN paper_texts t USING (paper_id)""")
-    removed, indexed = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("gone", "new_docs"))
+    removed, indexed = diff_with_published(con)
     if removed:
         con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if indexed:
+        con.execute("""CREATE TEMP TABLE new_docs AS
+                       SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
+                       FROM fresh f JOIN paper_texts t USING (paper_id)""")
         index_new_docs(con)
     return indexed, removed
+
+
+def index_is_current(path: Path, marts: Path) -> int | None:
+    """The papers in the index at `path` when it holds exactly the marts' texts (nothing to update), else None."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        published_paper_texts(con, marts)
+        if diff_with_published(con) != (0, 0):
+            return None
+        return con.execute("SELECT count(*) FROM docs").fetchone()[0]
 
 
 def index_new_docs(con) -> None:
@@ -178,10 +196,9 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     previous = None if full else published_index(lake, settings)
     if previous is not None and (not index_version_of(previous) or dead_share(previous) > MAX_DEAD_SHARE):
         previous = None
-    work = settings.home / "cache"
-    work.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="paperlake-search-", dir=work) as tmp:
-        path = Path(tmp) / "search.duckdb"
+    if previous is not None and (papers := index_is_current(previous, marts)) is not None:
+        return IndexSummary(lake.uri(SEARCH_KEY), "unchanged", papers, 0, 0, round(time.perf_counter() - started, 2))
+    with new_index_file(lake, settings) as path:
         if previous is not None:
             shutil.copyfile(previous, path)
         with duckdb.connect(str(path)) as con:
@@ -195,22 +212,34 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
             indexed, removed = update_index(con)
             papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             con.execute("DETACH marts")
-            if indexed or removed or previous is None:
-                con.execute("CHECKPOINT")
-        build = "full" if previous is None else ("incremental" if indexed or removed else "unchanged")
-        if build != "unchanged":
-            publish_index(lake, settings, path)
+            con.execute("CHECKPOINT")
+    build = "full" if previous is None else "incremental"
     return IndexSummary(lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2))
 
 
-def publish_index(lake: Lake, settings: Settings, path: Path) -> None:
-    """Replace the published index with the file at `path` in one atomic step."""
+@contextmanager
+def new_index_file(lake: Lake, settings: Settings):
+    """A local path for the new index (no file there yet), published in one atomic step when the block ends, never if it raises.
+
+    On a local lake it is a temp file beside the published one (publishing is a rename); on S3 one PUT, and the
+    file stays as the local copy readers use.
+    """
     if isinstance(lake.store, S3Store):
         from paperlake.marts.cache import S3MartsCache
 
-        S3MartsCache(lake.store, SEARCH_KEY, settings.home / "cache").publish(path)
+        work = settings.home / "cache"
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="paperlake-search-", dir=work) as tmp:
+            path = Path(tmp) / Path(SEARCH_KEY).name
+            yield path
+            S3MartsCache(lake.store, SEARCH_KEY, work).publish(path)
     else:
-        lake.store.put_file(SEARCH_KEY, path)
+        with lake.store.writing(SEARCH_KEY) as path:
+            path.unlink()  # DuckDB creates its file itself
+            try:
+                yield path
+            finally:
+                path.with_name(path.name + ".wal").unlink(missing_ok=True)  # left by a build that failed
 
 
 # --- queries -------------------------------------------------------------------------------------------
