@@ -155,9 +155,9 @@ def index_is_current(path: Path, marts: Path) -> int | None:
 def index_new_docs(con) -> None:
     """Tokenise `new_docs` and add their docs, terms and postings."""
     first = con.execute("SELECT min(docid) FROM new_docs").fetchone()[0]
-    words = " || ".join(["t"] * TITLE_WEIGHT + ["a"])
-    con.execute(f"""CREATE TEMP TABLE tokens AS SELECT docid, unnest({words}) AS word
-                    FROM (SELECT docid, search_words(title) AS t, search_words(abstract) AS a FROM new_docs)""")
+    # The title TITLE_WEIGHT times, then the abstract, split as one string (splitting is most of a build's time).
+    text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
+    con.execute(f"CREATE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_docs")
     con.execute("CREATE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
     con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
                    FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
