@@ -26,10 +26,11 @@ from paperlake.storage import S3Store
 
 SEARCH_KEY = "marts/search.duckdb"
 # Bump when the index's layout or its terms change: an index of another version is rebuilt in full.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 TITLE_WEIGHT = 2
 # Past this share of unreachable postings (of papers whose text changed), an update rebuilds the index in full instead.
 MAX_DEAD_SHARE = 0.1
+FETCH_BY_ID = 20_000  # papers to index read by id (more: by a join)
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
@@ -40,6 +41,8 @@ STOP_WORDS = (
     "a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with"
 ).split()
 SPLIT_PATTERN = "[^a-z0-9]+"
+# The published texts in one value: an index whose meta holds it has nothing to update.
+FINGERPRINT = "SELECT bit_xor(hash(paper_id, content_hash)) AS f, count(*) AS n FROM paper_texts"
 # One definition of a term, used alike to index and to query (a word's term; NULL for a stop word).
 TERM_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO search_text(text) AS lower(strip_accents(coalesce(text, '')));
@@ -51,7 +54,8 @@ CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' OR word IN
     'english') END;
 """
 INDEX_SCHEMA = """
-CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR, last_docid INTEGER);
+-- fingerprint: FINGERPRINT of the marts the index was last brought up to date with.
+CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR, last_docid INTEGER, fingerprint STRUCT(f UBIGINT, n BIGINT));
 -- The indexed papers: text_key = hash(paper_id, content_hash), len = weighted terms.
 CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, text_key UBIGINT, len DOUBLE);
 CREATE TABLE terms (termid INTEGER, term VARCHAR);
@@ -130,26 +134,30 @@ def update_index(con) -> tuple[int, int]:
     joins postings to `docs`), until the next full build; document frequencies are counted at query time
     over the papers in `docs`, so they are exact all the same.
     """
+    from paperlake.marts.builder import sql_literal
+
     removed, indexed = diff_with_published(con)
     if removed:
         con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if indexed:
-        con.execute("""CREATE TEMP TABLE new_docs AS
-                       SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
-                       FROM fresh f JOIN paper_texts t USING (paper_id)""")
+        # A day's few papers are fetched by their ids as constants: DuckDB then reads the texts of those rows only.
+        ids = [pid for (pid,) in con.execute("SELECT paper_id FROM fresh").fetchall()] if indexed <= FETCH_BY_ID else []
+        texts = f"paper_texts WHERE paper_id IN ({', '.join(map(sql_literal, ids))})" if ids else "paper_texts"
+        con.execute(f"""CREATE TEMP TABLE new_docs AS
+                        SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
+                        FROM fresh f JOIN (SELECT * FROM {texts}) t USING (paper_id)""")
         index_new_docs(con)
     return indexed, removed
 
 
 def index_is_current(path: Path, marts: Path) -> int | None:
-    """The papers in the index at `path` when it holds exactly the marts' texts (nothing to update), else None."""
+    """The papers in the index at `path` when it holds exactly the marts' texts (their fingerprints match), else None."""
     import duckdb
 
     with duckdb.connect(str(path), read_only=True) as con:
         published_paper_texts(con, marts)
-        if diff_with_published(con) != (0, 0):
-            return None
-        return con.execute("SELECT count(*) FROM docs").fetchone()[0]
+        current = con.execute(f"SELECT fingerprint = (SELECT (f, n) FROM ({FINGERPRINT})) FROM meta").fetchone()[0]
+        return con.execute("SELECT count(*) FROM docs").fetchone()[0] if current else None
 
 
 def index_new_docs(con) -> None:
@@ -207,9 +215,10 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
             if previous is None:
                 con.execute(INDEX_SCHEMA)
                 # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (0.3 s and more).
-                con.execute(f"INSERT INTO meta VALUES ({INDEX_VERSION:d}, {sql_literal(duckdb.__version__)}, 0)")
+                con.execute(f"INSERT INTO meta VALUES ({INDEX_VERSION:d}, {sql_literal(duckdb.__version__)}, 0, NULL)")
             published_paper_texts(con, marts)
             indexed, removed = update_index(con)
+            con.execute(f"UPDATE meta SET fingerprint = (SELECT (f, n) FROM ({FINGERPRINT}))")
             papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             con.execute("DETACH marts")
             con.execute("CHECKPOINT")
