@@ -395,29 +395,40 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
         params.append(phrase)
     # Scored once, paged twice (the count and the page): the matches go to a temp table of this connection.
     con.execute(f"CREATE OR REPLACE TEMP TABLE matches AS {matches_sql(terms)}")
-    rows, total = paged_rows(
-        con, "m.score, p.first_seen, p.paper_id, p.title, p.abstract, p.abs_url",
-        f"temp.matches m JOIN search.docs d USING (docid) JOIN marts.papers p ON p.paper_id = d.paper_id WHERE {where}",
-        "m.score DESC, p.paper_id", params, page, size,
+    # The papers' own columns are joined only to filter by them; the page's rows are then read by id.
+    rows_from = "temp.matches m JOIN search.docs d USING (docid)"
+    if params:
+        rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
+    ranked, total = paged_rows(con, "m.score, d.paper_id", rows_from, "m.score DESC, d.paper_id", params, page, size)
+    ids = [paper_id for _, paper_id in ranked]
+    papers = rows_by_id(con, "SELECT paper_id, first_seen, title, abstract, abs_url FROM papers", ids)
+    entities = rows_by_id(
+        con, f"SELECT paper_id, list(entity_id ORDER BY mentions DESC, first_offset, entity_id)[:{TOP_ENTITIES}] FROM paper_entities", ids,
+        "GROUP BY paper_id",
     )
-    entities = top_entities(con, [row[2] for row in rows])
-    stems = word_stems(con, [row[3] for row in rows] + [row[4] for row in rows])
+    stems = word_stems(con, [text for _, _, title, abstract, _ in papers.values() for text in (title, abstract)])
     hits = []
-    for score, day, paper_id, title, abstract, abs_url in rows:
+    for score, paper_id in ranked:
+        if paper_id not in papers:
+            continue  # the marts were republished without it since the index was updated
+        _, day, title, abstract, abs_url = papers[paper_id]
         pieces = snippet(abstract or title or "", stems, terms.stems)
         text_snippet = "".join(f"**{piece}**" if matched else piece for piece, matched in pieces)
-        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities.get(paper_id, []), abs_url, pieces))
+        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities.get(paper_id, (None, []))[1], abs_url, pieces))
     return Page(hits, max(page, 1), size, total)
 
 
-def top_entities(con, paper_ids: list[str]) -> dict[str, list[str]]:
-    """paper_id -> its TOP_ENTITIES most mentioned entities."""
-    rows = con.execute(
-        f"""SELECT paper_id, list(entity_id ORDER BY mentions DESC, first_offset, entity_id)[:{TOP_ENTITIES}]
-            FROM marts.paper_entities WHERE paper_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY paper_id""",
-        [paper_ids],
-    ).fetchall()
-    return dict(rows)
+def rows_by_id(con, select: str, paper_ids: list[str], tail: str = "") -> dict[str, tuple]:
+    """paper_id -> row of `select ... WHERE paper_id IN paper_ids tail` (the row's first column is the paper_id).
+
+    The ids go in as constants, so that DuckDB filters the scan itself and reads the other columns of those rows only.
+    """
+    from paperlake.marts.builder import sql_literal
+
+    if not paper_ids:
+        return {}
+    rows = con.execute(f"{select} WHERE paper_id IN ({', '.join(map(sql_literal, paper_ids))}) {tail}").fetchall()
+    return {row[0]: row for row in rows}
 
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
