@@ -15,6 +15,7 @@ from paperlake.config import Settings
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 DEFAULT_MAX_ROWS = 1000
+SEARCH_MAX_LIMIT = 1000
 FETCH_ROWS = 10_000  # rows per fetch when streaming CSV/JSON: memory stays flat whatever the result's size
 PARQUET_BATCH_ROWS = 100_000  # rows per Arrow record batch, each written as one Parquet row group
 QUERIES = "only queries run (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN)"
@@ -383,6 +384,13 @@ def parse_max_rows(text: str) -> int:
     return int(text)
 
 
+def parse_search_limit(text: str) -> int:
+    limit = parse_max_rows(text)
+    if limit > SEARCH_MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"{limit} is more than {SEARCH_MAX_LIMIT:,} papers; narrow the search with filters instead")
+    return limit
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlake", description=__doc__)
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
@@ -419,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--since", type=parse_day, help="only papers first seen on or after this date")
     search.add_argument("--until", type=parse_day, help="only papers first seen on or before this date")
     search.add_argument("--source", help="only papers seen in this source")
-    search.add_argument("--limit", type=parse_max_rows, default=10, help="papers shown (default 10)")
+    search.add_argument("--limit", type=parse_search_limit, default=10, help=f"papers shown (default 10, at most {SEARCH_MAX_LIMIT:,})")
     search.add_argument("--format", choices=("table", "csv", "json"), default="table")
     search.add_argument("--width", type=parse_max_rows, default=60, help="characters per table cell (default 60)")
     search.set_defaults(func=cmd_search)
