@@ -108,7 +108,7 @@ def published_paper_texts(con, marts: Path) -> None:
     con.execute("CREATE OR REPLACE TEMP VIEW paper_texts AS SELECT paper_id, content_hash, title, abstract FROM marts.papers")
 
 
-def index_version_of(path: Path) -> bool:
+def is_current_version(path: Path) -> bool:
     """Whether the index file at `path` is of this version (built by this code and DuckDB version)."""
     import duckdb
 
@@ -202,7 +202,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     started = time.perf_counter()
     marts = local_marts_path(lake, settings)
     previous = None if full else published_index(lake, settings)
-    if previous is not None and (not index_version_of(previous) or dead_share(previous) > MAX_DEAD_SHARE):
+    if previous is not None and (not is_current_version(previous) or dead_share(previous) > MAX_DEAD_SHARE):
         previous = None
     if previous is not None and (papers := index_is_current(previous, marts)) is not None:
         return IndexSummary(lake.uri(SEARCH_KEY), "unchanged", papers, 0, 0, round(time.perf_counter() - started, 2))
