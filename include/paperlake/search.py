@@ -212,6 +212,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
         with duckdb.connect(str(path)) as con:
             load_fts(con)
             con.execute("SET preserve_insertion_order = false")
+            con.execute("SET enable_progress_bar = false")  # task logs, not a terminal
             if previous is None:
                 con.execute(INDEX_SCHEMA)
                 # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (0.3 s and more).
