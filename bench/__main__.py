@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import clean, corpus, dags, ingest, lake_read, marts, rerun, s3_query, tagging
+from bench import clean, corpus, dags, ingest, lake_read, marts, rerun, s3_query, search, tagging
 from bench.report import machine, write_results
 
-MEASURES = ("ingest", "clean", "tag", "marts", "lake", "s3", "dags")
+MEASURES = ("ingest", "clean", "tag", "marts", "lake", "search", "s3", "dags")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict
     if "lake" in measures:
         section(f"reading the lake: lake_* views vs delta_scan, {sizes.lake_days} days of {sizes.marts_papers_per_day:,} papers")
         found, details["lake_read"] = lake_read.measure(work, sizes.lake_days, sizes.marts_papers_per_day, sizes.s3_query_repeats)
+        figures += found
+    if "search" in measures:
+        section(f"search index beside the marts, {sizes.marts_days[1]:,} days of {sizes.marts_papers_per_day:,} papers")
+        found, details["search"] = search.measure(work, sizes.marts_days[1], sizes.marts_papers_per_day)
         figures += found
     if "s3" in measures:
         section("paperlake sql on an S3 lake vs a local lake (SeaweedFS)")

@@ -16,6 +16,7 @@ from paperlake.lake import TABLE_LAYERS
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 DEFAULT_MAX_ROWS = 1000
+SEARCH_MAX_LIMIT = 1000
 FETCH_ROWS = 10_000  # rows per fetch when streaming CSV/JSON: memory stays flat whatever the result's size
 PARQUET_BATCH_ROWS = 100_000  # rows per Arrow record batch, each written as one Parquet row group
 QUERIES = "only queries run (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN)"
@@ -60,12 +61,14 @@ def cmd_ingest(args, settings: Settings) -> None:
 
 
 def cmd_marts(args, settings: Settings) -> None:
-    from paperlake.pipeline import marts_stage
+    from paperlake.pipeline import marts_stage, search_index_stage
 
     summary = marts_stage(settings, full=args.full)
     for table, rows in summary["tables"].items():
         print(f"{table:<16} {rows:>7} rows")
     print(f"published {summary['uri']} ({summary['build']} build, {summary['partitions']} partitions recomputed)")
+    index = search_index_stage(settings, full=args.full)
+    print(f"search index {index['uri']}: {index['build']} ({index['indexed']} papers indexed, {index['removed']} removed, {index['papers']} in all)")
 
 
 def open_marts_readonly(settings: Settings):
@@ -267,6 +270,29 @@ def cmd_sql(args, settings: Settings) -> None:
         con.close()
 
 
+def cmd_search(args, settings: Settings) -> None:
+    from paperlake.search import SearchFilters, open_search, search
+
+    filters = SearchFilters(entity=args.entity, label=args.label, since=args.since, until=args.until, source=args.source)
+    con = open_search(settings)
+    try:
+        page = search(con, args.query, filters, size=args.limit)
+    finally:
+        con.close()
+    rows = [(hit.score, hit.date, hit.paper_id, hit.title, hit.snippet, ", ".join(hit.entities)) for hit in page.rows]
+    columns = ["score", "date", "paper_id", "title", "snippet", "entities"]
+    if args.format == "table":
+        more = "" if page.total == len(rows) else f"; the best {len(rows)} shown, raise --limit for more"
+        print(format_table(columns, rows, f"({page.total} matching papers{more})", max_width=args.width))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        records = [dict(zip(columns, row)) | {"entities": hit.entities, "abs_url": hit.abs_url} for row, hit in zip(rows, page.rows)]
+        print(json.dumps({"query": args.query, "total": page.total, "results": records}, default=str, indent=2))
+
+
 def open_shell_connection(settings: Settings, as_of=None):
     """In-memory DuckDB with the marts attached read-only (as the default schema), the lake's layers as `lake_*`
     views (as of a Delta version or timestamp if given), and file access confined to the lake."""
@@ -415,6 +441,13 @@ def parse_max_rows(text: str) -> int:
     return int(text)
 
 
+def parse_search_limit(text: str) -> int:
+    limit = parse_max_rows(text)
+    if limit > SEARCH_MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"{limit} is more than {SEARCH_MAX_LIMIT:,} papers; narrow the search with filters instead")
+    return limit
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlake", description=__doc__)
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
@@ -444,6 +477,18 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
     sql.add_argument("--as-of", type=parse_as_of, metavar="VERSION|TIMESTAMP", help=AS_OF_HELP)
     sql.set_defaults(func=cmd_sql)
+
+    search = sub.add_parser("search", help='find papers by their title and abstract, best first (BM25; "quoted phrases", stemmed words)')
+    search.add_argument("query", help='words (all required, stemmed: decoders finds decoding) and "exact phrases"')
+    search.add_argument("--entity", help="only papers mentioning this entity (its entity_id, e.g. LoRA)")
+    search.add_argument("--label", help="only papers mentioning an entity of this label (e.g. DATASET), or with --entity: the entity as this label")
+    search.add_argument("--since", type=parse_day, help="only papers first seen on or after this date")
+    search.add_argument("--until", type=parse_day, help="only papers first seen on or before this date")
+    search.add_argument("--source", help="only papers seen in this source")
+    search.add_argument("--limit", type=parse_search_limit, default=10, help=f"papers shown (default 10, at most {SEARCH_MAX_LIMIT:,})")
+    search.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    search.add_argument("--width", type=parse_max_rows, default=60, help="characters per table cell (default 60)")
+    search.set_defaults(func=cmd_search)
 
     shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
     shell.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)

@@ -182,6 +182,16 @@ def marts_stage(settings: Settings, full: bool = False) -> dict:
     return summary
 
 
+def search_index_stage(settings: Settings, full: bool = False) -> dict:
+    """Bring the search index up to date with the published marts (only papers whose text changed) and publish it."""
+    from paperlake.search import build_search_index
+
+    summary = build_search_index(Lake.from_settings(settings), settings, full=full).to_dict()
+    log.info("search index: %s update of %s in %.1f s: %d papers indexed, %d removed, %d in all",
+             summary["build"], summary["uri"], summary["seconds"], summary["indexed"], summary["removed"], summary["papers"])
+    return summary
+
+
 def digest_stage(settings: Settings):
     """Compose the digest from the published marts and write its page to the lake; returns (Digest, page URI).
 

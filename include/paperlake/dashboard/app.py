@@ -1,4 +1,4 @@
-"""The page as a FastAPI app: Health, Trends, Entity and Quarantine views over the published marts, read-only.
+"""The page as a FastAPI app: Health, Trends, Entity, Quarantine and Search views over the published marts, read-only.
 
 The Airflow plugin (`plugins/paperlake_ui.py`) mounts it and supplies the two Airflow-specific edges:
 the login check every route depends on, and the UI path of an ingest run.
@@ -18,6 +18,20 @@ from paperlake.dashboard.pages import render
 SOURCE_PATTERN = r"^[a-z0-9_]+$"
 # The validation report is our own escaped HTML with inline CSS; it may run nothing and load nothing.
 REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+# The highest page number a view accepts (a deeper OFFSET only costs the server).
+MAX_PAGE = 10_000
+
+
+def form_date(text: str | None, name: str) -> date | None:
+    """A date field of the search form (empty: no filter); SearchError names the field when it is not a date."""
+    from paperlake.search import SearchError
+
+    try:
+        return None if text is None else date.fromisoformat(text)
+    except ValueError:
+        raise SearchError(f"{name} must be a date like 2026-11-26, not {text[:40]!r}") from None
 
 
 class BuiltOnFirstRequest:
@@ -97,6 +111,38 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
             return {"records": None, "partitions": queries.quarantined_partitions(con, page)}
 
         return page_html("quarantine.html", "Quarantine", "quarantine", fetch)
+
+    @app.get("/search", response_class=HTMLResponse)
+    def search(q: str | None = None, entity: str | None = None, label: str | None = None, since: str | None = None,
+               until: str | None = None, source: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE)):
+        """Papers matching `q`, best first; the form alone without a query. Empty form fields mean no filter."""
+        from paperlake.search import SearchError, SearchFilters, open_search
+        from paperlake.search import search as find
+
+        form = {"q": q or None, "entity": entity or None, "label": label or None, "since": since or None, "until": until or None,
+                "source": source or None}
+        try:
+            filters = SearchFilters(form["entity"], form["label"], *(form_date(form[k], k) for k in ("since", "until")), form["source"])
+        except SearchError as err:
+            return message("Search", "Not a search", str(err), status=400)
+        try:
+            con = open_search(settings())
+        except FileNotFoundError as err:
+            return message("Search", "No search index yet", f"{err}.", status=404)
+        try:
+            latest = queries.latest_date(con)
+            labels = [label for (label,) in con.execute("SELECT DISTINCT label FROM entity_counts ORDER BY label").fetchall()]
+            results, error = None, None
+            if form["q"]:
+                try:
+                    results = find(con, form["q"], filters, page, queries.PAGE_SIZE)
+                except SearchError as err:
+                    error = str(err)
+        finally:
+            con.close()
+        html = render("search.html", title=f"search {form['q'] or ''}".strip(), section="Search", latest=latest, form=form, labels=labels,
+                      results=results, error=error)
+        return HTMLResponse(html, status_code=400 if error else 200)
 
     @app.get("/report/{source}/{day}", response_class=HTMLResponse)
     def report(source: str = Path(pattern=SOURCE_PATTERN), day: date = Path()):
