@@ -7,6 +7,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from paperlake.tagging.components import GENERIC_NAMES
+from paperlake.tagging.exclusions import excluded_kind
 
 # Long forms of generic classes and fields the guidelines never annotate.
 GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "natural language understanding", "artificial intelligence", "machine learning"}
@@ -112,7 +113,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         if tok.text != "(" or tok.i + 2 >= len(doc) or doc[tok.i + 2].text != ")":
             continue
         acronym = doc[tok.i + 1].text
-        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES:
+        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES or excluded_kind(acronym):
             continue
         window_start = tok.i
         while window_start > 0 and doc[window_start - 1].text not in LONG_FORM_STOPS and tok.i - window_start < 16:
