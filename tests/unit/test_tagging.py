@@ -177,8 +177,9 @@ def test_gold_test_f1_does_not_regress(nlp, index):
     assert report["scores"]["overall"]["f1"] >= TEST_F1_FLOOR
 
 
-# Measured 9 stray labels on the 20 bundled abstracts outside ML (ecology, history, ...).
-NON_ML_STRAY_CEILING = 12
+# The 20 bundled abstracts outside ML (ecology, history, ...), through the domain gate as a source without
+# categories sees them: measured 1 stray label (9 before the gate and the evidence rules). Issue 20's target: 2.
+NON_ML_STRAY_CEILING = 2
 
 
 def test_abstracts_outside_ml_get_only_rare_stray_labels(nlp, index):

@@ -84,11 +84,17 @@ def unseen_recall(docs: list[GoldDoc], predicted: list[frozenset[Span]], known: 
     return {"recall": hits / total if total else 0.0, "support": total}
 
 
-def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[str, str]]) -> dict:
-    """Span scores, unseen-name recall, per-paper entity scores and the normalisation check for one tagger."""
+def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[str, str]], gate: bool = False) -> dict:
+    """Span scores, unseen-name recall, per-paper entity scores and the normalisation check for one tagger;
+    with `gate`, after the domain gate decided on each text (as for a source without categories)."""
+    from paperlake.tagging.domain import gate_papers
     from paperlake.tagging.entity_scores import document_scores, gold_entity_ids, normalisation_check
 
     mentions = predict(nlp, docs, index)
+    rejected = 0
+    if gate:
+        verdicts = gate_papers(mentions, [None] * len(docs), [d.title for d in docs], [d.text for d in docs], index)
+        mentions, rejected = [kept for _, _, kept in verdicts], sum(not ml for _, ml, _ in verdicts)
     predicted = [frozenset((start, end, label) for _, label, _, start, end in m) for m in mentions]
     gold_ids = gold_entity_ids(docs, index)
     return {
@@ -96,6 +102,7 @@ def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[s
         "unseen": unseen_recall(docs, predicted, known),
         "documents": document_scores(gold_ids, mentions),
         "normalisation": normalisation_check(gold_ids, mentions),
+        "rejected": rejected,
     }
 
 
@@ -220,6 +227,11 @@ def main(split: str = "test") -> None:
         print(f"no trained model at {MODEL_DIR}: run `make train-ner`")
     for name, nlp in taggers.items():
         print(format_scores(name, evaluate(nlp, docs, known, index)))
+        gated = evaluate(nlp, docs, known, index, gate=True)
+        overall = gated["scores"]["overall"]
+        print(f"{name}, domain gate on the text (these papers have no categories): {gated['rejected']} of {len(docs)} rejected;"
+              f" span P / R / F1 {overall['precision']:.3f} / {overall['recall']:.3f} / {overall['f1']:.3f},"
+              f" unseen-name recall {gated['unseen']['recall']:.3f}")
         print(format_non_ml(f"{name}, no gate", non_ml_labels(nlp, index, gate=False)))
         print(format_non_ml(f"{name}, domain gate on the text", non_ml_labels(nlp, index)))
         print(format_real_corpus(name, real_corpus_mentions(nlp, index)))
