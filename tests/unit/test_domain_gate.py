@@ -10,7 +10,7 @@ import pytest
 from paperlake.commit import new_run_id
 from paperlake.marts.builder import build_marts, local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES
-from paperlake.tagging.domain import category_decision, gate_papers, is_ml, ml_scores
+from paperlake.tagging.domain import category_decision, gate_papers, is_ml, ml_scores, primary_first
 from tests.support.lake_runs import commit_tables, paper, spans, table
 
 PHYSICS = (
@@ -33,6 +33,12 @@ ML = (
 )
 def test_categories_decide_when_the_primary_is_ml_or_none_is(categories, decision):
     assert category_decision(categories) is decision
+
+
+def test_the_primary_category_comes_first_whatever_order_the_source_lists_them_in():
+    assert primary_first(["stat.ML", "hep-ph"], "hep-ph") == ["hep-ph", "stat.ML"]
+    assert category_decision(primary_first(["stat.ML", "hep-ph"], "hep-ph")) is None  # ML only as a cross-list
+    assert primary_first(["cs.CL"], None) == ["cs.CL"] and primary_first(None, None) == []
 
 
 def test_the_text_classifier_scores_ml_above_physics_and_decides_without_categories():

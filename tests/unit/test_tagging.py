@@ -295,7 +295,7 @@ def test_the_tag_stage_gates_each_paper_by_its_categories_and_stores_the_verdict
     text = "We fine-tune GPT-4 with LoRA and report accuracy on MMLU."
     records = [
         PaperRecord(paper_id="2401.00001", title="A", abstract=text, categories=["cs.CL"], primary_category="cs.CL"),
-        PaperRecord(paper_id="2401.00002", title="B", abstract=text + " ", categories=["hep-ph"], primary_category="hep-ph"),
+        PaperRecord(paper_id="2401.00002", title="B", abstract=text + " More.", categories=["hep-ex", "hep-ph"], primary_category="hep-ph"),
     ]
     lake.write_table("clean", "arxiv", day, pa.Table.from_pylist(list(clean_records(records)), schema=CLEAN), run_id)
     tag_partition(lake, "arxiv", day, run_id)

@@ -42,6 +42,12 @@ def category_decision(categories: Sequence[str] | None) -> bool | None:
     return None if set(categories) & ML_CATEGORIES else False
 
 
+def primary_first(categories: Sequence[str] | None, primary: str | None) -> list[str]:
+    """A paper's categories with its primary category first (the arXiv API lists them in no set order)."""
+    rest = [c for c in categories or () if c != primary]
+    return [primary, *rest] if primary else rest
+
+
 def corpus_half(paper_id: str | None, title: str) -> str:
     """"train" or "eval": a stable half of the real corpus (by id, else title) for training and for measuring."""
     return "train" if hashlib.sha256((paper_id or title).encode()).digest()[0] % 2 == 0 else "eval"

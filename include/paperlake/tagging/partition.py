@@ -125,9 +125,9 @@ def tag_chunk(
     from paperlake.schemas import ENTITIES
     from paperlake.tagging.pipeline import tagger_version
 
-    from paperlake.tagging.domain import gate_papers
+    from paperlake.tagging.domain import gate_papers, primary_first
 
-    columns = ["paper_id", "content_hash", "title", "abstract", "categories"]
+    columns = ["paper_id", "content_hash", "title", "abstract", "categories", "primary_category"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
     version = tagger_version(tuple(gazetteer_paths), model_dir)
     cache = cached_spans(lake, source, day, version, {row["content_hash"] for row in clean})
@@ -137,7 +137,8 @@ def tag_chunk(
         rows = list(todo.values())
         titles, abstracts = [r["title"] for r in rows], [r["abstract"] for r in rows]
         tagged = tag_texts(nlp, abstracts, alias, titles)
-        verdicts = gate_papers(tagged, [r["categories"] for r in rows], titles, abstracts, alias)
+        categories = [primary_first(r["categories"], r["primary_category"]) for r in rows]
+        verdicts = gate_papers(tagged, categories, titles, abstracts, alias)
         for content_hash, (ml_score, is_ml, kept) in zip(todo, verdicts):
             cache[content_hash] = [
                 {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end, "ml_score": ml_score, "is_ml": is_ml}
