@@ -79,10 +79,10 @@ test: $(STAMP) $(SPARK_STAMP) ## run the test suite (all but the deploy tests)
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
 	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0
 
-train-ner: $(STAMP) ## rebuild the annotated-names gazetteer and retrain the domain NER (train-*.jsonl, + SciREX if SCIREX_DIR=<checkout>)
+train-ner: $(STAMP) ## rebuild the annotated-names gazetteer, retrain the domain NER (train-*.jsonl, + SciREX if SCIREX_DIR=<checkout>) and the domain gate's classifier (real corpus)
 	$(BIN)/python -m paperlake.tagging.train $(if $(SCIREX_DIR),--scirex "$(SCIREX_DIR)")
 
-eval-ner: $(STAMP) ## gold test split: span and per-paper entity P/R/F1, split/merge check; stray labels outside ML
+eval-ner: $(STAMP) ## gold test split: span and per-paper entity P/R/F1, split/merge check; stray labels outside ML; real arXiv corpus by category
 	$(BIN)/python -m paperlake.tagging.evaluate test
 
 bench: $(STAMP) ## speed and memory against issue 13's goals, ~20 min on 2 cores (BENCH_ARGS=--quick: a smoke run)

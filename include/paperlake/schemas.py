@@ -60,6 +60,10 @@ ENTITIES = pa.schema(
         pa.field("start_char", pa.int32()),
         pa.field("end_char", pa.int32()),
         pa.field("tagger_version", pa.string()),
+        # The domain gate's verdict on the paper (`tagging/domain.py`), on each of its rows: its text score
+        # (None without a classifier) and whether it is about ML. Null in partitions tagged before the gate.
+        pa.field("ml_score", pa.float64()),
+        pa.field("is_ml", pa.bool_()),
     ],
     metadata={"paperlake.layer": "entities", "paperlake.schema_version": str(SCHEMA_VERSION)},
 )

@@ -177,8 +177,9 @@ def test_gold_test_f1_does_not_regress(nlp, index):
     assert report["scores"]["overall"]["f1"] >= TEST_F1_FLOOR
 
 
-# Measured 9 stray labels on the 20 bundled abstracts outside ML (ecology, history, ...).
-NON_ML_STRAY_CEILING = 12
+# The 20 bundled abstracts outside ML (ecology, history, ...), through the domain gate as a source without
+# categories sees them: measured 1 stray label (9 before the gate and the evidence rules). Issue 20's target: 2.
+NON_ML_STRAY_CEILING = 2
 
 
 def test_abstracts_outside_ml_get_only_rare_stray_labels(nlp, index):
@@ -250,3 +251,56 @@ def test_tagging_in_chunks_gives_the_same_entities_table_as_one_chunk(lake):
         assert summary.counts["chunks"] == -(-60 // chunk_rows) and summary.counts["papers"] == 60
         assert not [key for key in lake.store.list("entities") if "chunk" in key]  # merged, then removed
     assert tables[7].num_rows > 0 and tables[7].equals(tables[1000])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Proton collisions at 13 TeV and 8 GeV recorded by ATLAS at the LHC; neutrinos above 100 keV seen by IceCube and LIGO.",
+        "Thin films of FeSe on SrTiO3 and GaAs, with 56Ni decay lines, show a Phase III transition.",
+        "Lattice QCD and AdS/CFT methods constrain the CFT data; published in PLoS ONE and at FOCS and RANDOM.",
+        "DEEP SPECTRAL ANALYSIS OF STELLAR WINDS reveals variability.",
+    ],
+    ids=["units-facilities", "formulas-isotopes-roman", "theories-venues", "all-caps-words"],
+)
+def test_units_formulas_facilities_venues_and_all_caps_words_get_no_label(nlp, text):
+    assert entities(nlp, text) == []
+
+
+def test_an_unknown_coined_name_needs_evidence(nlp):
+    assert entities(nlp, "Our ZorbLax results improve on the baseline.") == []  # no evidence: no label
+    assert ("ZorbLax", "METHOD", "ZorbLax") in entities(nlp, "We propose ZorbLax to cut decoding cost.")
+    assert ("ZorbLax", "METHOD", "ZorbLax") in entities(nlp, "We build a ZorbLax framework for agents.")
+    assert ("ZorbBench", "DATASET", "ZorbBench") in entities(nlp, "Scores on ZorbBench improve.")  # an ML-specific shape
+    assert entities(nlp, "The burst GRB221009 and AMS-02 data agree.") == []  # a numbered name alone is no evidence
+
+
+def test_an_acronym_and_the_long_form_its_definition_labels_share_one_entity_id(nlp):
+    found = entities(nlp, "We study inference-time intervention (ITI). ITI helps.")
+    assert {eid for eid, _, _ in found} == {"inference-time intervention"}
+
+
+def test_the_tag_stage_gates_each_paper_by_its_categories_and_stores_the_verdict(lake):
+    from datetime import date
+
+    import pyarrow as pa
+
+    from paperlake.clean import clean_records
+    from paperlake.commit import new_run_id
+    from paperlake.records import PaperRecord
+    from paperlake.schemas import CLEAN
+    from paperlake.tagging.partition import tag_partition
+
+    day, run_id = date(2026, 11, 26), new_run_id()
+    text = "We fine-tune GPT-4 with LoRA and report accuracy on MMLU."
+    records = [
+        PaperRecord(paper_id="2401.00001", title="A", abstract=text, categories=["cs.CL"], primary_category="cs.CL"),
+        PaperRecord(paper_id="2401.00002", title="B", abstract=text + " More.", categories=["hep-ex", "hep-ph"], primary_category="hep-ph"),
+    ]
+    lake.write_table("clean", "arxiv", day, pa.Table.from_pylist(list(clean_records(records)), schema=CLEAN), run_id)
+    tag_partition(lake, "arxiv", day, run_id)
+    rows = lake.read_table("entities", "arxiv", day, run_id=run_id).to_pylist()
+    by_paper = {pid: [(r["entity_id"], r["is_ml"]) for r in rows if r["paper_id"] == pid] for pid in ("2401.00001", "2401.00002")}
+    assert by_paper["2401.00001"] == [("GPT-4", True), ("LoRA", True), ("accuracy", True), ("MMLU", True)]
+    assert by_paper["2401.00002"] == [("GPT-4", False)]  # outside ML only the unambiguous name stays
+    assert all(isinstance(r["ml_score"], float) for r in rows)

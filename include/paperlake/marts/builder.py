@@ -49,7 +49,7 @@ TRENDING_MIN_SUPPORT = 2
 PUBLISH_THREADS = 8
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 3
+STATE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -147,12 +147,13 @@ def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     """Temporary view `view` over a layer's Parquet files `uris` (with `source` and `date` columns from their paths)."""
     from paperlake.schemas import LAYER_SCHEMAS
 
+    con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
+    source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
     if uris:
         files = ", ".join(sql_literal(uri) for uri in uris)
-        source = f"read_parquet([{files}], hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
-    else:
-        con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
-        source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
+        # by name, beside the layer's empty table: a partition written before a nullable column was added reads it as null
+        parquet = f"read_parquet([{files}], hive_partitioning = true, union_by_name = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+        source = f"({source} UNION ALL BY NAME SELECT * FROM {parquet})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 
 

@@ -7,6 +7,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from paperlake.tagging.components import GENERIC_NAMES
+from paperlake.tagging.exclusions import excluded_kind
+from paperlake.tagging.gazetteer import canonical_id
 
 # Long forms of generic classes and fields the guidelines never annotate.
 GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "natural language understanding", "artificial intelligence", "machine learning"}
@@ -105,14 +107,14 @@ def acronym_definitions(doc: Doc) -> Doc:
     noun's ("... detection (XD)" is a TASK, "... error rate (ER)" a METRIC); an unknown head noun in a
     Title Case long form is a METHOD (the guidelines' commonest label for coined procedures).
     """
-    aliases: dict[str, tuple[str, str | None]] = {}
+    aliases: dict[str, tuple[str, str]] = {}
     spans: list[Span] = []
     by_end = {ent.end: ent for ent in doc.ents}
     for tok in doc:
         if tok.text != "(" or tok.i + 2 >= len(doc) or doc[tok.i + 2].text != ")":
             continue
         acronym = doc[tok.i + 1].text
-        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES:
+        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES or excluded_kind(acronym):
             continue
         window_start = tok.i
         while window_start > 0 and doc[window_start - 1].text not in LONG_FORM_STOPS and tok.i - window_start < 16:
@@ -137,8 +139,10 @@ def acronym_definitions(doc: Doc) -> Doc:
             label = "METHOD"
         if label is None or any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form):
             continue
-        spans.append(Span(doc, long_form.start, long_form.end, label=label))
-        aliases[acronym] = (label, None)
+        # the long form and its acronym are one entity: "inference-time intervention" and ITI share its id
+        entity_id = canonical_id(long_form.text, {})
+        spans.append(Span(doc, long_form.start, long_form.end, label=label, span_id=entity_id))
+        aliases[acronym] = (label, entity_id)
     plural = {a + "s": v for a, v in aliases.items() if not a.endswith("s")}
     singular = {a[:-1]: v for a, v in aliases.items() if a.endswith("s") and len(a) > 2}
     aliases = {**singular, **plural, **aliases}
@@ -146,7 +150,7 @@ def acronym_definitions(doc: Doc) -> Doc:
     kept = [ent for ent in doc.ents if not (len(ent) == 1 and ent.text in aliases)]
     covered = {i for ent in kept for i in range(ent.start, ent.end)}
     spans += [
-        Span(doc, t.i, t.i + 1, label=aliases[t.text][0], span_id=aliases[t.text][1] or "")
+        Span(doc, t.i, t.i + 1, label=aliases[t.text][0], span_id=aliases[t.text][1])
         for t in doc
         if t.text in aliases and t.i not in covered
     ]

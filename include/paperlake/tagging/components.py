@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import compile_suffix_regex, filter_spans
 
+from paperlake.tagging.exclusions import all_caps_run, excluded_kind
 from paperlake.tagging.gazetteer import mention_pattern
 
 # The paper's title, set before the pipeline runs (`pipeline.titled_docs`): context for the abstract.
@@ -60,7 +61,9 @@ def title_names(doc: Doc) -> Doc:
     artifact: its untagged mentions in the abstract are entities, a DATASET when the rest of the title
     says benchmark or dataset, else labelled by the name's ending or as a METHOD."""
     found = _TITLE_NAME.match(doc._.paper_title)
-    if found is None or len(found.group(1).split()) > 4 or found.group(1).lower() in GENERIC_NAMES:
+    if found is None or len(found.group(1).split()) > 4 or found.group(1).lower() in GENERIC_NAMES or excluded_kind(found.group(1)):
+        return doc
+    if doc._.paper_title.isupper():  # a title set in capitals: every word before its colon looks coined
         return doc
     name, rest = found.groups()
     spans = []
@@ -276,8 +279,11 @@ def _head_label(tokens) -> str | None:
 # What the end of a coined name says about it when the paper gives no head noun: LookupViT, MatFormer, XBench.
 _NAME_ENDINGS = [
     (re.compile(r"(?:ViT|ViTs|BERT|Bert|BERTs|NeRF|Net|Nets|Former|former|GPT|T5|LM|LLM|Conv|GIT|Transformer|Log|Mamba|LLaMA|Llama|CLIP|GAN|Diffusion|VLA)$"), "MODEL"),
-    (re.compile(r"(?:Bench|QA|Instruct|Eval|Set|Arena|Data|-\d+|\d{3,})$"), "DATASET"),
+    (re.compile(r"(?:Bench|QA|Instruct|Eval|Set|Arena|Data)$"), "DATASET"),
 ]
+# A numbered name (NEG-1500, ROLE-1500) is a dataset only when the paper introduces it: alone, the
+# shape is as common for stars, bursts and detectors (GW150914, AMS-02).
+_NUMBERED = re.compile(r"(?:-\d+|\d{3,})$")
 # Coined-looking tokens that are hardware, units, number formats, companies, file formats or languages, never entities.
 NOT_NAMES = {
     "gpu", "gpus", "tpu", "tpus", "cpu", "cpus", "npu", "nvidia", "rtx", "gb", "tb", "mb", "kb", "fp8", "fp16", "fp32", "bf16", "int4", "int8",
@@ -297,14 +303,21 @@ def _capitalised(text: str) -> bool:
     return text[:1].isupper() and text[1:].isalpha() and text[1:].islower()
 
 
-def _coined_label(text: str) -> str:
+def _ending_label(text: str) -> str | None:
+    """The label an ending specific to ML names gives (...ViT, ...Former, ...Bench, ...QA), else None."""
     for pattern, label in _NAME_ENDINGS:
         if pattern.search(text):
             return label
-    return "METHOD"
+    return None
+
+
+def _coined_label(text: str) -> str:
+    """The label of a name the paper itself introduces: by its ending, else a DATASET if numbered, else a METHOD."""
+    return _ending_label(text) or ("DATASET" if _NUMBERED.search(text) else "METHOD")
 
 
 CALLING_WORDS = {"called", "named", "dubbed", "termed", "coined"}
+PROPOSING_WORDS = {"propose", "proposes", "introduce", "introduces", "present", "presents"}
 
 
 def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
@@ -314,7 +327,11 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
     after = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
     if after in DATASET_NOUNS:  # "the CICERO dataset", "on the MoNLI benchmark"
         return "DATASET"
+    if coined and after in HEAD_LABELS:  # "a PMI framework", "the LookupViT model"
+        return HEAD_LABELS[after]
     label = None
+    if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ..."
+        return (_head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
     if before in CALLING_WORDS:
         label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if label is None and (after in {",", ":", "("} or (after == "is" and coined)):
@@ -343,9 +360,11 @@ def defined_names(doc: Doc) -> Doc:
         )
         if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:
             continue
+        if excluded_kind(tok.text) or all_caps_run(doc, tok.i):
+            continue
         label = _stated_label(doc, tok, coined)
         if label is None and coined and len(tok.text) >= 3 and not _modifies_next(doc, tok.i):
-            label = _coined_label(tok.text)
+            label = _ending_label(tok.text)
         if label:
             defined[tok.text] = label
     spans = [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]

@@ -84,11 +84,17 @@ def unseen_recall(docs: list[GoldDoc], predicted: list[frozenset[Span]], known: 
     return {"recall": hits / total if total else 0.0, "support": total}
 
 
-def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[str, str]]) -> dict:
-    """Span scores, unseen-name recall, per-paper entity scores and the normalisation check for one tagger."""
+def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[str, str]], gate: bool = False) -> dict:
+    """Span scores, unseen-name recall, per-paper entity scores and the normalisation check for one tagger;
+    with `gate`, after the domain gate decided on each text (as for a source without categories)."""
+    from paperlake.tagging.domain import gate_papers
     from paperlake.tagging.entity_scores import document_scores, gold_entity_ids, normalisation_check
 
     mentions = predict(nlp, docs, index)
+    rejected = 0
+    if gate:
+        verdicts = gate_papers(mentions, [None] * len(docs), [d.title for d in docs], [d.text for d in docs], index)
+        mentions, rejected = [kept for _, _, kept in verdicts], sum(not ml for _, ml, _ in verdicts)
     predicted = [frozenset((start, end, label) for _, label, _, start, end in m) for m in mentions]
     gold_ids = gold_entity_ids(docs, index)
     return {
@@ -96,16 +102,82 @@ def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[s
         "unseen": unseen_recall(docs, predicted, known),
         "documents": document_scores(gold_ids, mentions),
         "normalisation": normalisation_check(gold_ids, mentions),
+        "rejected": rejected,
     }
 
 
-def non_ml_labels(nlp, index: dict[str, tuple[str, str]], path: Path = NON_ML_PATH) -> list[tuple[str, list[tuple[str, str, str, int, int]]]]:
-    """(field, mentions) for each abstract outside ML: every label the tagger gives there is a stray."""
+def non_ml_labels(
+    nlp, index: dict[str, tuple[str, str]], path: Path = NON_ML_PATH, gate: bool = True,
+) -> list[tuple[str, list[tuple[str, str, str, int, int]]]]:
+    """(field, mentions) for each abstract outside ML: every label the tagger gives there is a stray.
+    With `gate`, the domain gate decides from the text, as the tag stage does for a source without categories."""
+    from paperlake.tagging.domain import gate_papers
     from paperlake.tagging.partition import entity_spans
 
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    mentions = entity_spans(nlp, index, [i["text"] for i in items], [i["title"] for i in items], batch_size=64)
+    titles, texts = [i["title"] for i in items], [i["text"] for i in items]
+    mentions = entity_spans(nlp, index, texts, titles, batch_size=64)
+    if gate:
+        mentions = [kept for _, _, kept in gate_papers(mentions, [None] * len(items), titles, texts, index)]
     return [(item["field"], m) for item, m in zip(items, mentions)]
+
+
+# The ML categories whose entity yield `make eval-ner` reports, and the fields counted as outside ML.
+YIELD_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI")
+OUTSIDE_ML_FIELDS = ("physics", "math", "q-bio", "q-fin", "econ")
+GATES = ("no gate", "gate: categories", "gate: text only")
+
+
+def real_field(category: str) -> str:
+    """The group `make eval-ner` reports a real paper under, by its primary category."""
+    archive = category.split(".")[0]
+    if category in YIELD_CATEGORIES:
+        return "ML: cs.LG/CL/CV/AI"
+    if archive in {"cs", "stat", "eess"}:
+        return f"{archive}, other"
+    return archive if archive in OUTSIDE_ML_FIELDS else "physics"
+
+
+def real_corpus_mentions(nlp, index: dict[str, tuple[str, str]], half: str = "eval") -> dict[str, dict[str, list[list]]]:
+    """field -> gate -> the mentions kept per paper, on one half of the real arXiv corpus (cleaned as the clean stage does)."""
+    import os
+
+    from paperlake.clean import clean_text
+    from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus, primary_category
+    from paperlake.tagging.domain import corpus_half, gate_papers
+    from paperlake.tagging.partition import entity_spans
+
+    papers = [p for p in load_real_corpus(os.environ.get(REAL_CORPUS_DIR_ENV)) if p.categories and corpus_half(p.id, p.title) == half]
+    titles, abstracts = [clean_text(p.title) for p in papers], [clean_text(p.abstract) for p in papers]
+    mentions = entity_spans(nlp, index, abstracts, titles, batch_size=64)
+    by_gate = {
+        "no gate": mentions,
+        "gate: categories": [kept for _, _, kept in gate_papers(mentions, [p.categories for p in papers], titles, abstracts, index)],
+        "gate: text only": [kept for _, _, kept in gate_papers(mentions, [None] * len(papers), titles, abstracts, index)],
+    }
+    fields: dict[str, dict[str, list[list]]] = {}
+    for i, paper in enumerate(papers):
+        field = fields.setdefault(real_field(primary_category(paper)), {gate: [] for gate in GATES})
+        for gate in GATES:
+            field[gate].append(by_gate[gate][i])
+    return fields
+
+
+def format_real_corpus(name: str, fields: dict[str, dict[str, list[list]]]) -> str:
+    def per_abstract(groups: list[dict[str, list[list]]], gate: str) -> str:
+        papers = [m for group in groups for m in group[gate]]
+        return f"{sum(map(len, papers)) / len(papers):>16.3f}" if papers else f"{'-':>16}"
+
+    lines = [f"{name}: real arXiv abstracts (evaluation half), ML entity mentions per abstract by primary category",
+             f"  {'field':<20} {'abstracts':>9} " + " ".join(f"{gate:>16}" for gate in GATES)]
+    for field in sorted(fields):
+        lines.append(f"  {field:<20} {len(fields[field]['no gate']):>9} " + " ".join(per_abstract([fields[field]], g) for g in GATES))
+    outside = [fields[f] for f in OUTSIDE_ML_FIELDS if f in fields]
+    lines.append(f"  {'outside ML (' + ', '.join(OUTSIDE_ML_FIELDS) + ')':<20}")
+    lines.append(f"  {'':<20} {sum(len(f['no gate']) for f in outside):>9} " + " ".join(per_abstract(outside, g) for g in GATES))
+    texts = Counter((text, label) for f in outside for m in f["gate: text only"] for _, label, text, _, _ in m)
+    lines.append("  commonest outside ML, text-only gate: " + ", ".join(f"{t} {label} {n}" for (t, label), n in texts.most_common(12)))
+    return "\n".join(lines)
 
 
 def _score_table(scores: dict[str, dict[str, float]]) -> list[str]:
@@ -155,7 +227,14 @@ def main(split: str = "test") -> None:
         print(f"no trained model at {MODEL_DIR}: run `make train-ner`")
     for name, nlp in taggers.items():
         print(format_scores(name, evaluate(nlp, docs, known, index)))
-        print(format_non_ml(name, non_ml_labels(nlp, index)))
+        gated = evaluate(nlp, docs, known, index, gate=True)
+        overall = gated["scores"]["overall"]
+        print(f"{name}, domain gate on the text (these papers have no categories): {gated['rejected']} of {len(docs)} rejected;"
+              f" span P / R / F1 {overall['precision']:.3f} / {overall['recall']:.3f} / {overall['f1']:.3f},"
+              f" unseen-name recall {gated['unseen']['recall']:.3f}")
+        print(format_non_ml(f"{name}, no gate", non_ml_labels(nlp, index, gate=False)))
+        print(format_non_ml(f"{name}, domain gate on the text", non_ml_labels(nlp, index)))
+        print(format_real_corpus(name, real_corpus_mentions(nlp, index)))
 
 
 if __name__ == "__main__":

@@ -125,7 +125,9 @@ def tag_chunk(
     from paperlake.schemas import ENTITIES
     from paperlake.tagging.pipeline import tagger_version
 
-    columns = ["paper_id", "content_hash", "title", "abstract"]
+    from paperlake.tagging.domain import gate_papers, primary_first
+
+    columns = ["paper_id", "content_hash", "title", "abstract", "categories", "primary_category"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
     version = tagger_version(tuple(gazetteer_paths), model_dir)
     cache = cached_spans(lake, source, day, version, {row["content_hash"] for row in clean})
@@ -133,11 +135,14 @@ def tag_chunk(
     if todo:  # the pipeline is built (seconds) only when some text is not in the cache
         nlp, alias = loaded_tagger(tuple(gazetteer_paths), model_dir)
         rows = list(todo.values())
-        tagged = tag_texts(nlp, [r["abstract"] for r in rows], alias, [r["title"] for r in rows])
-        for content_hash, found in zip(todo, tagged):
+        titles, abstracts = [r["title"] for r in rows], [r["abstract"] for r in rows]
+        tagged = tag_texts(nlp, abstracts, alias, titles)
+        categories = [primary_first(r["categories"], r["primary_category"]) for r in rows]
+        verdicts = gate_papers(tagged, categories, titles, abstracts, alias)
+        for content_hash, (ml_score, is_ml, kept) in zip(todo, verdicts):
             cache[content_hash] = [
-                {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end}
-                for e, label, text, start, end in found
+                {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end, "ml_score": ml_score, "is_ml": is_ml}
+                for e, label, text, start, end in kept
             ]
     rows = [
         {**span, "paper_id": row["paper_id"], "content_hash": row["content_hash"], "tagger_version": version}

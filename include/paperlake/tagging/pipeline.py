@@ -19,11 +19,16 @@ MODEL_DIR = DATA_DIR / "models" / "ner"
 
 
 def tagger_version(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR) -> str:
-    """Changes whenever the patterns, the trained model, the pipeline code or spaCy change."""
+    """Changes whenever the patterns, the exclusion lists, the trained models, the pipeline code or spaCy change."""
     import spacy
 
     digest = hashlib.sha256()
+    from paperlake.tagging.domain import DOMAIN_MODEL_DIR
+    from paperlake.tagging.exclusions import EXCLUSIONS_DIR
+
     files = [*(p for p in gazetteer_paths if p.exists()), SHAPES_PATH, *sorted(Path(__file__).parent.glob("*.py"))]
+    # the exclusion lists and the domain gate's classifier change what is written too
+    files += sorted(EXCLUSIONS_DIR.glob("*.txt")) + sorted(p for p in DOMAIN_MODEL_DIR.rglob("*") if p.is_file())
     if model_dir is not None and model_dir.exists():
         files += sorted(p for p in model_dir.rglob("*") if p.is_file())
     for path in files:

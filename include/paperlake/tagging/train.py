@@ -1,4 +1,4 @@
-"""`make train-ner`: refresh the annotated-names gazetteer, then train the domain NER.
+"""`make train-ner`: refresh the annotated-names gazetteer, train the domain NER, then the domain gate's text classifier (`domain.py`).
 
 Every abstract of the bundled sample is hand-annotated (the gold dev/test splits and
 `train-{a,b,c}.jsonl`), so the model learns from hand labels: rule labels would just teach it
@@ -112,3 +112,6 @@ if __name__ == "__main__":
     args = parser.parse_args()
     print(f"annotated-names gazetteer: {write_annotated_names()} names")
     print(f"trained model written to {train(scirex_dir=args.scirex)}")
+    from paperlake.tagging.domain import DOMAIN_MODEL_DIR, train_domain_model
+
+    print(f"domain classifier written to {DOMAIN_MODEL_DIR}: {train_domain_model()}")

@@ -13,7 +13,8 @@ DELETE FROM state.partitions USING touched t WHERE partitions.source = t.source 
 
 INSERT INTO state.paper_rows SELECT source, date, paper_key(paper_id), paper_id, version, content_hash, upvotes FROM lake_clean;
 INSERT INTO state.spans
-SELECT source, date, paper_key(paper_id), text_key(paper_id, content_hash), entity_key(entity_id, label), start_char, end_char
+SELECT source, date, paper_key(paper_id), text_key(paper_id, content_hash), entity_key(entity_id, label), start_char, end_char,
+       coalesce(is_ml, true), ml_score
 FROM lake_entities;
 CREATE TEMP TABLE new_aliases AS
 SELECT DISTINCT source, date, entity_key(entity_id, label) AS entity_key, entity_id, label, text FROM lake_entities;

@@ -1,5 +1,6 @@
 -- trending_entities: entities ranked by lift of the last 7 days (reference date included) over the 28 days
 -- before, as papers per day, with add-one smoothing of the baseline and a minimum recent support.
+-- Only papers the domain gate takes for ML count.
 -- Rewritten each build from the spans of those 35 days.
 CREATE TEMP TABLE trending_entities_after AS
 WITH windows AS (
@@ -7,7 +8,7 @@ WITH windows AS (
            count(DISTINCT paper_key) FILTER (WHERE date BETWEEN getvariable('reference_date') - 6 AND getvariable('reference_date')) AS recent_papers,
            count(DISTINCT paper_key) FILTER (WHERE date BETWEEN getvariable('reference_date') - 34 AND getvariable('reference_date') - 7) AS baseline_papers
     FROM state.spans
-    WHERE date BETWEEN getvariable('reference_date') - 34 AND getvariable('reference_date')
+    WHERE is_ml AND date BETWEEN getvariable('reference_date') - 34 AND getvariable('reference_date')
     GROUP BY entity_key
 ),
 lifted AS (

@@ -1,10 +1,10 @@
 -- trending_papers: papers seen in the last 7 days, scored by Hugging Face upvotes (log-scaled) plus the
--- lift of their trending entities. Rewritten each build.
+-- lift of their trending entities; papers the domain gate rejects are left out. Rewritten each build.
 CREATE TEMP TABLE trending_papers_after AS
 WITH recent AS (
     SELECT *, paper_key(paper_id) AS paper_key, text_key(paper_id, content_hash) AS text_key
     FROM papers
-    WHERE last_seen BETWEEN getvariable('reference_date') - 6 AND getvariable('reference_date')
+    WHERE last_seen BETWEEN getvariable('reference_date') - 6 AND getvariable('reference_date') AND is_ml IS DISTINCT FROM false
 ),
 recent_entities AS (  -- the paper_entities of recent papers: entities of spans on their current text
     SELECT DISTINCT paper_key, entity_key FROM state.spans SEMI JOIN recent USING (paper_key, text_key)

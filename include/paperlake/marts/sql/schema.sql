@@ -8,7 +8,8 @@ INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckd
 CREATE TABLE state.partitions (source VARCHAR, date DATE, run_id VARCHAR);
 -- Clean rows per partition, without their text: a paper's text is read from the lake when its current row changes.
 CREATE TABLE state.paper_rows (source VARCHAR, date DATE, paper_key UBIGINT, paper_id VARCHAR, version INTEGER, content_hash VARCHAR, upvotes INTEGER);
-CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER);
+-- is_ml / ml_score: the domain gate's verdict on the span's paper (is_ml true for spans tagged before the gate).
+CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER, is_ml BOOLEAN, ml_score DOUBLE);
 CREATE TABLE state.entity_aliases (source VARCHAR, date DATE, entity_key UBIGINT, text VARCHAR);
 CREATE TABLE state.entity_names (entity_key UBIGINT, entity_id VARCHAR, label VARCHAR);
 -- Papers mentioning both entities (entity_key < other_key), over each paper's current text.
@@ -19,7 +20,9 @@ CREATE TABLE state.pair_candidates (entity_key UBIGINT, other_key UBIGINT, n_pap
 CREATE TABLE papers (
     paper_id VARCHAR, version INTEGER, title VARCHAR, abstract VARCHAR, authors VARCHAR[], categories VARCHAR[],
     primary_category VARCHAR, published TIMESTAMPTZ, doi VARCHAR, abs_url VARCHAR, pdf_url VARCHAR, github_repo VARCHAR,
-    content_hash VARCHAR, first_seen DATE, last_seen DATE, sources VARCHAR[], upvotes INTEGER
+    content_hash VARCHAR, first_seen DATE, last_seen DATE, sources VARCHAR[], upvotes INTEGER,
+    -- the domain gate on the current text (null when the tagger kept no entity of it): trends count only is_ml papers
+    ml_score DOUBLE, is_ml BOOLEAN
 );
 CREATE TABLE paper_entities (paper_id VARCHAR, entity_id VARCHAR, label VARCHAR, mentions BIGINT, first_offset INTEGER);
 CREATE TABLE entity_counts (entity_id VARCHAR, label VARCHAR, n_papers BIGINT, n_mentions HUGEINT);

@@ -1,0 +1,97 @@
+"""The domain gate: its decision per paper, what rejected papers keep, and trends that count only ML papers."""
+
+from datetime import date, timedelta
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from paperlake.commit import new_run_id
+from paperlake.marts.builder import build_marts, local_marts_path
+from paperlake.schemas import CLEAN, ENTITIES
+from paperlake.tagging.domain import category_decision, gate_papers, is_ml, ml_scores, primary_first
+from tests.support.lake_runs import commit_tables, paper, spans, table
+
+PHYSICS = (
+    "Search for heavy resonances decaying to top quarks",
+    "We search for heavy resonances decaying to top-quark pairs in proton-proton collisions at 13 TeV recorded by the"
+    " ATLAS detector at the LHC, with an integrated luminosity of 139 fb-1. No significant excess over the Standard"
+    " Model background is observed and limits are set on the production cross section.",
+)
+ML = (
+    "Sparse attention for long-context language models",
+    "We propose a sparse attention method for long-context language models. Fine-tuning Llama 3.1-8B with it improves"
+    " accuracy on LongBench and reduces inference latency, and we release our training code and benchmark.",
+)
+
+
+@pytest.mark.parametrize(
+    "categories, decision",
+    [(["cs.LG", "stat.ML"], True), (["hep-ex", "hep-ph"], False), (["physics.comp-ph", "cs.LG"], None), ([], None), (None, None)],
+    ids=["primary-ml", "no-ml-category", "ml-cross-list-only", "empty", "none"],
+)
+def test_categories_decide_when_the_primary_is_ml_or_none_is(categories, decision):
+    assert category_decision(categories) is decision
+
+
+def test_the_primary_category_comes_first_whatever_order_the_source_lists_them_in():
+    assert primary_first(["stat.ML", "hep-ph"], "hep-ph") == ["hep-ph", "stat.ML"]
+    assert category_decision(primary_first(["stat.ML", "hep-ph"], "hep-ph")) is None  # ML only as a cross-list
+    assert primary_first(["cs.CL"], None) == ["cs.CL"] and primary_first(None, None) == []
+
+
+def test_the_text_classifier_scores_ml_above_physics_and_decides_without_categories():
+    physics, ml = ml_scores([PHYSICS[0], ML[0]], [PHYSICS[1], ML[1]])
+    assert ml > physics
+    assert (is_ml(None, physics), is_ml(None, ml)) == (False, True)
+    assert is_ml(["hep-ex"], ml) is False and is_ml(["cs.CL"], physics) is True  # categories win over the text
+    assert is_ml(["physics.data-an", "cs.LG"], ml) is True  # a cross-list only: the text decides
+
+
+def test_a_rejected_paper_keeps_only_unambiguous_gazetteer_names():
+    index = {"gpt4": ("GPT-4", "MODEL"), "accuracy": ("accuracy", "METRIC"), "imagenet": ("ImageNet", "DATASET")}
+    mentions = [("GPT-4", "MODEL", "GPT-4", 0, 5), ("accuracy", "METRIC", "accuracy", 10, 18), ("Zorb", "METHOD", "Zorb", 20, 24),
+                ("ImageNet", "DATASET", "ImageNet", 30, 38)]
+    (score, decision, kept), = gate_papers([mentions], [["hep-ph"]], ["t"], ["a"], index)
+    assert decision is False and isinstance(score, float)
+    assert kept == [mentions[0], mentions[3]]
+    (_, decision, kept), = gate_papers([mentions], [["cs.CL"]], ["t"], ["a"], index)
+    assert decision is True and kept == mentions
+
+
+R = date(2026, 11, 30)
+
+
+def gated_spans(pid, chash, entity, ml, score):
+    return [{**row, "is_ml": ml, "ml_score": score} for row in spans(pid, chash, (entity, "METHOD", 0))]
+
+
+def write_old_entities(lake, source, day, rows) -> str:
+    """An entities table as tagged before the gate existed (no ml_score / is_ml columns); returns its run id."""
+    run_id = new_run_id()
+    old_schema = pa.schema([f for f in ENTITIES if f.name not in {"ml_score", "is_ml"}])
+    with lake.store.writing(lake.run_key("entities", source, day, run_id)) as path:
+        pq.write_table(pa.Table.from_pylist(rows, schema=old_schema), path)
+    return run_id
+
+
+def test_trends_count_only_papers_the_gate_takes_for_ml_and_old_partitions_still_read(lake, settings):
+    """p1, p2 (ML) and p3, p4 (rejected) mention one entity each in the recent window; p5 sits in a partition
+    tagged before the gate (no gate columns), which counts as before."""
+    day, old_day = R, R - timedelta(days=1)
+    rows = [*gated_spans("p1", "h1", "LoRA", True, 0.9), *gated_spans("p2", "h2", "LoRA", True, 0.8),
+            *gated_spans("p3", "h3", "GeV", False, 0.1), *gated_spans("p4", "h4", "GeV", False, 0.05)]
+    commit_tables(lake, "arxiv", day, entities=table(rows, ENTITIES),
+                  clean=table([paper(p, 1, f"Title {p}.", f"h{p[1]}", upvotes=5) for p in ("p1", "p2", "p3", "p4")], CLEAN))
+    run_id = write_old_entities(lake, "arxiv", old_day, spans("p5", "h5", ("LoRA", "METHOD", 0)))
+    commit_tables(lake, "arxiv", old_day, clean=table([paper("p5", 1, "Title p5.", "h5")], CLEAN), run_id=run_id)
+
+    build_marts(lake, settings)
+    con = duckdb.connect(str(local_marts_path(lake, settings)), read_only=True)
+    trending = con.execute("SELECT entity_id, recent_papers FROM trending_entities ORDER BY rank").fetchall()
+    papers = {pid: (score, ml) for pid, score, ml in con.execute("SELECT paper_id, ml_score, is_ml FROM papers").fetchall()}
+    trending_papers = {r[0] for r in con.execute("SELECT paper_id FROM trending_papers").fetchall()}
+    assert trending == [("LoRA", 3)]
+    assert (papers["p1"], papers["p3"], papers["p5"]) == ((0.9, True), (0.1, False), (None, True))
+    assert trending_papers == {"p1", "p2", "p5"}
