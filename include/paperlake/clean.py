@@ -19,7 +19,12 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\
 _MAY_NEED_FTFY = re.compile(r"[^\t\n\x20-\x25\x27-\x7e]")
 # Shared with validation, which checks that nothing these rules remove is left.
 PAGE_HEADER_PATTERN = r"Get trending papers in your email inbox(?: once a day)?!"
-HTML_TAG_PATTERN = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
+# HTML's own elements only: `<qq>` in `$<qq>$` (a diquark condensate) is no tag.
+HTML_ELEMENTS = (
+    "a abbr b big blockquote br caption center cite code dd del dfn div dl dt em font h1 h2 h3 h4 h5 h6 hr i img ins kbd "
+    "li mark ol p pre q s samp small span strike strong sub sup table tbody td tfoot th thead tr tt u ul var wbr"
+)
+HTML_TAG_PATTERN = rf"</?(?i:{'|'.join(HTML_ELEMENTS.split())})(?:\s[^<>]*)?/?>"
 _PAGE_HEADER = re.compile(PAGE_HEADER_PATTERN + r"\s*")
 _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9])")
 _HTML_TAG = re.compile(HTML_TAG_PATTERN)
@@ -86,7 +91,16 @@ def strip_html(text: str) -> str:
 
 
 def strip_markdown_emphasis(text: str) -> str:
-    """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become their plain words (snake_case stays)."""
+    """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become their plain words (snake_case stays); math is not Markdown."""
+    if "$" in text:
+        from paperlake.latex import find_math
+
+        if spans := find_math(text):
+            edges = [0, *(edge for span in spans for edge in span), len(text)]
+            return "".join(
+                strip_markdown_emphasis(text[start:end]) if number % 2 == 0 else text[start:end]
+                for number, (start, end) in enumerate(zip(edges, edges[1:]))
+            )
     for mark, pattern in _MARKDOWN:
         if mark in text:
             text = pattern.sub(r"\1", text)

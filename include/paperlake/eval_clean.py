@@ -16,6 +16,13 @@ from collections import Counter
 _LEFTOVER = {"$": re.compile(r"\$"), "\\": re.compile(r"\\"), "^{": re.compile(r"\^\{"), "_{": re.compile(r"_\{")}
 
 
+def mathjax_dollars(raw: str) -> int:
+    """The dollars arXiv's abstract page shows for `raw`: MathJax pairs every unescaped `$` with the next, so the
+    escaped ones and a last one left without a partner (independent of our own reading)."""
+    unescaped = len(re.findall(r"(?<!\\)\$", raw))
+    return raw.count("\\$") + unescaped % 2
+
+
 def evaluate(records, clean) -> tuple[Counter, dict[str, list], float]:
     """Counts of each defect over `records`, up to 5 examples of each, and CPU ms per abstract of `clean`."""
     from paperlake.latex import find_math, literal_dollars
@@ -35,8 +42,8 @@ def evaluate(records, clean) -> tuple[Counter, dict[str, list], float]:
     for record, cleaned in zip(records, cleaned_pairs):
         texts = list(zip((record.title, record.abstract), cleaned))
         for mark, pattern in _LEFTOVER.items():
-            # a dollar is left over when a reading would pair it as math, or when the raw text did not keep as many as dollars
-            hits = [c for raw, c in texts if pattern.search(c) and (mark != "$" or find_math(c) or c.count("$") > literal_dollars(raw))]
+            # a dollar is left over when a reading would pair it as math, or when arXiv's page would not show as many
+            hits = [c for raw, c in texts if pattern.search(c) and (mark != "$" or find_math(c) or c.count("$") > mathjax_dollars(raw))]
             if hits:
                 found(f"leftover {mark}", record, hits[0][:200])
         if glued := [w for raw, c in texts for w in glued_words(raw, c)]:

@@ -231,8 +231,8 @@ def _converter():
 
 # --- TeX-aware reading: escapes, then math by TeX's own delimiters, then text macros -------------------------------
 
-# In text: a line break `\\`, an escaped character, a math delimiter, a macro, a special character, a piece placeholder.
-_TEXT_TOKEN = re.compile(r"\\\\|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
+# In text: a line break `\\`, a control space, an escaped character, a math delimiter, a macro, a special character, a piece placeholder.
+_TEXT_TOKEN = re.compile(r"\\\\|\\\s|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
 # Escaped characters as plain text: braces become small ones (U+FE5B, U+FE5C), which no reading takes for TeX groups
 # (full-width ones would not do: ftfy turns them back into ASCII).
 ESCAPED_CHARACTERS = {"\\$": "$", "\\%": "%", "\\&": "&", "\\_": "_", "\\#": "#", "\\{": "\ufe5b", "\\}": "\ufe5c"}
@@ -241,7 +241,7 @@ _TEXT_SPACE_MACROS = frozenset("thinspace enspace enskip quad qquad medspace thi
 # Commands that make a letter of the word they stand in (`\L ojasiewicz` is Łojasiewicz), so the space after them goes.
 _LETTER_MACROS = frozenset("L l o O ss ae AE oe OE aa i j".split())
 _SPACE_THEN_WORD = re.compile(r"[ \t\n]+[^\W\d_]")
-_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 _MATH_CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 # A rendered piece (math, a literal character) stands in the text the text-macro converter reads as these characters.
 _PIECE = "\uE011{}\uE012"
@@ -280,6 +280,8 @@ def tex_to_text(text: str) -> str:
                 position = token.start() + 1
             else:
                 out.append(word)  # an unclosed \( or \[: structure the converter drops
+        elif word[1:].isspace():
+            out.append(piece(" "))  # a control space (`\\AA\\` at the end of a line)
         elif word == "\\\\" or word in ("\\)", "\\]"):
             out.append(word)
         elif word[1:] in _TEXT_SPACE_MACROS:
@@ -287,7 +289,7 @@ def tex_to_text(text: str) -> str:
         elif word.startswith("\\"):
             name = word[1:]
             if not is_known_macro(name):
-                out.append(name)
+                out.append(piece(name))  # a piece: `\\gamma\\gravitino` is not `\\gammagravitino`
             elif name not in _LETTER_MACROS and _argument_count(name) == 0 and _SPACE_THEN_WORD.match(text, position):
                 out.append(word + "{}")  # `\pi scattering`, `8617 \AA and`: the space TeX would swallow is the author's
             else:
@@ -308,8 +310,8 @@ def math_closer(text: str, start: int, opener: str) -> int | None:
     """Where the math opened by `opener` at `start` closes, or None when it does not pair.
 
     `\\(` and `\\[` close at the next `\\)`, `\\]`; `$$` at the next `$$`. A `$` closes at the next unescaped `$`,
-    and pairs only when the math reads as math: its content is not only spaces, and content beginning or ending
-    with a space (`$ v$`) holds a TeX command or no word of prose (`$5 and $6` is money); and math that begins with a digit and closes before a digit needs a command
+    and pairs only when the math reads as math: content with a space at one end only (`$ v$`) holds a TeX
+    command or no word of prose (`$5 and $6` is money; `$ Mod(G) $` is math); and math that begins with a digit and closes before a digit needs a command
     inside (`$2\\sigma$10` is math, `$5-$10` money; `$-$10` and `$\\sim$10` are math). MathJax on arXiv pairs the same way, and a dollar in money is written `\\$` there.
     """
     closer = _MATH_CLOSER[opener]
@@ -324,7 +326,9 @@ def math_closer(text: str, start: int, opener: str) -> int | None:
         return None
     content = text[content_start:end]
     has_command = "\\" in content
-    if content.isspace() or (content[0].isspace() or content[-1].isspace()) and not has_command and _PROSE_WORD.search(content):
+    if content.isspace():
+        return None
+    if not has_command and content[0].isspace() != content[-1].isspace() and _PROSE_WORD.search(content):
         return None  # `$5 and $6`
     if text[end + 1 : end + 2].isdigit() and content[0].isdigit() and not has_command:
         return None  # `$5-$10`
@@ -360,17 +364,16 @@ def find_math(text: str) -> list[tuple[int, int]]:
 
 
 def separate_literal_dollars(text: str) -> str:
-    """Dollars of the output that a second reading would pair as math get a space before the closing one.
+    """Two dollars of the output that a second reading would pair as math: the closing one becomes a small dollar sign.
 
-    Output holds no TeX commands, so a pair whose content ends in a space never reads as math: cleaning the
-    output changes nothing (`\\$x\\$` -> `$x $`; money such as `$5 and $6` is left as it is).
+    So cleaning the output changes nothing (`\\$x\\$` -> `$x﹩`). U+FE69 is NFKC-equal to `$`, and ftfy leaves it be;
+    money such as `$5 and $6` never pairs, so it is left as it is.
     """
     if text.count("$") < 2:
         return text
-    spans = find_math(text)
-    for start, end in reversed(spans):
-        closing = end - len("$$" if text.startswith("$$", start) else "$")
-        text = text[:closing] + " " + text[closing:]
+    for start, end in reversed(find_math(text)):
+        mark = 2 if text.startswith("$$", start) else 1
+        text = text[: end - mark] + "\ufe69" * mark + text[end:]
     return text
 
 
