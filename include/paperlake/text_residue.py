@@ -32,8 +32,10 @@ def markup_residue(cleaned: str) -> str | None:
 
 def glued_words(raw: str, cleaned: str) -> list[str]:
     """Plain words of the raw text that cleaning glued to their neighbours: no longer a word of their own, yet still there."""
+    from paperlake.clean import restore_lost_symbols
     from paperlake.latex import find_math
 
+    raw = restore_lost_symbols(raw)  # `sim 23` is meant as ~23: its "sim" is no word
     separate = {token.strip(_EDGE_PUNCTUATION) for token in cleaned.split()}
     for start, end in reversed(find_math(raw) if "$" in raw or "\\" in raw else []):
         raw = raw[:start] + "\x01" + raw[end:]  # words in math are not words of the text (nor are the words it touches)
