@@ -17,10 +17,15 @@ _LEFTOVER = {"$": re.compile(r"\$"), "\\": re.compile(r"\\"), "^{": re.compile(r
 
 
 def mathjax_dollars(raw: str) -> int:
-    """The dollars arXiv's abstract page shows for `raw`: MathJax pairs every unescaped `$` with the next, so the
-    escaped ones and a last one left without a partner (independent of our own reading)."""
+    """The dollars arXiv's abstract page shows for `raw`, money before a digit aside: MathJax pairs every unescaped
+    `$` with the next, so the escaped ones and a last one left without a partner (independent of our own reading)."""
     unescaped = len(re.findall(r"(?<!\\)\$", raw))
-    return raw.count("\\$") + unescaped % 2
+    return len(re.findall(r"\\\$(?!\d)", raw)) + unescaped % 2
+
+
+def shown_dollars(cleaned: str) -> int:
+    """Dollars of a cleaned text, money before a digit aside (`$5-$10` written unescaped is kept as money, on purpose)."""
+    return len(re.findall(r"\$(?!\d)", cleaned))
 
 
 def evaluate(records, clean) -> tuple[Counter, dict[str, list], float]:
@@ -43,7 +48,7 @@ def evaluate(records, clean) -> tuple[Counter, dict[str, list], float]:
         texts = list(zip((record.title, record.abstract), cleaned))
         for mark, pattern in _LEFTOVER.items():
             # a dollar is left over when a reading would pair it as math, or when arXiv's page would not show as many
-            hits = [c for raw, c in texts if pattern.search(c) and (mark != "$" or find_math(c) or c.count("$") > mathjax_dollars(raw))]
+            hits = [c for raw, c in texts if pattern.search(c) and (mark != "$" or find_math(c) or shown_dollars(c) > mathjax_dollars(raw))]
             if hits:
                 found(f"leftover {mark}", record, hits[0][:200])
         if glued := [w for raw, c in texts for w in glued_words(raw, c)]:

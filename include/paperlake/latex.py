@@ -417,8 +417,10 @@ def _render_math_tokens(tokens: list[str], index: int, closing: str | None) -> t
         token = tokens[index]
         index += 1
         if token.isspace() and index >= 2 and tokens[index - 2][1:].rstrip("*").isalpha() and tokens[index - 2][0] == "\\":
-            # the space that ends a command's name is TeX's, not the author's, unless one stands before the command too
-            if not (index >= 3 and tokens[index - 3].isspace()):
+            # the space that ends a command's name is TeX's, not the author's, unless one stands before the command
+            # too, or the command is a word (`\\log n` is log n, `\\le p` is ≤p)
+            rendered = out[-1] if out else ""
+            if not (index >= 3 and tokens[index - 3].isspace()) and not (rendered[-1:].isascii() and rendered[-1:].isalpha()):
                 continue
         if token == "}":
             if closing:
