@@ -241,6 +241,7 @@ _TEXT_SPACE_MACROS = frozenset("thinspace enspace enskip quad qquad medspace thi
 # Commands that make a letter of the word they stand in (`\L ojasiewicz` is Łojasiewicz), so the space after them goes.
 _LETTER_MACROS = frozenset("L l o O ss ae AE oe OE aa i j".split())
 _SPACE_THEN_WORD = re.compile(r"[ \t\n]+[^\W\d_]")
+_DOLLAR_OR_BRACE = re.compile(r"\\.|[{}$]", re.S)
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 _MATH_CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 # A rendered piece (math, a literal character) stands in the text the text-macro converter reads as these characters.
@@ -319,10 +320,8 @@ def math_closer(text: str, start: int, opener: str) -> int | None:
     if opener != "$":
         end = text.find(closer, content_start)
         return end if end > content_start else None
-    end = content_start
-    while (end := text.find("$", end)) != -1 and text[end - 1] == "\\" and text[end - 2 : end] != "\\\\":
-        end += 1
-    if end == -1 or end == content_start:
+    end = _dollar_at_depth_zero(text, content_start)
+    if end is None or end == content_start:
         return None
     content = text[content_start:end]
     has_command = "\\" in content
@@ -349,6 +348,25 @@ def literal_dollars(text: str) -> int:
             elif word.startswith("$"):
                 count, position = count + 1, token.start() + 1
     return count
+
+
+def _dollar_at_depth_zero(text: str, start: int) -> int | None:
+    """The next unescaped `$` from `start` outside the groups opened after it (`\\text{of $j$-cycles}` holds math of
+    its own); the next unescaped `$` at all when the groups never close."""
+    depth, first, position = 0, None, start
+    while match := _DOLLAR_OR_BRACE.search(text, position):
+        mark, position = match.group(), match.end()
+        if mark.startswith("\\"):
+            continue
+        if mark == "{":
+            depth += 1
+        elif mark == "}":
+            depth = max(depth - 1, 0)
+        elif mark == "$":
+            first = match.start() if first is None else first
+            if depth == 0:
+                return match.start()
+    return first
 
 
 def find_math(text: str) -> list[tuple[int, int]]:
@@ -469,6 +487,8 @@ def _render_math_tokens(tokens: list[str], index: int, closing: str | None) -> t
             out.append(ESCAPED_CHARACTERS.get(token, token[1:]) if token != "\\\\" else " ")
         elif token == "&":
             out.append(" ")
+        elif token == "$":
+            continue  # math inside `\\text{...}` within math
         else:
             out.append(token)
     return "".join(out), index
