@@ -231,8 +231,8 @@ def _converter():
 
 # --- TeX-aware reading: escapes, then math by TeX's own delimiters, then text macros -------------------------------
 
-# In text: a line break `\\`, a control space, an escaped character, a math delimiter, a macro, a special character, a piece placeholder.
-_TEXT_TOKEN = re.compile(r"\\\\|\\\s|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
+# In text: TeX's opening quotes, a line break `\\`, a control space, an escaped character, a math delimiter, a macro, a special character, a piece placeholder.
+_TEXT_TOKEN = re.compile(r"``|`|\\\\|\\\s|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
 # Escaped characters as plain text: braces become small ones (U+FE5B, U+FE5C), which no reading takes for TeX groups
 # (full-width ones would not do: ftfy turns them back into ASCII).
 ESCAPED_CHARACTERS = {"\\$": "$", "\\%": "%", "\\&": "&", "\\_": "_", "\\#": "#", "\\{": "\ufe5b", "\\}": "\ufe5c"}
@@ -281,6 +281,10 @@ def tex_to_text(text: str) -> str:
                 position = token.start() + 1
             else:
                 out.append(word)  # an unclosed \( or \[: structure the converter drops
+        elif word == "``":
+            out.append(word)  # an opening double quote, the converter's
+        elif word == "`":
+            out.append(piece("‘"))  # an opening single quote; a later reading would pair a kept ` as Markdown code
         elif word[1:].isspace():
             out.append(piece(" "))  # a control space (`\\AA\\` at the end of a line)
         elif word == "\\\\" or word in ("\\)", "\\]"):
@@ -301,7 +305,7 @@ def tex_to_text(text: str) -> str:
         else:  # % & and a placeholder character the text itself holds
             out.append(piece(word))
     out.append(text[position:])
-    converted = latex_nodes_to_text(flatten_deep_latex("".join(out))).replace("\u223c", "~")
+    converted = latex_nodes_to_text(flatten_deep_latex("".join(out)))
     if pieces:
         converted = _PIECE_AT.sub(lambda m: (pieces[int(m.group(2))] if int(m.group(2)) < len(pieces) else "") + m.group(1), converted)
     return separate_literal_dollars(converted)
@@ -412,7 +416,12 @@ _SPACES = {"\\,": " ", "\\;": " ", "\\:": " ", "\\ ": " ", "\\!": "", "\\quad": 
 _ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0304", "tilde": "\u0303", "widetilde": "\u0303",
             "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c", "breve": "\u0306", "acute": "\u0301", "grave": "\u0300"}
 _SUPERSCRIPT = dict(zip("0123456789+-=()n" "i\u2212abcdefghijklmoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ" "ⁱ⁻ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))
-_SUPERSCRIPT.update({"′": "′", "″": "″", "*": "*", "∗": "*", "†": "†", "‡": "‡", "∘": "°", "°": "°", "'": "′"})
+_SUPERSCRIPT.update({"′": "′", "″": "″", "∗": "∗", "†": "†", "‡": "‡", "∘": "°", "°": "°"})
+# Characters and commands whose plain-text rendering a later reading would take for markup: `*` (Markdown), `'` and
+# `--` (TeX quotes and dashes), `\\` (a command) get their mathematical characters.
+_MATH_CHARACTERS = {"*": "∗", "'": "′"}
+_MATH_OVERRIDES = {"backslash": "∖", "setminus": "∖", "ast": "∗", "prime": "′"}
+_MATH_DASHES = (("---", "—"), ("--", "–"))
 _DOUBLE_STRUCK = dict(zip("CHNPQRZ", "ℂℍℕℙℚℝℤ"))
 _SUBSCRIPT = dict(zip("0123456789+-=()" "\u2212aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎" "₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 
@@ -425,6 +434,8 @@ def render_math(content: str) -> str:
     """
     tokens = _MATH_TOKEN.findall(content)
     text, _ = _render_math_tokens(tokens, 0, closing=None)
+    for dashes, dash in _MATH_DASHES:
+        text = text.replace(dashes, dash)
     return " ".join(text.split())
 
 
@@ -449,7 +460,11 @@ def _render_math_tokens(tokens: list[str], index: int, closing: str | None) -> t
             out.append(text)
         elif token in ("^", "_"):
             atom, index = _math_atom(tokens, index)
-            out.append(_script(atom, superscript=token == "^"))
+            script = _script(atom, superscript=token == "^")
+            before = "".join(out)[-1:]
+            if script.startswith("_") and not before.isalnum():
+                script = script[1:]  # `\\sum_{k,l}` is ∑(k,l): a `_` after a symbol would open Markdown emphasis
+            out.append(script)
         elif token in _SPACES:
             out.append(_SPACES[token])
         elif token.isspace():
@@ -482,13 +497,15 @@ def _render_math_tokens(tokens: list[str], index: int, closing: str | None) -> t
             elif name in ("begin", "end"):
                 _, index = _math_atom(tokens, index)
             else:
-                out.append(_math_symbol(name))
+                out.append(_MATH_OVERRIDES.get(name) or _math_symbol(name))
         elif token.startswith("\\"):
             out.append(ESCAPED_CHARACTERS.get(token, token[1:]) if token != "\\\\" else " ")
         elif token == "&":
             out.append(" ")
         elif token == "$":
             continue  # math inside `\\text{...}` within math
+        elif token in _MATH_CHARACTERS:
+            out.append(_MATH_CHARACTERS[token])
         else:
             out.append(token)
     return "".join(out), index

@@ -43,7 +43,10 @@ READABLE_MATH = [
     ("display \\[x_{ij}\\]math and \\(y^2\\)", "display xᵢⱼ math and y²"),
     ("by \\pi\\pi scattering at 8617 \\AA and", "by ππ scattering at 8617 Å and"),
     ("the $<qq>$ condensate", "the <qq> condensate"),  # math, not an HTML tag
-    ("a fixed $*$-structure and *bold*", "a fixed *-structure and bold"),  # math, not Markdown
+    ("a fixed $*$-structure and *bold*", "a fixed ∗-structure and bold"),  # math, not Markdown
+    ("$K^{*\\pm}$ and $f_{\\rm HT,*}$", "K^(∗±) and f_(HT,∗)"),  # no `*` a second reading takes for emphasis
+    ("$\\sum_{k,l} u_{i,j,k,l}$ and $H\\backslash G$", "∑(k,l) u_(i,j,k,l) and H∖G"),  # nor a `_`, nor a backslash
+    ("at $1.''73$ and $7--6$, $f'$", "at 1.′′73 and 7–6, f′"),  # primes and dashes in math are not TeX quotes
 ]
 
 
