@@ -22,7 +22,7 @@ export AIRFLOW__CORE__EXECUTOR ?= LocalExecutor
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= INFO
 
-.PHONY: help install run airflow stack stack-down test test-deploy train-ner eval-ner bench clean-state
+.PHONY: help install run airflow stack stack-down test test-deploy train-ner eval-ner eval-clean bench clean-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ train-ner: $(STAMP) ## rebuild the annotated-names gazetteer, retrain the domain
 
 eval-ner: $(STAMP) ## gold test split: span and per-paper entity P/R/F1, split/merge check; stray labels outside ML; real arXiv corpus by category
 	$(BIN)/python -m paperlake.tagging.evaluate test
+
+eval-clean: $(STAMP) ## clean the real arXiv corpus (+ PAPERLAKE_REAL_CORPUS_DIR=<dir of *.jsonl.gz>): TeX left, glued words, fixed point, ms
+	$(BIN)/python -m paperlake.eval_clean
 
 bench: $(STAMP) ## speed and memory against issue 13's goals, ~20 min on 2 cores (BENCH_ARGS=--quick: a smoke run)
 	$(BIN)/python -m bench $(BENCH_ARGS)

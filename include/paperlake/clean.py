@@ -19,11 +19,18 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\
 _MAY_NEED_FTFY = re.compile(r"[^\t\n\x20-\x25\x27-\x7e]")
 # Shared with validation, which checks that nothing these rules remove is left.
 PAGE_HEADER_PATTERN = r"Get trending papers in your email inbox(?: once a day)?!"
-HTML_TAG_PATTERN = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
+# HTML's own elements only: `<qq>` in `$<qq>$` (a diquark condensate) is no tag.
+HTML_ELEMENTS = (
+    "a abbr b big blockquote br caption center cite code dd del dfn div dl dt em font h1 h2 h3 h4 h5 h6 hr i img ins kbd "
+    "li mark ol p pre q s samp small span strike strong sub sup table tbody td tfoot th thead tr tt u ul var wbr"
+)
+HTML_TAG_PATTERN = rf"</?(?i:{'|'.join(HTML_ELEMENTS.split())})(?:\s[^<>]*)?/?>"
 _PAGE_HEADER = re.compile(PAGE_HEADER_PATTERN + r"\s*")
 _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9])")
 _HTML_TAG = re.compile(HTML_TAG_PATTERN)
-_URL = re.compile(r"<?https?://[^\s<>\uE000\uE001]+>?")
+# A URL ends at a brace or backslash (`\\href{URL}{text}`) but takes TeX-escaped characters (`a\\_b` is a_b).
+_URL = re.compile(r"<?https?://(?:[^\s<>{}\\\uE000\uE001]|\\[_%#&~])+>?")
+_URL_ESCAPE = re.compile(r"\\([_%#&~])")
 _URL_TRAILING_PUNCTUATION = ".,;:!?'\""
 # Each with the mark it needs: text without it is left alone.
 _MARKDOWN = (
@@ -39,16 +46,9 @@ _LATEX_MARK = re.compile(r"[\\{}$~`]")
 # into a quote and a dash and read its placeholder characters; such text still does, so no output changes.
 _ONCE_READ_AS_LATEX = re.compile(r"['^_]")
 _CONVERTED_IN_PLAIN_TEXT = re.compile("''|--|[\uE002-\uE005\u223c]")
-_MACRO = re.compile(r"\\([A-Za-z]+)")
-_MONEY = re.compile(r"\$(?=\d)")
-_TEX_SPACE = re.compile(r"(?<=\S)~(?!\d)")
-_APPROX = re.compile(r"~(?=\d)")
 # Symbols an earlier LaTeX-to-text conversion lost with their backslash: "1.6times", "sim 23".
 _LOST_TIMES = re.compile(r"(?<=\d)times\b")
 _LOST_SIM = re.compile(r"(?<![\w~])sim ?(?=\d)")
-# Private-use characters stand in for text the LaTeX converter must not touch.
-_KEEP = {"%": "\uE002", "&": "\uE003", "$": "\uE004", "~": "\uE005"}
-
 
 def fix_mojibake(text: str) -> str:
     """Repair encoding damage (UTF-8 read as Latin-1 and the like) with ftfy; curly quotes stay curly."""
@@ -91,7 +91,16 @@ def strip_html(text: str) -> str:
 
 
 def strip_markdown_emphasis(text: str) -> str:
-    """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become their plain words (snake_case stays)."""
+    """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become their plain words (snake_case stays); math is not Markdown."""
+    if "$" in text:
+        from paperlake.latex import find_math
+
+        if spans := find_math(text):
+            edges = [0, *(edge for span in spans for edge in span), len(text)]
+            return "".join(
+                strip_markdown_emphasis(text[start:end]) if number % 2 == 0 else text[start:end]
+                for number, (start, end) in enumerate(zip(edges, edges[1:]))
+            )
     for mark, pattern in _MARKDOWN:
         if mark in text:
             text = pattern.sub(r"\1", text)
@@ -99,24 +108,18 @@ def strip_markdown_emphasis(text: str) -> str:
 
 
 def latex_to_text(text: str) -> str:
-    """LaTeX to readable text with pylatexenc: accents, text macros, TeX quotes, ~ spaces, inline math, braces.
+    """TeX to readable text in one TeX-aware reading (`paperlake.latex.tex_to_text`): escapes, math, then text macros.
 
-    Unknown macros keep their name (\\model -> model); %, & and money amounts stay literal; a ~
-    before a number is "approximately", not a TeX space. Text nested implausibly deep is read
-    as plain text (see `paperlake.latex`).
+    Math (`$…$`, `$$…$$`, `\\(…\\)`, `\\[…\\]`) is paired by TeX's rules and rendered readable (Unicode symbols,
+    sub- and superscripts); a `$` that is escaped or cannot pair is a dollar. Unknown macros keep their name
+    (\\model -> model); %, & stay literal; a ~ before a number is "approximately", not a TeX space. Text
+    nested implausibly deep is read as plain text (see `paperlake.latex`).
     """
     if not _LATEX_MARK.search(text) and not (_ONCE_READ_AS_LATEX.search(text) and _CONVERTED_IN_PLAIN_TEXT.search(text)):
         return text
-    from paperlake.latex import flatten_deep_latex, is_known_macro, latex_nodes_to_text
+    from paperlake.latex import tex_to_text
 
-    text = _MACRO.sub(lambda m: m.group(0) if is_known_macro(m.group(1)) else m.group(1), text)
-    text = _TEX_SPACE.sub(" ", text)
-    text = _APPROX.sub(_KEEP["~"], _MONEY.sub(_KEEP["$"], text))
-    text = re.sub(r"\\?([%&])", lambda m: _KEEP[m.group(1)], text)
-    converted = latex_nodes_to_text(flatten_deep_latex(text))
-    for char, placeholder in _KEEP.items():
-        converted = converted.replace(placeholder, char)
-    return converted.replace("\u223c", "~")
+    return tex_to_text(text)
 
 
 def restore_lost_symbols(text: str) -> str:
@@ -143,7 +146,7 @@ def protect_urls(text: str) -> tuple[str, list[str]]:
         while not bracketed and url and (url[-1] in _URL_TRAILING_PUNCTUATION or (url[-1] == ")" and url.count("(") < url.count(")"))):
             trailing = url[-1] + trailing
             url = url[:-1]
-        urls.append(url)
+        urls.append(_URL_ESCAPE.sub(r"\1", url))
         return f" \uE000{len(urls) - 1}\uE001{trailing}"
 
     return (_URL.sub(keep, text) if "http" in text else text), urls

@@ -227,3 +227,324 @@ def _converter():
                 return self.nodelist_to_text(arguments[-1:])
 
     return TolerantLatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
+# --- TeX-aware reading: escapes, then math by TeX's own delimiters, then text macros -------------------------------
+
+# In text: TeX's opening quotes, a line break `\\`, a control space, an escaped character, a math delimiter, a macro, a special character, a piece placeholder.
+_TEXT_TOKEN = re.compile(r"``|`|\\\\|\\\s|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
+# Escaped characters as plain text: braces become small ones (U+FE5B, U+FE5C), which no reading takes for TeX groups
+# (full-width ones would not do: ftfy turns them back into ASCII).
+ESCAPED_CHARACTERS = {"\\$": "$", "\\%": "%", "\\&": "&", "\\_": "_", "\\#": "#", "\\{": "\ufe5b", "\\}": "\ufe5c"}
+# Spacing commands, in text.
+_TEXT_SPACE_MACROS = frozenset("thinspace enspace enskip quad qquad medspace thickspace negthinspace".split())
+# Commands that make a letter of the word they stand in (`\L ojasiewicz` is Łojasiewicz), so the space after them goes.
+_LETTER_MACROS = frozenset("L l o O ss ae AE oe OE aa i j".split())
+_SPACE_THEN_WORD = re.compile(r"[ \t\n]+[^\W\d_]")
+_DOLLAR_OR_BRACE = re.compile(r"\\.|[{}$]", re.S)
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+_MATH_CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+# A rendered piece (math, a literal character) stands in the text the text-macro converter reads as these characters.
+_PIECE = "\uE011{}\uE012"
+# The converter may put an accent of the text before a piece between its first character and its number.
+_PIECE_AT = re.compile("\uE011([\u0300-\u036f]*)(\\d+)\uE012")
+
+
+def tex_to_text(text: str) -> str:
+    """TeX to plain text in one left-to-right reading: escapes, math (paired by TeX's delimiters), then text macros.
+
+    A `$` stays a dollar only when escaped or when it cannot pair (see `math_closer`); math is rendered
+    readable (`render_math`); the text around it goes to pylatexenc for accents, text macros and quotes.
+    Unknown macros keep their name; `%` and `&` are literal; a `~` before a number is "approximately".
+    """
+    out: list[str] = []
+    pieces: list[str] = []
+
+    def piece(rendered: str) -> str:
+        pieces.append(rendered)
+        return _PIECE.format(len(pieces) - 1)
+
+    position = 0
+    while token := _TEXT_TOKEN.search(text, position):
+        out.append(text[position : token.start()])
+        word, position = token.group(), token.end()
+        if word in ESCAPED_CHARACTERS:
+            out.append(piece(ESCAPED_CHARACTERS[word]))
+        elif word in _MATH_CLOSER:
+            end = math_closer(text, token.start(), word)
+            if end is not None:
+                rendered = render_math(text[position:end])
+                out.append(piece(rendered if word in ("$", "\\(") else f" {rendered} "))  # display math stands apart
+                position = end + len(_MATH_CLOSER[word])
+            elif word.startswith("$"):  # a dollar that cannot pair: money
+                out.append(piece("$"))
+                position = token.start() + 1
+            else:
+                out.append(word)  # an unclosed \( or \[: structure the converter drops
+        elif word == "``":
+            out.append(word)  # an opening double quote, the converter's
+        elif word == "`":
+            out.append(piece("‘"))  # an opening single quote; a later reading would pair a kept ` as Markdown code
+        elif word[1:].isspace():
+            out.append(piece(" "))  # a control space (`\\AA\\` at the end of a line)
+        elif word == "\\\\" or word in ("\\)", "\\]"):
+            out.append(word)
+        elif word[1:] in _TEXT_SPACE_MACROS:
+            out.append(" ")
+        elif word.startswith("\\"):
+            name = word[1:]
+            if not is_known_macro(name):
+                out.append(piece(name))  # a piece: `\\gamma\\gravitino` is not `\\gammagravitino`
+            elif name not in _LETTER_MACROS and _argument_count(name) == 0 and _SPACE_THEN_WORD.match(text, position):
+                out.append(word + "{}")  # `\pi scattering`, `8617 \AA and`: the space TeX would swallow is the author's
+            else:
+                out.append(word)
+        elif word == "~":
+            before, after = text[token.start() - 1 : token.start()], text[position : position + 1]
+            out.append(piece("~") if after.isdigit() else " " if before and not before.isspace() else "~")
+        else:  # % & and a placeholder character the text itself holds
+            out.append(piece(word))
+    out.append(text[position:])
+    converted = latex_nodes_to_text(flatten_deep_latex("".join(out)))
+    if pieces:
+        converted = _PIECE_AT.sub(lambda m: (pieces[int(m.group(2))] if int(m.group(2)) < len(pieces) else "") + m.group(1), converted)
+    return separate_literal_dollars(converted)
+
+
+def math_closer(text: str, start: int, opener: str) -> int | None:
+    """Where the math opened by `opener` at `start` closes, or None when it does not pair.
+
+    `\\(` and `\\[` close at the next `\\)`, `\\]`; `$$` at the next `$$`. A `$` closes at the next unescaped `$`,
+    and pairs only when the math reads as math: content with a space at one end only (`$ v$`) holds a TeX
+    command or no word of prose (`$5 and $6` is money; `$ Mod(G) $` is math); and math that begins with a digit and closes before a digit needs a command
+    inside (`$2\\sigma$10` is math, `$5-$10` money; `$-$10` and `$\\sim$10` are math). MathJax on arXiv pairs the same way, and a dollar in money is written `\\$` there.
+    """
+    closer = _MATH_CLOSER[opener]
+    content_start = start + len(opener)
+    if opener != "$":
+        end = text.find(closer, content_start)
+        return end if end > content_start else None
+    end = _dollar_at_depth_zero(text, content_start)
+    if end is None or end == content_start:
+        return None
+    content = text[content_start:end]
+    has_command = "\\" in content
+    if content.isspace():
+        return None
+    if not has_command and content[0].isspace() != content[-1].isspace() and _PROSE_WORD.search(content):
+        return None  # `$5 and $6`
+    if text[end + 1 : end + 2].isdigit() and content[0].isdigit() and not has_command:
+        return None  # `$5-$10`
+    return end
+
+
+def literal_dollars(text: str) -> int:
+    """How many dollars a reading of `text` keeps as dollars (escaped, or unable to pair)."""
+    count = 0
+    position = 0
+    while token := _TEXT_TOKEN.search(text, position):
+        word, position = token.group(), token.end()
+        if word == "\\$":
+            count += 1
+        elif word in _MATH_CLOSER:
+            if (end := math_closer(text, token.start(), word)) is not None:
+                position = end + len(_MATH_CLOSER[word])
+            elif word.startswith("$"):
+                count, position = count + 1, token.start() + 1
+    return count
+
+
+def _dollar_at_depth_zero(text: str, start: int) -> int | None:
+    """The next unescaped `$` from `start` outside the groups opened after it (`\\text{of $j$-cycles}` holds math of
+    its own); the next unescaped `$` at all when the groups never close."""
+    depth, first, position = 0, None, start
+    while match := _DOLLAR_OR_BRACE.search(text, position):
+        mark, position = match.group(), match.end()
+        if mark.startswith("\\"):
+            continue
+        if mark == "{":
+            depth += 1
+        elif mark == "}":
+            depth = max(depth - 1, 0)
+        elif mark == "$":
+            first = match.start() if first is None else first
+            if depth == 0:
+                return match.start()
+    return first
+
+
+def find_math(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every math span a reading of `text` would find (cleaned text should hold none)."""
+    spans = []
+    position = 0
+    while token := _TEXT_TOKEN.search(text, position):
+        word, position = token.group(), token.end()
+        if word in _MATH_CLOSER and (end := math_closer(text, token.start(), word)) is not None:
+            position = end + len(_MATH_CLOSER[word])
+            spans.append((token.start(), position))
+    return spans
+
+
+def separate_literal_dollars(text: str) -> str:
+    """Two dollars of the output that a second reading would pair as math: the closing one becomes a small dollar sign.
+
+    So cleaning the output changes nothing (`\\$x\\$` -> `$x﹩`). U+FE69 is NFKC-equal to `$`, and ftfy leaves it be;
+    money such as `$5 and $6` never pairs, so it is left as it is.
+    """
+    if text.count("$") < 2:
+        return text
+    for start, end in reversed(find_math(text)):
+        mark = 2 if text.startswith("$$", start) else 1
+        text = text[: end - mark] + "\ufe69" * mark + text[end:]
+    return text
+
+
+# --- math to readable plain text ------------------------------------------------------------------------------------
+
+_MATH_TOKEN = re.compile(r"\\[A-Za-z]+\*?|\\.|[{}^_]|\s+|[^\\{}^_\s]", re.S)
+# Commands whose argument is shown as plain text.
+_TEXT_FONT = frozenset(
+    "mathrm text textrm textnormal textit textbf textsf texttt mathbf mathit mathsf mathtt mathcal mathscr mathfrak "
+    "boldsymbol bm mbox hbox operatorname mathnormal emph".split()
+)
+# Font switches (`{\rm PDG}`) and sizing/spacing commands that show nothing.
+_SILENT = frozenset(
+    "rm it bf sf tt cal em mit scriptstyle displaystyle textstyle scriptscriptstyle left right big Big bigg Bigg bigl bigr "
+    "Bigl Bigr biggl biggr middle limits nolimits notag nonumber label".split()
+)
+_SPACES = {"\\,": " ", "\\;": " ", "\\:": " ", "\\ ": " ", "\\!": "", "\\quad": " ", "\\qquad": " ", "~": " "}
+_ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0304", "tilde": "\u0303", "widetilde": "\u0303",
+            "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c", "breve": "\u0306", "acute": "\u0301", "grave": "\u0300"}
+_SUPERSCRIPT = dict(zip("0123456789+-=()n" "i\u2212abcdefghijklmoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ" "ⁱ⁻ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))
+_SUPERSCRIPT.update({"′": "′", "″": "″", "∗": "∗", "†": "†", "‡": "‡", "∘": "°", "°": "°"})
+# Characters and commands whose plain-text rendering a later reading would take for markup: `*` (Markdown), `'` and
+# `--` (TeX quotes and dashes), `\\` (a command) get their mathematical characters.
+_MATH_CHARACTERS = {"*": "∗", "'": "′"}
+_MATH_OVERRIDES = {"backslash": "∖", "setminus": "∖", "ast": "∗", "prime": "′"}
+_MATH_DASHES = (("---", "—"), ("--", "–"))
+_DOUBLE_STRUCK = dict(zip("CHNPQRZ", "ℂℍℕℙℚℝℤ"))
+_SUBSCRIPT = dict(zip("0123456789+-=()" "\u2212aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎" "₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+
+
+def render_math(content: str) -> str:
+    """Math as readable plain text: symbols as Unicode, font commands as their text, scripts as Unicode where they exist.
+
+    `H$_2$O` -> H₂O, `x^{2}` -> x², `fb$^{-1}$` -> fb⁻¹, `^{\\rm PDG}` -> ^PDG, `e^{i\\pi t}` -> e^(iπt),
+    `\\frac{a}{b}` -> a/b, `\\sqrt{x}` -> √x, `\\{0,1\\}` -> ﹛0,1﹜. Spaces are kept as written, trimmed at the ends.
+    """
+    tokens = _MATH_TOKEN.findall(content)
+    text, _ = _render_math_tokens(tokens, 0, closing=None)
+    for dashes, dash in _MATH_DASHES:
+        text = text.replace(dashes, dash)
+    return " ".join(text.split())
+
+
+def _render_math_tokens(tokens: list[str], index: int, closing: str | None) -> tuple[str, int]:
+    """Render tokens from `index` up to the `}` that closes this group (or the end); the text and the index after."""
+    out: list[str] = []
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        if token.isspace() and index >= 2 and tokens[index - 2][1:].rstrip("*").isalpha() and tokens[index - 2][0] == "\\":
+            # the space that ends a command's name is TeX's, not the author's, unless one stands before the command
+            # too, or the command is a word (`\\log n` is log n, `\\le p` is ≤p)
+            rendered = out[-1] if out else ""
+            if not (index >= 3 and tokens[index - 3].isspace()) and not (rendered[-1:].isascii() and rendered[-1:].isalpha()):
+                continue
+        if token == "}":
+            if closing:
+                break
+            continue  # a closer with nothing to close
+        if token == "{":
+            text, index = _render_math_tokens(tokens, index, closing="}")
+            out.append(text)
+        elif token in ("^", "_"):
+            atom, index = _math_atom(tokens, index)
+            script = _script(atom, superscript=token == "^")
+            before = "".join(out)[-1:]
+            if script.startswith("_") and not before.isalnum():
+                script = script[1:]  # `\\sum_{k,l}` is ∑(k,l): a `_` after a symbol would open Markdown emphasis
+            out.append(script)
+        elif token in _SPACES:
+            out.append(_SPACES[token])
+        elif token.isspace():
+            out.append(" ")
+        elif token.startswith("\\") and len(token) > 1 and token[1].isalpha():
+            name = token[1:].rstrip("*")
+            if name in _SILENT:
+                continue
+            if name in _TEXT_FONT:
+                atom, index = _math_atom(tokens, index)
+                out.append(atom)
+            elif name in _ACCENTS:
+                atom, index = _math_atom(tokens, index)
+                out.append(atom + _ACCENTS[name] if len(atom) == 1 else atom)
+            elif name in ("frac", "dfrac", "tfrac", "cfrac", "binom"):
+                numerator, index = _math_atom(tokens, index)
+                denominator, index = _math_atom(tokens, index)
+                out.append(f"{_wrap(numerator)}/{_wrap(denominator)}" if name != "binom" else f"C({numerator},{denominator})")
+            elif name == "sqrt":
+                degree = ""
+                if index < len(tokens) and tokens[index] == "[":
+                    end = tokens.index("]", index) if "]" in tokens[index:] else index
+                    degree, index = "".join(tokens[index + 1 : end]), end + 1
+                atom, index = _math_atom(tokens, index)
+                out.append(_script(degree, superscript=True) if degree else "")
+                out.append("√" + _wrap(atom))
+            elif name in ("mathbb", "Bbb"):
+                atom, index = _math_atom(tokens, index)
+                out.append("".join(_DOUBLE_STRUCK.get(char, char) for char in atom))
+            elif name in ("begin", "end"):
+                _, index = _math_atom(tokens, index)
+            else:
+                out.append(_MATH_OVERRIDES.get(name) or _math_symbol(name))
+        elif token.startswith("\\"):
+            out.append(ESCAPED_CHARACTERS.get(token, token[1:]) if token != "\\\\" else " ")
+        elif token == "&":
+            out.append(" ")
+        elif token == "$":
+            continue  # math inside `\\text{...}` within math
+        elif token in _MATH_CHARACTERS:
+            out.append(_MATH_CHARACTERS[token])
+        else:
+            out.append(token)
+    return "".join(out), index
+
+
+def _math_atom(tokens: list[str], index: int) -> tuple[str, int]:
+    """The next argument: a `{...}` group or one token (spaces before it skipped), rendered."""
+    while index < len(tokens) and tokens[index].isspace():
+        index += 1
+    if index >= len(tokens):
+        return "", index
+    if tokens[index] == "{":
+        text, index = _render_math_tokens(tokens, index + 1, closing="}")
+        return " ".join(text.split()), index
+    text, _ = _render_math_tokens(tokens[index : index + 1], 0, closing=None)
+    return text, index + 1
+
+
+def _script(text: str, superscript: bool) -> str:
+    """A sub- or superscript in Unicode when every character has one, otherwise `^x`/`_x`, or `^(...)` around more than a word."""
+    table = _SUPERSCRIPT if superscript else _SUBSCRIPT
+    if text and all(char in table for char in text):
+        return "".join(table[char] for char in text)
+    if text in ("∘", "°"):
+        return "°"
+    mark = "^" if superscript else "_"
+    return mark + text if text.isalnum() or len(text) <= 1 else f"{mark}({text})"
+
+
+def _wrap(text: str) -> str:
+    """Parentheses around more than one symbol, so `a+b` over `c` reads (a+b)/c."""
+    return text if len(text) <= 1 or text.isalnum() else f"({text})"
+
+
+@functools.cache
+def _math_symbol(name: str) -> str:
+    """pylatexenc's Unicode for the math command `\\name` (`\\le` -> ≤); an unknown command keeps its name."""
+    if not is_known_macro(name):
+        return name
+    # an empty argument, so that a command taking one does not take the closing `$`; the argument follows as math
+    rendered = _converter().latex_to_text(f"${chr(92)}{name}{{}}$", latex_context=_parser_context()).strip()
+    return rendered if rendered else ""

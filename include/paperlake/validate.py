@@ -12,13 +12,16 @@ from paperlake.config import DEFAULT_BATCH_ROWS, Settings
 from paperlake.errors import PaperlakeError
 from paperlake.lake import VALIDATION_REPORT, VALIDATION_RESULT, Lake, PartitionSummary
 from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
+from paperlake.text_residue import text_residue
 from paperlake.validation_report import render_report
 
 SUITE_NAME = "paperlake_clean_papers"
-SUITE_VERSION = "4"
+SUITE_VERSION = "5"
 ROW_COLUMN = "_row"
 IN_INTERVAL_COLUMN = "_listed_in_interval"
 ENGLISH_COLUMN = "_looks_english"
+# Per cleaned field: why it is not clean text (TeX math, a command, a ^{ or _{ group, words glued), or null.
+TEX_RESIDUE_COLUMNS = {"title": "_title_tex_residue", "abstract": "_abstract_tex_residue"}
 # Text no cleaned field may still contain: LaTeX commands, HTML tags, the saved page's header.
 RESIDUE_PATTERN = rf"\\[A-Za-z]+|{HTML_TAG_PATTERN}|{PAGE_HEADER_PATTERN}"
 ENGLISH_FUNCTION_WORDS = frozenset(
@@ -79,6 +82,14 @@ def build_suite(rules: ValidationRules, source: str):
             gxe.ExpectColumnValuesToNotMatchRegex(
                 column=column, regex=RESIDUE_PATTERN,
                 meta={"code": f"{column}_residue", "message": f"{column} still contains LaTeX, HTML or page residue"},
+            )
+            for column in ("title", "abstract")
+        ),
+        *(
+            gxe.ExpectColumnValuesToBeNull(
+                column=TEX_RESIDUE_COLUMNS[column],
+                meta={"code": f"{column}_tex_residue", "message": f"{column} still holds TeX math, a command or a ^{{ or _{{ group, "
+                      "or cleaning glued words of the raw text together"},
             )
             for column in ("title", "abstract")
         ),
@@ -226,6 +237,13 @@ def suite_frame(batch, positions: range, superseded: dict[int, list], interval: 
             **{col: candidates.column(col).cast(pa.string()) for col in ("paper_id", "title", "abstract", "parse_error")},
             IN_INTERVAL_COLUMN: pa.array([listed_in_interval(at, interval) for at in candidates.column("listed_at").to_pylist()], pa.bool_()),
             ENGLISH_COLUMN: pa.array([looks_english(text) for text in abstracts], pa.bool_()),
+            **{
+                TEX_RESIDUE_COLUMNS[column]: pa.array(
+                    [text_residue(raw, cleaned) for raw, cleaned in zip(candidates.column(f"{column}_raw").to_pylist(), candidates.column(column).to_pylist())],
+                    pa.string(),
+                )
+                for column in ("title", "abstract")
+            },
         }
     ).to_pandas()
 

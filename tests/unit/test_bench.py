@@ -46,6 +46,7 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
     dag_files = sorted(path.stem for path in (REPO / "dags").glob("*.py"))
     assert set(figures) == {
         "ingest_time_ratio", "ingest_cpu_ratio", "ingest_pss_ratio", "tag_cached_over_cold", "clean_ms_per_abstract",
+        "clean_ms_per_real_abstract",
         "tag_over_bare_throughput", "tag_two_process_speedup", "bare_two_process_speedup",
         "marts_full_time_ratio", "marts_full_peak_rss", "marts_full_1m_papers", "marts_added_day_over_full", "s3_query_ratio",
         "lake_read_delta_over_views", "lake_publish_commit",

@@ -33,6 +33,14 @@ CASES = [
     ("URL at the very end", "Code is available at https://github.com/efeslab/fiddler", "Code is available at <https://github.com/efeslab/fiddler>"),
     ("URL glued to a word", "seecode:https://x.io/a_b~c", "seecode: <https://x.io/a_b~c>"),
     ("money and plain % stay literal", "costs $5 for 40% & more", "costs $5 for 40% & more"),
+    ("math paired by TeX's rules, not read as money", 'a set of only $50$ tests, E $\\geq$100 GeV', 'a set of only 50 tests, E ≥100 GeV'),
+    ('escaped and unpaired dollars stay dollars', 'up to \\$32,000; costs $5 for 40%', 'up to $32,000; costs $5 for 40%'),
+    ('math symbols as Unicode', '$0\\le p\\le 1$, $x \\to \\infty$, $a \\times b$, $\\pm 1$', '0≤p≤1, x → ∞, a × b, ±1'),
+    ('sub- and superscripts as Unicode', 'H$_2$O, $x^2$, 3 fb$^{-1}$, $90^\\circ$', 'H₂O, x², 3 fb⁻¹, 90°'),
+    ('other scripts as ^x or ^(...)', '$m^{\\rm PDG}$, $e^{-i\\omega t}$', 'm^PDG, e^(-iωt)'),
+    ('font commands as their text', '$\\mathcal{O}(n)$, $\\text{acc}$, $\\mathrm{d}x$, $\\mathbf{x}$', 'O(n), acc, dx, x'),
+    ('fractions, roots, sets', '$\\frac{a+b}{2}$, $\\sqrt{2}$, $\\{0,1\\}^n$', '(a+b)/2, √2, ﹛0,1﹜ⁿ'),
+    ('display math set apart', 'display \\[x_{ij}\\]math', 'display xᵢⱼ math'),
 ]
 
 

@@ -83,12 +83,17 @@ def test_residue_language_and_interval_are_checked_row_by_row(lake):
         PaperRecord(paper_id="2401.00002", title="German", abstract=german),
         PaperRecord(paper_id="2401.00003", title="Yesterday", abstract=GOOD, listed_at=listed(25)),
         PaperRecord(paper_id="not-an-id", title="Bad id", abstract=GOOD),
+        PaperRecord(paper_id="2401.00005", title="Glued", abstract=GOOD + " We test every $0\\le p\\le 1$ accurately."),
+        PaperRecord(paper_id="2401.00006", title="Stray", abstract=GOOD + " The cut is E $\\geq$100 GeV."),
     ]
     stage(lake, records)
     # a residue no cleaning rule removes (an HTML tag re-created from escaped text inside the abstract)
     table = lake.read_table("staged", "arxiv", DAY, run_id=RUN)
     abstracts = table.column("abstract").to_pylist()
     abstracts[0] = abstracts[0] + " <div>left over</div>"
+    # what the cleaning of main gave for the last two (issue 19): glued words, and a dollar that was math
+    abstracts[4] = abstracts[4].replace("0≤p≤1 accurately", "0≤p≤1accurately")
+    abstracts[5] = abstracts[5].replace("E ≥100", "E ≥$100")
     lake.write_table("staged", "arxiv", DAY, table.set_column(table.schema.get_field_index("abstract"), "abstract", pa.array(abstracts)), RUN)
     interval = (datetime(2026, 11, 26, tzinfo=UTC), datetime(2026, 11, 27, tzinfo=UTC))
     validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0), interval)
@@ -98,6 +103,8 @@ def test_residue_language_and_interval_are_checked_row_by_row(lake):
         "German": ["not_english"],
         "Yesterday": ["outside_interval"],
         "Bad id": ["malformed_id"],
+        "Glued": ["abstract_tex_residue"],
+        "Stray": ["abstract_tex_residue"],
     }
 
 
