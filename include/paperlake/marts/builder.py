@@ -3,8 +3,9 @@
 Beside the marts, the file holds the build state (schema `state`): what each committed partition
 contributed, and from which run. A build diffs the lake's current commits against it, recomputes only
 what the partitions that are new, recommitted or gone touch, and derives the whole-history marts from
-the maintained state; `full` starts from an empty file instead, with identical results. The Parquet
-exports of the large marts are partitioned by date, and a build rewrites only the partitions it touched.
+the maintained state; `full` starts from an empty file instead, with identical results. Every mart is
+also exported as a Delta Lake table, `marts/<mart>/` (the large ones partitioned by date): a build
+commits the partitions it touched as the table's next version, so a reader sees one version or the next.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import urlparse
 
 from paperlake.commit import Commit
 from paperlake.config import Settings
-from paperlake.lake import RAW_MANIFEST, TABLE_FILE, VALIDATION_RESULT, Lake
+from paperlake.lake import RAW_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.storage import TEMP_SUFFIX, S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -46,15 +47,15 @@ KEY_COLLISIONS = {
     "entities": "SELECT count(*) - count(DISTINCT entity_key) FROM state.entity_names",
 }
 TRENDING_MIN_SUPPORT = 2
-PUBLISH_THREADS = 8
+EXPORT_BATCH_ROWS = 100_000
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 3
+STATE_VERSION = 4
 
 
 @dataclass(frozen=True)
 class PartitionedExport:
-    """A mart exported as Hive partitions, marts/<mart>/<column>=<value>/part<i>.parquet (the column in the path only)."""
+    """A mart exported as a Delta table partitioned by `column`: marts/<mart>/<column>=<value>/<file>.parquet (the column in the path only)."""
 
     column: str
     rows: str  # the mart's rows, with the partition column
@@ -63,7 +64,7 @@ class PartitionedExport:
 
 # The marts that grow with the history, exported per date: an update rewrites only the partitions it touched.
 # A paper's entities go with the paper, into the partition of its first_seen. The other marts are exported
-# whole, as marts/<mart>/part.parquet (quarantine too: it stays small, and its export then always exists, empty or not).
+# whole, one version of a one-file table per build (quarantine too: it stays small, and its table then always exists).
 PARTITIONED_EXPORTS = {
     "papers": PartitionedExport("first_seen", "SELECT * FROM papers", "SELECT first_seen FROM paper_export_dates"),
     "paper_entities": PartitionedExport(
@@ -173,19 +174,12 @@ def register_partition_documents(con, lake: Lake, commits: dict) -> None:
 
 def enable_s3(con, settings: Settings) -> None:
     """Load the httpfs extension from its PyPI package (no download) and register S3 credentials."""
-    import boto3
     from duckdb_extensions import import_extension
 
     import_extension("httpfs", con=con)
     con.execute("LOAD httpfs")
     s3 = settings.s3
-    key, secret = s3.access_key_id, s3.secret_access_key
-    if not (key and secret):
-        credentials = boto3.Session().get_credentials()
-        if credentials is None:
-            raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
-        frozen = credentials.get_frozen_credentials()
-        key, secret = frozen.access_key, frozen.secret_key
+    key, secret = s3_credentials(settings)
     params = {"KEY_ID": key, "SECRET": secret, "REGION": s3.region}
     if s3.endpoint_url:
         endpoint = urlparse(s3.endpoint_url)
@@ -195,6 +189,20 @@ def enable_s3(con, settings: Settings) -> None:
         + ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} {sql_literal(str(v))}" for k, v in params.items())
         + ")"
     )
+
+
+def s3_credentials(settings: Settings) -> tuple[str, str]:
+    """(access key id, secret) from the settings, else from boto3's own chain (environment, profile, instance role)."""
+    import boto3
+
+    key, secret = settings.s3.access_key_id, settings.s3.secret_access_key
+    if not (key and secret):
+        credentials = boto3.Session().get_credentials()
+        if credentials is None:
+            raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
+        frozen = credentials.get_frozen_credentials()
+        key, secret = frozen.access_key, frozen.secret_key
+    return key, secret
 
 
 def latest_partition_date(commits: dict) -> date | None:
@@ -336,11 +344,11 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
                 with clock.phase("update"):
                     counts = update_marts(con, lake, settings, commits, changes, new=built is None)
                 with clock.phase("export"):
-                    exports = export_marts(con, Path(tmp) / "exports", new=built is None)
+                    export_marts(con, lake, settings, new=built is None)
             finally:
                 con.close()
             with clock.phase("publish"):
-                publish_marts(lake, settings, path, exports)
+                publish_marts(lake, settings, path)
         finally:
             for leftover in (path, path.with_name(path.name + ".wal")):
                 leftover.unlink(missing_ok=True)
@@ -379,55 +387,59 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-@dataclass(frozen=True)
-class MartExports:
-    """The export files a build publishes (lake key -> local file), and per mart the partition folders they
-    replace (None: every file of the mart); files of those partitions that were not rewritten are deleted."""
+def export_marts(con, lake: Lake, settings: Settings, new: bool) -> None:
+    """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
+    partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
-    files: dict[str, Path]
-    replaced: dict[str, frozenset[str] | None]
+    The files a version replaces are deleted at once (a plain Parquet reader of the folder then sees exactly the
+    current rows; the marts are derived, so no older version is kept for time travel).
+    """
+    from deltalake import DeltaTable, write_deltalake
 
-
-def export_marts(con, folder: Path, new: bool) -> MartExports:
-    """Write under `folder` the exports of the marts open on `con`: of the partitioned marts, every partition for a
-    new file, else the partitions this update touched; the other marts whole."""
-    files, replaced = {}, {}
+    options = delta_storage_options(settings) if isinstance(lake.store, S3Store) else None
     for mart in UNIQUE_KEYS:
-        target = folder / mart
-        target.mkdir(parents=True)
+        uri = lake.uri(f"marts/{mart}")
         export = PARTITIONED_EXPORTS.get(mart)
-        if export is None:
-            con.execute(f"COPY {mart} TO {sql_literal(str(target / TABLE_FILE))} (FORMAT parquet)")
-            replaced[mart] = None
-        else:
-            rows, replaced[mart] = export.rows, None
-            if not new:
-                touched = [value for (value,) in con.execute(export.touched).fetchall()]
-                # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
-                values = ", ".join(f"DATE '{value.isoformat()}'" for value in touched) or "NULL"
-                rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({values})"
-                replaced[mart] = frozenset(f"{export.column}={value.isoformat()}" for value in touched)
-            con.execute(f"COPY ({rows}) TO {sql_literal(str(target))} (FORMAT parquet, PARTITION_BY ({export.column}), FILENAME_PATTERN 'part{{i}}')")
-        files |= {f"marts/{mart}/{file.relative_to(target).as_posix()}": file for file in sorted(target.rglob("*.parquet"))}
-    return MartExports(files, replaced)
+        rows, predicate = (export.rows if export else f"SELECT * FROM {mart}"), None
+        if export and not new:
+            touched = [value.isoformat() for (value,) in con.execute(export.touched).fetchall()]
+            if not touched:
+                continue
+            # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
+            rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
+            predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
+        if new:
+            remove_foreign_export(lake, mart, uri, options)
+        write_deltalake(
+            uri, con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS), mode="overwrite", predicate=predicate,
+            partition_by=[export.column] if export else None, schema_mode="overwrite" if new else None, storage_options=options,
+        )
+        DeltaTable(uri, storage_options=options).vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
 
 
-def publish_marts(lake: Lake, settings: Settings, path: Path, exports: MartExports) -> None:
-    """Publish the exports file by file (each one replaced atomically), then replace the marts file with `path` in one atomic step.
+def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
+    """Delete an export folder that is not a Delta table (Parquet files an earlier builder published) before a table is made there."""
+    from deltalake import DeltaTable
+
+    if not DeltaTable.is_deltatable(uri, storage_options=options):
+        lake.store.delete(lake.store.list(f"marts/{mart}/"))
+
+
+def delta_storage_options(settings: Settings) -> dict[str, str]:
+    """delta-rs options for the lake's S3 bucket (its own client: it commits with `If-None-Match: *`, no lock needed)."""
+    key, secret = s3_credentials(settings)
+    options = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": settings.s3.region}
+    if settings.s3.endpoint_url:
+        options |= {"AWS_ENDPOINT_URL": settings.s3.endpoint_url, "AWS_ALLOW_HTTP": str(settings.s3.endpoint_url.startswith("http:")).lower()}
+    return options
+
+
+def publish_marts(lake: Lake, settings: Settings, path: Path) -> None:
+    """Replace the marts file with `path` in one atomic step (after the exports are committed).
 
     The marts file goes last: a build that fails on the way leaves it as it was, so the next build recomputes,
-    and rewrites the exports of, the same partitions.
+    and commits again the exports of, the same partitions.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Many small files (a full build writes a few per date): their writes wait on the disk or the network, not the CPU.
-    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
-        list(pool.map(lambda item: lake.store.put_file(*item), exports.files.items()))
-    for mart, partitions in exports.replaced.items():
-        prefix = f"marts/{mart}/"
-        stale = [key for key in lake.store.list(prefix)
-                 if key not in exports.files and (partitions is None or key.removeprefix(prefix).split("/")[0] in partitions)]
-        lake.store.delete(stale)
     if isinstance(lake.store, S3Store):
         from paperlake.marts.cache import S3MartsCache
 
