@@ -48,6 +48,8 @@ KEY_COLLISIONS = {
 }
 TRENDING_MIN_SUPPORT = 2
 EXPORT_BATCH_ROWS = 100_000
+# DuckDB's share of a build's memory (it spills beyond it); the exports' writer and Python come on top.
+MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
 STATE_VERSION = 4
@@ -63,13 +65,11 @@ class PartitionedExport:
 
 
 # The marts that grow with the history, exported per date: an update rewrites only the partitions it touched.
-# A paper's entities go with the paper, into the partition of its first_seen. The other marts are exported
+# A paper's entities go with the paper, into the partition of its first_seen (they carry it). The other marts are exported
 # whole, one version of a one-file table per build (quarantine too: it stays small, and its table then always exists).
 PARTITIONED_EXPORTS = {
     "papers": PartitionedExport("first_seen", "SELECT * FROM papers", "SELECT first_seen FROM paper_export_dates"),
-    "paper_entities": PartitionedExport(
-        "first_seen", "SELECT e.*, p.first_seen FROM paper_entities e JOIN papers p USING (paper_id)", "SELECT first_seen FROM paper_export_dates",
-    ),
+    "paper_entities": PartitionedExport("first_seen", "SELECT * FROM paper_entities", "SELECT first_seen FROM paper_export_dates"),
     "entity_daily": PartitionedExport("date", "SELECT * FROM entity_daily", "SELECT date FROM touched"),
     "pipeline_health": PartitionedExport("date", "SELECT * FROM pipeline_health", "SELECT date FROM touched"),
 }
@@ -252,15 +252,16 @@ def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChan
     create_layer_view(con, lake, "lake_texts", "clean", texts)
 
 
-def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool) -> dict[str, int]:
+def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool, clock: Stopwatch) -> dict[str, int]:
     """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
-    Trends are computed as of the latest date in the lake.
+    Trends are computed as of the latest date in the lake; `clock` times each step.
     """
     import duckdb
 
     # Row order inside a mart means nothing (readers use ORDER BY): DuckDB may then insert in parallel, in less memory.
     con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = {sql_literal(MEMORY_LIMIT)}")
     con.execute("SET VARIABLE reference_date = ?::DATE", [latest_partition_date(commits)])
     con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
     con.execute("SET VARIABLE state_version = ?", [STATE_VERSION])
@@ -269,11 +270,14 @@ def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: Pa
     steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
     for sql_file in steps:
         try:
-            con.execute(sql_file.read_text())
+            with clock.phase(sql_file.stem):
+                con.execute(sql_file.read_text())
         except duckdb.Error as err:
             raise MartCheckFailed(f"mart step {sql_file.name} failed: {err}") from err
-    counts = check_marts(con, new)
-    con.execute("CHECKPOINT")
+    with clock.phase("check"):
+        counts = check_marts(con, new)
+    with clock.phase("checkpoint"):
+        con.execute("CHECKPOINT")
     return counts
 
 
@@ -341,10 +345,8 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
                     shutil.copyfile(previous, path)
             con = duckdb.connect(str(path))
             try:
-                with clock.phase("update"):
-                    counts = update_marts(con, lake, settings, commits, changes, new=built is None)
-                with clock.phase("export"):
-                    export_marts(con, lake, settings, new=built is None)
+                counts = update_marts(con, lake, settings, commits, changes, built is None, clock)
+                export_marts(con, lake, settings, built is None, clock)
             finally:
                 con.close()
             with clock.phase("publish"):
@@ -387,7 +389,7 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-def export_marts(con, lake: Lake, settings: Settings, new: bool) -> None:
+def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatch) -> None:
     """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
     partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
@@ -408,13 +410,14 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool) -> None:
             # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
             rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
-        if new:
-            remove_foreign_export(lake, mart, uri, options)
-        write_deltalake(
-            uri, con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS), mode="overwrite", predicate=predicate,
-            partition_by=[export.column] if export else None, schema_mode="overwrite" if new else None, storage_options=options,
-        )
-        DeltaTable(uri, storage_options=options).vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+        with clock.phase(f"export {mart}"):
+            if new:
+                remove_foreign_export(lake, mart, uri, options)
+            write_deltalake(
+                uri, con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS), mode="overwrite", predicate=predicate,
+                partition_by=[export.column] if export else None, schema_mode="overwrite" if new else None, storage_options=options,
+            )
+            DeltaTable(uri, storage_options=options).vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
 
 
 def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
