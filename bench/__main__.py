@@ -35,7 +35,7 @@ class Sizes:
     s3_query_repeats: int
 
 
-FULL = Sizes(ingest=(10_000, 40_000), texts=10_000, marts_days=1000, marts_papers_per_day=1000, marts_repeats=3,
+FULL = Sizes(ingest=(10_000, 40_000), texts=10_000, marts_days=1000, marts_papers_per_day=1000, marts_repeats=1,
              clean_repeats=2, tag_repeats=1, dag_repeats=3, s3_query_repeats=5)
 # Large enough that tagging forks its workers (1,000+ texts), small enough for a test.
 QUICK = Sizes(ingest=(300, 1200), texts=300, marts_days=12, marts_papers_per_day=100, marts_repeats=1,

@@ -30,6 +30,7 @@ ENTITY_VOCABULARY = 40_000
 SPANS_PER_PAPER = 9  # mean; the issue's lake had 3.4M entity rows for 358k papers
 LABELS = ("METHOD", "MODEL", "DATASET", "TASK", "METRIC")
 WORD_VOCABULARY = 5_000
+PRINTED_PHASES = 8
 
 
 @functools.cache
@@ -221,10 +222,11 @@ def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[l
 
 
 def print_builds(runs: dict) -> None:
-    """The builds side by side: sizes, wall and CPU seconds, peak RSS, file size, phases."""
+    """The builds side by side: sizes, wall and CPU seconds, peak RSS, file size, the longest phases (all are in the results file)."""
     print(f"  {'build':<34} {'papers':>9} {'entity rows':>12} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'file MB':>8}  phases (s)")
     for name, run in runs.items():
-        phases = " ".join(f"{phase} {seconds:.1f}" for phase, seconds in run["phases"].items())
+        largest = sorted(run["phases"].items(), key=lambda item: -item[1])[:PRINTED_PHASES]
+        phases = " ".join(f"{phase} {seconds:.1f}" for phase, seconds in largest)
         print(f"  {name:<34} {run.get('papers', 0):>9,} {run.get('paper_entities', 0):>12,} {run['seconds']:>7.2f} {run['cpu_seconds']:>7.2f} "
               f"{run['peak_rss_mb']:>12,} {run['marts_file_mb']:>8,}  {phases}")
 
