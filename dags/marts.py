@@ -11,10 +11,10 @@ DOC = """
 ### Marts: brought up to date with every committed partition
 
 **Reads** the committed partitions that changed since the last build (all of them on a first or
-`--full` build). **Writes** the Parquet exports of the dates it touched, each file replaced
-atomically, then `marts/paperlake.duckdb` in one atomic step: the DuckDB file is the consistent
-snapshot; readers keep the old file until they reopen. Then **updates** the search index
-(`marts/search.duckdb`) from the published papers: only papers whose text changed are re-indexed.
+`--full` build). **Writes** the Delta Lake exports `marts/<mart>/` (the dates it touched, each
+table's next version in one commit), then `marts/paperlake.duckdb` in one atomic step: the DuckDB
+file is the consistent snapshot; readers keep the old file until they reopen. Then **updates** the
+search index (`marts/search.duckdb`) from the published papers: only papers whose text changed are re-indexed.
 
 **Runs** whenever an ingest or reparse run commits (asset events), and daily at 06:30 UTC. It is
 created unpaused so that backfills reach it; every build compares the lake's commits with the marts' state, so

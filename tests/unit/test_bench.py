@@ -48,11 +48,13 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
         "ingest_time_ratio", "ingest_cpu_ratio", "ingest_pss_ratio", "tag_cached_over_cold", "clean_ms_per_abstract",
         "clean_ms_per_real_abstract",
         "tag_over_bare_throughput", "tag_two_process_speedup", "bare_two_process_speedup",
-        "marts_full_time_ratio", "marts_full_peak_rss", "marts_full_1m_papers", "marts_added_day_over_full", "s3_query_ratio",
         "lake_read_delta_over_views", "lake_publish_commit",
         "search_index_build_over_marts", "search_index_build_over_marts_cpu", "search_added_day_share", "search_added_day_share_cpu",
         "search_query_warm_ms", "search_query_over_match_bm25",
+        "marts_full_seconds", "marts_full_over_plain", "marts_full_peak_rss", "marts_full_differing_rows", "marts_added_day_seconds",
+        "marts_added_day_over_full", "s3_query_ratio",
         *(f"dag_parse_{stem}" for stem in dag_files),
     }
+    assert figures.pop("marts_full_differing_rows")["value"] == 0  # the plain build made the same marts
     assert all(figure["value"] > 0 for figure in figures.values())
     assert all(isinstance(figure["met"], bool) for figure in figures.values() if figure["goal"] is not None)

@@ -47,11 +47,11 @@ def test_papers_one_row_per_id_latest_version_with_first_and_last_seen(two_day_l
 def test_paper_entities_count_the_current_text_once_across_sources(two_day_lake, settings):
     build_marts(two_day_lake, settings)
     path = local_marts_path(two_day_lake, settings)
-    assert query(path, "SELECT paper_id, entity_id, label, mentions, first_offset FROM paper_entities ORDER BY 1, 5") == [
-        ("p1", "GPT-4", "MODEL", 1, 0),
-        ("p1", "MMLU", "DATASET", 1, 10),
-        ("p2", "MMLU", "DATASET", 2, 5),
-        ("p2", "accuracy", "METRIC", 1, 60),
+    assert query(path, "SELECT paper_id, entity_id, label, mentions, first_offset, first_seen FROM paper_entities ORDER BY 1, 5") == [
+        ("p1", "GPT-4", "MODEL", 1, 0, D1),  # the paper's first_seen, though these spans are on its day-2 text
+        ("p1", "MMLU", "DATASET", 1, 10, D1),
+        ("p2", "MMLU", "DATASET", 2, 5, D1),
+        ("p2", "accuracy", "METRIC", 1, 60, D1),
     ]
     assert query(path, "SELECT entity_id, n_papers, n_mentions FROM entity_counts ORDER BY 2 DESC, 1") == [
         ("MMLU", 2, 3), ("GPT-4", 1, 1), ("accuracy", 1, 1),
@@ -184,35 +184,45 @@ def test_pipeline_health_per_source_and_date(lake, settings):
     ]
 
 
-def test_every_mart_is_exported_as_parquet(trend_lake, settings):
+def test_every_mart_is_exported_as_a_delta_table_that_plain_parquet_readers_also_read(trend_lake, settings):
     import pyarrow.parquet as pq
+    from deltalake import DeltaTable
 
     summary = build_marts(trend_lake, settings)
     for name, rows in summary.tables.items():
-        assert pq.read_table(trend_lake.uri(f"marts/{name}")).num_rows == rows
+        assert DeltaTable(trend_lake.uri(f"marts/{name}")).to_pyarrow_table().num_rows == rows
+        assert pq.read_table(trend_lake.uri(f"marts/{name}")).num_rows == rows  # no file beside the current version's
     assert {p.parent.name for p in Path(trend_lake.uri("marts/entity_daily")).rglob("*.parquet")} == {
         f"date={day:%Y-%m-%d}" for day in (days_before(n) for n in (0, 1, 5, 6, 20, 29, 34, 35))
     }
-    assert [p.relative_to(trend_lake.uri("marts")).as_posix() for p in Path(trend_lake.uri("marts/entities")).rglob("*.parquet")] == ["entities/part.parquet"]
+    assert len(list(Path(trend_lake.uri("marts/entities")).glob("*.parquet"))) == 1
 
 
-def test_an_added_day_rewrites_only_the_export_partitions_it_touches(two_day_lake, settings):
-    root = Path(two_day_lake.uri("marts"))
+def export_files(lake) -> dict:
+    """mart -> the Parquet files of its export's current version (relative to the table), and the version."""
+    from deltalake import DeltaTable
 
-    def export_files() -> dict:
-        return {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*.parquet")}
+    tables = {mart: DeltaTable(lake.uri(f"marts/{mart}")) for mart in MARTS}
+    return {mart: (table.version(), set(table.get_add_actions(flatten=True).column("path").to_pylist())) for mart, table in tables.items()}
 
+
+def test_an_added_day_commits_only_the_export_partitions_it_touches_as_one_version(two_day_lake, settings):
     build_marts(two_day_lake, settings)
-    before = export_files()
+    before = export_files(two_day_lake)
     commit_tables(two_day_lake, "arxiv", D3, clean=table([paper("p3", 1, "Third", "h4")], CLEAN), entities=table(spans("p3", "h4", ("BERT", "MODEL", 0)), ENTITIES))
     assert build_marts(two_day_lake, settings).build == "incremental"
-    after = export_files()
-    assert before.keys() <= after.keys()
-    assert {key for key, inode in after.items() if before.get(key) != inode} == {
-        "papers/first_seen=2026-11-03/part0.parquet", "paper_entities/first_seen=2026-11-03/part0.parquet",
-        "entity_daily/date=2026-11-03/part0.parquet", "pipeline_health/date=2026-11-03/part0.parquet",
-        *(f"{mart}/part.parquet" for mart in ("entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence", "quarantine")),
-    }
+    after = export_files(two_day_lake)
+    for mart in ("papers", "paper_entities", "entity_daily", "pipeline_health"):
+        column = "date" if mart in ("entity_daily", "pipeline_health") else "first_seen"
+        (old_version, old), (new_version, new) = before[mart], after[mart]
+        assert old <= new and {path.split("/")[0] for path in new - old} == {f"{column}=2026-11-03"}, mart
+        assert new_version > old_version
+    for mart in ("entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence", "quarantine"):
+        assert after[mart][0] > before[mart][0] and not after[mart][1] & before[mart][1], mart
+    # what is left on disk is exactly the current versions' files
+    on_disk = {mart: {p.relative_to(two_day_lake.uri(f"marts/{mart}")).as_posix() for p in Path(two_day_lake.uri(f"marts/{mart}")).rglob("*.parquet")}
+               for mart in MARTS}
+    assert on_disk == {mart: files for mart, (_, files) in after.items()}
 
 
 MARTS = ("papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities", "trending_papers",
@@ -226,22 +236,21 @@ def mart_rows(path) -> dict:
 
 
 def exported_rows(lake) -> dict:
-    """Every mart's rows as its published Parquet exports hold them (partition columns read from the paths), sorted."""
+    """Every mart's rows as the current version of its Delta export holds them, sorted."""
+    from deltalake import DeltaTable
+
     with duckdb.connect() as con:
-        return {t: con.execute(f"SELECT * FROM read_parquet('{lake.uri(f'marts/{t}')}/**/*.parquet', hive_partitioning = true) ORDER BY ALL").fetchall()
-                for t in MARTS}
+        rows = {}
+        for t in MARTS:
+            con.register("export", DeltaTable(lake.uri(f"marts/{t}")).to_pyarrow_table())
+            rows[t] = con.execute("SELECT * FROM export ORDER BY ALL").fetchall()
+        return rows
 
 
 def marts_as_exported(path) -> dict:
-    """Every mart's rows in the columns its export has (the partition column last; a paper's first_seen on its entities), sorted."""
+    """Every mart's rows, sorted."""
     with duckdb.connect(str(path), read_only=True) as con:
-        queries = {t: f"SELECT * FROM {t}" for t in MARTS} | {
-            "papers": "SELECT * EXCLUDE (first_seen), first_seen FROM papers",
-            "paper_entities": "SELECT e.*, p.first_seen FROM paper_entities e JOIN papers p USING (paper_id)",
-            "entity_daily": "SELECT * EXCLUDE (date), date FROM entity_daily",
-            "pipeline_health": "SELECT * EXCLUDE (date), date FROM pipeline_health",
-        }
-        return {t: con.execute(f"SELECT * FROM ({sql}) ORDER BY ALL").fetchall() for t, sql in queries.items()}
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in MARTS}
 
 
 def full_build_rows(lake, tmp_path) -> dict:
@@ -322,6 +331,7 @@ def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake,
     assert build_marts(two_day_lake, settings).build == "full"
     assert query(path, "SELECT paper_id FROM papers ORDER BY 1") == [("p1",), ("p2",)]
     assert exported_rows(two_day_lake)["papers"] == marts_as_exported(path)["papers"]
+    assert not Path(two_day_lake.uri("marts/papers/part.parquet")).exists()  # the earlier export is replaced, not mixed in
 
 
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
@@ -371,3 +381,9 @@ def test_marts_on_s3_are_downloaded_once_per_published_version(seaweed, s3_bucke
     assert build_marts(writer, writer_settings).build == "incremental"
     assert writer_gets == []  # the writer's own copy is the file it published last
     assert query(local_marts_path(reader, reader_settings), "SELECT count(*) FROM papers") == [(3,)] and len(reader_gets) == 2
+    from deltalake import DeltaTable
+
+    from paperlake.delta import storage_options
+
+    export = DeltaTable(reader.uri("marts/papers"), storage_options=storage_options(reader))
+    assert sorted(export.to_pyarrow_table().column("paper_id").to_pylist()) == ["p1", "p2", "p3"] and export.version() == 1

@@ -3,8 +3,9 @@
 Beside the marts, the file holds the build state (schema `state`): what each committed partition
 contributed, and from which run. A build diffs the lake's current commits against it, recomputes only
 what the partitions that are new, recommitted or gone touch, and derives the whole-history marts from
-the maintained state; `full` starts from an empty file instead, with identical results. The Parquet
-exports of the large marts are partitioned by date, and a build rewrites only the partitions it touched.
+the maintained state; `full` starts from an empty file instead, with identical results. Every mart is
+also exported as a Delta Lake table, `marts/<mart>/` (the large ones partitioned by date): a build
+commits the partitions it touched as the table's next version, so a reader sees one version or the next.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import urlparse
 
 from paperlake.commit import Commit
 from paperlake.config import Settings
-from paperlake.lake import RAW_MANIFEST, TABLE_FILE, VALIDATION_RESULT, Lake
+from paperlake.lake import RAW_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.storage import TEMP_SUFFIX, S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -40,13 +41,17 @@ UNIQUE_KEYS = {
     "pipeline_health": ("source", "date"),
     "quarantine": ("source", "date", "record_index"),
 }
+# Marts whose written rows (`<mart>_after`) also carry their key as state keys: checked on those, a cheaper distinct count.
+HASHED_KEYS = {"paper_entities": "paper_key, entity_key"}
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
     "paper ids": "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)",
     "entities": "SELECT count(*) - count(DISTINCT entity_key) FROM state.entity_names",
 }
 TRENDING_MIN_SUPPORT = 2
-PUBLISH_THREADS = 8
+EXPORT_BATCH_ROWS = 100_000
+# DuckDB's share of a build's memory (it spills beyond it); the exports' writer and Python come on top.
+MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
 STATE_VERSION = 4
@@ -54,7 +59,7 @@ STATE_VERSION = 4
 
 @dataclass(frozen=True)
 class PartitionedExport:
-    """A mart exported as Hive partitions, marts/<mart>/<column>=<value>/part<i>.parquet (the column in the path only)."""
+    """A mart exported as a Delta table partitioned by `column`: marts/<mart>/<column>=<value>/<file>.parquet (the column in the path only)."""
 
     column: str
     rows: str  # the mart's rows, with the partition column
@@ -62,13 +67,11 @@ class PartitionedExport:
 
 
 # The marts that grow with the history, exported per date: an update rewrites only the partitions it touched.
-# A paper's entities go with the paper, into the partition of its first_seen. The other marts are exported
-# whole, as marts/<mart>/part.parquet (quarantine too: it stays small, and its export then always exists, empty or not).
+# A paper's entities go with the paper, into the partition of its first_seen (they carry it). The other marts are exported
+# whole, one version of a one-file table per build (quarantine too: it stays small, and its table then always exists).
 PARTITIONED_EXPORTS = {
     "papers": PartitionedExport("first_seen", "SELECT * FROM papers", "SELECT first_seen FROM paper_export_dates"),
-    "paper_entities": PartitionedExport(
-        "first_seen", "SELECT e.*, p.first_seen FROM paper_entities e JOIN papers p USING (paper_id)", "SELECT first_seen FROM paper_export_dates",
-    ),
+    "paper_entities": PartitionedExport("first_seen", "SELECT * FROM paper_entities", "SELECT first_seen FROM paper_export_dates"),
     "entity_daily": PartitionedExport("date", "SELECT * FROM entity_daily", "SELECT date FROM touched"),
     "pipeline_health": PartitionedExport("date", "SELECT * FROM pipeline_health", "SELECT date FROM touched"),
 }
@@ -257,15 +260,16 @@ def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChan
     create_layer_view(con, lake, "lake_texts", "clean", texts)
 
 
-def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool) -> dict[str, int]:
+def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool, clock: Stopwatch) -> dict[str, int]:
     """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
-    Trends are computed as of the latest date in the lake.
+    Trends are computed as of the latest date in the lake; `clock` times each step.
     """
     import duckdb
 
     # Row order inside a mart means nothing (readers use ORDER BY): DuckDB may then insert in parallel, in less memory.
     con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = {sql_literal(MEMORY_LIMIT)}")
     con.execute("SET VARIABLE reference_date = ?::DATE", [latest_partition_date(commits)])
     con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
     con.execute("SET VARIABLE state_version = ?", [STATE_VERSION])
@@ -274,11 +278,14 @@ def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: Pa
     steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
     for sql_file in steps:
         try:
-            con.execute(sql_file.read_text())
+            with clock.phase(sql_file.stem):
+                con.execute(sql_file.read_text())
         except duckdb.Error as err:
             raise MartCheckFailed(f"mart step {sql_file.name} failed: {err}") from err
-    counts = check_marts(con, new)
-    con.execute("CHECKPOINT")
+    with clock.phase("check"):
+        counts = check_marts(con, new)
+    with clock.phase("checkpoint"):
+        con.execute("CHECKPOINT")
     return counts
 
 
@@ -290,14 +297,16 @@ def mart_counts(con) -> dict[str, int]:
 def check_marts(con, new: bool) -> dict[str, int]:
     """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a non-empty lake.
 
-    An update checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
-    inserted in `<mart>_after`): the others were checked when they were written.
+    A build checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
+    inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written.
     """
     counts = mart_counts(con)
     written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
     for table, key in UNIQUE_KEYS.items():
         cols = ", ".join(key)
-        rows = table if new or f"{table}_after" not in written else checked_rows(con, table, cols, counts[table])
+        rows = table if f"{table}_after" not in written else checked_rows(con, table, cols, counts[table])
+        if rows == f"{table}_after" and table in HASHED_KEYS:
+            cols = HASHED_KEYS[table]  # the same key as 64-bit hashes (two ids sharing one fail the collision checks below)
         total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {rows}").fetchone()
         if total != distinct:
             raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
@@ -346,14 +355,12 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
                     shutil.copyfile(previous, path)
             con = duckdb.connect(str(path))
             try:
-                with clock.phase("update"):
-                    counts = update_marts(con, lake, settings, commits, changes, new=built is None)
-                with clock.phase("export"):
-                    exports = export_marts(con, Path(tmp) / "exports", new=built is None)
+                counts = update_marts(con, lake, settings, commits, changes, built is None, clock)
+                export_marts(con, lake, settings, built is None, clock)
             finally:
                 con.close()
             with clock.phase("publish"):
-                publish_marts(lake, settings, path, exports)
+                publish_marts(lake, settings, path)
         finally:
             for leftover in (path, path.with_name(path.name + ".wal")):
                 leftover.unlink(missing_ok=True)
@@ -392,55 +399,53 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-@dataclass(frozen=True)
-class MartExports:
-    """The export files a build publishes (lake key -> local file), and per mart the partition folders they
-    replace (None: every file of the mart); files of those partitions that were not rewritten are deleted."""
+def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatch) -> None:
+    """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
+    partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
-    files: dict[str, Path]
-    replaced: dict[str, frozenset[str] | None]
+    The files a version replaces are deleted at once (a plain Parquet reader of the folder then sees exactly the
+    current rows; the marts are derived, so no older version is kept for time travel).
+    """
+    from deltalake import DeltaTable, write_deltalake
 
+    from paperlake.delta import storage_options
 
-def export_marts(con, folder: Path, new: bool) -> MartExports:
-    """Write under `folder` the exports of the marts open on `con`: of the partitioned marts, every partition for a
-    new file, else the partitions this update touched; the other marts whole."""
-    files, replaced = {}, {}
+    options = storage_options(lake)
     for mart in UNIQUE_KEYS:
-        target = folder / mart
-        target.mkdir(parents=True)
+        uri = lake.uri(f"marts/{mart}")
         export = PARTITIONED_EXPORTS.get(mart)
-        if export is None:
-            con.execute(f"COPY {mart} TO {sql_literal(str(target / TABLE_FILE))} (FORMAT parquet)")
-            replaced[mart] = None
-        else:
-            rows, replaced[mart] = export.rows, None
-            if not new:
-                touched = [value for (value,) in con.execute(export.touched).fetchall()]
-                # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
-                values = ", ".join(f"DATE '{value.isoformat()}'" for value in touched) or "NULL"
-                rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({values})"
-                replaced[mart] = frozenset(f"{export.column}={value.isoformat()}" for value in touched)
-            con.execute(f"COPY ({rows}) TO {sql_literal(str(target))} (FORMAT parquet, PARTITION_BY ({export.column}), FILENAME_PATTERN 'part{{i}}')")
-        files |= {f"marts/{mart}/{file.relative_to(target).as_posix()}": file for file in sorted(target.rglob("*.parquet"))}
-    return MartExports(files, replaced)
+        rows, predicate = (export.rows if export else f"SELECT * FROM {mart}"), None
+        if export and not new:
+            touched = [value.isoformat() for (value,) in con.execute(export.touched).fetchall()]
+            if not touched:
+                continue
+            # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
+            rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
+            predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
+        with clock.phase(f"export {mart}"):
+            if new:
+                remove_foreign_export(lake, mart, uri, options)
+            write_deltalake(
+                uri, con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS), mode="overwrite", predicate=predicate,
+                partition_by=[export.column] if export else None, schema_mode="overwrite" if new else None, storage_options=options,
+            )
+            DeltaTable(uri, storage_options=options).vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
 
 
-def publish_marts(lake: Lake, settings: Settings, path: Path, exports: MartExports) -> None:
-    """Publish the exports file by file (each one replaced atomically), then replace the marts file with `path` in one atomic step.
+def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
+    """Delete an export folder that is not a Delta table (Parquet files an earlier builder published) before a table is made there."""
+    from deltalake import DeltaTable
+
+    if not DeltaTable.is_deltatable(uri, storage_options=options):
+        lake.store.delete(lake.store.list(f"marts/{mart}/"))
+
+
+def publish_marts(lake: Lake, settings: Settings, path: Path) -> None:
+    """Replace the marts file with `path` in one atomic step (after the exports are committed).
 
     The marts file goes last: a build that fails on the way leaves it as it was, so the next build recomputes,
-    and rewrites the exports of, the same partitions.
+    and commits again the exports of, the same partitions.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Many small files (a full build writes a few per date): their writes wait on the disk or the network, not the CPU.
-    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
-        list(pool.map(lambda item: lake.store.put_file(*item), exports.files.items()))
-    for mart, partitions in exports.replaced.items():
-        prefix = f"marts/{mart}/"
-        stale = [key for key in lake.store.list(prefix)
-                 if key not in exports.files and (partitions is None or key.removeprefix(prefix).split("/")[0] in partitions)]
-        lake.store.delete(stale)
     if isinstance(lake.store, S3Store):
         from paperlake.marts.cache import S3MartsCache
 

@@ -24,7 +24,8 @@ CREATE TABLE papers (
     -- the domain gate on the current text (null when the tagger kept no entity of it): trends count only is_ml papers
     ml_score DOUBLE, is_ml BOOLEAN
 );
-CREATE TABLE paper_entities (paper_id VARCHAR, entity_id VARCHAR, label VARCHAR, mentions BIGINT, first_offset INTEGER);
+-- A paper's entities carry its first_seen: the partition of their export, as of the paper's.
+CREATE TABLE paper_entities (paper_id VARCHAR, entity_id VARCHAR, label VARCHAR, mentions BIGINT, first_offset INTEGER, first_seen DATE);
 CREATE TABLE entity_counts (entity_id VARCHAR, label VARCHAR, n_papers BIGINT, n_mentions HUGEINT);
 CREATE TABLE entities (
     entity_id VARCHAR, label VARCHAR, canonical_name VARCHAR, aliases_seen VARCHAR[], n_papers BIGINT, first_seen DATE, last_seen DATE
