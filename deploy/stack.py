@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deploy import seaweed
-from deploy.processes import ProcessRef, free_ports, port_free, spawn, stop
+from deploy.processes import ProcessRef, free_ports, port_free, session_members, spawn, stop
 from deploy.supervisor import Plan, Service, Supervisor, Task, configure_logging, read_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -435,7 +435,8 @@ def wait_healthy(api_url: str, deadline: float) -> dict:
 
 
 def stop_stack(timeout: float = 150) -> int:
-    """SIGTERM the supervisor (it stops its services), then SIGKILL anything recorded that is still there."""
+    """SIGTERM the supervisor (it stops its services), then stop the session of every recorded service: a
+    process still there gets SIGTERM, then SIGKILL."""
     state_dir = stack_dir()
     state = read_state(state_dir / "supervisor.json")
     if state is None:
@@ -453,7 +454,7 @@ def stop_stack(timeout: float = 150) -> int:
     config_path = state_dir / "stack.json"
     if config_path.exists():
         seaweed.remove_sockets(json.loads(config_path.read_text())["seaweed_ports"].values())
-    alive = [r.pid for r in [ref, *leftovers] if r.alive()]
+    alive = [p.pid for r in [ref, *leftovers] for p in session_members(r)]
     if alive:
         print(f"still running after stop: {alive}", file=sys.stderr)
         return 1

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
+import time
+import uuid
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import psutil
 
+from deploy.processes import describe, marked_processes
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.marts.builder import local_marts_path
@@ -17,6 +22,33 @@ from tests.support.recorded_http import fixture
 LAYERS = ("staged", "clean", "quarantine", "entities")
 UI_CONF = {"reparse": False, "allow_shrink": False}  # the form sends the DAG's params with their defaults
 RECORDED_DAY = "2026-11-26"
+# Every process a scenario starts inherits this variable (whatever its session): what is left is found by it.
+SCENARIO_VARIABLE = "PAPERLAKE_TEST_SCENARIO"
+
+
+def scenario_mark() -> dict[str, str]:
+    """The environment entry that marks one scenario's processes."""
+    return {SCENARIO_VARIABLE: uuid.uuid4().hex}
+
+
+def kill_marked(env: dict[str, str]) -> str:
+    """SIGKILL every live process of the scenario marked in `env`; returns their listing ('' if none)."""
+    left = marked_processes(env[SCENARIO_VARIABLE], SCENARIO_VARIABLE)
+    listing = describe(left)
+    for process in left:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    return listing
+
+
+def assert_nothing_left(env: dict[str, str], settle: float = 5) -> None:
+    """No process of the scenario marked in `env` is alive (a few seconds for a SIGKILLed one to be reaped);
+    any found is killed, then the test fails listing it."""
+    deadline = time.monotonic() + settle
+    while marked_processes(env[SCENARIO_VARIABLE], SCENARIO_VARIABLE) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    listing = kill_marked(env)
+    assert not listing, f"processes of the scenario still running after it ended:\n{listing}"
 
 
 def arxiv_day_answer(request, n: int):
