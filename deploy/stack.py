@@ -208,11 +208,12 @@ def passed_on_env() -> dict[str, str]:
 
 
 def airflow_services(api_port: int) -> list[Service]:
-    """api-server, scheduler, dag-processor and triggerer; logs are read from the shared local folder,
+    """api-server, then scheduler, dag-processor and triggerer; logs are read from the shared local folder,
     so no component opens a log server (they would listen on every interface)."""
     health = f"http://127.0.0.1:{api_port}/api/v2/monitor/health"
     return [
-        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], ready={"http": health}, ready_timeout=180),
+        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], ready={"http": health}, ready_timeout=180,
+                ready_before_next=True),  # tasks report to its execution API: a run queued before it answers fails
         Service("scheduler", [AIRFLOW, "scheduler", "--skip-serve-logs"]),
         Service("dag-processor", [AIRFLOW, "dag-processor"]),
         Service("triggerer", [AIRFLOW, "triggerer", "--skip-serve-logs"], stop_timeout=45),

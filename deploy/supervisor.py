@@ -43,6 +43,9 @@ class Service:
     stop_timeout: float = 30.0
     ready: dict | None = None  # {"tcp": port} | {"http": url} | {"log": text}; None: up for 2 s
     ready_timeout: float = 120.0
+    # The services after this one start only once it is ready (the scheduler must not hand a task to an
+    # executor before the API server that tasks report to answers).
+    ready_before_next: bool = False
 
 
 @dataclass
@@ -237,12 +240,13 @@ class Supervisor:
         log.info("%s: every service stopped", self.plan.name)
 
     def _batches(self) -> list[Task | list[Service]]:
-        """Consecutive services form one batch, started at once and then waited for; a task stands alone."""
+        """Consecutive services form one batch, started at once and then waited for; a task stands alone, and
+        a service that must be ready before the next ones ends its batch."""
         batches: list[Task | list[Service]] = []
         for step in self.plan.steps:
             if isinstance(step, Task):
                 batches.append(step)
-            elif batches and isinstance(batches[-1], list):
+            elif batches and isinstance(batches[-1], list) and not batches[-1][-1].ready_before_next:
                 batches[-1].append(step)
             else:
                 batches.append([step])

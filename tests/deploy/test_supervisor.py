@@ -18,7 +18,7 @@ from deploy.airflow_api import wait_until
 from deploy.processes import LEFTOVER_GRACE, ProcessRef
 from deploy.supervisor import Plan, Service, Task, read_state
 from tests.conftest import REPO
-from tests.deploy.support import assert_nothing_left, kill_marked, scenario_mark
+from tests.deploy.support import kill_leftovers, scenario_mark
 
 pytestmark = pytest.mark.deploy
 SLEEPER = "import time\nwhile True: time.sleep(1)"
@@ -63,7 +63,7 @@ def test_restart_on_exit_and_stop_by_pid_with_sigkill_after_the_timeout(tmp_path
         assert "crashy exited with code 3 while starting" in out.read_text()
         assert read_state(plan.state_file)["phase"] == "failed"
         assert not any(ProcessRef.from_dict(s).alive() for s in read_state(plan.state_file)["services"].values())
-        assert_nothing_left(plan.env)
+        assert not kill_leftovers(plan.env)
 
         # Second start: crashy now stays up with a SIGTERM-deaf child; SIGKILL crashy (as the OOM killer would):
         # its orphan is stopped (SIGKILL after the grace), then crashy is restarted.
@@ -93,7 +93,7 @@ def test_restart_on_exit_and_stop_by_pid_with_sigkill_after_the_timeout(tmp_path
         assert text.index("stopping crashy, stubborn") < text.index("stopping steady")  # later stage first
         assert not any(ProcessRef.from_dict(s).alive() for s in read_state(plan.state_file)["services"].values())
         assert not any(alive(pid) for pid in grandchildren)
-        assert_nothing_left(plan.env)
+        assert not kill_leftovers(plan.env)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -104,4 +104,31 @@ def test_restart_on_exit_and_stop_by_pid_with_sigkill_after_the_timeout(tmp_path
         for service in (read_state(plan.state_file) or {"services": {}})["services"].values():
             if ProcessRef.from_dict(service).alive():
                 os.killpg(service["pid"], signal.SIGKILL)
-        kill_marked(plan.env)
+        kill_leftovers(plan.env, settle=0)
+
+
+def test_a_service_ready_before_next_starts_the_next_ones_only_once_it_is_ready(tmp_path):
+    gate = "import time\ntime.sleep(3)\nprint('up', flush=True)\nwhile True: time.sleep(1)"
+    mark = scenario_mark()
+    plan = Plan("order", tmp_path / "state", {"PATH": "/usr/bin:/bin", **mark}, [
+        Service("gate", [sys.executable, "-c", gate], ready={"log": "up"}, ready_before_next=True),
+        Service("follower", [sys.executable, "-c", SLEEPER]),
+        Service("sibling", [sys.executable, "-c", SLEEPER]),
+    ])
+    plan.state_dir.mkdir()
+    (plan.state_dir / "plan.json").write_text(plan.to_json())
+    out = tmp_path / "supervisor.out"
+    process = subprocess.Popen([sys.executable, "-m", "deploy.supervisor", str(plan.state_dir / "plan.json")],
+                               cwd=REPO, stdout=open(out, "wb"), stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: read_state(plan.state_file)["phase"] == "running", 60, "the plan running")
+        text = out.read_text()
+        assert text.index("gate is ready") < text.index("started follower") < text.index("started sibling")
+        assert text.index("started sibling") < text.index("follower is ready")  # the two after it start together
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        assert not kill_leftovers(plan.env)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        kill_leftovers(plan.env, settle=0)
