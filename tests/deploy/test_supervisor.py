@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -34,6 +35,14 @@ STUBBORN = (
 DEAF_CHILD = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: time.sleep(1)"
 
 
+def run_supervisor(plan: Plan, out: Path) -> subprocess.Popen:
+    """`python -m deploy.supervisor` on `plan` (written into its state folder), its output appended to `out`."""
+    plan.state_dir.mkdir(exist_ok=True)
+    (plan.state_dir / "plan.json").write_text(plan.to_json())
+    return subprocess.Popen([sys.executable, "-m", "deploy.supervisor", str(plan.state_dir / "plan.json")],
+                            cwd=REPO, stdout=open(out, "ab"), stderr=subprocess.STDOUT)
+
+
 def alive(pid: int) -> bool:
     return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
 
@@ -52,11 +61,8 @@ def test_restart_on_exit_and_stop_by_pid_with_sigkill_after_the_timeout(tmp_path
         Service("crashy", [sys.executable, "-c", crash_once], stage=1, ready=None),
         Service("stubborn", [sys.executable, "-c", STUBBORN], stage=1, ready={"log": "up"}, stop_timeout=2),
     ])
-    plan.state_dir.mkdir()
-    (plan.state_dir / "plan.json").write_text(plan.to_json())
     out = tmp_path / "supervisor.out"
-    process = subprocess.Popen([sys.executable, "-m", "deploy.supervisor", str(plan.state_dir / "plan.json")],
-                               cwd=REPO, stdout=open(out, "wb"), stderr=subprocess.STDOUT)
+    process = run_supervisor(plan, out)
     try:
         # crashy exits 3 before it is "ready" (2 s up): startup fails, everything started is stopped.
         assert process.wait(timeout=60) == 1
@@ -67,8 +73,7 @@ def test_restart_on_exit_and_stop_by_pid_with_sigkill_after_the_timeout(tmp_path
 
         # Second start: crashy now stays up with a SIGTERM-deaf child; SIGKILL crashy (as the OOM killer would):
         # its orphan is stopped (SIGKILL after the grace), then crashy is restarted.
-        process = subprocess.Popen([sys.executable, "-m", "deploy.supervisor", str(plan.state_dir / "plan.json")],
-                                   cwd=REPO, stdout=open(out, "ab"), stderr=subprocess.STDOUT)
+        process = run_supervisor(plan, out)
         wait_until(lambda: read_state(plan.state_file)["phase"] == "running", 60, "the plan running")
         first = read_state(plan.state_file)["services"]["crashy"]
         orphan = wait_until(lambda: psutil.Process(first["pid"]).children(), 30, "crashy's child")[0].pid
@@ -115,11 +120,8 @@ def test_a_service_ready_before_next_starts_the_next_ones_only_once_it_is_ready(
         Service("follower", [sys.executable, "-c", SLEEPER]),
         Service("sibling", [sys.executable, "-c", SLEEPER]),
     ])
-    plan.state_dir.mkdir()
-    (plan.state_dir / "plan.json").write_text(plan.to_json())
     out = tmp_path / "supervisor.out"
-    process = subprocess.Popen([sys.executable, "-m", "deploy.supervisor", str(plan.state_dir / "plan.json")],
-                               cwd=REPO, stdout=open(out, "wb"), stderr=subprocess.STDOUT)
+    process = run_supervisor(plan, out)
     try:
         wait_until(lambda: read_state(plan.state_file)["phase"] == "running", 60, "the plan running")
         text = out.read_text()
