@@ -217,12 +217,13 @@ def passed_on_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(NOT_PASSED_ON)}
 
 
-def airflow_services(api_port: int) -> list[Service]:
-    """api-server, then scheduler, dag-processor and triggerer; logs are read from the shared local folder,
-    so no component opens a log server (they would listen on every interface)."""
+def airflow_services(api_port: int, api_server_env: dict[str, str] | None = None) -> list[Service]:
+    """api-server (with `api_server_env` added), then scheduler, dag-processor and triggerer; logs are read
+    from the shared local folder, so no component opens a log server (they would listen on every interface)."""
     health = f"http://127.0.0.1:{api_port}/api/v2/monitor/health"
     return [
-        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], ready={"http": health}, ready_timeout=180,
+        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], env=api_server_env or {},
+                ready={"http": health}, ready_timeout=180,
                 ready_before_next=True),  # tasks report to its execution API: a run queued before it answers fails
         Service("scheduler", [AIRFLOW, "scheduler", "--skip-serve-logs"]),
         Service("dag-processor", [AIRFLOW, "dag-processor"]),
@@ -272,7 +273,11 @@ def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
         )
         for name in WORKERS
     ]
-    steps = [*infra, init, *airflow_services(config.api_port), *workers]
+    # The paperlake page, served by the API server, reads the marts with the process's S3 settings (tasks
+    # use the aws_default connection instead).
+    page_s3 = {"PAPERLAKE_S3_ENDPOINT_URL": config.s3_endpoint, "AWS_ACCESS_KEY_ID": config.s3_access_key,
+               "AWS_SECRET_ACCESS_KEY": config.s3_secret_key, "AWS_DEFAULT_REGION": "us-east-1"}
+    steps = [*infra, init, *airflow_services(config.api_port, page_s3), *workers]
     return Plan("stack", state, env, steps)
 
 

@@ -118,9 +118,9 @@ def marts_settled(api: AirflowApi, lake: Lake, settings: Settings, after: float)
     return published > after and marts_dates(lake, settings, "arxiv") >= set(DAYS)
 
 
-def assert_the_page_needs_the_read_permissions(admin: AirflowApi) -> None:
+def assert_the_page_needs_the_read_permissions(admin: AirflowApi) -> AirflowApi:
     """FAB roles, for real: a Viewer reads the paperlake page; a logged-in user whose role (Public) may not
-    read DAGs and assets gets 403 there, as on the REST API; no login at all, 401."""
+    read DAGs and assets gets 403 there, as on the REST API; no login at all, 401. Returns the Viewer."""
     password = "Reader-" + uuid.uuid4().hex[:12]
     for username, role in (("reader", "Viewer"), ("nobody", "Public")):
         admin.create_fab_user(username, password, role)
@@ -133,6 +133,7 @@ def assert_the_page_needs_the_read_permissions(admin: AirflowApi) -> None:
     assert nobody.http.get("/paperlake/trends").status_code == 403
     assert nobody.http.get("/api/v2/dags").status_code == 403
     assert httpx.get(admin.base_url + "/paperlake/").status_code == 401
+    return reader
 
 
 def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_changes_no_row(stack, arxiv_api):
@@ -143,7 +144,7 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
     wait_until(lambda: api.dag(INGEST) and api.dag(MARTS) and api.dag(DIGEST), 300, "the DAGs parsed by the dag-processor")
     for dag_id in (MARTS, DIGEST):
         unpause_if_paused(api, dag_id)
-    assert_the_page_needs_the_read_permissions(api)
+    reader = assert_the_page_needs_the_read_permissions(api)
 
     # As the UI's backfill form: unpause the DAG, then POST /api/v2/backfills.
     api.set_paused(INGEST, False)
@@ -174,6 +175,9 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
     wait_until(lambda: marts_settled(api, lake, settings, after=0), 600, "the marts DAG rebuilding the marts with the three dates")
     marts_runs = assert_all_succeeded(api, MARTS)
     assert any(r["run_type"] == "asset_triggered" for r in marts_runs)  # it ran by itself (a daily run may be there too)
+    health = reader.http.get("/paperlake/")  # the API server reads the published marts on S3
+    assert health.status_code == 200
+    assert {d.isoformat() for d in DAYS} <= set(re.findall(r'<tr data-source="arxiv" data-date="([\d-]+)">', health.text))  # not gap rows
 
     tag = next(ti for ti in task_instances if ti["task_id"] == "tag")
     text = api.task_log(INGEST, tag["dag_run_id"], "tag", tag["try_number"], tag["map_index"])
