@@ -2,8 +2,8 @@
 signal) and a bounded wait, then whatever is left of its session (children, orphans re-parented to init
 once the leader died) gets SIGTERM, a bounded wait, and SIGKILL, so no child outlives its component.
 
-`python -m deploy.processes leftovers` lists (and fails on) the live processes that inherited
-`$LEFTOVER_MARK` from the caller's environment: what CI runs after its tests.
+`python -m deploy.processes leftovers` lists, kills and fails on the live processes that inherited
+`$LEFTOVER_MARK` from the caller's environment: what CI runs when it ends.
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def describe(processes: list[psutil.Process]) -> str:
+    """One line per process: pid, parent and command line."""
     lines = []
     for process in processes:
         try:
@@ -214,13 +215,19 @@ def describe(processes: list[psutil.Process]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`leftovers`: exit 1 listing every live process that inherited this environment's $LEFTOVER_MARK."""
+    """`leftovers`: list and SIGKILL every live process that inherited this environment's $LEFTOVER_MARK,
+    exit 1 if there was any."""
     if argv != ["leftovers"] or not os.environ.get(MARK_VARIABLE):
         print(f"usage: {MARK_VARIABLE}=<mark set before the run> python -m deploy.processes leftovers", file=sys.stderr)
         return 2
     left = marked_processes(os.environ[MARK_VARIABLE])
     if left:
-        print(f"{len(left)} process(es) started under {MARK_VARIABLE}={os.environ[MARK_VARIABLE]} still running:\n{describe(left)}", file=sys.stderr)
+        print(f"{len(left)} process(es) started under {MARK_VARIABLE}={os.environ[MARK_VARIABLE]} still running (killed now):\n{describe(left)}", file=sys.stderr)
+        for process in left:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
         return 1
     print(f"no process started under {MARK_VARIABLE}={os.environ[MARK_VARIABLE]} is left")
     return 0
