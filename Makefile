@@ -54,14 +54,14 @@ run: $(AIRFLOW_HOME)/.migrated ## run the bundled sample through Airflow (ingest
 	$(BIN)/airflow dags test paperlake_marts $(DATE) > $(PAPERLAKE_HOME)/marts.log 2>&1 || (tail -50 $(PAPERLAKE_HOME)/marts.log; exit 1)
 	@$(BIN)/paperlake summary --date $(DATE)
 
-# Each component is its own process under deploy/supervisor.py (which also migrates the database and imports
-# the pools): one that dies is logged and restarted, and Ctrl-C / SIGTERM stops them all by PID
-# (exec: the signal reaches the supervisor itself).
+# Each component is its own process session under deploy/supervisor.py (which also migrates the database and
+# imports the pools): one that dies is logged, what it left behind is stopped, and it is restarted; Ctrl-C /
+# SIGTERM stops every session whole (exec: the signal reaches the supervisor itself).
 airflow: export AIRFLOW__LOGGING__LOGGING_LEVEL := INFO
 airflow: $(STAMP) ## run Airflow on the same defaults (UI, scheduler, dag-processor, triggerer; Ctrl-C stops)
 	exec $(BIN)/python -m deploy.stack airflow
 
-stack: $(STAMP) ## start the production topology in the background: PostgreSQL, Redis, 2 Celery workers, S3 (SeaweedFS)
+stack: $(STAMP) ## start the production topology in the background: PostgreSQL, Redis, 2 Celery workers, S3 (SeaweedFS), FAB auth
 	$(BIN)/python -m deploy.stack start
 
 stack-down: ## stop everything `make stack` started, by PID

@@ -63,6 +63,15 @@ class AirflowApi:
             raise RuntimeError(f"POST /api/v2/backfills -> {response.status_code}: {response.text[:2000]}")
         return response.json()
 
+    def create_fab_user(self, username: str, password: str, role: str) -> dict:
+        """A user of the FAB auth manager (`POST /auth/fab/v1/users`, as the UI's Security menu does)."""
+        body = {"username": username, "password": password, "email": f"{username}@localhost", "first_name": username,
+                "last_name": role, "roles": [{"name": role}]}
+        response = self.http.post("/auth/fab/v1/users", json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST /auth/fab/v1/users -> {response.status_code}: {response.text[:2000]}")
+        return response.json()
+
     def backfill(self, backfill_id: int) -> dict:
         return self.request("GET", f"/backfills/{backfill_id}")
 

@@ -6,8 +6,10 @@
     python -m deploy.stack airflow  # embedded default in the foreground (`make airflow`)
 
 The stack: PostgreSQL (metadata), Redis (Celery broker), SeaweedFS (the lake's S3), then Airflow with
-the CeleryExecutor: api-server, scheduler, dag-processor, triggerer and two Celery workers. Everything
-listens on 127.0.0.1; state, logs and PIDs live under `$PAPERLAKE_HOME/stack/`.
+the CeleryExecutor: api-server, scheduler, dag-processor, triggerer and two Celery workers, and the FAB
+auth manager (users and roles in the metadata database; `admin` has the Admin role). Everything listens
+on 127.0.0.1; state, logs and PIDs live under `$PAPERLAKE_HOME/stack/`. Its passwords are generated, or
+the admin's is taken from $PAPERLAKE_STACK_ADMIN_PASSWORD; a weak one is refused before anything starts.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deploy import seaweed
-from deploy.processes import ProcessRef, free_ports, port_free, spawn, stop
+from deploy.auth import ADMIN, FAB_AUTH_MANAGER, ensure_admin, weakness
+from deploy.processes import ProcessRef, free_ports, port_free, session_members, spawn, stop
 from deploy.supervisor import Plan, Service, Supervisor, Task, configure_logging, read_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,12 +39,13 @@ BIN = Path(sys.executable).parent
 AIRFLOW = str(BIN / "airflow")
 OS_USER = "paperlake"  # PostgreSQL refuses to run as root: its cluster belongs to this user
 BUCKET = "paperlake"
-ADMIN = "admin"
 WORKERS = ("paperlake-worker-1", "paperlake-worker-2")
 WORKER_CONCURRENCY = 2
-PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
-# Caller variables that must not leak into the stack: the stack sets its own Airflow, lake and AWS settings.
-NOT_PASSED_ON = ("AIRFLOW", "AWS_", "PAPERLAKE_HOME", "PAPERLAKE_LAKE_URL", "PAPERLAKE_S3_", "PYTHONPATH")
+PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"  # `make airflow`: the development auth manager
+ADMIN_PASSWORD_VARIABLE = "PAPERLAKE_STACK_ADMIN_PASSWORD"
+# Caller variables that must not leak into the stack: the stack sets its own Airflow, lake and AWS settings,
+# and no task process gets to read the admin's password from its environment.
+NOT_PASSED_ON = ("AIRFLOW", "AWS_", "PAPERLAKE_HOME", "PAPERLAKE_LAKE_URL", "PAPERLAKE_S3_", "PYTHONPATH", ADMIN_PASSWORD_VARIABLE)
 
 log = logging.getLogger("paperlake.stack")
 
@@ -67,7 +71,7 @@ class StackConfig:
     db_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     s3_access_key: str = field(default_factory=lambda: "paperlake-" + secrets.token_hex(4))
     s3_secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     @classmethod
     def new(cls) -> StackConfig:
@@ -88,6 +92,12 @@ class StackConfig:
     @property
     def db_url(self) -> str:
         return f"postgresql+psycopg2://airflow:{self.db_password}@127.0.0.1:{self.postgres_port}/airflow"
+
+    def weak_passwords(self) -> list[str]:
+        """One line per password of this stack that `deploy.auth.weakness` refuses."""
+        checked = (("admin password", self.admin_password, ADMIN), ("PostgreSQL password", self.db_password, "airflow"),
+                   ("S3 secret key", self.s3_secret_key, None))
+        return [f"{what}: {reason}" for what, password, user in checked if (reason := weakness(password, user))]
 
 
 def load_config(path: Path) -> StackConfig:
@@ -207,12 +217,14 @@ def passed_on_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(NOT_PASSED_ON)}
 
 
-def airflow_services(api_port: int) -> list[Service]:
-    """api-server, scheduler, dag-processor and triggerer; logs are read from the shared local folder,
-    so no component opens a log server (they would listen on every interface)."""
+def airflow_services(api_port: int, api_server_env: dict[str, str] | None = None) -> list[Service]:
+    """api-server (with `api_server_env` added), then scheduler, dag-processor and triggerer; logs are read
+    from the shared local folder, so no component opens a log server (they would listen on every interface)."""
     health = f"http://127.0.0.1:{api_port}/api/v2/monitor/health"
     return [
-        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], ready={"http": health}, ready_timeout=180),
+        Service("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1"], env=api_server_env or {},
+                ready={"http": health}, ready_timeout=180,
+                ready_before_next=True),  # tasks report to its execution API: a run queued before it answers fails
         Service("scheduler", [AIRFLOW, "scheduler", "--skip-serve-logs"]),
         Service("dag-processor", [AIRFLOW, "dag-processor"]),
         Service("triggerer", [AIRFLOW, "triggerer", "--skip-serve-logs"], stop_timeout=45),
@@ -225,6 +237,7 @@ def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
         **passed_on_env(),
         **airflow_common_env(home, config.api_port),
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": config.db_url,
         "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{config.redis_port}/0",
         "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + config.db_url.replace("+psycopg2", ""),
@@ -260,7 +273,11 @@ def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
         )
         for name in WORKERS
     ]
-    steps = [*infra, init, *airflow_services(config.api_port), *workers]
+    # The paperlake page, served by the API server, reads the marts with the process's S3 settings (tasks
+    # use the aws_default connection instead).
+    page_s3 = {"PAPERLAKE_S3_ENDPOINT_URL": config.s3_endpoint, "AWS_ACCESS_KEY_ID": config.s3_access_key,
+               "AWS_SECRET_ACCESS_KEY": config.s3_secret_key, "AWS_DEFAULT_REGION": "us-east-1"}
+    steps = [*infra, init, *airflow_services(config.api_port, page_s3), *workers]
     return Plan("stack", state, env, steps)
 
 
@@ -300,7 +317,7 @@ def connections(config: StackConfig) -> dict:
 
 
 def init_stack() -> None:
-    """Database and bucket, `airflow db migrate`, pools, connections, the admin password."""
+    """Database and bucket, `airflow db migrate` (the FAB tables too), pools, connections, the admin user."""
     import psycopg2
 
     state = stack_dir()
@@ -325,8 +342,7 @@ def init_stack() -> None:
         print("airflow", *command, flush=True)
         subprocess.run([AIRFLOW, *command], check=True)
     check_shared_secrets(home / "airflow.cfg")
-    # SimpleAuthManager keeps the passwords it generated here; a known one makes the env file useful.
-    write_private(home / PASSWORD_FILE, json.dumps({ADMIN: config.admin_password}) + "\n")
+    ensure_admin(config.admin_password)
 
 
 def check_shared_secrets(cfg_path: Path) -> None:
@@ -384,18 +400,25 @@ def start(timeout: float = 900) -> int:
         print_banner(StackConfig(**json.loads((state / "stack.json").read_text())), state)
         return 0
     started = time.monotonic()
+    state.mkdir(parents=True, exist_ok=True)
+    config = load_config(state / "stack.json")
+    config.admin_password = os.environ.get(ADMIN_PASSWORD_VARIABLE) or config.admin_password
+    if weak := config.weak_passwords():  # before anything is installed, written or started
+        print("refusing to start the stack with a weak password:\n  " + "\n  ".join(weak), file=sys.stderr)
+        print(f"choose another (${ADMIN_PASSWORD_VARIABLE} for the admin; the others are in {state / 'stack.json'})", file=sys.stderr)
+        return 1
+    write_private(state / "stack.json", json.dumps(asdict(config), indent=1))
     ensure_packages()
     pg_user = postgres_user()
-    state.mkdir(parents=True, exist_ok=True)
     for sub in ("redis", "seaweed", "logs"):
         (state / sub).mkdir(exist_ok=True)
     seaweed.prepare_workdir(state / "seaweed")
-    config = load_config(state / "stack.json")
     init_postgres(state / "postgres", config.db_password, pg_user)
     plan = stack_plan(state, config, pg_user)
     write_private(state / "plan.json", plan.to_json())
     (state / "supervisor.json").unlink(missing_ok=True)
-    process = spawn([sys.executable, "-m", "deploy.supervisor", str(state / "plan.json")], {**os.environ, "PYTHONPATH": str(REPO)},
+    supervisor_env = {k: v for k, v in os.environ.items() if k != ADMIN_PASSWORD_VARIABLE}
+    process = spawn([sys.executable, "-m", "deploy.supervisor", str(state / "plan.json")], {**supervisor_env, "PYTHONPATH": str(REPO)},
                     state / "logs" / "supervisor.log", cwd=REPO)
     log.info("supervisor started (pid %d); waiting for every service (log: %s)", process.pid, state / "logs" / "supervisor.log")
     deadline = time.monotonic() + timeout
@@ -435,7 +458,8 @@ def wait_healthy(api_url: str, deadline: float) -> dict:
 
 
 def stop_stack(timeout: float = 150) -> int:
-    """SIGTERM the supervisor (it stops its services), then SIGKILL anything recorded that is still there."""
+    """SIGTERM the supervisor (it stops its services), then stop the session of every recorded service: a
+    process still there gets SIGTERM, then SIGKILL."""
     state_dir = stack_dir()
     state = read_state(state_dir / "supervisor.json")
     if state is None:
@@ -453,7 +477,7 @@ def stop_stack(timeout: float = 150) -> int:
     config_path = state_dir / "stack.json"
     if config_path.exists():
         seaweed.remove_sockets(json.loads(config_path.read_text())["seaweed_ports"].values())
-    alive = [r.pid for r in [ref, *leftovers] if r.alive()]
+    alive = [p.pid for r in [ref, *leftovers] for p in session_members(r)]
     if alive:
         print(f"still running after stop: {alive}", file=sys.stderr)
         return 1

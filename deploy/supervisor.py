@@ -3,8 +3,9 @@
 A plan is a list of steps run in order: a *service* is started and waited for (a TCP port, an HTTP
 200, a line in its log, or simply staying up; consecutive services start together), a *task* runs
 once and must exit 0. Once every step is
-done the supervisor watches: a service that exits is logged with its exit code and restarted (with a
-growing delay). SIGTERM or SIGINT stops every service by PID, later stages first, then exits.
+done the supervisor watches: a service that exits is logged with its exit code, whatever it left behind
+in its session is stopped (SIGTERM, then SIGKILL after a bounded wait), and it is restarted (with a growing
+delay). SIGTERM or SIGINT stops every service with its whole session, later stages first, then exits.
 
 `python -m deploy.supervisor PLAN.json` runs a plan written by `deploy.stack`.
 """
@@ -22,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.processes import ProcessRef, port_open, spawn, stop
+from deploy.processes import LEFTOVER_GRACE, ProcessRef, port_open, spawn, stop, stop_leftovers
 
 log = logging.getLogger("paperlake.supervisor")
 RESTART_DELAY_MAX = 60.0
@@ -42,6 +43,9 @@ class Service:
     stop_timeout: float = 30.0
     ready: dict | None = None  # {"tcp": port} | {"http": url} | {"log": text}; None: up for 2 s
     ready_timeout: float = 120.0
+    # The services after this one start only once it is ready (the scheduler must not hand a task to an
+    # executor before the API server that tasks report to answers).
+    ready_before_next: bool = False
 
 
 @dataclass
@@ -184,6 +188,7 @@ class Supervisor:
                     raise StartupFailed(f"{task.name} did not finish in {task.timeout:.0f}s; see {self.log_path(task)}")
                 return
             time.sleep(0.2)
+        self._stop_leftovers(task.name, ref)
         if process.returncode != 0:
             tail = self.log_path(task).read_text(errors="replace")[-3000:]
             raise StartupFailed(f"{task.name} failed with exit code {process.returncode}; see {self.log_path(task)}:\n{tail}")
@@ -203,7 +208,16 @@ class Supervisor:
             delay = min(2.0 ** restarts, RESTART_DELAY_MAX)
             log.warning("%s (pid %d) exited with code %s; restarting in %.0fs (see %s)",
                         name, r.ref.pid, code, delay, self.log_path(r.service))
-            r.restarts, r.restart_at = restarts, now + delay
+            self._stop_leftovers(name, r.ref)  # before the restart: a dead scheduler's executor workers must go
+            r.restarts, r.restart_at = restarts, time.monotonic() + delay
+
+    @staticmethod
+    def _stop_leftovers(name: str, ref: ProcessRef) -> None:
+        """Whatever the exited `name` left in its session (its children, now orphans): SIGTERM, then SIGKILL."""
+        left, killed = stop_leftovers([ref])
+        if left:
+            log.warning("%s (pid %d) left %d process(es) behind: stopped%s", name, ref.pid, left,
+                        f", {killed} killed after {LEFTOVER_GRACE:.0f}s" if killed else "")
 
     def stop_all(self) -> None:
         self.phase = "stopping"
@@ -226,12 +240,13 @@ class Supervisor:
         log.info("%s: every service stopped", self.plan.name)
 
     def _batches(self) -> list[Task | list[Service]]:
-        """Consecutive services form one batch, started at once and then waited for; a task stands alone."""
+        """Consecutive services form one batch, started at once and then waited for; a task stands alone, and
+        a service that must be ready before the next ones ends its batch."""
         batches: list[Task | list[Service]] = []
         for step in self.plan.steps:
             if isinstance(step, Task):
                 batches.append(step)
-            elif batches and isinstance(batches[-1], list):
+            elif batches and isinstance(batches[-1], list) and not batches[-1][-1].ready_before_next:
                 batches[-1].append(step)
             else:
                 batches.append([step])

@@ -1,7 +1,10 @@
 """Airflow glue for the paperlake page: mount the page's FastAPI app in the API server, add a UI navigation entry.
 
-Plugin apps are not behind Airflow's login: every route of the page depends on Airflow's own `get_user`,
-which accepts the UI's session cookie or an `Authorization: Bearer` token (401/403 without a valid one).
+Plugin apps are not behind Airflow's login: every route of the page depends on Airflow's own access checks,
+which take the UI's session cookie or an `Authorization: Bearer` token (401/403 without a valid one), then ask
+the auth manager whether the user may read DAGs and assets (403 otherwise): the page shows what the DAGs
+wrote and links to their runs. With the FAB auth manager the Viewer role and above may; a role without
+those two permissions may not.
 Every task process loads this file too, so the app (FastAPI, Airflow's API security) is built on first use.
 """
 
@@ -23,12 +26,16 @@ def ingest_run_path(source: str, run_id: str) -> str:
 
 
 def build_page_app():
-    from airflow.api_fastapi.core_api.security import get_user
+    from airflow.api_fastapi.core_api.security import requires_access_asset, requires_access_dag
+    from fastapi import Depends
 
     from paperlake.config import Settings
     from paperlake.dashboard.app import create_app
 
-    return create_app(Settings.from_env, get_user, ingest_run_path)
+    def may_read_dags_and_assets(_dags=Depends(requires_access_dag("GET")), _assets=Depends(requires_access_asset("GET"))) -> None:
+        """The user may read DAGs and assets (else 403): what the page shows."""
+
+    return create_app(Settings.from_env, may_read_dags_and_assets, ingest_run_path)
 
 
 class PaperlakePlugin(AirflowPlugin):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
+import time
+import uuid
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import psutil
 
+from deploy.processes import describe, marked_processes
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.marts.builder import local_marts_path
@@ -17,6 +22,26 @@ from tests.support.recorded_http import fixture
 LAYERS = ("staged", "clean", "quarantine", "entities")
 UI_CONF = {"reparse": False, "allow_shrink": False}  # the form sends the DAG's params with their defaults
 RECORDED_DAY = "2026-11-26"
+# Every process a scenario starts inherits this variable (whatever its session): what is left is found by it.
+SCENARIO_VARIABLE = "PAPERLAKE_TEST_SCENARIO"
+
+
+def scenario_mark() -> dict[str, str]:
+    """The environment entry that marks one scenario's processes."""
+    return {SCENARIO_VARIABLE: uuid.uuid4().hex}
+
+
+def kill_leftovers(env: dict[str, str], settle: float = 5) -> str:
+    """Wait up to `settle` seconds for the processes of the scenario marked in `env` to be gone, SIGKILL any
+    still there, and return their listing ('' when nothing of the scenario was left)."""
+    deadline = time.monotonic() + settle
+    while (left := marked_processes(env[SCENARIO_VARIABLE], SCENARIO_VARIABLE)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    listing = describe(left)
+    for process in left:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    return listing
 
 
 def arxiv_day_answer(request, n: int):

@@ -1,5 +1,6 @@
 """The embedded default (`make airflow`'s supervisor: SQLite, LocalExecutor, local lake): the UI's backfill
-three times in a row, a killed scheduler restarted, and SIGTERM leaving no process behind."""
+three times in a row, a killed scheduler restarted without its old executor workers, and SIGTERM leaving
+no process of the tree behind."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 
 from deploy.airflow_api import AirflowApi, wait_until
@@ -21,7 +23,7 @@ from deploy.supervisor import read_state
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from tests.conftest import REPO
-from tests.deploy.support import UI_CONF, marts_dates
+from tests.deploy.support import UI_CONF, kill_leftovers, marts_dates, scenario_mark
 
 pytestmark = pytest.mark.deploy
 INGEST, MARTS, DIGEST = "paperlake_ingest_snapshot", "paperlake_marts", "paperlake_digest"
@@ -43,6 +45,7 @@ def local_airflow(tmp_path):
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home}/airflow.db",
+        **scenario_mark(),
     }
     out = tmp_path / "supervisor.out"
     process = subprocess.Popen(
@@ -56,7 +59,7 @@ def local_airflow(tmp_path):
         assert f"password: {password}" in out.read_text()
         api = AirflowApi(f"http://127.0.0.1:{port}", "admin", password)
         api.login()
-        yield api, home, state_file, out
+        yield api, home, state_file, out, env
     finally:
         services = (read_state(state_file) or {"services": {}})["services"]
         process.send_signal(signal.SIGTERM)  # what Ctrl-C or `kill` does to `make airflow`
@@ -69,7 +72,8 @@ def local_airflow(tmp_path):
         left = [name for name, s in services.items() if ProcessRef.from_dict(s).alive()]
         for name in left:
             os.killpg(services[name]["pid"], signal.SIGKILL)
-        assert code == 0 and not left, f"supervisor exit {code}; still running: {left}\n{out.read_text()[-3000:]}"
+        stray = kill_leftovers(env)  # anything of the tree: components, their children, orphans, task processes
+        assert code == 0 and not left and not stray, f"supervisor exit {code}; still running: {left}\n{stray}\n{out.read_text()[-3000:]}"
 
 
 def finished_runs(api: AirflowApi, dag_id: str) -> list[dict]:
@@ -78,7 +82,7 @@ def finished_runs(api: AirflowApi, dag_id: str) -> list[dict]:
 
 
 def test_ui_backfill_three_times_on_the_embedded_default_and_the_marts_follow(local_airflow):
-    api, home, state_file, out = local_airflow
+    api, home, state_file, out, env = local_airflow
     settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
     lake = Lake.from_settings(settings)
     wait_until(lambda: api.dag(INGEST) and api.dag(MARTS) and api.dag(DIGEST), 300, "the DAGs parsed")
@@ -92,10 +96,14 @@ def test_ui_backfill_three_times_on_the_embedded_default_and_the_marts_follow(lo
         if round_number == 1:
             # The failure `airflow standalone` hid: a dead scheduler. The supervisor must bring it back.
             scheduler = read_state(state_file)["services"]["scheduler"]
+            workers = [p.pid for p in psutil.Process(scheduler["pid"]).children()]
+            assert workers, "LocalExecutor pre-forks its workers: none found under the scheduler"
             os.kill(scheduler["pid"], signal.SIGKILL)
             wait_until(lambda: read_state(state_file)["services"]["scheduler"]["restarts"] == 1
                        and read_state(state_file)["services"]["scheduler"]["pid"] != scheduler["pid"], 60, "the scheduler restarted")
             assert "scheduler (pid %d) exited with code -9" % scheduler["pid"] in out.read_text()
+            assert "scheduler (pid %d) left %d process(es) behind: stopped" % (scheduler["pid"], len(workers)) in out.read_text()
+            assert not [pid for pid in workers if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
         days = [FIRST_DAY + timedelta(days=3 * round_number + i) for i in range(3)]
         began = time.monotonic()
         api.set_paused(INGEST, False)

@@ -1,5 +1,6 @@
-"""The production topology (`make stack`): a UI-style backfill of three arXiv days through Celery workers
-into S3, the marts following by themselves, and a reprocessing backfill that changes no row."""
+"""The production topology (`make stack`): FAB roles deciding who reads the paperlake page, a UI-style
+backfill of three arXiv days through Celery workers into S3, the marts following by themselves, a
+reprocessing backfill that changes no row, and nothing of the tree left after `stack stop`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -25,7 +28,7 @@ from paperlake.commit import current_commits
 from paperlake.config import S3Options, Settings
 from paperlake.lake import Lake
 from tests.conftest import REPO
-from tests.deploy.support import LAYERS, UI_CONF, arxiv_day_answer, layer_tables, marts_dates, read_env_file
+from tests.deploy.support import LAYERS, UI_CONF, arxiv_day_answer, kill_leftovers, layer_tables, marts_dates, read_env_file, scenario_mark
 from tests.support.recorded_http import serve
 
 pytestmark = pytest.mark.deploy
@@ -63,6 +66,7 @@ def stack(arxiv_api):
         "PAPERLAKE_ARXIV_PAGE_SIZE": "2",
         "PAPERLAKE_ARXIV_MIN_INTERVAL": "0.2",
         "PAPERLAKE_TASK_RETRIES": "0",
+        **scenario_mark(),
     }
     started = time.monotonic()
     try:
@@ -74,8 +78,9 @@ def stack(arxiv_api):
         result = stack_command("stop", env, timeout=300)
         state = read_state(home / "stack" / "supervisor.json") or {"services": {}}
         left = [s["pid"] for s in state["services"].values() if ProcessRef.from_dict(s).alive()]
+        stray = kill_leftovers(env)  # anything of the tree: PostgreSQL backends, Celery pool processes, tasks
         shutil.rmtree(home, ignore_errors=True)
-        assert result.returncode == 0 and not left, f"stop left {left}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+        assert result.returncode == 0 and not left and not stray, f"stop left {left}\n{stray}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
 
 
 def lake_of(home: Path, env: dict) -> tuple[Lake, Settings]:
@@ -113,6 +118,24 @@ def marts_settled(api: AirflowApi, lake: Lake, settings: Settings, after: float)
     return published > after and marts_dates(lake, settings, "arxiv") >= set(DAYS)
 
 
+def assert_the_page_needs_the_read_permissions(admin: AirflowApi) -> AirflowApi:
+    """FAB roles, for real: a Viewer reads the paperlake page; a logged-in user whose role (Public) may not
+    read DAGs and assets gets 403 there, as on the REST API; no login at all, 401. Returns the Viewer."""
+    password = "Reader-" + uuid.uuid4().hex[:12]
+    for username, role in (("reader", "Viewer"), ("nobody", "Public")):
+        admin.create_fab_user(username, password, role)
+    reader, nobody = AirflowApi(admin.base_url, "reader", password), AirflowApi(admin.base_url, "nobody", password)
+    reader.login()
+    nobody.login()
+    assert reader.http.get("/paperlake/").status_code == 200
+    assert reader.http.get("/api/v2/dags").status_code == 200
+    assert nobody.http.get("/paperlake/").status_code == 403
+    assert nobody.http.get("/paperlake/trends").status_code == 403
+    assert nobody.http.get("/api/v2/dags").status_code == 403
+    assert httpx.get(admin.base_url + "/paperlake/").status_code == 401
+    return reader
+
+
 def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_changes_no_row(stack, arxiv_api):
     home, env = stack
     _, script = arxiv_api
@@ -121,6 +144,7 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
     wait_until(lambda: api.dag(INGEST) and api.dag(MARTS) and api.dag(DIGEST), 300, "the DAGs parsed by the dag-processor")
     for dag_id in (MARTS, DIGEST):
         unpause_if_paused(api, dag_id)
+    reader = assert_the_page_needs_the_read_permissions(api)
 
     # As the UI's backfill form: unpause the DAG, then POST /api/v2/backfills.
     api.set_paused(INGEST, False)
@@ -151,6 +175,9 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
     wait_until(lambda: marts_settled(api, lake, settings, after=0), 600, "the marts DAG rebuilding the marts with the three dates")
     marts_runs = assert_all_succeeded(api, MARTS)
     assert any(r["run_type"] == "asset_triggered" for r in marts_runs)  # it ran by itself (a daily run may be there too)
+    health = reader.http.get("/paperlake/")  # the API server reads the published marts on S3
+    assert health.status_code == 200
+    assert {d.isoformat() for d in DAYS} <= set(re.findall(r'<tr data-source="arxiv" data-date="([\d-]+)">', health.text))  # not gap rows
 
     tag = next(ti for ti in task_instances if ti["task_id"] == "tag")
     text = api.task_log(INGEST, tag["dag_run_id"], "tag", tag["try_number"], tag["map_index"])

@@ -44,6 +44,7 @@ SHARED_SETTINGS = (
     "AIRFLOW__API_AUTH__JWT_SECRET",
     "AIRFLOW__API__SECRET_KEY",
     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+    "AIRFLOW__CORE__AUTH_MANAGER",
     "AIRFLOW__LOGGING__LOGGING_LEVEL",
     "PAPERLAKE_LAKE_URL",
     "PAPERLAKE_HOME",
@@ -234,6 +235,22 @@ def test_only_8080_and_8333_are_published(services):
     assert published == {"airflow-apiserver": {8080}, "seaweedfs": {8333}}
 
 
+def test_published_ports_bind_to_the_bind_address_variable_defaulting_to_loopback(services):
+    for name in ("airflow-apiserver", "seaweedfs"):
+        for port in services[name]["ports"]:
+            assert str(port).startswith("${PAPERLAKE_BIND_ADDRESS:-127.0.0.1}:"), f"{name} publishes {port!r} on every interface"
+    assert env_example()["PAPERLAKE_BIND_ADDRESS"] == "127.0.0.1"
+
+
+def test_the_auth_manager_is_fab_with_no_development_users(compose, services):
+    common = env_of(compose["x-airflow-common"])
+    assert common["AIRFLOW__CORE__AUTH_MANAGER"] == "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+    assert "SIMPLE_AUTH_MANAGER" not in COMPOSE.read_text().upper().replace("SIMPLE_AUTH_MANAGER_PASSWORDS", "")
+    from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager  # the pinned provider has it
+
+    assert common["AIRFLOW__CORE__AUTH_MANAGER"] == f"{FabAuthManager.__module__}.{FabAuthManager.__name__}"
+
+
 def test_bind_mounts_exist_in_the_repo_and_named_volumes_are_declared(compose, services):
     declared = set(compose.get("volumes") or {})
     mounted_targets = set()
@@ -280,8 +297,8 @@ def test_env_example_has_only_placeholder_secrets():
 
 def test_airflow_init_does_what_the_deployment_needs(services):
     script = "\n".join(services[INIT]["command"])
-    for step in ("airflow db migrate", "airflow pools import", "airflow connections import", "aws_default",
-                 "smtp_default", "simple_auth_manager_passwords.json", "change-me"):
+    for step in ("python -m deploy.auth check", "airflow db migrate", "airflow pools import", "airflow connections import",
+                 "aws_default", "smtp_default", "python -m deploy.auth admin"):
         assert step in script, f"airflow-init does not do: {step}"
     pools = re.search(r"airflow pools import (\S+)", script).group(1)
     assert pools == f"{APP_DIR}/include/paperlake_airflow/pools.json"
@@ -328,6 +345,7 @@ def test_requirements_carry_the_celery_and_postgres_extras():
     if not pins & wanted:
         pytest.skip("requirements.txt does not pin the Celery/Postgres extras yet (another branch adds them)")
     assert wanted <= pins, f"CeleryExecutor on Postgres also needs: {sorted(wanted - pins)}"
+    assert {"apache-airflow-providers-fab", "flask-appbuilder"} <= pins, "the FAB auth manager is not pinned"
 
 
 # --- external validators -------------------------------------------------------------------------
@@ -374,7 +392,7 @@ def container_script(service: dict) -> str:
     return service["command"][-1].replace("$$", "$").replace(APP_DIR, str(REPO))
 
 
-def test_airflow_init_script_runs_against_a_fresh_metadata_db(services, tmp_path):
+def test_airflow_init_script_runs_against_a_fresh_metadata_db(compose, services, tmp_path):
     from cryptography.fernet import Fernet
 
     home = tmp_path / "airflow"
@@ -385,9 +403,11 @@ def test_airflow_init_script_runs_against_a_fresh_metadata_db(services, tmp_path
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path}/airflow.db",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": env_of(compose["x-airflow-common"])["AIRFLOW__CORE__AUTH_MANAGER"],
         "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
         "AIRFLOW__API_AUTH__JWT_SECRET": "jwt-secret-for-the-test",
         "AIRFLOW__API__SECRET_KEY": "api-secret-for-the-test",
+        "POSTGRES_PASSWORD": "postgres-password-for-the-test",
         "AWS_ACCESS_KEY_ID": "paperlake",
         "AWS_SECRET_ACCESS_KEY": "s3-secret-for-the-test",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -402,16 +422,15 @@ def test_airflow_init_script_runs_against_a_fresh_metadata_db(services, tmp_path
     }
     script = container_script(services[INIT])
 
-    refused = subprocess.run(["bash", "-c", script], env={**env, "AIRFLOW_ADMIN_PASSWORD": "change-me-admin"},
-                             capture_output=True, text=True, timeout=60)
-    assert refused.returncode != 0 and "AIRFLOW_ADMIN_PASSWORD" in refused.stderr
-    assert not (tmp_path / "airflow.db").exists(), "placeholders must be refused before anything is written"
+    for name, weak in (("AIRFLOW_ADMIN_PASSWORD", "change-me-admin"), ("AIRFLOW_ADMIN_PASSWORD", "admin"),
+                       ("POSTGRES_PASSWORD", "airflow"), ("AWS_SECRET_ACCESS_KEY", "secret123")):
+        refused = subprocess.run(["bash", "-c", script], env={**env, name: weak}, capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0 and f"refused: {name}" in refused.stderr, (name, refused.stderr)
+        assert not (tmp_path / "airflow.db").exists(), "weak passwords must be refused before anything is written"
 
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert json.loads((home / "simple_auth_manager_passwords.json.generated").read_text()) == {
-        "admin": "admin-password-for-the-test"
-    }
+    assert "FAB user admin (role Admin): created" in result.stdout
     assert not (home / "connections.import.json").exists(), "the secrets' import file is removed"
 
     check = """
@@ -422,6 +441,11 @@ with create_session() as s:
     out = {c.conn_id: [c.conn_type, c.host, c.port, c.login, c.password, c.extra_dejson]
            for c in s.query(Connection).filter(Connection.conn_id.in_(["aws_default", "smtp_default"]))}
     out["pools"] = {p.pool: p.slots for p in s.query(Pool)}
+from airflow.providers.fab.auth_manager.models import User
+from werkzeug.security import check_password_hash
+with create_session() as s:
+    admin = s.query(User).filter(User.username == "admin").one()
+    out["admin"] = [[r.name for r in admin.roles], check_password_hash(admin.password, "admin-password-for-the-test")]
 print("RESULT" + json.dumps(out))
 """
     probe = subprocess.run([str(VENV_BIN / "python"), "-c", check], env=env, capture_output=True, text=True, timeout=120)
@@ -433,6 +457,12 @@ print("RESULT" + json.dumps(out))
                                       {"disable_ssl": True, "disable_tls": False}]
     pools = json.loads((REPO / "include/paperlake_airflow/pools.json").read_text())
     assert {name: spec["slots"] for name, spec in pools.items()}.items() <= stored["pools"].items()
+    assert stored["admin"] == [["Admin"], True]
+
+    # A rerun (every `docker compose up` runs airflow-init) keeps the user and sets the password from .env.
+    again = subprocess.run(["bash", "-c", script], env={**env, "AIRFLOW_ADMIN_PASSWORD": "a-new-admin-password-2"},
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "FAB user admin (role Admin): password set" in again.stdout, again.stderr[-3000:]
 
 
 def test_seaweedfs_init_script_creates_the_lake_bucket_once(services, seaweed):
@@ -447,10 +477,13 @@ def test_seaweedfs_init_script_creates_the_lake_bucket_once(services, seaweed):
         "PAPERLAKE_LAKE_URL": f"s3://compose-init-{os.getpid()}/lake",
     }
     script = container_script(services["seaweedfs-init"])
+    weak = subprocess.run([sys.executable, "-c", script], env={**env, "AWS_SECRET_ACCESS_KEY": "change-me-s3-secret-key"},
+                          cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert weak.returncode != 0 and "S3_SECRET_ACCESS_KEY refused" in weak.stderr, weak.stderr
     for expected in ("created bucket", "exists"):
-        result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+        result = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, timeout=180)
         assert result.returncode == 0 and expected in result.stdout, result.stdout + result.stderr
     seaweed.client().head_bucket(Bucket=f"compose-init-{os.getpid()}")
-    wrong = subprocess.run([sys.executable, "-c", script], env={**env, "AWS_SECRET_ACCESS_KEY": "not-the-key"},
-                           capture_output=True, text=True, timeout=180)
+    wrong = subprocess.run([sys.executable, "-c", script], env={**env, "AWS_SECRET_ACCESS_KEY": "not-the-right-key-9"},
+                           cwd=REPO, capture_output=True, text=True, timeout=180)
     assert wrong.returncode != 0 and "SignatureDoesNotMatch" in wrong.stderr

@@ -1,7 +1,7 @@
 """The page as a FastAPI app: Health, Trends, Entity, Quarantine and Search views over the published marts, read-only.
 
 The Airflow plugin (`plugins/paperlake_ui.py`) mounts it and supplies the two Airflow-specific edges:
-the login check every route depends on, and the UI path of an ingest run.
+the access check every route depends on (the user may read DAGs and assets), and the UI path of an ingest run.
 Every link is relative, so the page works under any mount point or proxy prefix.
 """
 
