@@ -8,7 +8,7 @@ import json
 import re
 import sys
 from contextlib import contextmanager, nullcontext
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -51,9 +51,12 @@ class CliError(Exception):
 
 def parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+    if day == date.max:  # a partition covers [day, day + 1): its end must be a date too
+        raise argparse.ArgumentTypeError(f"{text!r} is past the last date a partition can cover ({date.max - timedelta(days=1)})")
+    return day
 
 
 def cmd_ingest(args, settings: Settings) -> None:
