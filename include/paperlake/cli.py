@@ -111,7 +111,6 @@ def confine(con, readable: list[str]) -> None:
         con.execute(f"SET allowed_directories = [{', '.join(sql_literal(root) for root in readable)}]")
     # Else DuckDB adds its spill folder (./.tmp for an in-memory database) to what may be opened.
     con.execute("SET temp_directory = ''")
-    forget_s3_environment(con)
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
@@ -119,8 +118,7 @@ def confine(con, readable: list[str]) -> None:
 def forget_s3_environment(con) -> None:
     """Blank the S3 credentials httpfs copies from the AWS_* variables into its settings when it loads, where
     `current_setting()` and `duckdb_settings()` would show them; the lake is read through a secret instead."""
-    loaded = con.execute("SELECT count(*) FROM duckdb_extensions() WHERE extension_name = 'httpfs' AND loaded").fetchone()[0]
-    for setting in ("s3_access_key_id", "s3_secret_access_key", "s3_session_token") if loaded else ():
+    for setting in ("s3_access_key_id", "s3_secret_access_key", "s3_session_token"):
         con.execute(f"SET {setting} = ''")
 
 
@@ -341,6 +339,7 @@ def open_shell_connection(settings: Settings):
 
     from paperlake.lake import Lake
     from paperlake.marts.builder import connect_lake_views, local_marts_path, sql_literal
+    from paperlake.storage import S3Store
 
     lake = Lake.from_settings(settings)
     path = local_marts_path(lake, settings)
@@ -348,6 +347,8 @@ def open_shell_connection(settings: Settings):
     with damaged_marts(path):
         con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
     connect_lake_views(con, lake, settings)
+    if isinstance(lake.store, S3Store):  # connect_lake_views loaded httpfs
+        forget_s3_environment(con)
     con.execute("USE marts")
     confine(con, [lake.uri("")])
     return con

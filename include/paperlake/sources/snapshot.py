@@ -46,11 +46,13 @@ def read_snapshot(path: Path) -> bytes:
     """The bytes of a saved page: a regular file of at most MAX_SNAPSHOT_BYTES (a device such as /dev/zero would
     be read until memory runs out, a FIFO would block for ever: both are refused before any read)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for its writer
-    with os.fdopen(fd, "rb") as page:
-        info = os.fstat(page.fileno())
-        if not stat.S_ISREG(info.st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ParseError(f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} is not a regular file; point it at a saved page")
-        body = page.read(MAX_SNAPSHOT_BYTES + 1)
+        with os.fdopen(fd, "rb", closefd=False) as page:
+            body = page.read(MAX_SNAPSHOT_BYTES + 1)
+    finally:
+        os.close(fd)
     if len(body) > MAX_SNAPSHOT_BYTES:
         raise ParseError(
             f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} is larger than {MAX_SNAPSHOT_BYTES >> 20} MiB; "
