@@ -120,3 +120,30 @@ def test_trends_and_entities_on_a_lake_whose_latest_date_is_the_first_representa
     http = client(settings)
     for path in ("/", "/trends", "/entity?id=LoRA", "/quarantine"):
         assert http.get(path).status_code == 200, path
+
+
+def test_a_hostile_saved_page_ingested_by_the_cli_renders_as_text(tmp_path, monkeypatch):
+    """Stored XSS through the snapshot source: the clean stage strips tags but keeps what entities and quotes
+    spell (`&lt;script&gt;` becomes `<script>`, `"'><` stays); the page shows all of it as text."""
+    from paperlake.cli import main
+    from paperlake.config import Settings
+    from tests.unit.test_cli import use_home
+
+    abstract = ("We present &lt;script&gt;alert(1)&lt;/script&gt; and LoRA, a method evaluated on MMLU with BERT; "
+                "the results improve over strong baselines on every benchmark we tried, by a wide margin.")
+    page = tmp_path / "hostile.txt"
+    page.write_text("Get trending papers in your email inbox once a day!\nGet trending papers in your email inbox!\n" + "".join(
+        f"{SCRIPT}&lt;script&gt;alert(2)&lt;/script&gt; \"'><b onmouseover=alert(3)>Paper {i}\n{abstract} Variant {i}.\n" for i in range(3)))
+    use_home(monkeypatch, tmp_path / "home")
+    monkeypatch.setenv("PAPERLAKE_SNAPSHOT_PATH", str(page))
+    assert main(["ingest", "--source", "snapshot", "--date", "2026-11-26"]) == 0
+    assert main(["marts"]) == 0
+    http = client(Settings.from_env())
+    shown = ""
+    for path in ("/", "/trends", "/entity?id=LoRA", "/quarantine"):
+        response = http.get(path)
+        assert response.status_code == 200, path
+        for raw in ("<script>", "<b onmouseover", "\"'>"):
+            assert raw not in response.text, (path, raw)
+        shown += response.text
+    assert "&#34;&#39;&gt;" in shown  # the hostile title is on the page, as text
