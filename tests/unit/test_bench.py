@@ -48,7 +48,7 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
         "ingest_time_ratio", "ingest_cpu_ratio", "ingest_pss_ratio", "tag_cached_over_cold", "clean_ms_per_abstract",
         "tag_over_bare_throughput", "tag_two_process_speedup", "bare_two_process_speedup",
         "marts_full_time_ratio", "marts_full_peak_rss", "marts_full_1m_papers", "marts_added_day_over_full", "s3_query_ratio",
-        "sql_point_query_ratio", "sql_point_query_cpu_ratio",
+        "sql_point_query_ratio", "sql_point_query_cpu_ratio", "shell_point_query_ratio",
         *(f"dag_parse_{stem}" for stem in dag_files),
     }
     assert all(figure["value"] > 0 for figure in figures.values())
