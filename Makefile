@@ -4,6 +4,9 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.paperlake-installed
+# Spark for the reader test, in its own venv (see requirements-spark.txt).
+SPARK_VENV := $(CURDIR)/.venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.spark-installed
 # The sample has no dates of its own: the demo lands it under one fixed logical date, so reruns replace it.
 DATE ?= 2026-11-26
 
@@ -24,15 +27,21 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= INFO
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q pip==26.3
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements.txt -r requirements-test.txt
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/pip check
 	@touch $@
 
-install: $(STAMP) ## create .venv with the pinned requirements (skipped when up to date)
+install: $(STAMP) ## create .venv with the pinned requirements and the test engines (skipped when up to date)
+
+$(SPARK_STAMP): requirements-spark.txt
+	@test -x $(SPARK_VENV)/bin/python || $(PY) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install -q -r requirements-spark.txt
+	$(SPARK_VENV)/bin/pip check
+	@touch $@
 
 $(AIRFLOW_HOME)/.migrated: $(STAMP)
 	@mkdir -p $(AIRFLOW_HOME)
@@ -58,12 +67,14 @@ stack: $(STAMP) ## start the production topology in the background: PostgreSQL, 
 stack-down: ## stop everything `make stack` started, by PID
 	$(BIN)/python -m deploy.stack stop
 
-test: $(STAMP) ## run the test suite (all but the deploy tests)
+test: $(STAMP) $(SPARK_STAMP) ## run the test suite (all but the deploy tests)
 	@command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } \
 	  || echo "docker-compose could not be installed: the compose file check will be skipped"
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "chromium could not be installed: the browser test of the paperlake UI page will be skipped"
-	$(BIN)/python -m pytest
+	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } \
+	  || echo "openjdk-17-jre-headless could not be installed: the Spark reader test will be skipped"
+	PAPERLAKE_SPARK_PYTHON=$(SPARK_VENV)/bin/python $(BIN)/python -m pytest
 
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
 	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0

@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import clean, corpus, dags, ingest, marts, rerun, s3_query, sql_point_query, tagging
+from bench import clean, corpus, dags, ingest, lake_read, marts, rerun, s3_query, search, sql_point_query, tagging
 from bench.report import machine, write_results
 
-MEASURES = ("ingest", "clean", "tag", "marts", "s3", "sql", "dags")
+MEASURES = ("ingest", "clean", "tag", "marts", "lake", "search", "s3", "sql", "dags")
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,15 @@ class Sizes:
     tag_repeats: int  # each tagging side takes 20-60 s at 10k abstracts
     dag_repeats: int
     s3_query_repeats: int
+    lake_days: int
     sql_point_repeats: int
 
 
 FULL = Sizes(ingest=(10_000, 40_000), texts=10_000, marts_days=(100, 400), marts_papers_per_day=1000,
-             clean_repeats=2, tag_repeats=1, dag_repeats=3, s3_query_repeats=5, sql_point_repeats=7)
+             clean_repeats=2, tag_repeats=1, dag_repeats=3, s3_query_repeats=5, lake_days=100, sql_point_repeats=7)
 # Large enough that tagging forks its workers (1,000+ texts), small enough for a test.
 QUICK = Sizes(ingest=(300, 1200), texts=300, marts_days=(3, 12), marts_papers_per_day=100,
-              clean_repeats=1, tag_repeats=1, dag_repeats=1, s3_query_repeats=1, sql_point_repeats=1)
+              clean_repeats=1, tag_repeats=1, dag_repeats=1, s3_query_repeats=1, lake_days=3, sql_point_repeats=1)
 
 
 def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict]:
@@ -70,6 +71,14 @@ def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict
     if "marts" in measures:
         section(f"marts on a synthetic lake of {sizes.marts_papers_per_day:,} papers a day")
         found, details["marts"] = marts.measure(work, sizes.marts_days, sizes.marts_papers_per_day)
+        figures += found
+    if "lake" in measures:
+        section(f"reading the lake: lake_* views vs delta_scan, {sizes.lake_days} days of {sizes.marts_papers_per_day:,} papers")
+        found, details["lake_read"] = lake_read.measure(work, sizes.lake_days, sizes.marts_papers_per_day, sizes.s3_query_repeats)
+        figures += found
+    if "search" in measures:
+        section(f"search index beside the marts, {sizes.marts_days[1]:,} days of {sizes.marts_papers_per_day:,} papers")
+        found, details["search"] = search.measure(work, sizes.marts_days[1], sizes.marts_papers_per_day)
         figures += found
     if "s3" in measures:
         section("paperlake sql on an S3 lake vs a local lake (SeaweedFS)")

@@ -13,7 +13,8 @@ DOC = """
 **Reads** the committed partitions that changed since the last build (all of them on a first or
 `--full` build). **Writes** the Parquet exports of the dates it touched, each file replaced
 atomically, then `marts/paperlake.duckdb` in one atomic step: the DuckDB file is the consistent
-snapshot; readers keep the old file until they reopen.
+snapshot; readers keep the old file until they reopen. Then **updates** the search index
+(`marts/search.duckdb`) from the published papers: only papers whose text changed are re-indexed.
 
 **Runs** whenever an ingest or reparse run commits (asset events), and daily at 06:30 UTC. It is
 created unpaused so that backfills reach it; every build compares the lake's commits with the marts' state, so
@@ -40,7 +41,11 @@ def paperlake_marts():
     def build_marts() -> dict:
         return pipeline.marts_stage(task_settings())
 
-    build_marts()
+    @task
+    def update_search_index() -> dict:
+        return pipeline.search_index_stage(task_settings())
+
+    build_marts() >> update_search_index()
 
 
 paperlake_marts()

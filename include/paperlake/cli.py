@@ -13,9 +13,11 @@ from functools import partial
 from pathlib import Path
 
 from paperlake.config import Settings
+from paperlake.lake import TABLE_LAYERS
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 DEFAULT_MAX_ROWS = 1000
+SEARCH_MAX_LIMIT = 1000
 FETCH_ROWS = 10_000  # rows per fetch when streaming CSV/JSON: memory stays flat whatever the result's size
 PARQUET_BATCH_ROWS = 100_000  # rows per Arrow record batch, each written as one Parquet row group
 QUERIES = "only queries run (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN)"
@@ -42,6 +44,10 @@ TABLE_FUNCTIONS_SQL = (
 )
 EXPLAIN_PREFIX = re.compile(r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?", re.IGNORECASE)
 VERBOSE_HELP = "on a failure, print the traceback as well as the one-line message"
+AS_OF_HELP = (
+    "read the lake_* views as of a Delta version or a timestamp (time travel; see `paperlake history`); "
+    "with sql, the query then also sees the lake_* views"
+)
 MAX_ROWS_HELP = f"rows shown as a table (default {DEFAULT_MAX_ROWS}); `sql --format csv|json|parquet` writes every row"
 
 
@@ -69,12 +75,14 @@ def cmd_ingest(args, settings: Settings) -> None:
 
 
 def cmd_marts(args, settings: Settings) -> None:
-    from paperlake.pipeline import marts_stage
+    from paperlake.pipeline import marts_stage, search_index_stage
 
     summary = marts_stage(settings, full=args.full)
     for table, rows in summary["tables"].items():
         print(f"{table:<16} {rows:>7} rows")
     print(f"published {summary['uri']} ({summary['build']} build, {summary['partitions']} partitions recomputed)")
+    index = search_index_stage(settings, full=args.full)
+    print(f"search index {index['uri']}: {index['build']} ({index['indexed']} papers indexed, {index['removed']} removed, {index['papers']} in all)")
 
 
 def open_marts_readonly(settings: Settings):
@@ -307,7 +315,7 @@ def cmd_sql(args, settings: Settings) -> None:
     sql = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
     if args.output:
         refuse_output_in_lake(Path(args.output), settings)
-    con = open_marts_readonly(settings)
+    con = open_marts_readonly(settings) if args.as_of is None else open_shell_connection(settings, args.as_of)
     try:
         with sql_errors():
             statements = read_only_statements(con, sql)
@@ -332,9 +340,32 @@ def refuse_output_in_lake(output: Path, settings: Settings) -> None:
             raise CliError(f"refused: --output {output} is inside {folder}, which paperlake manages; write the result elsewhere")
 
 
-def open_shell_connection(settings: Settings):
+def cmd_search(args, settings: Settings) -> None:
+    from paperlake.search import SearchFilters, open_search, search
+
+    filters = SearchFilters(entity=args.entity, label=args.label, since=args.since, until=args.until, source=args.source)
+    con = open_search(settings)
+    try:
+        page = search(con, args.query, filters, size=args.limit)
+    finally:
+        con.close()
+    rows = [(hit.score, hit.date, hit.paper_id, hit.title, hit.snippet, ", ".join(hit.entities)) for hit in page.rows]
+    columns = ["score", "date", "paper_id", "title", "snippet", "entities"]
+    if args.format == "table":
+        more = "" if page.total == len(rows) else f"; the best {len(rows)} shown, raise --limit for more"
+        print(format_table(columns, rows, f"({page.total} matching papers{more})", max_width=args.width))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        records = [dict(zip(columns, row)) | {"entities": hit.entities, "abs_url": hit.abs_url} for row, hit in zip(rows, page.rows)]
+        print(json.dumps({"query": args.query, "total": page.total, "results": records}, default=str, indent=2))
+
+
+def open_shell_connection(settings: Settings, as_of=None):
     """In-memory DuckDB with the marts attached read-only (as the default schema), the lake's layers as `lake_*`
-    views, and file access confined to the lake."""
+    views (as of a Delta version or timestamp if given), and file access confined to the lake."""
     import duckdb
 
     from paperlake.lake import Lake
@@ -346,7 +377,7 @@ def open_shell_connection(settings: Settings):
     con = duckdb.connect()
     with damaged_marts(path):
         con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
-    connect_lake_views(con, lake, settings)
+    connect_lake_views(con, lake, settings, as_of=as_of)
     if isinstance(lake.store, S3Store):  # connect_lake_views loaded httpfs
         forget_s3_environment(con)
     con.execute("USE marts")
@@ -388,7 +419,7 @@ def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS, timeout: flo
 
 
 def cmd_shell(args, settings: Settings) -> None:
-    con = open_shell_connection(settings)
+    con = open_shell_connection(settings, args.as_of)
     try:
         run_shell(con, sys.stdin, sys.stdout, args.max_rows, settings.sql_timeout)
     finally:
@@ -432,10 +463,69 @@ def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
         return "-"
 
 
+def cmd_publish(args, settings: Settings) -> None:
+    from paperlake.delta import publish_lake
+    from paperlake.lake import Lake
+
+    lake = Lake.from_settings(settings)
+    print_published(lake, publish_lake(lake, settings.run_retention))
+
+
+def cmd_migrate(args, settings: Settings) -> None:
+    from paperlake.delta import migrate_lake
+    from paperlake.lake import Lake
+
+    lake = Lake.from_settings(settings)
+    done = migrate_lake(lake, settings.run_retention)
+    print(f"{done.pop('sidecars_renamed')} sidecar files renamed with a _ prefix in {lake.url}")
+    print_published(lake, done)
+
+
+def print_published(lake, partitions: dict[str, int]) -> None:
+    """How many partitions each layer's Delta table published, and where the table is."""
+    for layer, count in partitions.items():
+        print(f"{layer:<11} {count:>5} partitions published  {lake.uri(layer)}")
+
+
+def cmd_history(args, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from paperlake.delta import layer_history
+    from paperlake.lake import Lake
+
+    entries = layer_history(Lake.from_settings(settings), args.layer, args.limit)
+    rows = [
+        (entry["version"], datetime.fromtimestamp(entry["timestamp"] / 1000, UTC).isoformat(timespec="milliseconds"),
+         entry.get("operation"), entry.get("paperlake.partition"), entry.get("paperlake.generation"), entry.get("paperlake.run_id"))
+        for entry in entries
+    ]
+    print(format_table(["version", "timestamp", "operation", "partition", "generation", "run_id"], rows, rows_note(len(rows))))
+
+
+def parse_as_of(text: str):
+    """A Delta version (a number) or a timestamp (ISO 8601; UTC when it names no zone)."""
+    from datetime import UTC, datetime
+
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a version number nor a timestamp like 2026-11-26T12:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def parse_max_rows(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows")
     return int(text)
+
+
+def parse_search_limit(text: str) -> int:
+    limit = parse_max_rows(text)
+    if limit > SEARCH_MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"{limit} is more than {SEARCH_MAX_LIMIT:,} papers; narrow the search with filters instead")
+    return limit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -465,11 +555,36 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
     sql.add_argument("--output", help="write the result here instead of printing it (streamed: any size)")
     sql.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
+    sql.add_argument("--as-of", type=parse_as_of, metavar="VERSION|TIMESTAMP", help=AS_OF_HELP)
     sql.set_defaults(func=cmd_sql)
+
+    search = sub.add_parser("search", help='find papers by their title and abstract, best first (BM25; "quoted phrases", stemmed words)')
+    search.add_argument("query", help='words (all required, stemmed: decoders finds decoding) and "exact phrases"')
+    search.add_argument("--entity", help="only papers mentioning this entity (its entity_id, e.g. LoRA)")
+    search.add_argument("--label", help="only papers mentioning an entity of this label (e.g. DATASET), or with --entity: the entity as this label")
+    search.add_argument("--since", type=parse_day, help="only papers first seen on or after this date")
+    search.add_argument("--until", type=parse_day, help="only papers first seen on or before this date")
+    search.add_argument("--source", help="only papers seen in this source")
+    search.add_argument("--limit", type=parse_search_limit, default=10, help=f"papers shown (default 10, at most {SEARCH_MAX_LIMIT:,})")
+    search.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    search.add_argument("--width", type=parse_max_rows, default=60, help="characters per table cell (default 60)")
+    search.set_defaults(func=cmd_search)
 
     shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
     shell.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
+    shell.add_argument("--as-of", type=parse_as_of, metavar="VERSION|TIMESTAMP", help=AS_OF_HELP)
     shell.set_defaults(func=cmd_shell)
+
+    publish = sub.add_parser("publish", help="publish every committed partition the layers' Delta tables lag behind (after a crash)")
+    publish.set_defaults(func=cmd_publish)
+
+    migrate = sub.add_parser("migrate", help="bring a lake of the older layout to this one (sidecar names, Delta tables)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    history = sub.add_parser("history", help="a layer's Delta table versions: when, which partition and run each published")
+    history.add_argument("--layer", choices=TABLE_LAYERS, default="clean")
+    history.add_argument("--limit", type=parse_max_rows, default=20, help="newest versions shown (default 20)")
+    history.set_defaults(func=cmd_history)
 
     summary = sub.add_parser("summary", help="rows per layer for a date, marts tables and top entities")
     summary.add_argument("--date", required=True, type=parse_day)

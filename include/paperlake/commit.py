@@ -20,13 +20,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import (
-    RAW_MANIFEST, TABLE_FILE, TAGGED_MANIFEST, VALIDATION_REPORT, VALIDATION_RESULT, Lake, partition_of,
+    RAW_MANIFEST, TABLE_FILE, TABLE_LAYERS, TAGGED_MANIFEST, VALIDATION_REPORT, VALIDATION_RESULT, Lake, partition_of,
 )
 from paperlake.storage import Store
 
 COMMITS = "_commits"
 # Everything a committed run holds, as (layer, document).
-TABLE_LAYERS = ("staged", "clean", "quarantine", "entities")
 RUN_DOCUMENTS = (
     ("raw", RAW_MANIFEST),
     *((layer, TABLE_FILE) for layer in TABLE_LAYERS),
@@ -182,8 +181,14 @@ def collect_garbage(lake: Lake, source: str, day: date, *, retention: timedelta,
 
     Kept: the current commit and every commit younger than `retention`, with all their runs'
     files; any file younger than `retention` (a run still in flight); raw pages a remaining
-    manifest names. Files not named by a run (an older layout) are never touched.
+    manifest names. Files not named by a run (an older layout) are never touched. The current
+    commit is published to the Delta tables first (PublishFailed stops the collection), so no file
+    the tables' latest versions name is deleted; older Delta versions name files of older commits and
+    can be read (time travel) while those commits are kept.
     """
+    from paperlake.delta import publish_current
+
+    publish_current(lake, source, day, retention)
     store, now = lake.store, now or datetime.now(UTC)
     cutoff = (now - retention).timestamp()
     commits = store.list_modified(commit_prefix(source, day))

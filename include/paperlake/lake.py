@@ -23,6 +23,11 @@ RAW_MANIFEST = "manifest.json"
 VALIDATION_RESULT = "result.json"
 VALIDATION_REPORT = "report.html"
 TAGGED_MANIFEST = "tagged.json"
+# The layers that are tables (each also a Delta table, `paperlake.delta`). In their folders only the run's
+# table file is a plain name; every other document there gets a `_` prefix, which Spark, pyarrow and
+# Delta readers skip, so a directory read of a table folder finds only table files.
+TABLE_LAYERS = ("staged", "clean", "quarantine", "entities")
+SIDECAR_PREFIX = "_"
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,13 @@ class Lake:
         return f"{layer}/source={source}/date={day.isoformat()}"
 
     def run_key(self, layer: str, source: str, day: date, run_id: str, name: str = TABLE_FILE) -> str:
-        """The key of document `name` (`part.parquet` -> `part-<run>.parquet`) written by one run."""
+        """The key of document `name` (`part.parquet` -> `part-<run>.parquet`) written by one run.
+
+        In a table layer, documents other than the table are sidecars: `tagged.json` -> `_tagged-<run>.json`.
+        """
         stem, dot, ext = name.rpartition(".")
-        return f"{self.partition_prefix(layer, source, day)}/{stem}-{run_id}{dot}{ext}"
+        sidecar = SIDECAR_PREFIX if layer in TABLE_LAYERS and name != TABLE_FILE else ""
+        return f"{self.partition_prefix(layer, source, day)}/{sidecar}{stem}-{run_id}{dot}{ext}"
 
     def committed_key(self, layer: str, source: str, day: date, name: str = TABLE_FILE) -> str:
         """The key of document `name` in the partition's committed run; FileNotFoundError when none is committed."""
@@ -83,7 +92,11 @@ class Lake:
         from paperlake.commit import current_commits
 
         commits = current_commits(self.store) if commits is None else commits
-        return sorted(self.run_key(layer, source, day, commit.run_id, name) for (source, day), commit in commits.items())
+        return self.run_keys(layer, {key: commit.run_id for key, commit in commits.items()}, name)
+
+    def run_keys(self, layer: str, runs: dict[tuple[str, date], str], name: str = TABLE_FILE) -> list[str]:
+        """Keys of document `name` of a layer written by the runs `runs` maps each (source, date) to."""
+        return sorted(self.run_key(layer, source, day, run_id, name) for (source, day), run_id in runs.items())
 
     def uri(self, key: str) -> str:
         return self.store.uri(key)

@@ -130,16 +130,26 @@ def _tagger_model(settings: Settings):
 
 @logged_stage
 def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_shrink: bool = False, airflow_run_id: str | None = None) -> dict:
-    """Make every layer of the run current in one atomic step, then delete runs past retention."""
+    """Make every layer of the run current in one atomic step, publish it to the layers' Delta tables, then delete runs past retention.
+
+    A publish that fails leaves the commit standing (paperlake's readers follow it) and is logged: the
+    partition's next commit or garbage collection, or `paperlake publish`, makes it.
+    """
     from paperlake.commit import collect_garbage, commit_key, commit_run
+    from paperlake.delta import PublishFailed, publish_partition
 
     lake = Lake.from_settings(settings)
     commit = commit_run(
         lake, source, day, run_id, min_keep_share=settings.min_keep_share, allow_shrink=allow_shrink, airflow_run_id=airflow_run_id,
     )
-    deleted = collect_garbage(lake, source, day, retention=settings.run_retention)
     uri = lake.uri(commit_key(source, day, commit.generation))
-    return {**commit.__dict__, "uri": uri, "garbage_collected": len(deleted)}
+    try:
+        published = publish_partition(lake, commit, settings.run_retention)
+    except PublishFailed as err:
+        log.warning("commit %s %s: %s", source, day, err)
+        return {**commit.__dict__, "uri": uri, "published": [], "garbage_collected": 0}
+    deleted = collect_garbage(lake, source, day, retention=settings.run_retention)
+    return {**commit.__dict__, "uri": uri, "published": published, "garbage_collected": len(deleted)}
 
 
 def committed_dates_stage(settings: Settings, source: str, first: str, last: str) -> list[date]:
@@ -169,6 +179,16 @@ def marts_stage(settings: Settings, full: bool = False) -> dict:
         "marts: %s build of %s (%d partitions recomputed) in %.1f s %s; rows per table %s",
         summary["build"], summary["uri"], summary["partitions"], time.monotonic() - started, summary["seconds"], summary["tables"],
     )
+    return summary
+
+
+def search_index_stage(settings: Settings, full: bool = False) -> dict:
+    """Bring the search index up to date with the published marts (only papers whose text changed) and publish it."""
+    from paperlake.search import build_search_index
+
+    summary = build_search_index(Lake.from_settings(settings), settings, full=full).to_dict()
+    log.info("search index: %s update of %s in %.1f s: %d papers indexed, %d removed, %d in all",
+             summary["build"], summary["uri"], summary["seconds"], summary["indexed"], summary["removed"], summary["papers"])
     return summary
 
 

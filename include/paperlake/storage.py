@@ -29,6 +29,7 @@ class Store(Protocol):
     def open_read(self, key: str) -> Iterator[BinaryIO]: ...
     def get_file(self, key: str, path: Path) -> None: ...
     def exists(self, key: str) -> bool: ...
+    def stat(self, key: str) -> tuple[int, float]: ...
     def list(self, prefix: str) -> list[str]: ...
     def list_modified(self, prefix: str) -> dict[str, float]: ...
     def sweep_temp(self, prefix: str, older_than: float) -> int: ...
@@ -92,6 +93,11 @@ class LocalStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def stat(self, key: str) -> tuple[int, float]:
+        """(size in bytes, last-modified epoch seconds) of an object; FileNotFoundError when absent."""
+        info = self._path(key).stat()
+        return info.st_size, info.st_mtime
 
     def list(self, prefix: str) -> list[str]:
         base = self._path(prefix)
@@ -201,6 +207,18 @@ class S3Store:
                 return False
             raise
 
+    def stat(self, key: str) -> tuple[int, float]:
+        """(size in bytes, last-modified epoch seconds) of an object; FileNotFoundError when absent."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as err:
+            if is_missing(err):
+                raise FileNotFoundError(self.uri(key)) from None
+            raise
+        return head["ContentLength"], head["LastModified"].timestamp()
+
     def list(self, prefix: str) -> list[str]:
         return sorted(self.list_modified(prefix))
 
@@ -229,6 +247,19 @@ class S3Store:
 def is_missing(err) -> bool:
     """Whether a botocore ClientError says the object does not exist (GET and HEAD spell it differently)."""
     return err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+def s3_credentials(options: S3Options) -> tuple[str, str]:
+    """(access key id, secret) from the options, else from boto3's own chain (environment, profile, instance role)."""
+    if options.access_key_id and options.secret_access_key:
+        return options.access_key_id, options.secret_access_key
+    import boto3
+
+    credentials = boto3.Session().get_credentials()
+    if credentials is None:
+        raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
+    frozen = credentials.get_frozen_credentials()
+    return frozen.access_key, frozen.secret_key
 
 
 def make_s3_client(options: S3Options):

@@ -68,6 +68,25 @@ def marts_counts(lake: Lake, settings: Settings) -> dict:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("papers", "paper_entities", "entity_counts")}
 
 
+def speculative_decoding_search(settings: Settings) -> list[tuple[str, str]]:
+    """(paper_id, title) of `paperlake search "speculative decoding"` on the published index, best first; checked against
+    the marts' texts: every paper mentioning both words is found, and the papers with the phrase in their title come first."""
+    from paperlake.search import open_search, search
+
+    con = open_search(settings)
+    try:
+        hits = [(hit.paper_id, hit.title) for hit in search(con, "speculative decoding", size=100).rows]
+        mentioning = {pid for (pid,) in con.execute(
+            "SELECT paper_id FROM papers WHERE regexp_matches(lower(title || ' ' || abstract), 'speculative') "
+            "AND regexp_matches(lower(title || ' ' || abstract), 'decod')").fetchall()}
+    finally:
+        con.close()
+    assert {pid for pid, _ in hits} == mentioning and len(hits) >= 3
+    in_title = ["speculative" in title.lower() for _, title in hits]
+    assert in_title == sorted(in_title, reverse=True) and in_title[0]
+    return hits
+
+
 def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_changes_nothing(target):
     env, settings = target
     lake = Lake.from_settings(settings)
@@ -87,11 +106,13 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
         assert con.execute(health).fetchall() == [(1, 316, 316, True)]
     assert len(paper_ids) == 316 and clean_ids <= paper_ids
     marts_first = marts_counts(lake, settings)
+    search_first = speculative_decoding_search(settings)  # the marts DAG's update_search_index step ran after the publish
 
     airflow_dags_test(env, "paperlake_ingest_snapshot", DAY)
     airflow_dags_test(env, "paperlake_marts", DAY)
     assert layer_counts(lake, day) == first
     assert marts_counts(lake, settings) == marts_first
+    assert speculative_decoding_search(settings) == search_first
     from paperlake.commit import current_commit
 
     commit = current_commit(lake.store, "snapshot", day)

@@ -16,6 +16,7 @@ from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.marts.builder import build_marts
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
+from paperlake.search import build_search_index
 from tests.support.lake_runs import commit_tables, paper, spans, table
 
 R = date(2026, 11, 30)
@@ -32,7 +33,7 @@ def quarantined(pid: str, index: int, *codes: str) -> dict:
 
 
 def build_page_lake(lake: Lake, settings: Settings) -> None:
-    """Commit the partitions described above and build the marts."""
+    """Commit the partitions described above and build the marts and the search index."""
     def commit(source, day, papers, quarantine=(), **kwargs):
         found = [s for pid, _, ents in papers for s in spans(pid, f"h{pid}", *[(e, LABELS[e], 10 * i) for i, e in enumerate(ents)])]
         commit_tables(lake, source, day, clean=table([paper(pid, 1, f"Title {pid}. More.", f"h{pid}", up) for pid, up, _ in papers], CLEAN),
@@ -47,3 +48,4 @@ def build_page_lake(lake: Lake, settings: Settings) -> None:
     hf_spans[1]["text"] = "lora"
     commit_tables(lake, "hf_daily", R, clean=table([paper("p4", 1, "Title p4. More.", "hp4", 5)], CLEAN), entities=table(hf_spans, ENTITIES))
     build_marts(lake, settings)
+    build_search_index(lake, settings)

@@ -49,6 +49,9 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
         "tag_over_bare_throughput", "tag_two_process_speedup", "bare_two_process_speedup",
         "marts_full_time_ratio", "marts_full_peak_rss", "marts_full_1m_papers", "marts_added_day_over_full", "s3_query_ratio",
         "sql_point_query_ratio", "sql_point_query_cpu_ratio", "shell_point_query_ratio",
+        "lake_read_delta_over_views", "lake_publish_commit",
+        "search_index_build_over_marts", "search_index_build_over_marts_cpu", "search_added_day_share", "search_added_day_share_cpu",
+        "search_query_warm_ms", "search_query_over_match_bm25",
         *(f"dag_parse_{stem}" for stem in dag_files),
     }
     assert all(figure["value"] > 0 for figure in figures.values())

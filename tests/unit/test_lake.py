@@ -45,6 +45,23 @@ def test_a_runs_file_sits_in_its_layer_source_date_partition_named_by_the_run(an
     assert any_lake.read_table("entities", "snapshot", DAY, run_id=RUN).num_rows == 2
 
 
+def test_in_a_table_folder_only_the_table_has_a_plain_name_every_sidecar_a_leading_underscore(any_lake):
+    any_lake.write_table("entities", "snapshot", DAY, entity_rows(1), RUN)
+    any_lake.write_table("entities", "snapshot", DAY, entity_rows(1), RUN, "chunk00000.parquet")
+    any_lake.write_json("entities", "snapshot", DAY, "tagged.json", {"tagger_version": "v"}, RUN)
+    any_lake.write_json("validation", "snapshot", DAY, "result.json", {}, RUN)
+    prefix = "source=snapshot/date=2026-11-26"
+    assert any_lake.store.list("entities") == [
+        f"entities/{prefix}/_chunk00000-{RUN}.parquet", f"entities/{prefix}/_tagged-{RUN}.json", f"entities/{prefix}/part-{RUN}.parquet",
+    ]
+    assert any_lake.read_json("entities", "snapshot", DAY, "tagged.json", run_id=RUN) == {"tagger_version": "v"}
+    assert any_lake.store.list("validation") == [f"validation/{prefix}/result-{RUN}.json"]  # not a table: names unchanged
+    size, modified = any_lake.store.stat(f"entities/{prefix}/part-{RUN}.parquet")
+    assert size > 0 and modified > 0
+    with pytest.raises(FileNotFoundError):
+        any_lake.store.stat(f"entities/{prefix}/part-{OTHER_RUN}.parquet")
+
+
 def test_written_schema_is_the_layer_schema_whatever_the_input_column_order(any_lake):
     shuffled = entity_rows(1).select(list(reversed(ENTITIES.names)))
     any_lake.write_table("entities", "snapshot", DAY, shuffled, RUN)

@@ -1,4 +1,4 @@
-"""The page as a FastAPI app: Health, Trends, Entity and Quarantine views over the published marts, read-only.
+"""The page as a FastAPI app: Health, Trends, Entity, Quarantine and Search views over the published marts, read-only.
 
 The Airflow plugin (`plugins/paperlake_ui.py`) mounts it and supplies the two Airflow-specific edges:
 the login check every route depends on, and the UI path of an ingest run.
@@ -27,6 +27,19 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# The highest page number a view accepts (past it: 422; a deeper OFFSET only costs the server, and one past
+# 2^63 would overflow DuckDB's).
+MAX_PAGE = 10_000
+
+
+def form_date(text: str | None, name: str) -> date | None:
+    """A date field of the search form (empty: no filter); SearchError names the field when it is not a date."""
+    from paperlake.search import SearchError
+
+    try:
+        return None if text is None else date.fromisoformat(text)
+    except ValueError:
+        raise SearchError(f"{name} must be a date like 2026-11-26, not {text[:40]!r}") from None
 
 
 class BuiltOnFirstRequest:
@@ -86,18 +99,18 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         return "../" + run_path(source, run_id)  # every view is one level below the mount point
 
     @app.get("/", response_class=HTMLResponse)
-    def health(page: int = Query(1, ge=1, le=queries.MAX_PAGE)):
+    def health(page: int = Query(1, ge=1, le=MAX_PAGE)):
         return page_html("health.html", "Health", "lake health", lambda con: {"page": queries.health(con, page), "run_url": run_url})
 
     @app.get("/trends", response_class=HTMLResponse)
-    def trends(label: str | None = None, page: int = Query(1, ge=1, le=queries.MAX_PAGE), papers_page: int = Query(1, ge=1, le=queries.MAX_PAGE)):
+    def trends(label: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE), papers_page: int = Query(1, ge=1, le=MAX_PAGE)):
         return page_html("trends.html", "Trends", "trends", lambda con: {
             "label": label, "labels": queries.trending_labels(con),
             "entities": queries.trending_entities(con, label, page), "papers": queries.trending_papers(con, papers_page),
         })
 
     @app.get("/entity", response_class=HTMLResponse)
-    def entity(entity_id: str = Query(alias="id"), label: str | None = None, page: int = Query(1, ge=1, le=queries.MAX_PAGE)):
+    def entity(entity_id: str = Query(alias="id"), label: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE)):
         def fetch(con):
             found = queries.entity(con, entity_id, label, page)
             return None if found is None else {"e": found}
@@ -106,13 +119,45 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
 
     @app.get("/quarantine", response_class=HTMLResponse)
     def quarantine(source: str | None = Query(None, pattern=SOURCE_PATTERN), day: date | None = Query(None, alias="date"),
-                   page: int = Query(1, ge=1, le=queries.MAX_PAGE)):
+                   page: int = Query(1, ge=1, le=MAX_PAGE)):
         def fetch(con):
             if source and day:
                 return {"records": queries.quarantined_records(con, source, day, page), "source": source, "day": day, "partitions": None}
             return {"records": None, "partitions": queries.quarantined_partitions(con, page)}
 
         return page_html("quarantine.html", "Quarantine", "quarantine", fetch)
+
+    @app.get("/search", response_class=HTMLResponse)
+    def search(q: str | None = None, entity: str | None = None, label: str | None = None, since: str | None = None,
+               until: str | None = None, source: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE)):
+        """Papers matching `q`, best first; the form alone without a query. Empty form fields mean no filter."""
+        from paperlake.search import SearchError, SearchFilters, open_search
+        from paperlake.search import search as find
+
+        form = {"q": q or None, "entity": entity or None, "label": label or None, "since": since or None, "until": until or None,
+                "source": source or None}
+        try:
+            filters = SearchFilters(form["entity"], form["label"], *(form_date(form[k], k) for k in ("since", "until")), form["source"])
+        except SearchError as err:
+            return message("Search", "Not a search", str(err), status=400)
+        try:
+            con = open_search(settings())
+        except FileNotFoundError as err:
+            return message("Search", "No search index yet", f"{err}.", status=404)
+        try:
+            latest = queries.latest_date(con)
+            labels = [label for (label,) in con.execute("SELECT DISTINCT label FROM entity_counts ORDER BY label").fetchall()]
+            results, error = None, None
+            if form["q"]:
+                try:
+                    results = find(con, form["q"], filters, page, queries.PAGE_SIZE)
+                except SearchError as err:
+                    error = str(err)
+        finally:
+            con.close()
+        html = render("search.html", title=f"search {form['q'] or ''}".strip(), section="Search", latest=latest, form=form, labels=labels,
+                      results=results, error=error)
+        return HTMLResponse(html, status_code=400 if error else 200)
 
     @app.get("/report/{source}/{day}", response_class=HTMLResponse)
     def report(source: str = Path(pattern=SOURCE_PATTERN), day: date = Path()):

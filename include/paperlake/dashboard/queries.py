@@ -16,8 +16,6 @@ HEALTH_DAYS_PER_PAGE = 14
 TREND_DAYS = 35
 # An entity page draws at most this many days (and at least TREND_DAYS), ending at the lake's latest date.
 ENTITY_DAYS = 180
-# The highest page number a view accepts (past it: 422): its OFFSET stays far inside DuckDB's 64-bit range.
-MAX_PAGE = 1_000_000_000
 
 
 @dataclass(frozen=True)

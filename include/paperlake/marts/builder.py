@@ -15,7 +15,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -113,23 +113,40 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None = None) -> None:
-    """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns)."""
+def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None = None, as_of: int | datetime | None = None) -> None:
+    """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns).
+
+    The files are those the commits name (default: the current ones, read now): the same files the layers'
+    Delta tables name once published. With `as_of` (a Delta version or a timestamp), the files each layer's
+    Delta table named then (time travel), and the documents of the runs its clean table named.
+    """
     if isinstance(lake.store, S3Store):
         enable_s3(con, settings)
-    from paperlake.commit import current_commits
+    if as_of is None:
+        from paperlake.commit import current_commits
 
-    commits = current_commits(lake.store) if commits is None else commits
-    for layer in LAKE_LAYERS:
-        create_layer_view(con, lake, f"lake_{layer}", layer, commits)
-    register_partition_documents(con, lake, commits)
+        commits = current_commits(lake.store) if commits is None else commits
+        runs = {key: commit.run_id for key, commit in commits.items()}
+        layer_uris = {layer: [lake.uri(key) for key in lake.run_keys(layer, runs)] for layer in LAKE_LAYERS}
+    else:
+        from paperlake.delta import published_files, published_runs
+
+        layer_uris = {layer: published_files(lake, layer, as_of) for layer in LAKE_LAYERS}
+        runs = published_runs(layer_uris["clean"])
+    for layer, uris in layer_uris.items():
+        create_files_view(con, f"lake_{layer}", layer, uris)
+    register_partition_documents(con, lake, runs)
 
 
 def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> None:
     """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date` columns)."""
+    create_files_view(con, view, layer, [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)])
+
+
+def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
+    """Temporary view `view` over a layer's Parquet files `uris` (with `source` and `date` columns from their paths)."""
     from paperlake.schemas import LAYER_SCHEMAS
 
-    uris = [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)]
     if uris:
         files = ", ".join(sql_literal(uri) for uri in uris)
         source = f"read_parquet([{files}], hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
@@ -154,11 +171,11 @@ DOCUMENT_VIEWS = {
 }
 
 
-def register_partition_documents(con, lake: Lake, commits: dict) -> None:
-    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id): lazy views over their
-    JSON documents, so nothing is read until a query uses them."""
+def register_partition_documents(con, lake: Lake, runs: dict) -> None:
+    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id) of the runs `runs` maps each
+    partition to: lazy views over their JSON documents, so nothing is read until a query uses them."""
     for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
-        uris = [lake.uri(key) for key in lake.committed_keys(layer, name, commits)]
+        uris = [lake.uri(key) for key in lake.run_keys(layer, runs, name)]
         if uris:
             columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
             source = (
@@ -173,19 +190,14 @@ def register_partition_documents(con, lake: Lake, commits: dict) -> None:
 
 def enable_s3(con, settings: Settings) -> None:
     """Load the httpfs extension from its PyPI package (no download) and register S3 credentials."""
-    import boto3
     from duckdb_extensions import import_extension
+
+    from paperlake.storage import s3_credentials
 
     import_extension("httpfs", con=con)
     con.execute("LOAD httpfs")
     s3 = settings.s3
-    key, secret = s3.access_key_id, s3.secret_access_key
-    if not (key and secret):
-        credentials = boto3.Session().get_credentials()
-        if credentials is None:
-            raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
-        frozen = credentials.get_frozen_credentials()
-        key, secret = frozen.access_key, frozen.secret_key
+    key, secret = s3_credentials(s3)
     params = {"KEY_ID": key, "SECRET": secret, "REGION": s3.region}
     if s3.endpoint_url:
         endpoint = urlparse(s3.endpoint_url)

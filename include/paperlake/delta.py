@@ -1,0 +1,237 @@
+"""Every table layer as a Delta Lake table whose log names exactly the committed runs' files.
+
+`_commits` (`paperlake.commit`) stays the authority: one commit makes every layer of a run current
+at once. Each commit is then *published*: every table layer's Delta table (`<layer>/_delta_log/`,
+partitioned by `source` and `date`) gets one transaction that replaces the partition's files with
+the committed run's Parquet file, laid over the file where it lies (no copy). The transaction carries
+an application transaction id (`paperlake/<source>/<date>`, version = the commit's generation), so
+publishing twice changes nothing and an older generation never replaces a newer one. A publish that
+did not happen (a worker killed between commit and publish, Delta conflicts past the retries) is made
+by the partition's next garbage collection, its next commit, or `paperlake publish`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta
+
+from paperlake.commit import Commit, current_commit, current_commits
+from paperlake.errors import PaperlakeError
+from paperlake.lake import TABLE_LAYERS, Lake
+from paperlake.storage import S3Store, s3_credentials
+
+log = logging.getLogger("paperlake")
+
+PARTITION_COLUMNS = ["source", "date"]
+# Concurrent commits of other partitions of the same table make a publish retry (Delta's own retries, then ours).
+PUBLISH_ATTEMPTS = 5
+DELTA_COMMIT_RETRIES = 10
+# Time travel reaches back as far as the log is kept (checkpoints clean up older entries) and as far as
+# the data files are: superseded runs' files are deleted by paperlake's GC after PAPERLAKE_RUN_RETENTION_DAYS.
+LOG_RETENTION = "interval 30 days"
+
+
+class PublishFailed(PaperlakeError):
+    """A commit could not be published to a layer's Delta table (the commit itself stands)."""
+
+
+def table_uri(lake: Lake, layer: str) -> str:
+    """Where the layer's Delta table lives: the layer's folder (`s3://bucket/prefix/clean`, or a local path)."""
+    return lake.uri(layer)
+
+
+def storage_options(lake: Lake) -> dict[str, str] | None:
+    """delta-rs object-store options for the lake (None for a local folder)."""
+    store = lake.store
+    if not isinstance(store, S3Store):
+        return None
+    key, secret = s3_credentials(store.options)
+    options = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": store.options.region}
+    if store.options.endpoint_url:
+        options |= {
+            "AWS_ENDPOINT_URL": store.options.endpoint_url,
+            "AWS_ALLOW_HTTP": str(store.options.endpoint_url.startswith("http://")).lower(),
+            "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false",
+        }
+    return options
+
+
+def table_schema(layer: str):
+    """The Delta table's schema: the layer's columns, then the partition columns `source` and `date`."""
+    import pyarrow as pa
+
+    from paperlake.schemas import LAYER_SCHEMAS
+
+    return pa.schema([*LAYER_SCHEMAS[layer], pa.field("source", pa.string()), pa.field("date", pa.date32())])
+
+
+def app_id(source: str, day: date) -> str:
+    """The application transaction id of a partition's publishes (its version: the commit generation)."""
+    return f"paperlake/{source}/{day.isoformat()}"
+
+
+def open_table(lake: Lake, layer: str, as_of: int | datetime | None = None):
+    """The layer's DeltaTable (as of a version or a timestamp, default the latest), or None when it was never published."""
+    from deltalake import DeltaTable
+
+    uri, options = table_uri(lake, layer), storage_options(lake)
+    if not DeltaTable.is_deltatable(uri, options):
+        return None
+    from deltalake.exceptions import DeltaError
+
+    try:
+        table = DeltaTable(uri, version=as_of if isinstance(as_of, int) else None, storage_options=options)
+        if isinstance(as_of, datetime):
+            table.load_as_version(as_of)
+    except DeltaError as err:  # a version or time the log does not hold (any more)
+        raise PaperlakeError(f"the {layer} Delta table {uri} cannot be read as of {as_of}: {err}; see `paperlake history --layer {layer}`") from None
+    return table
+
+
+def add_action(lake: Lake, layer: str, commit: Commit):
+    """The Delta add action naming the committed run's file of `layer` where it lies, with its row count."""
+    from deltalake.transaction import AddAction
+
+    key = lake.run_key(layer, commit.source, commit.day, commit.run_id)
+    size, modified = lake.store.stat(key)
+    return AddAction(
+        path=key.split("/", 1)[1], size=size, partition_values={"source": commit.source, "date": commit.date},
+        modification_time=int(modified * 1000), data_change=True, stats=json.dumps({"numRecords": commit.rows[layer]}),
+    )
+
+
+def commit_properties(commits: list[Commit]):
+    """Delta commit properties of a publish: each partition's application transaction (version = generation), and
+    which run (or how many partitions) it published, for `paperlake history`."""
+    from deltalake import CommitProperties, Transaction
+
+    apps = [Transaction(app_id(c.source, c.day), c.generation) for c in commits]
+    if len(commits) == 1:
+        (commit,) = commits
+        described = {"paperlake.run_id": commit.run_id, "paperlake.partition": apps[0].app_id, "paperlake.generation": str(commit.generation)}
+    else:
+        described = {"paperlake.partition": f"{len(commits)} partitions"}
+    return CommitProperties(app_transactions=apps, max_commit_retries=DELTA_COMMIT_RETRIES, custom_metadata=described)
+
+
+def create_table(lake: Lake, layer: str, commits: list[Commit], retention: timedelta) -> None:
+    """Create the layer's Delta table naming `commits`' files, in one transaction; a DeltaError if it exists already."""
+    from deltalake import Schema
+    from deltalake.transaction import create_table_with_add_actions
+
+    create_table_with_add_actions(
+        table_uri(lake, layer), Schema.from_arrow(table_schema(layer)), [add_action(lake, layer, c) for c in commits], mode="error",
+        partition_by=PARTITION_COLUMNS, name=layer, configuration=table_configuration(retention), storage_options=storage_options(lake),
+        commit_properties=commit_properties(commits),
+    )
+
+
+def publish_layer(lake: Lake, layer: str, commit: Commit, retention: timedelta) -> bool:
+    """Make the layer's Delta table name exactly `commit`'s file in its partition; False when it already did (or newer)."""
+    from deltalake import Schema
+    from deltalake.exceptions import CommitFailedError, DeltaError
+
+    failure = None
+    for _ in range(PUBLISH_ATTEMPTS):
+        table = open_table(lake, layer)
+        try:
+            if table is None:
+                create_table(lake, layer, [commit], retention)
+                return True
+            if (table.transaction_version(app_id(commit.source, commit.day)) or 0) >= commit.generation:
+                return False
+            table.create_write_transaction(
+                [add_action(lake, layer, commit)], mode="overwrite", schema=Schema.from_arrow(table_schema(layer)), partition_by=PARTITION_COLUMNS,
+                partition_filters=[("source", "=", commit.source), ("date", "=", commit.date)], commit_properties=commit_properties([commit]),
+            )
+            return True
+        except (CommitFailedError, DeltaError) as err:  # a concurrent writer won this version (or created the table): look again
+            failure = err
+    raise PublishFailed(
+        f"{commit.source} {commit.date}: run {commit.run_id} (generation {commit.generation}) is committed but its {layer} "
+        f"Delta table {table_uri(lake, layer)} could not be updated: {failure}; run `paperlake publish` to retry"
+    )
+
+
+def table_configuration(retention: timedelta) -> dict[str, str]:
+    """Table properties: Delta's file retention matches paperlake's run retention (a vacuum never outruns our GC)."""
+    hours = max(1, int(retention.total_seconds() // 3600))
+    return {"delta.deletedFileRetentionDuration": f"interval {hours} hours", "delta.logRetentionDuration": LOG_RETENTION}
+
+
+def publish_partition(lake: Lake, commit: Commit, retention: timedelta) -> list[str]:
+    """Publish a commit to every table layer's Delta table; returns the layers that changed (none when already published)."""
+    return [layer for layer in TABLE_LAYERS if publish_layer(lake, layer, commit, retention)]
+
+
+def publish_current(lake: Lake, source: str, day: date, retention: timedelta) -> list[str]:
+    """Publish the partition's current commit (nothing when none exists or it is published already)."""
+    commit = current_commit(lake.store, source, day)
+    return publish_partition(lake, commit, retention) if commit else []
+
+
+def publish_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
+    """Publish every committed partition a Delta table lags behind (after a crash, or on a lake of the older layout).
+
+    Returns layer -> partitions published.
+    """
+    from deltalake.exceptions import DeltaError
+
+    commits = current_commits(lake.store)
+    published = {}
+    for layer in TABLE_LAYERS:
+        table = open_table(lake, layer)
+        if table is None and commits:  # a lake of the older layout: every partition in one transaction
+            try:
+                create_table(lake, layer, sorted(commits.values(), key=lambda c: (c.source, c.date)), retention)
+                published[layer] = len(commits)
+                continue
+            except DeltaError:  # a commit created it meanwhile: publish what it lacks, partition by partition
+                table = open_table(lake, layer)
+        lagging = [c for c in commits.values() if table is None or (table.transaction_version(app_id(c.source, c.day)) or 0) < c.generation]
+        for commit in sorted(lagging, key=lambda c: (c.source, c.date)):
+            publish_layer(lake, layer, commit, retention)
+        published[layer] = len(lagging)
+    return published
+
+
+def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
+    """Bring a lake of the older layout to this one: sidecars in table folders get their `_` prefix
+    (`tagged-<run>.json` -> `_tagged-<run>.json`), then every committed partition is published.
+
+    Returns how many sidecars were renamed and how many partitions each layer published; a second run changes nothing.
+    """
+    from paperlake.commit import RUN_ID_PATTERN
+    from paperlake.lake import SIDECAR_PREFIX, TABLE_FILE
+
+    table_stem = TABLE_FILE.rsplit(".", 1)[0] + "-"
+    renamed = []
+    for layer in TABLE_LAYERS:
+        for key in lake.store.list(layer):
+            folder, _, name = key.rpartition("/")
+            if "/source=" in key and RUN_ID_PATTERN.search(name) and not name.startswith((SIDECAR_PREFIX, table_stem)):
+                lake.store.put(f"{folder}/{SIDECAR_PREFIX}{name}", lake.store.get(key))
+                renamed.append(key)
+    lake.store.delete(renamed)
+    return {"sidecars_renamed": len(renamed), **publish_lake(lake, retention)}
+
+
+def published_files(lake: Lake, layer: str, as_of: int | datetime | None = None) -> list[str]:
+    """URIs of the files the layer's Delta table names (as of a version or a timestamp); [] when never published."""
+    table = open_table(lake, layer, as_of)
+    return sorted(table.file_uris()) if table else []
+
+
+def published_runs(uris: list[str]) -> dict[tuple[str, date], str]:
+    """(source, date) -> run id of the table files `uris` (one of `published_files`), read from their names."""
+    from paperlake.commit import RUN_ID_PATTERN
+    from paperlake.lake import partition_of
+
+    return {partition_of(uri): RUN_ID_PATTERN.search(uri).group(1) for uri in uris}
+
+
+def layer_history(lake: Lake, layer: str, limit: int | None = None) -> list[dict]:
+    """The layer's Delta versions, newest first: version, timestamp, operation and the paperlake run each published."""
+    table = open_table(lake, layer)
+    return table.history(limit) if table else []

@@ -1,0 +1,189 @@
+"""Finding papers: the BM25 index built from real marts of a small hand-made lake, its updates, the CLI and the page."""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from datetime import date
+
+import pytest
+
+from paperlake.cli import main
+from paperlake.marts.builder import build_marts
+from paperlake.schemas import CLEAN, ENTITIES
+from paperlake.search import MAX_QUERY_CHARS, SearchError, SearchFilters, build_search_index, open_search, search
+from tests.support.lake_runs import commit_tables, paper, spans, table
+
+D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
+FILLER = "we report results on several benchmarks and discuss limitations"
+
+
+def row(pid: str, title: str, abstract: str, chash: str | None = None) -> dict:
+    return {**paper(pid, 1, title, chash or f"h{pid}"), "abstract": abstract}
+
+
+# The lake: equal-length abstracts where "lora" occurs 3, 2 and 1 times (so BM25 must rank r3 > r2 > r1),
+# a title hit, the phrase "speculative decoding" as written, its words apart, and British spelling.
+PAPERS_D1 = [
+    row("r1", "Adapters", f"lora tuning {FILLER} alpha beta gamma delta"),
+    row("r2", "Adapters", f"lora tuning {FILLER} lora beta gamma delta"),
+    row("r3", "Adapters", f"lora tuning {FILLER} lora lora gamma delta"),
+    row("s1", "Speculative decoding for fast inference", f"A draft model proposes tokens. {FILLER}"),
+    row("s2", "Fast inference", f"Decoding here is not speculative: we cache keys. {FILLER}"),
+]
+PAPERS_D2 = [
+    row("q1", "Quantization of large models", f"Post-training quantization to 4 bits. {FILLER}"),
+    row("q2", "A survey", f"We survey quantisation methods and speculative decoding. {FILLER}"),
+]
+
+
+def commit_day(lake, day, rows, source="arxiv", found=()):
+    """Commit one partition; `found` = (paper_id, entity_id, label) spans."""
+    ents = [s for pid, eid, label in found for s in spans(pid, f"h{pid}", (eid, label, 0))]
+    commit_tables(lake, source, day, clean=table(rows, CLEAN), entities=table(ents, ENTITIES))
+
+
+@pytest.fixture
+def search_lake(lake, settings):
+    commit_day(lake, D1, PAPERS_D1, found=[("r1", "LoRA", "METHOD"), ("r2", "LoRA", "METHOD"), ("s1", "Llama", "MODEL")])
+    commit_day(lake, D2, PAPERS_D2, found=[("q2", "Llama", "MODEL")])
+    commit_day(lake, D2, [PAPERS_D1[3]], source="hf_daily", found=[("s1", "Llama", "MODEL")])
+    build_marts(lake, settings)
+    build_search_index(lake, settings)
+    return lake
+
+
+@pytest.fixture
+def con(search_lake, settings):
+    with closing(open_search(settings)) as con:
+        yield con
+
+
+def ids(con, text, **filters):
+    return [hit.paper_id for hit in search(con, text, SearchFilters(**filters)).rows]
+
+
+def test_bm25_ranks_by_term_frequency_and_title_and_shows_date_snippet_entities(con):
+    assert ids(con, "lora") == ["r3", "r2", "r1"]
+    hits = search(con, "speculative decoding").rows
+    assert [h.paper_id for h in hits] == ["s1", "q2", "s2"]  # in the title (weighted) first; every word required
+    top = hits[0]
+    assert (top.date, top.title, top.entities) == (D1, "Speculative decoding for fast inference", ["Llama"])
+    assert hits[1].snippet.startswith("…quantisation methods and **speculative** **decoding**. we report")
+    assert hits[0].score > hits[1].score > hits[2].score > 0
+
+
+def test_phrases_must_appear_as_written_and_words_match_their_other_forms(con):
+    assert ids(con, '"speculative decoding"') == ["s1", "q2"]  # s2 has both words, not the phrase
+    assert ids(con, '"decoding speculative"') == []
+    assert ids(con, "decoders speculation") == ids(con, "decoding speculative")  # stemmed
+    assert sorted(ids(con, "quantisation")) == sorted(ids(con, "quantization")) == ["q1", "q2"]
+    assert ids(con, "quantised") == ids(con, "quantization")
+    assert ids(con, "speculative quantization") == ["q2"]  # every word is required
+
+
+def test_filters_by_entity_label_dates_and_source(con):
+    assert ids(con, "lora", entity="LoRA") == ["r2", "r1"]
+    assert ids(con, "speculative", label="MODEL") == ["s1", "q2"]
+    assert ids(con, "speculative", entity="Llama", label="METHOD") == []
+    assert ids(con, "speculative", since=D2) == ["q2"]  # s1 was first seen on D1 (and again on D2 in hf_daily)
+    assert ids(con, "speculative", until=D1) == ["s1", "s2"]
+    assert ids(con, "speculative", source="hf_daily") == ["s1"]
+    page = search(con, "lora", page=2, size=2)
+    assert ([h.paper_id for h in page.rows], page.total, page.pages) == (["r1"], 3, 2)
+
+
+@pytest.mark.parametrize("text", [
+    '"', '""', '"speculative', 'speculative"', '"a" "b', "lora AND (tuning OR x) NOT -y +z* ~w^2 field:value",
+    "'; DROP TABLE papers; --", '"a.*b" [x] {1,2} \\d+ $(rm -rf /)', "l\u00f6ra \u5b66\u4e60 \U0001f600", "lora\x00tuning",
+])
+def test_hostile_queries_give_results_or_a_clear_error(con, text):
+    try:
+        page = search(con, text)
+    except SearchError as err:
+        assert "no words to search for" in str(err)
+    else:
+        assert page.total == len(page.rows)
+
+
+def test_a_10kb_query_is_refused_clearly_and_the_index_is_intact(con):
+    with pytest.raises(SearchError, match=f"at most {MAX_QUERY_CHARS:,}"):
+        search(con, "lora " * 2000)
+    assert ids(con, "lora") == ["r3", "r2", "r1"]
+
+
+def test_an_added_day_indexes_only_its_papers_and_a_revised_text_replaces_the_old_one(search_lake, settings):
+    lake = search_lake
+    unchanged = build_search_index(lake, settings)
+    assert (unchanged.build, unchanged.indexed, unchanged.removed) == ("unchanged", 0, 0)
+    revised = {**row("r3", "Adapters", f"prefix tuning {FILLER} only prefixes here", "hr3-v2"), "version": 2}
+    commit_day(lake, D3, [row("n1", "Lora everywhere", f"lora lora {FILLER}"), revised])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings)
+    assert (update.build, update.indexed, update.removed, update.papers) == ("incremental", 2, 1, 8)
+    with closing(open_search(settings)) as con:
+        incremental = [(h.paper_id, h.score) for h in search(con, "lora tuning").rows]
+        assert [pid for pid, _ in incremental] == ["r2", "r1"] and ids(con, "prefixes") == ["r3"]
+        assert ids(con, "lora")[0] == "n1"
+    full = build_search_index(lake, settings, full=True)
+    assert (full.build, full.indexed) == ("full", 8)
+    with closing(open_search(settings)) as con:  # the updated index scores exactly as one built from scratch
+        assert [(h.paper_id, h.score) for h in search(con, "lora tuning").rows] == incremental
+
+
+def test_an_empty_lake_has_an_empty_index(lake, settings):
+    build_marts(lake, settings)
+    summary = build_search_index(lake, settings)
+    assert (summary.build, summary.papers) == ("full", 0)
+    with closing(open_search(settings)) as con:
+        assert search(con, "anything").total == 0
+
+
+def test_cli_search_formats_and_errors(search_lake, settings, monkeypatch, capsys):
+    monkeypatch.setenv("PAPERLAKE_HOME", str(settings.home))
+    assert main(["search", "speculative decoding", "--format", "json", "--limit", "2"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["total"] == 3 and [r["paper_id"] for r in result["results"]] == ["s1", "q2"]
+    assert result["results"][0]["entities"] == ["Llama"] and result["results"][0]["date"] == "2026-11-01"
+    assert main(["search", "lora", "--entity", "LoRA", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "score,date,paper_id,title,snippet,entities" and [line.split(",")[2] for line in lines[1:]] == ["r2", "r1"]
+    assert main(["search", "speculative", "--since", "2026-11-02"]) == 0
+    out = capsys.readouterr().out
+    assert "q2" in out and "s1" not in out and "(1 matching papers)" in out
+    assert main(["search", "the of"]) == 2
+    assert "no words to search for" in capsys.readouterr().err
+
+
+def test_cli_search_without_an_index_says_how_to_build_it(lake, settings, monkeypatch, capsys):
+    monkeypatch.setenv("PAPERLAKE_HOME", str(settings.home))
+    build_marts(lake, settings)
+    assert main(["search", "lora"]) == 2
+    assert "paperlake marts" in capsys.readouterr().err
+
+
+def test_the_search_page_is_paginated_escaped_and_never_a_server_error(search_lake, settings):
+    from tests.unit.test_dashboard import client
+
+    http = client(settings)
+    page = http.get("/search", params={"q": "lora", "page": 1})
+    assert page.status_code == 200 and page.text.count('<tr data-paper="') == 3
+    assert "<mark>lora</mark>" in page.text and 'href="entity?id=LoRA"' in page.text
+    filtered = http.get("/search", params={"q": "lora", "entity": "LoRA", "label": "", "since": "", "until": "", "source": ""})
+    assert filtered.status_code == 200 and filtered.text.count('<tr data-paper="') == 2
+    hostile = http.get("/search", params={"q": '<script>alert(1)</script> "lora'})
+    assert hostile.status_code == 200 and "<script>alert" not in hostile.text and "&lt;script&gt;" in hostile.text
+    assert http.get("/search", params={"q": "x" * 10_000}).status_code == 400
+    assert http.get("/search", params={"q": "of the"}).status_code == 400
+    assert http.get("/search", params={"q": "lora", "since": "yesterday"}).status_code == 400
+    assert http.get("/search", params={"q": "lora", "page": 10**9}).status_code == 422
+    assert http.get("/search", params={"q": "lora", "page": 500}).status_code == 200
+    assert 'id="search-form"' in http.get("/search").text  # the form alone
+    entity = http.get("/entity", params={"id": "LoRA"})
+    assert 'href="search?q=LoRA"' in entity.text
+
+
+def test_the_search_page_depends_on_the_login_check(search_lake, settings):
+    from tests.unit.test_dashboard import client, refuse_everyone
+
+    assert client(settings, refuse_everyone).get("/search", params={"q": "lora"}).status_code == 401
