@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import clean, corpus, dags, ingest, lake_read, marts, rerun, s3_query, search, tagging
+from bench import clean, corpus, dags, ingest, lake_read, marts, rerun, s3_query, search, sql_point_query, tagging
 from bench.report import machine, write_results
 
-MEASURES = ("ingest", "clean", "tag", "marts", "lake", "search", "s3", "dags")
+MEASURES = ("ingest", "clean", "tag", "marts", "lake", "search", "s3", "sql", "dags")
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,16 @@ class Sizes:
     s3_query_repeats: int
     lake_days: int
     search_days: int  # the search goals are set at 400k abstracts
+    sql_point_repeats: int
 
 
 FULL = Sizes(ingest=(10_000, 40_000), texts=10_000, marts_days=1000, marts_papers_per_day=1000, marts_repeats=1,
-             clean_repeats=2, tag_repeats=1, dag_repeats=3, s3_query_repeats=5, lake_days=100, search_days=400)
+             clean_repeats=2, tag_repeats=1, dag_repeats=3, s3_query_repeats=5, lake_days=100, search_days=400,
+             sql_point_repeats=7)
 # Large enough that tagging forks its workers (1,000+ texts), small enough for a test.
 QUICK = Sizes(ingest=(300, 1200), texts=300, marts_days=12, marts_papers_per_day=100, marts_repeats=1,
-              clean_repeats=1, tag_repeats=1, dag_repeats=1, s3_query_repeats=1, lake_days=3, search_days=12)
+              clean_repeats=1, tag_repeats=1, dag_repeats=1, s3_query_repeats=1, lake_days=3, search_days=12,
+              sql_point_repeats=1)
 
 
 def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict]:
@@ -84,6 +87,10 @@ def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict
     if "s3" in measures:
         section("paperlake sql on an S3 lake vs a local lake (SeaweedFS)")
         found, details["s3_query"] = s3_query.measure(work, sizes.s3_query_repeats)
+        figures += found
+    if "sql" in measures:
+        section("paperlake sql point query vs a bare read-only DuckDB connection")
+        found, details["sql_point_query"] = sql_point_query.measure(work, sizes.sql_point_repeats)
         figures += found
     if "dags" in measures:
         section("DAG file parse")

@@ -8,7 +8,8 @@ import json
 import re
 import sys
 from contextlib import contextmanager, nullcontext
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from paperlake.config import Settings
@@ -31,6 +32,16 @@ READ_TABLE_FUNCTIONS = frozenset(
     "duckdb_columns duckdb_schemas duckdb_databases duckdb_types duckdb_functions duckdb_constraints "
     "duckdb_indexes duckdb_keywords duckdb_settings".split()
 )
+# Whether DuckDB could parse a SELECT, and the names of the table functions it calls with how many calls there are,
+# read by DuckDB from its own parse tree: its JSON path `$..` walks a tree of any depth (a Python walk of a query
+# nested ~500 deep overflows the recursion limit), and the query goes in as a literal, as binding a parameter
+# imports pandas (0.4 s on every `paperlake sql`).
+TABLE_FUNCTIONS_SQL = (
+    "SELECT tree->>'error' = 'true', tree->>'error_message', "
+    "coalesce(json_extract_string(tree, '$..function.function_name'), []), "
+    "len(list_filter(json_extract_string(tree, '$..type'), t -> t = 'TABLE_FUNCTION')) "
+    "FROM (SELECT json_serialize_sql({})::JSON AS tree)"
+)
 EXPLAIN_PREFIX = re.compile(r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?", re.IGNORECASE)
 VERBOSE_HELP = "on a failure, print the traceback as well as the one-line message"
 AS_OF_HELP = (
@@ -46,9 +57,12 @@ class CliError(Exception):
 
 def parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+    if day == date.max:  # a partition covers [day, day + 1): its end must be a date too
+        raise argparse.ArgumentTypeError(f"{text!r} is past the last date a partition can cover ({date.max - timedelta(days=1)})")
+    return day
 
 
 def cmd_ingest(args, settings: Settings) -> None:
@@ -79,9 +93,22 @@ def open_marts_readonly(settings: Settings):
     from paperlake.marts.builder import local_marts_path
 
     path = local_marts_path(Lake.from_settings(settings), settings)  # FileNotFoundError: main() reports it
-    con = duckdb.connect(str(path), read_only=True)
+    with damaged_marts(path):
+        con = duckdb.connect(str(path), read_only=True)
     confine(con, [])
     return con
+
+
+@contextmanager
+def damaged_marts(path: Path):
+    """A marts file DuckDB cannot open (overwritten, truncated) as one line saying how to rebuild it."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as err:
+        reason = str(err).splitlines()[0]
+        raise CliError(f"the marts file {path} cannot be opened ({reason}); rebuild it with `paperlake marts --full`") from None
 
 
 def confine(con, readable: list[str]) -> None:
@@ -94,6 +121,13 @@ def confine(con, readable: list[str]) -> None:
     con.execute("SET temp_directory = ''")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
+
+
+def forget_s3_environment(con) -> None:
+    """Blank the S3 credentials httpfs copies from the AWS_* variables into its settings when it loads, where
+    `current_setting()` and `duckdb_settings()` would show them; the lake is read through a secret instead."""
+    for setting in ("s3_access_key_id", "s3_secret_access_key", "s3_session_token"):
+        con.execute(f"SET {setting} = ''")
 
 
 def read_only_statements(con, sql: str) -> list[str]:
@@ -116,10 +150,14 @@ def write_risk(con, statement) -> str | None:
             return "EXPLAIN of anything but one statement"
     if statement.type != duckdb.StatementType.SELECT:
         return statement.type.name
-    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [statement.query]).fetchone()[0])
-    if tree["error"]:
-        return f"a query DuckDB cannot check ({tree['error_message']})"
-    risky = sorted(table_functions(tree) - READ_TABLE_FUNCTIONS)
+    from paperlake.marts.builder import sql_literal
+
+    failed, message, names, calls = con.execute(TABLE_FUNCTIONS_SQL.format(sql_literal(statement.query))).fetchone()
+    if failed:
+        return f"a query DuckDB cannot check ({message})"
+    if len(names) != calls:  # a table function called by something else than a name: nothing to check it against
+        return "a table function this check cannot name"
+    risky = sorted({name.lower() for name in names} - READ_TABLE_FUNCTIONS)
     return f"the table function {risky[0]}()" if risky else None
 
 
@@ -133,16 +171,6 @@ def explained_statement(con, text: str):
     except duckdb.Error:
         return None
     return inner[0] if len(inner) == 1 else None
-
-
-def table_functions(tree) -> set[str]:
-    """Lower-cased names of the table functions called anywhere in a `json_serialize_sql` parse tree."""
-    if isinstance(tree, list):
-        return set().union(*map(table_functions, tree))
-    if not isinstance(tree, dict):
-        return set()
-    found = {tree["function"]["function_name"].lower()} if tree.get("type") == "TABLE_FUNCTION" else set()
-    return found.union(*map(table_functions, tree.values()))
 
 
 @contextmanager
@@ -218,6 +246,32 @@ def write_parquet(cursor, output: str) -> int:
     return count
 
 
+def run_statement(con, statement: str, write, timeout: float | None):
+    """`write(cursor)` for the statement's result; the statement is cancelled after `timeout` seconds
+    (PAPERLAKE_SQL_TIMEOUT; None: no limit) or by Ctrl-C, as a one-line CliError."""
+    import threading
+
+    import duckdb
+
+    timed_out = threading.Event()
+    timer = threading.Timer(timeout or 0, lambda: (timed_out.set(), con.interrupt()))
+    timer.daemon = True
+    if timeout:
+        timer.start()
+    try:
+        return write(con.execute(statement))
+    except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as err:
+        # Ctrl-C while DuckDB runs is its RuntimeError "Query interrupted"; while Python runs, KeyboardInterrupt.
+        if isinstance(err, RuntimeError) and "interrupted" not in str(err).lower():
+            raise
+        con.interrupt()
+        if timed_out.is_set():
+            raise CliError(f"cancelled: the statement ran longer than PAPERLAKE_SQL_TIMEOUT ({timeout:g} s)") from None
+        raise CliError("cancelled (Ctrl-C)") from None
+    finally:
+        timer.cancel()
+
+
 def write_result(cursor, fmt: str, output: str | None, max_rows: int) -> None:
     """Stream a query's result to `output` (or stdout) in `fmt`; with an output file, say how many rows it got."""
     if fmt == "parquet":
@@ -259,15 +313,31 @@ def cmd_sql(args, settings: Settings) -> None:
     if args.format == "parquet" and not args.output:
         raise CliError("--format parquet needs --output PATH")
     sql = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
+    if args.output:
+        refuse_output_in_lake(Path(args.output), settings)
     con = open_marts_readonly(settings) if args.as_of is None else open_shell_connection(settings, args.as_of)
     try:
         with sql_errors():
             statements = read_only_statements(con, sql)
             if len(statements) != 1:
                 raise CliError(f"SQL error: give one statement, not {len(statements)}")
-            write_result(con.execute(statements[0]), args.format, args.output, args.max_rows)
+            write = partial(write_result, fmt=args.format, output=args.output, max_rows=args.max_rows)
+            run_statement(con, statements[0], write, settings.sql_timeout)
     finally:
         con.close()
+
+
+def refuse_output_in_lake(output: Path, settings: Settings) -> None:
+    """CliError when `output` is inside the local lake or paperlake's cache (the marts and their local copy live there)."""
+    from paperlake.lake import Lake
+    from paperlake.storage import LocalStore
+
+    store = Lake.from_settings(settings).store
+    guarded = [settings.home / "cache"] + ([store.root] if isinstance(store, LocalStore) else [])
+    target = output.resolve()
+    for folder in guarded:
+        if target.is_relative_to(folder.resolve()):
+            raise CliError(f"refused: --output {output} is inside {folder}, which paperlake manages; write the result elsewhere")
 
 
 def cmd_search(args, settings: Settings) -> None:
@@ -300,19 +370,24 @@ def open_shell_connection(settings: Settings, as_of=None):
 
     from paperlake.lake import Lake
     from paperlake.marts.builder import connect_lake_views, local_marts_path, sql_literal
+    from paperlake.storage import S3Store
 
     lake = Lake.from_settings(settings)
     path = local_marts_path(lake, settings)
     con = duckdb.connect()
-    con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
+    with damaged_marts(path):
+        con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
     connect_lake_views(con, lake, settings, as_of=as_of)
+    if isinstance(lake.store, S3Store):  # connect_lake_views loaded httpfs
+        forget_s3_environment(con)
     con.execute("USE marts")
     confine(con, [lake.uri("")])
     return con
 
 
-def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
-    """Read statements ending in `;` and print their results; `.tables` lists tables, `.quit` or EOF leaves."""
+def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS, timeout: float | None = None) -> None:
+    """Read statements ending in `;` and print their results; `.tables` lists tables, `.quit` or EOF leaves.
+    Ctrl-C cancels the running statement (or the one being typed) and the shell goes on."""
     stdout.write(
         "paperlake shell: queries on the marts and the lake_* views (nothing else can be read or written); "
         "end statements with ';', .quit to leave\n"
@@ -321,7 +396,12 @@ def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
     while True:
         stdout.write("paperlake> " if not buffer else "      ...> ")
         stdout.flush()
-        line = stdin.readline()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            stdout.write("\n")
+            buffer = ""
+            continue
         if not line or line.strip() in (".quit", ".exit"):
             break
         if not buffer and line.strip() == ".tables":
@@ -331,7 +411,7 @@ def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
             try:
                 with sql_errors():
                     for statement in read_only_statements(con, buffer):
-                        write_table(con.execute(statement), stdout, max_rows)
+                        run_statement(con, statement, partial(write_table, out=stdout, max_rows=max_rows), timeout)
             except CliError as err:
                 stdout.write(f"{err}\n")
             buffer = ""
@@ -341,7 +421,7 @@ def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS) -> None:
 def cmd_shell(args, settings: Settings) -> None:
     con = open_shell_connection(settings, args.as_of)
     try:
-        run_shell(con, sys.stdin, sys.stdout, args.max_rows)
+        run_shell(con, sys.stdin, sys.stdout, args.max_rows, settings.sql_timeout)
     finally:
         con.close()
 

@@ -99,6 +99,8 @@ class Settings:
     digest_recipients: tuple[str, ...] = ()
     digest_sender: str = "paperlake@localhost"
     http: HttpSettings = HttpSettings()
+    # `paperlake sql` and the shell cancel a statement running longer than this many seconds (None: no limit).
+    sql_timeout: float | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -130,4 +132,5 @@ class Settings:
             ner_model=env.get("PAPERLAKE_NER_MODEL", "off").lower() in ("1", "on", "true", "yes"),
             digest_recipients=_split(env.get("PAPERLAKE_DIGEST_RECIPIENTS", "")),
             digest_sender=env.get("PAPERLAKE_DIGEST_SENDER", cls.digest_sender),
+            sql_timeout=float(env["PAPERLAKE_SQL_TIMEOUT"]) if env.get("PAPERLAKE_SQL_TIMEOUT") else None,
         )

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from html import escape
 
 from paperlake.sparkline import sparkline_png
+from paperlake.urls import web_url
 
 TREND_DAYS = 14
 
@@ -91,7 +92,7 @@ def render_html(digest: Digest, inline_cid: bool) -> str:
 
     papers = "".join(_paper_item(p) for p in digest.papers)
     entities = "".join(
-        f"<tr><td>{escape(e.entity_id)}</td><td>{e.label}</td><td>{e.lift:.1f}×</td><td>{e.recent_papers}</td>"
+        f"<tr><td>{escape(e.entity_id)}</td><td>{escape(e.label)}</td><td>{e.lift:.1f}×</td><td>{e.recent_papers}</td>"
         f"<td><img src=\"{chart_src(e)}\" alt=\"papers per day, last {TREND_DAYS} days\"></td></tr>"
         for e in digest.entities
     )
@@ -107,17 +108,24 @@ def render_html(digest: Digest, inline_cid: bool) -> str:
 """
 
 
+def paper_link(paper: dict) -> str | None:
+    """The paper's abstract page, else its PDF: an http(s) address, never a `javascript:` one from a feed."""
+    return web_url(paper["abs_url"]) or web_url(paper["pdf_url"])
+
+
 def _paper_item(paper: dict) -> str:
-    link = escape(paper["abs_url"] or paper["pdf_url"] or "#")
+    link = paper_link(paper)
+    title = f"<b>{escape(paper['title'])}</b>"
     upvotes = f" · {paper['upvotes']} upvotes" if paper["upvotes"] else ""
     entities = f"<br><small>{escape(', '.join(paper['trending_entities']))}</small>" if paper["trending_entities"] else ""
-    return f"<li><a href=\"{link}\"><b>{escape(paper['title'])}</b></a>{upvotes}<br>{escape(paper['first_sentence'] or '')}{entities}</li>"
+    heading = f"<a href=\"{escape(link)}\">{title}</a>" if link else title
+    return f"<li>{heading}{upvotes}<br>{escape(paper['first_sentence'] or '')}{entities}</li>"
 
 
 def render_text(digest: Digest) -> str:
     lines = [f"Trending papers · {digest.day.isoformat()}", ""]
     for n, p in enumerate(digest.papers, 1):
-        lines += [f"{n}. {p['title']}", f"   {p['first_sentence'] or ''}", f"   {p['abs_url'] or p['pdf_url'] or ''}".rstrip(), ""]
+        lines += [f"{n}. {p['title']}", f"   {p['first_sentence'] or ''}", f"   {paper_link(p) or ''}".rstrip(), ""]
     lines += ["Trending entities (lift of the last 7 days over the 28 before):", ""]
     lines += [f"- {e.entity_id} ({e.label}): {e.lift:.1f}x, {e.recent_papers} papers" for e in digest.entities]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from paperlake.config import S3Options
 
@@ -284,8 +284,12 @@ def open_store(url: str, s3: S3Options) -> Store:
         if not parsed.netloc:
             raise ValueError(f"PAPERLAKE_LAKE_URL {url!r} names no bucket; use s3://bucket/prefix")
         return S3Store(parsed.netloc, parsed.path, s3)
-    if parsed.scheme in ("", "file"):
-        return LocalStore(Path(parsed.path if parsed.scheme else url).resolve())
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            raise ValueError(f"PAPERLAKE_LAKE_URL {url!r} names the host {parsed.netloc!r}: a file:// lake is a folder on this machine, file:///path")
+        return LocalStore(Path(unquote(parsed.path)).resolve())  # file:///a%20b is the folder "a b"
+    if parsed.scheme == "":
+        return LocalStore(Path(url).resolve())
     raise ValueError(f"PAPERLAKE_LAKE_URL {url!r}: unsupported scheme {parsed.scheme!r} (use file:// or s3://)")
 
 

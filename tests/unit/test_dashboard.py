@@ -106,7 +106,7 @@ def test_views_render_the_marts_and_link_reports_and_runs(page_lake, settings):
     assert "q3" in records.text and "abstract_length" in records.text
     report = http.get(f"/report/arxiv/{R}")
     assert (report.status_code, report.text) == (200, "<html></html>")
-    assert report.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert report.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     assert http.get("/report/..%2Fclean/2026-11-30").status_code in (404, 422)
 
 

@@ -17,10 +17,18 @@ from paperlake.dashboard.pages import render
 # Source names as the lake spells them: nothing else reaches a storage key.
 SOURCE_PATTERN = r"^[a-z0-9_]+$"
 # The validation report is our own escaped HTML with inline CSS; it may run nothing and load nothing.
-REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
-
-
-# The highest page number a view accepts (a deeper OFFSET only costs the server).
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+# Every response: the views are inline CSS and SVG too (no script, nothing loaded, no form), framed only by the
+# Airflow UI of the same origin (its `paperlake` nav entry), and never sniffed into another content type.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+# The highest page number a view accepts (past it: 422; a deeper OFFSET only costs the server, and one past
+# 2^63 would overflow DuckDB's).
 MAX_PAGE = 10_000
 
 
@@ -60,6 +68,13 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
 
     app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
 
+    @app.middleware("http")
+    async def security_headers(request, call_next):
+        response = await call_next(request)
+        for name, value in PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
     def page_html(template: str, section: str, title: str, fetch: Callable) -> HTMLResponse:
         """`template` filled by `fetch(con)` on the marts, or the page saying how to build them when there are none."""
         current = settings()
@@ -84,18 +99,18 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         return "../" + run_path(source, run_id)  # every view is one level below the mount point
 
     @app.get("/", response_class=HTMLResponse)
-    def health(page: int = Query(1, ge=1)):
+    def health(page: int = Query(1, ge=1, le=MAX_PAGE)):
         return page_html("health.html", "Health", "lake health", lambda con: {"page": queries.health(con, page), "run_url": run_url})
 
     @app.get("/trends", response_class=HTMLResponse)
-    def trends(label: str | None = None, page: int = Query(1, ge=1), papers_page: int = Query(1, ge=1)):
+    def trends(label: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE), papers_page: int = Query(1, ge=1, le=MAX_PAGE)):
         return page_html("trends.html", "Trends", "trends", lambda con: {
             "label": label, "labels": queries.trending_labels(con),
             "entities": queries.trending_entities(con, label, page), "papers": queries.trending_papers(con, papers_page),
         })
 
     @app.get("/entity", response_class=HTMLResponse)
-    def entity(entity_id: str = Query(alias="id"), label: str | None = None, page: int = Query(1, ge=1)):
+    def entity(entity_id: str = Query(alias="id"), label: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE)):
         def fetch(con):
             found = queries.entity(con, entity_id, label, page)
             return None if found is None else {"e": found}
@@ -104,7 +119,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
 
     @app.get("/quarantine", response_class=HTMLResponse)
     def quarantine(source: str | None = Query(None, pattern=SOURCE_PATTERN), day: date | None = Query(None, alias="date"),
-                   page: int = Query(1, ge=1)):
+                   page: int = Query(1, ge=1, le=MAX_PAGE)):
         def fetch(con):
             if source and day:
                 return {"records": queries.quarantined_records(con, source, day, page), "source": source, "day": day, "partitions": None}

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from paperlake.dashboard.charts import series_svg
+from paperlake.urls import web_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -19,6 +20,7 @@ def environment():
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
     env.globals["chart"] = series_svg
     env.filters["query"] = query_string
+    env.filters["web_url"] = web_url
     return env
 
 

@@ -32,6 +32,11 @@ class Page:
         return max(1, ceil(self.total / self.size))
 
 
+def days_before(day: date, days: int) -> date:
+    """`days` days before `day`, or the first representable date (a lake whose dates start at 0001-01-01)."""
+    return day - timedelta(days=min(days, (day - date.min).days))
+
+
 def page_bounds(number: int, size: int) -> tuple[int, int]:
     """(LIMIT, OFFSET) of page `number` (pages below 1 count as 1)."""
     return size, (max(number, 1) - 1) * size
@@ -120,7 +125,7 @@ def trending_entities(con, label: str | None = None, page: int = 1, size: int = 
     if not rows:
         return Page([], max(page, 1), size, total)
     last = rows[0][6]
-    series = daily_series(con, [(r[1], r[2]) for r in rows], last - timedelta(days=TREND_DAYS - 1), last)
+    series = daily_series(con, [(r[1], r[2]) for r in rows], days_before(last, TREND_DAYS - 1), last)
     entities = [TrendingEntity(*row[:6], series[(row[1], row[2])]) for row in rows]
     return Page(entities, max(page, 1), size, total)
 
@@ -205,7 +210,7 @@ def entity(con, entity_id: str, label: str | None = None, page: int = 1, size: i
     chosen, aliases, n_papers, first_seen, last_seen = found[0]
     last = latest_date(con) or last_seen
     # At least the trend windows, at most ENTITY_DAYS, back from the lake's latest date.
-    start = max(min(first_seen, last - timedelta(days=TREND_DAYS - 1)), last - timedelta(days=ENTITY_DAYS - 1))
+    start = max(min(first_seen, days_before(last, TREND_DAYS - 1)), days_before(last, ENTITY_DAYS - 1))
     partners = con.execute(
         "SELECT other_entity_id, other_label, n_papers, pmi FROM entity_cooccurrence WHERE entity_id = ? AND label = ? ORDER BY rank",
         [entity_id, chosen],

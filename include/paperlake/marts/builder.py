@@ -224,10 +224,15 @@ def mart_sql_files() -> list[Path]:
 
 
 def built_runs(path: Path) -> dict[tuple[str, date], str] | None:
-    """(source, date) -> run id of the partitions a marts file holds; None when its state is absent or of another version."""
+    """(source, date) -> run id of the partitions a marts file holds; None when its state is absent or of another
+    version, or the file is no DuckDB database (overwritten, truncated): the build then starts from scratch."""
     import duckdb
 
-    with duckdb.connect(str(path), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:
+        return None
+    with con:
         try:
             version = con.execute("SELECT state_version, duckdb_version FROM state.build").fetchone()
         except duckdb.CatalogException:

@@ -6,7 +6,10 @@ is the run's logical date.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from paperlake.clean import strip_page_residue, title_key
 from paperlake.errors import ParseError
@@ -15,6 +18,8 @@ from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
 from paperlake.sources.pages import decoded_pieces
 
+# A saved results page is a few hundred KB; the whole page is held in memory as the raw layer's page.
+MAX_SNAPSHOT_BYTES = 256 << 20
 HEADER_LINES = (
     "Get trending papers in your email inbox once a day!",
     "Get trending papers in your email inbox!",
@@ -29,12 +34,31 @@ def fetch(request: FetchRequest, fetcher) -> None:
     """Read the configured snapshot file; its bytes are the raw page."""
     path = request.settings.snapshot_path
     try:
-        body = path.read_bytes()
+        body = read_snapshot(path)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} does not exist; point it at a saved page"
         ) from None
     fetcher.land(RawPage(name="page.txt", body=body, url=path.resolve().as_uri(), fetched_at=request.clock().isoformat()))
+
+
+def read_snapshot(path: Path) -> bytes:
+    """The bytes of a saved page: a regular file of at most MAX_SNAPSHOT_BYTES (a device such as /dev/zero would
+    be read until memory runs out, a FIFO would block for ever: both are refused before any read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for its writer
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ParseError(f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} is not a regular file; point it at a saved page")
+        with os.fdopen(fd, "rb", closefd=False) as page:
+            body = page.read(MAX_SNAPSHOT_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(body) > MAX_SNAPSHOT_BYTES:
+        raise ParseError(
+            f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} is larger than {MAX_SNAPSHOT_BYTES >> 20} MiB; "
+            "a saved page is far smaller: check the path"
+        )
+    return body
 
 
 def parse(pages: Iterable[RawPage]) -> Iterator[PaperRecord]:
