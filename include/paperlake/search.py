@@ -112,11 +112,11 @@ def is_current_version(path: Path) -> bool:
     """Whether the index file at `path` is of this version (built by this code and DuckDB version)."""
     import duckdb
 
-    with duckdb.connect(str(path), read_only=True) as con:
-        try:
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
             return con.execute("SELECT index_version, duckdb_version FROM meta").fetchone() == (INDEX_VERSION, duckdb.__version__)
-        except duckdb.CatalogException:
-            return False
+    except duckdb.Error:  # no meta table (an older layout) or no DuckDB file at all (damaged): the index is derived, rebuild it
+        return False
 
 
 def diff_with_published(con) -> tuple[int, int]:
@@ -366,7 +366,7 @@ def open_search(settings: Settings):
     read-only, and nothing else to open."""
     import duckdb
 
-    from paperlake.cli import confine
+    from paperlake.cli import confine, damaged_marts
     from paperlake.marts.builder import local_marts_path, sql_literal
 
     lake = Lake.from_settings(settings)
@@ -376,8 +376,9 @@ def open_search(settings: Settings):
         raise FileNotFoundError(f"no search index at {lake.uri(SEARCH_KEY)}; build it with `paperlake marts` (or `make run`)")
     con = duckdb.connect()
     load_fts(con)
-    con.execute(f"ATTACH {sql_literal(str(marts))} AS marts (READ_ONLY)")
-    con.execute(f"ATTACH {sql_literal(str(index))} AS search (READ_ONLY)")
+    for path, name in ((marts, "marts"), (index, "search")):
+        with damaged_marts(path):
+            con.execute(f"ATTACH {sql_literal(str(path))} AS {name} (READ_ONLY)")
     con.execute("USE marts")
     confine(con, [])
     return con

@@ -3,6 +3,7 @@ is text, never markup or a `javascript:` link; every parameter is bounded; every
 security headers. (Login and tokens against a real API server: tests/e2e/test_ui_page.py.)"""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,7 @@ HOSTILE_URLS = [
     "//evil.example/x", "https://ok.example/\njavascript:alert(1)",
 ]
 ROUTES = ["/", "/trends", "/entity?id=LoRA", "/quarantine", "/quarantine?source=arxiv&date=2026-11-30", "/report/arxiv/2026-11-30",
-          "/report/nothing/2026-11-30", "/entity?id=nothing", "/?page=0", "/no-such-route"]
+          "/report/nothing/2026-11-30", "/entity?id=nothing", "/?page=0", "/no-such-route", "/search?q=title", "/search"]
 
 
 def hostile_row(pid: str, url: str) -> dict:
@@ -32,6 +33,7 @@ def hostile_row(pid: str, url: str) -> dict:
 def hostile_lake(lake, settings):
     """Marts over papers whose titles are markup and whose URLs are `javascript:` and friends, on the latest date."""
     from paperlake.marts.builder import build_marts
+    from paperlake.search import build_search_index
 
     papers = [hostile_row(f"p{i}", url) for i, url in enumerate(HOSTILE_URLS)] + [hostile_row("good", "https://arxiv.org/abs/1")]
     found = [s for row in papers for s in spans(row["paper_id"], row["content_hash"], (SCRIPT, "METHOD", 0))]
@@ -40,6 +42,7 @@ def hostile_lake(lake, settings):
         commit_tables(lake, "arxiv", DAY - timedelta(days=back), clean=table(papers, CLEAN), entities=table(found, ENTITIES),
                       quarantine=table(quarantine if back == 0 else [], QUARANTINE))
     build_marts(lake, settings)
+    build_search_index(lake, settings)
     return lake
 
 
@@ -52,13 +55,25 @@ def test_only_web_addresses_are_links():
 def test_hostile_titles_and_urls_from_a_feed_render_as_text_on_every_view(hostile_lake, settings):
     http = client(settings)
     pages = {path: http.get(path) for path in (
-        "/trends", f"/entity?id={SCRIPT}", "/quarantine", f"/quarantine?source=arxiv&date={DAY}", "/")}
+        "/trends", f"/entity?id={SCRIPT}", "/quarantine", f"/quarantine?source=arxiv&date={DAY}", "/", "/search?q=title")}
     for path, response in pages.items():
         assert response.status_code == 200, path
         assert "<script>" not in response.text and "javascript:" not in response.text.lower(), path
         assert 'href="data:' not in response.text and 'href="file:' not in response.text, path
     assert "&lt;script&gt;" in pages["/trends"].text and 'href="https://arxiv.org/abs/1"' in pages["/trends"].text
     assert 'href="https://arxiv.org/abs/1"' in pages[f"/entity?id={SCRIPT}"].text
+    assert "&lt;script&gt;" in pages["/search?q=title"].text and 'href="https://arxiv.org/abs/1"' in pages["/search?q=title"].text
+
+
+@pytest.mark.parametrize("damaged", ["paperlake.duckdb", "search.duckdb"])
+def test_a_damaged_marts_or_search_file_is_a_page_saying_how_to_rebuild_not_a_500(hostile_lake, settings, damaged):
+    Path(hostile_lake.uri(f"marts/{damaged}")).write_text("overwritten\n")
+    http = client(settings)
+    routes = ["/search?q=title"] if damaged == "search.duckdb" else ["/", "/trends", f"/entity?id={SCRIPT}", "/quarantine", "/search?q=title"]
+    for path in routes:
+        response = http.get(path)
+        assert response.status_code == 503 and "paperlake marts --full" in response.text, (path, response.status_code)
+        assert "default-src 'none'" in response.headers["content-security-policy"], path
 
 
 def test_the_digest_links_web_addresses_only(hostile_lake, settings):

@@ -176,7 +176,7 @@ def test_a_damaged_marts_file_is_one_line_with_the_fix_and_marts_rebuilds_it(bui
     shutil.copytree(built, home)
     marts = home / "lake" / "marts" / "paperlake.duckdb"
     marts.write_text("paperlake_id,title\n1,overwritten by a CSV\n")
-    for argv in (["sql", "SELECT 1"], ["summary", "--date", "2026-11-26"]):
+    for argv in (["sql", "SELECT 1"], ["summary", "--date", "2026-11-26"], ["search", "decoding"]):
         line = failure(argv, capsys)
         assert "cannot be opened" in line and "paperlake marts --full" in line, line
     from paperlake.cli import open_shell_connection
@@ -187,6 +187,10 @@ def test_a_damaged_marts_file_is_one_line_with_the_fix_and_marts_rebuilds_it(bui
     assert main(["marts"]) == 0
     assert main(["sql", "SELECT count(*) AS n FROM papers", "--format", "csv"]) == 0
     assert capsys.readouterr().out.endswith("n\n316\n")
+    (marts.parent / "search.duckdb").write_text("overwritten too\n")  # a damaged index is derived: the next build replaces it
+    assert main(["marts"]) == 0
+    assert main(["search", "speculative decoding", "--format", "json"]) == 0
+    assert '"total": ' in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("shell_lake", ["s3"], indirect=True)
