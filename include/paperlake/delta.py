@@ -218,8 +218,13 @@ def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
 
 
 def published_files(lake: Lake, layer: str, as_of: int | datetime | None = None) -> list[str]:
-    """URIs of the files the layer's Delta table names (as of a version or a timestamp); [] when never published."""
+    """URIs of the files the layer's Delta table names (as of a version or a timestamp); [] when never published.
+
+    Asked for a version or a time of a table never published (a lake of the older layout), it says so instead of
+    answering with no rows."""
     table = open_table(lake, layer, as_of)
+    if table is None and as_of is not None:
+        raise PaperlakeError(f"the {layer} layer has no Delta table at {table_uri(lake, layer)} to read as of {as_of}: run `paperlake migrate`")
     return sorted(table.file_uris()) if table else []
 
 

@@ -13,7 +13,7 @@ import pytest
 from paperlake.commit import current_commits
 from paperlake.config import S3Options, Settings
 from paperlake.delta import migrate_lake, open_table, publish_lake, publish_partition, published_files, storage_options, table_uri
-from paperlake.errors import CommitConflict, ShrinkRefused
+from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import TABLE_LAYERS, Lake
 from paperlake.schemas import CLEAN, ENTITIES
 from paperlake.pipeline import clean_stage, commit_stage, fetch_stage, ingest, tag_chunk_stage, tag_stage, validate_stage
@@ -242,6 +242,8 @@ def test_migrate_brings_an_older_lake_to_the_delta_layout(lake):
         new = lake.run_key("entities", "snapshot", DAY, commit.run_id, "tagged.json")
         old = new.replace("/_tagged-", "/tagged-")
         (lake.store.root / new).rename(lake.store.root / old)
+    with pytest.raises(PaperlakeError, match="no Delta table .* run `paperlake migrate`"):  # not an empty answer
+        published_files(lake, "clean", as_of=0)
     assert migrate_lake(lake, RETENTION) == {"sidecars_renamed": 2, **{layer: 1 for layer in TABLE_LAYERS}}
     assert lake.store.exists(lake.run_key("entities", "snapshot", DAY, second.run_id, "tagged.json"))
     assert migrate_lake(lake, RETENTION) == {"sidecars_renamed": 0, **{layer: 0 for layer in TABLE_LAYERS}}

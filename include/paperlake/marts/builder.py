@@ -54,7 +54,7 @@ EXPORT_BATCH_ROWS = 100_000
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 4
+STATE_VERSION = 5
 
 
 @dataclass(frozen=True)
