@@ -89,3 +89,30 @@ def test_validation_residue_passes_every_real_cleaned_abstract():
 
     records = load_real_corpus()[::20]
     assert [r.id for r in records if text_residue(r.abstract, clean_text(r.abstract))] == []
+
+
+def test_a_reparse_applies_the_new_cleaning_to_a_committed_partition(settings, lake, tmp_path):
+    # a partition committed with the old cleaning's text (issue 19: a second pass deleted `\hat{A}`'s Â) is rebuilt
+    # from its raw page by `paperlake reparse`'s ingest, and its clean layer then holds the new cleaning's output
+    from dataclasses import replace
+    from datetime import date
+
+    from paperlake.clean import clean_records
+    from paperlake.lake import RawPage
+    from paperlake.pipeline import ingest
+    from paperlake.schemas import CLEAN
+    from paperlake.sources import load_source
+    from tests.support.lake_runs import commit_tables, table
+    from tests.support.snapshots import write_snapshot
+
+    day, shape = date(2026, 11, 26), READ_ONCE[0]
+    page_path = write_snapshot(tmp_path / "page.txt", papers=1, revision=" " + shape[0])
+    page = RawPage(name="page.txt", body=page_path.read_bytes(), url=page_path.as_uri())
+    rows = list(clean_records(load_source("snapshot").parse([page])))
+    old = [row | {"abstract": row["abstract"].replace(shape[1], "For B we now take the dual of A.")} for row in rows]
+    commit_tables(lake, "snapshot", day, clean=table(old, CLEAN), pages=[page])
+    assert lake.read_table("clean", "snapshot", day).column("abstract")[0].as_py().endswith("the dual of A.")
+
+    ingest(replace(settings, snapshot_path=page_path), "snapshot", day, reparse=True)
+    (abstract,) = lake.read_table("clean", "snapshot", day).column("abstract").to_pylist()
+    assert abstract.endswith(" " + shape[1]) and abstract == rows[0]["abstract"]
