@@ -56,7 +56,8 @@ def fix_mojibake(text: str) -> str:
     """Repair encoding damage (UTF-8 read as Latin-1 and the like) with ftfy; curly quotes stay curly.
 
     A capital Â or Ã standing alone as a word (`the dual Â of A`, what `\\hat{A}` reads as) is a letter, not the
-    mojibake of a no-break space or of à that ftfy takes it for: ftfy is handed only the text around it.
+    mojibake of a no-break space or of à that ftfy takes it for: ftfy is handed only the text around it, unless
+    that text holds mojibake too.
     """
     if not _MAY_NEED_FTFY.search(text):
         return text
@@ -66,14 +67,18 @@ def fix_mojibake(text: str) -> str:
     # it is handed only the lines it could change, and told whether an earlier line had a `<`.
     lines = text.split("\n")
     unescape_html = "auto"
+
+    def fix(part: str) -> str:
+        return ftfy.fix_text(part, uncurl_quotes=False, normalization="NFC", unescape_html=unescape_html)
+
     for number, line in enumerate(lines):
         if _MAY_NEED_FTFY.search(line):
             ending = "\n" if number < len(lines) - 1 else ""
             parts = _LONE_A_WITH_MARK.split(line + ending)  # text, letter, text, ...
-            for at in range(0, len(parts), 2):
-                if _MAY_NEED_FTFY.search(parts[at]):
-                    parts[at] = ftfy.fix_text(parts[at], uncurl_quotes=False, normalization="NFC", unescape_html=unescape_html)
-            lines[number] = "".join(parts).removesuffix(ending)
+            fixed = [fix(part) if at % 2 == 0 and _MAY_NEED_FTFY.search(part) else part for at, part in enumerate(parts)]
+            if len(parts) > 1 and fixed != parts:  # mojibake around it too: the whole line is mojibake (`Ã la cafÃ©`)
+                fixed = [fix(line + ending)]
+            lines[number] = "".join(fixed).removesuffix(ending)
         if "<" in line:
             unescape_html = False
     return "\n".join(lines)

@@ -116,3 +116,8 @@ def test_a_reparse_applies_the_new_cleaning_to_a_committed_partition(settings, l
     ingest(replace(settings, snapshot_path=page_path), "snapshot", day, reparse=True)
     (abstract,) = lake.read_table("clean", "snapshot", day).column("abstract").to_pylist()
     assert abstract.endswith(" " + shape[1]) and abstract == rows[0]["abstract"]
+
+
+def test_a_lone_accented_capital_is_a_letter_unless_its_line_is_mojibake():
+    assert clean_text("the dual Â of A and type Ã (or ÃÃ)") == "the dual Â of A and type Ã (or ÃÃ)"
+    assert clean_text("un menu Ã la carte au cafÃ©") == "un menu à la carte au café"  # UTF-8 read as Latin-1 throughout
