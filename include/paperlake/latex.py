@@ -273,7 +273,8 @@ def tex_to_text(text: str) -> str:
         elif word in _MATH_CLOSER:
             end = math_closer(text, token.start(), word)
             if end is not None:
-                rendered = render_math(text[position:end])
+                rendered = minus_beside_hyphen(render_math(text[position:end]), text[token.start() - 1 : token.start()],
+                                               text[end + len(_MATH_CLOSER[word]) :][:1])
                 out.append(piece(rendered if word in ("$", "\\(") else f" {rendered} "))  # display math stands apart
                 position = end + len(_MATH_CLOSER[word])
             elif word.startswith("$"):  # a dollar that cannot pair: money
@@ -309,6 +310,15 @@ def tex_to_text(text: str) -> str:
     if pieces:
         converted = _PIECE_AT.sub(lambda m: (pieces[int(m.group(2))] if int(m.group(2)) < len(pieces) else "") + m.group(1), converted)
     return separate_literal_dollars(converted)
+
+
+def minus_beside_hyphen(rendered: str, before: str, after: str) -> str:
+    """Math's minus sign as `−` where it touches a hyphen of the text (`$-36$-$-23$`): `-` beside `-` would read as a dash."""
+    if before == "-" and rendered.startswith("-"):
+        rendered = "\u2212" + rendered[1:]
+    if after == "-" and rendered.endswith("-"):
+        rendered = rendered[:-1] + "\u2212"
+    return rendered
 
 
 def math_closer(text: str, start: int, opener: str) -> int | None:
