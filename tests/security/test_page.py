@@ -97,6 +97,8 @@ def test_every_route_sends_the_security_headers(hostile_lake, settings):
                 assert response.headers.get(name) == value, (path, name)
         policy = response.headers["content-security-policy"]
         assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy and "script-src" not in policy, path
+        if 'id="search-box"' in response.text:  # the header's search box submits to the page itself, nowhere else
+            assert "form-action 'self'" in policy, path
 
 
 @pytest.mark.parametrize("parameter", ["page", "papers_page"])
