@@ -8,6 +8,10 @@ digits, British spellings mapped to American ones (-ise, -isation, -yse, -our), 
 by DuckDB's `fts` extension (loaded from its PyPI package, no download). A title word counts
 `TITLE_WEIGHT` times. A quoted phrase must appear as written (its words in order, any case or punctuation
 between them), checked on the text of the papers holding all its terms.
+
+The index also keeps what a page of results shows (`pages`: title, abstract, date, link, top entities by
+docid), refreshed with the rest of an update when a paper's row or entities change, so that a query reads
+the marts only to filter.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from paperlake.storage import S3Store
 
 SEARCH_KEY = "marts/search.duckdb"
 # Bump when the index's layout or its terms change: an index of another version is rebuilt in full.
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 TITLE_WEIGHT = 2
 # Past this share of unreachable postings (of papers whose text changed), an update rebuilds the index in full instead.
 MAX_DEAD_SHARE = 0.1
@@ -42,7 +46,9 @@ STOP_WORDS = (
 ).split()
 SPLIT_PATTERN = "[^a-z0-9]+"
 # The published texts in one value: an index whose meta holds it has nothing to update.
-FINGERPRINT = "SELECT bit_xor(hash(paper_id, content_hash)) AS f, count(*) AS n FROM paper_texts"
+FINGERPRINT = "SELECT bit_xor(page_key) AS f, count(*) AS n FROM paper_texts"
+# One value for all of the marts' paper entities: the index's pages hold them all when it equals their entities_keys' bit_xor.
+ENTITIES_FINGERPRINT = "SELECT coalesce(bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)), 0) FROM marts.paper_entities"
 # One definition of a term, used alike to index and to query (a word's term; NULL for a stop word).
 TERM_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO search_text(text) AS lower(strip_accents(coalesce(text, '')));
@@ -55,12 +61,16 @@ CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' OR word IN
 """
 INDEX_SCHEMA = """
 -- fingerprint: FINGERPRINT of the marts the index was last brought up to date with.
-CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR, last_docid INTEGER, fingerprint STRUCT(f UBIGINT, n BIGINT));
+CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR, last_docid INTEGER, fingerprint STRUCT(f UBIGINT, n BIGINT, e UBIGINT));
 -- The indexed papers: text_key = hash(paper_id, content_hash), len = weighted terms.
 CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, text_key UBIGINT, len DOUBLE);
 CREATE TABLE terms (termid INTEGER, term VARCHAR);
 -- One row per (term, paper): the term's weighted frequency in the paper.
 CREATE TABLE postings (termid INTEGER, docid INTEGER, tf DOUBLE);
+-- What a result shows, per indexed paper: page_key = the paper row's key in `paper_texts`, entities_key = bit_xor of
+-- its paper_entities rows' hashes (0: none), entities = its TOP_ENTITIES most mentioned.
+CREATE TABLE pages (docid INTEGER, page_key UBIGINT, entities_key UBIGINT, first_seen DATE, title VARCHAR, abstract VARCHAR,
+                    abs_url VARCHAR, entities VARCHAR[]);
 """
 
 
@@ -105,7 +115,8 @@ def published_paper_texts(con, marts: Path) -> None:
     from paperlake.marts.builder import sql_literal
 
     con.execute(f"ATTACH {sql_literal(str(marts))} AS marts (READ_ONLY)")
-    con.execute("CREATE OR REPLACE TEMP VIEW paper_texts AS SELECT paper_id, content_hash, title, abstract FROM marts.papers")
+    con.execute("""CREATE OR REPLACE TEMP VIEW paper_texts AS SELECT paper_id, content_hash, title, abstract, first_seen, abs_url,
+                   hash(paper_id, content_hash, first_seen, abs_url) AS page_key FROM marts.papers""")
 
 
 def is_current_version(path: Path) -> bool:
@@ -120,11 +131,50 @@ def is_current_version(path: Path) -> bool:
 
 
 def diff_with_published(con) -> tuple[int, int]:
-    """Temp tables `gone` (docids whose text is no longer published) and `fresh` (published texts not indexed); their sizes."""
-    con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key FROM paper_texts")
+    """Temp tables `gone` (docids whose text is no longer published), `fresh` (published texts not indexed) and `restale`
+    (indexed papers whose row changed, not their text: e.g. first seen earlier); the sizes of the first two."""
+    con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key, page_key FROM paper_texts")
     con.execute("CREATE TEMP TABLE gone AS SELECT docid FROM docs ANTI JOIN published USING (text_key)")
     con.execute("CREATE TEMP TABLE fresh AS SELECT * FROM published ANTI JOIN docs USING (text_key)")
+    con.execute("""CREATE TEMP TABLE restale AS SELECT d.docid, d.paper_id FROM docs d JOIN published p USING (text_key)
+                   JOIN pages g USING (docid) WHERE g.page_key <> p.page_key""")
     return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("gone", "fresh"))
+
+
+def by_ids(con, relation: str, ids_table: str) -> str:
+    """`relation` restricted to the paper_ids of `ids_table`: as constants when they are few (DuckDB then reads those rows only), else a join."""
+    from paperlake.marts.builder import sql_literal
+
+    ids = [pid for (pid,) in con.execute(f"SELECT paper_id FROM {ids_table}").fetchall()]
+    if len(ids) > FETCH_BY_ID:
+        return f"(SELECT * FROM {relation} SEMI JOIN {ids_table} USING (paper_id))"
+    return f"(SELECT * FROM {relation} WHERE paper_id IN ({', '.join(map(sql_literal, ids)) or 'NULL'}))"
+
+
+def write_pages(con, rows: str) -> None:
+    """(Re)write the pages of `rows` (a temp table of docid, paper_id and the paper_texts columns), with their entities."""
+    con.execute(f"DELETE FROM pages WHERE docid IN (SELECT docid FROM {rows})")
+    con.execute(f"""INSERT INTO pages SELECT r.docid, r.page_key, coalesce(e.entities_key, 0), r.first_seen, r.title, r.abstract, r.abs_url,
+                        coalesce(e.entities, [])
+                    FROM {rows} r LEFT JOIN (
+                        SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key,
+                               list(entity_id ORDER BY mentions DESC, first_offset, entity_id)[:{TOP_ENTITIES}] AS entities
+                        FROM {by_ids(con, "marts.paper_entities", rows)} GROUP BY paper_id) e USING (paper_id)""")
+
+
+def refresh_changed_entities(con) -> int:
+    """Rewrite the pages whose entities differ from the marts' (found only when the fingerprints differ: the marts
+    re-tagged a paper whose text did not change); how many."""
+    published = con.execute(ENTITIES_FINGERPRINT).fetchone()[0]
+    if con.execute("SELECT coalesce(bit_xor(entities_key), 0) FROM pages").fetchone()[0] == published:
+        return 0
+    con.execute(f"""CREATE TEMP TABLE entity_changes AS SELECT g.docid, d.paper_id, t.* EXCLUDE (paper_id)
+                    FROM pages g JOIN docs d USING (docid) JOIN paper_texts t USING (paper_id)
+                    LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS k
+                               FROM marts.paper_entities GROUP BY paper_id) e USING (paper_id)
+                    WHERE g.entities_key <> coalesce(e.k, 0)""")
+    write_pages(con, "entity_changes")
+    return con.execute("SELECT count(*) FROM entity_changes").fetchone()[0]
 
 
 def update_index(con) -> tuple[int, int]:
@@ -134,19 +184,21 @@ def update_index(con) -> tuple[int, int]:
     joins postings to `docs`), until the next full build; document frequencies are counted at query time
     over the papers in `docs`, so they are exact all the same.
     """
-    from paperlake.marts.builder import sql_literal
-
     removed, indexed = diff_with_published(con)
     if removed:
         con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
+        con.execute("DELETE FROM pages WHERE docid IN (SELECT docid FROM gone)")
+    con.execute("CREATE TEMP TABLE changed AS SELECT paper_id FROM fresh UNION ALL SELECT paper_id FROM restale")
+    con.execute(f"CREATE TEMP TABLE changed_texts AS SELECT * FROM {by_ids(con, 'paper_texts', 'changed')}")
+    con.execute("""CREATE TEMP TABLE new_docs AS
+                   SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
+                   FROM fresh f JOIN changed_texts t USING (paper_id)""")
     if indexed:
-        # A day's few papers are fetched by their ids as constants: DuckDB then reads the texts of those rows only.
-        ids = [pid for (pid,) in con.execute("SELECT paper_id FROM fresh").fetchall()] if indexed <= FETCH_BY_ID else []
-        texts = f"paper_texts WHERE paper_id IN ({', '.join(map(sql_literal, ids))})" if ids else "paper_texts"
-        con.execute(f"""CREATE TEMP TABLE new_docs AS
-                        SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
-                        FROM fresh f JOIN (SELECT * FROM {texts}) t USING (paper_id)""")
         index_new_docs(con)
+    con.execute("""CREATE TEMP TABLE changed_pages AS SELECT docid, paper_id, t.* EXCLUDE (paper_id) FROM restale JOIN changed_texts t USING (paper_id)
+                   UNION ALL SELECT * EXCLUDE (text_key) FROM new_docs""")
+    write_pages(con, "changed_pages")
+    refresh_changed_entities(con)
     return indexed, removed
 
 
@@ -156,7 +208,7 @@ def index_is_current(path: Path, marts: Path) -> int | None:
 
     with duckdb.connect(str(path), read_only=True) as con:
         published_paper_texts(con, marts)
-        current = con.execute(f"SELECT fingerprint = (SELECT (f, n) FROM ({FINGERPRINT})) FROM meta").fetchone()[0]
+        current = con.execute(f"SELECT fingerprint = (SELECT (f, n, ({ENTITIES_FINGERPRINT})) FROM ({FINGERPRINT})) FROM meta").fetchone()[0]
         return con.execute("SELECT count(*) FROM docs").fetchone()[0] if current else None
 
 
@@ -219,7 +271,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
                 con.execute(f"INSERT INTO meta VALUES ({INDEX_VERSION:d}, {sql_literal(duckdb.__version__)}, 0, NULL)")
             published_paper_texts(con, marts)
             indexed, removed = update_index(con)
-            con.execute(f"UPDATE meta SET fingerprint = (SELECT (f, n) FROM ({FINGERPRINT}))")
+            con.execute(f"UPDATE meta SET fingerprint = (SELECT (f, n, ({ENTITIES_FINGERPRINT})) FROM ({FINGERPRINT}))")
             papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             con.execute("DETACH marts")
             con.execute("CHECKPOINT")
@@ -401,36 +453,19 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
     rows_from = "temp.matches m JOIN search.docs d USING (docid)"
     if params:
         rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
-    ranked, total = paged_rows(con, "m.score, d.paper_id", rows_from, "m.score DESC, d.paper_id", params, page, size)
-    ids = [paper_id for _, paper_id in ranked]
-    papers = rows_by_id(con, "SELECT paper_id, first_seen, title, abstract, abs_url FROM papers", ids)
-    entities = rows_by_id(
-        con, f"SELECT paper_id, list(entity_id ORDER BY mentions DESC, first_offset, entity_id)[:{TOP_ENTITIES}] FROM paper_entities", ids,
-        "GROUP BY paper_id",
-    )
-    stems = word_stems(con, [text for _, _, title, abstract, _ in papers.values() for text in (title, abstract)])
+    ranked, total = paged_rows(con, "m.score, d.paper_id, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size)
+    # The page's rows come from the index's own pages, by docid (ids from the index: no text of the query is formatted in).
+    pages = {row[0]: row for row in con.execute(
+        "SELECT docid, first_seen, title, abstract, abs_url, entities FROM search.pages "
+        f"WHERE docid IN ({', '.join(str(docid) for _, _, docid in ranked) or 'NULL'})").fetchall()}
+    stems = word_stems(con, [text for _, _, title, abstract, _, _ in pages.values() for text in (title, abstract)])
     hits = []
-    for score, paper_id in ranked:
-        if paper_id not in papers:
-            continue  # the marts were republished without it since the index was updated
-        _, day, title, abstract, abs_url = papers[paper_id]
+    for score, paper_id, docid in ranked:
+        _, day, title, abstract, abs_url, entities = pages[docid]
         pieces = snippet(abstract or title or "", stems, terms.stems)
         text_snippet = "".join(f"**{piece}**" if matched else piece for piece, matched in pieces)
-        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities.get(paper_id, (None, []))[1], abs_url, pieces))
+        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities, abs_url, pieces))
     return Page(hits, max(page, 1), size, total)
-
-
-def rows_by_id(con, select: str, paper_ids: list[str], tail: str = "") -> dict[str, tuple]:
-    """paper_id -> row of `select ... WHERE paper_id IN paper_ids tail` (the row's first column is the paper_id).
-
-    The ids go in as constants, so that DuckDB filters the scan itself and reads the other columns of those rows only.
-    """
-    from paperlake.marts.builder import sql_literal
-
-    if not paper_ids:
-        return {}
-    rows = con.execute(f"{select} WHERE paper_id IN ({', '.join(map(sql_literal, paper_ids))}) {tail}").fetchall()
-    return {row[0]: row for row in rows}
 
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
