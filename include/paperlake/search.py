@@ -162,11 +162,15 @@ def write_pages(con, rows: str) -> None:
                         FROM {by_ids(con, "marts.paper_entities", rows)} GROUP BY paper_id) e USING (paper_id)""")
 
 
-def refresh_changed_entities(con) -> int:
+def published_fingerprint(con) -> tuple[int | None, int, int]:
+    """The published marts' (FINGERPRINT f, n, ENTITIES_FINGERPRINT): one scan of `papers` and one of `paper_entities`."""
+    return con.execute(f"SELECT f, n, ({ENTITIES_FINGERPRINT}) FROM ({FINGERPRINT})").fetchone()
+
+
+def refresh_changed_entities(con, published_entities: int) -> int:
     """Rewrite the pages whose entities differ from the marts' (found only when the fingerprints differ: the marts
     re-tagged a paper whose text did not change); how many."""
-    published = con.execute(ENTITIES_FINGERPRINT).fetchone()[0]
-    if con.execute("SELECT coalesce(bit_xor(entities_key), 0) FROM pages").fetchone()[0] == published:
+    if con.execute("SELECT coalesce(bit_xor(entities_key), 0) FROM pages").fetchone()[0] == published_entities:
         return 0
     con.execute(f"""CREATE TEMP TABLE entity_changes AS SELECT g.docid, d.paper_id, t.* EXCLUDE (paper_id)
                     FROM pages g JOIN docs d USING (docid) JOIN paper_texts t USING (paper_id)
@@ -177,8 +181,8 @@ def refresh_changed_entities(con) -> int:
     return con.execute("SELECT count(*) FROM entity_changes").fetchone()[0]
 
 
-def update_index(con) -> tuple[int, int]:
-    """Bring the index open on `con` up to date with `paper_texts`; (papers indexed, papers removed).
+def update_index(con, fingerprint: tuple[int | None, int, int]) -> tuple[int, int]:
+    """Bring the index open on `con` up to date with `paper_texts` (of `fingerprint`); (papers indexed, papers removed).
 
     A paper whose text is no longer published leaves `docs` only: its postings stay, unreachable (every query
     joins postings to `docs`), until the next full build; document frequencies are counted at query time
@@ -198,18 +202,20 @@ def update_index(con) -> tuple[int, int]:
     con.execute("""CREATE TEMP TABLE changed_pages AS SELECT docid, paper_id, t.* EXCLUDE (paper_id) FROM restale JOIN changed_texts t USING (paper_id)
                    UNION ALL SELECT * EXCLUDE (text_key) FROM new_docs""")
     write_pages(con, "changed_pages")
-    refresh_changed_entities(con)
+    refresh_changed_entities(con, fingerprint[2])
     return indexed, removed
 
 
-def index_is_current(path: Path, marts: Path) -> int | None:
-    """The papers in the index at `path` when it holds exactly the marts' texts (their fingerprints match), else None."""
+def index_is_current(path: Path, marts: Path) -> tuple[int | None, tuple[int | None, int, int]]:
+    """The papers in the index at `path` when it holds exactly the marts' papers (their fingerprints match), else None;
+    and the marts' fingerprint."""
     import duckdb
 
     with duckdb.connect(str(path), read_only=True) as con:
         published_paper_texts(con, marts)
-        current = con.execute(f"SELECT fingerprint = (SELECT (f, n, ({ENTITIES_FINGERPRINT})) FROM ({FINGERPRINT})) FROM meta").fetchone()[0]
-        return con.execute("SELECT count(*) FROM docs").fetchone()[0] if current else None
+        fingerprint = published_fingerprint(con)
+        current = con.execute("SELECT fingerprint FROM meta").fetchone()[0] == dict(zip("fne", fingerprint))
+        return (con.execute("SELECT count(*) FROM docs").fetchone()[0] if current else None), fingerprint
 
 
 def index_new_docs(con) -> None:
@@ -256,8 +262,11 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     previous = None if full else published_index(lake, settings)
     if previous is not None and (not is_current_version(previous) or dead_share(previous) > MAX_DEAD_SHARE):
         previous = None
-    if previous is not None and (papers := index_is_current(previous, marts)) is not None:
-        return IndexSummary(lake.uri(SEARCH_KEY), "unchanged", papers, 0, 0, round(time.perf_counter() - started, 2))
+    fingerprint = None
+    if previous is not None:
+        papers, fingerprint = index_is_current(previous, marts)
+        if papers is not None:
+            return IndexSummary(lake.uri(SEARCH_KEY), "unchanged", papers, 0, 0, round(time.perf_counter() - started, 2))
     with new_index_file(lake, settings) as path:
         if previous is not None:
             shutil.copyfile(previous, path)
@@ -270,8 +279,12 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
                 # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (0.3 s and more).
                 con.execute(f"INSERT INTO meta VALUES ({INDEX_VERSION:d}, {sql_literal(duckdb.__version__)}, 0, NULL)")
             published_paper_texts(con, marts)
-            indexed, removed = update_index(con)
-            con.execute(f"UPDATE meta SET fingerprint = (SELECT (f, n, ({ENTITIES_FINGERPRINT})) FROM ({FINGERPRINT}))")
+            fingerprint = fingerprint or published_fingerprint(con)
+            indexed, removed = update_index(con, fingerprint)
+            # A result's page is read by docid: the ART index makes that a lookup instead of a scan of every page.
+            con.execute("CREATE INDEX IF NOT EXISTS pages_docid ON pages (docid)")
+            f, n, e = ("NULL" if v is None else str(v) for v in fingerprint)
+            con.execute(f"UPDATE meta SET fingerprint = {{'f': {f}, 'n': {n}, 'e': {e}}}")
             papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             con.execute("DETACH marts")
             con.execute("CHECKPOINT")
