@@ -34,7 +34,6 @@ INDEX_VERSION = 4
 TITLE_WEIGHT = 2
 # Past this share of unreachable postings (of papers whose text changed), an update rebuilds the index in full instead.
 MAX_DEAD_SHARE = 0.1
-FETCH_BY_ID = 20_000  # papers to index read by id (more: by a join)
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
@@ -133,33 +132,31 @@ def is_current_version(path: Path) -> bool:
 def diff_with_published(con) -> tuple[int, int]:
     """Temp tables `gone` (docids whose text is no longer published), `fresh` (published texts not indexed) and `restale`
     (indexed papers whose row changed, not their text: e.g. first seen earlier); the sizes of the first two."""
-    con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key, page_key FROM paper_texts")
+    con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key, page_key, first_seen FROM paper_texts")
     con.execute("CREATE TEMP TABLE gone AS SELECT docid FROM docs ANTI JOIN published USING (text_key)")
     con.execute("CREATE TEMP TABLE fresh AS SELECT * FROM published ANTI JOIN docs USING (text_key)")
-    con.execute("""CREATE TEMP TABLE restale AS SELECT d.docid, d.paper_id FROM docs d JOIN published p USING (text_key)
+    con.execute("""CREATE TEMP TABLE restale AS SELECT d.docid, d.paper_id, p.first_seen FROM docs d JOIN published p USING (text_key)
                    JOIN pages g USING (docid) WHERE g.page_key <> p.page_key""")
     return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("gone", "fresh"))
 
 
-def by_ids(con, relation: str, ids_table: str) -> str:
-    """`relation` restricted to the paper_ids of `ids_table`: as constants when they are few (DuckDB then reads those rows only), else a join."""
-    from paperlake.marts.builder import sql_literal
-
-    ids = [pid for (pid,) in con.execute(f"SELECT paper_id FROM {ids_table}").fetchall()]
-    if len(ids) > FETCH_BY_ID:
-        return f"(SELECT * FROM {relation} SEMI JOIN {ids_table} USING (paper_id))"
-    return f"(SELECT * FROM {relation} WHERE paper_id IN ({', '.join(map(sql_literal, ids)) or 'NULL'}))"
+def by_ids(relation: str, ids_table: str, since: date | None = None) -> str:
+    """`relation` restricted to the paper_ids of `ids_table` and, given `since`, to first_seen >= since: the marts store papers
+    and their entities in first_seen order, so that a day's new papers are read from the last row groups only."""
+    recent = f" WHERE r.first_seen >= DATE '{since.isoformat()}'" if since is not None else ""
+    return f"(SELECT r.* FROM {relation} r SEMI JOIN {ids_table} USING (paper_id){recent})"
 
 
 def write_pages(con, rows: str) -> None:
     """(Re)write the pages of `rows` (a temp table of docid, paper_id and the paper_texts columns), with their entities."""
+    since = con.execute(f"SELECT min(first_seen) FROM {rows}").fetchone()[0]
     con.execute(f"DELETE FROM pages WHERE docid IN (SELECT docid FROM {rows})")
     con.execute(f"""INSERT INTO pages SELECT r.docid, r.page_key, coalesce(e.entities_key, 0), r.first_seen, r.title, r.abstract, r.abs_url,
                         coalesce(e.entities, [])
                     FROM {rows} r LEFT JOIN (
                         SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key,
                                list(entity_id ORDER BY mentions DESC, first_offset, entity_id)[:{TOP_ENTITIES}] AS entities
-                        FROM {by_ids(con, "marts.paper_entities", rows)} GROUP BY paper_id) e USING (paper_id)""")
+                        FROM {by_ids("marts.paper_entities", rows, since)} GROUP BY paper_id) e USING (paper_id)""")
 
 
 def published_fingerprint(con) -> tuple[int | None, int, int]:
@@ -192,14 +189,15 @@ def update_index(con, fingerprint: tuple[int | None, int, int]) -> tuple[int, in
     if removed:
         con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
         con.execute("DELETE FROM pages WHERE docid IN (SELECT docid FROM gone)")
-    con.execute("CREATE TEMP TABLE changed AS SELECT paper_id FROM fresh UNION ALL SELECT paper_id FROM restale")
-    con.execute(f"CREATE TEMP TABLE changed_texts AS SELECT * FROM {by_ids(con, 'paper_texts', 'changed')}")
+    con.execute("CREATE TEMP TABLE changed AS SELECT paper_id, first_seen FROM fresh UNION ALL SELECT paper_id, first_seen FROM restale")
+    since = con.execute("SELECT min(first_seen) FROM changed").fetchone()[0]
+    con.execute(f"CREATE TEMP TABLE changed_texts AS SELECT * FROM {by_ids('paper_texts', 'changed', since)}")
     con.execute("""CREATE TEMP TABLE new_docs AS
                    SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
                    FROM fresh f JOIN changed_texts t USING (paper_id)""")
     if indexed:
         index_new_docs(con)
-    con.execute("""CREATE TEMP TABLE changed_pages AS SELECT docid, paper_id, t.* EXCLUDE (paper_id) FROM restale JOIN changed_texts t USING (paper_id)
+    con.execute("""CREATE TEMP TABLE changed_pages AS SELECT r.docid, r.paper_id, t.* EXCLUDE (paper_id) FROM restale r JOIN changed_texts t USING (paper_id)
                    UNION ALL SELECT * EXCLUDE (text_key) FROM new_docs""")
     write_pages(con, "changed_pages")
     refresh_changed_entities(con, fingerprint[2])
@@ -281,8 +279,6 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
             published_paper_texts(con, marts)
             fingerprint = fingerprint or published_fingerprint(con)
             indexed, removed = update_index(con, fingerprint)
-            # A result's page is read by docid: the ART index makes that a lookup instead of a scan of every page.
-            con.execute("CREATE INDEX IF NOT EXISTS pages_docid ON pages (docid)")
             f, n, e = ("NULL" if v is None else str(v) for v in fingerprint)
             con.execute(f"UPDATE meta SET fingerprint = {{'f': {f}, 'n': {n}, 'e': {e}}}")
             papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
@@ -467,10 +463,11 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
     if params:
         rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
     ranked, total = paged_rows(con, "m.score, d.paper_id, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size)
-    # The page's rows come from the index's own pages, by docid (ids from the index: no text of the query is formatted in).
+    # The page's rows come from the index's own pages, by a semi join on their docids (an `IN` list of them would read every
+    # page's abstract); the ids are the index's own integers: no text of the query is formatted in.
     pages = {row[0]: row for row in con.execute(
         "SELECT docid, first_seen, title, abstract, abs_url, entities FROM search.pages "
-        f"WHERE docid IN ({', '.join(str(docid) for _, _, docid in ranked) or 'NULL'})").fetchall()}
+        f"SEMI JOIN (SELECT unnest([{', '.join(str(docid) for _, _, docid in ranked)}]::INTEGER[]) AS docid) USING (docid)").fetchall()}
     stems = word_stems(con, [text for _, _, title, abstract, _, _ in pages.values() for text in (title, abstract)])
     hits, published = [], published_ids(con, [paper_id for _, paper_id, _ in ranked])
     for score, paper_id, docid in ranked:
