@@ -129,15 +129,15 @@ def is_current_version(path: Path) -> bool:
         return False
 
 
-def diff_with_published(con) -> tuple[int, int]:
-    """Temp tables `gone` (docids whose text is no longer published), `fresh` (published texts not indexed) and `restale`
-    (indexed papers whose row changed, not their text: e.g. first seen earlier); the sizes of the first two."""
+def diff_with_published(con) -> int:
+    """Temp tables `published`, `gone` (docids whose text is no longer published) and `outdated` (the published papers to
+    (re-)index: texts not indexed, and indexed papers whose row changed, not their text: first seen earlier, another link);
+    the size of `gone`."""
     con.execute("CREATE TEMP TABLE published AS SELECT paper_id, hash(paper_id, content_hash) AS text_key, page_key, first_seen FROM paper_texts")
     con.execute("CREATE TEMP TABLE gone AS SELECT docid FROM docs ANTI JOIN published USING (text_key)")
-    con.execute("CREATE TEMP TABLE fresh AS SELECT * FROM published ANTI JOIN docs USING (text_key)")
-    con.execute("""CREATE TEMP TABLE restale AS SELECT d.docid, d.paper_id, p.first_seen FROM docs d JOIN published p USING (text_key)
-                   JOIN pages g USING (docid) WHERE g.page_key <> p.page_key""")
-    return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("gone", "fresh"))
+    con.execute("""CREATE TEMP TABLE outdated AS SELECT d.docid, p.* FROM published p LEFT JOIN docs d USING (text_key)
+                   LEFT JOIN pages g USING (docid) WHERE d.docid IS NULL OR g.page_key <> p.page_key""")
+    return con.execute("SELECT count(*) FROM gone").fetchone()[0]
 
 
 def by_ids(relation: str, ids_table: str, since: date | None = None) -> str:
@@ -147,16 +147,27 @@ def by_ids(relation: str, ids_table: str, since: date | None = None) -> str:
     return f"(SELECT r.* FROM {relation} r SEMI JOIN {ids_table} USING (paper_id){recent})"
 
 
-def write_pages(con, rows: str) -> None:
-    """(Re)write the pages of `rows` (a temp table of docid, paper_id and the paper_texts columns), with their entities."""
-    since = con.execute(f"SELECT min(first_seen) FROM {rows}").fetchone()[0]
-    con.execute(f"DELETE FROM pages WHERE docid IN (SELECT docid FROM {rows})")
+def reindex(con) -> int:
+    """Index the papers of temp table `outdated` (docid: their indexed text's, or NULL) under new docids, with their pages; how many.
+
+    Their former docids leave `docs`; their postings and pages stay, unreachable (every query goes through `docs`), until
+    the next full build. Pages are only ever appended: a deleted row in a pages row group makes the checkpoint rewrite it.
+    """
+    count, since = con.execute("SELECT count(*), min(first_seen) FROM outdated").fetchone()
+    if not count:
+        return 0
+    con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM outdated)")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_docs AS
+                    SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY o.paper_id) AS docid, o.text_key, t.*
+                    FROM outdated o JOIN {by_ids('paper_texts', 'outdated', since)} t USING (paper_id)""")
+    index_new_docs(con)
     con.execute(f"""INSERT INTO pages SELECT r.docid, r.page_key, coalesce(e.entities_key, 0), r.first_seen, r.title, r.abstract, r.abs_url,
                         coalesce(e.entities, [])
-                    FROM {rows} r LEFT JOIN (
+                    FROM new_docs r LEFT JOIN (
                         SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key,
                                list(entity_id ORDER BY mentions DESC, first_offset, entity_id)[:{TOP_ENTITIES}] AS entities
-                        FROM {by_ids("marts.paper_entities", rows, since)} GROUP BY paper_id) e USING (paper_id)""")
+                        FROM {by_ids("marts.paper_entities", "new_docs", since)} GROUP BY paper_id) e USING (paper_id)""")
+    return count
 
 
 def published_fingerprint(con) -> tuple[int | None, int, int]:
@@ -164,18 +175,18 @@ def published_fingerprint(con) -> tuple[int | None, int, int]:
     return con.execute(f"SELECT f, n, ({ENTITIES_FINGERPRINT}) FROM ({FINGERPRINT})").fetchone()
 
 
-def refresh_changed_entities(con, published_entities: int) -> int:
-    """Rewrite the pages whose entities differ from the marts' (found only when the fingerprints differ: the marts
-    re-tagged a paper whose text did not change); how many."""
-    if con.execute("SELECT coalesce(bit_xor(entities_key), 0) FROM pages").fetchone()[0] == published_entities:
-        return 0
-    con.execute(f"""CREATE TEMP TABLE entity_changes AS SELECT g.docid, d.paper_id, t.* EXCLUDE (paper_id)
-                    FROM pages g JOIN docs d USING (docid) JOIN paper_texts t USING (paper_id)
-                    LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS k
-                               FROM marts.paper_entities GROUP BY paper_id) e USING (paper_id)
-                    WHERE g.entities_key <> coalesce(e.k, 0)""")
-    write_pages(con, "entity_changes")
-    return con.execute("SELECT count(*) FROM entity_changes").fetchone()[0]
+def find_changed_entities(con, published_entities: int) -> None:
+    """Temp table `outdated` of the indexed papers whose entities differ from the marts' (looked for only when the
+    fingerprints differ: the marts re-tagged a paper whose text did not change)."""
+    live = con.execute("SELECT coalesce(bit_xor(entities_key), 0) FROM pages SEMI JOIN docs USING (docid)").fetchone()[0]
+    if live == published_entities:
+        con.execute("DELETE FROM outdated")
+        return
+    con.execute("""CREATE OR REPLACE TEMP TABLE outdated AS SELECT d.docid, p.* FROM docs d JOIN pages g USING (docid)
+                   JOIN published p USING (text_key)
+                   LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS k
+                              FROM marts.paper_entities GROUP BY paper_id) e ON e.paper_id = d.paper_id
+                   WHERE g.entities_key <> coalesce(e.k, 0)""")
 
 
 def update_index(con, fingerprint: tuple[int | None, int, int]) -> tuple[int, int]:
@@ -185,23 +196,12 @@ def update_index(con, fingerprint: tuple[int | None, int, int]) -> tuple[int, in
     joins postings to `docs`), until the next full build; document frequencies are counted at query time
     over the papers in `docs`, so they are exact all the same.
     """
-    removed, indexed = diff_with_published(con)
+    removed = diff_with_published(con)
     if removed:
         con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
-        con.execute("DELETE FROM pages WHERE docid IN (SELECT docid FROM gone)")
-    con.execute("CREATE TEMP TABLE changed AS SELECT paper_id, first_seen FROM fresh UNION ALL SELECT paper_id, first_seen FROM restale")
-    since = con.execute("SELECT min(first_seen) FROM changed").fetchone()[0]
-    con.execute(f"CREATE TEMP TABLE changed_texts AS SELECT * FROM {by_ids('paper_texts', 'changed', since)}")
-    con.execute("""CREATE TEMP TABLE new_docs AS
-                   SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY f.paper_id) AS docid, f.text_key, t.*
-                   FROM fresh f JOIN changed_texts t USING (paper_id)""")
-    if indexed:
-        index_new_docs(con)
-    con.execute("""CREATE TEMP TABLE changed_pages AS SELECT r.docid, r.paper_id, t.* EXCLUDE (paper_id) FROM restale r JOIN changed_texts t USING (paper_id)
-                   UNION ALL SELECT * EXCLUDE (text_key) FROM new_docs""")
-    write_pages(con, "changed_pages")
-    refresh_changed_entities(con, fingerprint[2])
-    return indexed, removed
+    indexed = reindex(con)
+    find_changed_entities(con, fingerprint[2])
+    return indexed + reindex(con), removed
 
 
 def index_is_current(path: Path, marts: Path) -> tuple[int | None, tuple[int | None, int, int]]:
@@ -221,11 +221,11 @@ def index_new_docs(con) -> None:
     first = con.execute("SELECT min(docid) FROM new_docs").fetchone()[0]
     # The title TITLE_WEIGHT times, then the abstract, split as one string (splitting is most of a build's time).
     text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
-    con.execute(f"CREATE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_docs")
-    con.execute("CREATE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_docs")
+    con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
     con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
                    FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
-    con.execute("CREATE TEMP TABLE word_ids AS SELECT word, termid FROM word_terms JOIN terms USING (term)")
+    con.execute("CREATE OR REPLACE TEMP TABLE word_ids AS SELECT word, termid FROM word_terms JOIN terms USING (term)")
     # Sorted by term, so that a query's term filter skips the row groups of other terms.
     con.execute("""INSERT INTO postings SELECT termid, docid, count(*) FROM tokens JOIN word_ids USING (word)
                    GROUP BY termid, docid ORDER BY termid""")

@@ -139,7 +139,7 @@ def test_an_update_refreshes_the_dates_and_entities_it_shows_when_only_the_paper
     commit_day(lake, D3, [PAPERS_D1[1]], source="hf_daily", found=[("r2", "Mistral", "MODEL")])
     build_marts(lake, settings)
     update = build_search_index(lake, settings)
-    assert (update.build, update.indexed, update.removed) == ("incremental", 0, 0)
+    assert (update.build, update.indexed, update.removed) == ("incremental", 2, 0)  # re-indexed, nothing dropped
     with closing(open_search(settings)) as con:
         incremental = search(con, "lora").rows
     by_id = {hit.paper_id: hit for hit in incremental}
