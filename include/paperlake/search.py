@@ -34,6 +34,7 @@ INDEX_VERSION = 4
 TITLE_WEIGHT = 2
 # Past this share of unreachable postings (of papers whose text changed), an update rebuilds the index in full instead.
 MAX_DEAD_SHARE = 0.1
+ROW_GROUP_ROWS = 16_384
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
@@ -268,7 +269,11 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     with new_index_file(lake, settings) as path:
         if previous is not None:
             shutil.copyfile(previous, path)
-        with duckdb.connect(str(path)) as con:
+        with duckdb.connect() as con:
+            # Small row groups: an update appends to the last row group of each table, which the checkpoint then rewrites
+            # whole (with the default 122,880 rows, a pages row group of abstracts: 1.7 s CPU and 36 MB of an added day).
+            con.execute(f"ATTACH {sql_literal(str(path))} AS search (ROW_GROUP_SIZE {ROW_GROUP_ROWS:d})")
+            con.execute("USE search")
             load_fts(con)
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET enable_progress_bar = false")  # task logs, not a terminal
@@ -283,7 +288,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
             con.execute(f"UPDATE meta SET fingerprint = {{'f': {f}, 'n': {n}, 'e': {e}}}")
             papers = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             con.execute("DETACH marts")
-            con.execute("CHECKPOINT")
+            con.execute("CHECKPOINT search")
     build = "full" if previous is None else "incremental"
     return IndexSummary(lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2))
 
