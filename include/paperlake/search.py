@@ -152,7 +152,7 @@ def reindex(con) -> int:
     """Index the papers of temp table `outdated` (docid: their indexed text's, or NULL) under new docids, with their pages; how many.
 
     Their former docids leave `docs`; their postings and pages stay, unreachable (every query goes through `docs`), until
-    the next full build. Pages are only ever appended: a deleted row in a pages row group makes the checkpoint rewrite it.
+    the next full build (they count towards MAX_DEAD_SHARE). Pages are only ever appended, never updated in place.
     """
     count, since = con.execute("SELECT count(*), min(first_seen) FROM outdated").fetchone()
     if not count:
