@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 from paperlake.commit import Commit
 from paperlake.config import Settings
-from paperlake.lake import RAW_MANIFEST, VALIDATION_RESULT, Lake
+from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.storage import TEMP_SUFFIX, S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -54,7 +54,7 @@ EXPORT_BATCH_ROWS = 100_000
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 5
+STATE_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,16 @@ DOCUMENT_VIEWS = {
         "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
         "gx_success AS validation_success, run_id, suite_version",
     ),
+    # the domain gate's verdict on every paper the tag stage saw (none in a run tagged before the gate): a row each
+    "lake_verdicts": (
+        "entities", TAGGED_MANIFEST, {"verdicts": "STRUCT(paper_id VARCHAR, content_hash VARCHAR, ml_score DOUBLE, is_ml BOOLEAN)[]"},
+        "unnest(verdicts, max_depth := 2)",
+    ),
 }
 
 
 def register_partition_documents(con, lake: Lake, runs: dict) -> None:
-    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id) of the runs `runs` maps each
+    """`lake_raw` (pages fetched), `lake_validation` (suite outcome, run id) and `lake_verdicts` (the domain gate's) of the runs `runs` maps each
     partition to: lazy views over their JSON documents, so nothing is read until a query uses them."""
     for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
         uris = [lake.uri(key) for key in lake.run_keys(layer, runs, name)]
