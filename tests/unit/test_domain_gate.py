@@ -119,3 +119,14 @@ def test_a_rejected_paper_with_no_entity_row_shows_its_verdict_and_does_not_tren
     papers = {pid: (score, ml) for pid, score, ml in con.execute("SELECT paper_id, ml_score, is_ml FROM papers").fetchall()}
     assert papers == {"p1": (0.9, True), "p3": (0.1, False)}
     assert {r[0] for r in con.execute("SELECT paper_id FROM trending_papers").fetchall()} == {"p1"}
+
+
+def test_a_partition_whose_tagged_sidecar_is_over_16_mb_still_builds(lake, settings):
+    """90,000 verdicts (~18 MB of JSON): more than DuckDB's default maximum JSON object size (16 MB)."""
+    verdicts = [(f"2401.{i:05d}", f"{i:064x}", 0.5, True) for i in range(90_000)]
+    run_id = write_verdicts(lake, "oai", R, verdicts)
+    commit_tables(lake, "oai", R, run_id=run_id)
+    assert lake.store.stat(lake.run_key("entities", "oai", R, run_id, "tagged.json"))[0] > 16 * 2**20
+    build_marts(lake, settings)
+    con = duckdb.connect(str(local_marts_path(lake, settings)), read_only=True)
+    assert con.execute("SELECT count(*) FROM state.verdicts").fetchone() == (90_000,)

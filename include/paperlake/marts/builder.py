@@ -160,6 +160,10 @@ def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 
 
+# A tagged sidecar holds a verdict per paper (~240 bytes each): beyond DuckDB's default 16 MB a JSON document is refused.
+# 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB allocated 2 GB).
+MAX_DOCUMENT_BYTES = 1 << 27
+
 # The JSON documents beside the partitions, as views that read only what the marts use:
 # view -> (layer, document, the keys read and their types, projection).
 DOCUMENT_VIEWS = {
@@ -189,7 +193,7 @@ def register_partition_documents(con, lake: Lake, runs: dict) -> None:
             columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
             source = (
                 f"read_json([{', '.join(sql_literal(uri) for uri in uris)}], columns = {columns}, "
-                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = {MAX_DOCUMENT_BYTES})"
             )
         else:
             nulls = ", ".join(f"NULL::{t} AS {k}" for k, t in keys.items())
