@@ -90,7 +90,7 @@ def open_marts_readonly(settings: Settings):
     import duckdb
 
     from paperlake.lake import Lake
-    from paperlake.marts.builder import local_marts_path
+    from paperlake.marts.published import local_marts_path
 
     path = local_marts_path(Lake.from_settings(settings), settings)  # FileNotFoundError: main() reports it
     with damaged_marts(path):
@@ -113,7 +113,7 @@ def damaged_marts(path: Path):
 
 def confine(con, readable: list[str]) -> None:
     """Let `con` open only its attached databases and files below `readable` (folders, URL prefixes); lock it."""
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     if readable:
         con.execute(f"SET allowed_directories = [{', '.join(sql_literal(root) for root in readable)}]")
@@ -150,7 +150,7 @@ def write_risk(con, statement) -> str | None:
             return "EXPLAIN of anything but one statement"
     if statement.type != duckdb.StatementType.SELECT:
         return statement.type.name
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     failed, message, names, calls = con.execute(TABLE_FUNCTIONS_SQL.format(sql_literal(statement.query))).fetchone()
     if failed:
@@ -369,7 +369,8 @@ def open_shell_connection(settings: Settings, as_of=None):
     import duckdb
 
     from paperlake.lake import Lake
-    from paperlake.marts.builder import connect_lake_views, local_marts_path, sql_literal
+    from paperlake.marts.builder import connect_lake_views
+    from paperlake.marts.published import local_marts_path, sql_literal
     from paperlake.storage import S3Store
 
     lake = Lake.from_settings(settings)
@@ -428,7 +429,7 @@ def cmd_shell(args, settings: Settings) -> None:
 
 def cmd_summary(args, settings: Settings) -> None:
     from paperlake.lake import Lake
-    from paperlake.marts.builder import MARTS_KEY
+    from paperlake.marts.published import MARTS_KEY
 
     lake = Lake.from_settings(settings)
     print(f"lake: {lake.url}")
