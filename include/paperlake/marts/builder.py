@@ -143,10 +143,11 @@ def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> 
 
 def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     """Temporary view `view` over a layer's Parquet files `uris` (with `source` and `date` columns from their paths)."""
-    from paperlake.schemas import LAYER_SCHEMAS
+    from paperlake.layer_columns import LAYER_COLUMNS
 
-    con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
-    source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
+    # The layer's columns with no rows, declared in SQL (registering an empty Arrow table would import pyarrow and pandas).
+    nulls = ", ".join(f"NULL::{duckdb_type} AS \"{name}\"" for name, duckdb_type in LAYER_COLUMNS[layer])
+    source = f"(SELECT {nulls}, NULL::VARCHAR AS source, NULL::DATE AS date WHERE false)"
     if uris:
         files = ", ".join(sql_literal(uri) for uri in uris)
         # by name, beside the layer's empty table: a partition written before a nullable column was added reads it as null
