@@ -6,7 +6,6 @@ is decided by its commit (`paperlake.commit`), never by overwriting a file.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -201,6 +200,8 @@ class Lake:
     # -- raw responses --------------------------------------------------------------------
     def write_raw(self, source: str, day: date, pages: list[RawPage], meta: dict, run_id: str, layer: str = "raw") -> str:
         """Land pages verbatim (named by content, so runs share identical pages), then the run's manifest naming them."""
+        import hashlib  # here: loading OpenSSL's hashes would cost every `paperlake sql` ~2 ms
+
         prefix = self.partition_prefix(layer, source, day)
         entries = []
         for page in pages:
