@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import re
 import sys
 from contextlib import contextmanager, nullcontext
@@ -13,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from paperlake.config import Settings
-from paperlake.lake import TABLE_LAYERS
+from paperlake.layer_columns import TABLE_LAYERS
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 DEFAULT_MAX_ROWS = 1000
@@ -89,10 +88,10 @@ def open_marts_readonly(settings: Settings):
     """A read-only DuckDB connection on the published marts that cannot open any other file."""
     import duckdb
 
-    from paperlake.lake import Lake
     from paperlake.marts.published import local_marts_path
+    from paperlake.storage import open_store
 
-    path = local_marts_path(Lake.from_settings(settings), settings)  # FileNotFoundError: main() reports it
+    path = local_marts_path(open_store(settings.lake_url, settings.s3), settings)  # FileNotFoundError: main() reports it
     with damaged_marts(path):
         con = duckdb.connect(str(path), read_only=True)
     confine(con, [])
@@ -210,6 +209,8 @@ def write_csv(cursor, out) -> int:
 
 def write_json(cursor, out) -> int:
     """One JSON array of an object per row, written batch by batch; returns the row count."""
+    import json  # here, as in cmd_search: a query printed as a table needs no json (a fresh process pays ~1 ms for it)
+
     columns = column_names(cursor)
     encode = json.JSONEncoder(default=str).encode  # one encoder: json.dumps(default=...) builds one per call
     count = 0
@@ -341,6 +342,8 @@ def refuse_output_in_lake(output: Path, settings: Settings) -> None:
 
 
 def cmd_search(args, settings: Settings) -> None:
+    import json
+
     from paperlake.search import SearchFilters, open_search, search
 
     filters = SearchFilters(entity=args.entity, label=args.label, since=args.since, until=args.until, source=args.source)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from paperlake.config import DEFAULT_BATCH_ROWS, Settings
+from paperlake.layer_columns import TABLE_LAYERS
 from paperlake.storage import Store, open_store
 
 # The documents a run writes in its partitions (each stored as `<stem>-<run id>.<ext>`).
@@ -22,10 +23,9 @@ RAW_MANIFEST = "manifest.json"
 VALIDATION_RESULT = "result.json"
 VALIDATION_REPORT = "report.html"
 TAGGED_MANIFEST = "tagged.json"
-# The layers that are tables (each also a Delta table, `paperlake.delta`). In their folders only the run's
-# table file is a plain name; every other document there gets a `_` prefix, which Spark, pyarrow and
-# Delta readers skip, so a directory read of a table folder finds only table files.
-TABLE_LAYERS = ("staged", "clean", "quarantine", "entities")
+# In the folders of the layers that are tables (TABLE_LAYERS) only the run's table file is a plain name; every
+# other document there gets a `_` prefix, which Spark, pyarrow and Delta readers skip, so a directory read of a
+# table folder finds only table files.
 SIDECAR_PREFIX = "_"
 
 

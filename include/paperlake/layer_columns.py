@@ -55,3 +55,5 @@ LAYER_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "quarantine": PAPER_COLUMNS + [("reason_codes", "VARCHAR[]"), ("reasons", "VARCHAR[]")],
     "entities": ENTITY_COLUMNS,
 }
+# The layers that are tables (each also a Delta table, `paperlake.delta`).
+TABLE_LAYERS = tuple(LAYER_COLUMNS)
