@@ -102,7 +102,7 @@ def published_index(lake: Lake, settings: Settings) -> Path | None:
 
 def published_paper_texts(con, marts: Path) -> None:
     """Attach the published marts read-only as `marts`, and a view `paper_texts` of what the index reads from them."""
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     con.execute(f"ATTACH {sql_literal(str(marts))} AS marts (READ_ONLY)")
     con.execute("CREATE OR REPLACE TEMP VIEW paper_texts AS SELECT paper_id, content_hash, title, abstract FROM marts.papers")
@@ -134,7 +134,7 @@ def update_index(con) -> tuple[int, int]:
     joins postings to `docs`), until the next full build; document frequencies are counted at query time
     over the papers in `docs`, so they are exact all the same.
     """
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     removed, indexed = diff_with_published(con)
     if removed:
@@ -197,7 +197,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
 
     import duckdb
 
-    from paperlake.marts.builder import local_marts_path, sql_literal
+    from paperlake.marts.published import local_marts_path, sql_literal
 
     started = time.perf_counter()
     marts = local_marts_path(lake, settings)
@@ -367,7 +367,7 @@ def open_search(settings: Settings):
     import duckdb
 
     from paperlake.cli import confine, damaged_marts
-    from paperlake.marts.builder import local_marts_path, sql_literal
+    from paperlake.marts.published import local_marts_path, sql_literal
 
     lake = Lake.from_settings(settings)
     marts = local_marts_path(lake, settings)
@@ -425,7 +425,7 @@ def rows_by_id(con, select: str, paper_ids: list[str], tail: str = "") -> dict[s
 
     The ids go in as constants, so that DuckDB filters the scan itself and reads the other columns of those rows only.
     """
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     if not paper_ids:
         return {}

@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from paperlake.commit import new_run_id
-from paperlake.marts.builder import build_marts, local_marts_path
+from paperlake.marts.builder import build_marts
+from paperlake.marts.published import local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES
 from paperlake.tagging.domain import category_decision, gate_papers, is_ml, ml_scores, primary_first
 from tests.support.lake_runs import commit_tables, paper, spans, table
