@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 from paperlake.commit import Commit
 from paperlake.config import Settings
-from paperlake.lake import RAW_MANIFEST, VALIDATION_RESULT, Lake
+from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.marts.published import MARTS_KEY, published_marts, sql_literal
 from paperlake.storage import TEMP_SUFFIX, S3Store
 
@@ -54,7 +54,7 @@ EXPORT_BATCH_ROWS = 100_000
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 5
+STATE_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,10 @@ def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 
 
+# A tagged sidecar holds a verdict per paper (~240 bytes each): beyond DuckDB's default 16 MB a JSON document is refused.
+# 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB allocated 2 GB).
+MAX_DOCUMENT_BYTES = 1 << 27
+
 # The JSON documents beside the partitions, as views that read only what the marts use:
 # view -> (layer, document, the keys read and their types, projection).
 DOCUMENT_VIEWS = {
@@ -168,11 +172,16 @@ DOCUMENT_VIEWS = {
         "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
         "gx_success AS validation_success, run_id, suite_version",
     ),
+    # the domain gate's verdict on every paper the tag stage saw (none in a run tagged before the gate): a row each
+    "lake_verdicts": (
+        "entities", TAGGED_MANIFEST, {"verdicts": "STRUCT(paper_id VARCHAR, content_hash VARCHAR, ml_score DOUBLE, is_ml BOOLEAN)[]"},
+        "unnest(verdicts, max_depth := 2)",
+    ),
 }
 
 
 def register_partition_documents(con, lake: Lake, runs: dict) -> None:
-    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id) of the runs `runs` maps each
+    """`lake_raw` (pages fetched), `lake_validation` (suite outcome, run id) and `lake_verdicts` (the domain gate's) of the runs `runs` maps each
     partition to: lazy views over their JSON documents, so nothing is read until a query uses them."""
     for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
         uris = [lake.uri(key) for key in lake.run_keys(layer, runs, name)]
@@ -180,7 +189,7 @@ def register_partition_documents(con, lake: Lake, runs: dict) -> None:
             columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
             source = (
                 f"read_json([{', '.join(sql_literal(uri) for uri in uris)}], columns = {columns}, "
-                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = {MAX_DOCUMENT_BYTES})"
             )
         else:
             nulls = ", ".join(f"NULL::{t} AS {k}" for k, t in keys.items())
