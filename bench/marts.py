@@ -160,7 +160,8 @@ def build(home: str, full: bool) -> dict:
     """Build the marts of the lake under `home`: wall and CPU seconds, peak RSS of this process, phases, rows."""
     from paperlake.config import Settings
     from paperlake.lake import Lake
-    from paperlake.marts.builder import MARTS_KEY, build_marts
+    from paperlake.marts.builder import build_marts
+    from paperlake.marts.published import MARTS_KEY
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     lake = Lake.from_settings(settings)

@@ -51,7 +51,7 @@ def time_queries(home: str) -> dict:
 
     from paperlake.config import Settings
     from paperlake.lake import Lake
-    from paperlake.marts.builder import local_marts_path
+    from paperlake.marts.published import local_marts_path
     from paperlake.search import load_fts, open_search, search
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import re
 import sys
 from contextlib import contextmanager, nullcontext
@@ -13,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from paperlake.config import Settings
-from paperlake.lake import TABLE_LAYERS
+from paperlake.layer_columns import TABLE_LAYERS
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 DEFAULT_MAX_ROWS = 1000
@@ -89,10 +88,10 @@ def open_marts_readonly(settings: Settings):
     """A read-only DuckDB connection on the published marts that cannot open any other file."""
     import duckdb
 
-    from paperlake.lake import Lake
-    from paperlake.marts.builder import local_marts_path
+    from paperlake.marts.published import local_marts_path
+    from paperlake.storage import open_store
 
-    path = local_marts_path(Lake.from_settings(settings), settings)  # FileNotFoundError: main() reports it
+    path = local_marts_path(open_store(settings.lake_url, settings.s3), settings)  # FileNotFoundError: main() reports it
     with damaged_marts(path):
         con = duckdb.connect(str(path), read_only=True)
     confine(con, [])
@@ -113,7 +112,7 @@ def damaged_marts(path: Path):
 
 def confine(con, readable: list[str]) -> None:
     """Let `con` open only its attached databases and files below `readable` (folders, URL prefixes); lock it."""
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     if readable:
         con.execute(f"SET allowed_directories = [{', '.join(sql_literal(root) for root in readable)}]")
@@ -150,7 +149,7 @@ def write_risk(con, statement) -> str | None:
             return "EXPLAIN of anything but one statement"
     if statement.type != duckdb.StatementType.SELECT:
         return statement.type.name
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     failed, message, names, calls = con.execute(TABLE_FUNCTIONS_SQL.format(sql_literal(statement.query))).fetchone()
     if failed:
@@ -210,6 +209,8 @@ def write_csv(cursor, out) -> int:
 
 def write_json(cursor, out) -> int:
     """One JSON array of an object per row, written batch by batch; returns the row count."""
+    import json  # here, as in cmd_search: a query printed as a table needs no json (a fresh process pays ~1 ms for it)
+
     columns = column_names(cursor)
     encode = json.JSONEncoder(default=str).encode  # one encoder: json.dumps(default=...) builds one per call
     count = 0
@@ -341,6 +342,8 @@ def refuse_output_in_lake(output: Path, settings: Settings) -> None:
 
 
 def cmd_search(args, settings: Settings) -> None:
+    import json
+
     from paperlake.search import SearchFilters, open_search, search
 
     filters = SearchFilters(entity=args.entity, label=args.label, since=args.since, until=args.until, source=args.source)
@@ -369,7 +372,8 @@ def open_shell_connection(settings: Settings, as_of=None):
     import duckdb
 
     from paperlake.lake import Lake
-    from paperlake.marts.builder import connect_lake_views, local_marts_path, sql_literal
+    from paperlake.marts.builder import connect_lake_views
+    from paperlake.marts.published import local_marts_path, sql_literal
     from paperlake.storage import S3Store
 
     lake = Lake.from_settings(settings)
@@ -428,7 +432,7 @@ def cmd_shell(args, settings: Settings) -> None:
 
 def cmd_summary(args, settings: Settings) -> None:
     from paperlake.lake import Lake
-    from paperlake.marts.builder import MARTS_KEY
+    from paperlake.marts.published import MARTS_KEY
 
     lake = Lake.from_settings(settings)
     print(f"lake: {lake.url}")

@@ -6,7 +6,6 @@ is decided by its commit (`paperlake.commit`), never by overwriting a file.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from paperlake.config import DEFAULT_BATCH_ROWS, Settings
+from paperlake.layer_columns import TABLE_LAYERS
 from paperlake.storage import Store, open_store
 
 # The documents a run writes in its partitions (each stored as `<stem>-<run id>.<ext>`).
@@ -23,10 +23,9 @@ RAW_MANIFEST = "manifest.json"
 VALIDATION_RESULT = "result.json"
 VALIDATION_REPORT = "report.html"
 TAGGED_MANIFEST = "tagged.json"
-# The layers that are tables (each also a Delta table, `paperlake.delta`). In their folders only the run's
-# table file is a plain name; every other document there gets a `_` prefix, which Spark, pyarrow and
-# Delta readers skip, so a directory read of a table folder finds only table files.
-TABLE_LAYERS = ("staged", "clean", "quarantine", "entities")
+# In the folders of the layers that are tables (TABLE_LAYERS) only the run's table file is a plain name; every
+# other document there gets a `_` prefix, which Spark, pyarrow and Delta readers skip, so a directory read of a
+# table folder finds only table files.
 SIDECAR_PREFIX = "_"
 
 
@@ -201,6 +200,8 @@ class Lake:
     # -- raw responses --------------------------------------------------------------------
     def write_raw(self, source: str, day: date, pages: list[RawPage], meta: dict, run_id: str, layer: str = "raw") -> str:
         """Land pages verbatim (named by content, so runs share identical pages), then the run's manifest naming them."""
+        import hashlib  # here: loading OpenSSL's hashes would cost every `paperlake sql` ~2 ms
+
         prefix = self.partition_prefix(layer, source, day)
         entries = []
         for page in pages:

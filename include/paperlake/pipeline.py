@@ -200,7 +200,7 @@ def digest_stage(settings: Settings):
     import duckdb
 
     from paperlake.digest import compose_digest, publish_digest
-    from paperlake.marts.builder import local_marts_path
+    from paperlake.marts.published import local_marts_path
 
     lake = Lake.from_settings(settings)
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:

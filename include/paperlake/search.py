@@ -112,7 +112,7 @@ def published_index(lake: Lake, settings: Settings) -> Path | None:
 
 def published_paper_texts(con, marts: Path) -> None:
     """Attach the published marts read-only as `marts`, and a view `paper_texts` of what the index reads from them."""
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     con.execute(f"ATTACH {sql_literal(str(marts))} AS marts (READ_ONLY)")
     con.execute("""CREATE OR REPLACE TEMP VIEW paper_texts AS SELECT paper_id, content_hash, title, abstract, first_seen, abs_url,
@@ -254,7 +254,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
 
     import duckdb
 
-    from paperlake.marts.builder import local_marts_path, sql_literal
+    from paperlake.marts.published import local_marts_path, sql_literal
 
     started = time.perf_counter()
     marts = local_marts_path(lake, settings)
@@ -433,7 +433,7 @@ def open_search(settings: Settings):
     import duckdb
 
     from paperlake.cli import confine, damaged_marts
-    from paperlake.marts.builder import local_marts_path, sql_literal
+    from paperlake.marts.published import local_marts_path, sql_literal
 
     lake = Lake.from_settings(settings)
     marts = local_marts_path(lake, settings)
@@ -487,7 +487,7 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
 
 def published_ids(con, paper_ids: list[str]) -> set[str]:
     """Which of `paper_ids` the marts' `papers` hold (the ids as constants: a scan of that one column, ~9 ms at 400k papers)."""
-    from paperlake.marts.builder import sql_literal
+    from paperlake.marts.published import sql_literal
 
     if not paper_ids:
         return set()

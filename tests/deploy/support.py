@@ -16,7 +16,7 @@ import psutil
 from deploy.processes import describe, marked_processes
 from paperlake.config import Settings
 from paperlake.lake import Lake
-from paperlake.marts.builder import local_marts_path
+from paperlake.marts.published import local_marts_path
 from tests.support.recorded_http import fixture
 
 LAYERS = ("staged", "clean", "quarantine", "entities")

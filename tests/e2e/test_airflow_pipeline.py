@@ -13,7 +13,7 @@ import pytest
 
 from paperlake.config import S3Options, Settings
 from paperlake.lake import Lake
-from paperlake.marts.builder import local_marts_path
+from paperlake.marts.published import local_marts_path
 from tests.conftest import AIRFLOW_ENV, VENV_BIN
 
 pytestmark = pytest.mark.e2e

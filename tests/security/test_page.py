@@ -79,7 +79,7 @@ def test_a_damaged_marts_or_search_file_is_a_page_saying_how_to_rebuild_not_a_50
 def test_the_digest_links_web_addresses_only(hostile_lake, settings):
     import duckdb
 
-    from paperlake.marts.builder import local_marts_path
+    from paperlake.marts.published import local_marts_path
 
     with duckdb.connect(str(local_marts_path(hostile_lake, settings)), read_only=True) as con:
         digest = compose_digest(con, n_papers=50)

@@ -53,5 +53,5 @@ def commit_tables(
         lake.write_json("validation", source, day, VALIDATION_RESULT, validation or {"source": source, "date": day.isoformat(), "gx_success": True}, run_id)
         lake.write_document("validation", source, day, VALIDATION_REPORT, b"<html></html>", run_id)
     if lacks("entities", TAGGED_MANIFEST):
-        lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": "test", "content_hashes": []}, run_id)
+        lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": "test", "verdicts": []}, run_id)
     return commit_run(lake, source, day, run_id, min_keep_share=0.0, allow_shrink=True)

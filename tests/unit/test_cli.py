@@ -343,3 +343,29 @@ def test_sql_piped_into_a_reader_that_stops_early_ends_quietly(built):
         stderr = writer.stderr.read()
     assert head == [b"i,s\n", b"0,x0\n"]
     assert stderr == b"" and writer.returncode == 141
+
+
+# A fresh process running the CLI, then naming every module it imported (on stderr, after the command's own output).
+IMPORTS_CHILD = (
+    "import sys\n"
+    "from paperlake.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('modules:', *sorted(sys.modules), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+# What a query does not need and would pay for in every fresh process: the data-frame stack, and the marts builder.
+HEAVY_FOR_A_QUERY = {"pandas", "pyarrow", "numpy"}
+
+
+def imported_by(argv: list[str], stdin: str = "") -> tuple[str, set[str]]:
+    done = subprocess.run([sys.executable, "-c", IMPORTS_CHILD, *argv], input=stdin, capture_output=True, text=True, check=True)
+    return done.stdout, set(done.stderr.split("modules:")[-1].split())
+
+
+def test_sql_and_shell_answer_without_importing_pandas_pyarrow_or_the_builder(built):
+    out, modules = imported_by(["sql", "SELECT count(*) AS n FROM papers WHERE paper_id IS NOT NULL"])
+    assert "316" in out
+    assert not modules & (HEAVY_FOR_A_QUERY | {"paperlake.marts.builder", "paperlake.commit"})
+    out, modules = imported_by(["shell"], "SELECT count(*) AS staged FROM lake_staged;\nSELECT count(*) AS n FROM papers;\n")
+    assert out.count("316") == 2
+    assert not modules & HEAVY_FOR_A_QUERY

@@ -5,7 +5,8 @@ import zlib
 import duckdb
 
 from paperlake.digest import compose_digest, digest_message, publish_digest, render_html
-from paperlake.marts.builder import build_marts, local_marts_path
+from paperlake.marts.builder import build_marts
+from paperlake.marts.published import local_marts_path
 from paperlake.sparkline import sparkline_png
 from tests.unit.test_marts import R, trend_lake  # noqa: F401  (fixture)
 

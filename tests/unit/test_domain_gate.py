@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from paperlake.commit import new_run_id
-from paperlake.marts.builder import build_marts, local_marts_path
+from paperlake.marts.builder import build_marts
+from paperlake.marts.published import local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES
 from paperlake.tagging.domain import category_decision, gate_papers, is_ml, ml_scores, primary_first
 from tests.support.lake_runs import commit_tables, paper, spans, table
@@ -67,6 +68,16 @@ def gated_spans(pid, chash, entity, ml, score):
     return [{**row, "is_ml": ml, "ml_score": score} for row in spans(pid, chash, (entity, "METHOD", 0))]
 
 
+def write_verdicts(lake, source, day, verdicts) -> str:
+    """The tagged sidecar of a new run with the gate's verdicts, as (paper_id, content_hash, ml_score, is_ml); returns the run id."""
+    from paperlake.lake import TAGGED_MANIFEST
+
+    run_id = new_run_id()
+    papers = [{"paper_id": p, "content_hash": h, "categories": [], "ml_score": score, "is_ml": ml} for p, h, score, ml in verdicts]
+    lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": "test", "verdicts": papers}, run_id)
+    return run_id
+
+
 def write_old_entities(lake, source, day, rows) -> str:
     """An entities table as tagged before the gate existed (no ml_score / is_ml columns); returns its run id."""
     run_id = new_run_id()
@@ -82,7 +93,8 @@ def test_trends_count_only_papers_the_gate_takes_for_ml_and_old_partitions_still
     day, old_day = R, R - timedelta(days=1)
     rows = [*gated_spans("p1", "h1", "LoRA", True, 0.9), *gated_spans("p2", "h2", "LoRA", True, 0.8),
             *gated_spans("p3", "h3", "GeV", False, 0.1), *gated_spans("p4", "h4", "GeV", False, 0.05)]
-    commit_tables(lake, "arxiv", day, entities=table(rows, ENTITIES),
+    run_id = write_verdicts(lake, "arxiv", day, [("p1", "h1", 0.9, True), ("p2", "h2", 0.8, True), ("p3", "h3", 0.1, False), ("p4", "h4", 0.05, False)])
+    commit_tables(lake, "arxiv", day, entities=table(rows, ENTITIES), run_id=run_id,
                   clean=table([paper(p, 1, f"Title {p}.", f"h{p[1]}", upvotes=5) for p in ("p1", "p2", "p3", "p4")], CLEAN))
     run_id = write_old_entities(lake, "arxiv", old_day, spans("p5", "h5", ("LoRA", "METHOD", 0)))
     commit_tables(lake, "arxiv", old_day, clean=table([paper("p5", 1, "Title p5.", "h5")], CLEAN), run_id=run_id)
@@ -93,5 +105,29 @@ def test_trends_count_only_papers_the_gate_takes_for_ml_and_old_partitions_still
     papers = {pid: (score, ml) for pid, score, ml in con.execute("SELECT paper_id, ml_score, is_ml FROM papers").fetchall()}
     trending_papers = {r[0] for r in con.execute("SELECT paper_id FROM trending_papers").fetchall()}
     assert trending == [("LoRA", 3)]
-    assert (papers["p1"], papers["p3"], papers["p5"]) == ((0.9, True), (0.1, False), (None, True))
+    assert (papers["p1"], papers["p3"], papers["p5"]) == ((0.9, True), (0.1, False), (None, None))  # p5: no verdict, counts as ML
     assert trending_papers == {"p1", "p2", "p5"}
+
+
+def test_a_rejected_paper_with_no_entity_row_shows_its_verdict_and_does_not_trend(lake, settings):
+    """p3 is upvoted and rejected by the gate, and kept no entity: its verdict comes from the tagged sidecar."""
+    run_id = write_verdicts(lake, "hf", R, [("p1", "h1", 0.9, True), ("p3", "h3", 0.1, False)])
+    commit_tables(lake, "hf", R, entities=table(gated_spans("p1", "h1", "LoRA", True, 0.9), ENTITIES), run_id=run_id,
+                  clean=table([paper("p1", 1, "Title p1.", "h1", upvotes=5), paper("p3", 1, "Title p3.", "h3", upvotes=50)], CLEAN))
+
+    build_marts(lake, settings)
+    con = duckdb.connect(str(local_marts_path(lake, settings)), read_only=True)
+    papers = {pid: (score, ml) for pid, score, ml in con.execute("SELECT paper_id, ml_score, is_ml FROM papers").fetchall()}
+    assert papers == {"p1": (0.9, True), "p3": (0.1, False)}
+    assert {r[0] for r in con.execute("SELECT paper_id FROM trending_papers").fetchall()} == {"p1"}
+
+
+def test_a_partition_whose_tagged_sidecar_is_over_16_mb_still_builds(lake, settings):
+    """90,000 verdicts (~18 MB of JSON): more than DuckDB's default maximum JSON object size (16 MB)."""
+    verdicts = [(f"2401.{i:05d}", f"{i:064x}", 0.5, True) for i in range(90_000)]
+    run_id = write_verdicts(lake, "oai", R, verdicts)
+    commit_tables(lake, "oai", R, run_id=run_id)
+    assert lake.store.stat(lake.run_key("entities", "oai", R, run_id, "tagged.json"))[0] > 16 * 2**20
+    build_marts(lake, settings)
+    con = duckdb.connect(str(local_marts_path(lake, settings)), read_only=True)
+    assert con.execute("SELECT count(*) FROM state.verdicts").fetchone() == (90_000,)

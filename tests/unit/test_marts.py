@@ -6,7 +6,8 @@ import duckdb
 import pytest
 
 from paperlake.commit import commit_prefix
-from paperlake.marts.builder import build_marts, local_marts_path
+from paperlake.marts.builder import build_marts
+from paperlake.marts.published import local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
 from tests.support.lake_runs import commit_tables, paper, spans, table
 
@@ -355,7 +356,7 @@ def s3_settings(seaweed, bucket, home):
 
 def marts_gets(lake) -> list:
     """The GET requests of the marts file this lake's S3 client makes from now on."""
-    from paperlake.marts.builder import MARTS_KEY
+    from paperlake.marts.published import MARTS_KEY
 
     gets = []
     lake.store.client.meta.events.register(

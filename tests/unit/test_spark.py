@@ -54,7 +54,7 @@ def spark_read(reads: dict) -> dict:
 def test_spark_reads_the_marts_exports_and_the_lake_through_the_delta_file_lists(settings):
     import duckdb
 
-    from paperlake.marts.builder import local_marts_path
+    from paperlake.marts.published import local_marts_path
 
     lake = rerun_lake(settings)
     read = spark_read({

@@ -64,7 +64,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
 
     from paperlake.cli import CliError, open_marts_readonly
     from paperlake.lake import VALIDATION_REPORT, Lake
-    from paperlake.marts.builder import MARTS_KEY
+    from paperlake.marts.published import MARTS_KEY
 
     app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
 

@@ -22,11 +22,11 @@ from urllib.parse import urlparse
 
 from paperlake.commit import Commit
 from paperlake.config import Settings
-from paperlake.lake import RAW_MANIFEST, VALIDATION_RESULT, Lake
+from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
+from paperlake.marts.published import MARTS_KEY, published_marts, sql_literal
 from paperlake.storage import TEMP_SUFFIX, S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
-MARTS_KEY = "marts/paperlake.duckdb"
 LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
 # Keys every mart must keep unique; a violation fails the build before anything is published.
 UNIQUE_KEYS = {
@@ -54,7 +54,7 @@ EXPORT_BATCH_ROWS = 100_000
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 5
+STATE_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -111,11 +111,6 @@ class PartitionChanges:
         return len(self.changed) + len(self.vanished)
 
 
-def sql_literal(text: str) -> str:
-    """`text` as a single-quoted SQL string literal (for statements DuckDB cannot parameterise)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None = None, as_of: int | datetime | None = None) -> None:
     """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns).
 
@@ -148,10 +143,11 @@ def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> 
 
 def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     """Temporary view `view` over a layer's Parquet files `uris` (with `source` and `date` columns from their paths)."""
-    from paperlake.schemas import LAYER_SCHEMAS
+    from paperlake.layer_columns import LAYER_COLUMNS
 
-    con.register(f"empty_{layer}", LAYER_SCHEMAS[layer].empty_table())
-    source = f"(SELECT *, NULL::VARCHAR AS source, NULL::DATE AS date FROM empty_{layer})"
+    # The layer's columns with no rows, declared in SQL (registering an empty Arrow table would import pyarrow and pandas).
+    nulls = ", ".join(f"NULL::{duckdb_type} AS \"{name}\"" for name, duckdb_type in LAYER_COLUMNS[layer])
+    source = f"(SELECT {nulls}, NULL::VARCHAR AS source, NULL::DATE AS date WHERE false)"
     if uris:
         files = ", ".join(sql_literal(uri) for uri in uris)
         # by name, beside the layer's empty table: a partition written before a nullable column was added reads it as null
@@ -159,6 +155,10 @@ def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
         source = f"({source} UNION ALL BY NAME SELECT * FROM {parquet})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 
+
+# A tagged sidecar holds a verdict per paper (~240 bytes each): beyond DuckDB's default 16 MB a JSON document is refused.
+# 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB allocated 2 GB).
+MAX_DOCUMENT_BYTES = 1 << 27
 
 # The JSON documents beside the partitions, as views that read only what the marts use:
 # view -> (layer, document, the keys read and their types, projection).
@@ -172,11 +172,16 @@ DOCUMENT_VIEWS = {
         "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
         "gx_success AS validation_success, run_id, suite_version",
     ),
+    # the domain gate's verdict on every paper the tag stage saw (none in a run tagged before the gate): a row each
+    "lake_verdicts": (
+        "entities", TAGGED_MANIFEST, {"verdicts": "STRUCT(paper_id VARCHAR, content_hash VARCHAR, ml_score DOUBLE, is_ml BOOLEAN)[]"},
+        "unnest(verdicts, max_depth := 2)",
+    ),
 }
 
 
 def register_partition_documents(con, lake: Lake, runs: dict) -> None:
-    """`lake_raw` (pages fetched) and `lake_validation` (suite outcome, run id) of the runs `runs` maps each
+    """`lake_raw` (pages fetched), `lake_validation` (suite outcome, run id) and `lake_verdicts` (the domain gate's) of the runs `runs` maps each
     partition to: lazy views over their JSON documents, so nothing is read until a query uses them."""
     for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
         uris = [lake.uri(key) for key in lake.run_keys(layer, runs, name)]
@@ -184,7 +189,7 @@ def register_partition_documents(con, lake: Lake, runs: dict) -> None:
             columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
             source = (
                 f"read_json([{', '.join(sql_literal(uri) for uri in uris)}], columns = {columns}, "
-                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = {MAX_DOCUMENT_BYTES})"
             )
         else:
             nulls = ", ".join(f"NULL::{t} AS {k}" for k, t in keys.items())
@@ -457,21 +462,3 @@ def publish_marts(lake: Lake, settings: Settings, path: Path) -> None:
         S3MartsCache(lake.store, MARTS_KEY, settings.home / "cache").publish(path)
     else:
         os.replace(path, lake.uri(MARTS_KEY))
-
-
-def published_marts(lake: Lake, settings: Settings) -> Path | None:
-    """A local path to the published marts file (on S3: the cached copy, downloaded only when it changed); None when none is published."""
-    if isinstance(lake.store, S3Store):
-        from paperlake.marts.cache import S3MartsCache
-
-        return S3MartsCache(lake.store, MARTS_KEY, settings.home / "cache").local_copy()
-    path = Path(lake.uri(MARTS_KEY))
-    return path if path.is_file() else None
-
-
-def local_marts_path(lake: Lake, settings: Settings) -> Path:
-    """A local path to the published marts file; FileNotFoundError says how to build them when there is none."""
-    path = published_marts(lake, settings)
-    if path is None:
-        raise FileNotFoundError(f"no marts at {lake.uri(MARTS_KEY)}; build them with `paperlake marts` (or `make run`)")
-    return path

@@ -67,10 +67,18 @@ def _tag_chunk_in_worker(chunk: tuple[list[str], list[str]]):
     return entity_spans(nlp, index, *chunk, batch_size)
 
 
-def cached_spans(lake: Lake, source: str, day: date, version: str, content_hashes: set[str]) -> dict[str, list[dict]]:
-    """content_hash -> entity rows, for those of `content_hashes` the committed run of this partition tagged with the same tagger.
+def tag_key(row: dict) -> tuple[str, tuple[str, ...]]:
+    """What a paper's tags depend on besides the tagger: its text (content_hash) and the categories the domain gate reads."""
+    from paperlake.tagging.domain import primary_first
 
-    The committed entities table is read batch by batch, keeping only the rows of those hashes.
+    return row["content_hash"], tuple(primary_first(row["categories"], row["primary_category"]))
+
+
+def cached_spans(lake: Lake, source: str, day: date, version: str, keys: set[tuple]) -> dict[tuple, dict]:
+    """tag key -> {"ml_score", "is_ml", "spans": entity rows}, for those of `keys` (see `tag_key`) the committed run of this
+    partition tagged with the same tagger.
+
+    The committed entities table is read batch by batch, keeping only the rows of one paper per key.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -81,22 +89,30 @@ def cached_spans(lake: Lake, source: str, day: date, version: str, content_hashe
         return {}
     if manifest.get("tagger_version") != version:
         return {}
-    spans: dict[str, list[dict]] = {h: [] for h in set(manifest["content_hashes"]) & content_hashes}
-    if not spans:
-        return spans
-    wanted = pa.array(sorted(spans), pa.string())
-    seen_papers: dict[str, str] = {}
+    donors: dict[tuple, dict] = {}  # one tagged paper's verdict and spans stand for every paper with the same key
+    for verdict in manifest.get("verdicts", ()):  # none in a run tagged before verdicts were kept: tagged again
+        if (key := (verdict["content_hash"], tuple(verdict["categories"]))) in keys:
+            donors.setdefault(key, verdict)
+    cached = {key: {"ml_score": v["ml_score"], "is_ml": v["is_ml"], "spans": []} for key, v in donors.items()}
+    if not cached:
+        return cached
+    by_paper = {(v["paper_id"], v["content_hash"]): key for key, v in donors.items()}
+    wanted = pa.array(sorted({content_hash for content_hash, _ in donors}), pa.string())
     for batch in lake.table_batches("entities", source, day):
         for row in batch.filter(pc.is_in(batch.column("content_hash"), value_set=wanted)).to_pylist():
-            # one paper's spans stand for every paper with the same content
-            if seen_papers.setdefault(row["content_hash"], row["paper_id"]) == row["paper_id"]:
-                spans[row["content_hash"]].append(row)
-    return spans
+            if (key := by_paper.get((row["paper_id"], row["content_hash"]))) is not None:
+                cached[key]["spans"].append(row)
+    return cached
 
 
 def chunk_file(index: int) -> str:
     """The document one tagging chunk of a run writes (merged into the run's entities table)."""
     return f"chunk{index:05d}.parquet"
+
+
+def chunk_verdicts_file(index: int) -> str:
+    """The gate's verdicts on one tagging chunk's papers (merged into the run's tagged manifest)."""
+    return f"verdicts{index:05d}.json"
 
 
 def tag_chunk_count(lake: Lake, source: str, day: date, run_id: str, chunk_rows: int) -> int:
@@ -125,52 +141,60 @@ def tag_chunk(
     from paperlake.schemas import ENTITIES
     from paperlake.tagging.pipeline import tagger_version
 
-    from paperlake.tagging.domain import gate_papers, primary_first
+    from paperlake.tagging.domain import gate_papers
 
     columns = ["paper_id", "content_hash", "title", "abstract", "categories", "primary_category"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
     version = tagger_version(tuple(gazetteer_paths), model_dir)
-    cache = cached_spans(lake, source, day, version, {row["content_hash"] for row in clean})
-    todo = {row["content_hash"]: row for row in clean if row["content_hash"] not in cache}
+    keys = [tag_key(row) for row in clean]
+    cache = cached_spans(lake, source, day, version, set(keys))
+    todo = {key: row for key, row in zip(keys, clean) if key not in cache}
     if todo:  # the pipeline is built (seconds) only when some text is not in the cache
         nlp, alias = loaded_tagger(tuple(gazetteer_paths), model_dir)
         rows = list(todo.values())
         titles, abstracts = [r["title"] for r in rows], [r["abstract"] for r in rows]
         tagged = tag_texts(nlp, abstracts, alias, titles)
-        categories = [primary_first(r["categories"], r["primary_category"]) for r in rows]
-        verdicts = gate_papers(tagged, categories, titles, abstracts, alias)
-        for content_hash, (ml_score, is_ml, kept) in zip(todo, verdicts):
-            cache[content_hash] = [
+        verdicts = gate_papers(tagged, [list(categories) for _, categories in todo], titles, abstracts, alias)
+        for key, (ml_score, is_ml, kept) in zip(todo, verdicts):
+            cache[key] = {"ml_score": ml_score, "is_ml": is_ml, "spans": [
                 {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end, "ml_score": ml_score, "is_ml": is_ml}
                 for e, label, text, start, end in kept
-            ]
+            ]}
     rows = [
         {**span, "paper_id": row["paper_id"], "content_hash": row["content_hash"], "tagger_version": version}
-        for row in clean
-        for span in cache[row["content_hash"]]
+        for key, row in zip(keys, clean)
+        for span in cache[key]["spans"]
     ]
     lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES), run_id, chunk_file(index))
+    papers = [
+        {"paper_id": row["paper_id"], "content_hash": content_hash, "categories": list(categories),
+         "ml_score": cache[(content_hash, categories)]["ml_score"], "is_ml": cache[(content_hash, categories)]["is_ml"]}
+        for row, (content_hash, categories) in zip(clean, keys)
+    ]
+    lake.write_json("entities", source, day, chunk_verdicts_file(index), papers, run_id)
     log.info("tag %s %s: chunk %d (%d papers): %d entities, %d texts tagged", source, day, index, len(clean), len(rows), len(todo))
     return {
         "index": index, "rows": len(rows), "papers": len(clean), "texts_tagged": len(todo),
-        "texts_from_cache": len({r["content_hash"] for r in clean}) - len(todo), "tagger_version": version,
+        "texts_from_cache": len(set(keys)) - len(todo), "tagger_version": version,
     }
 
 
 def merge_tag_chunks(lake: Lake, source: str, day: date, run_id: str, chunks: list[dict]) -> PartitionSummary:
-    """Stream a run's chunk files, batch by batch, into its entities table and write its tagged manifest."""
-    names = [chunk_file(chunk["index"]) for chunk in sorted(chunks, key=lambda chunk: chunk["index"])]
+    """Stream a run's chunk files, batch by batch, into its entities table and write its tagged manifest: the tagger
+    version and the domain gate's verdict on every paper (also those left with no entity)."""
+    chunks = sorted(chunks, key=lambda chunk: chunk["index"])
+    names = [chunk_file(chunk["index"]) for chunk in chunks]
     with lake.table_writer("entities", source, day, run_id) as writer:
         for name in names:
             for batch in lake.table_batches("entities", source, day, run_id=run_id, name=name):
                 writer.write(batch)
-    clean_hashes = lake.table_batches("clean", source, day, ["content_hash"], run_id=run_id)
-    hashes = {h for batch in clean_hashes for h in batch.column("content_hash").to_pylist()}
     versions = {chunk["tagger_version"] for chunk in chunks}
     if len(versions) != 1:
         raise RuntimeError(f"tag {source} {day}: run {run_id} was tagged by several tagger versions {sorted(versions)}; rerun the tag tasks")
-    lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": versions.pop(), "content_hashes": sorted(hashes)}, run_id)
-    lake.store.delete([lake.run_key("entities", source, day, run_id, name) for name in names])
+    verdict_files = [chunk_verdicts_file(chunk["index"]) for chunk in chunks]
+    verdicts = [paper for name in verdict_files for paper in lake.read_json("entities", source, day, name, run_id)]
+    lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": versions.pop(), "verdicts": verdicts}, run_id)
+    lake.store.delete([lake.run_key("entities", source, day, run_id, name) for name in names + verdict_files])
     total = {field: sum(chunk[field] for chunk in chunks) for field in ("rows", "papers", "texts_tagged", "texts_from_cache")}
     return PartitionSummary(
         layer="entities", source=source, date=day.isoformat(), rows=total.pop("rows"), uri=writer.uri, run_id=run_id,

@@ -8,6 +8,7 @@ SELECT DISTINCT entity_key FROM state.entity_aliases SEMI JOIN touched USING (so
 
 DELETE FROM state.paper_rows USING touched t WHERE paper_rows.source = t.source AND paper_rows.date = t.date;
 DELETE FROM state.spans USING touched t WHERE spans.source = t.source AND spans.date = t.date;
+DELETE FROM state.verdicts USING touched t WHERE verdicts.source = t.source AND verdicts.date = t.date;
 DELETE FROM state.entity_aliases USING touched t WHERE entity_aliases.source = t.source AND entity_aliases.date = t.date;
 DELETE FROM state.partitions USING touched t WHERE partitions.source = t.source AND partitions.date = t.date;
 
@@ -16,6 +17,8 @@ INSERT INTO state.spans
 SELECT source, date, paper_key(paper_id), text_key(paper_id, content_hash), entity_key(entity_id, label), start_char, end_char,
        coalesce(is_ml, true), ml_score
 FROM lake_entities;
+INSERT INTO state.verdicts
+SELECT source, date, paper_key(paper_id), text_key(paper_id, content_hash), ml_score, is_ml FROM lake_verdicts;
 CREATE TEMP TABLE new_aliases AS
 SELECT DISTINCT source, date, entity_key(entity_id, label) AS entity_key, entity_id, label, text FROM lake_entities;
 INSERT INTO state.entity_aliases SELECT source, date, entity_key, text FROM new_aliases;

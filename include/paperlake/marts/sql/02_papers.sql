@@ -30,15 +30,11 @@ DELETE FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_
 INSERT INTO papers
 SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.primary_category,
        t.published, t.doi, t.abs_url, t.pdf_url, t.github_repo, t.content_hash,
-       s.first_seen, s.last_seen, s.sources, s.upvotes, g.ml_score, g.is_ml
+       s.first_seen, s.last_seen, s.sources, s.upvotes, v.ml_score, v.is_ml
 FROM lake_texts t
 JOIN paper_winners w USING (source, date, paper_id)
 JOIN paper_sightings s USING (paper_key)
-LEFT JOIN (  -- the gate's verdict on the current text, from its spans
-    SELECT paper_key, text_key, max(ml_score) AS ml_score, bool_or(is_ml) AS is_ml
-    FROM state.spans SEMI JOIN paper_winners USING (paper_key, text_key)
-    GROUP BY paper_key, text_key
-) g USING (paper_key, text_key)
+LEFT JOIN state.verdicts v USING (source, date, paper_key, text_key)  -- the gate's verdict on the current row
 ORDER BY s.first_seen;
 UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
 FROM papers_kept k WHERE papers.paper_id = k.paper_id;

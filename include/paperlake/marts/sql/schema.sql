@@ -10,6 +10,8 @@ CREATE TABLE state.partitions (source VARCHAR, date DATE, run_id VARCHAR);
 CREATE TABLE state.paper_rows (source VARCHAR, date DATE, paper_key UBIGINT, paper_id VARCHAR, version INTEGER, content_hash VARCHAR, upvotes INTEGER);
 -- is_ml / ml_score: the domain gate's verdict on the span's paper (is_ml true for spans tagged before the gate).
 CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER, is_ml BOOLEAN, ml_score DOUBLE);
+-- The domain gate's verdict on each paper text a partition's tag run saw (from its tagged sidecar; none for runs tagged before).
+CREATE TABLE state.verdicts (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, ml_score DOUBLE, is_ml BOOLEAN);
 CREATE TABLE state.entity_aliases (source VARCHAR, date DATE, entity_key UBIGINT, text VARCHAR);
 CREATE TABLE state.entity_names (entity_key UBIGINT, entity_id VARCHAR, label VARCHAR);
 -- Papers mentioning both entities (entity_key < other_key), over each paper's current text.
@@ -21,7 +23,7 @@ CREATE TABLE papers (
     paper_id VARCHAR, version INTEGER, title VARCHAR, abstract VARCHAR, authors VARCHAR[], categories VARCHAR[],
     primary_category VARCHAR, published TIMESTAMPTZ, doi VARCHAR, abs_url VARCHAR, pdf_url VARCHAR, github_repo VARCHAR,
     content_hash VARCHAR, first_seen DATE, last_seen DATE, sources VARCHAR[], upvotes INTEGER,
-    -- the domain gate on the current text (null when the tagger kept no entity of it): trends count only is_ml papers
+    -- the domain gate on the current row's text (null when its partition was tagged before the gate): trends leave out is_ml = false
     ml_score DOUBLE, is_ml BOOLEAN
 );
 -- A paper's entities carry its first_seen: the partition of their export, as of the paper's.

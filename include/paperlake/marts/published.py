@@ -1,0 +1,36 @@
+"""Where the published marts file is, and the SQL quoting readers of it need: what `paperlake sql` imports
+instead of the builder (whose imports a one-line query would otherwise pay for)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paperlake.config import Settings
+from paperlake.storage import S3Store
+
+MARTS_KEY = "marts/paperlake.duckdb"
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a single-quoted SQL string literal (for statements DuckDB cannot parameterise)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def published_marts(lake, settings: Settings) -> Path | None:
+    """A local path to the published marts file of `lake` (a Lake or its Store; on S3: the cached copy, downloaded
+    only when it changed); None when none is published."""
+    store = getattr(lake, "store", lake)
+    if isinstance(store, S3Store):
+        from paperlake.marts.cache import S3MartsCache
+
+        return S3MartsCache(store, MARTS_KEY, settings.home / "cache").local_copy()
+    path = Path(store.uri(MARTS_KEY))
+    return path if path.is_file() else None
+
+
+def local_marts_path(lake, settings: Settings) -> Path:
+    """A local path to the published marts file; FileNotFoundError says how to build them when there is none."""
+    path = published_marts(lake, settings)
+    if path is None:
+        raise FileNotFoundError(f"no marts at {lake.uri(MARTS_KEY)}; build them with `paperlake marts` (or `make run`)")
+    return path
