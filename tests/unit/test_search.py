@@ -131,6 +131,25 @@ def test_an_added_day_indexes_only_its_papers_and_a_revised_text_replaces_the_ol
         assert [(h.paper_id, h.score) for h in search(con, "lora tuning").rows] == incremental
 
 
+def test_an_update_refreshes_the_dates_and_entities_it_shows_when_only_the_paper_row_changed(search_lake, settings):
+    """The index keeps each result's page; a sighting that changes a paper's first-seen date or entities, not its text, refreshes it."""
+    lake = search_lake
+    # r1 seen a day earlier (same text, a new entity); r2 seen again later with a new entity (same date, same text).
+    commit_day(lake, date(2026, 10, 31), [PAPERS_D1[0]], source="hf_daily", found=[("r1", "Llama", "MODEL")])
+    commit_day(lake, D3, [PAPERS_D1[1]], source="hf_daily", found=[("r2", "Mistral", "MODEL")])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings)
+    assert (update.build, update.indexed, update.removed) == ("incremental", 2, 0)  # re-indexed, nothing dropped
+    with closing(open_search(settings)) as con:
+        incremental = search(con, "lora").rows
+    by_id = {hit.paper_id: hit for hit in incremental}
+    assert (by_id["r1"].date, sorted(by_id["r1"].entities)) == (date(2026, 10, 31), ["Llama", "LoRA"])
+    assert (by_id["r2"].date, sorted(by_id["r2"].entities)) == (D1, ["LoRA", "Mistral"])
+    build_search_index(lake, settings, full=True)
+    with closing(open_search(settings)) as con:  # every shown field equals a fresh build's
+        assert search(con, "lora").rows == incremental
+
+
 def test_an_empty_lake_has_an_empty_index(lake, settings):
     build_marts(lake, settings)
     summary = build_search_index(lake, settings)
