@@ -26,6 +26,7 @@ from pathlib import Path
 
 from paperlake.config import Settings
 from paperlake.lake import Lake
+from paperlake.marts.published import published_file
 from paperlake.storage import S3Store
 
 SEARCH_KEY = "marts/search.duckdb"
@@ -102,12 +103,7 @@ def load_fts(con) -> None:
 
 def published_index(lake: Lake, settings: Settings) -> Path | None:
     """A local path to the published search index (on S3: the cached copy); None when none is published."""
-    if isinstance(lake.store, S3Store):
-        from paperlake.marts.cache import S3MartsCache
-
-        return S3MartsCache(lake.store, SEARCH_KEY, settings.home / "cache").local_copy()
-    path = Path(lake.uri(SEARCH_KEY))
-    return path if path.is_file() else None
+    return published_file(lake, settings, SEARCH_KEY)
 
 
 def published_paper_texts(con, marts: Path) -> None:

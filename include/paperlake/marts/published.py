@@ -16,16 +16,21 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def published_marts(lake, settings: Settings) -> Path | None:
-    """A local path to the published marts file of `lake` (a Lake or its Store; on S3: the cached copy, downloaded
+def published_file(lake, settings: Settings, key: str) -> Path | None:
+    """A local path to the published file `key` of `lake` (a Lake or its Store; on S3: the cached copy, downloaded
     only when it changed); None when none is published."""
     store = getattr(lake, "store", lake)
     if isinstance(store, S3Store):
         from paperlake.marts.cache import S3MartsCache
 
-        return S3MartsCache(store, MARTS_KEY, settings.home / "cache").local_copy()
-    path = Path(store.uri(MARTS_KEY))
+        return S3MartsCache(store, key, settings.home / "cache").local_copy()
+    path = Path(store.uri(key))
     return path if path.is_file() else None
+
+
+def published_marts(lake, settings: Settings) -> Path | None:
+    """A local path to the published marts file (see `published_file`); None when none is published."""
+    return published_file(lake, settings, MARTS_KEY)
 
 
 def local_marts_path(lake, settings: Settings) -> Path:
