@@ -11,6 +11,7 @@ from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from paperlake.config import S3Options
+from paperlake.errors import PaperlakeError
 
 
 TEMP_SUFFIX = ".tmp"
@@ -257,7 +258,7 @@ def s3_credentials(options: S3Options) -> tuple[str, str]:
 
     credentials = boto3.Session().get_credentials()
     if credentials is None:
-        raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
+        raise PaperlakeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
     frozen = credentials.get_frozen_credentials()
     return frozen.access_key, frozen.secret_key
 

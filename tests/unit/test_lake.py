@@ -162,3 +162,18 @@ def test_a_failure_inside_a_streamed_write_publishes_nothing(any_lake):
     assert not any_lake.store.exists(key) and any_lake.store.list("entities") == []
     if isinstance(any_lake.store, LocalStore):  # and no temp file is left beside it
         assert not [path for path in (any_lake.store.root / "entities").rglob("*") if path.is_file()]
+
+
+def test_no_s3_credentials_anywhere_is_an_operator_error_not_a_crash(monkeypatch, tmp_path):
+    """A PaperlakeError: the CLI prints it in one line and Airflow logs it, where a RuntimeError gave a traceback."""
+    from paperlake.config import S3Options
+    from paperlake.errors import PaperlakeError
+    from paperlake.storage import s3_credentials
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(PaperlakeError, match="no S3 credentials"):
+        s3_credentials(S3Options(endpoint_url="http://127.0.0.1:1"))
