@@ -99,7 +99,10 @@ def test_ui_backfill_three_times_on_the_embedded_default_and_the_marts_follow(lo
             workers = [p.pid for p in psutil.Process(scheduler["pid"]).children()]
             assert workers, "LocalExecutor pre-forks its workers: none found under the scheduler"
             os.kill(scheduler["pid"], signal.SIGKILL)
-            wait_until(lambda: read_state(state_file)["services"]["scheduler"]["restarts"] == 1
+            # A new pid and a restart counted, not "restart #1": Airflow's scheduler can itself exit once at start on
+            # SQLite (a StaleDataError on dag_run, seen in CI), and the supervisor restarts that too. The log lines
+            # below prove this restart followed the kill.
+            wait_until(lambda: read_state(state_file)["services"]["scheduler"]["restarts"] >= 1
                        and read_state(state_file)["services"]["scheduler"]["pid"] != scheduler["pid"], 60, "the scheduler restarted")
             assert "scheduler (pid %d) exited with code -9" % scheduler["pid"] in out.read_text()
             assert "scheduler (pid %d) left %d process(es) behind: stopped" % (scheduler["pid"], len(workers)) in out.read_text()
