@@ -86,15 +86,28 @@ NEEDS_CHROMIUM = pytest.mark.skipif(chromium_binary() is None, reason="Debian's 
 
 
 def log_in_to_the_page(browser: Chromium, base_url: str, passwords: dict) -> str:
-    """Start the browser, log in as the viewer through the UI's form, land on the paperlake page; the page's frame document (JS)."""
+    """Start the browser, log in as the viewer through the UI's form, land on the paperlake page; the page's frame document (JS).
+
+    The login form can re-render while its app finishes loading (CI saw a first login that never left the form), so
+    the fields are checked to hold what was typed before the click, and the login is tried again if the form stays."""
     browser.start()
     browser.open(f"{base_url}/plugin/paperlake")  # the UI sends an anonymous visitor to its login form first
-    browser.wait_for("document.querySelector('input[name=password]') !== null", what="the login form")
-    browser.type_into("input[name=username]", "viewer")
-    browser.type_into("input[name=password]", passwords["viewer"])
-    browser.evaluate("document.querySelector('button[type=submit]').click()")
-    browser.wait_for("location.pathname === '/plugin/paperlake'", what="back on the paperlake page, logged in")
-    return FRAME
+    fields = {"input[name=username]": "viewer", "input[name=password]": passwords["viewer"]}
+    for attempt in range(3):
+        browser.wait_for("document.querySelector('input[name=password]') !== null", what="the login form")
+        for selector, text in fields.items():
+            browser.type_into(selector, text)
+        held = " && ".join(f"document.querySelector({json.dumps(s)})?.value === {json.dumps(t)}" for s, t in fields.items())
+        try:
+            browser.wait_for(f"{held} && !document.querySelector('button[type=submit]').disabled", 10, "the login form holding what was typed")
+            browser.evaluate("document.querySelector('button[type=submit]').click()")
+            browser.wait_for("location.pathname === '/plugin/paperlake'", 30, "back on the paperlake page, logged in")
+            return FRAME
+        except TimeoutError:
+            browser.screenshot(ARTIFACTS / f"paperlake-login-attempt-{attempt + 1}.png")
+            seen = browser.evaluate("location.href + ' | ' + document.body.innerText.slice(0, 300)")
+            if attempt == 2:
+                raise TimeoutError(f"not on the paperlake page after 3 logins; the browser shows: {seen}") from None
 
 
 @pytest.fixture

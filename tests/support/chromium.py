@@ -78,8 +78,8 @@ class Chromium:
         return wait_until(lambda: self.evaluate(expression), timeout, what or expression, poll=0.5)
 
     def type_into(self, selector: str, text: str) -> None:
-        """Focus the element and type `text` as a user would (React sees the input events)."""
-        self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+        """Focus the element and type `text` over what it holds, as a user would (React sees the input events)."""
+        self.evaluate(f"(e => {{ e.focus(); e.select(); }})(document.querySelector({json.dumps(selector)}))")
         self.call("Input.insertText", text=text)
 
     def screenshot(self, path: Path) -> None:
