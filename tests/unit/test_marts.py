@@ -335,6 +335,29 @@ def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake,
     assert not Path(two_day_lake.uri("marts/papers/part.parquet")).exists()  # the earlier export is replaced, not mixed in
 
 
+BUILD_CHILD = (
+    "import sys\n"
+    "from paperlake.config import Settings\n"
+    "from paperlake.lake import Lake\n"
+    "from paperlake.marts.builder import build_marts\n"
+    "settings = Settings.from_env({'PAPERLAKE_HOME': sys.argv[1]})\n"
+    "print(build_marts(Lake.from_settings(settings), settings).build, 'pandas' in sys.modules)\n"
+)
+
+
+def test_a_build_does_not_import_pandas(two_day_lake, settings):
+    """Neither a full nor an incremental build binds a parameter or registers an Arrow table (each imports pandas: ~0.25 s a build)."""
+    import subprocess
+    import sys
+
+    def build() -> str:
+        return subprocess.run([sys.executable, "-c", BUILD_CHILD, str(settings.home)], capture_output=True, text=True, check=True).stdout.split()
+
+    assert build() == ["full", "False"]
+    commit_papers(two_day_lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"]))
+    assert build() == ["incremental", "False"]
+
+
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
     build_marts(two_day_lake, settings)
     published = local_marts_path(two_day_lake, settings).stat()
