@@ -121,6 +121,7 @@ def build(home: str) -> dict:
 
     from paperlake.config import Settings
     from paperlake.lake import Lake
+    from bench.marts import written_mb
     from paperlake.marts.builder import connect_lake_views
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
@@ -145,6 +146,7 @@ def build(home: str) -> dict:
         "seconds": round(finished - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
         "phases": {"marts": round(built - started, 2), "export": round(finished - built, 2)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "marts_file_mb": round(path.stat().st_size / 2**20),
+        "written_mb": written_mb(),
     }
 
 
