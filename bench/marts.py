@@ -3,7 +3,8 @@
     python -m bench.marts HOME full|incremental RESULT    # the step itself: one build of the lake under HOME
 
 A deterministic lake (one arXiv partition per day, a Hugging Face partition re-listing some recent
-papers, revisions of older papers, Zipf-distributed entities) is written straight into the lake, and
+papers, revisions of older papers, Zipf-distributed entities, the domain gate rejecting 15% of papers) is written
+straight into the lake, and
 each build (`paperlake.marts.builder.build_marts`, or `bench.plain_marts`) runs in a fresh process:
 wall and CPU seconds, peak RSS, the build's phases. The two full builds alternate, and their marts
 are checked equal row for row. Goals (issue 23): a full build of ~1M papers in 30 s and 0.75x the
@@ -30,6 +31,7 @@ ENTITY_VOCABULARY = 40_000
 SPANS_PER_PAPER = 9  # mean; the issue's lake had 3.4M entity rows for 358k papers
 LABELS = ("METHOD", "MODEL", "DATASET", "TASK", "METRIC")
 WORD_VOCABULARY = 5_000
+NOT_ML_BELOW = 0.15  # the share of papers the domain gate rejects (left out of the trends)
 PRINTED_PHASES = 8
 
 
@@ -63,11 +65,18 @@ def paper_rows(rng, day_index: int, papers: int) -> dict:
     numbers[revised] = rng.choice(max(first, 1), revised.sum(), replace=False)
     versions = np.where(revised, 2, 1)
     ids = [f"{n:07d}" for n in numbers]
+    scores = ml_scores(numbers, versions)
     return {
         "paper_id": ids, "version": versions.tolist(), "title": words(rng, rng.integers(5, 12, papers)).to_pylist(),
         "abstract": pc.binary_join_element_wise(words(rng, rng.integers(60, 140, papers)), ".", "").to_pylist(),
         "content_hash": [f"{pid}-{v}" for pid, v in zip(ids, versions)], "record_index": list(range(papers)),
+        "ml_score": scores.tolist(), "is_ml": (scores >= NOT_ML_BELOW).tolist(),  # the domain gate's verdict (not a CLEAN column)
     }
+
+
+def ml_scores(numbers, versions):
+    """The domain gate's score of each paper text, a fixed function of the paper and its version (a re-listing scores alike)."""
+    return ((numbers * 2654435761 + versions * 40503) % 1000) / 1000
 
 
 def entity_rows(rng, papers: dict) -> dict:
@@ -86,6 +95,7 @@ def entity_rows(rng, papers: dict) -> dict:
         "label": [LABELS[e % len(LABELS)] for e in entity],
         "text": [n.lower() if o % 10 == 0 else n for n, o in zip(names, offsets)],
         "start_char": offsets.tolist(), "end_char": (offsets + 8).tolist(), "tagger_version": ["bench"] * len(names),
+        "ml_score": [papers["ml_score"][i] for i in paper_of], "is_ml": [papers["is_ml"][i] for i in paper_of],
     }
 
 
@@ -112,7 +122,9 @@ def write_run(lake, source: str, day: date, clean: dict, entities: dict, quarant
     lake.write_table("entities", source, day, table(entities, ENTITIES), run_id)
     lake.write_json("validation", source, day, VALIDATION_RESULT, {"source": source, "date": day.isoformat(), "gx_success": True}, run_id)
     lake.write_document("validation", source, day, VALIDATION_REPORT, b"<html></html>", run_id)
-    lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": "bench", "content_hashes": []}, run_id)
+    verdicts = [{"paper_id": pid, "content_hash": chash, "categories": [], "ml_score": score, "is_ml": ml} for pid, chash, score, ml in zip(
+        *(clean_table[name].to_pylist() for name in ("paper_id", "content_hash")), clean["ml_score"][quarantined:], clean["is_ml"][quarantined:])]
+    lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": "bench", "verdicts": verdicts}, run_id)
     commit_run(lake, source, day, run_id, min_keep_share=0.0, allow_shrink=True)
 
 
