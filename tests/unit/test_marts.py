@@ -358,6 +358,28 @@ def test_a_build_does_not_import_pandas(two_day_lake, settings):
     assert build() == ["incremental", "False"]
 
 
+def test_an_update_checks_paper_entities_keys_on_the_rows_sharing_a_written_key(two_day_lake, settings, tmp_path):
+    """paper_entities' written rows carry keys only (hashes of paper_id and entity_id, label): the check hashes the mart's rows
+    to find those sharing a written key, and a duplicate among them fails the build; one elsewhere was checked when written."""
+    import shutil
+
+    from paperlake.marts.builder import SQL_DIR, MartCheckFailed, check_marts
+
+    build_marts(two_day_lake, settings)
+    path = tmp_path / "copy.duckdb"
+    shutil.copyfile(local_marts_path(two_day_lake, settings), path)
+    with duckdb.connect(str(path)) as con:
+        con.execute((SQL_DIR / "keys.sql").read_text())
+        con.execute("CREATE TEMP TABLE affected_papers (paper_key UBIGINT)")
+        con.execute("CREATE TEMP TABLE paper_entities_after AS SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key "
+                    "FROM paper_entities WHERE paper_id = 'p2'")
+        con.execute("INSERT INTO paper_entities SELECT * FROM paper_entities WHERE paper_id = 'p1' LIMIT 1")
+        assert check_marts(con, new=False)["paper_entities"] == 5  # p1's duplicate shares no key with the rows written
+        con.execute("INSERT INTO paper_entities SELECT * FROM paper_entities WHERE paper_id = 'p2' LIMIT 1")
+        with pytest.raises(MartCheckFailed, match="paper_entities: 1 duplicate keys"):
+            check_marts(con, new=False)
+
+
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
     build_marts(two_day_lake, settings)
     published = local_marts_path(two_day_lake, settings).stat()

@@ -41,8 +41,9 @@ UNIQUE_KEYS = {
     "pipeline_health": ("source", "date"),
     "quarantine": ("source", "date", "record_index"),
 }
-# Marts whose written rows (`<mart>_after`) also carry their key as state keys: checked on those, a cheaper distinct count.
-HASHED_KEYS = {"paper_entities": "paper_key, entity_key"}
+# Marts whose written rows (`<mart>_after`) carry their key as state keys only (the ids of the key -> their hashes):
+# checked on those, a cheaper distinct count.
+HASHED_KEYS = {"paper_entities": {"paper_key": "paper_key(paper_id)", "entity_key": "entity_key(entity_id, label)"}}
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
     "paper ids": "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)",
@@ -320,10 +321,8 @@ def check_marts(con, new: bool) -> dict[str, int]:
     counts = mart_counts(con)
     written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
     for table, key in UNIQUE_KEYS.items():
-        cols = ", ".join(key)
-        rows = table if f"{table}_after" not in written else checked_rows(con, table, cols, counts[table])
-        if rows == f"{table}_after" and table in HASHED_KEYS:
-            cols = HASHED_KEYS[table]  # the same key as 64-bit hashes (two ids sharing one fail the collision checks below)
+        cols = ", ".join(HASHED_KEYS.get(table, key))  # a hashed key: two ids sharing a hash fail the collision checks below
+        rows = checked_rows(con, table, cols, counts[table], f"{table}_after" in written)
         total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {rows}").fetchone()
         if total != distinct:
             raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
@@ -336,11 +335,16 @@ def check_marts(con, new: bool) -> dict[str, int]:
     return counts
 
 
-def checked_rows(con, table: str, cols: str, rows: int) -> str:
-    """The rows of `table` an update must check: those sharing a key with the rows it wrote, or, when it rewrote
-    the table (as many rows as it wrote), the rows written."""
+def checked_rows(con, table: str, cols: str, rows: int, after: bool) -> str:
+    """The rows of `table` an update must check: those sharing a key with the rows it wrote (`<table>_after`, if `after`),
+    or, when it rewrote the table (as many rows as it wrote), the rows written; with no rows written noted, the whole table."""
+    whole = table
+    if table in HASHED_KEYS:
+        whole = f"(SELECT {', '.join(f'{expression} AS {name}' for name, expression in HASHED_KEYS[table].items())} FROM {table})"
+    if not after:
+        return whole
     written = con.execute(f"SELECT count(*) FROM {table}_after").fetchone()[0]
-    return f"{table}_after" if written == rows else f"{table} SEMI JOIN {table}_after USING ({cols})"
+    return f"{table}_after" if written == rows else f"{whole} SEMI JOIN {table}_after USING ({cols})"
 
 
 def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSummary:
