@@ -162,6 +162,19 @@ def test_cooccurrence_pmi_over_papers_with_entities(trend_lake, settings):
     ]
 
 
+def test_cooccurrence_is_stored_on_keys_and_named_where_it_is_read(trend_lake, settings):
+    """The ranking, rewritten each build as PMI moves, is stored on entity keys; the mart is a view naming them (also for a
+    reader that attaches the file under another name, as the shell and the search index do)."""
+    build_marts(trend_lake, settings)
+    path = local_marts_path(trend_lake, settings)
+    assert query(path, "SELECT table_type FROM information_schema.tables WHERE table_name = 'entity_cooccurrence'") == [("VIEW",)]
+    assert query(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'cooccurrence' AND data_type = 'VARCHAR'") == [(0,)]
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{path}' AS other (READ_ONLY)")
+        assert con.execute("SELECT other_entity_id FROM other.entity_cooccurrence WHERE entity_id = 'MMLU' ORDER BY rank").fetchall() == [
+            ("GPT-4",), ("LoRA",), ("BLEU",)]
+
+
 def test_pipeline_health_per_source_and_date(lake, settings):
     from paperlake.lake import RawPage
     from paperlake.schemas import QUARANTINE, STAGED

@@ -43,7 +43,10 @@ UNIQUE_KEYS = {
 }
 # Marts whose written rows (`<mart>_after`) carry their key as state keys only (the ids of the key -> their hashes):
 # checked on those, a cheaper distinct count.
-HASHED_KEYS = {"paper_entities": {"paper_key": "paper_key(paper_id)", "entity_key": "entity_key(entity_id, label)"}}
+HASHED_KEYS = {
+    "paper_entities": {"paper_key": "paper_key(paper_id)", "entity_key": "entity_key(entity_id, label)"},
+    "entity_cooccurrence": {"entity_key": "entity_key(entity_id, label)", "other_key": "entity_key(other_entity_id, other_label)"},
+}
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
     "paper ids": "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)",
@@ -56,7 +59,7 @@ PARTITION_ROWS_PER_INSERT = 1_000
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 6
+STATE_VERSION = 7
 
 
 @dataclass(frozen=True)
