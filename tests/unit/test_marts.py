@@ -371,9 +371,10 @@ def test_a_build_does_not_import_pandas(two_day_lake, settings):
     assert build() == ["incremental", "False"]
 
 
-def test_an_update_checks_paper_entities_keys_on_the_rows_sharing_a_written_key(two_day_lake, settings, tmp_path):
-    """paper_entities' written rows carry keys only (hashes of paper_id and entity_id, label): the check hashes the mart's rows
-    to find those sharing a written key, and a duplicate among them fails the build; one elsewhere was checked when written."""
+def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_lake, settings, tmp_path):
+    """paper_entities' written rows carry keys only (hashes of paper_id and entity_id, label), and a paper's rows are replaced
+    whole: the check counts distinct keys among the rows written, and fails rows written for a paper whose earlier rows were
+    kept (not among the affected papers); the mart's other rows are not scanned again."""
     import shutil
 
     from paperlake.marts.builder import SQL_DIR, MartCheckFailed, check_marts
@@ -383,13 +384,16 @@ def test_an_update_checks_paper_entities_keys_on_the_rows_sharing_a_written_key(
     shutil.copyfile(local_marts_path(two_day_lake, settings), path)
     with duckdb.connect(str(path)) as con:
         con.execute((SQL_DIR / "keys.sql").read_text())
-        con.execute("CREATE TEMP TABLE affected_papers (paper_key UBIGINT)")
-        con.execute("CREATE TEMP TABLE paper_entities_after AS SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key "
-                    "FROM paper_entities WHERE paper_id = 'p2'")
+        con.execute("CREATE TEMP TABLE affected_papers AS SELECT paper_key('p2') AS paper_key")
+        written = "SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key FROM paper_entities WHERE paper_id = '{}'"
+        con.execute(f"CREATE TEMP TABLE paper_entities_after AS {written.format('p2')}")
         con.execute("INSERT INTO paper_entities SELECT * FROM paper_entities WHERE paper_id = 'p1' LIMIT 1")
-        assert check_marts(con, new=False)["paper_entities"] == 5  # p1's duplicate shares no key with the rows written
-        con.execute("INSERT INTO paper_entities SELECT * FROM paper_entities WHERE paper_id = 'p2' LIMIT 1")
+        assert check_marts(con, new=False)["paper_entities"] == 5  # p1's duplicate was not written by this update
+        con.execute(f"INSERT INTO paper_entities_after {written.format('p2')} LIMIT 1")
         with pytest.raises(MartCheckFailed, match="paper_entities: 1 duplicate keys"):
+            check_marts(con, new=False)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE paper_entities_after AS {written.format('p1')}")
+        with pytest.raises(MartCheckFailed, match="rows written for papers whose earlier rows were kept"):
             check_marts(con, new=False)
 
 

@@ -42,10 +42,16 @@ UNIQUE_KEYS = {
     "quarantine": ("source", "date", "record_index"),
 }
 # Marts whose written rows (`<mart>_after`) carry their key as state keys only (the ids of the key -> their hashes):
-# checked on those, a cheaper distinct count.
+# checked on those, a cheaper distinct count. Each step replaces a paper's or an entity's rows whole, so these
+# marts are checked on the rows written alone, with WRITTEN_WHOLE below.
 HASHED_KEYS = {
     "paper_entities": {"paper_key": "paper_key(paper_id)", "entity_key": "entity_key(entity_id, label)"},
     "entity_cooccurrence": {"entity_key": "entity_key(entity_id, label)", "other_key": "entity_key(other_entity_id, other_label)"},
+}
+# Rows written for a paper whose earlier rows were not all deleted (it must be among the affected ones): they could
+# duplicate a key the check of the rows written alone cannot see.
+WRITTEN_WHOLE = {
+    "paper_entities": "SELECT count(*) FROM paper_entities_after ANTI JOIN affected_papers USING (paper_key)",
 }
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
@@ -324,8 +330,10 @@ def check_marts(con, new: bool) -> dict[str, int]:
     counts = mart_counts(con)
     written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
     for table, key in UNIQUE_KEYS.items():
-        cols = ", ".join(HASHED_KEYS.get(table, key))  # a hashed key: two ids sharing a hash fail the collision checks below
-        rows = checked_rows(con, table, cols, counts[table], f"{table}_after" in written)
+        after = f"{table}_after" in written
+        # a hashed key: two ids sharing a hash fail the collision checks below
+        cols = ", ".join(HASHED_KEYS[table] if after and table in HASHED_KEYS else key)
+        rows = checked_rows(con, table, cols, counts[table], after)
         total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {rows}").fetchone()
         if total != distinct:
             raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
@@ -340,14 +348,16 @@ def check_marts(con, new: bool) -> dict[str, int]:
 
 def checked_rows(con, table: str, cols: str, rows: int, after: bool) -> str:
     """The rows of `table` an update must check: those sharing a key with the rows it wrote (`<table>_after`, if `after`),
-    or, when it rewrote the table (as many rows as it wrote), the rows written; with no rows written noted, the whole table."""
-    whole = table
-    if table in HASHED_KEYS:
-        whole = f"(SELECT {', '.join(f'{expression} AS {name}' for name, expression in HASHED_KEYS[table].items())} FROM {table})"
+    or, when it rewrote the table (as many rows as it wrote) or replaces a paper's or entity's rows whole (HASHED_KEYS),
+    the rows written; with no rows written noted, the whole table."""
     if not after:
-        return whole
+        return table
+    if table in HASHED_KEYS:
+        if table in WRITTEN_WHOLE and con.execute(WRITTEN_WHOLE[table]).fetchone()[0]:
+            raise MartCheckFailed(f"mart {table}: rows written for papers whose earlier rows were kept")
+        return f"{table}_after"
     written = con.execute(f"SELECT count(*) FROM {table}_after").fetchone()[0]
-    return f"{table}_after" if written == rows else f"{whole} SEMI JOIN {table}_after USING ({cols})"
+    return f"{table}_after" if written == rows else f"{table} SEMI JOIN {table}_after USING ({cols})"
 
 
 def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSummary:
