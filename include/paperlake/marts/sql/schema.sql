@@ -8,8 +8,8 @@ INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckd
 CREATE TABLE state.partitions (source VARCHAR, date DATE, run_id VARCHAR);
 -- Clean rows per partition, without their text: a paper's text is read from the lake when its current row changes.
 CREATE TABLE state.paper_rows (source VARCHAR, date DATE, paper_key UBIGINT, paper_id VARCHAR, version INTEGER, content_hash VARCHAR, upvotes INTEGER);
--- is_ml / ml_score: the domain gate's verdict on the span's paper (is_ml true for spans tagged before the gate).
-CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER, is_ml BOOLEAN, ml_score DOUBLE);
+-- is_ml: the domain gate's verdict on the span's paper (true for spans tagged before the gate; the score is in state.verdicts).
+CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER, is_ml BOOLEAN);
 -- The domain gate's verdict on each paper text a partition's tag run saw (from its tagged sidecar; none for runs tagged before).
 CREATE TABLE state.verdicts (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, ml_score DOUBLE, is_ml BOOLEAN);
 CREATE TABLE state.entity_aliases (source VARCHAR, date DATE, entity_key UBIGINT, text VARCHAR);
