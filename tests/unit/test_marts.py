@@ -282,7 +282,7 @@ def full_build_rows(lake, tmp_path) -> dict:
     return mart_rows(local_marts_path(copy, settings)), exported_rows(copy)
 
 
-D3 = date(2026, 11, 3)
+D0, D3 = date(2026, 10, 31), date(2026, 11, 3)
 LABELS = {"BERT": "MODEL", "GPT-4": "MODEL", "MMLU": "DATASET", "GSM8K": "DATASET", "accuracy": "METRIC", "F1": "METRIC", "LoRA": "METHOD"}
 
 
@@ -315,6 +315,8 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
                               tagged("p5", 1, "h5", ["BERT"]), quarantined=["p3"]),
         lambda: (commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
                  commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3))),
+        # p4 re-listed on an earlier date: its row is kept, its first_seen moves back
+        lambda: commit_papers(lake, "hf_daily", D0, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=2)),
         lambda: lake.store.delete(lake.store.list(commit_prefix("hf_daily", D2))),  # a partition no longer committed
         lambda: lake.store.delete(lake.store.list(commit_prefix("arxiv", D3)) + lake.store.list(commit_prefix("hf_daily", D3))),  # a date gone
         lambda: commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"])),  # and back
@@ -326,9 +328,11 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
         published = local_marts_path(lake, settings)
         assert (mart_rows(published), exported_rows(lake)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
         assert exported_rows(lake) == marts_as_exported(published), f"after step {number + 1}"
+        papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
         if number == 3:
-            papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
             assert (papers["p3"][1], papers["p3"][15]) == (None, ["hf_daily"])  # its current row moved to hf_daily D2
+        if number == 4:
+            assert (papers["p4"][1], papers["p4"][13]) == (1, D0)
     incremental = mart_rows(local_marts_path(lake, settings))
     assert build_marts(lake, settings, full=True).build == "full"
     assert mart_rows(local_marts_path(lake, settings)) == incremental

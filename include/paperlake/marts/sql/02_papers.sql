@@ -33,7 +33,7 @@ UNION SELECT first_seen FROM paper_sightings;
 
 DELETE FROM papers WHERE rowid IN (SELECT row_id FROM papers_before ANTI JOIN papers_kept USING (paper_key));
 UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
-FROM (SELECT * FROM papers_before JOIN papers_kept USING (paper_key)) k WHERE papers.rowid = k.row_id;
+FROM (SELECT b.row_id, k.* FROM papers_before b JOIN papers_kept k USING (paper_key)) k WHERE papers.rowid = k.row_id;
 COMMIT;
 
 -- Stored by first_seen, so that exporting a few first_seen partitions reads only their rows.
