@@ -45,8 +45,7 @@ $(SPARK_STAMP): requirements-spark.txt
 
 $(AIRFLOW_HOME)/.migrated: $(STAMP)
 	@mkdir -p $(AIRFLOW_HOME)
-	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
-	$(BIN)/airflow pools import include/paperlake_airflow/pools.json >> $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	$(BIN)/python -m deploy.airflow_init > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
 	@touch $@
 
 run: $(AIRFLOW_HOME)/.migrated ## run the bundled sample through Airflow (ingest + marts) and print a summary

@@ -29,8 +29,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deploy import seaweed
-from deploy.auth import ADMIN, FAB_AUTH_MANAGER, ensure_admin, weakness
+from deploy import airflow_init, seaweed
+from deploy.auth import ADMIN, FAB_AUTH_MANAGER, weakness
 from deploy.processes import ProcessRef, free_ports, port_free, session_members, spawn, stop
 from deploy.supervisor import Plan, Service, Supervisor, Task, configure_logging, read_state
 
@@ -292,8 +292,7 @@ def local_plan() -> Plan:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db"),
     }
     steps = [
-        Task("migrate", [AIRFLOW, "db", "migrate"], timeout=300),
-        Task("pools", [AIRFLOW, "pools", "import", str(REPO / "include/paperlake_airflow/pools.json")], timeout=120),
+        Task("init", [sys.executable, "-m", "deploy.airflow_init"], timeout=420),
         *airflow_services(port),
     ]
     return Plan("local", home / "supervisor", env, steps)
@@ -301,23 +300,19 @@ def local_plan() -> Plan:
 
 # --- the one-shot init task the stack runs once its infrastructure is up ---
 
-def connections(config: StackConfig) -> dict:
-    smtp_host = os.environ.get("PAPERLAKE_STACK_SMTP_HOST", "127.0.0.1")
-    smtp_port = int(os.environ.get("PAPERLAKE_STACK_SMTP_PORT", "25"))
+def connection_env(config: StackConfig) -> dict[str, str]:
+    """The variables `airflow_init.connections_from_env` reads, for this stack's SeaweedFS and mail relay."""
     return {
-        "aws_default": {
-            "conn_type": "aws", "login": config.s3_access_key, "password": config.s3_secret_key,
-            "extra": json.dumps({"endpoint_url": config.s3_endpoint, "region_name": "us-east-1"}),
-        },
-        "smtp_default": {
-            "conn_type": "smtp", "host": smtp_host, "port": smtp_port,
-            "extra": json.dumps({"disable_tls": True, "disable_ssl": True, "timeout": 10}),
-        },
+        "AWS_ACCESS_KEY_ID": config.s3_access_key, "AWS_SECRET_ACCESS_KEY": config.s3_secret_key,
+        "PAPERLAKE_S3_ENDPOINT_URL": config.s3_endpoint, "AWS_DEFAULT_REGION": "us-east-1",
+        "SMTP_HOST": os.environ.get("PAPERLAKE_STACK_SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": os.environ.get("PAPERLAKE_STACK_SMTP_PORT", "25"),
+        "SMTP_DISABLE_SSL": "1", "SMTP_DISABLE_TLS": "1", "SMTP_TIMEOUT": "10",
     }
 
 
 def init_stack() -> None:
-    """Database and bucket, `airflow db migrate` (the FAB tables too), pools, connections, the admin user."""
+    """Database and bucket, then the one Airflow initialisation (migrate, pools, connections, the admin user)."""
     import psycopg2
 
     state = stack_dir()
@@ -331,18 +326,8 @@ def init_stack() -> None:
     con.close()
     client = seaweed.s3_client(config.s3_endpoint, config.s3_access_key, config.s3_secret_key)
     seaweed.wait_until_ready(client, timeout=60, bucket=BUCKET)
-    home = Path(os.environ["AIRFLOW_HOME"])
-    conn_file = state / "connections.json"
-    write_private(conn_file, json.dumps(connections(config), indent=1))
-    for command in (
-        ["db", "migrate"],
-        ["pools", "import", str(REPO / "include/paperlake_airflow/pools.json")],
-        ["connections", "import", "--overwrite", str(conn_file)],
-    ):
-        print("airflow", *command, flush=True)
-        subprocess.run([AIRFLOW, *command], check=True)
-    check_shared_secrets(home / "airflow.cfg")
-    ensure_admin(config.admin_password)
+    airflow_init.initialise(airflow_init.connections_from_env(connection_env(config)), config.admin_password)
+    check_shared_secrets(Path(os.environ["AIRFLOW_HOME"]) / "airflow.cfg")
 
 
 def check_shared_secrets(cfg_path: Path) -> None:
