@@ -71,9 +71,9 @@ def reparse_stage(settings: Settings, source: str, day: date) -> dict:
 @logged_stage
 def clean_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
     """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
-    from paperlake.clean import clean_partition
+    from paperlake.sources import parse_partition
 
-    return clean_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows).to_dict()
+    return parse_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows).to_dict()
 
 
 @logged_stage

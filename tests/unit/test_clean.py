@@ -1,4 +1,6 @@
-from paperlake.clean import clean_records, clean_text, content_hash, find_superseded, normalise_title, title_key
+from paperlake.clean import clean_records, clean_text, content_hash
+from paperlake.identity import normalise_title, title_key
+from paperlake.validate import find_superseded
 from paperlake.records import PaperRecord
 
 
