@@ -53,8 +53,8 @@ run: $(AIRFLOW_HOME)/.migrated ## run the bundled sample through Airflow (ingest
 	$(BIN)/airflow dags test paperlake_marts $(DATE) > $(PAPERLAKE_HOME)/marts.log 2>&1 || (tail -50 $(PAPERLAKE_HOME)/marts.log; exit 1)
 	@$(BIN)/paperlake summary --date $(DATE)
 
-# Each component is its own process session under deploy/supervisor.py (which also migrates the database and
-# imports the pools): one that dies is logged, what it left behind is stopped, and it is restarted; Ctrl-C /
+# Each component is its own process session under deploy/supervisor.py (which first runs deploy/airflow_init.py:
+# migrate, pools): one that dies is logged, what it left behind is stopped, and it is restarted; Ctrl-C /
 # SIGTERM stops every session whole (exec: the signal reaches the supervisor itself).
 airflow: export AIRFLOW__LOGGING__LOGGING_LEVEL := INFO
 airflow: $(STAMP) ## run Airflow on the same defaults (UI, scheduler, dag-processor, triggerer; Ctrl-C stops)

@@ -2,7 +2,7 @@
 `make stack` and docker-compose's airflow-init. Rerunning it is safe: each step is idempotent.
 
     python -m deploy.airflow_init                        # `airflow db migrate` and the pools
-    python -m deploy.airflow_init --connections          # + aws_default and smtp_default from the environment
+    python -m deploy.airflow_init --connections          # + aws_default and smtp_default, from the environment
     python -m deploy.airflow_init --connections --admin  # + the FAB user admin with $AIRFLOW_ADMIN_PASSWORD
 """
 
@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from deploy.auth import ensure_admin, weak_variables
@@ -21,6 +20,8 @@ from deploy.auth import ensure_admin, weak_variables
 REPO = Path(__file__).resolve().parents[1]
 POOLS = REPO / "include/paperlake_airflow/pools.json"
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
+# What `connections_from_env` cannot do without (the SMTP_* variables have defaults).
+CONNECTION_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PAPERLAKE_S3_ENDPOINT_URL")
 
 
 def _flag(env: dict, name: str) -> bool:
@@ -46,35 +47,58 @@ def connections_from_env(env: dict) -> dict:
     }
 
 
+class InitError(Exception):
+    """A step of the initialisation failed; its message is the one line to print."""
+
+
 def _airflow(*command: str) -> None:
     print("airflow", *command, flush=True)
-    subprocess.run([AIRFLOW, *command], check=True)
+    if subprocess.run([AIRFLOW, *command]).returncode:
+        raise InitError(f"`airflow {' '.join(command)}` failed (its output is above)")
+
+
+def store_connections(connections: dict) -> None:
+    """Create or replace each connection in the metadata database (encrypted with the fernet key), in this
+    process: no file with the secrets is ever written."""
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        for conn_id, fields in connections.items():
+            session.query(Connection).filter(Connection.conn_id == conn_id).delete()
+            session.add(Connection(conn_id=conn_id, **fields))
+    print("connections stored:", ", ".join(connections), flush=True)
 
 
 def initialise(connections: dict | None = None, admin_password: str | None = None) -> None:
-    """Migrate the metadata database (the FAB tables too), import the pools, then the `connections` (through a
-    private file removed afterwards) and the FAB admin with `admin_password`, when given."""
+    """Migrate the metadata database (the FAB tables too), import the pools, then store the `connections` and
+    create the FAB admin with `admin_password`, when given."""
     _airflow("db", "migrate")
     _airflow("pools", "import", str(POOLS))
     if connections:
-        with tempfile.TemporaryDirectory(prefix="paperlake-connections-") as folder:  # mode 0700: the secrets stay private
-            path = Path(folder) / "connections.json"
-            path.write_text(json.dumps(connections))
-            _airflow("connections", "import", "--overwrite", str(path))
+        store_connections(connections)
     if admin_password is not None:
         ensure_admin(admin_password)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.airflow_init", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--connections", action="store_true", help="import aws_default and smtp_default from the environment")
+    parser.add_argument("--connections", action="store_true", help="store aws_default and smtp_default from the environment")
     parser.add_argument("--admin", action="store_true", help="create the FAB user admin, or reset its password, to $AIRFLOW_ADMIN_PASSWORD")
     args = parser.parse_args(argv)
     if args.admin and (refused := weak_variables(["AIRFLOW_ADMIN_PASSWORD"])):
         print(f"refused: {refused[0]}", file=sys.stderr)
         return 1
-    initialise(connections_from_env(os.environ) if args.connections else None,
-               os.environ["AIRFLOW_ADMIN_PASSWORD"] if args.admin else None)
+    missing = [name for name in CONNECTION_VARIABLES if args.connections and not os.environ.get(name)]
+    if missing:
+        print(f"airflow_init: --connections needs {', '.join(missing)} in the environment", file=sys.stderr)
+        return 1
+    try:
+        initialise(connections_from_env(os.environ) if args.connections else None,
+                   os.environ["AIRFLOW_ADMIN_PASSWORD"] if args.admin else None)
+    except InitError as err:
+        print(f"airflow_init: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from deploy import airflow_init, seaweed
+from deploy.auth import ensure_admin
 from deploy.stack.config import BUCKET, StackConfig, stack_dir
 
 
@@ -37,8 +38,10 @@ def init_stack() -> None:
     con.close()
     client = seaweed.s3_client(config.s3_endpoint, config.s3_access_key, config.s3_secret_key)
     seaweed.wait_until_ready(client, timeout=60, bucket=BUCKET)
-    airflow_init.initialise(airflow_init.connections_from_env(connection_env(config)), config.admin_password)
+    (state / "connections.json").unlink(missing_ok=True)  # stacks started before kept the S3 secret in it
+    airflow_init.initialise(airflow_init.connections_from_env(connection_env(config)))
     check_shared_secrets(Path(os.environ["AIRFLOW_HOME"]) / "airflow.cfg")
+    ensure_admin(config.admin_password)
 
 
 def check_shared_secrets(cfg_path: Path) -> None:

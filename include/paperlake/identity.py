@@ -6,8 +6,9 @@ import hashlib
 import re
 import unicodedata
 
-from paperlake.lake import Lake, partition_of
 from paperlake.arxiv_ids import is_arxiv_id
+from paperlake.lake import Lake, partition_of
+
 
 def normalise_title(title: str) -> str:
     """Lower-case letters and digits only, single-spaced: the form two spellings of one title share."""
