@@ -73,6 +73,7 @@ test: $(STAMP) $(SPARK_STAMP) ## run the test suite (all but the deploy tests)
 	  || echo "chromium could not be installed: the browser test of the paperlake UI page will be skipped"
 	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } \
 	  || echo "openjdk-17-jre-headless could not be installed: the Spark reader test will be skipped"
+	$(BIN)/ruff check --quiet
 	PAPERLAKE_SPARK_PYTHON=$(SPARK_VENV)/bin/python $(BIN)/python -m pytest
 
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import psutil
 import pytest

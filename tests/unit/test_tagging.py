@@ -6,7 +6,7 @@ from paperlake.tagging.evaluate import GOLD_PATH, evaluate, load_gold
 from paperlake.tagging.gazetteer import alias_index, canonical_id, entity_key, known_keys, load_gazetteer, load_gazetteers
 from paperlake.tagging.partition import tag_texts
 from paperlake.tagging.pipeline import build_tagger, tagger_version
-from paperlake.config import GAZETTEER_PATHS, PATTERNS_PATH
+from paperlake.config import GAZETTEER_PATHS
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,7 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
 
 def titled_docs(nlp, abstracts: list[str], titles: list[str] | None = None) -> list:
     """Unprocessed Docs of the abstracts, each carrying its paper's title as context (`doc._.paper_title`)."""
-    from paperlake.tagging import components  # registers the title extension
+    from paperlake.tagging import components  # noqa: F401  (importing it registers the title extension)
 
     docs = [nlp.make_doc(text) for text in abstracts]
     for doc, title in zip(docs, titles or [], strict=False):

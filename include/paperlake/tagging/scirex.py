@@ -12,7 +12,6 @@ time (`make train-ner SCIREX_DIR=...`); it is never copied into this repository.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
