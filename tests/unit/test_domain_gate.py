@@ -135,3 +135,13 @@ def test_a_partition_whose_tagged_sidecar_is_over_16_mb_still_builds(lake, setti
     build_marts(lake, settings)
     con = duckdb.connect(str(local_marts_path(lake, settings)), read_only=True)
     assert con.execute("SELECT count(*) FROM state.verdicts").fetchone() == (90_000,)
+
+
+def test_the_real_corpus_report_names_the_half_it_read():
+    from paperlake.tagging.evaluate import GATES, format_real_corpus
+
+    mention = ("GPT-4", "MODEL", "GPT-4", 0, 5)
+    fields = {"physics": {gate: [[mention], []] for gate in GATES}, "ML: cs.LG/CL/CV/AI": {gate: [[mention]] for gate in GATES}}
+    assert "(training half)" in format_real_corpus("rules only", fields, "train")
+    report = format_real_corpus("rules only", fields)
+    assert "(evaluation half)" in report and "physics                      2            0.500" in report
