@@ -101,6 +101,15 @@ def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     assert [(e[2], e[1]) for e in entities(nlp, "Results on the ZebraMix dataset and two Chinese datasets.")] == [("ZebraMix", "DATASET")]
 
 
+def test_a_papers_own_introduction_of_a_known_name_overrides_the_gazetteers_label(nlp):
+    labels = lambda text, name: [label for _, label, span in entities(nlp, text) if span == name]
+    assert labels("We curate CICERO, a dataset of dyadic conversations. Models fail on CICERO.", "CICERO") == ["DATASET", "DATASET"]
+    assert labels("Our method, called MOHAWK, distills Transformers into SSMs.", "MOHAWK") == ["METHOD"]
+    assert labels("Cicero plays Diplomacy with people.", "Cicero") == ["MODEL"]  # no introduction: the gazetteer's label
+    # the last part of a hyphenated name is not what the introduction names
+    assert labels("We propose LRQ-DiT, an efficient quantization framework for DiT models.", "DiT") == ["MODEL"]
+
+
 def test_sentence_final_period_is_split_from_a_name(nlp):
     assert [t.text for t in nlp.make_doc("We test on GSM8K. It works with ViT.")] == [
         "We", "test", "on", "GSM8K", ".", "It", "works", "with", "ViT", ".",

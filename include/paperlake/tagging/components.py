@@ -341,6 +341,37 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
     return label
 
 
+# Words that open an appositive introduction: "X, a dataset of ...", "X is an evolution of ... architecture".
+APPOSITIVE_OPENERS = {"a", "an", "the", "our"}
+
+
+def _introduced_label(doc: Doc, tok) -> str | None:
+    """The head noun's label where the paper introduces an already tagged name itself: "our method, called
+    MOHAWK", "CICERO, a dataset of ...", "Kraken is an evolution of the ... architecture" (guidelines: the
+    paper's own head noun overrides the gazetteer)."""
+    before = doc[tok.i - 1].lower_ if tok.i else ""
+    if before == "-" and _glued(doc, tok.i - 1):  # the last part of a hyphenated name: "LRQ-DiT, a ... framework"
+        return None
+    after = [t.lower_ for t in doc[tok.i + 1 : tok.i + 3]]
+    if before in CALLING_WORDS:
+        return _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+    if len(after) == 2 and ((after[0] == "," and after[1] in APPOSITIVE_OPENERS) or (after[0] == "is" and after[1] in {"a", "an"})):
+        return _head_label(doc[tok.i + 3 : tok.i + 14])
+    return None
+
+
+def _relabel_introduced(doc: Doc) -> None:
+    """A one-token name the rules tagged takes the label of the paper's own introduction of it, on every mention."""
+    stated = {}
+    for ent in doc.ents:
+        if len(ent) == 1 and ent.text not in stated and (_COINED.match(ent.text) or _capitalised(ent.text)):
+            label = _introduced_label(doc, ent[0])
+            if label is not None and label != ent.label_:
+                stated[ent.text] = label
+    if stated:
+        doc.ents = [Span(doc, e.start, e.end, label=stated[e.text], span_id=e.ent_id_) if len(e) == 1 and e.text in stated else e for e in doc.ents]
+
+
 @Language.component("paperlake_definitions")
 def defined_names(doc: Doc) -> Doc:
     """Names a paper coins are entities on every mention, labelled by what the paper says they are.
@@ -349,6 +380,7 @@ def defined_names(doc: Doc) -> Doc:
     tool, X": the head noun's label. A coined name with no head noun (LookupViT, FBBO) is labelled by its
     ending (...ViT is a MODEL, ...Bench a DATASET), else as a METHOD, the commonest label of coined names.
     """
+    _relabel_introduced(doc)
     defined: dict[str, str] = {}
     # "(WEP)" after a long form the rules did not take for an entity: a descriptive abbreviation
     descriptive = {t.text for t in doc[1:-1] if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_}
