@@ -110,6 +110,15 @@ def test_a_papers_own_introduction_of_a_known_name_overrides_the_gazetteers_labe
     assert labels("We propose LRQ-DiT, an efficient quantization framework for DiT models.", "DiT") == ["MODEL"]
 
 
+def test_an_unknown_coined_name_listed_beside_a_model_or_dataset_takes_its_label(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert found("LLM serving frameworks like SGLang, vLLM and ZRB-Engine.")[-1] == ("ZRB-Engine", "MODEL")
+    assert found("We test MaskGIT, ZORG, and QUAX.") == [("MaskGIT", "MODEL"), ("ZORG", "MODEL"), ("QUAX", "MODEL")]
+    assert found("Results on ZOrb77 and ImageNet improve.") == [("ZOrb77", "DATASET"), ("ImageNet", "DATASET")]
+    # hardware, units and lowercase words are no names, listed or not
+    assert found("We compare GPT-4 and NVIDIA hardware, GPT-4 and TeV scales, GPT-4 and humans.") == [("GPT-4", "MODEL")] * 3
+
+
 def test_sentence_final_period_is_split_from_a_name(nlp):
     assert [t.text for t in nlp.make_doc("We test on GSM8K. It works with ViT.")] == [
         "We", "test", "on", "GSM8K", ".", "It", "works", "with", "ViT", ".",

@@ -136,6 +136,58 @@ def enumerated_entities(doc: Doc) -> Doc:
     return doc
 
 
+# What joins items of one list: "GPT-4, Claude and Gemini", "MaskGIT, MAGE, and MAR", "vLLM/SGLang".
+COORDINATORS = {",", "and", "or", "/"}
+_NAME_PIECE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def _coined_word(doc: Doc, start: int) -> int | None:
+    """The end of the untagged coined name (one word, hyphen-glued parts allowed) starting at doc[start], else None."""
+    end = start
+    while end < len(doc) and not doc[end].ent_type_ and _NAME_PIECE.match(doc[end].text) and (end == start or not doc[end - 1].whitespace_):
+        end += 1
+    while end > start and doc[end - 1].text == "-":
+        end -= 1
+    text = doc[start:end].text
+    if not (_COINED.match(text) or _ALNUM_NAME.match(text)) or text.lower() in GENERIC_NAMES or text.lower() in NOT_NAMES or excluded_kind(text):
+        return None
+    return end
+
+
+@Language.component("paperlake_coordinations")
+def coordinated_names(doc: Doc) -> Doc:
+    """An untagged coined name listed beside a model or dataset takes its label: "SGLang, vLLM and MLC-Engine",
+    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"."""
+    spans = []
+    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    for ent in doc.ents:
+        if ent.label_ not in {"MODEL", "DATASET"}:
+            continue
+        i = ent.end  # rightwards: "E, X and Y"
+        while i < len(doc) and doc[i].text in COORDINATORS:
+            j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
+            end = _coined_word(doc, j) if j < len(doc) and j not in taken else None
+            if end is None or (end < len(doc) and doc[end].text == "-"):
+                break
+            spans.append(Span(doc, j, end, label=ent.label_))
+            taken.update(range(j, end))
+            i = end
+        i = ent.start  # leftwards: "X and E", "X, Y and E"
+        while i >= 2 and doc[i - 1].text in COORDINATORS:
+            j = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
+            start = j - 1
+            while start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].ent_type_ and doc[start - 1].text not in COORDINATORS | {"(", "["}:
+                start -= 1
+            if start < 0 or start in taken or _coined_word(doc, start) != j or doc[start].is_sent_start:
+                break
+            spans.append(Span(doc, start, j, label=ent.label_))
+            taken.update(range(start, j))
+            i = start
+    if spans:
+        doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
 @Language.component("paperlake_false_friends")
 def drop_false_friends(doc: Doc) -> Doc:
     """Remove METRIC `precision` when it names a number format ("4-bit precision", "mixed precision")."""
