@@ -291,6 +291,8 @@ def test_an_unknown_coined_name_needs_evidence(nlp):
     assert ("ZorbLax", "METHOD", "ZorbLax") in entities(nlp, "We build a ZorbLax framework for agents.")
     assert ("ZorbBench", "DATASET", "ZorbBench") in entities(nlp, "Scores on ZorbBench improve.")  # an ML-specific shape
     assert entities(nlp, "The burst GRB221009 and AMS-02 data agree.") == []  # a numbered name alone is no evidence
+    assert [e[1] for e in entities(nlp, "We design the framework ZORBLAX for private inference. ZORBLAX is fast.")] == ["METHOD", "METHOD"]
+    assert [e[1] for e in entities(nlp, "We release a new benchmark ZorbLax.")] == ["DATASET"]
 
 
 def test_an_acronym_and_the_long_form_its_definition_labels_share_one_entity_id(nlp):

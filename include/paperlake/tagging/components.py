@@ -381,6 +381,8 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
         return "DATASET"
     if coined and after in HEAD_LABELS:  # "a PMI framework", "the LookupViT model"
         return HEAD_LABELS[after]
+    if coined and before in HEAD_LABELS and tok.i >= 2 and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}:
+        return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
     if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ..."
         return (_head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
