@@ -65,8 +65,13 @@ def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
          [("Masked generative models", "METHOD"), ("MGMs", "METHOD"), ("MGM", "METHOD")]),
         ("Vision Transformers (ViT) are strong.", [("Vision Transformers", "MODEL"), ("ViT", "MODEL")]),
         ("Large Language Models (LLMs) and Multi-Head Attention (MHA) are not entities.", []),
+        ("We propose a decoding strategy called Best-of-Zorbs (BoZ). BoZ wins.",
+         [("Best-of-Zorbs", "METHOD"), ("BoZ", "METHOD"), ("BoZ", "METHOD")]),
+        ("We build Quorra Glim (QG), an agentic planning system. QG plans.", [("Quorra Glim", "MODEL"), ("QG", "MODEL"), ("QG", "MODEL")]),
+        ("The zorbic lattice (ZL) model improves detectors.", [("zorbic lattice", "MODEL"), ("ZL", "MODEL")]),
+        ("We run Zonal Zipping Zooms (Z3). Z3 is cheap.", [("Zonal Zipping Zooms", "METHOD"), ("Z3", "METHOD"), ("Z3", "METHOD")]),
     ],
-    ids=["method", "task", "metric", "plural", "gazetteer-acronym", "generic"],
+    ids=["method", "task", "metric", "plural", "gazetteer-acronym", "generic", "called-before", "appositive-after", "head-noun-after", "letter-count"],
 )
 def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, expected):
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected

@@ -319,7 +319,8 @@ def _kind_modifier(doc: Doc, start: int) -> bool:
     return first.lower_ not in DEGREE_PARTS and second.lower_ not in DEGREE_PARTS and first.lower_ not in GENERIC_NAMES
 
 
-def _head_label(tokens) -> str | None:
+def head_label(tokens) -> str | None:
+    """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end."""
     for tok in tokens:
         if tok.text in {".", ";"}:
             return None
@@ -385,13 +386,13 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
         return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
     if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ..."
-        return (_head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
+        return (head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
     if before in CALLING_WORDS:
-        label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+        label = head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if label is None and (after in {",", ":", "("} or (after == "is" and coined)):
-        label = _head_label(doc[tok.i + 2 : tok.i + 14])
+        label = head_label(doc[tok.i + 2 : tok.i + 14])
     if label is None and before == "," and after in {",", "."}:
-        label = _head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
+        label = head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
     return label
 
 
@@ -408,9 +409,9 @@ def _introduced_label(doc: Doc, tok) -> str | None:
         return None
     after = [t.lower_ for t in doc[tok.i + 1 : tok.i + 3]]
     if before in CALLING_WORDS:
-        return _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+        return head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if len(after) == 2 and ((after[0] == "," and after[1] in APPOSITIVE_OPENERS) or (after[0] == "is" and after[1] in {"a", "an"})):
-        return _head_label(doc[tok.i + 3 : tok.i + 14])
+        return head_label(doc[tok.i + 3 : tok.i + 14])
     return None
 
 
