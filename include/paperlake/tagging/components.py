@@ -72,7 +72,8 @@ def title_names(doc: Doc) -> Doc:
         if span is not None and not any(t.ent_type_ for t in span):
             spans.append(span)
     if spans:
-        label = _title_label(rest) or _coined_label(name)
+        stated = (introduced_label(doc, span.start, span.end) for span in spans)
+        label = _title_label(rest) or next((label for label in stated if label), None) or _coined_label(name)
         doc.ents = filter_spans(list(doc.ents) + [Span(doc, s.start, s.end, label=label) for s in spans])
     return doc
 
@@ -400,18 +401,18 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
 APPOSITIVE_OPENERS = {"a", "an", "the", "our"}
 
 
-def _introduced_label(doc: Doc, tok) -> str | None:
-    """The head noun's label where the paper introduces an already tagged name itself: "our method, called
+def introduced_label(doc: Doc, start: int, end: int) -> str | None:
+    """The head noun's label where the paper introduces the name doc[start:end] itself: "our method, called
     MOHAWK", "CICERO, a dataset of ...", "Kraken is an evolution of the ... architecture" (guidelines: the
     paper's own head noun overrides the gazetteer)."""
-    before = doc[tok.i - 1].lower_ if tok.i else ""
-    if before == "-" and _glued(doc, tok.i - 1):  # the last part of a hyphenated name: "LRQ-DiT, a ... framework"
+    before = doc[start - 1].lower_ if start else ""
+    if before == "-" and _glued(doc, start - 1):  # the last part of a hyphenated name: "LRQ-DiT, a ... framework"
         return None
-    after = [t.lower_ for t in doc[tok.i + 1 : tok.i + 3]]
+    after = [t.lower_ for t in doc[end : end + 2]]
     if before in CALLING_WORDS:
-        return head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+        return head_label(reversed(doc[max(0, start - 12) : start - 1]))
     if len(after) == 2 and ((after[0] == "," and after[1] in APPOSITIVE_OPENERS) or (after[0] == "is" and after[1] in {"a", "an"})):
-        return head_label(doc[tok.i + 3 : tok.i + 14])
+        return head_label(doc[end + 2 : end + 13])
     return None
 
 
@@ -420,7 +421,7 @@ def _relabel_introduced(doc: Doc) -> None:
     stated = {}
     for ent in doc.ents:
         if len(ent) == 1 and ent.text not in stated and (_COINED.match(ent.text) or _capitalised(ent.text)):
-            label = _introduced_label(doc, ent[0])
+            label = introduced_label(doc, ent.start, ent.end)
             if label is not None and label != ent.label_:
                 stated[ent.text] = label
     if stated:
