@@ -100,6 +100,11 @@ def test_the_name_a_title_announces_is_an_entity_in_the_abstract(nlp):
 def test_items_a_paper_lists_after_a_class_noun_take_its_label(nlp):
     found = [(e[2], e[1]) for e in entities(nlp, "It helps on tasks such as calendar planning, negotiation and compression, even when small.")]
     assert found == [("calendar planning", "TASK"), ("negotiation", "TASK")]
+    found = [(e[2], e[1]) for e in entities(nlp, "We test three tasks: estimating percentiles, drawing samples, and counting zorbs.")]
+    assert found == [("estimating percentiles", "TASK"), ("drawing samples", "TASK"), ("counting zorbs", "TASK")]
+    assert [(e[2], e[1]) for e in entities(nlp, "Two dialogue datasets (Zorbchat and Quaxtalk) show it.")] == [("Zorbchat", "DATASET"), ("Quaxtalk", "DATASET")]
+    # one item in brackets, or a sentence after the colon, is no list
+    assert entities(nlp, "We test reasoning tasks (zorbing). On three tasks: the model must plan ahead.") == []
 
 
 def test_names_a_paper_defines_take_their_head_nouns_label(nlp):

@@ -115,23 +115,27 @@ def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
 
 @Language.component("paperlake_enumerations")
 def enumerated_entities(doc: Doc) -> Doc:
-    """Items a paper lists after "tasks such as", "metrics including", "methods like" take that label."""
+    """Items a paper lists after "tasks such as", "metrics including", "methods like", "three tasks:" or "datasets (" take that label."""
     spans = []
     for tok in doc:
         label = CLASS_NOUNS.get(tok.lower_)
         if label is None:
             continue
-        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "("})
+        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "(", ":"})
+        items = None
         for trigger in LIST_TRIGGERS:
             words = trigger.split()
             if [t.lower_ for t in doc[j : j + len(words)]] == words:
-                first = j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ",")
-                spans += [
-                    Span(doc, a, b, label=label)
-                    for a, b in _list_items(doc, first)
-                    if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
-                ]
+                items = _list_items(doc, j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ","))
                 break
+        if items is None and j < len(doc) and doc[j - 1].text in {":", "("}:
+            items = _list_items(doc, j)  # "three tasks: A, B, and C", "benchmarks (A, B and C)": a list of two or more
+            items = items if len(items) >= 2 else []
+        spans += [
+            Span(doc, a, b, label=label)
+            for a, b in items or []
+            if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
+        ]
     if spans:
         doc.ents = filter_spans(list(doc.ents) + spans)
     return doc
