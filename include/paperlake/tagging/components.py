@@ -19,7 +19,7 @@ if not Doc.has_extension("paper_title"):
 
 # The head noun a paper uses to introduce a name decides its label (annotation guidelines, "proposed names").
 HEAD_LABELS = {
-    **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism".split(), "METHOD"),
+    **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism module".split(), "METHOD"),
     **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer tool toolkit library platform".split(), "MODEL"),
     **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
 }
