@@ -133,6 +133,13 @@ def test_an_unknown_coined_name_listed_beside_a_model_or_dataset_takes_its_label
     assert found("We compare GPT-4 and NVIDIA hardware, GPT-4 and TeV scales, GPT-4 and humans.") == [("GPT-4", "MODEL")] * 3
 
 
+def test_a_task_like_name_right_before_dataset_names_a_dataset(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert ("Zorbic ToM", "DATASET") in found("Stories come from the Zorbic ToM Dataset.")
+    assert ("Quaxic-VQA", "DATASET") in found("It improves on Quaxic-VQA and InfoSeek datasets.")
+    assert found("We use two NLI datasets and question answering benchmarks.") == [("NLI", "TASK"), ("question answering", "TASK")]
+
+
 def test_sentence_final_period_is_split_from_a_name(nlp):
     assert [t.text for t in nlp.make_doc("We test on GSM8K. It works with ViT.")] == [
         "We", "test", "on", "GSM8K", ".", "It", "works", "with", "ViT", ".",

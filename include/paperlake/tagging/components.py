@@ -193,6 +193,31 @@ def coordinated_names(doc: Doc) -> Doc:
     return doc
 
 
+def _multi_part_name(ent: Span) -> bool:
+    """A name of two or more parts, not lowercase: `Encyclopedic-VQA`, `Explore ToM` (a bare `NLI` or `QA` before
+    "datasets" names the task the datasets are for)."""
+    return len(ent) > 1 and not ent.text[:1].islower()
+
+
+@Language.component("paperlake_dataset_names")
+def names_before_dataset_nouns(doc: Doc) -> Doc:
+    """A task- or method-like name right before "dataset(s)/benchmark(s)/corpus" names a dataset: "the Explore ToM
+    Dataset", "Encyclopedic-VQA and InfoSeek datasets"."""
+    relabel = set()
+    ents = list(doc.ents)
+    for k, ent in enumerate(ents):
+        if ent.label_ not in {"TASK", "METHOD"} or not _multi_part_name(ent):
+            continue
+        end = ent.end
+        if end + 1 < len(doc) and doc[end].lower_ in {"and", "or", ","} and k + 1 < len(ents) and ents[k + 1].start == end + 1:
+            end = ents[k + 1].end  # "A and B datasets"
+        if end < len(doc) and doc[end].lower_ in DATASET_NOUNS:
+            relabel.add(k)
+    if relabel:
+        doc.ents = [Span(doc, e.start, e.end, label="DATASET", span_id=e.ent_id_) if k in relabel else e for k, e in enumerate(ents)]
+    return doc
+
+
 @Language.component("paperlake_false_friends")
 def drop_false_friends(doc: Doc) -> Doc:
     """Remove METRIC `precision` when it names a number format ("4-bit precision", "mixed precision")."""
