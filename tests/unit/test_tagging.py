@@ -92,6 +92,9 @@ def test_the_name_a_title_announces_is_an_entity_in_the_abstract(nlp):
     assert [(text, label) for _, label, text, _, _ in found] == [("Zorblax", "METHOD"), ("Zorblax", "METHOD")]
     found = tag_texts(nlp, ["We release Fooset to test agents."], titles=["Fooset: A Benchmark for Agents"])[0]
     assert [(text, label) for _, label, text, _, _ in found] == [("Fooset", "DATASET")]
+    # a dataset the title announces is one entity, not the task named inside it
+    found = tag_texts(nlp, ["We release Zorb-NLI publicly. Zorb-NLI is hard."], titles=["Zorb-NLI: a Dataset for Inferring Zorbs"])[0]
+    assert [(text, label) for _, label, text, _, _ in found] == [("Zorb-NLI", "DATASET"), ("Zorb-NLI", "DATASET")]
     # the abstract's own introduction labels it when the title's words do not
     found = tag_texts(nlp, ["Zorblax is an evolution of the Transformer architecture. Zorblax is fast."], titles=["Zorblax: Inherently Parallel Inference"])[0]
     assert [(text, label) for _, label, text, _, _ in found if text == "Zorblax"] == [("Zorblax", "MODEL"), ("Zorblax", "MODEL")]

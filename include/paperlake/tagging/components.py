@@ -66,16 +66,25 @@ def title_names(doc: Doc) -> Doc:
     if doc._.paper_title.isupper():  # a title set in capitals: every word before its colon looks coined
         return doc
     name, rest = found.groups()
+    titled = _title_label(rest)
     spans = []
     for mention in mention_pattern(name).finditer(doc.text):
         span = doc.char_span(mention.start(), mention.end())
-        if span is not None and not any(t.ent_type_ for t in span):
+        # a dataset the title announces replaces the names inside its own ("SDOH-NLI: a Dataset for ...": not NLI)
+        if span is not None and (not any(t.ent_type_ for t in span) or (titled == "DATASET" and _holds_its_entities(span))):
             spans.append(span)
     if spans:
         stated = (introduced_label(doc, span.start, span.end) for span in spans)
-        label = _title_label(rest) or next((label for label in stated if label), None) or _coined_label(name)
-        doc.ents = filter_spans(list(doc.ents) + [Span(doc, s.start, s.end, label=label) for s in spans])
+        label = titled or next((label for label in stated if label), None) or _coined_label(name)
+        inside = {i for span in spans for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + [Span(doc, s.start, s.end, label=label) for s in spans])
     return doc
+
+
+def _holds_its_entities(span: Span) -> bool:
+    """Every entity touching `span` lies inside it."""
+    return all(span.start <= ent.start and ent.end <= span.end for ent in span.doc.ents if ent.start < span.end and span.start < ent.end)
 
 
 # "tasks such as A, B and C": the class noun before the list labels its items (guidelines, boundaries 7).
