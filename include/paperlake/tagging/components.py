@@ -22,6 +22,7 @@ HEAD_LABELS = {
     **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism module".split(), "METHOD"),
     **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer tool toolkit library platform".split(), "MODEL"),
     **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
+    **dict.fromkeys("metric metrics measure".split(), "METRIC"),
 }
 # "the X dataset", "the X benchmark": X is a DATASET.
 DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | {"corpora"}
