@@ -115,6 +115,8 @@ def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     assert [(e[2], e[1]) for e in found if e[2] == "KeyDiff"] == [("KeyDiff", "METHOD"), ("KeyDiff", "METHOD")]
     assert ("ColorGrid", "DATASET") in [(e[2], e[1]) for e in entities(nlp, "We release ColorGrid, a new benchmark.")]
     assert [(e[2], e[1]) for e in entities(nlp, "We introduce Quaxen, an attention-based module. Quaxen is fast.")] == [("Quaxen", "METHOD")] * 2
+    found = entities(nlp, "We introduce Quaxen, an attention-based module. Quaxens are fast.")  # its plural is the same entity
+    assert found == [("Quaxen", "METHOD", "Quaxen"), ("Quaxen", "METHOD", "Quaxens")]
     assert [(e[2], e[1]) for e in entities(nlp, "We report a 14% ZQR1 metric gain. ZQR1 rises.")] == [("ZQR1", "METRIC")] * 2
     assert [(e[2], e[1]) for e in entities(nlp, "Results on the ZebraMix dataset and two Chinese datasets.")] == [("ZebraMix", "DATASET")]
 

@@ -494,6 +494,8 @@ def defined_names(doc: Doc) -> Doc:
             label = _ending_label(tok.text)
         if label:
             defined[tok.text] = label
+    plurals = {name + "s": name for name in defined if not name.endswith("s") and name + "s" not in defined}  # Aarens is Aaren
     spans = [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
+    spans += [Span(doc, t.i, t.i + 1, label=defined[plurals[t.text]], span_id=plurals[t.text]) for t in doc if t.text in plurals and not t.ent_type_]
     doc.ents = filter_spans(list(doc.ents) + spans)
     return doc
