@@ -19,9 +19,10 @@ if not Doc.has_extension("paper_title"):
 
 # The head noun a paper uses to introduce a name decides its label (annotation guidelines, "proposed names").
 HEAD_LABELS = {
-    **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism".split(), "METHOD"),
+    **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism module".split(), "METHOD"),
     **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer tool toolkit library platform".split(), "MODEL"),
     **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
+    **dict.fromkeys("metric metrics measure".split(), "METRIC"),
 }
 # "the X dataset", "the X benchmark": X is a DATASET.
 DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | {"corpora"}
@@ -66,15 +67,25 @@ def title_names(doc: Doc) -> Doc:
     if doc._.paper_title.isupper():  # a title set in capitals: every word before its colon looks coined
         return doc
     name, rest = found.groups()
+    titled = _title_label(rest)
     spans = []
     for mention in mention_pattern(name).finditer(doc.text):
         span = doc.char_span(mention.start(), mention.end())
-        if span is not None and not any(t.ent_type_ for t in span):
+        # a dataset the title announces replaces the names inside its own ("SDOH-NLI: a Dataset for ...": not NLI)
+        if span is not None and (not any(t.ent_type_ for t in span) or (titled == "DATASET" and _holds_its_entities(span))):
             spans.append(span)
     if spans:
-        label = _title_label(rest) or _coined_label(name)
-        doc.ents = filter_spans(list(doc.ents) + [Span(doc, s.start, s.end, label=label) for s in spans])
+        stated = (introduced_label(doc, span.start, span.end) for span in spans)
+        label = titled or next((label for label in stated if label), None) or _coined_label(name)
+        inside = {i for span in spans for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + [Span(doc, s.start, s.end, label=label) for s in spans])
     return doc
+
+
+def _holds_its_entities(span: Span) -> bool:
+    """Every entity touching `span` lies inside it."""
+    return all(span.start <= ent.start and ent.end <= span.end for ent in span.doc.ents if ent.start < span.end and span.start < ent.end)
 
 
 # "tasks such as A, B and C": the class noun before the list labels its items (guidelines, boundaries 7).
@@ -114,25 +125,106 @@ def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
 
 @Language.component("paperlake_enumerations")
 def enumerated_entities(doc: Doc) -> Doc:
-    """Items a paper lists after "tasks such as", "metrics including", "methods like" take that label."""
+    """Items a paper lists after "tasks such as", "metrics including", "methods like", "three tasks:" or "datasets (" take that label."""
     spans = []
     for tok in doc:
         label = CLASS_NOUNS.get(tok.lower_)
         if label is None:
             continue
-        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "("})
+        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "(", ":"})
+        items = None
         for trigger in LIST_TRIGGERS:
             words = trigger.split()
             if [t.lower_ for t in doc[j : j + len(words)]] == words:
-                first = j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ",")
-                spans += [
-                    Span(doc, a, b, label=label)
-                    for a, b in _list_items(doc, first)
-                    if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
-                ]
+                items = _list_items(doc, j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ","))
                 break
+        if items is None and j < len(doc) and doc[j - 1].text in {":", "("}:
+            items = _list_items(doc, j)  # "three tasks: A, B, and C", "benchmarks (A, B and C)": a list of two or more
+            items = items if len(items) >= 2 else []
+        spans += [
+            Span(doc, a, b, label=label)
+            for a, b in items or []
+            if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
+        ]
     if spans:
         doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
+# What joins items of one list: "GPT-4, Claude and Gemini", "MaskGIT, MAGE, and MAR", "vLLM/SGLang".
+COORDINATORS = {",", "and", "or", "/"}
+_NAME_PIECE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def _coined_word(doc: Doc, start: int) -> int | None:
+    """The end of the untagged coined name (one word, hyphen-glued parts allowed) starting at doc[start], else None."""
+    end = start
+    while end < len(doc) and not doc[end].ent_type_ and _NAME_PIECE.match(doc[end].text) and (end == start or not doc[end - 1].whitespace_):
+        end += 1
+    while end > start and doc[end - 1].text == "-":
+        end -= 1
+    text = doc[start:end].text
+    if not (_COINED.match(text) or _ALNUM_NAME.match(text)) or text.lower() in GENERIC_NAMES or text.lower() in NOT_NAMES or excluded_kind(text):
+        return None
+    return end
+
+
+@Language.component("paperlake_coordinations")
+def coordinated_names(doc: Doc) -> Doc:
+    """An untagged coined name listed beside a model or dataset takes its label: "SGLang, vLLM and MLC-Engine",
+    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"."""
+    spans = []
+    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    for ent in doc.ents:
+        if ent.label_ not in {"MODEL", "DATASET"}:
+            continue
+        i = ent.end  # rightwards: "E, X and Y"
+        while i < len(doc) and doc[i].text in COORDINATORS:
+            j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
+            end = _coined_word(doc, j) if j < len(doc) and j not in taken else None
+            if end is None or (end < len(doc) and doc[end].text == "-"):
+                break
+            spans.append(Span(doc, j, end, label=ent.label_))
+            taken.update(range(j, end))
+            i = end
+        i = ent.start  # leftwards: "X and E", "X, Y and E"
+        while i >= 2 and doc[i - 1].text in COORDINATORS:
+            j = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
+            start = j - 1
+            while start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].ent_type_ and doc[start - 1].text not in COORDINATORS | {"(", "["}:
+                start -= 1
+            if start < 0 or start in taken or _coined_word(doc, start) != j or doc[start].is_sent_start:
+                break
+            spans.append(Span(doc, start, j, label=ent.label_))
+            taken.update(range(start, j))
+            i = start
+    if spans:
+        doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
+def _multi_part_name(ent: Span) -> bool:
+    """A name of two or more parts, not lowercase: `Encyclopedic-VQA`, `Explore ToM` (a bare `NLI` or `QA` before
+    "datasets" names the task the datasets are for)."""
+    return len(ent) > 1 and not ent.text[:1].islower()
+
+
+@Language.component("paperlake_dataset_names")
+def names_before_dataset_nouns(doc: Doc) -> Doc:
+    """A task- or method-like name right before "dataset(s)/benchmark(s)/corpus" names a dataset: "the Explore ToM
+    Dataset", "Encyclopedic-VQA and InfoSeek datasets"."""
+    relabel = set()
+    ents = list(doc.ents)
+    for k, ent in enumerate(ents):
+        if ent.label_ not in {"TASK", "METHOD"} or not _multi_part_name(ent):
+            continue
+        end = ent.end
+        if end + 1 < len(doc) and doc[end].lower_ in {"and", "or", ","} and k + 1 < len(ents) and ents[k + 1].start == end + 1:
+            end = ents[k + 1].end  # "A and B datasets"
+        if end < len(doc) and doc[end].lower_ in DATASET_NOUNS:
+            relabel.add(k)
+    if relabel:
+        doc.ents = [Span(doc, e.start, e.end, label="DATASET", span_id=e.ent_id_) if k in relabel else e for k, e in enumerate(ents)]
     return doc
 
 
@@ -267,7 +359,8 @@ def _kind_modifier(doc: Doc, start: int) -> bool:
     return first.lower_ not in DEGREE_PARTS and second.lower_ not in DEGREE_PARTS and first.lower_ not in GENERIC_NAMES
 
 
-def _head_label(tokens) -> str | None:
+def head_label(tokens) -> str | None:
+    """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end."""
     for tok in tokens:
         if tok.text in {".", ";"}:
             return None
@@ -329,16 +422,49 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
         return "DATASET"
     if coined and after in HEAD_LABELS:  # "a PMI framework", "the LookupViT model"
         return HEAD_LABELS[after]
+    if coined and before in HEAD_LABELS and tok.i >= 2 and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}:
+        return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
     if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ..."
-        return (_head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
+        return (head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
     if before in CALLING_WORDS:
-        label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+        label = head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if label is None and (after in {",", ":", "("} or (after == "is" and coined)):
-        label = _head_label(doc[tok.i + 2 : tok.i + 14])
+        label = head_label(doc[tok.i + 2 : tok.i + 14])
     if label is None and before == "," and after in {",", "."}:
-        label = _head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
+        label = head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
     return label
+
+
+# Words that open an appositive introduction: "X, a dataset of ...", "X is an evolution of ... architecture".
+APPOSITIVE_OPENERS = {"a", "an", "the", "our"}
+
+
+def introduced_label(doc: Doc, start: int, end: int) -> str | None:
+    """The head noun's label where the paper introduces the name doc[start:end] itself: "our method, called
+    MOHAWK", "CICERO, a dataset of ...", "Kraken is an evolution of the ... architecture" (guidelines: the
+    paper's own head noun overrides the gazetteer)."""
+    before = doc[start - 1].lower_ if start else ""
+    if before == "-" and _glued(doc, start - 1):  # the last part of a hyphenated name: "LRQ-DiT, a ... framework"
+        return None
+    after = [t.lower_ for t in doc[end : end + 2]]
+    if before in CALLING_WORDS:
+        return head_label(reversed(doc[max(0, start - 12) : start - 1]))
+    if len(after) == 2 and ((after[0] == "," and after[1] in APPOSITIVE_OPENERS) or (after[0] == "is" and after[1] in {"a", "an"})):
+        return head_label(doc[end + 2 : end + 13])
+    return None
+
+
+def _relabel_introduced(doc: Doc) -> None:
+    """A one-token name the rules tagged takes the label of the paper's own introduction of it, on every mention."""
+    stated = {}
+    for ent in doc.ents:
+        if len(ent) == 1 and ent.text not in stated and (_COINED.match(ent.text) or _capitalised(ent.text)):
+            label = introduced_label(doc, ent.start, ent.end)
+            if label is not None and label != ent.label_:
+                stated[ent.text] = label
+    if stated:
+        doc.ents = [Span(doc, e.start, e.end, label=stated[e.text], span_id=e.ent_id_) if len(e) == 1 and e.text in stated else e for e in doc.ents]
 
 
 @Language.component("paperlake_definitions")
@@ -349,6 +475,7 @@ def defined_names(doc: Doc) -> Doc:
     tool, X": the head noun's label. A coined name with no head noun (LookupViT, FBBO) is labelled by its
     ending (...ViT is a MODEL, ...Bench a DATASET), else as a METHOD, the commonest label of coined names.
     """
+    _relabel_introduced(doc)
     defined: dict[str, str] = {}
     # "(WEP)" after a long form the rules did not take for an entity: a descriptive abbreviation
     descriptive = {t.text for t in doc[1:-1] if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_}
@@ -367,6 +494,8 @@ def defined_names(doc: Doc) -> Doc:
             label = _ending_label(tok.text)
         if label:
             defined[tok.text] = label
+    plurals = {name + "s": name for name in defined if not name.endswith("s") and name + "s" not in defined}  # Aarens is Aaren
     spans = [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
+    spans += [Span(doc, t.i, t.i + 1, label=defined[plurals[t.text]], span_id=plurals[t.text]) for t in doc if t.text in plurals and not t.ent_type_]
     doc.ents = filter_spans(list(doc.ents) + spans)
     return doc

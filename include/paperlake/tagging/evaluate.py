@@ -163,12 +163,12 @@ def real_corpus_mentions(nlp, index: dict[str, tuple[str, str]], half: str = "ev
     return fields
 
 
-def format_real_corpus(name: str, fields: dict[str, dict[str, list[list]]]) -> str:
+def format_real_corpus(name: str, fields: dict[str, dict[str, list[list]]], half: str = "eval") -> str:
     def per_abstract(groups: list[dict[str, list[list]]], gate: str) -> str:
         papers = [m for group in groups for m in group[gate]]
         return f"{sum(map(len, papers)) / len(papers):>16.3f}" if papers else f"{'-':>16}"
 
-    lines = [f"{name}: real arXiv abstracts (evaluation half), ML entity mentions per abstract by primary category",
+    lines = [f"{name}: real arXiv abstracts ({'evaluation' if half == 'eval' else 'training'} half), ML entity mentions per abstract by primary category",
              f"  {'field':<20} {'abstracts':>9} " + " ".join(f"{gate:>16}" for gate in GATES)]
     for field in sorted(fields):
         lines.append(f"  {field:<20} {len(fields[field]['no gate']):>9} " + " ".join(per_abstract([fields[field]], g) for g in GATES))
@@ -211,7 +211,8 @@ def format_non_ml(name: str, tagged: list[tuple[str, list]]) -> str:
 
 
 def main(split: str = "test") -> None:
-    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split and the non-ML abstracts."""
+    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split, the non-ML abstracts and
+    the real corpus's evaluation half; `dev` reads the gold dev split and the corpus's training half (data for choices)."""
     from paperlake.config import GAZETTEER_PATHS
     from paperlake.tagging.gazetteer import alias_index
     from paperlake.tagging.pipeline import MODEL_DIR, build_tagger
@@ -234,7 +235,8 @@ def main(split: str = "test") -> None:
               f" unseen-name recall {gated['unseen']['recall']:.3f}")
         print(format_non_ml(f"{name}, no gate", non_ml_labels(nlp, index, gate=False)))
         print(format_non_ml(f"{name}, domain gate on the text", non_ml_labels(nlp, index)))
-        print(format_real_corpus(name, real_corpus_mentions(nlp, index)))
+        half = "eval" if split == "test" else "train"
+        print(format_real_corpus(name, real_corpus_mentions(nlp, index, half), half))
 
 
 if __name__ == "__main__":

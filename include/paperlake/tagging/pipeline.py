@@ -3,7 +3,7 @@
 tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity rules from the
 gazetteer files and shape patterns (rules win on known entities) -> versions -> acronym definitions ->
 names a paper coins -> the name its title announces -> hyphenated name parts -> kind modifiers ->
-listed items -> false friends.
+listed items -> names listed beside a model or dataset -> task-like names before "dataset" -> false friends.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     nlp.add_pipe("paperlake_compounds")
     nlp.add_pipe("paperlake_kind_modifiers")
     nlp.add_pipe("paperlake_enumerations")
+    nlp.add_pipe("paperlake_coordinations")
+    nlp.add_pipe("paperlake_dataset_names")
     nlp.add_pipe("paperlake_false_friends")
     return nlp
 
