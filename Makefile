@@ -80,10 +80,10 @@ test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real an
 	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0
 
 train-ner: $(STAMP) ## rebuild the annotated-names gazetteer, retrain the domain NER (train-*.jsonl, + SciREX if SCIREX_DIR=<checkout>) and the domain gate's classifier (real corpus)
-	$(BIN)/python -m paperlake.tagging.train $(if $(SCIREX_DIR),--scirex "$(SCIREX_DIR)")
+	$(BIN)/python -m paperlake.tagging.training.train $(if $(SCIREX_DIR),--scirex "$(SCIREX_DIR)")
 
 eval-ner: $(STAMP) ## gold test split: span and per-paper entity P/R/F1, split/merge check; stray labels outside ML; real arXiv corpus by category
-	$(BIN)/python -m paperlake.tagging.evaluate test
+	$(BIN)/python -m paperlake.tagging.training.evaluate test
 
 eval-clean: $(STAMP) ## clean the real arXiv corpus (+ PAPERLAKE_REAL_CORPUS_DIR=<dir of *.jsonl.gz>): TeX left, glued words, fixed point, ms
 	$(BIN)/python -m paperlake.eval_clean

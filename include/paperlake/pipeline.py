@@ -123,7 +123,7 @@ def tag_merge_stage(settings: Settings, source: str, day: date, run_id: str, chu
 
 
 def _tagger_model(settings: Settings):
-    from paperlake.tagging.pipeline import MODEL_DIR
+    from paperlake.tagging.tagger import MODEL_DIR
 
     return MODEL_DIR if settings.ner_model else None
 

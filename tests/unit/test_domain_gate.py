@@ -138,7 +138,7 @@ def test_a_partition_whose_tagged_sidecar_is_over_16_mb_still_builds(lake, setti
 
 
 def test_the_real_corpus_report_names_the_half_it_read():
-    from paperlake.tagging.evaluate import GATES, format_real_corpus
+    from paperlake.tagging.training.evaluate import GATES, format_real_corpus
 
     mention = ("GPT-4", "MODEL", "GPT-4", 0, 5)
     fields = {"physics": {gate: [[mention], []] for gate in GATES}, "ML: cs.LG/CL/CV/AI": {gate: [[mention]] for gate in GATES}}

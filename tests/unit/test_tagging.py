@@ -1,11 +1,13 @@
 import json
+from pathlib import Path
 
 import pytest
 
-from paperlake.tagging.evaluate import GOLD_PATH, evaluate, load_gold
+from paperlake.tagging.training.evaluate import evaluate
+from paperlake.tagging.training.gold import GOLD_PATH, load_gold
 from paperlake.tagging.gazetteer import alias_index, canonical_id, entity_key, known_keys, load_gazetteer, load_gazetteers
-from paperlake.tagging.partition import tag_texts
-from paperlake.tagging.pipeline import build_tagger, tagger_version
+from paperlake.tagging.workers import tag_texts
+from paperlake.tagging.tagger import build_tagger, tagger_files, tagger_version
 from paperlake.config import GAZETTEER_PATHS
 
 
@@ -166,6 +168,17 @@ def test_tagger_version_follows_the_patterns(tmp_path):
     assert tagger_version((a,), None) != before
 
 
+def test_tagger_version_hashes_the_runtime_code_and_no_training_or_evaluation_code():
+    from paperlake.tagging import tagger, training
+
+    hashed = {path.resolve() for path in tagger_files()}
+    runtime = Path(tagger.__file__).parent
+    assert {p.resolve() for p in runtime.glob("*.py") if p.name != "__init__.py"} <= hashed, "a runtime module is missing from RUNTIME_MODULES"
+    training_code = {p.resolve() for p in Path(training.__file__).parent.glob("*.py")}
+    assert {"train.py", "evaluate.py", "scirex.py", "entity_scores.py"} <= {p.name for p in training_code}
+    assert not hashed & training_code, "editing an evaluation script must not invalidate every partition's tag cache"
+
+
 def test_gazetteer_rejects_unknown_labels(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "X", "label": "ANIMAL", "aliases": ["X"]}) + "\n")
@@ -187,8 +200,8 @@ def test_annotation_files_are_well_formed_and_never_overlap_the_test_split():
 
 
 def test_annotated_names_join_when_marked_in_most_of_their_occurrences():
-    from paperlake.tagging.annotated_names import annotated_names
-    from paperlake.tagging.evaluate import GoldDoc
+    from paperlake.tagging.training.annotated_names import annotated_names
+    from paperlake.tagging.training.gold import GoldDoc
 
     texts = ["TokenWeave beats vLLM. TokenWeave is fast.", "We study ghost sentences and other ghost sentences here.", "Plain text, TokenWeave."]
     docs = [
@@ -204,8 +217,8 @@ def test_annotated_names_join_when_marked_in_most_of_their_occurrences():
 
 def test_shipped_annotated_names_are_what_the_training_annotations_give(tmp_path):
     from paperlake.config import ANNOTATED_NAMES_PATH
-    from paperlake.tagging.annotated_names import write_annotated_names
-    from paperlake.tagging.evaluate import training_annotations
+    from paperlake.tagging.training.annotated_names import write_annotated_names
+    from paperlake.tagging.training.gold import training_annotations
 
     assert all(doc.split != "test" for doc in training_annotations())
     write_annotated_names(tmp_path / "names.jsonl")
@@ -228,7 +241,7 @@ NON_ML_STRAY_CEILING = 2
 
 
 def test_abstracts_outside_ml_get_only_rare_stray_labels(nlp, index):
-    from paperlake.tagging.evaluate import non_ml_labels
+    from paperlake.tagging.training.evaluate import non_ml_labels
 
     tagged = non_ml_labels(nlp, index)
     assert len(tagged) == 20

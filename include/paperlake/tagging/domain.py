@@ -12,7 +12,6 @@ Its probability is stored per paper as `ml_score` in either case; `is_ml` is the
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,7 +33,7 @@ ML_THRESHOLD = 0.3
 # (GPT-4, ImageNet, ResNet-50), which no other field spells that way.
 _UNAMBIGUOUS = re.compile(r"\d|[a-z][A-Z]")
 
-# (entity_id, label, text, start_char, end_char): one tagged mention, as `partition.entity_spans` gives it.
+# (entity_id, label, text, start_char, end_char): one tagged mention, as `workers.entity_spans` gives it.
 Mention = tuple[str, str, str, int, int]
 
 
@@ -53,11 +52,6 @@ def primary_first(categories: Sequence[str] | None, primary: str | None) -> list
     """A paper's categories with its primary category first (the arXiv API lists them in no set order)."""
     rest = [c for c in categories or () if c != primary]
     return [primary, *rest] if primary else rest
-
-
-def corpus_half(paper_id: str | None, title: str) -> str:
-    """"train" or "eval": a stable half of the real corpus (by id, else title) for training and for measuring."""
-    return "train" if hashlib.sha256((paper_id or title).encode()).digest()[0] % 2 == 0 else "eval"
 
 
 def domain_text(title: str, abstract: str) -> str:
@@ -109,43 +103,3 @@ def gate_papers(
     scores = ml_scores(titles, abstracts, model_dir)
     decisions = [is_ml(c, s) for c, s in zip(categories, scores, strict=True)]
     return [(s, d, gated(m, d, gazetteer_ids)) for s, d, m in zip(scores, decisions, mentions, strict=True)]
-
-
-def train_domain_model(output: Path = DOMAIN_MODEL_DIR, epochs: int = 2, seed: int = 0) -> dict[str, int]:
-    """Train the text classifier on the real corpus's training half (papers with categories) and write it."""
-    import random
-    import shutil
-
-    import spacy
-    from spacy.training import Example
-
-    from paperlake.clean import clean_text
-    from paperlake.real_corpus import load_real_corpus
-
-    spacy.util.fix_random_seed(seed)
-    papers = [p for p in load_real_corpus() if p.categories and corpus_half(p.id, p.title) == "train"]
-    labels = [bool(set(p.categories) & ML_CATEGORIES) for p in papers]
-    nlp = spacy.blank("en")
-    textcat = nlp.add_pipe("textcat", config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True, "ngram_size": 1, "no_output_layer": False}})
-    textcat.add_label(ML_LABEL)
-    textcat.add_label(OTHER_LABEL)
-    examples = []
-    for paper, ml in zip(papers, labels, strict=True):
-        doc = nlp.make_doc(domain_text(clean_text(paper.title), clean_text(paper.abstract)))
-        examples.append(Example.from_dict(doc, {"cats": {ML_LABEL: float(ml), OTHER_LABEL: float(not ml)}}))
-    optimizer = nlp.initialize(lambda: examples)
-    order = random.Random(seed)
-    for _ in range(epochs):
-        order.shuffle(examples)
-        for start in range(0, len(examples), 32):
-            nlp.update(examples[start : start + 32], sgd=optimizer)
-    if output.exists():
-        shutil.rmtree(output)
-    nlp.meta["name"] = "paperlake_domain"
-    nlp.meta["description"] = (
-        f"`make train-ner`: is a paper about ML? spaCy textcat (TextCatBOW, seed {seed}, {epochs} epochs) on the"
-        f" training half of include/data/real_corpus ({len(papers)} papers), labelled ML when any category is in {sorted(ML_CATEGORIES)}"
-    )
-    nlp.to_disk(output)
-    load_domain_model.cache_clear()
-    return {"papers": len(papers), "ml": sum(labels)}

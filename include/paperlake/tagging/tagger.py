@@ -1,4 +1,4 @@
-"""The spaCy tagging pipeline and its version string (what the entities layer records).
+"""The spaCy tagging pipeline (`build_tagger`) and its version string (what the entities layer records).
 
 tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity rules from the
 gazetteer files and shape patterns (rules win on known entities) -> versions -> acronym definitions ->
@@ -18,20 +18,30 @@ SHAPES_PATH = DATA_DIR / "patterns" / "shapes.jsonl"
 MODEL_DIR = DATA_DIR / "models" / "ner"
 
 
-def tagger_version(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR) -> str:
-    """Changes whenever the patterns, the exclusion lists, the trained models, the pipeline code or spaCy change."""
-    import spacy
+# The code the tag stage runs: a change to any of these can change what is written. Training and evaluation
+# (`tagging/training/`) are not in it, so editing them keeps every partition's tag cache.
+RUNTIME_MODULES = ("acronyms", "cache", "components", "domain", "entity_rules", "exclusions", "gazetteer", "partition", "tagger", "workers")
 
-    digest = hashlib.sha256()
+
+def tagger_files(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR) -> list[Path]:
+    """What `tagger_version` hashes: the runtime modules, the patterns, the exclusion lists and the trained models."""
     from paperlake.tagging.domain import DOMAIN_MODEL_DIR
     from paperlake.tagging.exclusions import EXCLUSIONS_DIR
 
-    files = [*(p for p in gazetteer_paths if p.exists()), SHAPES_PATH, *sorted(Path(__file__).parent.glob("*.py"))]
-    # the exclusion lists and the domain gate's classifier change what is written too
+    here = Path(__file__).parent
+    files = [*(p for p in gazetteer_paths if p.exists()), SHAPES_PATH, *(here / f"{name}.py" for name in RUNTIME_MODULES)]
     files += sorted(EXCLUSIONS_DIR.glob("*.txt")) + sorted(p for p in DOMAIN_MODEL_DIR.rglob("*") if p.is_file())
     if model_dir is not None and model_dir.exists():
         files += sorted(p for p in model_dir.rglob("*") if p.is_file())
-    for path in files:
+    return files
+
+
+def tagger_version(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR) -> str:
+    """Changes whenever the patterns, the exclusion lists, the trained models, the runtime code or spaCy change."""
+    import spacy
+
+    digest = hashlib.sha256()
+    for path in tagger_files(gazetteer_paths, model_dir):
         digest.update(path.read_bytes())
     return f"{'model' if model_dir is not None and model_dir.exists() else 'rules'}-{digest.hexdigest()[:12]}-spacy{spacy.__version__}"
 
