@@ -423,3 +423,12 @@ def test_a_rerun_regates_a_paper_whose_categories_changed_while_its_text_did_not
     assert rejected == [("GPT-4", False)]
     assert recategorised.counts["texts_tagged"] == 1  # same text, new categories: tagged and gated again
     assert accepted == again == [("GPT-4", True), ("LoRA", True), ("MMLU", True), ("accuracy", True)]
+
+
+def test_the_training_config_make_train_ner_reads_is_a_spacy_ner_config():
+    import spacy
+
+    from paperlake.tagging.training.train import CONFIG_PATH
+
+    config = spacy.util.load_config(CONFIG_PATH)
+    assert config["nlp"]["pipeline"][-1] == "ner"
