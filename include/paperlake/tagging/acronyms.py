@@ -9,32 +9,12 @@ from spacy.util import filter_spans
 from paperlake.tagging.components import CALLING_WORDS, GENERIC_NAMES, HEAD_LABELS, head_label
 from paperlake.tagging.exclusions import excluded_kind
 from paperlake.tagging.gazetteer import canonical_id
+from paperlake.tagging.vocabulary import labelled_words, words
 
-# Long forms of generic classes and fields the guidelines never annotate.
-GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "natural language understanding", "artificial intelligence", "machine learning"}
-GENERIC_LONG_FORM_ENDINGS = ("language model", "language models", "foundation model", "foundation models", "action model", "action models")
-# Defined acronyms the guidelines leave out: components, settings and words that are not ML entities.
-NOT_ENTITY_LONG_FORMS = {"multi head attention", "multilayer perceptron", "multi layer perceptron", "feed forward network", "state of the art", "just in time", "key value", "personally identifiable information"}
-# The last word of a defined long form decides its label when the rules know nothing of it.
-LONG_FORM_HEADS = {
-    **dict.fromkeys(
-        "learning training tuning fine-tuning finetuning optimization optimisation decoding inference intervention scaling clustering "
-        "test encryption transform transformation network model framework aligner distillation quantization pruning sampling search "
-        "regression encoding computation method algorithm approach technique strategy mechanism replay augmentation compression "
-        "merging routing streaming selection filtering voting guidance alignment process stereo motion transformer autoencoder "
-        "machine descent propagation programming attack prompting adaptation unlearning steering".split(),
-        "METHOD",
-    ),
-    **dict.fromkeys(
-        "answering recognition detection classification generation translation summarization segmentation prediction forecasting "
-        "tracing quantification understanding parsing extraction completion localization captioning labeling labelling tagging "
-        "reconstruction synthesis planning navigation manipulation verification discovery resolution redaction modeling modelling "
-        "estimation identification tracking".split(),
-        "TASK",
-    ),
-    **dict.fromkeys("error rate score accuracy utilization factor distance divergence ratio precision recall similarity index".split(), "METRIC"),
-    **dict.fromkeys("benchmark dataset corpus suite leaderboard bench challenge arena".split(), "DATASET"),
-}
+GENERIC_LONG_FORMS = words("generic_long_forms")
+GENERIC_LONG_FORM_ENDINGS = tuple(sorted(words("generic_long_form_endings")))
+NOT_ENTITY_LONG_FORMS = words("not_entity_long_forms")
+LONG_FORM_HEADS = labelled_words("long_form_heads")
 LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"'}
 
 
@@ -71,7 +51,7 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
     return word
 
 
-LONG_FORM_FILLERS = {"of", "and", "for", "the", "to", "in", "on", "with", "a", "an", "by", "via"}
+LONG_FORM_FILLERS = words("long_form_fillers")
 
 
 def _initials_start(words: list[str], letters: list[str]) -> int | None:

@@ -12,27 +12,19 @@ from spacy.util import compile_suffix_regex, filter_spans
 
 from paperlake.tagging.exclusions import all_caps_run, excluded_kind
 from paperlake.tagging.gazetteer import mention_pattern
+from paperlake.tagging.vocabulary import labelled_words, words
 
 # The paper's title, set before the pipeline runs (`pipeline.titled_docs`): context for the abstract.
 if not Doc.has_extension("paper_title"):
     Doc.set_extension("paper_title", default="")
 
-# The head noun a paper uses to introduce a name decides its label (annotation guidelines, "proposed names").
-HEAD_LABELS = {
-    **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism module".split(), "METHOD"),
-    **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer tool toolkit library platform".split(), "MODEL"),
-    **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
-    **dict.fromkeys("metric metrics measure".split(), "METRIC"),
-}
-# "the X dataset", "the X benchmark": X is a DATASET.
-DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | {"corpora"}
-# Generic classes the guidelines never annotate, however a paper introduces them.
-GENERIC_NAMES = {"llm", "llms", "mllm", "mllms", "vlm", "vlms", "plm", "plms", "lm", "lms", "slm", "slms", "lrm", "lrms", "ai", "nlp", "nlu", "ml", "gpu", "gpus", "cpu", "sota"}
+HEAD_LABELS = labelled_words("head_labels")
+DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | words("more_dataset_nouns")
+GENERIC_NAMES = words("generic_names")
 _COINED = re.compile(r"^(?:[A-Z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z]{3,}[a-z]?|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9.]+)*$")
 _VERSION = re.compile(r"^(?:[vV]?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMKk]|\d+x\d+(?:\.\d+)?[BM])$")
 
-# "precision" right after these words is a number format, not the metric.
-PRECISION_FORMATS = {"bit", "mixed", "full", "half", "single", "double", "low", "arbitrary", "reduced", "higher", "lower", "numerical", "floating", "point", "fp16", "fp32", "int8", "4-bit", "8-bit", "16-bit", "2-bit", "3-bit", "1-bit"}
+PRECISION_FORMATS = words("precision_formats")
 
 
 # Names that mix letters and digits (GSM8K, Qwen3) are one token: the unit-suffix rule would split "8K".
@@ -47,9 +39,7 @@ def fix_tokenizer(nlp) -> None:
 
 
 _TITLE_NAME = re.compile(r"^\s*([^:]{2,40}?)\s*:\s*(.+)$")
-# Words in the rest of a title that make its named artifact a dataset. (Model words are no such cue:
-# "Speculative Streaming: Fast LLM Inference without Auxiliary Models" names a method.)
-TITLE_DATASET_CUES = DATASET_NOUNS | {"benchmarking", "arena"}
+TITLE_DATASET_CUES = DATASET_NOUNS | words("more_title_dataset_cues")
 
 
 def _title_label(rest: str) -> str | None:
@@ -88,21 +78,10 @@ def _holds_its_entities(span: Span) -> bool:
     return all(span.start <= ent.start and ent.end <= span.end for ent in span.doc.ents if ent.start < span.end and span.start < ent.end)
 
 
-# "tasks such as A, B and C": the class noun before the list labels its items (guidelines, boundaries 7).
-CLASS_NOUNS = {
-    **dict.fromkeys("task tasks application applications problem problems".split(), "TASK"),
-    **dict.fromkeys("metric metrics measure measures".split(), "METRIC"),
-    **dict.fromkeys("benchmark benchmarks dataset datasets".split(), "DATASET"),
-    **dict.fromkeys("method methods technique techniques approach approaches strategy strategies algorithm algorithms".split(), "METHOD"),
-}
-LIST_TRIGGERS = {"such as", "like", "including", "e.g.", "e.g.,", "namely"}
-LIST_BREAKERS = {
-    "the", "a", "an", "to", "is", "are", "was", "were", "be", "with", "in", "for", "by", "on", "at", "that", "which", "who",
-    "we", "our", "its", "their", "it", "they", "without", "even", "while", "where", "when", "than", "as", "from", "into",
-    "using", "across", "between", "over", "under", "via", "can", "may", "etc", "both", "all", "many", "various", "other",
-}
-# Umbrella words and domains the guidelines leave out even when a paper lists them.
-NOT_LIST_ENTITIES = {"compression", "model compression", "acceleration", "optimization", "parallelism", "caching", "math", "mathematics", "coding", "reasoning", "performance", "efficiency", "quality", "cost", "memory", "science"}
+CLASS_NOUNS = labelled_words("class_nouns")
+LIST_TRIGGERS = words("list_triggers")
+LIST_BREAKERS = words("list_breakers")
+NOT_LIST_ENTITIES = words("not_list_entities")
 
 
 def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
@@ -269,13 +248,7 @@ def extend_model_versions(doc: Doc) -> Doc:
     return doc
 
 
-# Lowercase words glued after a name that describe its use, not a variant of it (GPT-4-based, BERT-style).
-NOT_VARIANTS = {
-    "based", "like", "style", "free", "aware", "level", "only", "specific", "scale", "size", "sized", "generated", "augmented",
-    "tuned", "trained", "guided", "driven", "powered", "enhanced", "friendly", "compatible", "class", "grade", "series", "family",
-    "type", "centric", "native", "agnostic", "dependent", "independent", "derived", "labeled", "labelled",
-    "annotated", "translated", "inspired", "equivalent", "scored", "judged", "evaluated", "as", "and", "or", "to", "of", "in",
-}
+NOT_VARIANTS = words("not_variants")
 
 
 def _glued(doc: Doc, left: int) -> bool:
@@ -336,17 +309,8 @@ def join_kind_modifiers(doc: Doc) -> Doc:
 _METRIC_KIND = re.compile(r"^(?:[a-z]+(?:tion|sion|ive)|factual|top-\d+)$")
 
 
-# Hyphenated modifiers that grade or praise a technique rather than name a kind of it (guidelines, boundaries 5).
-DEGREE_PARTS = {
-    "low", "high", "large", "small", "well", "so", "state", "real", "open", "fine", "coarse", "long", "short", "sub", "ultra", "extremely",
-    "based", "free", "like", "bit", "scale", "quality", "art", "known", "called", "efficient", "intensive", "friendly", "wise",
-    "source", "resource", "time", "world", "grained", "context", "range", "of", "the", "performance", "performing", "cost", "effective",
-    "budget", "memory", "compute", "parameter", "specific", "agnostic", "ready", "level", "step", "two", "one", "three", "end", "off",
-}
-
-
-# Capitalised words that start a sentence-like phrase rather than a name.
-NAME_BREAKERS = {"the", "a", "an", "we", "our", "this", "these", "with", "for", "in", "on", "and", "or", "by", "to", "from", "using", "via", "while", "unlike", "like", "both"}
+DEGREE_PARTS = words("degree_parts")
+NAME_BREAKERS = words("name_breakers")
 
 
 def _kind_modifier(doc: Doc, start: int) -> bool:
@@ -377,14 +341,7 @@ _NAME_ENDINGS = [
 # A numbered name (NEG-1500, ROLE-1500) is a dataset only when the paper introduces it: alone, the
 # shape is as common for stars, bursts and detectors (GW150914, AMS-02).
 _NUMBERED = re.compile(r"(?:-\d+|\d{3,})$")
-# Coined-looking tokens that are hardware, units, number formats, companies, file formats or languages, never entities.
-NOT_NAMES = {
-    "gpu", "gpus", "tpu", "tpus", "cpu", "cpus", "npu", "nvidia", "rtx", "gb", "tb", "mb", "kb", "fp8", "fp16", "fp32", "bf16", "int4", "int8",
-    "pcie", "nvlink", "cuda", "jax", "api", "apis", "id", "ids", "slo", "slos", "ar", "vr", "xr", "openai", "deepmind", "iot", "tflops", "gflops",
-    "sram", "dram", "hbm", "fpga", "fpgas", "asic", "asics", "url", "urls", "html", "json", "pdf", "sql", "io", "os", "usd", "eu", "us", "uk", "np",
-    "phd", "ii", "iii", "iv", "vi", "vii", "ceo", "hr", "it", "ok", "faq", "qa",
-    "english", "chinese", "french", "german", "spanish", "japanese", "korean", "arabic", "hindi", "russian", "italian", "portuguese",
-}
+NOT_NAMES = words("not_names")
 
 
 def _modifies_next(doc: Doc, i: int) -> bool:
@@ -409,8 +366,8 @@ def _coined_label(text: str) -> str:
     return _ending_label(text) or ("DATASET" if _NUMBERED.search(text) else "METHOD")
 
 
-CALLING_WORDS = {"called", "named", "dubbed", "termed", "coined"}
-PROPOSING_WORDS = {"propose", "proposes", "introduce", "introduces", "present", "presents"}
+CALLING_WORDS = words("calling_words")
+PROPOSING_WORDS = words("proposing_words")
 
 
 def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
@@ -436,8 +393,7 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
     return label
 
 
-# Words that open an appositive introduction: "X, a dataset of ...", "X is an evolution of ... architecture".
-APPOSITIVE_OPENERS = {"a", "an", "the", "our"}
+APPOSITIVE_OPENERS = words("appositive_openers")
 
 
 def introduced_label(doc: Doc, start: int, end: int) -> str | None:
