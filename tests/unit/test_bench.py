@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bench.corpus import synthetic_papers, write_snapshot_page
-from paperlake.clean import title_key
+from paperlake.identity import title_key
 from paperlake.sources.snapshot import parse_snapshot_page
 from tests.conftest import REPO
 
