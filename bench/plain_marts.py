@@ -43,7 +43,8 @@ CREATE TABLE entities AS
 SELECT s.entity_id, s.label, s.entity_id AS canonical_name, list(DISTINCT s.text ORDER BY s.text) AS aliases_seen,
        coalesce(any_value(c.n_papers), 0) AS n_papers, min(s.date) AS first_seen, max(s.date) AS last_seen
 FROM lake_entities s LEFT JOIN entity_counts c USING (entity_id, label) GROUP BY s.entity_id, s.label;
-CREATE TABLE entity_daily AS SELECT date, entity_id, label, count(DISTINCT paper_id) AS n_papers FROM lake_entities GROUP BY ALL;
+CREATE TABLE entity_daily AS
+SELECT date, entity_id, label, count(DISTINCT paper_id) AS n_papers FROM lake_entities WHERE coalesce(is_ml, true) GROUP BY ALL;
 CREATE TABLE pipeline_health AS
 WITH staged AS (SELECT source, date, count(*) AS parsed FROM lake_staged GROUP BY ALL),
 clean AS (SELECT source, date, count(*) AS clean FROM lake_clean GROUP BY ALL),

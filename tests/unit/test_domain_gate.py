@@ -108,7 +108,9 @@ def test_trends_count_only_papers_the_gate_takes_for_ml_and_old_partitions_still
     trending = con.execute("SELECT entity_id, recent_papers FROM trending_entities ORDER BY rank").fetchall()
     papers = {pid: (score, ml) for pid, score, ml in con.execute("SELECT paper_id, ml_score, is_ml FROM papers").fetchall()}
     trending_papers = {r[0] for r in con.execute("SELECT paper_id FROM trending_papers").fetchall()}
+    daily = con.execute("SELECT date, entity_id, n_papers FROM entity_daily ORDER BY date, entity_id").fetchall()
     assert trending == [("LoRA", 3)]
+    assert daily == [(old_day, "LoRA", 1), (day, "LoRA", 2)]  # the trend series too: the rejected papers' GeV is not in it
     assert (papers["p1"], papers["p3"], papers["p5"]) == ((0.9, True), (0.1, False), (None, None))  # p5: no verdict, counts as ML
     assert trending_papers == {"p1", "p2", "p5"}
 
