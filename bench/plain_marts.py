@@ -127,7 +127,7 @@ def build(home: str) -> dict:
     from paperlake.config import Settings
     from paperlake.lake import Lake
     from bench.marts import written_mb
-    from paperlake.marts.builder import connect_lake_views
+    from paperlake.lake_views import connect_lake_views
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     folder = Path(home) / "plain"
