@@ -62,7 +62,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse
 
-    from paperlake.cli import CliError, open_marts_readonly
+    from paperlake.readonly import QueryError, open_marts_readonly
     from paperlake.lake import VALIDATION_REPORT, Lake
     from paperlake.marts.published import MARTS_KEY
 
@@ -83,7 +83,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         except FileNotFoundError:
             uri = Lake.from_settings(current).uri(MARTS_KEY)
             return HTMLResponse(render("no_marts.html", title="no marts yet", section=section, latest=None, marts_uri=uri))
-        except CliError as err:  # a damaged marts file: what to do, not a 500
+        except QueryError as err:  # a damaged marts file: what to do, not a 500
             return message(section, "Marts unreadable", str(err), status=503)
         try:
             context = fetch(con)
@@ -146,7 +146,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
             con = open_search(settings())
         except FileNotFoundError as err:
             return message("Search", "No search index yet", f"{err}.", status=404)
-        except CliError as err:
+        except QueryError as err:
             return message("Search", "Marts unreadable", str(err), status=503)
         try:
             latest = queries.latest_date(con)
