@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlparse
 
+from paperlake.commit import committed_keys, current_commits
 from paperlake.config import Settings
 from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.marts.published import sql_literal
@@ -25,8 +26,6 @@ def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None
     if isinstance(lake.store, S3Store):
         enable_s3(con, settings)
     if as_of is None:
-        from paperlake.commit import current_commits
-
         commits = current_commits(lake.store) if commits is None else commits
         runs = {key: commit.run_id for key, commit in commits.items()}
         layer_uris = {layer: [lake.uri(key) for key in lake.run_keys(layer, runs)] for layer in LAKE_LAYERS}
@@ -42,7 +41,7 @@ def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None
 
 def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> None:
     """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date` columns)."""
-    create_files_view(con, view, layer, [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)])
+    create_files_view(con, view, layer, [lake.uri(key) for key in committed_keys(lake, layer, commits=commits)])
 
 
 def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:

@@ -133,10 +133,13 @@ def cmd_summary(args, settings: Settings) -> None:
 
 
 def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
+    from paperlake.commit import committed_run
+
     try:
+        run_id = committed_run(lake, source, day)
         if layer == "raw":
-            return len(lake.read_raw(source, day))
-        return lake.read_table(layer, source, day).num_rows
+            return len(lake.read_raw(source, day, run_id))
+        return lake.read_table(layer, source, day, run_id=run_id).num_rows
     except FileNotFoundError:
         return "-"
 

@@ -62,8 +62,9 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse
 
-    from paperlake.readonly import QueryError, open_marts_readonly
+    from paperlake.commit import committed_key
     from paperlake.lake import VALIDATION_REPORT, Lake
+    from paperlake.readonly import QueryError, open_marts_readonly
     from paperlake.marts.published import MARTS_KEY
 
     app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
@@ -168,7 +169,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         """The validation report of the partition's committed run, as the run wrote it."""
         lake = Lake.from_settings(settings())
         try:
-            body = lake.store.get(lake.committed_key("validation", source, day, VALIDATION_REPORT))
+            body = lake.store.get(committed_key(lake, "validation", source, day, VALIDATION_REPORT))
         except FileNotFoundError:
             return message("Health", "No validation report", f"No committed run of source={source} date={day} has a validation report.")
         return HTMLResponse(body, headers={"Content-Security-Policy": REPORT_POLICY})
