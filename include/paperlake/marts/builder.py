@@ -64,7 +64,7 @@ PARTITION_ROWS_PER_INSERT = 1_000
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 9
+STATE_VERSION = 10
 
 
 @dataclass(frozen=True)
