@@ -1,4 +1,4 @@
-"""One ingest DAG per configured source: fetch -> clean -> validate -> tag (mapped over chunks) -> commit, one run per date."""
+"""One ingest DAG per configured source: fetch -> parse (and clean) -> validate -> tag (mapped over chunks) -> commit, one run per date."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def build_ingest_dag(source: str):
             return pipeline.fetch_stage(task_settings(), source, partition_day(context), data_interval(context))
 
         @task
-        def clean(run: dict, **context) -> dict:
-            return pipeline.clean_stage(task_settings(), source, partition_day(context), run["run_id"])
+        def parse(run: dict, **context) -> dict:
+            return pipeline.parse_stage(task_settings(), source, partition_day(context), run["run_id"])
 
         @task
         def validate(run: dict, **context) -> dict:
@@ -87,7 +87,7 @@ def build_ingest_dag(source: str):
                     allow_shrink=params["allow_shrink"], airflow_run_id=context["run_id"],
                 )
 
-        validated = validate(clean(fetch()))
+        validated = validate(parse(fetch()))
         commit(merge_tags(validated, tag.expand(chunk=plan_tagging(validated))))
 
     return ingest()

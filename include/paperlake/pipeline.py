@@ -69,7 +69,7 @@ def reparse_stage(settings: Settings, source: str, day: date) -> dict:
 
 
 @logged_stage
-def clean_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
+def parse_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
     """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
     from paperlake.sources import parse_partition
 
@@ -217,7 +217,7 @@ def ingest(settings: Settings, source: str, day: date, reparse: bool = False, al
     started = reparse_stage(settings, source, day) if reparse else fetch_stage(settings, source, day)
     run_id = started["run_id"]
     summaries = [started]
-    for stage in (clean_stage, validate_stage, tag_stage):
+    for stage in (parse_stage, validate_stage, tag_stage):
         summaries.append(stage(settings, source, day, run_id))
     summaries.append(commit_stage(settings, source, day, run_id, allow_shrink=allow_shrink))
     return summaries

@@ -8,7 +8,7 @@ from datetime import datetime
 
 @dataclass
 class PaperRecord:
-    """One paper as a source described it; text fields are as fetched until the clean stage."""
+    """One paper as a source described it; text fields are as fetched until the parse stage cleans them."""
 
     paper_id: str | None
     title: str

@@ -29,7 +29,7 @@ def test_one_ingest_dag_per_configured_source_with_its_entities_asset(monkeypatc
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert {"paperlake_ingest_snapshot", "paperlake_ingest_other"} <= set(bag.dags)
     ingest = bag.dags["paperlake_ingest_other"]
-    assert [t.task_id for t in ingest.topological_sort()] == ["fetch", "clean", "validate", "plan_tagging", "tag", "merge_tags", "commit"]
+    assert [t.task_id for t in ingest.topological_sort()] == ["fetch", "parse", "validate", "plan_tagging", "tag", "merge_tags", "commit"]
     assert [o.name for o in ingest.get_task("commit").outlets] == ["paperlake_entities_other"]
     marts = bag.dags["paperlake_marts"]
     assert {a.name for a in marts.timetable.asset_condition.objects} == {"paperlake_entities_snapshot", "paperlake_entities_other", "paperlake_reparsed"}

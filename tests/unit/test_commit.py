@@ -14,7 +14,7 @@ from paperlake.garbage import collect_garbage
 from paperlake.config import Settings
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import Lake
-from paperlake.pipeline import clean_stage, commit_stage, fetch_stage, ingest, marts_stage, tag_stage, validate_stage
+from paperlake.pipeline import parse_stage, commit_stage, fetch_stage, ingest, marts_stage, tag_stage, validate_stage
 from paperlake.storage import LocalStore, S3Store
 from tests.support.snapshots import write_snapshot
 
@@ -86,7 +86,7 @@ def test_a_run_failing_between_stages_leaves_every_layer_of_the_previous_run(goo
     settings, lake, before = good_day
     partial = with_snapshot(settings, write_snapshot(tmp_path / "partial.txt", papers=18, revision=" Revised."))
     run_id = fetch_stage(partial, "snapshot", DAY)["run_id"]
-    clean_stage(partial, "snapshot", DAY, run_id)
+    parse_stage(partial, "snapshot", DAY, run_id)
     validate_stage(partial, "snapshot", DAY, run_id)
     # the tag task dies here: readers and the marts still see the whole previous run
     assert committed_state(lake) == before
@@ -104,7 +104,7 @@ def test_two_runs_from_the_same_commit_the_second_fails_clearly_and_nothing_mixe
     for name, run_settings in (("a", first), ("b", second)):
         runs[name] = fetch_stage(run_settings, "snapshot", DAY)["run_id"]
     for name, run_settings in (("b", second), ("a", first)):  # interleaved: b runs its stages, then a
-        for stage in (clean_stage, validate_stage, tag_stage):
+        for stage in (parse_stage, validate_stage, tag_stage):
             stage(run_settings, "snapshot", DAY, runs[name])
     commit_stage(second, "snapshot", DAY, runs["b"])
     with pytest.raises(CommitConflict, match=f"run {runs['b']} committed generation 2 after run {runs['a']} started from generation 1"):

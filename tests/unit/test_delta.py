@@ -16,7 +16,7 @@ from paperlake.delta import migrate_lake, open_table, publish_lake, publish_part
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import TABLE_LAYERS, Lake
 from paperlake.schemas import CLEAN, ENTITIES
-from paperlake.pipeline import clean_stage, commit_stage, fetch_stage, ingest, tag_chunk_stage, tag_stage, validate_stage
+from paperlake.pipeline import parse_stage, commit_stage, fetch_stage, ingest, tag_chunk_stage, tag_stage, validate_stage
 from tests.support.lake_runs import commit_tables, paper, spans, table
 from tests.support.snapshots import write_snapshot
 
@@ -42,12 +42,12 @@ def run_history(settings: Settings, tmp_path) -> None:
         ingest(empty, "snapshot", DAY)
     late = fetch_stage(good, "snapshot", DAY)["run_id"]  # started before the next run committed: loses
     ingest(revised, "snapshot", DAY)
-    for stage in (clean_stage, validate_stage, tag_stage):
+    for stage in (parse_stage, validate_stage, tag_stage):
         stage(good, "snapshot", DAY, late)
     with pytest.raises(CommitConflict):
         commit_stage(good, "snapshot", DAY, late)
     killed = fetch_stage(good, "snapshot", DAY)["run_id"]  # killed while tagging: its files stay, uncommitted
-    clean_stage(good, "snapshot", DAY, killed)
+    parse_stage(good, "snapshot", DAY, killed)
     validate_stage(good, "snapshot", DAY, killed)
     tag_chunk_stage(good, "snapshot", DAY, killed, 0)
     ingest(snapshot_settings(settings, write_snapshot(tmp_path / "other.txt", papers=8)), "snapshot", OTHER_DAY)

@@ -13,7 +13,7 @@ from paperlake.clean import clean_records
 from paperlake.config import Settings
 from paperlake.errors import ParseError
 from paperlake.lake import Lake, RawPage
-from paperlake.pipeline import clean_stage, commit_stage, ingest, tag_stage, validate_stage
+from paperlake.pipeline import parse_stage, commit_stage, ingest, tag_stage, validate_stage
 from paperlake.schemas import STAGED
 from paperlake.sources import FetchRequest, fetch_partition, load_source, parse_partition
 from paperlake.sources.http import FetchError, TransientHTTPError
@@ -89,7 +89,7 @@ def test_arxiv_empty_interval_writes_empty_partitions_and_succeeds(env, httpserv
     script = serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/empty.xml"), {}))
     settings, lake, summary, _ = run_fetch(env, "arxiv")
     assert len(script.requests) == 3  # the empty answer was asked twice more
-    assert [stage(settings, "arxiv", DAY, summary.run_id)["rows"] for stage in (clean_stage, validate_stage, tag_stage)] == [0, 0, 0]
+    assert [stage(settings, "arxiv", DAY, summary.run_id)["rows"] for stage in (parse_stage, validate_stage, tag_stage)] == [0, 0, 0]
     commit_stage(settings, "arxiv", DAY, summary.run_id)
     assert lake.read_table("quarantine", "arxiv", DAY, run_id=committed_run(lake, 'arxiv', DAY)).num_rows == 0
 

@@ -102,7 +102,7 @@ def real_field(category: str) -> str:
 
 
 def real_corpus_mentions(nlp, index: dict[str, tuple[str, str]], half: str = "eval") -> dict[str, dict[str, list[list]]]:
-    """field -> gate -> the mentions kept per paper, on one half of the real arXiv corpus (cleaned as the clean stage does)."""
+    """field -> gate -> the mentions kept per paper, on one half of the real arXiv corpus (cleaned as the parse stage does)."""
     import os
 
     from paperlake.clean import clean_text
