@@ -16,7 +16,6 @@ from bench.report import Figure, best_times
 def measure(abstracts: list[str], repeats: int) -> tuple[list[Figure], dict, list[str]]:
     """Best of `repeats` passes over the abstracts; also returns the cleaned abstracts (the tagging bench tags them)."""
     from paperlake.clean import clean_text
-
     from paperlake.real_corpus import load_real_corpus
 
     sample = [paper.abstract for paper in sample_papers()]

@@ -124,9 +124,9 @@ def build(home: str) -> dict:
     """Build the plain marts of the lake under `home` into HOME/plain/: wall and CPU seconds, peak RSS, file size."""
     import duckdb
 
+    from bench.marts import written_mb
     from paperlake.config import Settings
     from paperlake.lake import Lake
-    from bench.marts import written_mb
     from paperlake.lake_views import connect_lake_views
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})

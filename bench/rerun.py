@@ -31,7 +31,7 @@ def measure(ingested: dict) -> tuple[list[Figure], dict]:
 
 def main(home: str, page: str, result: str) -> None:
     from paperlake.config import Settings
-    from paperlake.pipeline import parse_stage, fetch_stage, tag_stage, validate_stage
+    from paperlake.pipeline import fetch_stage, parse_stage, tag_stage, validate_stage
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home, "PAPERLAKE_SNAPSHOT_PATH": page})
     run_id = fetch_stage(settings, "snapshot", DAY)["run_id"]

@@ -17,7 +17,6 @@ from paperlake_airflow import (
     task_settings,
 )
 
-
 DOC = """
 ### Ingest `{source}`: one date per run
 

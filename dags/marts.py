@@ -5,7 +5,14 @@ from __future__ import annotations
 from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from paperlake import pipeline
-from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, REPARSED_ASSET, configured_sources, entities_asset, task_settings
+from paperlake_airflow import (
+    DAG_DEFAULTS,
+    MARTS_ASSET,
+    REPARSED_ASSET,
+    configured_sources,
+    entities_asset,
+    task_settings,
+)
 
 DOC = """
 ### Marts: brought up to date with every committed partition

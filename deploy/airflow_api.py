@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, time as day_time, timezone
+from datetime import date, datetime, timezone
+from datetime import time as day_time
 
 import httpx
 

@@ -15,7 +15,15 @@ from deploy import seaweed
 from deploy.auth import ADMIN
 from deploy.processes import ProcessRef, session_members, spawn, stop
 from deploy.stack.config import (
-    ADMIN_PASSWORD_VARIABLE, BUCKET, PASSWORD_FILE, REPO, WORKER_CONCURRENCY, WORKERS, StackConfig, load_config, stack_dir,
+    ADMIN_PASSWORD_VARIABLE,
+    BUCKET,
+    PASSWORD_FILE,
+    REPO,
+    WORKER_CONCURRENCY,
+    WORKERS,
+    StackConfig,
+    load_config,
+    stack_dir,
     write_private,
 )
 from deploy.stack.plans import local_plan, python_path, stack_plan

@@ -9,7 +9,15 @@ from pathlib import Path
 from deploy import seaweed
 from deploy.auth import FAB_AUTH_MANAGER
 from deploy.stack.config import (
-    AIRFLOW, BIN, BUCKET, NOT_PASSED_ON, REPO, WORKER_CONCURRENCY, WORKERS, StackConfig, paperlake_home,
+    AIRFLOW,
+    BIN,
+    BUCKET,
+    NOT_PASSED_ON,
+    REPO,
+    WORKER_CONCURRENCY,
+    WORKERS,
+    StackConfig,
+    paperlake_home,
 )
 from deploy.stack.postgres import find_binary
 from deploy.supervisor import Plan, Service, Task

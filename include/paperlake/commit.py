@@ -20,7 +20,14 @@ from datetime import UTC, date, datetime
 
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import (
-    RAW_MANIFEST, TABLE_FILE, TABLE_LAYERS, TAGGED_MANIFEST, VALIDATION_REPORT, VALIDATION_RESULT, Lake, partition_of,
+    RAW_MANIFEST,
+    TABLE_FILE,
+    TABLE_LAYERS,
+    TAGGED_MANIFEST,
+    VALIDATION_REPORT,
+    VALIDATION_RESULT,
+    Lake,
+    partition_of,
 )
 from paperlake.storage import Store
 

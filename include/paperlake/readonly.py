@@ -11,7 +11,6 @@ from paperlake.config import Settings
 from paperlake.errors import PaperlakeError
 
 
-
 class QueryError(PaperlakeError):
     """A statement refused, failed or cancelled, or marts DuckDB cannot open: one line for the user."""
 

@@ -428,8 +428,8 @@ def open_search(settings: Settings):
     read-only, and nothing else to open."""
     import duckdb
 
-    from paperlake.readonly import confine, damaged_marts
     from paperlake.marts.published import local_marts_path, sql_literal
+    from paperlake.readonly import confine, damaged_marts
 
     lake = Lake.from_settings(settings)
     marts = local_marts_path(lake, settings)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import timedelta
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from paperlake.config import S3Options
 from paperlake.errors import PaperlakeError
-
 
 TEMP_SUFFIX = ".tmp"
 # A temp file older than this belongs to a writer that was killed: no single write takes an hour.

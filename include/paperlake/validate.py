@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from paperlake.arxiv_ids import ARXIV_ID_PATTERN
 from paperlake.clean import HTML_TAG_PATTERN, PAGE_HEADER_PATTERN
 from paperlake.config import DEFAULT_BATCH_ROWS, Settings
 from paperlake.errors import PaperlakeError
 from paperlake.lake import VALIDATION_REPORT, VALIDATION_RESULT, Lake, PartitionSummary
-from paperlake.arxiv_ids import ARXIV_ID_PATTERN
 from paperlake.text_residue import text_residue
 from paperlake.validation_report import render_report
 

@@ -28,7 +28,16 @@ from paperlake.commit import current_commits
 from paperlake.config import S3Options, Settings
 from paperlake.lake import Lake
 from tests.conftest import REPO
-from tests.deploy.support import LAYERS, UI_CONF, arxiv_day_answer, kill_leftovers, layer_tables, marts_dates, read_env_file, scenario_mark
+from tests.deploy.support import (
+    LAYERS,
+    UI_CONF,
+    arxiv_day_answer,
+    kill_leftovers,
+    layer_tables,
+    marts_dates,
+    read_env_file,
+    scenario_mark,
+)
 from tests.support.recorded_http import serve
 
 pytestmark = pytest.mark.deploy

@@ -89,8 +89,8 @@ NESTED = {
 @pytest.mark.parametrize("depth", [500, 2000])
 def test_a_deeply_nested_query_is_checked_without_a_recursion_error(built, shape, depth):
     """The read-only check walks a parse tree of any depth; DuckDB's own depth limit is one line."""
-    from paperlake.readonly import open_marts_readonly, read_only_statements
     from paperlake.config import Settings
+    from paperlake.readonly import open_marts_readonly, read_only_statements
 
     con = open_marts_readonly(Settings.from_env())
     try:
@@ -121,8 +121,8 @@ def test_a_statement_over_the_timeout_is_cancelled_in_one_line(built, capsys, mo
     line = failure(["sql", LONG_QUERY], capsys)
     assert line == "paperlake: cancelled: the statement ran longer than PAPERLAKE_SQL_TIMEOUT (1 s)\n"
     from paperlake.cli.shell import run_shell
-    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
+    from paperlake.readonly import open_shell_connection
 
     settings = Settings.from_env()
     out = io.StringIO()
@@ -180,8 +180,8 @@ def test_a_damaged_marts_file_is_one_line_with_the_fix_and_marts_rebuilds_it(bui
     for argv in (["sql", "SELECT 1"], ["summary", "--date", "2026-11-26"], ["search", "decoding"]):
         line = failure(argv, capsys)
         assert "cannot be opened" in line and "paperlake marts --full" in line, line
-    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
+    from paperlake.readonly import open_shell_connection
 
     with pytest.raises(Exception, match="rebuild it with `paperlake marts --full`"):
         open_shell_connection(Settings.from_env())

@@ -2,8 +2,8 @@
 
 import pytest
 
-from paperlake.commit import committed_run
 from paperlake.clean import clean_once, clean_text
+from paperlake.commit import committed_run
 from paperlake.text_residue import glued_words, markup_residue, text_residue
 
 # Inline math that starts with a digit, or closes before one, is math, not money.

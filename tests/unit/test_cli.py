@@ -107,8 +107,8 @@ def test_shell_answers_statements_on_marts_and_lake_views_and_refuses_writes(bui
     import io
 
     from paperlake.cli.shell import run_shell
-    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
+    from paperlake.readonly import open_shell_connection
 
     con = open_shell_connection(Settings.from_env())
     out = io.StringIO()
@@ -178,8 +178,8 @@ def _read_local(path: str) -> bytes | None:
 def shell(*statements: str) -> list[str]:
     """What a fresh shell on the current settings prints for each statement, in order."""
     from paperlake.cli.shell import run_shell
-    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
+    from paperlake.readonly import open_shell_connection
 
     con = open_shell_connection(Settings.from_env())
     try:

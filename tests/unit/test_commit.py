@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from paperlake.commit import commit_key, committed_run, current_commit, new_run_id
-from paperlake.garbage import collect_garbage
 from paperlake.config import Settings
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
+from paperlake.garbage import collect_garbage
 from paperlake.lake import Lake
-from paperlake.pipeline import parse_stage, commit_stage, fetch_stage, ingest, marts_stage, tag_stage, validate_stage
+from paperlake.pipeline import commit_stage, fetch_stage, ingest, marts_stage, parse_stage, tag_stage, validate_stage
 from paperlake.storage import LocalStore, S3Store
 from tests.support.snapshots import write_snapshot
 

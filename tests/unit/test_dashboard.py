@@ -6,6 +6,7 @@ from paperlake.dashboard import queries
 from paperlake.dashboard.app import create_app
 from tests.support.page_lake import RUN_R, R, before, build_page_lake
 
+
 @pytest.fixture
 def page_lake(lake, settings):
     build_page_lake(lake, settings)

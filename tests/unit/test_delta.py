@@ -12,11 +12,27 @@ import pytest
 
 from paperlake.commit import committed_run, current_commits
 from paperlake.config import S3Options, Settings
-from paperlake.delta import migrate_lake, open_table, publish_lake, publish_partition, published_files, storage_options, table_uri
+from paperlake.delta import (
+    migrate_lake,
+    open_table,
+    publish_lake,
+    publish_partition,
+    published_files,
+    storage_options,
+    table_uri,
+)
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import TABLE_LAYERS, Lake
+from paperlake.pipeline import (
+    commit_stage,
+    fetch_stage,
+    ingest,
+    parse_stage,
+    tag_chunk_stage,
+    tag_stage,
+    validate_stage,
+)
 from paperlake.schemas import CLEAN, ENTITIES
-from paperlake.pipeline import parse_stage, commit_stage, fetch_stage, ingest, tag_chunk_stage, tag_stage, validate_stage
 from tests.support.lake_runs import commit_tables, paper, spans, table
 from tests.support.snapshots import write_snapshot
 

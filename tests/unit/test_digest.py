@@ -1,6 +1,6 @@
 import email
-from email import policy
 import zlib
+from email import policy
 
 import duckdb
 

@@ -2,9 +2,9 @@
 
 import pytest
 
+from paperlake.tagging.gazetteer import canonical_id
 from paperlake.tagging.training.entity_scores import document_scores, gold_entity_ids, normalisation_check
 from paperlake.tagging.training.gold import GoldDoc
-from paperlake.tagging.gazetteer import canonical_id
 
 
 def doc(i, text, *names):

@@ -58,7 +58,6 @@ def test_fetch_lands_the_page_verbatim_and_parse_reads_it_back(settings, lake):
 
 def test_missing_snapshot_path_names_the_setting(tmp_path):
     from paperlake.config import Settings
-
     from paperlake.lake import Lake
 
     settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_SNAPSHOT_PATH": str(tmp_path / "nope.txt")})

@@ -8,12 +8,12 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from paperlake.commit import committed_run
 from paperlake.clean import clean_records
+from paperlake.commit import committed_run
 from paperlake.config import Settings
 from paperlake.errors import ParseError
 from paperlake.lake import Lake, RawPage
-from paperlake.pipeline import parse_stage, commit_stage, ingest, tag_stage, validate_stage
+from paperlake.pipeline import commit_stage, ingest, parse_stage, tag_stage, validate_stage
 from paperlake.schemas import STAGED
 from paperlake.sources import FetchRequest, fetch_partition, load_source, parse_partition
 from paperlake.sources.http import FetchError, TransientHTTPError

@@ -4,12 +4,19 @@ from pathlib import Path
 import pytest
 
 from paperlake.commit import committed_run
+from paperlake.config import GAZETTEER_PATHS
+from paperlake.tagging.gazetteer import (
+    alias_index,
+    canonical_id,
+    entity_key,
+    known_keys,
+    load_gazetteer,
+    load_gazetteers,
+)
+from paperlake.tagging.tagger import build_tagger, tagger_files, tagger_version
 from paperlake.tagging.training.evaluate import evaluate
 from paperlake.tagging.training.gold import GOLD_PATH, load_gold
-from paperlake.tagging.gazetteer import alias_index, canonical_id, entity_key, known_keys, load_gazetteer, load_gazetteers
 from paperlake.tagging.workers import tag_texts
-from paperlake.tagging.tagger import build_tagger, tagger_files, tagger_version
-from paperlake.config import GAZETTEER_PATHS
 
 
 @pytest.fixture(scope="module")

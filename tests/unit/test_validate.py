@@ -119,7 +119,7 @@ def test_a_readable_report_is_published_beside_the_result(lake):
 
 
 def test_the_bundled_sample_passes_validation_after_cleaning(lake, settings):
-    from paperlake.pipeline import parse_stage, fetch_stage, validate_stage
+    from paperlake.pipeline import fetch_stage, parse_stage, validate_stage
 
     run_id = fetch_stage(settings, "snapshot", DAY)["run_id"]
     parse_stage(settings, "snapshot", DAY, run_id)

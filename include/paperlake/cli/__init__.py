@@ -7,7 +7,15 @@ import sys
 from datetime import date, timedelta
 
 from paperlake.cli.commands import (
-    cmd_history, cmd_ingest, cmd_marts, cmd_migrate, cmd_publish, cmd_search, cmd_shell, cmd_sql, cmd_summary,
+    cmd_history,
+    cmd_ingest,
+    cmd_marts,
+    cmd_migrate,
+    cmd_publish,
+    cmd_search,
+    cmd_shell,
+    cmd_sql,
+    cmd_summary,
 )
 from paperlake.cli.output import DEFAULT_MAX_ROWS
 from paperlake.config import Settings

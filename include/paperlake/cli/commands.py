@@ -14,7 +14,6 @@ from paperlake.config import Settings
 from paperlake.errors import UsageError
 from paperlake.readonly import QueryError, open_marts_readonly, open_shell_connection, read_only_statements, sql_errors
 
-
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 
 

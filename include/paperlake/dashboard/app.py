@@ -64,8 +64,8 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
 
     from paperlake.commit import committed_key
     from paperlake.lake import VALIDATION_REPORT, Lake
-    from paperlake.readonly import QueryError, open_marts_readonly
     from paperlake.marts.published import MARTS_KEY
+    from paperlake.readonly import QueryError, open_marts_readonly
 
     app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
 

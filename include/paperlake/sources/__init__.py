@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Callable

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from paperlake.arxiv_ids import read_arxiv_id
 from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
-from paperlake.arxiv_ids import read_arxiv_id
 from paperlake.sources.fields import FieldReader, author_label, xml_text
-from paperlake.sources.http import FetchError, Fetcher
+from paperlake.sources.http import Fetcher, FetchError
 from paperlake.sources.pages import read_xml
 
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/", "arXiv": "http://arxiv.org/OAI/arXiv/"}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
+from paperlake.arxiv_ids import read_arxiv_id
 from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import data_pages
-from paperlake.arxiv_ids import read_arxiv_id
 from paperlake.sources.fields import FieldReader
-from paperlake.sources.http import FetchError, Fetcher
+from paperlake.sources.http import Fetcher, FetchError
 from paperlake.sources.pages import decode_text
 
 

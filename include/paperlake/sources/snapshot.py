@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from paperlake.clean import strip_page_residue
-from paperlake.identity import title_key
 from paperlake.errors import ParseError
+from paperlake.identity import title_key
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages

@@ -51,9 +51,8 @@ def tag_chunk(
     import pyarrow as pa
 
     from paperlake.schemas import ENTITIES
-    from paperlake.tagging.tagger import tagger_version
-
     from paperlake.tagging.domain import gate_papers
+    from paperlake.tagging.tagger import tagger_version
 
     columns = ["paper_id", "content_hash", "title", "abstract", "categories", "primary_category"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()

@@ -53,8 +53,11 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     """The pipeline; without a trained model (or with model_dir=None) it is rules only. No downloads."""
     import spacy
 
-    from paperlake.tagging import acronyms  # noqa: F401  (registers paperlake_acronyms)
-    from paperlake.tagging import components, entity_rules  # register the other components
+    from paperlake.tagging import (  # register the other components
+        acronyms,  # noqa: F401  (registers paperlake_acronyms)
+        components,
+        entity_rules,
+    )
 
     nlp = spacy.blank("en")
     components.fix_tokenizer(nlp)

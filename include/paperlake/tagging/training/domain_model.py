@@ -5,7 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from paperlake.tagging.domain import DOMAIN_MODEL_DIR, ML_CATEGORIES, ML_LABEL, OTHER_LABEL, domain_text, load_domain_model
+from paperlake.tagging.domain import (
+    DOMAIN_MODEL_DIR,
+    ML_CATEGORIES,
+    ML_LABEL,
+    OTHER_LABEL,
+    domain_text,
+    load_domain_model,
+)
 
 
 def corpus_half(paper_id: str | None, title: str) -> str:

@@ -15,8 +15,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from paperlake.tagging.training.gold import GoldDoc
 from paperlake.tagging.gazetteer import lookup_key
+from paperlake.tagging.training.gold import GoldDoc
 
 # Our labels a SciREX type may become; a gazetteer label outside them is a conflict and the span is dropped.
 COMPATIBLE = {"Method": {"MODEL", "METHOD"}, "Material": {"DATASET"}, "Task": {"TASK"}, "Metric": {"METRIC"}}

@@ -15,8 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from paperlake.tagging.training.gold import GoldDoc, load_gold, training_annotations
 from paperlake.tagging.tagger import MODEL_DIR
+from paperlake.tagging.training.gold import GoldDoc, load_gold, training_annotations
 
 CONFIG_PATH = Path(__file__).with_name("ner.cfg")
 
