@@ -12,7 +12,7 @@ from paperlake.digest import compose_digest, render_html, render_text
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
 from paperlake.urls import web_url
 from tests.support.lake_runs import commit_tables, paper, spans, table
-from tests.unit.test_dashboard import client
+from tests.unit.dashboard.test_app import client
 
 DAY = date(2026, 11, 30)
 SCRIPT = "<script>alert(document.cookie)</script>"

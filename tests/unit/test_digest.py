@@ -8,7 +8,7 @@ from paperlake.digest import compose_digest, digest_message, publish_digest, ren
 from paperlake.marts.builder import build_marts
 from paperlake.marts.published import local_marts_path
 from paperlake.sparkline import sparkline_png
-from tests.unit.test_marts import R, trend_lake  # noqa: F401  (fixture)
+from tests.unit.marts.test_builder import R, trend_lake  # noqa: F401  (fixture)
 
 
 def test_sparkline_is_a_valid_png_with_one_bar_per_value():

@@ -182,7 +182,7 @@ def test_cli_search_without_an_index_says_how_to_build_it(lake, settings, monkey
 
 
 def test_the_search_page_is_paginated_escaped_and_never_a_server_error(search_lake, settings):
-    from tests.unit.test_dashboard import client
+    from tests.unit.dashboard.test_app import client
 
     http = client(settings)
     page = http.get("/search", params={"q": "lora", "page": 1})
@@ -203,6 +203,6 @@ def test_the_search_page_is_paginated_escaped_and_never_a_server_error(search_la
 
 
 def test_the_search_page_depends_on_the_login_check(search_lake, settings):
-    from tests.unit.test_dashboard import client, refuse_everyone
+    from tests.unit.dashboard.test_app import client, refuse_everyone
 
     assert client(settings, refuse_everyone).get("/search", params={"q": "lora"}).status_code == 401

@@ -13,7 +13,7 @@ import pytest
 from paperlake.clean import clean_text
 from paperlake.text_residue import text_residue
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "clean" / "real_expected.jsonl.gz"
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "clean" / "real_expected.jsonl.gz"
 ROWS = [json.loads(line) for line in gzip.open(FIXTURE, "rt", encoding="utf-8")]
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from paperlake.clean import clean_text
 
-FROZEN = Path(__file__).parents[1] / "fixtures" / "clean" / "expected.jsonl"
+FROZEN = Path(__file__).parents[2] / "fixtures" / "clean" / "expected.jsonl"
 
 
 def frozen_rows() -> list[dict]:
