@@ -37,6 +37,8 @@ TITLE_WEIGHT = 2
 # Past this share of unreachable postings (of papers whose text changed), an update rebuilds the index in full instead.
 MAX_DEAD_SHARE = 0.1
 ROW_GROUP_ROWS = 16_384
+# From this many papers to (re-)index on, their words are counted with numpy (`paperlake.search_postings`), not one SQL row each.
+BULK_DOCS = 20_000
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
@@ -70,10 +72,10 @@ CREATE TABLE meta (index_version INTEGER, duckdb_version VARCHAR, last_docid INT
 CREATE TABLE sources (mart VARCHAR, table_id VARCHAR, version BIGINT);
 -- The indexed papers: text_key = hash(paper_id, content_hash), page_key = hash(paper_id, content_hash, first_seen, abs_url),
 -- entities_key = bit_xor of its paper_entities rows' hashes (0: none), len = weighted terms.
-CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, text_key UBIGINT, page_key UBIGINT, entities_key UBIGINT, len DOUBLE);
+CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, text_key UBIGINT, page_key UBIGINT, entities_key UBIGINT, len INTEGER);
 CREATE TABLE terms (termid INTEGER, term VARCHAR);
 -- One row per (term, paper): the term's weighted frequency in the paper.
-CREATE TABLE postings (termid INTEGER, docid INTEGER, tf DOUBLE);
+CREATE TABLE postings (termid INTEGER, docid INTEGER, tf INTEGER);
 -- What a result shows, per indexed paper: entities = its TOP_ENTITIES most mentioned (ties: the first mentioned first).
 CREATE TABLE pages (docid INTEGER, first_seen DATE, title VARCHAR, abstract VARCHAR, abs_url VARCHAR, entities VARCHAR[]);
 """
@@ -217,7 +219,8 @@ class IndexState:
 
 def diff_with_exports(con, dates: set[str] | None) -> tuple[int, int]:
     """Temp tables `gone` (indexed papers of the partitions `dates` (None: all) whose text, row or entities changed or left) and
-    `outdated` (those partitions' papers to (re-)index, with their keys and top entities); (how many outdated, texts no longer published).
+    `new_docs` (those partitions' papers to (re-)index under new docids, with their keys, top entities and text); (how many new_docs,
+    indexed texts no longer published).
 
     Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
     from paperlake.marts.published import sql_literal
@@ -225,7 +228,7 @@ def diff_with_exports(con, dates: set[str] | None) -> tuple[int, int]:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
                     SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id, p.content_hash) AS text_key,
                            hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) AS page_key,
-                           coalesce(e.entities_key, 0) AS entities_key, coalesce(e.entities, []) AS entities
+                           coalesce(e.entities_key, 0) AS entities_key, coalesce(e.entities, []) AS entities, p.title, p.abstract
                     FROM export_papers p LEFT JOIN (
                         SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key,
                                max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities
@@ -234,9 +237,11 @@ def diff_with_exports(con, dates: set[str] | None) -> tuple[int, int]:
         f"first_seen IN ({', '.join(f'DATE {sql_literal(d)}' for d in sorted(dates)) or 'NULL'}) OR paper_id IN (SELECT paper_id FROM published)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE compared AS SELECT docid, text_key, page_key, entities_key FROM docs WHERE {within}")
     con.execute("CREATE OR REPLACE TEMP TABLE gone AS SELECT docid, text_key FROM compared ANTI JOIN published USING (text_key, page_key, entities_key)")
-    con.execute("CREATE OR REPLACE TEMP TABLE outdated AS SELECT * FROM published ANTI JOIN compared USING (text_key, page_key, entities_key)")
-    return con.execute("""SELECT (SELECT count(*) FROM outdated),
-                                 (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))""").fetchone()
+    con.execute("""CREATE OR REPLACE TEMP TABLE new_docs AS SELECT (SELECT last_docid FROM meta) + row_number() OVER () AS docid, p.*
+                   FROM published p ANTI JOIN compared USING (text_key, page_key, entities_key)""")
+    counts = con.execute("SELECT (SELECT count(*) FROM new_docs), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))").fetchone()
+    con.execute("DROP TABLE published")
+    return counts
 
 
 def update_index(con, dates: set[str] | None) -> tuple[int, int]:
@@ -251,30 +256,33 @@ def update_index(con, dates: set[str] | None) -> tuple[int, int]:
     con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if not indexed:
         return 0, removed
-    con.execute("""CREATE OR REPLACE TEMP TABLE new_docs AS
-                   SELECT (SELECT last_docid FROM meta) + row_number() OVER (ORDER BY o.first_seen, o.paper_id) AS docid, o.*, t.title, t.abstract
-                   FROM outdated o JOIN (SELECT paper_id, title, abstract FROM export_papers SEMI JOIN outdated USING (paper_id)) t USING (paper_id)""")
     index_new_docs(con)
     con.execute("INSERT INTO pages SELECT docid, first_seen, title, abstract, abs_url, entities FROM new_docs")
     return indexed, removed
 
 
 def index_new_docs(con) -> None:
-    """Tokenise `new_docs` and add their docs, terms and postings."""
-    first = con.execute("SELECT min(docid) FROM new_docs").fetchone()[0]
-    # The title TITLE_WEIGHT times, then the abstract, split as one string (splitting is most of a build's time).
+    """Tokenise `new_docs` and add their docs, terms and postings (past BULK_DOCS papers counted with numpy, the same terms)."""
+    # The title TITLE_WEIGHT times, then the abstract, split as one string.
     text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_docs")
-    con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
-    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
-                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
-    con.execute("CREATE OR REPLACE TEMP TABLE word_ids AS SELECT word, termid FROM word_terms JOIN terms USING (term)")
-    # Sorted by term, so that a query's term filter skips the row groups of other terms.
-    con.execute("""INSERT INTO postings SELECT termid, docid, count(*) FROM tokens JOIN word_ids USING (word)
-                   GROUP BY termid, docid ORDER BY termid""")
-    # Docids only grow, so the new postings are the last row groups: the others are skipped by their docid range.
-    con.execute(f"""INSERT INTO docs SELECT d.docid, d.paper_id, d.first_seen, d.text_key, d.page_key, d.entities_key, coalesce(l.len, 0) FROM new_docs d
-                    LEFT JOIN (SELECT docid, sum(tf) AS len FROM postings WHERE docid >= {first} GROUP BY docid) l USING (docid)""")
+    if con.execute("SELECT count(*) FROM new_docs").fetchone()[0] >= BULK_DOCS:
+        from paperlake.search_postings import index_postings
+
+        index_postings(con, text)
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_docs")
+        con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
+        con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
+                       FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE new_postings AS SELECT termid, docid, count(*)::INTEGER AS tf
+                       FROM tokens JOIN (SELECT word, termid FROM word_terms JOIN terms USING (term)) USING (word) GROUP BY termid, docid""")
+        # Sorted by term, so that a query's term filter skips the row groups of other terms (kept in this order as inserted).
+        con.execute("SET preserve_insertion_order = true")
+        con.execute("INSERT INTO postings SELECT termid, docid, tf FROM new_postings ORDER BY termid")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("CREATE OR REPLACE TEMP TABLE new_lens AS SELECT docid, sum(tf)::INTEGER AS len FROM new_postings GROUP BY docid")
+    con.execute("""INSERT INTO docs SELECT d.docid, d.paper_id, d.first_seen, d.text_key, d.page_key, d.entities_key, coalesce(l.len, 0)
+                   FROM new_docs d LEFT JOIN new_lens l USING (docid)""")
     con.execute("UPDATE meta SET last_docid = (SELECT max(docid) FROM new_docs)")
 
 
@@ -445,7 +453,7 @@ def matches_sql(terms: QueryTerms) -> str:
     Only ids from the index are formatted in: the query's text never reaches the SQL.
     """
     return f"""WITH hits AS MATERIALIZED (
-            SELECT p.termid, p.docid, p.tf, d.len FROM search.postings p JOIN search.docs d USING (docid)
+            SELECT p.termid, p.docid, p.tf::DOUBLE AS tf, d.len FROM search.postings p JOIN search.docs d USING (docid)
             WHERE p.termid IN ({", ".join(map(str, terms.termids))})),
         idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf
                 FROM hits, (SELECT count(*) AS docs FROM search.docs) n GROUP BY termid, n.docs),
