@@ -39,6 +39,8 @@ MAX_DEAD_SHARE = 0.1
 ROW_GROUP_ROWS = 16_384
 # From this many papers to (re-)index on, their words are counted with numpy (`paperlake.search_postings`), not one SQL row each.
 BULK_DOCS = 20_000
+# An update re-reading at most this many partitions runs on one thread.
+SMALL_UPDATE_PARTITIONS = 100
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
@@ -219,29 +221,24 @@ class IndexState:
 
 def diff_with_exports(con, dates: set[str] | None) -> tuple[int, int]:
     """Temp tables `gone` (indexed papers of the partitions `dates` (None: all) whose text, row or entities changed or left) and
-    `new_docs` (those partitions' papers to (re-)index under new docids, with their keys, top entities and text); (how many new_docs,
-    indexed texts no longer published).
+    `outdated` (those partitions' papers to (re-)index, under new docids, with their keys); (how many outdated, indexed texts no
+    longer published).
 
     Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
     from paperlake.marts.published import sql_literal
 
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
-                    SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id, p.content_hash) AS text_key,
-                           hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) AS page_key,
-                           coalesce(e.entities_key, 0) AS entities_key, coalesce(e.entities, []) AS entities, p.title, p.abstract
-                    FROM export_papers p LEFT JOIN (
-                        SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key,
-                               max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities
-                        FROM export_paper_entities GROUP BY paper_id) e USING (paper_id)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE published AS
+                   SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id, p.content_hash) AS text_key,
+                          hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) AS page_key, coalesce(e.entities_key, 0) AS entities_key
+                   FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key
+                                                   FROM export_paper_entities GROUP BY paper_id) e USING (paper_id)""")
     within = "true" if dates is None else (
         f"first_seen IN ({', '.join(f'DATE {sql_literal(d)}' for d in sorted(dates)) or 'NULL'}) OR paper_id IN (SELECT paper_id FROM published)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE compared AS SELECT docid, text_key, page_key, entities_key FROM docs WHERE {within}")
     con.execute("CREATE OR REPLACE TEMP TABLE gone AS SELECT docid, text_key FROM compared ANTI JOIN published USING (text_key, page_key, entities_key)")
-    con.execute("""CREATE OR REPLACE TEMP TABLE new_docs AS SELECT (SELECT last_docid FROM meta) + row_number() OVER () AS docid, p.*
+    con.execute("""CREATE OR REPLACE TEMP TABLE outdated AS SELECT (SELECT last_docid FROM meta) + row_number() OVER () AS docid, p.*
                    FROM published p ANTI JOIN compared USING (text_key, page_key, entities_key)""")
-    counts = con.execute("SELECT (SELECT count(*) FROM new_docs), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))").fetchone()
-    con.execute("DROP TABLE published")
-    return counts
+    return con.execute("SELECT (SELECT count(*) FROM outdated), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))").fetchone()
 
 
 def update_index(con, dates: set[str] | None) -> tuple[int, int]:
@@ -256,6 +253,11 @@ def update_index(con, dates: set[str] | None) -> tuple[int, int]:
     con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if not indexed:
         return 0, removed
+    # Their text and top entities, read for them alone.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_docs AS SELECT o.*, t.title, t.abstract, coalesce(e.entities, []) AS entities
+                    FROM outdated o JOIN (SELECT paper_id, title, abstract FROM export_papers SEMI JOIN outdated USING (paper_id)) t USING (paper_id)
+                    LEFT JOIN (SELECT paper_id, max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities
+                               FROM export_paper_entities SEMI JOIN outdated USING (paper_id) GROUP BY paper_id) e USING (paper_id)""")
     index_new_docs(con)
     con.execute("INSERT INTO pages SELECT docid, first_seen, title, abstract, abs_url, entities FROM new_docs")
     return indexed, removed
@@ -263,13 +265,13 @@ def update_index(con, dates: set[str] | None) -> tuple[int, int]:
 
 def index_new_docs(con) -> None:
     """Tokenise `new_docs` and add their docs, terms and postings (past BULK_DOCS papers counted with numpy, the same terms)."""
-    # The title TITLE_WEIGHT times, then the abstract, split as one string.
-    text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
     if con.execute("SELECT count(*) FROM new_docs").fetchone()[0] >= BULK_DOCS:
         from paperlake.search_postings import index_postings
 
-        index_postings(con, text)
+        index_postings(con, TITLE_WEIGHT)
     else:
+        # The title TITLE_WEIGHT times, then the abstract, split as one string.
+        text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
         con.execute(f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_docs")
         con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
         con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
@@ -319,6 +321,8 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
             load_fts(con)
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET enable_progress_bar = false")  # task logs, not a terminal
+            if dates is not None and len(dates) <= SMALL_UPDATE_PARTITIONS:
+                con.execute("SET threads = 1")  # a few partitions' statements: a second thread costs more CPU than it saves
             if previous is None:
                 con.execute(INDEX_SCHEMA)
                 # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (0.3 s and more).

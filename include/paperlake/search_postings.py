@@ -19,7 +19,7 @@ ASCII_WORD_BYTES = bytes(
 
 def split_words(texts):
     """The words of `texts` (an Arrow string array, each text ending with a space, ASCII only): (words as an Arrow large_string
-    array, the index of each word's text as a numpy array)."""
+    array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
     import numpy as np
     import pyarrow as pa
 
@@ -34,8 +34,9 @@ def split_words(texts):
     word_offsets = np.zeros(len(starts) + 1, np.int64)
     np.cumsum(ends - starts, out=word_offsets[1:])
     words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(word_offsets), pa.py_buffer(raw[in_word]))
-    text_starts = np.searchsorted(starts, offsets - offsets[0])
-    return words, np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(text_starts))
+    text_starts = offsets - offsets[0]
+    text_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(np.searchsorted(starts, text_starts)))
+    return words, text_of_word, starts - text_starts[text_of_word]
 
 
 def count_postings(termids, docids):
@@ -55,24 +56,34 @@ def count_postings(termids, docids):
     return (first >> np.uint64(32)).astype(np.int32), (first & np.uint64(0xFFFFFFFF)).astype(np.int32), tf
 
 
-def index_postings(con, text_sql: str) -> None:
-    """Tokenise `new_docs` (docid, and the text `text_sql` makes of its row): add its terms to `terms` and its postings to
-    `postings` (sorted by termid within each CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
+def index_postings(con, title_weight: int) -> None:
+    """Tokenise `new_docs` (docid, title, abstract; a title word counts `title_weight` times): add its terms to `terms` and its
+    postings to `postings` (sorted by termid within each CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its
+    weighted terms)."""
     import numpy as np
     import pyarrow as pa
 
     from paperlake.search import SPLIT_PATTERN
 
-    # ASCII texts as they are (split here), others cleaned by SQL into the same words; a space after each.
-    rows = con.execute(f"""SELECT docid, CASE WHEN strlen(t) = length(t) THEN t
-                                              ELSE regexp_replace(search_text(t), '{SPLIT_PATTERN}', ' ', 'g') END || ' ' AS text
-                           FROM (SELECT docid, {text_sql} AS t FROM new_docs)""").to_arrow_table()
+    # An ASCII paper as it is (split here): the title, a space, the abstract, a space. Any other: the text the SQL index splits
+    # (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words counted in it.
+    text = " || ' ' || ".join(["coalesce(title, '')"] * title_weight + ["coalesce(abstract, '')"])
+    rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || coalesce(abstract, '') || ' '
+                                              ELSE regexp_replace(search_text({text}), '{SPLIT_PATTERN}', ' ', 'g') || ' ' END AS text,
+                                  CASE WHEN ascii THEN strlen(coalesce(title, '')) + 1 ELSE 0 END AS title_bytes
+                           FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
+                                 FROM new_docs)""").to_arrow_table()
     chunks = []
     for first in range(0, rows.num_rows, CHUNK_DOCS):
         chunk = rows.slice(first, CHUNK_DOCS)
-        words, text_of_word = split_words(chunk["text"].combine_chunks())
+        words, text_of_word, offset_in_text = split_words(chunk["text"].combine_chunks())
         termids = word_termids(con, words.dictionary_encode())
-        chunks.append(count_postings(termids, chunk["docid"].to_numpy()[text_of_word]))
+        docids = chunk["docid"].to_numpy()[text_of_word]
+        in_title = offset_in_text < chunk["title_bytes"].to_numpy()[text_of_word]
+        # A title word's further title_weight - 1 counts, as if the title were written that many times.
+        termids = np.concatenate([termids, *[termids[in_title]] * (title_weight - 1)])
+        docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
+        chunks.append(count_postings(termids, docids))
     columns = [np.concatenate([chunk[i] for chunk in chunks]) if chunks else np.zeros(0, np.int32) for i in range(3)]
     termids, docids, tf = columns
     # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
