@@ -253,11 +253,13 @@ def update_index(con, dates: set[str] | None) -> tuple[int, int]:
     con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if not indexed:
         return 0, removed
-    # Their text and top entities, read for them alone.
+    # Their text and top entities, read for them alone (for all the papers read, as in a full build, without a semi join).
+    read = con.execute("SELECT count(*) FROM published").fetchone()[0]
+    of_outdated = "" if indexed == read else " SEMI JOIN outdated USING (paper_id)"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE new_docs AS SELECT o.*, t.title, t.abstract, coalesce(e.entities, []) AS entities
-                    FROM outdated o JOIN (SELECT paper_id, title, abstract FROM export_papers SEMI JOIN outdated USING (paper_id)) t USING (paper_id)
+                    FROM outdated o JOIN (SELECT paper_id, title, abstract FROM export_papers{of_outdated}) t USING (paper_id)
                     LEFT JOIN (SELECT paper_id, max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities
-                               FROM export_paper_entities SEMI JOIN outdated USING (paper_id) GROUP BY paper_id) e USING (paper_id)""")
+                               FROM export_paper_entities{of_outdated} GROUP BY paper_id) e USING (paper_id)""")
     index_new_docs(con)
     con.execute("INSERT INTO pages SELECT docid, first_seen, title, abstract, abs_url, entities FROM new_docs")
     return indexed, removed
