@@ -207,6 +207,26 @@ def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search
     assert ranked(settings, "prefixes")[0][0] == "r3" and "r3" not in [pid for pid, *_ in ranked(settings, "lora")]
 
 
+def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(seaweed, s3_bucket, tmp_path):
+    """On S3 the update reads the exports' Delta logs and the touched partitions' files from the bucket (DuckDB over httpfs)."""
+    from paperlake.lake import Lake
+    from tests.unit.test_marts import s3_settings
+
+    settings = s3_settings(seaweed, s3_bucket, tmp_path / "home")
+    lake = Lake.from_settings(settings)
+    commit_day(lake, D1, PAPERS_D1, found=[("r1", "LoRA", "METHOD")])
+    build_marts(lake, settings)
+    assert build_search_index(lake, settings).build == "full"
+    commit_day(lake, D2, PAPERS_D2 + [row("n1", "Lora everywhere", f"lora lora {FILLER}")])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings)
+    assert (update.build, update.indexed, update.partitions) == ("incremental", 3, 1)
+    incremental = ranked(settings, "lora")
+    assert [pid for pid, *_ in incremental] == ["n1", "r3", "r2", "r1"] and incremental[-1][3] == ["LoRA"]
+    build_search_index(lake, settings, full=True)
+    assert ranked(settings, "lora") == incremental
+
+
 def test_an_empty_lake_has_an_empty_index(lake, settings):
     build_marts(lake, settings)
     summary = build_search_index(lake, settings)
