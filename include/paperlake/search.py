@@ -521,11 +521,11 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
     if params:
         rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
     ranked, total = paged_rows(con, "m.score, d.paper_id, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size)
-    # The page's rows come from the index's own pages, by a semi join on their docids (an `IN` list of them would read every
-    # page's abstract); the ids are the index's own integers: no text of the query is formatted in.
-    pages = {row[0]: row for row in con.execute(
-        "SELECT docid, first_seen, title, abstract, abs_url, entities FROM search.pages "
-        f"SEMI JOIN (SELECT unnest([{', '.join(str(docid) for _, _, docid in ranked)}]::INTEGER[]) AS docid) USING (docid)").fetchall()}
+    # The page's rows come from the index's own pages, one equality lookup per docid: DuckDB then reads the abstract of the
+    # matching row alone (an `IN` list or a semi join on them decoded every page's abstract, ~30 ms at 390k papers); the ids are
+    # the index's own integers: no text of the query is formatted in.
+    lookups = [f"SELECT docid, first_seen, title, abstract, abs_url, entities FROM search.pages WHERE docid = {docid:d}" for _, _, docid in ranked]
+    pages = {row[0]: row for row in con.execute(" UNION ALL ".join(lookups)).fetchall()} if lookups else {}
     stems = word_stems(con, [text for _, _, title, abstract, _, _ in pages.values() for text in (title, abstract)])
     hits, published = [], published_ids(con, [paper_id for _, paper_id, _ in ranked])
     for score, paper_id, docid in ranked:
