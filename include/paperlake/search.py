@@ -78,7 +78,7 @@ CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, text_key UB
 CREATE TABLE terms (termid INTEGER, term VARCHAR);
 -- One row per (term, paper): the term's weighted frequency in the paper.
 CREATE TABLE postings (termid INTEGER, docid INTEGER, tf INTEGER);
--- What a result shows, per indexed paper: entities = its TOP_ENTITIES most mentioned (ties: the first mentioned first).
+-- What a result shows, per indexed paper: entities = its TOP_ENTITIES most mentioned (ties: first mentioned first, then by id, descending).
 CREATE TABLE pages (docid INTEGER, first_seen DATE, title VARCHAR, abstract VARCHAR, abs_url VARCHAR, entities VARCHAR[]);
 """
 
