@@ -18,12 +18,12 @@ RUN pip install -r requirements.txt
 
 # The project itself, editable from /opt/paperlake/app: paperlake finds its bundled data relative
 # to its source (include/data), and the compose file bind-mounts dags/, plugins/ and include/
-# over these copies, so a code change needs a restart, not a rebuild.
+# over these copies, so a change there needs a restart, not a rebuild (a change in deploy/ needs a rebuild).
 COPY pyproject.toml ./
 COPY include/ include/
 COPY dags/ dags/
 COPY plugins/ plugins/
-# deploy/auth.py: the password rule and the FAB admin user the init containers apply.
+# deploy/: the password rule (auth.py) and the one Airflow initialisation (airflow_init.py) the init containers run.
 COPY deploy/ deploy/
 RUN pip install --no-deps -e . && pip check
 

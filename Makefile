@@ -45,8 +45,7 @@ $(SPARK_STAMP): requirements-spark.txt
 
 $(AIRFLOW_HOME)/.migrated: $(STAMP)
 	@mkdir -p $(AIRFLOW_HOME)
-	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
-	$(BIN)/airflow pools import include/paperlake_airflow/pools.json >> $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	$(BIN)/python -m deploy.airflow_init > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
 	@touch $@
 
 run: $(AIRFLOW_HOME)/.migrated ## run the bundled sample through Airflow (ingest + marts) and print a summary
@@ -54,8 +53,8 @@ run: $(AIRFLOW_HOME)/.migrated ## run the bundled sample through Airflow (ingest
 	$(BIN)/airflow dags test paperlake_marts $(DATE) > $(PAPERLAKE_HOME)/marts.log 2>&1 || (tail -50 $(PAPERLAKE_HOME)/marts.log; exit 1)
 	@$(BIN)/paperlake summary --date $(DATE)
 
-# Each component is its own process session under deploy/supervisor.py (which also migrates the database and
-# imports the pools): one that dies is logged, what it left behind is stopped, and it is restarted; Ctrl-C /
+# Each component is its own process session under deploy/supervisor.py (which first runs deploy/airflow_init.py:
+# migrate, pools): one that dies is logged, what it left behind is stopped, and it is restarted; Ctrl-C /
 # SIGTERM stops every session whole (exec: the signal reaches the supervisor itself).
 airflow: export AIRFLOW__LOGGING__LOGGING_LEVEL := INFO
 airflow: $(STAMP) ## run Airflow on the same defaults (UI, scheduler, dag-processor, triggerer; Ctrl-C stops)
@@ -74,16 +73,17 @@ test: $(STAMP) $(SPARK_STAMP) ## run the test suite (all but the deploy tests)
 	  || echo "chromium could not be installed: the browser test of the paperlake UI page will be skipped"
 	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } \
 	  || echo "openjdk-17-jre-headless could not be installed: the Spark reader test will be skipped"
+	$(BIN)/ruff check --quiet
 	PAPERLAKE_SPARK_PYTHON=$(SPARK_VENV)/bin/python $(BIN)/python -m pytest
 
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
 	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0
 
 train-ner: $(STAMP) ## rebuild the annotated-names gazetteer, retrain the domain NER (train-*.jsonl, + SciREX if SCIREX_DIR=<checkout>) and the domain gate's classifier (real corpus)
-	$(BIN)/python -m paperlake.tagging.train $(if $(SCIREX_DIR),--scirex "$(SCIREX_DIR)")
+	$(BIN)/python -m paperlake.tagging.training.train $(if $(SCIREX_DIR),--scirex "$(SCIREX_DIR)")
 
 eval-ner: $(STAMP) ## gold test split: span and per-paper entity P/R/F1, split/merge check; stray labels outside ML; real arXiv corpus by category
-	$(BIN)/python -m paperlake.tagging.evaluate test
+	$(BIN)/python -m paperlake.tagging.training.evaluate test
 
 eval-clean: $(STAMP) ## clean the real arXiv corpus (+ PAPERLAKE_REAL_CORPUS_DIR=<dir of *.jsonl.gz>): TeX left, glued words, fixed point, ms
 	$(BIN)/python -m paperlake.eval_clean

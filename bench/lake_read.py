@@ -26,7 +26,7 @@ def commit_views(lake, settings):
     """The two queries through paperlake's lake_* views (the files the current commits name)."""
     import duckdb
 
-    from paperlake.marts.builder import connect_lake_views
+    from paperlake.lake_views import connect_lake_views
 
     con = duckdb.connect()
     connect_lake_views(con, lake, settings)

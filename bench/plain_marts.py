@@ -3,7 +3,8 @@ whole lake, then every mart exported with DuckDB's own `COPY` (the growing four 
 
     python -m bench.plain_marts HOME RESULT    # one build of the lake under HOME into HOME/plain/
 
-No state, no increments, no checks: what a data engineer would write by hand. Its marts must equal
+No state, no increments, no checks: what a data engineer would write by hand, with the domain gate's verdicts (papers'
+`ml_score` / `is_ml`; the trends count ML papers only). Its marts must equal
 paperlake's row for row (`differing_rows`), so the two builds are comparable.
 """
 
@@ -26,8 +27,9 @@ WITH sightings AS (
     FROM lake_clean GROUP BY paper_id
 )
 SELECT w.paper_id, w.version, w.title, w.abstract, w.authors, w.categories, w.primary_category, w.published, w.doi, w.abs_url,
-       w.pdf_url, w.github_repo, w.content_hash, s.first_seen, s.last_seen, s.sources, s.upvotes
-FROM winners w JOIN sightings s USING (paper_id);
+       w.pdf_url, w.github_repo, w.content_hash, s.first_seen, s.last_seen, s.sources, s.upvotes, v.ml_score, v.is_ml
+FROM winners w JOIN sightings s USING (paper_id)
+LEFT JOIN lake_verdicts v ON v.source = w.source AND v.date = w.date AND v.paper_id = w.paper_id AND v.content_hash = w.content_hash;
 CREATE TABLE paper_entities AS
 WITH spans AS (
     SELECT DISTINCT e.paper_id, e.entity_id, e.label, e.start_char, e.end_char
@@ -41,7 +43,8 @@ CREATE TABLE entities AS
 SELECT s.entity_id, s.label, s.entity_id AS canonical_name, list(DISTINCT s.text ORDER BY s.text) AS aliases_seen,
        coalesce(any_value(c.n_papers), 0) AS n_papers, min(s.date) AS first_seen, max(s.date) AS last_seen
 FROM lake_entities s LEFT JOIN entity_counts c USING (entity_id, label) GROUP BY s.entity_id, s.label;
-CREATE TABLE entity_daily AS SELECT date, entity_id, label, count(DISTINCT paper_id) AS n_papers FROM lake_entities GROUP BY ALL;
+CREATE TABLE entity_daily AS
+SELECT date, entity_id, label, count(DISTINCT paper_id) AS n_papers FROM lake_entities WHERE coalesce(is_ml, true) GROUP BY ALL;
 CREATE TABLE pipeline_health AS
 WITH staged AS (SELECT source, date, count(*) AS parsed FROM lake_staged GROUP BY ALL),
 clean AS (SELECT source, date, count(*) AS clean FROM lake_clean GROUP BY ALL),
@@ -80,14 +83,16 @@ WITH windows AS (
     SELECT entity_id, label,
            count(DISTINCT paper_id) FILTER (WHERE date >= getvariable('reference_date') - 6) AS recent_papers,
            count(DISTINCT paper_id) FILTER (WHERE date <= getvariable('reference_date') - 7) AS baseline_papers
-    FROM lake_entities WHERE date BETWEEN getvariable('reference_date') - 34 AND getvariable('reference_date') GROUP BY ALL
+    FROM lake_entities WHERE coalesce(is_ml, true) AND date BETWEEN getvariable('reference_date') - 34 AND getvariable('reference_date') GROUP BY ALL
 ),
 lifted AS (SELECT *, (recent_papers / 7.0) / ((baseline_papers + 1) / 28.0) AS exact_lift FROM windows WHERE recent_papers >= 2)
 SELECT getvariable('reference_date') AS reference_date, entity_id, label, recent_papers, baseline_papers, round(exact_lift, 4) AS lift,
        row_number() OVER (ORDER BY exact_lift DESC, recent_papers DESC, entity_id, label) AS rank
 FROM lifted;
 CREATE TABLE trending_papers AS
-WITH recent AS (SELECT * FROM papers WHERE last_seen BETWEEN getvariable('reference_date') - 6 AND getvariable('reference_date')),
+WITH recent AS (
+    SELECT * FROM papers WHERE last_seen BETWEEN getvariable('reference_date') - 6 AND getvariable('reference_date') AND is_ml IS DISTINCT FROM false
+),
 momentum AS (
     SELECT e.paper_id, sum(t.lift::DECIMAL(18, 4))::DOUBLE AS entity_momentum, list(t.entity_id ORDER BY t.lift DESC, t.entity_id) AS trending_entities
     FROM paper_entities e SEMI JOIN recent USING (paper_id) JOIN trending_entities t USING (entity_id, label) GROUP BY e.paper_id
@@ -121,7 +126,8 @@ def build(home: str) -> dict:
 
     from paperlake.config import Settings
     from paperlake.lake import Lake
-    from paperlake.marts.builder import connect_lake_views
+    from bench.marts import written_mb
+    from paperlake.lake_views import connect_lake_views
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     folder = Path(home) / "plain"
@@ -145,6 +151,7 @@ def build(home: str) -> dict:
         "seconds": round(finished - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
         "phases": {"marts": round(built - started, 2), "export": round(finished - built, 2)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "marts_file_mb": round(path.stat().st_size / 2**20),
+        "written_mb": written_mb(),
     }
 
 

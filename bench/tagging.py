@@ -17,7 +17,8 @@ def measure(abstracts: list[str], titles: list[str], repeats: int) -> tuple[list
     """Each pair of sides back to back, best of `repeats`; the titles (context for tag_texts) are cleaned first, as in the stage."""
     from paperlake.clean import clean_text
     from paperlake.config import GAZETTEER_PATHS
-    from paperlake.tagging.partition import loaded_tagger, tag_texts
+    from paperlake.tagging.partition import loaded_tagger
+    from paperlake.tagging.workers import tag_texts
 
     titles = [clean_text(title) for title in titles]
     nlp, index = loaded_tagger(GAZETTEER_PATHS, None)

@@ -2,7 +2,6 @@
 user, and the password rule both deployments apply before they start anything.
 
     python -m deploy.auth check POSTGRES_PASSWORD AIRFLOW_ADMIN_PASSWORD   # exit 1 naming each weak one
-    python -m deploy.auth admin     # the FAB user admin (role Admin) with $AIRFLOW_ADMIN_PASSWORD
 """
 
 from __future__ import annotations
@@ -71,12 +70,6 @@ def main(argv: list[str]) -> int:
         for line in refused:
             print(f"refused: {line}", file=sys.stderr)
         return 1 if refused else 0
-    if argv == ["admin"]:
-        if refused := weak_variables(["AIRFLOW_ADMIN_PASSWORD"]):
-            print(f"refused: {refused[0]}", file=sys.stderr)
-            return 1
-        ensure_admin(os.environ["AIRFLOW_ADMIN_PASSWORD"])
-        return 0
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -6,11 +6,8 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from collections.abc import Iterable, Iterator
 
-from paperlake.config import DEFAULT_BATCH_ROWS
-from paperlake.lake import Lake, PartitionSummary
 from paperlake.records import PaperRecord
 
 # Zero-width characters, the soft hyphen, and the control characters (Unicode category Cc) other than \t \n \r.
@@ -227,17 +224,6 @@ def extract_urls(text: str) -> list[str]:
     return re.findall(r"<(https?://[^>\s]+)>", text)
 
 
-def normalise_title(title: str) -> str:
-    """Lower-case letters and digits only, single-spaced: the form two spellings of one title share."""
-    folded = re.sub("['\u2019`]", "", unicodedata.normalize("NFKD", title).casefold())
-    return " ".join(re.findall(r"[^\W_]+", "".join(ch for ch in folded if not unicodedata.combining(ch))))
-
-
-def title_key(title: str) -> str:
-    """A stable hex id for a title, independent of case, accents, punctuation and spacing."""
-    return hashlib.sha1(normalise_title(title).encode()).hexdigest()
-
-
 def content_hash(title: str, abstract: str) -> str:
     """Hash of the cleaned title and abstract: equal content, equal hash (drives tagging caches)."""
     return hashlib.sha256(f"{title}\n{abstract}".encode()).hexdigest()[:32]
@@ -259,44 +245,3 @@ def clean_records(records: Iterable[PaperRecord]) -> Iterator[dict]:
         row["content_duplicate_of"] = earlier if earlier != row["paper_id"] else None
         row["record_index"] = index
         yield row
-
-
-def clean_partition(lake: Lake, source: str, day: date, run_id: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> PartitionSummary:
-    """Parse a run's raw pages and write every record, cleaned, to the run's `staged/` table (no network).
-
-    Records flow through `batch_rows` at a time, each batch one row group, so memory does not grow with the partition.
-    """
-    import itertools
-
-    import pyarrow as pa
-
-    from paperlake.identity import TITLE_LINKED_SOURCES, known_titles, link_by_title
-    from paperlake.schemas import STAGED
-    from paperlake.sources import load_source
-
-    titles = known_titles(lake, source) if source in TITLE_LINKED_SOURCES else None
-    linked = 0
-    rows = clean_records(load_source(source).parse(lake.iter_raw(source, day, run_id)))
-    with lake.table_writer("staged", source, day, run_id) as writer:
-        while batch := list(itertools.islice(rows, batch_rows)):
-            linked += link_by_title(batch, titles) if titles is not None else 0
-            writer.write(pa.Table.from_pylist(batch, schema=STAGED))
-    return PartitionSummary(
-        layer="staged", source=source, date=day.isoformat(), rows=writer.rows, uri=writer.uri, run_id=run_id,
-        counts={"linked_by_title": linked},
-    )
-
-
-def find_superseded(paper_ids: Sequence[str | None], versions: Sequence[int | None]) -> dict[int, str]:
-    """Rows to set aside because another row has the same paper_id and a newer (or equal, later) version.
-
-    Takes the partition's `paper_id` and `version` columns; returns {row position: paper_id of the
-    kept row}. Same content under two ids is kept twice.
-    """
-    best: dict[str, int] = {}
-    for pos, (pid, version) in enumerate(zip(paper_ids, versions)):
-        if pid is None:
-            continue
-        if pid not in best or (version or 0) >= (versions[best[pid]] or 0):
-            best[pid] = pos
-    return {pos: pid for pos, pid in enumerate(paper_ids) if pid is not None and best[pid] != pos}

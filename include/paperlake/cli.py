@@ -372,7 +372,7 @@ def open_shell_connection(settings: Settings, as_of=None):
     import duckdb
 
     from paperlake.lake import Lake
-    from paperlake.marts.builder import connect_lake_views
+    from paperlake.lake_views import connect_lake_views
     from paperlake.marts.published import local_marts_path, sql_literal
     from paperlake.storage import S3Store
 

@@ -1,10 +1,25 @@
-"""Cross-source identity: records without an arXiv id are linked to one by their normalised title."""
+"""Cross-source identity: a title's key, and records without an arXiv id linked to one by that key."""
 
 from __future__ import annotations
 
-from paperlake.clean import title_key
+import hashlib
+import re
+import unicodedata
+
+from paperlake.arxiv_ids import is_arxiv_id
 from paperlake.lake import Lake, partition_of
-from paperlake.sources.arxiv_ids import is_arxiv_id
+
+
+def normalise_title(title: str) -> str:
+    """Lower-case letters and digits only, single-spaced: the form two spellings of one title share."""
+    folded = re.sub("['\u2019`]", "", unicodedata.normalize("NFKD", title).casefold())
+    return " ".join(re.findall(r"[^\W_]+", "".join(ch for ch in folded if not unicodedata.combining(ch))))
+
+
+def title_key(title: str) -> str:
+    """A stable hex id for a title, independent of case, accents, punctuation and spacing."""
+    return hashlib.sha1(normalise_title(title).encode()).hexdigest()
+
 
 # Sources whose pages carry no ids: their records take the paper_id of a known paper with the same title.
 TITLE_LINKED_SOURCES = ("snapshot",)

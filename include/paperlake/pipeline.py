@@ -71,9 +71,9 @@ def reparse_stage(settings: Settings, source: str, day: date) -> dict:
 @logged_stage
 def clean_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
     """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
-    from paperlake.clean import clean_partition
+    from paperlake.sources import parse_partition
 
-    return clean_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows).to_dict()
+    return parse_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows).to_dict()
 
 
 @logged_stage
@@ -123,7 +123,7 @@ def tag_merge_stage(settings: Settings, source: str, day: date, run_id: str, chu
 
 
 def _tagger_model(settings: Settings):
-    from paperlake.tagging.pipeline import MODEL_DIR
+    from paperlake.tagging.tagger import MODEL_DIR
 
     return MODEL_DIR if settings.ner_model else None
 

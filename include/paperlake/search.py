@@ -330,7 +330,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
                 # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (0.3 s and more).
                 con.execute(f"INSERT INTO meta VALUES ({INDEX_VERSION:d}, {sql_literal(duckdb.__version__)}, 0)")
             if isinstance(lake.store, S3Store):
-                from paperlake.marts.builder import enable_s3
+                from paperlake.lake_views import enable_s3
 
                 enable_s3(con, settings)
             for mart in EXPORT_COLUMNS:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from paperlake.clean import HTML_TAG_PATTERN, PAGE_HEADER_PATTERN, find_superseded
+from paperlake.clean import HTML_TAG_PATTERN, PAGE_HEADER_PATTERN
 from paperlake.config import DEFAULT_BATCH_ROWS, Settings
 from paperlake.errors import PaperlakeError
 from paperlake.lake import VALIDATION_REPORT, VALIDATION_RESULT, Lake, PartitionSummary
-from paperlake.sources.arxiv_ids import ARXIV_ID_PATTERN
+from paperlake.arxiv_ids import ARXIV_ID_PATTERN
 from paperlake.text_residue import text_residue
 from paperlake.validation_report import render_report
 
@@ -219,6 +220,21 @@ def validate_partition(
             f"PAPERLAKE_MAX_QUARANTINE_SHARE."
         )
     return summary
+
+
+def find_superseded(paper_ids: Sequence[str | None], versions: Sequence[int | None]) -> dict[int, str]:
+    """Rows to set aside because another row has the same paper_id and a newer (or equal, later) version.
+
+    Takes the partition's `paper_id` and `version` columns; returns {row position: paper_id of the
+    kept row}. Same content under two ids is kept twice.
+    """
+    best: dict[str, int] = {}
+    for pos, (pid, version) in enumerate(zip(paper_ids, versions)):
+        if pid is None:
+            continue
+        if pid not in best or (version or 0) >= (versions[best[pid]] or 0):
+            best[pid] = pos
+    return {pos: pid for pos, pid in enumerate(paper_ids) if pid is not None and best[pid] != pos}
 
 
 def suite_frame(batch, positions: range, superseded: dict[int, list], interval: tuple[datetime, datetime] | None):

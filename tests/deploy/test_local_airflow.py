@@ -11,14 +11,13 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import psutil
 import pytest
 
 from deploy.airflow_api import AirflowApi, wait_until
 from deploy.processes import ProcessRef, free_ports
-from deploy.stack import PASSWORD_FILE
+from deploy.stack.config import PASSWORD_FILE
 from deploy.supervisor import read_state
 from paperlake.config import Settings
 from paperlake.lake import Lake

@@ -22,7 +22,7 @@ from pytest_httpserver import HTTPServer
 
 from deploy.airflow_api import AirflowApi, wait_until
 from deploy.processes import ProcessRef
-from deploy.stack import WORKERS
+from deploy.stack.config import WORKERS
 from deploy.supervisor import read_state
 from paperlake.commit import current_commits
 from paperlake.config import S3Options, Settings

@@ -13,7 +13,7 @@ import pytest
 
 from deploy.airflow_api import AirflowApi, wait_until
 from deploy.processes import ProcessRef, free_ports, spawn, stop
-from deploy.stack import PASSWORD_FILE
+from deploy.stack.config import PASSWORD_FILE
 from tests.conftest import REPO, VENV_BIN
 from tests.support.chromium import Chromium, chromium_binary
 from tests.support.page_lake import RUN_R, R, build_page_lake

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 

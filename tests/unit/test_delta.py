@@ -75,7 +75,7 @@ def duckdb_delta(lake: Lake, settings: Settings):
     import duckdb
     from duckdb_extensions import import_extension
 
-    from paperlake.marts.builder import enable_s3
+    from paperlake.lake_views import enable_s3
     from paperlake.storage import S3Store
 
     con = duckdb.connect()

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from deploy.auth import weakness
-from deploy.stack import StackConfig
+from deploy.stack.config import StackConfig
 from tests.conftest import REPO
 
 

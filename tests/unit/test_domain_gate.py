@@ -29,16 +29,19 @@ ML = (
 
 @pytest.mark.parametrize(
     "categories, decision",
-    [(["cs.LG", "stat.ML"], True), (["hep-ex", "hep-ph"], False), (["physics.comp-ph", "cs.LG"], None), ([], None), (None, None)],
-    ids=["primary-ml", "no-ml-category", "ml-cross-list-only", "empty", "none"],
+    [
+        (["cs.LG", "stat.ML"], True), (["hep-ex", "hep-ph"], False), (["cs.RO", "cs.LG"], None), (["eess.SP", "cs.AI"], None),
+        (["stat.ME", "stat.ML"], None), (["physics.comp-ph", "cs.LG"], False), (["q-bio.NC", "cs.NE", "cs.LG"], False), ([], None), (None, None),
+    ],
+    ids=["primary-ml", "no-ml-category", "cs-cross-list", "eess-cross-list", "stat-cross-list", "physics-cross-list", "q-bio-cross-list", "empty", "none"],
 )
-def test_categories_decide_when_the_primary_is_ml_or_none_is(categories, decision):
+def test_categories_decide_unless_a_computing_paper_is_only_cross_listed_to_ml(categories, decision):
     assert category_decision(categories) is decision
 
 
 def test_the_primary_category_comes_first_whatever_order_the_source_lists_them_in():
     assert primary_first(["stat.ML", "hep-ph"], "hep-ph") == ["hep-ph", "stat.ML"]
-    assert category_decision(primary_first(["stat.ML", "hep-ph"], "hep-ph")) is None  # ML only as a cross-list
+    assert category_decision(primary_first(["stat.ML", "cs.RO"], "cs.RO")) is None  # ML only as a cross-list
     assert primary_first(["cs.CL"], None) == ["cs.CL"] and primary_first(None, None) == []
 
 
@@ -47,7 +50,8 @@ def test_the_text_classifier_scores_ml_above_physics_and_decides_without_categor
     assert ml > physics
     assert (is_ml(None, physics), is_ml(None, ml)) == (False, True)
     assert is_ml(["hep-ex"], ml) is False and is_ml(["cs.CL"], physics) is True  # categories win over the text
-    assert is_ml(["physics.data-an", "cs.LG"], ml) is True  # a cross-list only: the text decides
+    assert is_ml(["eess.SP", "cs.LG"], ml) is True and is_ml(["eess.SP", "cs.LG"], physics) is False  # a computing cross-list: the text decides
+    assert is_ml(["physics.data-an", "cs.LG"], ml) is False  # ML as a cross-list of another field's paper: not ML
 
 
 def test_a_rejected_paper_keeps_only_unambiguous_gazetteer_names():
@@ -104,7 +108,9 @@ def test_trends_count_only_papers_the_gate_takes_for_ml_and_old_partitions_still
     trending = con.execute("SELECT entity_id, recent_papers FROM trending_entities ORDER BY rank").fetchall()
     papers = {pid: (score, ml) for pid, score, ml in con.execute("SELECT paper_id, ml_score, is_ml FROM papers").fetchall()}
     trending_papers = {r[0] for r in con.execute("SELECT paper_id FROM trending_papers").fetchall()}
+    daily = con.execute("SELECT date, entity_id, n_papers FROM entity_daily ORDER BY date, entity_id").fetchall()
     assert trending == [("LoRA", 3)]
+    assert daily == [(old_day, "LoRA", 1), (day, "LoRA", 2)]  # the trend series too: the rejected papers' GeV is not in it
     assert (papers["p1"], papers["p3"], papers["p5"]) == ((0.9, True), (0.1, False), (None, None))  # p5: no verdict, counts as ML
     assert trending_papers == {"p1", "p2", "p5"}
 
@@ -131,3 +137,13 @@ def test_a_partition_whose_tagged_sidecar_is_over_16_mb_still_builds(lake, setti
     build_marts(lake, settings)
     con = duckdb.connect(str(local_marts_path(lake, settings)), read_only=True)
     assert con.execute("SELECT count(*) FROM state.verdicts").fetchone() == (90_000,)
+
+
+def test_the_real_corpus_report_names_the_half_it_read():
+    from paperlake.tagging.training.evaluate import GATES, format_real_corpus
+
+    mention = ("GPT-4", "MODEL", "GPT-4", 0, 5)
+    fields = {"physics": {gate: [[mention], []] for gate in GATES}, "ML: cs.LG/CL/CV/AI": {gate: [[mention]] for gate in GATES}}
+    assert "(training half)" in format_real_corpus("rules only", fields, "train")
+    report = format_real_corpus("rules only", fields)
+    assert "(evaluation half)" in report and "physics                      2            0.500" in report

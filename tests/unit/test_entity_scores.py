@@ -2,8 +2,8 @@
 
 import pytest
 
-from paperlake.tagging.entity_scores import document_scores, gold_entity_ids, normalisation_check
-from paperlake.tagging.evaluate import GoldDoc
+from paperlake.tagging.training.entity_scores import document_scores, gold_entity_ids, normalisation_check
+from paperlake.tagging.training.gold import GoldDoc
 from paperlake.tagging.gazetteer import canonical_id
 
 

@@ -162,6 +162,19 @@ def test_cooccurrence_pmi_over_papers_with_entities(trend_lake, settings):
     ]
 
 
+def test_cooccurrence_is_stored_on_keys_and_named_where_it_is_read(trend_lake, settings):
+    """The ranking, rewritten each build as PMI moves, is stored on entity keys; the mart is a view naming them (also for a
+    reader that attaches the file under another name, as the shell and the search index do)."""
+    build_marts(trend_lake, settings)
+    path = local_marts_path(trend_lake, settings)
+    assert query(path, "SELECT table_type FROM information_schema.tables WHERE table_name = 'entity_cooccurrence'") == [("VIEW",)]
+    assert query(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'cooccurrence' AND data_type = 'VARCHAR'") == [(0,)]
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{path}' AS other (READ_ONLY)")
+        assert con.execute("SELECT other_entity_id FROM other.entity_cooccurrence WHERE entity_id = 'MMLU' ORDER BY rank").fetchall() == [
+            ("GPT-4",), ("LoRA",), ("BLEU",)]
+
+
 def test_pipeline_health_per_source_and_date(lake, settings):
     from paperlake.lake import RawPage
     from paperlake.schemas import QUARANTINE, STAGED
@@ -269,7 +282,7 @@ def full_build_rows(lake, tmp_path) -> dict:
     return mart_rows(local_marts_path(copy, settings)), exported_rows(copy)
 
 
-D3 = date(2026, 11, 3)
+D0, D3 = date(2026, 10, 31), date(2026, 11, 3)
 LABELS = {"BERT": "MODEL", "GPT-4": "MODEL", "MMLU": "DATASET", "GSM8K": "DATASET", "accuracy": "METRIC", "F1": "METRIC", "LoRA": "METHOD"}
 
 
@@ -302,6 +315,8 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
                               tagged("p5", 1, "h5", ["BERT"]), quarantined=["p3"]),
         lambda: (commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
                  commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3))),
+        # p4 re-listed on an earlier date: its row is kept, its first_seen moves back
+        lambda: commit_papers(lake, "hf_daily", D0, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=2)),
         lambda: lake.store.delete(lake.store.list(commit_prefix("hf_daily", D2))),  # a partition no longer committed
         lambda: lake.store.delete(lake.store.list(commit_prefix("arxiv", D3)) + lake.store.list(commit_prefix("hf_daily", D3))),  # a date gone
         lambda: commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"])),  # and back
@@ -313,9 +328,11 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
         published = local_marts_path(lake, settings)
         assert (mart_rows(published), exported_rows(lake)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
         assert exported_rows(lake) == marts_as_exported(published), f"after step {number + 1}"
+        papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
         if number == 3:
-            papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
             assert (papers["p3"][1], papers["p3"][15]) == (None, ["hf_daily"])  # its current row moved to hf_daily D2
+        if number == 4:
+            assert (papers["p4"][1], papers["p4"][13]) == (1, D0)
     incremental = mart_rows(local_marts_path(lake, settings))
     assert build_marts(lake, settings, full=True).build == "full"
     assert mart_rows(local_marts_path(lake, settings)) == incremental
@@ -333,6 +350,55 @@ def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake,
     assert query(path, "SELECT paper_id FROM papers ORDER BY 1") == [("p1",), ("p2",)]
     assert exported_rows(two_day_lake)["papers"] == marts_as_exported(path)["papers"]
     assert not Path(two_day_lake.uri("marts/papers/part.parquet")).exists()  # the earlier export is replaced, not mixed in
+
+
+BUILD_CHILD = (
+    "import sys\n"
+    "from paperlake.config import Settings\n"
+    "from paperlake.lake import Lake\n"
+    "from paperlake.marts.builder import build_marts\n"
+    "settings = Settings.from_env({'PAPERLAKE_HOME': sys.argv[1]})\n"
+    "print(build_marts(Lake.from_settings(settings), settings).build, 'pandas' in sys.modules)\n"
+)
+
+
+def test_a_build_does_not_import_pandas(two_day_lake, settings):
+    """Neither a full nor an incremental build binds a parameter or registers an Arrow table (each imports pandas: ~0.25 s a build)."""
+    import subprocess
+    import sys
+
+    def build() -> str:
+        return subprocess.run([sys.executable, "-c", BUILD_CHILD, str(settings.home)], capture_output=True, text=True, check=True).stdout.split()
+
+    assert build() == ["full", "False"]
+    commit_papers(two_day_lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"]))
+    assert build() == ["incremental", "False"]
+
+
+def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_lake, settings, tmp_path):
+    """paper_entities' written rows carry keys only (hashes of paper_id and entity_id, label), and a paper's rows are replaced
+    whole: the check counts distinct keys among the rows written, and fails rows written for a paper whose earlier rows were
+    kept (not among the affected papers); the mart's other rows are not scanned again."""
+    import shutil
+
+    from paperlake.marts.builder import SQL_DIR, MartCheckFailed, check_marts
+
+    build_marts(two_day_lake, settings)
+    path = tmp_path / "copy.duckdb"
+    shutil.copyfile(local_marts_path(two_day_lake, settings), path)
+    with duckdb.connect(str(path)) as con:
+        con.execute((SQL_DIR / "keys.sql").read_text())
+        con.execute("CREATE TEMP TABLE affected_papers AS SELECT paper_key('p2') AS paper_key")
+        written = "SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key FROM paper_entities WHERE paper_id = '{}'"
+        con.execute(f"CREATE TEMP TABLE paper_entities_after AS {written.format('p2')}")
+        con.execute("INSERT INTO paper_entities SELECT * FROM paper_entities WHERE paper_id = 'p1' LIMIT 1")
+        assert check_marts(con, new=False)["paper_entities"] == 5  # p1's duplicate was not written by this update
+        con.execute(f"INSERT INTO paper_entities_after {written.format('p2')} LIMIT 1")
+        with pytest.raises(MartCheckFailed, match="paper_entities: 1 duplicate keys"):
+            check_marts(con, new=False)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE paper_entities_after AS {written.format('p1')}")
+        with pytest.raises(MartCheckFailed, match="rows written for papers whose earlier rows were kept"):
+            check_marts(con, new=False)
 
 
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from paperlake.tagging.scirex import convert_section, detokenize, load_scirex, map_label
+from paperlake.tagging.training.scirex import convert_section, detokenize, load_scirex, map_label
 
 INDEX = {"cifar10": ("CIFAR-10", "DATASET"), "bert": ("BERT", "MODEL"), "accuracy": ("accuracy", "METRIC")}
 
@@ -77,7 +77,7 @@ def test_load_scirex_says_where_it_looked(tmp_path):
 
 
 def test_a_trained_model_records_what_it_learned_from(tmp_path):
-    from paperlake.tagging.train import record_training
+    from paperlake.tagging.training.train import record_training
 
     (tmp_path / "meta.json").write_text(json.dumps({"lang": "en", "pipeline": ["ner"]}))
     record_training(tmp_path, 226, 0)

@@ -8,13 +8,13 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from paperlake.clean import clean_partition, clean_records
+from paperlake.clean import clean_records
 from paperlake.config import Settings
 from paperlake.errors import ParseError
 from paperlake.lake import Lake, RawPage
 from paperlake.pipeline import clean_stage, commit_stage, ingest, tag_stage, validate_stage
 from paperlake.schemas import STAGED
-from paperlake.sources import FetchRequest, fetch_partition, load_source
+from paperlake.sources import FetchRequest, fetch_partition, load_source, parse_partition
 from paperlake.sources.http import FetchError, TransientHTTPError
 from tests.support.clock import FakeClock
 from tests.support.recorded_http import arxiv_answer, fixture, serve
@@ -155,7 +155,7 @@ def test_hf_daily_pages_until_a_short_page_and_quarantines_other_days(env, https
     settings, lake, summary, clock = run_fetch(env, "hf_daily")
     assert [r.args["p"] for r in script.requests] == ["0", "1"]
     assert clock.sleeps == [0.5]
-    clean_partition(lake, "hf_daily", DAY, summary.run_id)
+    parse_partition(lake, "hf_daily", DAY, summary.run_id)
     with pytest.raises(Exception, match="1 of 3 records rejected"):
         validate_stage(settings, "hf_daily", DAY, summary.run_id)
     quarantine = lake.read_table("quarantine", "hf_daily", DAY, run_id=summary.run_id).to_pylist()
@@ -181,7 +181,7 @@ def test_hf_search_runs_every_query_and_repeats_are_quarantined_as_superseded(en
     script = serve(httpserver, "/api/papers/search", lambda request, n: (200, fixture(f"hf/search-{request.args['q']}.json"), {}))
     settings, lake, summary, _ = run_fetch(env, "hf_search")
     assert [r.args["q"] for r in script.requests] == ["inference", "kernels"]
-    clean_partition(lake, "hf_search", DAY, summary.run_id)
+    parse_partition(lake, "hf_search", DAY, summary.run_id)
     assert validate_stage(settings, "hf_search", DAY, summary.run_id)["counts"] == {"parsed": 3, "clean": 2, "quarantined": 1}
     assert lake.read_table("quarantine", "hf_search", DAY, run_id=summary.run_id).column("reason_codes").to_pylist() == [["superseded"]]
 
@@ -235,7 +235,7 @@ def test_snapshot_records_link_to_arxiv_ids_by_normalised_title(env, httpserver,
     page.write_text(f"SubscribeLow-rank adaptation at scale\n{abstract}\nUnknown Paper\n{abstract}\n")
     settings = Settings.from_env(env | {"PAPERLAKE_SNAPSHOT_PATH": str(page)})
     run_id = fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, DAY)).run_id
-    assert clean_partition(lake, "snapshot", DAY, run_id).counts == {"linked_by_title": 1}
+    assert parse_partition(lake, "snapshot", DAY, run_id).counts == {"linked_by_title": 1}
     staged = lake.read_table("staged", "snapshot", DAY, run_id=run_id).to_pylist()
     assert staged[0]["paper_id"] == "2611.05678" and staged[0]["source_id"].startswith("snapshot:")
     assert staged[1]["paper_id"] == staged[1]["source_id"]
@@ -363,7 +363,7 @@ def test_a_wrong_typed_hf_item_is_quarantined_as_malformed_and_the_partition_sta
     items[1]["paper"]["upvotes"] = "many"
     serve(httpserver, "/api/papers/search", lambda request, n: (200, json.dumps(items).encode(), {}))
     settings, lake, summary, _ = run_fetch(env | {"PAPERLAKE_HF_QUERIES": "inference", "PAPERLAKE_MAX_QUARANTINE_SHARE": "1"}, "hf_search")
-    clean_partition(lake, "hf_search", DAY, summary.run_id)
+    parse_partition(lake, "hf_search", DAY, summary.run_id)
     assert validate_stage(settings, "hf_search", DAY, summary.run_id)["counts"] == {"parsed": 2, "clean": 1, "quarantined": 1}
     (quarantined,) = lake.read_table("quarantine", "hf_search", DAY, run_id=summary.run_id).to_pylist()
     assert (quarantined["paper_id"], quarantined["reason_codes"]) == (items[1]["paper"]["id"], ["malformed_item"])

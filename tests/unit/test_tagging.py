@@ -1,12 +1,14 @@
 import json
+from pathlib import Path
 
 import pytest
 
-from paperlake.tagging.evaluate import GOLD_PATH, evaluate, load_gold
+from paperlake.tagging.training.evaluate import evaluate
+from paperlake.tagging.training.gold import GOLD_PATH, load_gold
 from paperlake.tagging.gazetteer import alias_index, canonical_id, entity_key, known_keys, load_gazetteer, load_gazetteers
-from paperlake.tagging.partition import tag_texts
-from paperlake.tagging.pipeline import build_tagger, tagger_version
-from paperlake.config import GAZETTEER_PATHS, PATTERNS_PATH
+from paperlake.tagging.workers import tag_texts
+from paperlake.tagging.tagger import build_tagger, tagger_files, tagger_version
+from paperlake.config import GAZETTEER_PATHS
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +67,13 @@ def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
          [("Masked generative models", "METHOD"), ("MGMs", "METHOD"), ("MGM", "METHOD")]),
         ("Vision Transformers (ViT) are strong.", [("Vision Transformers", "MODEL"), ("ViT", "MODEL")]),
         ("Large Language Models (LLMs) and Multi-Head Attention (MHA) are not entities.", []),
+        ("We propose a decoding strategy called Best-of-Zorbs (BoZ). BoZ wins.",
+         [("Best-of-Zorbs", "METHOD"), ("BoZ", "METHOD"), ("BoZ", "METHOD")]),
+        ("We build Quorra Glim (QG), an agentic planning system. QG plans.", [("Quorra Glim", "MODEL"), ("QG", "MODEL"), ("QG", "MODEL")]),
+        ("The zorbic lattice (ZL) model improves detectors.", [("zorbic lattice", "MODEL"), ("ZL", "MODEL")]),
+        ("We run Zonal Zipping Zooms (Z3). Z3 is cheap.", [("Zonal Zipping Zooms", "METHOD"), ("Z3", "METHOD"), ("Z3", "METHOD")]),
     ],
-    ids=["method", "task", "metric", "plural", "gazetteer-acronym", "generic"],
+    ids=["method", "task", "metric", "plural", "gazetteer-acronym", "generic", "called-before", "appositive-after", "head-noun-after", "letter-count"],
 )
 def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, expected):
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
@@ -87,18 +94,58 @@ def test_the_name_a_title_announces_is_an_entity_in_the_abstract(nlp):
     assert [(text, label) for _, label, text, _, _ in found] == [("Zorblax", "METHOD"), ("Zorblax", "METHOD")]
     found = tag_texts(nlp, ["We release Fooset to test agents."], titles=["Fooset: A Benchmark for Agents"])[0]
     assert [(text, label) for _, label, text, _, _ in found] == [("Fooset", "DATASET")]
+    # a dataset the title announces is one entity, not the task named inside it
+    found = tag_texts(nlp, ["We release Zorb-NLI publicly. Zorb-NLI is hard."], titles=["Zorb-NLI: a Dataset for Inferring Zorbs"])[0]
+    assert [(text, label) for _, label, text, _, _ in found] == [("Zorb-NLI", "DATASET"), ("Zorb-NLI", "DATASET")]
+    # the abstract's own introduction labels it when the title's words do not
+    found = tag_texts(nlp, ["Zorblax is an evolution of the Transformer architecture. Zorblax is fast."], titles=["Zorblax: Inherently Parallel Inference"])[0]
+    assert [(text, label) for _, label, text, _, _ in found if text == "Zorblax"] == [("Zorblax", "MODEL"), ("Zorblax", "MODEL")]
 
 
 def test_items_a_paper_lists_after_a_class_noun_take_its_label(nlp):
     found = [(e[2], e[1]) for e in entities(nlp, "It helps on tasks such as calendar planning, negotiation and compression, even when small.")]
     assert found == [("calendar planning", "TASK"), ("negotiation", "TASK")]
+    found = [(e[2], e[1]) for e in entities(nlp, "We test three tasks: estimating percentiles, drawing samples, and counting zorbs.")]
+    assert found == [("estimating percentiles", "TASK"), ("drawing samples", "TASK"), ("counting zorbs", "TASK")]
+    assert [(e[2], e[1]) for e in entities(nlp, "Two dialogue datasets (Zorbchat and Quaxtalk) show it.")] == [("Zorbchat", "DATASET"), ("Quaxtalk", "DATASET")]
+    # one item in brackets, or a sentence after the colon, is no list
+    assert entities(nlp, "We test reasoning tasks (zorbing). On three tasks: the model must plan ahead.") == []
 
 
 def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     found = entities(nlp, "We propose KeyDiff, a training-free KV cache eviction method. KeyDiff is fast.")
     assert [(e[2], e[1]) for e in found if e[2] == "KeyDiff"] == [("KeyDiff", "METHOD"), ("KeyDiff", "METHOD")]
     assert ("ColorGrid", "DATASET") in [(e[2], e[1]) for e in entities(nlp, "We release ColorGrid, a new benchmark.")]
+    assert [(e[2], e[1]) for e in entities(nlp, "We introduce Quaxen, an attention-based module. Quaxen is fast.")] == [("Quaxen", "METHOD")] * 2
+    found = entities(nlp, "We introduce Quaxen, an attention-based module. Quaxens are fast.")  # its plural is the same entity
+    assert found == [("Quaxen", "METHOD", "Quaxen"), ("Quaxen", "METHOD", "Quaxens")]
+    assert [(e[2], e[1]) for e in entities(nlp, "We report a 14% ZQR1 metric gain. ZQR1 rises.")] == [("ZQR1", "METRIC")] * 2
     assert [(e[2], e[1]) for e in entities(nlp, "Results on the ZebraMix dataset and two Chinese datasets.")] == [("ZebraMix", "DATASET")]
+
+
+def test_a_papers_own_introduction_of_a_known_name_overrides_the_gazetteers_label(nlp):
+    labels = lambda text, name: [label for _, label, span in entities(nlp, text) if span == name]
+    assert labels("We curate CICERO, a dataset of dyadic conversations. Models fail on CICERO.", "CICERO") == ["DATASET", "DATASET"]
+    assert labels("Our method, called MOHAWK, distills Transformers into SSMs.", "MOHAWK") == ["METHOD"]
+    assert labels("Cicero plays Diplomacy with people.", "Cicero") == ["MODEL"]  # no introduction: the gazetteer's label
+    # the last part of a hyphenated name is not what the introduction names
+    assert labels("We propose LRQ-DiT, an efficient quantization framework for DiT models.", "DiT") == ["MODEL"]
+
+
+def test_an_unknown_coined_name_listed_beside_a_model_or_dataset_takes_its_label(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert found("LLM serving frameworks like SGLang, vLLM and ZRB-Engine.")[-1] == ("ZRB-Engine", "MODEL")
+    assert found("We test MaskGIT, ZORG, and QUAX.") == [("MaskGIT", "MODEL"), ("ZORG", "MODEL"), ("QUAX", "MODEL")]
+    assert found("Results on ZOrb77 and ImageNet improve.") == [("ZOrb77", "DATASET"), ("ImageNet", "DATASET")]
+    # hardware, units and lowercase words are no names, listed or not
+    assert found("We compare GPT-4 and NVIDIA hardware, GPT-4 and TeV scales, GPT-4 and humans.") == [("GPT-4", "MODEL")] * 3
+
+
+def test_a_task_like_name_right_before_dataset_names_a_dataset(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert ("Zorbic ToM", "DATASET") in found("Stories come from the Zorbic ToM Dataset.")
+    assert ("Quaxic-VQA", "DATASET") in found("It improves on Quaxic-VQA and InfoSeek datasets.")
+    assert found("We use two NLI datasets and question answering benchmarks.") == [("NLI", "TASK"), ("question answering", "TASK")]
 
 
 def test_sentence_final_period_is_split_from_a_name(nlp):
@@ -119,6 +166,17 @@ def test_tagger_version_follows_the_patterns(tmp_path):
     before = tagger_version((a,), None)
     a.write_text(json.dumps({"id": "Y", "label": "MODEL", "aliases": ["Y"]}) + "\n")
     assert tagger_version((a,), None) != before
+
+
+def test_tagger_version_hashes_the_runtime_code_and_no_training_or_evaluation_code():
+    from paperlake.tagging import tagger, training
+
+    hashed = {path.resolve() for path in tagger_files()}
+    runtime = Path(tagger.__file__).parent
+    assert {p.resolve() for p in runtime.glob("*.py") if p.name != "__init__.py"} <= hashed, "a runtime module is missing from RUNTIME_MODULES"
+    training_code = {p.resolve() for p in Path(training.__file__).parent.glob("*.py")}
+    assert {"train.py", "evaluate.py", "scirex.py", "entity_scores.py"} <= {p.name for p in training_code}
+    assert not hashed & training_code, "editing an evaluation script must not invalidate every partition's tag cache"
 
 
 def test_gazetteer_rejects_unknown_labels(tmp_path):
@@ -142,8 +200,8 @@ def test_annotation_files_are_well_formed_and_never_overlap_the_test_split():
 
 
 def test_annotated_names_join_when_marked_in_most_of_their_occurrences():
-    from paperlake.tagging.annotated_names import annotated_names
-    from paperlake.tagging.evaluate import GoldDoc
+    from paperlake.tagging.training.annotated_names import annotated_names
+    from paperlake.tagging.training.gold import GoldDoc
 
     texts = ["TokenWeave beats vLLM. TokenWeave is fast.", "We study ghost sentences and other ghost sentences here.", "Plain text, TokenWeave."]
     docs = [
@@ -159,15 +217,15 @@ def test_annotated_names_join_when_marked_in_most_of_their_occurrences():
 
 def test_shipped_annotated_names_are_what_the_training_annotations_give(tmp_path):
     from paperlake.config import ANNOTATED_NAMES_PATH
-    from paperlake.tagging.annotated_names import write_annotated_names
-    from paperlake.tagging.evaluate import training_annotations
+    from paperlake.tagging.training.annotated_names import write_annotated_names
+    from paperlake.tagging.training.gold import training_annotations
 
     assert all(doc.split != "test" for doc in training_annotations())
     write_annotated_names(tmp_path / "names.jsonl")
     assert (tmp_path / "names.jsonl").read_text() == ANNOTATED_NAMES_PATH.read_text()
 
 
-# Regression floor for the shipped (rules-only) tagger on the gold test split: measured 0.735 F1.
+# Regression floor for the shipped (rules-only) tagger on the gold test split: measured 0.747 F1 (0.735 before issue 20).
 TEST_F1_FLOOR = 0.70
 
 
@@ -183,7 +241,7 @@ NON_ML_STRAY_CEILING = 2
 
 
 def test_abstracts_outside_ml_get_only_rare_stray_labels(nlp, index):
-    from paperlake.tagging.evaluate import non_ml_labels
+    from paperlake.tagging.training.evaluate import non_ml_labels
 
     tagged = non_ml_labels(nlp, index)
     assert len(tagged) == 20
@@ -273,6 +331,8 @@ def test_an_unknown_coined_name_needs_evidence(nlp):
     assert ("ZorbLax", "METHOD", "ZorbLax") in entities(nlp, "We build a ZorbLax framework for agents.")
     assert ("ZorbBench", "DATASET", "ZorbBench") in entities(nlp, "Scores on ZorbBench improve.")  # an ML-specific shape
     assert entities(nlp, "The burst GRB221009 and AMS-02 data agree.") == []  # a numbered name alone is no evidence
+    assert [e[1] for e in entities(nlp, "We design the framework ZORBLAX for private inference. ZORBLAX is fast.")] == ["METHOD", "METHOD"]
+    assert [e[1] for e in entities(nlp, "We release a new benchmark ZorbLax.")] == ["DATASET"]
 
 
 def test_an_acronym_and_the_long_form_its_definition_labels_share_one_entity_id(nlp):
@@ -363,3 +423,12 @@ def test_a_rerun_regates_a_paper_whose_categories_changed_while_its_text_did_not
     assert rejected == [("GPT-4", False)]
     assert recategorised.counts["texts_tagged"] == 1  # same text, new categories: tagged and gated again
     assert accepted == again == [("GPT-4", True), ("LoRA", True), ("MMLU", True), ("accuracy", True)]
+
+
+def test_the_training_config_make_train_ner_reads_is_a_spacy_ner_config():
+    import spacy
+
+    from paperlake.tagging.training.train import CONFIG_PATH
+
+    config = spacy.util.load_config(CONFIG_PATH)
+    assert config["nlp"]["pipeline"][-1] == "ner"

@@ -8,7 +8,7 @@ from paperlake.clean import clean_records
 from paperlake.lake import VALIDATION_REPORT
 from paperlake.records import PaperRecord
 from paperlake.schemas import STAGED
-from paperlake.validate import QuarantineThresholdExceeded, ValidationRules, validate_partition
+from paperlake.validate import QuarantineThresholdExceeded, ValidationRules, find_superseded, validate_partition
 
 DAY = date(2026, 11, 26)
 RUN = "20261126T000000Z-00000001"
@@ -137,3 +137,9 @@ def test_an_item_the_source_could_not_read_is_quarantined_as_malformed(lake):
     quarantine = lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()
     assert [(q["paper_id"], q["reason_codes"], q["parse_error"]) for q in quarantine] == [("2401.00002", ["malformed_item"], why)]
     assert lake.read_table("clean", "arxiv", DAY, run_id=RUN).column("parse_error").to_pylist() == [None]
+
+
+def test_superseded_versions_point_at_the_kept_row():
+    paper_ids = ["2401.1", "2401.1", "2401.1", "2401.2", None]
+    versions = [1, 3, 2, 1, None]
+    assert find_superseded(paper_ids, versions) == {0: "2401.1", 2: "2401.1"}

@@ -16,18 +16,17 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from urllib.parse import urlparse
 
 from paperlake.commit import Commit
 from paperlake.config import Settings
-from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
+from paperlake.lake import Lake
+from paperlake.lake_views import connect_lake_views, create_layer_view
 from paperlake.marts.published import MARTS_KEY, published_marts, sql_literal
 from paperlake.storage import TEMP_SUFFIX, S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
-LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
 # Keys every mart must keep unique; a violation fails the build before anything is published.
 UNIQUE_KEYS = {
     "papers": ("paper_id",),
@@ -41,8 +40,18 @@ UNIQUE_KEYS = {
     "pipeline_health": ("source", "date"),
     "quarantine": ("source", "date", "record_index"),
 }
-# Marts whose written rows (`<mart>_after`) also carry their key as state keys: checked on those, a cheaper distinct count.
-HASHED_KEYS = {"paper_entities": "paper_key, entity_key"}
+# Marts whose written rows (`<mart>_after`) carry their key as state keys only (the ids of the key -> their hashes):
+# checked on those, a cheaper distinct count. Each step replaces a paper's or an entity's rows whole, so these
+# marts are checked on the rows written alone, with WRITTEN_WHOLE below.
+HASHED_KEYS = {
+    "paper_entities": {"paper_key": "paper_key(paper_id)", "entity_key": "entity_key(entity_id, label)"},
+    "entity_cooccurrence": {"entity_key": "entity_key(entity_id, label)", "other_key": "entity_key(other_entity_id, other_label)"},
+}
+# Rows written for a paper whose earlier rows were not all deleted (it must be among the affected ones): they could
+# duplicate a key the check of the rows written alone cannot see.
+WRITTEN_WHOLE = {
+    "paper_entities": "SELECT count(*) FROM paper_entities_after ANTI JOIN affected_papers USING (paper_key)",
+}
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
     "paper ids": "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)",
@@ -50,11 +59,12 @@ KEY_COLLISIONS = {
 }
 TRENDING_MIN_SUPPORT = 2
 EXPORT_BATCH_ROWS = 100_000
+PARTITION_ROWS_PER_INSERT = 1_000
 # DuckDB's share of a build's memory (it spills beyond it); the exports' writer and Python come on top.
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 6
+STATE_VERSION = 9
 
 
 @dataclass(frozen=True)
@@ -111,113 +121,6 @@ class PartitionChanges:
         return len(self.changed) + len(self.vanished)
 
 
-def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None = None, as_of: int | datetime | None = None) -> None:
-    """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns).
-
-    The files are those the commits name (default: the current ones, read now): the same files the layers'
-    Delta tables name once published. With `as_of` (a Delta version or a timestamp), the files each layer's
-    Delta table named then (time travel), and the documents of the runs its clean table named.
-    """
-    if isinstance(lake.store, S3Store):
-        enable_s3(con, settings)
-    if as_of is None:
-        from paperlake.commit import current_commits
-
-        commits = current_commits(lake.store) if commits is None else commits
-        runs = {key: commit.run_id for key, commit in commits.items()}
-        layer_uris = {layer: [lake.uri(key) for key in lake.run_keys(layer, runs)] for layer in LAKE_LAYERS}
-    else:
-        from paperlake.delta import published_files, published_runs
-
-        layer_uris = {layer: published_files(lake, layer, as_of) for layer in LAKE_LAYERS}
-        runs = published_runs(layer_uris["clean"])
-    for layer, uris in layer_uris.items():
-        create_files_view(con, f"lake_{layer}", layer, uris)
-    register_partition_documents(con, lake, runs)
-
-
-def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> None:
-    """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date` columns)."""
-    create_files_view(con, view, layer, [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)])
-
-
-def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
-    """Temporary view `view` over a layer's Parquet files `uris` (with `source` and `date` columns from their paths)."""
-    from paperlake.layer_columns import LAYER_COLUMNS
-
-    # The layer's columns with no rows, declared in SQL (registering an empty Arrow table would import pyarrow and pandas).
-    nulls = ", ".join(f"NULL::{duckdb_type} AS \"{name}\"" for name, duckdb_type in LAYER_COLUMNS[layer])
-    source = f"(SELECT {nulls}, NULL::VARCHAR AS source, NULL::DATE AS date WHERE false)"
-    if uris:
-        files = ", ".join(sql_literal(uri) for uri in uris)
-        # by name, beside the layer's empty table: a partition written before a nullable column was added reads it as null
-        parquet = f"read_parquet([{files}], hive_partitioning = true, union_by_name = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
-        source = f"({source} UNION ALL BY NAME SELECT * FROM {parquet})"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
-
-
-# A tagged sidecar holds a verdict per paper (~240 bytes each): beyond DuckDB's default 16 MB a JSON document is refused.
-# 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB allocated 2 GB).
-MAX_DOCUMENT_BYTES = 1 << 27
-
-# The JSON documents beside the partitions, as views that read only what the marts use:
-# view -> (layer, document, the keys read and their types, projection).
-DOCUMENT_VIEWS = {
-    "lake_raw": (
-        "raw", RAW_MANIFEST, {"pages": "STRUCT(bytes BIGINT, fetched_at VARCHAR)[]"},
-        "len(pages)::BIGINT AS pages, coalesce(list_sum(list_transform(pages, p -> p.bytes)), 0)::BIGINT AS bytes, "
-        "list_max(list_transform(pages, p -> p.fetched_at)) AS fetched_at",
-    ),
-    "lake_validation": (
-        "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
-        "gx_success AS validation_success, run_id, suite_version",
-    ),
-    # the domain gate's verdict on every paper the tag stage saw (none in a run tagged before the gate): a row each
-    "lake_verdicts": (
-        "entities", TAGGED_MANIFEST, {"verdicts": "STRUCT(paper_id VARCHAR, content_hash VARCHAR, ml_score DOUBLE, is_ml BOOLEAN)[]"},
-        "unnest(verdicts, max_depth := 2)",
-    ),
-}
-
-
-def register_partition_documents(con, lake: Lake, runs: dict) -> None:
-    """`lake_raw` (pages fetched), `lake_validation` (suite outcome, run id) and `lake_verdicts` (the domain gate's) of the runs `runs` maps each
-    partition to: lazy views over their JSON documents, so nothing is read until a query uses them."""
-    for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
-        uris = [lake.uri(key) for key in lake.run_keys(layer, runs, name)]
-        if uris:
-            columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
-            source = (
-                f"read_json([{', '.join(sql_literal(uri) for uri in uris)}], columns = {columns}, "
-                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = {MAX_DOCUMENT_BYTES})"
-            )
-        else:
-            nulls = ", ".join(f"NULL::{t} AS {k}" for k, t in keys.items())
-            source = f"(SELECT NULL::VARCHAR AS source, NULL::DATE AS date, {nulls} WHERE false)"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT source, date, {projection} FROM {source}")
-
-
-def enable_s3(con, settings: Settings) -> None:
-    """Load the httpfs extension from its PyPI package (no download) and register S3 credentials."""
-    from duckdb_extensions import import_extension
-
-    from paperlake.storage import s3_credentials
-
-    import_extension("httpfs", con=con)
-    con.execute("LOAD httpfs")
-    s3 = settings.s3
-    key, secret = s3_credentials(s3)
-    params = {"KEY_ID": key, "SECRET": secret, "REGION": s3.region}
-    if s3.endpoint_url:
-        endpoint = urlparse(s3.endpoint_url)
-        params |= {"ENDPOINT": endpoint.netloc, "URL_STYLE": "path", "USE_SSL": endpoint.scheme == "https"}
-    con.execute(
-        "CREATE OR REPLACE TEMPORARY SECRET paperlake_s3 (TYPE s3, "
-        + ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} {sql_literal(str(v))}" for k, v in params.items())
-        + ")"
-    )
-
-
 def latest_partition_date(commits: dict) -> date | None:
     """The newest committed partition date (read from the commits, no data scanned)."""
     return max((day for _, day in commits), default=None)
@@ -247,26 +150,30 @@ def built_runs(path: Path) -> dict[tuple[str, date], str] | None:
         return {(source, day): run_id for source, day, run_id in con.execute("SELECT source, date, run_id FROM state.partitions").fetchall()}
 
 
-def partition_table(keys, commits: dict | None = None):
-    """(source, date) pairs as an Arrow table for the build steps to join on, with each one's run_id in `commits` if given."""
-    import pyarrow as pa
+def create_partition_table(con, name: str, keys, commits: dict | None = None) -> None:
+    """Temp table `name` of (source, date) pairs for the build steps to join on, with each one's run_id in `commits` if given.
 
-    keys = sorted(keys)
-    columns = {"source": pa.array([s for s, _ in keys], pa.string()), "date": pa.array([d for _, d in keys], pa.date32())}
-    if commits is not None:
-        columns["run_id"] = pa.array([commits[key].run_id for key in keys], pa.string())
-    return pa.table(columns)
+    Written as SQL literals: registering an Arrow table would import pandas (~0.25 s a build).
+    """
+    columns = "source VARCHAR, date DATE" + (", run_id VARCHAR" if commits is not None else "")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+    rows = [
+        f"({sql_literal(source)}, DATE {sql_literal(day.isoformat())}" + (f", {sql_literal(commits[(source, day)].run_id)})" if commits is not None else ")")
+        for source, day in sorted(keys)
+    ]
+    for start in range(0, len(rows), PARTITION_ROWS_PER_INSERT):
+        con.execute(f"INSERT INTO {name} VALUES {', '.join(rows[start:start + PARTITION_ROWS_PER_INSERT])}")
 
 
 def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChanges, commits: dict, new: bool) -> None:
     """What the build steps read: `touched` (changed or vanished partitions), `changed_runs` (their committed runs),
     the `lake_*` views over the changed partitions, and `lake_texts` / `text_partitions`, the clean rows papers' text comes from."""
-    con.register("touched", partition_table(changes.changed.keys() | changes.vanished))
-    con.register("changed_runs", partition_table(changes.changed, commits))
+    create_partition_table(con, "touched", changes.changed.keys() | changes.vanished)
+    create_partition_table(con, "changed_runs", changes.changed, commits)
     connect_lake_views(con, lake, settings, changes.changed)
     fallback = set() if new else {tuple(row) for row in con.execute((SQL_DIR / "text_partitions.sql").read_text()).fetchall()}
     texts = {key: commits[key] for key in changes.changed.keys() | fallback}
-    con.register("text_partitions", partition_table(texts))
+    create_partition_table(con, "text_partitions", texts)
     create_layer_view(con, lake, "lake_texts", "clean", texts)
 
 
@@ -280,10 +187,12 @@ def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: Pa
     # Row order inside a mart means nothing (readers use ORDER BY): DuckDB may then insert in parallel, in less memory.
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET memory_limit = {sql_literal(MEMORY_LIMIT)}")
-    con.execute("SET VARIABLE reference_date = ?::DATE", [latest_partition_date(commits)])
-    con.execute("SET VARIABLE min_support = ?", [TRENDING_MIN_SUPPORT])
-    con.execute("SET VARIABLE state_version = ?", [STATE_VERSION])
-    con.execute("SET VARIABLE duckdb_version = ?", [duckdb.__version__])
+    # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (~0.25 s a build).
+    reference = latest_partition_date(commits)
+    con.execute(f"SET VARIABLE reference_date = {'NULL' if reference is None else sql_literal(reference.isoformat())}::DATE")
+    con.execute(f"SET VARIABLE min_support = {int(TRENDING_MIN_SUPPORT)}")
+    con.execute(f"SET VARIABLE state_version = {int(STATE_VERSION)}")
+    con.execute(f"SET VARIABLE duckdb_version = {sql_literal(duckdb.__version__)}")
     register_changes(con, lake, settings, changes, commits, new)
     steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
     for sql_file in steps:
@@ -313,10 +222,10 @@ def check_marts(con, new: bool) -> dict[str, int]:
     counts = mart_counts(con)
     written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
     for table, key in UNIQUE_KEYS.items():
-        cols = ", ".join(key)
-        rows = table if f"{table}_after" not in written else checked_rows(con, table, cols, counts[table])
-        if rows == f"{table}_after" and table in HASHED_KEYS:
-            cols = HASHED_KEYS[table]  # the same key as 64-bit hashes (two ids sharing one fail the collision checks below)
+        after = f"{table}_after" in written
+        # a hashed key: two ids sharing a hash fail the collision checks below
+        cols = ", ".join(HASHED_KEYS[table] if after and table in HASHED_KEYS else key)
+        rows = checked_rows(con, table, cols, counts[table], after)
         total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {rows}").fetchone()
         if total != distinct:
             raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
@@ -329,9 +238,16 @@ def check_marts(con, new: bool) -> dict[str, int]:
     return counts
 
 
-def checked_rows(con, table: str, cols: str, rows: int) -> str:
-    """The rows of `table` an update must check: those sharing a key with the rows it wrote, or, when it rewrote
-    the table (as many rows as it wrote), the rows written."""
+def checked_rows(con, table: str, cols: str, rows: int, after: bool) -> str:
+    """The rows of `table` an update must check: those sharing a key with the rows it wrote (`<table>_after`, if `after`),
+    or, when it rewrote the table (as many rows as it wrote) or replaces a paper's or entity's rows whole (HASHED_KEYS),
+    the rows written; with no rows written noted, the whole table."""
+    if not after:
+        return table
+    if table in HASHED_KEYS:
+        if table in WRITTEN_WHOLE and con.execute(WRITTEN_WHOLE[table]).fetchone()[0]:
+            raise MartCheckFailed(f"mart {table}: rows written for papers whose earlier rows were kept")
+        return f"{table}_after"
     written = con.execute(f"SELECT count(*) FROM {table}_after").fetchone()[0]
     return f"{table}_after" if written == rows else f"{table} SEMI JOIN {table}_after USING ({cols})"
 

@@ -4,7 +4,8 @@ A source module exposes `min_interval(http: HttpSettings) -> float` (seconds bet
 `fetch(request: FetchRequest, fetcher: Fetcher) -> None` (which lands every response through the
 fetcher) and `parse(pages: Iterable[RawPage]) -> Iterable[PaperRecord]` (records in page order;
 lazy where that is cheap, so a large page need not be held as records). Parsing never touches the
-network, so any date can be re-parsed from the raw layer.
+network, so any date can be re-parsed from the raw layer: `parse_partition` writes a run's records, cleaned
+and linked by title, to its `staged/` table.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Callable
 
-from paperlake.config import ALL_SOURCES, Settings
+from paperlake.clean import clean_records
+from paperlake.config import ALL_SOURCES, DEFAULT_BATCH_ROWS, Settings
+from paperlake.identity import TITLE_LINKED_SOURCES, known_titles, link_by_title
 from paperlake.lake import Lake, PartitionSummary, RawPage
 
 
@@ -81,6 +84,30 @@ def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> Partition
     return PartitionSummary(
         layer="raw", source=source, date=request.day.isoformat(), rows=len(fetcher.pages), uri=uri, run_id=run_id,
         counts={"pages": len(fetcher.pages), "bytes": sum(len(p.body) for p in fetcher.pages)},
+    )
+
+
+def parse_partition(lake: Lake, source: str, day: date, run_id: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> PartitionSummary:
+    """Parse a run's raw pages and write every record, cleaned, to the run's `staged/` table (no network).
+
+    Records flow through `batch_rows` at a time, each batch one row group, so memory does not grow with the partition.
+    """
+    import itertools
+
+    import pyarrow as pa
+
+    from paperlake.schemas import STAGED
+
+    titles = known_titles(lake, source) if source in TITLE_LINKED_SOURCES else None
+    linked = 0
+    rows = clean_records(load_source(source).parse(lake.iter_raw(source, day, run_id)))
+    with lake.table_writer("staged", source, day, run_id) as writer:
+        while batch := list(itertools.islice(rows, batch_rows)):
+            linked += link_by_title(batch, titles) if titles is not None else 0
+            writer.write(pa.Table.from_pylist(batch, schema=STAGED))
+    return PartitionSummary(
+        layer="staged", source=source, date=day.isoformat(), rows=writer.rows, uri=writer.uri, run_id=run_id,
+        counts={"linked_by_title": linked},
     )
 
 

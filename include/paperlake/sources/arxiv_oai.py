@@ -12,7 +12,7 @@ from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import FetchRequest, data_pages
-from paperlake.sources.arxiv_ids import read_arxiv_id
+from paperlake.arxiv_ids import read_arxiv_id
 from paperlake.sources.fields import FieldReader, author_label, xml_text
 from paperlake.sources.http import FetchError, Fetcher
 from paperlake.sources.pages import read_xml

@@ -8,7 +8,7 @@ from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord
 from paperlake.sources import data_pages
-from paperlake.sources.arxiv_ids import read_arxiv_id
+from paperlake.arxiv_ids import read_arxiv_id
 from paperlake.sources.fields import FieldReader
 from paperlake.sources.http import FetchError, Fetcher
 from paperlake.sources.pages import decode_text

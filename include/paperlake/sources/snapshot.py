@@ -11,7 +11,8 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from paperlake.clean import strip_page_residue, title_key
+from paperlake.clean import strip_page_residue
+from paperlake.identity import title_key
 from paperlake.errors import ParseError
 from paperlake.lake import RawPage
 from paperlake.records import PaperRecord

@@ -6,35 +6,15 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from paperlake.tagging.components import GENERIC_NAMES
+from paperlake.tagging.components import CALLING_WORDS, GENERIC_NAMES, HEAD_LABELS, head_label
 from paperlake.tagging.exclusions import excluded_kind
 from paperlake.tagging.gazetteer import canonical_id
+from paperlake.tagging.vocabulary import labelled_words, words
 
-# Long forms of generic classes and fields the guidelines never annotate.
-GENERIC_LONG_FORMS = {"large language models", "large language model", "language models", "language model", "vision language models", "multimodal large language models", "small language models", "large reasoning models", "pre-trained language models", "pretrained language models", "natural language processing", "natural language understanding", "artificial intelligence", "machine learning"}
-GENERIC_LONG_FORM_ENDINGS = ("language model", "language models", "foundation model", "foundation models", "action model", "action models")
-# Defined acronyms the guidelines leave out: components, settings and words that are not ML entities.
-NOT_ENTITY_LONG_FORMS = {"multi head attention", "multilayer perceptron", "multi layer perceptron", "feed forward network", "state of the art", "just in time", "key value", "personally identifiable information"}
-# The last word of a defined long form decides its label when the rules know nothing of it.
-LONG_FORM_HEADS = {
-    **dict.fromkeys(
-        "learning training tuning fine-tuning finetuning optimization optimisation decoding inference intervention scaling clustering "
-        "test encryption transform transformation network model framework aligner distillation quantization pruning sampling search "
-        "regression encoding computation method algorithm approach technique strategy mechanism replay augmentation compression "
-        "merging routing streaming selection filtering voting guidance alignment process stereo motion transformer autoencoder "
-        "machine descent propagation programming attack prompting adaptation unlearning steering".split(),
-        "METHOD",
-    ),
-    **dict.fromkeys(
-        "answering recognition detection classification generation translation summarization segmentation prediction forecasting "
-        "tracing quantification understanding parsing extraction completion localization captioning labeling labelling tagging "
-        "reconstruction synthesis planning navigation manipulation verification discovery resolution redaction modeling modelling "
-        "estimation identification tracking".split(),
-        "TASK",
-    ),
-    **dict.fromkeys("error rate score accuracy utilization factor distance divergence ratio precision recall similarity index".split(), "METRIC"),
-    **dict.fromkeys("benchmark dataset corpus suite leaderboard bench challenge arena".split(), "DATASET"),
-}
+GENERIC_LONG_FORMS = words("generic_long_forms")
+GENERIC_LONG_FORM_ENDINGS = tuple(sorted(words("generic_long_form_endings")))
+NOT_ENTITY_LONG_FORMS = words("not_entity_long_forms")
+LONG_FORM_HEADS = labelled_words("long_form_heads")
 LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"'}
 
 
@@ -47,6 +27,8 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
     letters = [c for c in acronym.lower() if c.isalpha()]  # digits are counts or versions: SH2, R3, IA2
     if acronym.endswith("s") and acronym[:-1].isupper():
         letters = letters[:-1]  # MIAs, GNNs
+    if len(acronym) == 2 and acronym[0].isupper() and acronym[1] in "2345":
+        letters = letters * int(acronym[1])  # a letter's count: Rollout Routing Replay (R3), Structured State Space Sequence (S4)
     if not 2 <= len(letters) <= 10 or not acronym[0].isalpha() or len(words) == 0:
         return None
     initials = _initials_start(words, letters)
@@ -69,7 +51,7 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
     return word
 
 
-LONG_FORM_FILLERS = {"of", "and", "for", "the", "to", "in", "on", "with", "a", "an", "by", "via"}
+LONG_FORM_FILLERS = words("long_form_fillers")
 
 
 def _initials_start(words: list[str], letters: list[str]) -> int | None:
@@ -97,6 +79,18 @@ def _is_title_case(words: list[str]) -> bool:
 def _generic_long_form(text: str) -> bool:
     lowered = " ".join(text.lower().replace("-", " ").split())
     return lowered in GENERIC_LONG_FORMS or lowered.endswith(GENERIC_LONG_FORM_ENDINGS) or lowered in NOT_ENTITY_LONG_FORMS
+
+
+def _context_label(doc: Doc, start: int, after: int) -> str | None:
+    """The label the words around a definition give it: "a strategy called Best-of-Majority (BoM)", "Rollout
+    Routing Replay (R3), a method that ...", "feature selective anchor-free (FSAF) module"."""
+    if start > 0 and doc[start - 1].lower_ in CALLING_WORDS:
+        return head_label(reversed(doc[max(0, start - 12) : start - 1]))
+    if after < len(doc) and doc[after].lower_ in HEAD_LABELS:
+        return HEAD_LABELS[doc[after].lower_]
+    if after + 1 < len(doc) and doc[after].text == "," and doc[after + 1].lower_ in {"a", "an"}:
+        return head_label(doc[after + 2 : after + 12])
+    return None
 
 
 @Language.component("paperlake_acronyms")
@@ -135,8 +129,10 @@ def acronym_definitions(doc: Doc) -> Doc:
         label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
             label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None  # a kind of it: "cross-silo federated learning"
-        elif label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
-            label = "METHOD"
+        elif label is None:
+            label = _context_label(doc, long_form.start, tok.i + 3)
+            if label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
+                label = "METHOD"
         if label is None or any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form):
             continue
         # the long form and its acronym are one entity: "inference-time intervention" and ITI share its id

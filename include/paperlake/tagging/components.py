@@ -12,26 +12,19 @@ from spacy.util import compile_suffix_regex, filter_spans
 
 from paperlake.tagging.exclusions import all_caps_run, excluded_kind
 from paperlake.tagging.gazetteer import mention_pattern
+from paperlake.tagging.vocabulary import labelled_words, words
 
 # The paper's title, set before the pipeline runs (`pipeline.titled_docs`): context for the abstract.
 if not Doc.has_extension("paper_title"):
     Doc.set_extension("paper_title", default="")
 
-# The head noun a paper uses to introduce a name decides its label (annotation guidelines, "proposed names").
-HEAD_LABELS = {
-    **dict.fromkeys("method methods approach algorithm technique attack recipe protocol paradigm strategy procedure scheme framework pipeline mechanism".split(), "METHOD"),
-    **dict.fromkeys("model models architecture kernel kernels engine system assistant agent network transformer tool toolkit library platform".split(), "MODEL"),
-    **dict.fromkeys("dataset datasets benchmark benchmarks corpus suite environment testbed leaderboard".split(), "DATASET"),
-}
-# "the X dataset", "the X benchmark": X is a DATASET.
-DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | {"corpora"}
-# Generic classes the guidelines never annotate, however a paper introduces them.
-GENERIC_NAMES = {"llm", "llms", "mllm", "mllms", "vlm", "vlms", "plm", "plms", "lm", "lms", "slm", "slms", "lrm", "lrms", "ai", "nlp", "nlu", "ml", "gpu", "gpus", "cpu", "sota"}
+HEAD_LABELS = labelled_words("head_labels")
+DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | words("more_dataset_nouns")
+GENERIC_NAMES = words("generic_names")
 _COINED = re.compile(r"^(?:[A-Z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z]{3,}[a-z]?|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9.]+)*$")
 _VERSION = re.compile(r"^(?:[vV]?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMKk]|\d+x\d+(?:\.\d+)?[BM])$")
 
-# "precision" right after these words is a number format, not the metric.
-PRECISION_FORMATS = {"bit", "mixed", "full", "half", "single", "double", "low", "arbitrary", "reduced", "higher", "lower", "numerical", "floating", "point", "fp16", "fp32", "int8", "4-bit", "8-bit", "16-bit", "2-bit", "3-bit", "1-bit"}
+PRECISION_FORMATS = words("precision_formats")
 
 
 # Names that mix letters and digits (GSM8K, Qwen3) are one token: the unit-suffix rule would split "8K".
@@ -46,9 +39,7 @@ def fix_tokenizer(nlp) -> None:
 
 
 _TITLE_NAME = re.compile(r"^\s*([^:]{2,40}?)\s*:\s*(.+)$")
-# Words in the rest of a title that make its named artifact a dataset. (Model words are no such cue:
-# "Speculative Streaming: Fast LLM Inference without Auxiliary Models" names a method.)
-TITLE_DATASET_CUES = DATASET_NOUNS | {"benchmarking", "arena"}
+TITLE_DATASET_CUES = DATASET_NOUNS | words("more_title_dataset_cues")
 
 
 def _title_label(rest: str) -> str | None:
@@ -66,32 +57,31 @@ def title_names(doc: Doc) -> Doc:
     if doc._.paper_title.isupper():  # a title set in capitals: every word before its colon looks coined
         return doc
     name, rest = found.groups()
+    titled = _title_label(rest)
     spans = []
     for mention in mention_pattern(name).finditer(doc.text):
         span = doc.char_span(mention.start(), mention.end())
-        if span is not None and not any(t.ent_type_ for t in span):
+        # a dataset the title announces replaces the names inside its own ("SDOH-NLI: a Dataset for ...": not NLI)
+        if span is not None and (not any(t.ent_type_ for t in span) or (titled == "DATASET" and _holds_its_entities(span))):
             spans.append(span)
     if spans:
-        label = _title_label(rest) or _coined_label(name)
-        doc.ents = filter_spans(list(doc.ents) + [Span(doc, s.start, s.end, label=label) for s in spans])
+        stated = (introduced_label(doc, span.start, span.end) for span in spans)
+        label = titled or next((label for label in stated if label), None) or _coined_label(name)
+        inside = {i for span in spans for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + [Span(doc, s.start, s.end, label=label) for s in spans])
     return doc
 
 
-# "tasks such as A, B and C": the class noun before the list labels its items (guidelines, boundaries 7).
-CLASS_NOUNS = {
-    **dict.fromkeys("task tasks application applications problem problems".split(), "TASK"),
-    **dict.fromkeys("metric metrics measure measures".split(), "METRIC"),
-    **dict.fromkeys("benchmark benchmarks dataset datasets".split(), "DATASET"),
-    **dict.fromkeys("method methods technique techniques approach approaches strategy strategies algorithm algorithms".split(), "METHOD"),
-}
-LIST_TRIGGERS = {"such as", "like", "including", "e.g.", "e.g.,", "namely"}
-LIST_BREAKERS = {
-    "the", "a", "an", "to", "is", "are", "was", "were", "be", "with", "in", "for", "by", "on", "at", "that", "which", "who",
-    "we", "our", "its", "their", "it", "they", "without", "even", "while", "where", "when", "than", "as", "from", "into",
-    "using", "across", "between", "over", "under", "via", "can", "may", "etc", "both", "all", "many", "various", "other",
-}
-# Umbrella words and domains the guidelines leave out even when a paper lists them.
-NOT_LIST_ENTITIES = {"compression", "model compression", "acceleration", "optimization", "parallelism", "caching", "math", "mathematics", "coding", "reasoning", "performance", "efficiency", "quality", "cost", "memory", "science"}
+def _holds_its_entities(span: Span) -> bool:
+    """Every entity touching `span` lies inside it."""
+    return all(span.start <= ent.start and ent.end <= span.end for ent in span.doc.ents if ent.start < span.end and span.start < ent.end)
+
+
+CLASS_NOUNS = labelled_words("class_nouns")
+LIST_TRIGGERS = words("list_triggers")
+LIST_BREAKERS = words("list_breakers")
+NOT_LIST_ENTITIES = words("not_list_entities")
 
 
 def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
@@ -114,25 +104,106 @@ def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
 
 @Language.component("paperlake_enumerations")
 def enumerated_entities(doc: Doc) -> Doc:
-    """Items a paper lists after "tasks such as", "metrics including", "methods like" take that label."""
+    """Items a paper lists after "tasks such as", "metrics including", "methods like", "three tasks:" or "datasets (" take that label."""
     spans = []
     for tok in doc:
         label = CLASS_NOUNS.get(tok.lower_)
         if label is None:
             continue
-        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "("})
+        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "(", ":"})
+        items = None
         for trigger in LIST_TRIGGERS:
             words = trigger.split()
             if [t.lower_ for t in doc[j : j + len(words)]] == words:
-                first = j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ",")
-                spans += [
-                    Span(doc, a, b, label=label)
-                    for a, b in _list_items(doc, first)
-                    if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
-                ]
+                items = _list_items(doc, j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ","))
                 break
+        if items is None and j < len(doc) and doc[j - 1].text in {":", "("}:
+            items = _list_items(doc, j)  # "three tasks: A, B, and C", "benchmarks (A, B and C)": a list of two or more
+            items = items if len(items) >= 2 else []
+        spans += [
+            Span(doc, a, b, label=label)
+            for a, b in items or []
+            if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
+        ]
     if spans:
         doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
+# What joins items of one list: "GPT-4, Claude and Gemini", "MaskGIT, MAGE, and MAR", "vLLM/SGLang".
+COORDINATORS = {",", "and", "or", "/"}
+_NAME_PIECE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def _coined_word(doc: Doc, start: int) -> int | None:
+    """The end of the untagged coined name (one word, hyphen-glued parts allowed) starting at doc[start], else None."""
+    end = start
+    while end < len(doc) and not doc[end].ent_type_ and _NAME_PIECE.match(doc[end].text) and (end == start or not doc[end - 1].whitespace_):
+        end += 1
+    while end > start and doc[end - 1].text == "-":
+        end -= 1
+    text = doc[start:end].text
+    if not (_COINED.match(text) or _ALNUM_NAME.match(text)) or text.lower() in GENERIC_NAMES or text.lower() in NOT_NAMES or excluded_kind(text):
+        return None
+    return end
+
+
+@Language.component("paperlake_coordinations")
+def coordinated_names(doc: Doc) -> Doc:
+    """An untagged coined name listed beside a model or dataset takes its label: "SGLang, vLLM and MLC-Engine",
+    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"."""
+    spans = []
+    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    for ent in doc.ents:
+        if ent.label_ not in {"MODEL", "DATASET"}:
+            continue
+        i = ent.end  # rightwards: "E, X and Y"
+        while i < len(doc) and doc[i].text in COORDINATORS:
+            j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
+            end = _coined_word(doc, j) if j < len(doc) and j not in taken else None
+            if end is None or (end < len(doc) and doc[end].text == "-"):
+                break
+            spans.append(Span(doc, j, end, label=ent.label_))
+            taken.update(range(j, end))
+            i = end
+        i = ent.start  # leftwards: "X and E", "X, Y and E"
+        while i >= 2 and doc[i - 1].text in COORDINATORS:
+            j = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
+            start = j - 1
+            while start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].ent_type_ and doc[start - 1].text not in COORDINATORS | {"(", "["}:
+                start -= 1
+            if start < 0 or start in taken or _coined_word(doc, start) != j or doc[start].is_sent_start:
+                break
+            spans.append(Span(doc, start, j, label=ent.label_))
+            taken.update(range(start, j))
+            i = start
+    if spans:
+        doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
+def _multi_part_name(ent: Span) -> bool:
+    """A name of two or more parts, not lowercase: `Encyclopedic-VQA`, `Explore ToM` (a bare `NLI` or `QA` before
+    "datasets" names the task the datasets are for)."""
+    return len(ent) > 1 and not ent.text[:1].islower()
+
+
+@Language.component("paperlake_dataset_names")
+def names_before_dataset_nouns(doc: Doc) -> Doc:
+    """A task- or method-like name right before "dataset(s)/benchmark(s)/corpus" names a dataset: "the Explore ToM
+    Dataset", "Encyclopedic-VQA and InfoSeek datasets"."""
+    relabel = set()
+    ents = list(doc.ents)
+    for k, ent in enumerate(ents):
+        if ent.label_ not in {"TASK", "METHOD"} or not _multi_part_name(ent):
+            continue
+        end = ent.end
+        if end + 1 < len(doc) and doc[end].lower_ in {"and", "or", ","} and k + 1 < len(ents) and ents[k + 1].start == end + 1:
+            end = ents[k + 1].end  # "A and B datasets"
+        if end < len(doc) and doc[end].lower_ in DATASET_NOUNS:
+            relabel.add(k)
+    if relabel:
+        doc.ents = [Span(doc, e.start, e.end, label="DATASET", span_id=e.ent_id_) if k in relabel else e for k, e in enumerate(ents)]
     return doc
 
 
@@ -177,13 +248,7 @@ def extend_model_versions(doc: Doc) -> Doc:
     return doc
 
 
-# Lowercase words glued after a name that describe its use, not a variant of it (GPT-4-based, BERT-style).
-NOT_VARIANTS = {
-    "based", "like", "style", "free", "aware", "level", "only", "specific", "scale", "size", "sized", "generated", "augmented",
-    "tuned", "trained", "guided", "driven", "powered", "enhanced", "friendly", "compatible", "class", "grade", "series", "family",
-    "type", "centric", "native", "agnostic", "dependent", "independent", "derived", "labeled", "labelled",
-    "annotated", "translated", "inspired", "equivalent", "scored", "judged", "evaluated", "as", "and", "or", "to", "of", "in",
-}
+NOT_VARIANTS = words("not_variants")
 
 
 def _glued(doc: Doc, left: int) -> bool:
@@ -244,17 +309,8 @@ def join_kind_modifiers(doc: Doc) -> Doc:
 _METRIC_KIND = re.compile(r"^(?:[a-z]+(?:tion|sion|ive)|factual|top-\d+)$")
 
 
-# Hyphenated modifiers that grade or praise a technique rather than name a kind of it (guidelines, boundaries 5).
-DEGREE_PARTS = {
-    "low", "high", "large", "small", "well", "so", "state", "real", "open", "fine", "coarse", "long", "short", "sub", "ultra", "extremely",
-    "based", "free", "like", "bit", "scale", "quality", "art", "known", "called", "efficient", "intensive", "friendly", "wise",
-    "source", "resource", "time", "world", "grained", "context", "range", "of", "the", "performance", "performing", "cost", "effective",
-    "budget", "memory", "compute", "parameter", "specific", "agnostic", "ready", "level", "step", "two", "one", "three", "end", "off",
-}
-
-
-# Capitalised words that start a sentence-like phrase rather than a name.
-NAME_BREAKERS = {"the", "a", "an", "we", "our", "this", "these", "with", "for", "in", "on", "and", "or", "by", "to", "from", "using", "via", "while", "unlike", "like", "both"}
+DEGREE_PARTS = words("degree_parts")
+NAME_BREAKERS = words("name_breakers")
 
 
 def _kind_modifier(doc: Doc, start: int) -> bool:
@@ -267,7 +323,8 @@ def _kind_modifier(doc: Doc, start: int) -> bool:
     return first.lower_ not in DEGREE_PARTS and second.lower_ not in DEGREE_PARTS and first.lower_ not in GENERIC_NAMES
 
 
-def _head_label(tokens) -> str | None:
+def head_label(tokens) -> str | None:
+    """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end."""
     for tok in tokens:
         if tok.text in {".", ";"}:
             return None
@@ -284,14 +341,7 @@ _NAME_ENDINGS = [
 # A numbered name (NEG-1500, ROLE-1500) is a dataset only when the paper introduces it: alone, the
 # shape is as common for stars, bursts and detectors (GW150914, AMS-02).
 _NUMBERED = re.compile(r"(?:-\d+|\d{3,})$")
-# Coined-looking tokens that are hardware, units, number formats, companies, file formats or languages, never entities.
-NOT_NAMES = {
-    "gpu", "gpus", "tpu", "tpus", "cpu", "cpus", "npu", "nvidia", "rtx", "gb", "tb", "mb", "kb", "fp8", "fp16", "fp32", "bf16", "int4", "int8",
-    "pcie", "nvlink", "cuda", "jax", "api", "apis", "id", "ids", "slo", "slos", "ar", "vr", "xr", "openai", "deepmind", "iot", "tflops", "gflops",
-    "sram", "dram", "hbm", "fpga", "fpgas", "asic", "asics", "url", "urls", "html", "json", "pdf", "sql", "io", "os", "usd", "eu", "us", "uk", "np",
-    "phd", "ii", "iii", "iv", "vi", "vii", "ceo", "hr", "it", "ok", "faq", "qa",
-    "english", "chinese", "french", "german", "spanish", "japanese", "korean", "arabic", "hindi", "russian", "italian", "portuguese",
-}
+NOT_NAMES = words("not_names")
 
 
 def _modifies_next(doc: Doc, i: int) -> bool:
@@ -316,8 +366,8 @@ def _coined_label(text: str) -> str:
     return _ending_label(text) or ("DATASET" if _NUMBERED.search(text) else "METHOD")
 
 
-CALLING_WORDS = {"called", "named", "dubbed", "termed", "coined"}
-PROPOSING_WORDS = {"propose", "proposes", "introduce", "introduces", "present", "presents"}
+CALLING_WORDS = words("calling_words")
+PROPOSING_WORDS = words("proposing_words")
 
 
 def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
@@ -329,16 +379,48 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
         return "DATASET"
     if coined and after in HEAD_LABELS:  # "a PMI framework", "the LookupViT model"
         return HEAD_LABELS[after]
+    if coined and before in HEAD_LABELS and tok.i >= 2 and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}:
+        return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
     if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ..."
-        return (_head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
+        return (head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
     if before in CALLING_WORDS:
-        label = _head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
+        label = head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if label is None and (after in {",", ":", "("} or (after == "is" and coined)):
-        label = _head_label(doc[tok.i + 2 : tok.i + 14])
+        label = head_label(doc[tok.i + 2 : tok.i + 14])
     if label is None and before == "," and after in {",", "."}:
-        label = _head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
+        label = head_label(reversed(doc[max(0, tok.i - 5) : tok.i - 1]))
     return label
+
+
+APPOSITIVE_OPENERS = words("appositive_openers")
+
+
+def introduced_label(doc: Doc, start: int, end: int) -> str | None:
+    """The head noun's label where the paper introduces the name doc[start:end] itself: "our method, called
+    MOHAWK", "CICERO, a dataset of ...", "Kraken is an evolution of the ... architecture" (guidelines: the
+    paper's own head noun overrides the gazetteer)."""
+    before = doc[start - 1].lower_ if start else ""
+    if before == "-" and _glued(doc, start - 1):  # the last part of a hyphenated name: "LRQ-DiT, a ... framework"
+        return None
+    after = [t.lower_ for t in doc[end : end + 2]]
+    if before in CALLING_WORDS:
+        return head_label(reversed(doc[max(0, start - 12) : start - 1]))
+    if len(after) == 2 and ((after[0] == "," and after[1] in APPOSITIVE_OPENERS) or (after[0] == "is" and after[1] in {"a", "an"})):
+        return head_label(doc[end + 2 : end + 13])
+    return None
+
+
+def _relabel_introduced(doc: Doc) -> None:
+    """A one-token name the rules tagged takes the label of the paper's own introduction of it, on every mention."""
+    stated = {}
+    for ent in doc.ents:
+        if len(ent) == 1 and ent.text not in stated and (_COINED.match(ent.text) or _capitalised(ent.text)):
+            label = introduced_label(doc, ent.start, ent.end)
+            if label is not None and label != ent.label_:
+                stated[ent.text] = label
+    if stated:
+        doc.ents = [Span(doc, e.start, e.end, label=stated[e.text], span_id=e.ent_id_) if len(e) == 1 and e.text in stated else e for e in doc.ents]
 
 
 @Language.component("paperlake_definitions")
@@ -349,6 +431,7 @@ def defined_names(doc: Doc) -> Doc:
     tool, X": the head noun's label. A coined name with no head noun (LookupViT, FBBO) is labelled by its
     ending (...ViT is a MODEL, ...Bench a DATASET), else as a METHOD, the commonest label of coined names.
     """
+    _relabel_introduced(doc)
     defined: dict[str, str] = {}
     # "(WEP)" after a long form the rules did not take for an entity: a descriptive abbreviation
     descriptive = {t.text for t in doc[1:-1] if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_}
@@ -367,6 +450,8 @@ def defined_names(doc: Doc) -> Doc:
             label = _ending_label(tok.text)
         if label:
             defined[tok.text] = label
+    plurals = {name + "s": name for name in defined if not name.endswith("s") and name + "s" not in defined}  # Aarens is Aaren
     spans = [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
+    spans += [Span(doc, t.i, t.i + 1, label=defined[plurals[t.text]], span_id=plurals[t.text]) for t in doc if t.text in plurals and not t.ent_type_]
     doc.ents = filter_spans(list(doc.ents) + spans)
     return doc

@@ -1,4 +1,5 @@
-"""Tag a clean partition and write its `entities` partition, reusing what an identical earlier run tagged."""
+"""Tag a clean partition and write its `entities` partition, chunk by chunk (a chunk: a tag task's share of the clean
+rows), reusing what an identical earlier run tagged (`cache`), then merge the chunks into the run's table."""
 
 from __future__ import annotations
 
@@ -9,100 +10,11 @@ from pathlib import Path
 
 from paperlake.config import GAZETTEER_PATHS
 from paperlake.lake import TAGGED_MANIFEST, Lake, PartitionSummary
-from paperlake.tagging.gazetteer import alias_index, canonical_id, load_gazetteers
+from paperlake.tagging.cache import cached_spans, tag_key
+from paperlake.tagging.gazetteer import alias_index, load_gazetteers
+from paperlake.tagging.workers import tag_texts
 
-# `make bench` on 2 cores: with phrase-matcher rules (80-95k words/s in one process) a second process
-# gives 1.15-1.25x from ~1,300 abstracts on, which still pays; small partitions (the sample, tests)
-# stay in one process, which also keeps forking out of test runs.
-MULTIPROCESS_MIN_TEXTS = 1000
 log = logging.getLogger("paperlake")
-
-
-def tag_texts(
-    nlp, texts: list[str], index: dict | None = None, titles: list[str] | None = None, batch_size: int = 64, processes: int | None = None,
-) -> list[list[tuple[str, str, str, int, int]]]:
-    """For each abstract (with its paper's title as context): (entity_id, label, span text, start_char, end_char) per entity.
-
-    From MULTIPROCESS_MIN_TEXTS texts on, two forked workers share the work: they inherit the built
-    pipeline, and only texts and titles go to them and span tuples come back (no Docs are pickled).
-    """
-    titles = list(titles) if titles else [""] * len(texts)
-    processes = processes or (2 if len(texts) >= MULTIPROCESS_MIN_TEXTS else 1)
-    if processes == 1:
-        return entity_spans(nlp, index or {}, texts, titles, batch_size)
-    import gc
-    import multiprocessing
-
-    global _FORKED_TAGGER
-    _FORKED_TAGGER = (nlp, index or {}, batch_size)
-    chunks = [(texts[i : i + WORKER_CHUNK], titles[i : i + WORKER_CHUNK]) for i in range(0, len(texts), WORKER_CHUNK)]
-    # Frozen objects are never visited by a worker's garbage collector, so the workers do not copy the parent's heap page by page.
-    gc.collect()
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return [spans for chunk in pool.imap(_tag_chunk_in_worker, chunks) for spans in chunk]
-    finally:
-        gc.unfreeze()
-        _FORKED_TAGGER = None
-
-
-def entity_spans(nlp, index: dict, texts: list[str], titles: list[str], batch_size: int) -> list[list[tuple[str, str, str, int, int]]]:
-    """Tag texts in this process; each entity as (entity_id, label, text, start_char, end_char)."""
-    from paperlake.tagging.pipeline import titled_docs
-
-    return [
-        [(ent.ent_id_ or canonical_id(ent.text, index), ent.label_, ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
-        for doc in nlp.pipe(titled_docs(nlp, texts, titles), batch_size=batch_size)
-    ]
-
-
-# The pipeline a forked worker inherits from its parent (set only while a pool runs).
-_FORKED_TAGGER = None
-WORKER_CHUNK = 256
-
-
-def _tag_chunk_in_worker(chunk: tuple[list[str], list[str]]):
-    nlp, index, batch_size = _FORKED_TAGGER
-    return entity_spans(nlp, index, *chunk, batch_size)
-
-
-def tag_key(row: dict) -> tuple[str, tuple[str, ...]]:
-    """What a paper's tags depend on besides the tagger: its text (content_hash) and the categories the domain gate reads."""
-    from paperlake.tagging.domain import primary_first
-
-    return row["content_hash"], tuple(primary_first(row["categories"], row["primary_category"]))
-
-
-def cached_spans(lake: Lake, source: str, day: date, version: str, keys: set[tuple]) -> dict[tuple, dict]:
-    """tag key -> {"ml_score", "is_ml", "spans": entity rows}, for those of `keys` (see `tag_key`) the committed run of this
-    partition tagged with the same tagger.
-
-    The committed entities table is read batch by batch, keeping only the rows of one paper per key.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        manifest = lake.read_json("entities", source, day, TAGGED_MANIFEST)
-    except FileNotFoundError:
-        return {}
-    if manifest.get("tagger_version") != version:
-        return {}
-    donors: dict[tuple, dict] = {}  # one tagged paper's verdict and spans stand for every paper with the same key
-    for verdict in manifest.get("verdicts", ()):  # none in a run tagged before verdicts were kept: tagged again
-        if (key := (verdict["content_hash"], tuple(verdict["categories"]))) in keys:
-            donors.setdefault(key, verdict)
-    cached = {key: {"ml_score": v["ml_score"], "is_ml": v["is_ml"], "spans": []} for key, v in donors.items()}
-    if not cached:
-        return cached
-    by_paper = {(v["paper_id"], v["content_hash"]): key for key, v in donors.items()}
-    wanted = pa.array(sorted({content_hash for content_hash, _ in donors}), pa.string())
-    for batch in lake.table_batches("entities", source, day):
-        for row in batch.filter(pc.is_in(batch.column("content_hash"), value_set=wanted)).to_pylist():
-            if (key := by_paper.get((row["paper_id"], row["content_hash"]))) is not None:
-                cached[key]["spans"].append(row)
-    return cached
 
 
 def chunk_file(index: int) -> str:
@@ -123,7 +35,7 @@ def tag_chunk_count(lake: Lake, source: str, day: date, run_id: str, chunk_rows:
 @functools.lru_cache(maxsize=2)
 def loaded_tagger(gazetteer_paths: tuple[Path, ...], model_dir: Path | None):
     """(pipeline, alias index), built once per process."""
-    from paperlake.tagging.pipeline import build_tagger
+    from paperlake.tagging.tagger import build_tagger
 
     return build_tagger(gazetteer_paths, model_dir), alias_index(load_gazetteers(gazetteer_paths))
 
@@ -139,7 +51,7 @@ def tag_chunk(
     import pyarrow as pa
 
     from paperlake.schemas import ENTITIES
-    from paperlake.tagging.pipeline import tagger_version
+    from paperlake.tagging.tagger import tagger_version
 
     from paperlake.tagging.domain import gate_papers
 

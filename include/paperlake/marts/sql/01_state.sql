@@ -15,7 +15,7 @@ DELETE FROM state.partitions USING touched t WHERE partitions.source = t.source 
 INSERT INTO state.paper_rows SELECT source, date, paper_key(paper_id), paper_id, version, content_hash, upvotes FROM lake_clean;
 INSERT INTO state.spans
 SELECT source, date, paper_key(paper_id), text_key(paper_id, content_hash), entity_key(entity_id, label), start_char, end_char,
-       coalesce(is_ml, true), ml_score
+       coalesce(is_ml, true)
 FROM lake_entities;
 INSERT INTO state.verdicts
 SELECT source, date, paper_key(paper_id), text_key(paper_id, content_hash), ml_score, is_ml FROM lake_verdicts;

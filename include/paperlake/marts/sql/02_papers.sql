@@ -19,13 +19,23 @@ SELECT w.paper_id, s.* FROM paper_winners w ANTI JOIN text_partitions USING (sou
 -- The papers whose row is written from the lake (their keys, for the check).
 CREATE TEMP TABLE papers_after AS SELECT paper_id FROM paper_winners SEMI JOIN text_partitions USING (source, date);
 
+-- The mart is scanned (and its ids hashed) once: the affected papers' rows found here are deleted, or updated when
+-- their row is kept, by row id, in one transaction; then the papers whose row is read from the lake are inserted.
+BEGIN TRANSACTION;
+CREATE TEMP TABLE papers_before AS
+SELECT rowid AS row_id, paper_key(paper_id) AS paper_key, first_seen FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers);
+
 -- The first_seen partitions of the papers and paper_entities exports this update rewrites: the affected
 -- papers' before and after.
 CREATE TEMP TABLE paper_export_dates AS
-SELECT first_seen FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers)
+SELECT first_seen FROM papers_before
 UNION SELECT first_seen FROM paper_sightings;
 
-DELETE FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers EXCEPT SELECT paper_key FROM papers_kept);
+DELETE FROM papers WHERE rowid IN (SELECT row_id FROM papers_before ANTI JOIN papers_kept USING (paper_key));
+UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
+FROM (SELECT b.row_id, k.* FROM papers_before b JOIN papers_kept k USING (paper_key)) k WHERE papers.rowid = k.row_id;
+COMMIT;
+
 -- Stored by first_seen, so that exporting a few first_seen partitions reads only their rows.
 INSERT INTO papers
 SELECT t.paper_id, t.version, t.title, t.abstract, t.authors, t.categories, t.primary_category,
@@ -36,5 +46,3 @@ JOIN paper_winners w USING (source, date, paper_id)
 JOIN paper_sightings s USING (paper_key)
 LEFT JOIN state.verdicts v USING (source, date, paper_key, text_key)  -- the gate's verdict on the current row
 ORDER BY s.first_seen;
-UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
-FROM papers_kept k WHERE papers.paper_id = k.paper_id;

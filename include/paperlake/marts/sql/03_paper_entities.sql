@@ -1,26 +1,28 @@
 -- paper_entities: entities of each paper's current text (spans tagged on an older text are left out),
 -- with the paper's first_seen, recomputed for the affected papers; their rows before are kept for the counts and pairs below.
+-- The mart is scanned (and its ids hashed) once: its rows found here are deleted by row id, in the same transaction.
+BEGIN TRANSACTION;
 CREATE TEMP TABLE paper_entities_before AS
-SELECT entity_id, label, mentions, paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key
+SELECT rowid AS row_id, mentions, paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key
 FROM paper_entities
 WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers);
+DELETE FROM paper_entities WHERE rowid IN (SELECT row_id FROM paper_entities_before);
+COMMIT;
 
+-- The rows written, on keys only (the counts and pairs below read nothing else): the ids are joined in as they are inserted.
 CREATE TEMP TABLE paper_entities_after AS
 WITH spans AS (
     SELECT DISTINCT paper_key, entity_key, start_char, end_char
     FROM state.spans SEMI JOIN paper_winners USING (paper_key, text_key)
-),
-keyed AS (
-    SELECT paper_key, entity_key, count(*) AS mentions, min(start_char) AS first_offset FROM spans GROUP BY paper_key, entity_key
 )
-SELECT t.paper_id, n.entity_id, n.label, k.mentions, k.first_offset, s.first_seen, k.paper_key, k.entity_key
-FROM keyed k
+SELECT paper_key, entity_key, count(*) AS mentions, min(start_char) AS first_offset FROM spans GROUP BY paper_key, entity_key;
+
+INSERT INTO paper_entities
+SELECT t.paper_id, n.entity_id, n.label, k.mentions, k.first_offset, s.first_seen
+FROM paper_entities_after k
 JOIN paper_winners t USING (paper_key)
 JOIN paper_sightings s USING (paper_key)
 JOIN state.entity_names n USING (entity_key);
-
-DELETE FROM paper_entities WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers);
-INSERT INTO paper_entities SELECT paper_id, entity_id, label, mentions, first_offset, first_seen FROM paper_entities_after;
 
 -- Papers that mention any entity: the PMI denominator of entity_cooccurrence.
 UPDATE state.build SET papers_with_entities = papers_with_entities

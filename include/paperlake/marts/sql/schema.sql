@@ -8,8 +8,8 @@ INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckd
 CREATE TABLE state.partitions (source VARCHAR, date DATE, run_id VARCHAR);
 -- Clean rows per partition, without their text: a paper's text is read from the lake when its current row changes.
 CREATE TABLE state.paper_rows (source VARCHAR, date DATE, paper_key UBIGINT, paper_id VARCHAR, version INTEGER, content_hash VARCHAR, upvotes INTEGER);
--- is_ml / ml_score: the domain gate's verdict on the span's paper (is_ml true for spans tagged before the gate).
-CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER, is_ml BOOLEAN, ml_score DOUBLE);
+-- is_ml: the domain gate's verdict on the span's paper (true for spans tagged before the gate; the score is in state.verdicts).
+CREATE TABLE state.spans (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, entity_key UBIGINT, start_char INTEGER, end_char INTEGER, is_ml BOOLEAN);
 -- The domain gate's verdict on each paper text a partition's tag run saw (from its tagged sidecar; none for runs tagged before).
 CREATE TABLE state.verdicts (source VARCHAR, date DATE, paper_key UBIGINT, text_key UBIGINT, ml_score DOUBLE, is_ml BOOLEAN);
 CREATE TABLE state.entity_aliases (source VARCHAR, date DATE, entity_key UBIGINT, text VARCHAR);
@@ -18,6 +18,8 @@ CREATE TABLE state.entity_names (entity_key UBIGINT, entity_id VARCHAR, label VA
 CREATE TABLE state.pairs (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT);
 -- Per entity, every partner that can rank in its top 10: n_papers at least its 10th largest.
 CREATE TABLE state.pair_candidates (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT);
+-- The top 10 partners of each entity, on keys: what the view entity_cooccurrence names.
+CREATE TABLE state.cooccurrence (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT, pmi DOUBLE, rank BIGINT);
 
 CREATE TABLE papers (
     paper_id VARCHAR, version INTEGER, title VARCHAR, abstract VARCHAR, authors VARCHAR[], categories VARCHAR[],
@@ -40,9 +42,12 @@ CREATE TABLE trending_papers (
     reference_date DATE, paper_id VARCHAR, title VARCHAR, first_sentence VARCHAR, abs_url VARCHAR, pdf_url VARCHAR,
     upvotes INTEGER, entity_momentum DOUBLE, trending_entities VARCHAR[], score DOUBLE, rank BIGINT
 );
-CREATE TABLE entity_cooccurrence (
-    entity_id VARCHAR, label VARCHAR, other_entity_id VARCHAR, other_label VARCHAR, n_papers BIGINT, pmi DOUBLE, rank BIGINT
-);
+-- A view: the ranking is rewritten whole each build (PMI moves with every paper), on keys, and named where it is read.
+CREATE VIEW entity_cooccurrence AS
+SELECT a.entity_id, a.label, o.entity_id AS other_entity_id, o.label AS other_label, c.n_papers, c.pmi, c.rank
+FROM state.cooccurrence c
+JOIN state.entity_names a ON a.entity_key = c.entity_key
+JOIN state.entity_names o ON o.entity_key = c.other_key;
 CREATE TABLE pipeline_health (
     source VARCHAR, date DATE, fetched_pages BIGINT, fetched_bytes BIGINT, fetched_at VARCHAR, parsed BIGINT, clean BIGINT,
     quarantined BIGINT, quarantined_by_reason MAP(VARCHAR, BIGINT), entity_spans BIGINT, papers_with_entities BIGINT,

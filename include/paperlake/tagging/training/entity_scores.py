@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from paperlake.tagging.evaluate import GoldDoc, Span, prf
+from paperlake.tagging.training.gold import GoldDoc, Span, prf
 from paperlake.tagging.gazetteer import LABELS, canonical_id, entity_key, lookup_key
 
-# (entity_id, label, text, start_char, end_char): one tagged mention, as `partition.entity_spans` gives it.
+# (entity_id, label, text, start_char, end_char): one tagged mention, as `workers.entity_spans` gives it.
 Mention = tuple[str, str, str, int, int]
 
 

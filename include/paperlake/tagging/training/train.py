@@ -15,8 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from paperlake.tagging.evaluate import GoldDoc, load_gold, training_annotations
-from paperlake.tagging.pipeline import MODEL_DIR
+from paperlake.tagging.training.gold import GoldDoc, load_gold, training_annotations
+from paperlake.tagging.tagger import MODEL_DIR
 
 CONFIG_PATH = Path(__file__).with_name("ner.cfg")
 
@@ -52,7 +52,7 @@ def scirex_examples(scirex_dir: Path) -> list[GoldDoc]:
     """The SciREX title and abstract sections under `scirex_dir`, labelled by the curated gazetteer and shape cues."""
     from paperlake.config import PATTERNS_PATH
     from paperlake.tagging.gazetteer import alias_index, load_gazetteer
-    from paperlake.tagging.scirex import load_scirex
+    from paperlake.tagging.training.scirex import load_scirex
 
     return load_scirex(scirex_dir, alias_index(load_gazetteer(PATTERNS_PATH)), max_sections=SCIREX_SECTIONS)
 
@@ -105,13 +105,14 @@ def record_training(model_dir: Path, hand_annotated: int, scirex_sections: int) 
 if __name__ == "__main__":
     import argparse
 
-    from paperlake.tagging.annotated_names import write_annotated_names
+    from paperlake.tagging.training.annotated_names import write_annotated_names
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scirex", type=Path, help="a checkout of allenai/SciREX to learn from as well (docs/train_docs/*.json)")
     args = parser.parse_args()
     print(f"annotated-names gazetteer: {write_annotated_names()} names")
     print(f"trained model written to {train(scirex_dir=args.scirex)}")
-    from paperlake.tagging.domain import DOMAIN_MODEL_DIR, train_domain_model
+    from paperlake.tagging.domain import DOMAIN_MODEL_DIR
+    from paperlake.tagging.training.domain_model import train_domain_model
 
     print(f"domain classifier written to {DOMAIN_MODEL_DIR}: {train_domain_model()}")

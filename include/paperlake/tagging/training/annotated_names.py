@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from paperlake.config import ANNOTATED_NAMES_PATH, PATTERNS_PATH
-from paperlake.tagging.evaluate import GoldDoc, training_annotations
+from paperlake.tagging.training.gold import GoldDoc, training_annotations
 from paperlake.tagging.gazetteer import known_keys, load_gazetteer, lookup_key, mention_pattern
 
 # Marked in at least this share of its occurrences. Harvested from two of the three train files and

@@ -12,11 +12,10 @@ time (`make train-ner SCIREX_DIR=...`); it is never copied into this repository.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from paperlake.tagging.evaluate import GoldDoc
+from paperlake.tagging.training.gold import GoldDoc
 from paperlake.tagging.gazetteer import lookup_key
 
 # Our labels a SciREX type may become; a gazetteer label outside them is a conflict and the span is dropped.

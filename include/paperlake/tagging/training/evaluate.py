@@ -5,56 +5,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from paperlake.config import DATA_DIR
 from paperlake.tagging.gazetteer import LABELS, entity_key, known_keys, load_gazetteers
+from paperlake.tagging.training.gold import GoldDoc, Span, load_gold, prf
 
-GOLD_PATH = DATA_DIR / "ner_gold" / "gold.jsonl"
 NON_ML_PATH = DATA_DIR / "non_ml" / "abstracts.jsonl"
-
-Span = tuple[int, int, str]
-
-
-@dataclass(frozen=True)
-class GoldDoc:
-    paper_index: int
-    text: str
-    spans: frozenset[Span]
-    split: str
-    title: str = ""
-
-
-def load_gold(path: Path = GOLD_PATH, split: str | None = None) -> list[GoldDoc]:
-    """The gold documents, optionally one split ("dev" or "test")."""
-    docs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        if split is None or item["split"] == split:
-            spans = frozenset((s["start"], s["end"], s["label"]) for s in item["spans"])
-            docs.append(GoldDoc(item["paper_index"], item["text"], spans, item["split"], item.get("title", "")))
-    return docs
-
-
-def training_annotations() -> list[GoldDoc]:
-    """Every hand annotation the tagger may learn from: `train-*.jsonl`, then the gold dev split. Never the test split."""
-    files = sorted(GOLD_PATH.parent.glob("train-*.jsonl"))
-    return [doc for path in files for doc in load_gold(path)] + load_gold(split="dev")
-
 
 def predict(nlp, docs: list[GoldDoc], index: dict[str, tuple[str, str]]) -> list[list[tuple[str, str, str, int, int]]]:
     """The tagger's mentions (entity_id, label, text, start, end) per gold abstract, read with its title as the tag stage does."""
-    from paperlake.tagging.partition import entity_spans
+    from paperlake.tagging.workers import entity_spans
 
     return entity_spans(nlp, index, [d.text for d in docs], [d.title for d in docs], batch_size=64)
-
-
-def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
 
 
 def score(gold: list[frozenset[Span]], predicted: list[frozenset[Span]]) -> dict[str, dict[str, float]]:
@@ -88,7 +51,7 @@ def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[s
     """Span scores, unseen-name recall, per-paper entity scores and the normalisation check for one tagger;
     with `gate`, after the domain gate decided on each text (as for a source without categories)."""
     from paperlake.tagging.domain import gate_papers
-    from paperlake.tagging.entity_scores import document_scores, gold_entity_ids, normalisation_check
+    from paperlake.tagging.training.entity_scores import document_scores, gold_entity_ids, normalisation_check
 
     mentions = predict(nlp, docs, index)
     rejected = 0
@@ -112,7 +75,7 @@ def non_ml_labels(
     """(field, mentions) for each abstract outside ML: every label the tagger gives there is a stray.
     With `gate`, the domain gate decides from the text, as the tag stage does for a source without categories."""
     from paperlake.tagging.domain import gate_papers
-    from paperlake.tagging.partition import entity_spans
+    from paperlake.tagging.workers import entity_spans
 
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     titles, texts = [i["title"] for i in items], [i["text"] for i in items]
@@ -144,8 +107,9 @@ def real_corpus_mentions(nlp, index: dict[str, tuple[str, str]], half: str = "ev
 
     from paperlake.clean import clean_text
     from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus, primary_category
-    from paperlake.tagging.domain import corpus_half, gate_papers
-    from paperlake.tagging.partition import entity_spans
+    from paperlake.tagging.domain import gate_papers
+    from paperlake.tagging.training.domain_model import corpus_half
+    from paperlake.tagging.workers import entity_spans
 
     papers = [p for p in load_real_corpus(os.environ.get(REAL_CORPUS_DIR_ENV)) if p.categories and corpus_half(p.id, p.title) == half]
     titles, abstracts = [clean_text(p.title) for p in papers], [clean_text(p.abstract) for p in papers]
@@ -163,12 +127,12 @@ def real_corpus_mentions(nlp, index: dict[str, tuple[str, str]], half: str = "ev
     return fields
 
 
-def format_real_corpus(name: str, fields: dict[str, dict[str, list[list]]]) -> str:
+def format_real_corpus(name: str, fields: dict[str, dict[str, list[list]]], half: str = "eval") -> str:
     def per_abstract(groups: list[dict[str, list[list]]], gate: str) -> str:
         papers = [m for group in groups for m in group[gate]]
         return f"{sum(map(len, papers)) / len(papers):>16.3f}" if papers else f"{'-':>16}"
 
-    lines = [f"{name}: real arXiv abstracts (evaluation half), ML entity mentions per abstract by primary category",
+    lines = [f"{name}: real arXiv abstracts ({'evaluation' if half == 'eval' else 'training'} half), ML entity mentions per abstract by primary category",
              f"  {'field':<20} {'abstracts':>9} " + " ".join(f"{gate:>16}" for gate in GATES)]
     for field in sorted(fields):
         lines.append(f"  {field:<20} {len(fields[field]['no gate']):>9} " + " ".join(per_abstract([fields[field]], g) for g in GATES))
@@ -211,10 +175,11 @@ def format_non_ml(name: str, tagged: list[tuple[str, list]]) -> str:
 
 
 def main(split: str = "test") -> None:
-    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split and the non-ML abstracts."""
+    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split, the non-ML abstracts and
+    the real corpus's evaluation half; `dev` reads the gold dev split and the corpus's training half (data for choices)."""
     from paperlake.config import GAZETTEER_PATHS
     from paperlake.tagging.gazetteer import alias_index
-    from paperlake.tagging.pipeline import MODEL_DIR, build_tagger
+    from paperlake.tagging.tagger import MODEL_DIR, build_tagger
 
     docs = load_gold(split=split)
     entries = load_gazetteers(GAZETTEER_PATHS)
@@ -234,7 +199,8 @@ def main(split: str = "test") -> None:
               f" unseen-name recall {gated['unseen']['recall']:.3f}")
         print(format_non_ml(f"{name}, no gate", non_ml_labels(nlp, index, gate=False)))
         print(format_non_ml(f"{name}, domain gate on the text", non_ml_labels(nlp, index)))
-        print(format_real_corpus(name, real_corpus_mentions(nlp, index)))
+        half = "eval" if split == "test" else "train"
+        print(format_real_corpus(name, real_corpus_mentions(nlp, index, half), half))
 
 
 if __name__ == "__main__":
