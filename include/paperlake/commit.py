@@ -6,7 +6,7 @@ write, `If-None-Match: *`; a hard link locally): of two runs racing for one gene
 wins, and a run that started before another committed fails with CommitConflict instead of
 overwriting newer data. The highest generation names the current run; readers follow it, so they
 see the previous run or the new one, never a mix. Files of runs no commit names any more are
-deleted after a retention period.
+deleted after a retention period (`garbage`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import (
@@ -33,12 +33,8 @@ RUN_DOCUMENTS = (
     ("validation", VALIDATION_RESULT),
     ("validation", VALIDATION_REPORT),
 )
-# Layers whose partitions hold run files (raw_errors: what failed fetches received, never committed).
-RUN_LAYERS = ("raw", "raw_errors", *TABLE_LAYERS, "validation")
 RUN_ID_PATTERN = re.compile(r"-(\d{8}T\d{6}Z-[0-9a-f]{8})\.[a-z]+$")
 GENERATION_PATTERN = re.compile(r"/(\d{10})\.json$")
-# A temp file older than this belongs to a writer that was killed: no single write takes an hour.
-TEMP_FILE_MAX_AGE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -115,6 +111,27 @@ def base_generation(store: Store, source: str, day: date) -> int:
     return commit.generation if commit else 0
 
 
+def committed_run(lake: Lake, source: str, day: date) -> str:
+    """The run id of the partition's current commit; FileNotFoundError saying what to ingest when none exists."""
+    commit = current_commit(lake.store, source, day)
+    if commit is None:
+        raise FileNotFoundError(
+            f"no committed run for source={source} date={day} in {lake.url}; run `paperlake ingest --source {source} --date {day}` first"
+        )
+    return commit.run_id
+
+
+def committed_key(lake: Lake, layer: str, source: str, day: date, name: str = TABLE_FILE) -> str:
+    """The key of document `name` in the partition's committed run; FileNotFoundError when none is committed."""
+    return lake.run_key(layer, source, day, committed_run(lake, source, day), name)
+
+
+def committed_keys(lake: Lake, layer: str, name: str = TABLE_FILE, commits: dict | None = None) -> list[str]:
+    """Keys of document `name` of a layer in every committed partition (of `commits`, default: read them now)."""
+    commits = current_commits(lake.store) if commits is None else commits
+    return lake.run_keys(layer, {key: commit.run_id for key, commit in commits.items()}, name)
+
+
 def run_rows(lake: Lake, source: str, day: date, run_id: str) -> dict[str, int]:
     """Rows per table layer of a run (from Parquet footers), checking that every document of the run exists."""
     missing = [
@@ -174,41 +191,3 @@ def commit_run(
             f"run {run_id} is not committed. Rerun to ingest again."
         ) from None
     return commit
-
-
-def collect_garbage(lake: Lake, source: str, day: date, *, retention: timedelta, now: datetime | None = None) -> list[str]:
-    """Delete a partition's run files that no commit kept within `retention` names, once older than it; returns the keys.
-
-    Kept: the current commit and every commit younger than `retention`, with all their runs'
-    files; any file younger than `retention` (a run still in flight); raw pages a remaining
-    manifest names. Files not named by a run (an older layout) are never touched. The current
-    commit is published to the Delta tables first (PublishFailed stops the collection), so no file
-    the tables' latest versions name is deleted; older Delta versions name files of older commits and
-    can be read (time travel) while those commits are kept.
-    """
-    from paperlake.delta import publish_current
-
-    publish_current(lake, source, day, retention)
-    store, now = lake.store, now or datetime.now(UTC)
-    cutoff = (now - retention).timestamp()
-    commits = store.list_modified(commit_prefix(source, day))
-    generations = sorted((g, key) for key in commits if (g := _generation(key)) is not None)
-    kept_commits = [key for g, key in generations if g == generations[-1][0] or commits[key] >= cutoff]
-    doomed = [key for _, key in generations if key not in kept_commits]
-    kept_runs = {Commit.from_json(store.get(key)).run_id for key in kept_commits}
-    for layer in RUN_LAYERS:
-        prefix = lake.partition_prefix(layer, source, day)
-        listed = store.list_modified(prefix)
-        run_files = {key: match.group(1) for key in listed if (match := RUN_ID_PATTERN.search(key))}
-        stale = {key for key, run in run_files.items() if run not in kept_runs and listed[key] < cutoff}
-        doomed += sorted(stale)
-        if layer in ("raw", "raw_errors"):
-            named = set()
-            for key in listed:
-                if key.rsplit("/", 1)[1].startswith(RAW_MANIFEST.split(".")[0]) and key not in stale:
-                    named |= {f"{prefix}/{page['file']}" for page in json.loads(store.get(key))["pages"]}
-            doomed += sorted(k for k in listed if k not in run_files and k not in named and listed[k] < cutoff and not k.endswith(RAW_MANIFEST))
-        store.sweep_temp(prefix, older_than=(now - TEMP_FILE_MAX_AGE).timestamp())
-    store.sweep_temp(commit_prefix(source, day), older_than=(now - TEMP_FILE_MAX_AGE).timestamp())
-    store.delete(doomed)
-    return doomed

@@ -10,6 +10,10 @@ class PaperlakeError(Exception):
     """A failure an operator is expected to act on, not a bug."""
 
 
+class UsageError(PaperlakeError):
+    """A command given what it cannot do (conflicting options, an output path paperlake manages)."""
+
+
 class ParseError(PaperlakeError, ValueError):
     """A raw page cannot be read as what its source promises (format, encoding, shape)."""
 

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from paperlake.arxiv_ids import is_arxiv_id
+from paperlake.commit import committed_keys
 from paperlake.lake import Lake, partition_of
 
 
@@ -28,7 +29,7 @@ TITLE_LINKED_SOURCES = ("snapshot",)
 def known_titles(lake: Lake, exclude_source: str) -> dict[str, str]:
     """title key -> arXiv paper_id, from every committed clean partition of the other sources."""
     index: dict[str, str] = {}
-    for key in lake.committed_keys("clean"):
+    for key in committed_keys(lake, "clean"):
         source, day = partition_of(key)
         if source == exclude_source:
             continue

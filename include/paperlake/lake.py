@@ -75,24 +75,6 @@ class Lake:
         sidecar = SIDECAR_PREFIX if layer in TABLE_LAYERS and name != TABLE_FILE else ""
         return f"{self.partition_prefix(layer, source, day)}/{sidecar}{stem}-{run_id}{dot}{ext}"
 
-    def committed_key(self, layer: str, source: str, day: date, name: str = TABLE_FILE) -> str:
-        """The key of document `name` in the partition's committed run; FileNotFoundError when none is committed."""
-        from paperlake.commit import current_commit
-
-        commit = current_commit(self.store, source, day)
-        if commit is None:
-            raise FileNotFoundError(
-                f"no committed run for source={source} date={day} in {self.url}; run `paperlake ingest --source {source} --date {day}` first"
-            )
-        return self.run_key(layer, source, day, commit.run_id, name)
-
-    def committed_keys(self, layer: str, name: str = TABLE_FILE, commits: dict | None = None) -> list[str]:
-        """Keys of document `name` of a layer in every committed partition (of `commits`, default: read them now)."""
-        from paperlake.commit import current_commits
-
-        commits = current_commits(self.store) if commits is None else commits
-        return self.run_keys(layer, {key: commit.run_id for key, commit in commits.items()}, name)
-
     def run_keys(self, layer: str, runs: dict[tuple[str, date], str], name: str = TABLE_FILE) -> list[str]:
         """Keys of document `name` of a layer written by the runs `runs` maps each (source, date) to."""
         return sorted(self.run_key(layer, source, day, run_id, name) for (source, day), run_id in runs.items())
@@ -120,11 +102,11 @@ class Lake:
             yield TableWriter(parquet, schema, self.uri(key))
 
     @contextmanager
-    def open_table(self, layer: str, source: str, day: date, run_id: str | None = None, name: str = TABLE_FILE):
-        """A run's table (default: the committed run's) as an open `pyarrow.parquet.ParquetFile`, read on demand."""
+    def open_table(self, layer: str, source: str, day: date, run_id: str, name: str = TABLE_FILE):
+        """A run's table as an open `pyarrow.parquet.ParquetFile`, read on demand (`commit.committed_run` names the current run)."""
         import pyarrow.parquet as pq
 
-        key = self.run_key(layer, source, day, run_id, name) if run_id else self.committed_key(layer, source, day, name)
+        key = self.run_key(layer, source, day, run_id, name)
         with ExitStack() as stack:
             try:
                 file = stack.enter_context(self.store.open_read(key))
@@ -136,17 +118,17 @@ class Lake:
             yield pq.ParquetFile(file)
 
     def read_table(
-        self, layer: str, source: str, day: date, columns: list[str] | None = None, run_id: str | None = None, name: str = TABLE_FILE,
+        self, layer: str, source: str, day: date, columns: list[str] | None = None, *, run_id: str, name: str = TABLE_FILE,
     ):
-        """A run's table (default: the committed run's) as a pyarrow Table; FileNotFoundError names what is missing."""
+        """A run's table as a pyarrow Table; FileNotFoundError names what is missing."""
         with self.open_table(layer, source, day, run_id, name) as parquet:
             return parquet.read(columns=columns)
 
     def table_batches(
-        self, layer: str, source: str, day: date, columns: list[str] | None = None, run_id: str | None = None,
+        self, layer: str, source: str, day: date, columns: list[str] | None = None, *, run_id: str,
         name: str = TABLE_FILE, batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> Iterator:
-        """A run's table (default: the committed run's) as pyarrow Tables of at most `batch_rows` rows, in order; one empty Table for an empty file."""
+        """A run's table as pyarrow Tables of at most `batch_rows` rows, in order; one empty Table for an empty file."""
         import pyarrow as pa
 
         with self.open_table(layer, source, day, run_id, name) as parquet:
@@ -160,7 +142,7 @@ class Lake:
                 yield pa.Table.from_batches([batch])
 
     def read_rows(
-        self, layer: str, source: str, day: date, start: int, count: int, columns: list[str] | None = None, run_id: str | None = None,
+        self, layer: str, source: str, day: date, start: int, count: int, columns: list[str] | None = None, *, run_id: str,
     ):
         """Rows [start, start + count) of a run's table, reading only the row groups that hold them."""
         with self.open_table(layer, source, day, run_id) as parquet:
@@ -193,8 +175,8 @@ class Lake:
     def write_json(self, layer: str, source: str, day: date, name: str, obj, run_id: str) -> str:
         return self.write_document(layer, source, day, name, json.dumps(obj, indent=2, sort_keys=True, default=str).encode(), run_id)
 
-    def read_json(self, layer: str, source: str, day: date, name: str, run_id: str | None = None):
-        key = self.run_key(layer, source, day, run_id, name) if run_id else self.committed_key(layer, source, day, name)
+    def read_json(self, layer: str, source: str, day: date, name: str, run_id: str):
+        key = self.run_key(layer, source, day, run_id, name)
         return json.loads(self.store.get(key))
 
     # -- raw responses --------------------------------------------------------------------
@@ -219,22 +201,21 @@ class Lake:
         document = {**manifest, "source": source, "date": day.isoformat(), "run_id": run_id}
         return self.write_document(layer, source, day, RAW_MANIFEST, json.dumps(document, indent=2, default=str).encode(), run_id)
 
-    def read_raw_manifest(self, source: str, day: date, run_id: str | None = None) -> dict:
-        """The manifest of a run's fetch (default: the committed run's)."""
+    def read_raw_manifest(self, source: str, day: date, run_id: str) -> dict:
+        """The manifest of a run's fetch."""
         try:
             return self.read_json("raw", source, day, RAW_MANIFEST, run_id)
         except FileNotFoundError:
-            which = f"run {run_id}" if run_id else "the committed run"
             raise FileNotFoundError(
-                f"no raw manifest of {which} for source={source} date={day} under "
+                f"no raw manifest of run {run_id} for source={source} date={day} under "
                 f"{self.uri(self.partition_prefix('raw', source, day))}; fetch it first"
             ) from None
 
-    def read_raw(self, source: str, day: date, run_id: str | None = None) -> list[RawPage]:
-        """The pages a run's fetch landed (default: the committed run's), in fetch order."""
+    def read_raw(self, source: str, day: date, run_id: str) -> list[RawPage]:
+        """The pages a run's fetch landed, in fetch order."""
         return list(self.iter_raw(source, day, run_id))
 
-    def iter_raw(self, source: str, day: date, run_id: str | None = None) -> Iterator[RawPage]:
+    def iter_raw(self, source: str, day: date, run_id: str) -> Iterator[RawPage]:
         """The pages of `read_raw`, each read from the store only when it is reached."""
         prefix = self.partition_prefix("raw", source, day)
         for entry in self.read_raw_manifest(source, day, run_id)["pages"]:

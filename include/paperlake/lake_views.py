@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlparse
 
+from paperlake.commit import RUN_ID_PATTERN, committed_keys, current_commits
 from paperlake.config import Settings
 from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.marts.published import sql_literal
@@ -25,8 +26,6 @@ def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None
     if isinstance(lake.store, S3Store):
         enable_s3(con, settings)
     if as_of is None:
-        from paperlake.commit import current_commits
-
         commits = current_commits(lake.store) if commits is None else commits
         runs = {key: commit.run_id for key, commit in commits.items()}
         layer_uris = {layer: [lake.uri(key) for key in lake.run_keys(layer, runs)] for layer in LAKE_LAYERS}
@@ -42,7 +41,7 @@ def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None
 
 def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> None:
     """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date` columns)."""
-    create_files_view(con, view, layer, [lake.uri(key) for key in lake.committed_keys(layer, commits=commits)])
+    create_files_view(con, view, layer, [lake.uri(key) for key in committed_keys(lake, layer, commits=commits)])
 
 
 def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
@@ -73,8 +72,11 @@ DOCUMENT_VIEWS = {
         "list_max(list_transform(pages, p -> p.fetched_at)) AS fetched_at",
     ),
     "lake_validation": (
-        "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "suite_version": "VARCHAR"},
-        "gx_success AS validation_success, run_id, suite_version",
+        "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "airflow_run_id": "VARCHAR", "suite_version": "VARCHAR"},
+        # the lake's run is the file's; a result written before issue 25 kept Airflow's id as its run_id
+        f"gx_success AS validation_success, regexp_extract(filename, {sql_literal(RUN_ID_PATTERN.pattern)}, 1) AS run_id, "
+        f"CASE WHEN run_id = regexp_extract(filename, {sql_literal(RUN_ID_PATTERN.pattern)}, 1) THEN airflow_run_id ELSE run_id END "
+        "AS airflow_run_id, suite_version",
     ),
     # the domain gate's verdict on every paper the tag stage saw (none in a run tagged before the gate): a row each
     "lake_verdicts": (
@@ -93,11 +95,12 @@ def register_partition_documents(con, lake: Lake, runs: dict) -> None:
             columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
             source = (
                 f"read_json([{', '.join(sql_literal(uri) for uri in uris)}], columns = {columns}, "
-                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = {MAX_DOCUMENT_BYTES})"
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = {MAX_DOCUMENT_BYTES}, "
+                "filename = true)"
             )
         else:
             nulls = ", ".join(f"NULL::{t} AS {k}" for k, t in keys.items())
-            source = f"(SELECT NULL::VARCHAR AS source, NULL::DATE AS date, {nulls} WHERE false)"
+            source = f"(SELECT NULL::VARCHAR AS source, NULL::DATE AS date, NULL::VARCHAR AS filename, {nulls} WHERE false)"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT source, date, {projection} FROM {source}")
 
 

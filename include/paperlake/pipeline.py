@@ -135,8 +135,9 @@ def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_
     A publish that fails leaves the commit standing (paperlake's readers follow it) and is logged: the
     partition's next commit or garbage collection, or `paperlake publish`, makes it.
     """
-    from paperlake.commit import collect_garbage, commit_key, commit_run
+    from paperlake.commit import commit_key, commit_run
     from paperlake.delta import PublishFailed, publish_partition
+    from paperlake.garbage import collect_garbage
 
     lake = Lake.from_settings(settings)
     commit = commit_run(

@@ -485,7 +485,7 @@ def open_search(settings: Settings):
     read-only, and nothing else to open."""
     import duckdb
 
-    from paperlake.cli import confine, damaged_marts
+    from paperlake.readonly import confine, damaged_marts
     from paperlake.marts.published import local_marts_path, sql_literal
 
     lake = Lake.from_settings(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from paperlake.errors import PaperlakeError
 
 
 TEMP_SUFFIX = ".tmp"
+# A temp file older than this belongs to a writer that was killed: no single write takes an hour.
+TEMP_FILE_MAX_AGE = timedelta(hours=1)
 
 
 class Store(Protocol):

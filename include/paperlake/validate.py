@@ -198,7 +198,7 @@ def validate_partition(
 
     report = {
         "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
-        "run_id": airflow_run_id, "lake_run_id": run_id,
+        "run_id": run_id, "airflow_run_id": airflow_run_id,
         "parsed": parsed, "clean": clean_rows, "quarantined": quarantined_rows, "reasons": dict(top_reasons),
     }
     result_doc = report | {

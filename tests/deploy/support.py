@@ -14,6 +14,7 @@ import duckdb
 import psutil
 
 from deploy.processes import describe, marked_processes
+from paperlake.commit import committed_run
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path
@@ -69,7 +70,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def layer_tables(lake: Lake, source: str, days: list[date]) -> dict:
-    return {(layer, day): lake.read_table(layer, source, day) for layer in LAYERS for day in days}
+    return {(layer, day): lake.read_table(layer, source, day, run_id=committed_run(lake, source, day)) for layer in LAYERS for day in days}
 
 
 def marts_dates(lake: Lake, settings: Settings, source: str) -> set[date]:

@@ -11,6 +11,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from paperlake.commit import committed_keys, committed_run
 from paperlake.config import S3Options, Settings
 from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path
@@ -58,8 +59,8 @@ def target(request, airflow_home, tmp_path):
 
 
 def layer_counts(lake: Lake, day: date) -> dict[str, int]:
-    counts = {layer: lake.read_table(layer, "snapshot", day).num_rows for layer in LAYERS}
-    counts["raw_pages"] = len(lake.read_raw("snapshot", day))
+    counts = {layer: lake.read_table(layer, "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).num_rows for layer in LAYERS}
+    counts["raw_pages"] = len(lake.read_raw("snapshot", day, committed_run(lake, 'snapshot', day)))
     return counts
 
 
@@ -97,7 +98,7 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
     first = layer_counts(lake, day)
     assert first == {"staged": 316, "clean": 316, "quarantine": 0, "entities": first["entities"], "raw_pages": 1}
     assert first["entities"] > 0
-    clean_ids = set(lake.read_table("clean", "snapshot", day).column("paper_id").to_pylist())
+    clean_ids = set(lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).column("paper_id").to_pylist())
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
         paper_ids = {row[0] for row in con.execute("SELECT paper_id FROM papers").fetchall()}
         assert con.execute("SELECT count(*) FROM entity_counts WHERE n_papers > 0").fetchone()[0] > 0
@@ -117,7 +118,7 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
 
     commit = current_commit(lake.store, "snapshot", day)
     assert commit.generation == 2 and commit.airflow_run_id  # the rerun committed a new run, with the same rows
-    assert lake.committed_keys("clean") == [f"clean/source=snapshot/date=2026-11-26/part-{commit.run_id}.parquet"]
+    assert committed_keys(lake, 'clean') == [f"clean/source=snapshot/date=2026-11-26/part-{commit.run_id}.parquet"]
 
 
 def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_network(airflow_home, tmp_path, httpserver):
@@ -136,13 +137,13 @@ def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_n
     assert "submittedDate:[202611260000 TO 202611262359]" in script.requests[0].args["search_query"]
     lake = Lake.from_settings(Settings.from_env({"PAPERLAKE_HOME": str(home)}))
     day = date.fromisoformat(DAY)
-    clean = lake.read_table("clean", "arxiv", day)
+    clean = lake.read_table("clean", "arxiv", day, run_id=committed_run(lake, 'arxiv', day))
     assert sorted(clean.column("paper_id").to_pylist()) == ["2611.01234", "2611.05678", "hep-th/9901001"]
-    assert lake.read_table("entities", "arxiv", day).num_rows > 0
+    assert lake.read_table("entities", "arxiv", day, run_id=committed_run(lake, 'arxiv', day)).num_rows > 0
 
     airflow_dags_test(env, "paperlake_ingest_arxiv", DAY, "--conf", json.dumps({"reparse": True}))
     assert len(script.requests) == 3  # the reparse run made no request
-    assert lake.read_table("clean", "arxiv", day).equals(clean)
+    assert lake.read_table("clean", "arxiv", day, run_id=committed_run(lake, 'arxiv', day)).equals(clean)
 
 
 def test_reparse_dag_rebuilds_every_committed_date_of_a_range_with_one_mapped_task_each_and_logs_its_work(airflow_home, tmp_path):

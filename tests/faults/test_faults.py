@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from paperlake.commit import current_commit
+from paperlake.commit import committed_run, current_commit
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from tests.conftest import VENV_BIN
@@ -49,8 +49,8 @@ def lake_of(env: dict) -> Lake:
 def partition_state(lake: Lake, source: str = "snapshot") -> dict:
     """Everything a reader sees of the committed partition, as comparable values (run ids aside)."""
     day = date.fromisoformat(DAY)
-    tables = {layer: lake.read_table(layer, source, day).to_pylist() for layer in LAYERS}
-    return tables | {"raw": [page.body for page in lake.read_raw(source, day)]}
+    tables = {layer: lake.read_table(layer, source, day, run_id=committed_run(lake, source, day)).to_pylist() for layer in LAYERS}
+    return tables | {"raw": [page.body for page in lake.read_raw(source, day, committed_run(lake, source, day))]}
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:

@@ -89,7 +89,7 @@ NESTED = {
 @pytest.mark.parametrize("depth", [500, 2000])
 def test_a_deeply_nested_query_is_checked_without_a_recursion_error(built, shape, depth):
     """The read-only check walks a parse tree of any depth; DuckDB's own depth limit is one line."""
-    from paperlake.cli import open_marts_readonly, read_only_statements
+    from paperlake.readonly import open_marts_readonly, read_only_statements
     from paperlake.config import Settings
 
     con = open_marts_readonly(Settings.from_env())
@@ -97,7 +97,7 @@ def test_a_deeply_nested_query_is_checked_without_a_recursion_error(built, shape
         statements = read_only_statements(con, NESTED[shape](depth))
         assert len(statements) == 1
     except Exception as err:
-        assert type(err).__name__ in ("CliError", "ParserException"), repr(err)
+        assert type(err).__name__ in ("QueryError", "ParserException"), repr(err)
     finally:
         con.close()
 
@@ -120,7 +120,8 @@ def test_a_statement_over_the_timeout_is_cancelled_in_one_line(built, capsys, mo
     monkeypatch.setenv("PAPERLAKE_SQL_TIMEOUT", "1")
     line = failure(["sql", LONG_QUERY], capsys)
     assert line == "paperlake: cancelled: the statement ran longer than PAPERLAKE_SQL_TIMEOUT (1 s)\n"
-    from paperlake.cli import open_shell_connection, run_shell
+    from paperlake.cli.shell import run_shell
+    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
 
     settings = Settings.from_env()
@@ -179,7 +180,7 @@ def test_a_damaged_marts_file_is_one_line_with_the_fix_and_marts_rebuilds_it(bui
     for argv in (["sql", "SELECT 1"], ["summary", "--date", "2026-11-26"], ["search", "decoding"]):
         line = failure(argv, capsys)
         assert "cannot be opened" in line and "paperlake marts --full" in line, line
-    from paperlake.cli import open_shell_connection
+    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
 
     with pytest.raises(Exception, match="rebuild it with `paperlake marts --full`"):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from paperlake.commit import committed_run
 from paperlake.clean import clean_once, clean_text
 from paperlake.text_residue import glued_words, markup_residue, text_residue
 
@@ -111,10 +112,10 @@ def test_a_reparse_applies_the_new_cleaning_to_a_committed_partition(settings, l
     rows = list(clean_records(load_source("snapshot").parse([page])))
     old = [row | {"abstract": row["abstract"].replace(shape[1], "For B we now take the dual of A.")} for row in rows]
     commit_tables(lake, "snapshot", day, clean=table(old, CLEAN), pages=[page])
-    assert lake.read_table("clean", "snapshot", day).column("abstract")[0].as_py().endswith("the dual of A.")
+    assert lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).column("abstract")[0].as_py().endswith("the dual of A.")
 
     ingest(replace(settings, snapshot_path=page_path), "snapshot", day, reparse=True)
-    (abstract,) = lake.read_table("clean", "snapshot", day).column("abstract").to_pylist()
+    (abstract,) = lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).column("abstract").to_pylist()
     assert abstract.endswith(" " + shape[1]) and abstract == rows[0]["abstract"]
 
 

@@ -106,7 +106,8 @@ def test_sql_from_a_file_into_csv_json_and_parquet_outputs(built, capsys, tmp_pa
 def test_shell_answers_statements_on_marts_and_lake_views_and_refuses_writes(built):
     import io
 
-    from paperlake.cli import open_shell_connection, run_shell
+    from paperlake.cli.shell import run_shell
+    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
 
     con = open_shell_connection(Settings.from_env())
@@ -176,7 +177,8 @@ def _read_local(path: str) -> bytes | None:
 
 def shell(*statements: str) -> list[str]:
     """What a fresh shell on the current settings prints for each statement, in order."""
-    from paperlake.cli import open_shell_connection, run_shell
+    from paperlake.cli.shell import run_shell
+    from paperlake.readonly import open_shell_connection
     from paperlake.config import Settings
 
     con = open_shell_connection(Settings.from_env())

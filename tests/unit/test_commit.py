@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from paperlake.commit import commit_key, collect_garbage, current_commit, new_run_id
+from paperlake.commit import commit_key, committed_run, current_commit, new_run_id
+from paperlake.garbage import collect_garbage
 from paperlake.config import Settings
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.lake import Lake
@@ -32,9 +33,9 @@ def committed_state(lake: Lake) -> dict:
     commit = current_commit(lake.store, "snapshot", DAY)
     return {
         "run_id": commit.run_id,
-        "rows": {layer: lake.read_table(layer, "snapshot", DAY).num_rows for layer in LAYERS},
-        "raw": [page.body for page in lake.read_raw("snapshot", DAY)],
-        "titles": sorted(lake.read_table("clean", "snapshot", DAY).column("title").to_pylist()),
+        "rows": {layer: lake.read_table(layer, "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)).num_rows for layer in LAYERS},
+        "raw": [page.body for page in lake.read_raw("snapshot", DAY, committed_run(lake, 'snapshot', DAY))],
+        "titles": sorted(lake.read_table("clean", "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)).column("title").to_pylist()),
     }
 
 
@@ -111,7 +112,7 @@ def test_two_runs_from_the_same_commit_the_second_fails_clearly_and_nothing_mixe
     state = committed_state(lake)
     assert state["run_id"] == runs["b"]
     assert all(title and abstract.endswith("Version B.") for title, abstract in zip(
-        state["titles"], lake.read_table("clean", "snapshot", DAY).column("abstract").to_pylist()))
+        state["titles"], lake.read_table("clean", "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)).column("abstract").to_pylist()))
     assert state["raw"] == [second.snapshot_path.read_bytes()]
 
 
@@ -171,7 +172,7 @@ def test_garbage_collection_keeps_the_current_and_recent_runs_and_deletes_the_re
     assert set(deleted) >= {lake.run_key("clean", "snapshot", DAY, run) for run in runs[:2]} | {lake.run_key("raw", "snapshot", DAY, abandoned, "manifest.json")}
     assert [k for k in store.list("_commits")] == [commit_key("snapshot", DAY, 3)]
     assert not (partition / ".part-x.parquet.1234.tmp").exists() and legacy.exists()
-    assert committed_state(lake)["run_id"] == runs[2] and len(lake.read_raw("snapshot", DAY)) == 1
+    assert committed_state(lake)["run_id"] == runs[2] and len(lake.read_raw("snapshot", DAY, committed_run(lake, 'snapshot', DAY))) == 1
 
 
 def test_run_ids_sort_by_start_time_and_never_collide():

@@ -14,7 +14,7 @@ def page_lake(lake, settings):
 
 @pytest.fixture
 def con(page_lake, settings):
-    from paperlake.cli import open_marts_readonly
+    from paperlake.readonly import open_marts_readonly
 
     con = open_marts_readonly(settings)
     yield con

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from paperlake.commit import current_commits
+from paperlake.commit import committed_run, current_commits
 from paperlake.config import S3Options, Settings
 from paperlake.delta import migrate_lake, open_table, publish_lake, publish_partition, published_files, storage_options, table_uri
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
@@ -57,7 +57,7 @@ def committed_rows(lake: Lake, layer: str) -> list[tuple]:
     """(source, date, key columns...) of every row of the layer's committed runs, read by paperlake itself."""
     rows = []
     for (source, day), _ in current_commits(lake.store).items():
-        found = lake.read_table(layer, source, day, columns=ROW_KEYS[layer]).to_pylist()
+        found = lake.read_table(layer, source, day, columns=ROW_KEYS[layer], run_id=committed_run(lake, source, day)).to_pylist()
         rows += [(source, day, *(row[c] for c in ROW_KEYS[layer])) for row in found]
     return sorted(rows)
 
@@ -157,7 +157,7 @@ def test_a_publish_twice_changes_nothing_and_an_older_generation_never_replaces_
 
 
 def test_a_commit_that_was_not_published_is_published_by_publish_or_by_garbage_collection(lake):
-    from paperlake.commit import collect_garbage
+    from paperlake.garbage import collect_garbage
 
     first, second = two_runs(lake)
     assert published_files(lake, "clean") == []  # the worker died after committing
@@ -171,7 +171,7 @@ def test_a_commit_that_was_not_published_is_published_by_publish_or_by_garbage_c
 def test_garbage_collection_and_delta_agree(lake):
     """GC deletes only files no kept commit names; the latest versions' files all stay, and Delta's own vacuum
     at the table's retention would delete none of them."""
-    from paperlake.commit import collect_garbage
+    from paperlake.garbage import collect_garbage
 
     first, second = two_runs(lake)
     publish_partition(lake, first, RETENTION)

@@ -6,6 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from paperlake.commit import committed_run
 from paperlake.lake import Lake, RawPage
 from paperlake.schemas import ENTITIES, LAYER_SCHEMAS
 from paperlake.storage import LocalStore, S3Store, open_store
@@ -83,7 +84,7 @@ def test_missing_columns_are_a_clear_error(any_lake):
 def test_a_partition_never_committed_names_what_to_run(any_lake):
     any_lake.write_table("clean", "snapshot", DAY, LAYER_SCHEMAS["clean"].empty_table(), RUN)  # written, not committed
     with pytest.raises(FileNotFoundError, match="no committed run for source=snapshot date=2026-11-26.*paperlake ingest"):
-        any_lake.read_table("clean", "snapshot", DAY)
+        any_lake.read_table("clean", "snapshot", DAY, run_id=committed_run(any_lake, 'snapshot', DAY))
 
 
 def test_raw_pages_round_trip_and_runs_share_identical_pages(any_lake):

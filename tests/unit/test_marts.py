@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from paperlake.commit import commit_prefix
+from paperlake.commit import commit_prefix, committed_run, new_run_id
 from paperlake.marts.builder import build_marts
 from paperlake.marts.published import local_marts_path
 from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE
@@ -181,21 +181,35 @@ def test_pipeline_health_per_source_and_date(lake, settings):
 
     day = date(2026, 10, 1)
     rows = [paper("q1", 1, "Q1", "hq1"), paper("q2", 1, "Q2", "hq2"), paper("q3", 1, "Q3", "hq3")]
-    commit_tables(
+    commit = commit_tables(
         lake, "hf_daily", day,
         pages=[RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"), RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00")],
         staged=table(rows, STAGED), clean=table(rows[:2], CLEAN),
         quarantine=table([{**rows[2], "record_index": 2, "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}], QUARANTINE),
         entities=table(spans("q1", "hq1", ("BLEU", "METRIC", 0), ("F1", "METRIC", 9)), ENTITIES),
+        # a result as validation wrote it before issue 25: Airflow's id as its run_id (the lake's run is in the file name)
         validation={"source": "hf_daily", "date": "2026-10-01", "gx_success": False, "run_id": "scheduled__2026-10-01", "suite_version": "3"},
     )
     build_marts(lake, settings)
     assert query(local_marts_path(lake, settings), "SELECT * FROM pipeline_health") == [
-        ("hf_daily", day, 2, 7, "2026-10-02T06:00:01+00:00", 3, 2, 1, {"abstract_length": 1, "not_english": 1}, 2, 1, False, "scheduled__2026-10-01"),
+        ("hf_daily", day, 2, 7, "2026-10-02T06:00:01+00:00", 3, 2, 1, {"abstract_length": 1, "not_english": 1}, 2, 1, False,
+         commit.run_id, "scheduled__2026-10-01"),
     ]
     assert query(local_marts_path(lake, settings), "SELECT source, date, record_index, paper_id, reason_codes, reasons FROM quarantine") == [
         ("hf_daily", day, 2, "q3", ["abstract_length", "not_english"], ["a", "b"]),
     ]
+
+
+def test_pipeline_health_names_the_lake_run_and_the_airflow_run_each_under_its_own_name(lake, settings):
+    """As validation writes its result now: `run_id` the lake's run, `airflow_run_id` Airflow's (none for a CLI run)."""
+    for source, airflow_run_id in (("arxiv", "scheduled__2026-10-01T00:00:00+00:00"), ("hf_daily", None)):
+        run_id = new_run_id()
+        commit_tables(lake, source, date(2026, 10, 1), run_id=run_id, clean=table([paper("p", 1, "P", "hp")], CLEAN),
+                      validation={"gx_success": True, "run_id": run_id, "airflow_run_id": airflow_run_id})
+    build_marts(lake, settings)
+    rows = query(local_marts_path(lake, settings), "SELECT source, run_id, airflow_run_id FROM pipeline_health ORDER BY source")
+    runs = {source: committed_run(lake, source, date(2026, 10, 1)) for source in ("arxiv", "hf_daily")}
+    assert rows == [("arxiv", runs["arxiv"], "scheduled__2026-10-01T00:00:00+00:00"), ("hf_daily", runs["hf_daily"], None)]
 
 
 def test_every_mart_is_exported_as_a_delta_table_that_plain_parquet_readers_also_read(trend_lake, settings):

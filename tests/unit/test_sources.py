@@ -8,6 +8,7 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
+from paperlake.commit import committed_run
 from paperlake.clean import clean_records
 from paperlake.config import Settings
 from paperlake.errors import ParseError
@@ -90,7 +91,7 @@ def test_arxiv_empty_interval_writes_empty_partitions_and_succeeds(env, httpserv
     assert len(script.requests) == 3  # the empty answer was asked twice more
     assert [stage(settings, "arxiv", DAY, summary.run_id)["rows"] for stage in (clean_stage, validate_stage, tag_stage)] == [0, 0, 0]
     commit_stage(settings, "arxiv", DAY, summary.run_id)
-    assert lake.read_table("quarantine", "arxiv", DAY).num_rows == 0
+    assert lake.read_table("quarantine", "arxiv", DAY, run_id=committed_run(lake, 'arxiv', DAY)).num_rows == 0
 
 
 def test_429_and_503_wait_as_long_as_retry_after_says_then_succeed(env, httpserver):
@@ -139,11 +140,11 @@ def test_a_failed_refetch_leaves_the_good_raw_partition_alone(env, httpserver):
     script = serve(httpserver, "/api/query", arxiv_answer)
     ingest(Settings.from_env(env), "arxiv", DAY)
     lake = Lake.from_settings(Settings.from_env(env))
-    before = lake.read_raw("arxiv", DAY)
+    before = lake.read_raw("arxiv", DAY, committed_run(lake, 'arxiv', DAY))
     script.answer = lambda request, n: (404, b"gone", {})
     with pytest.raises(FetchError):
         run_fetch(env, "arxiv")
-    assert lake.read_raw("arxiv", DAY) == before
+    assert lake.read_raw("arxiv", DAY, committed_run(lake, 'arxiv', DAY)) == before
 
 
 def test_hf_daily_pages_until_a_short_page_and_quarantines_other_days(env, httpserver):
@@ -215,13 +216,13 @@ def test_reparse_rebuilds_the_same_partitions_without_any_request(env, httpserve
     settings = Settings.from_env(env)
     lake = Lake.from_settings(settings)
     ingest(settings, "arxiv", DAY)
-    before = {layer: lake.read_table(layer, "arxiv", DAY) for layer in ("clean", "quarantine", "entities")}
+    before = {layer: lake.read_table(layer, "arxiv", DAY, run_id=committed_run(lake, 'arxiv', DAY)) for layer in ("clean", "quarantine", "entities")}
     requests = len(script.requests)
     summaries = ingest(settings, "arxiv", DAY, reparse=True)
     assert len(script.requests) == requests
     assert summaries[0]["counts"]["reparse"] == 1
     for layer, table in before.items():
-        assert lake.read_table(layer, "arxiv", DAY).equals(table), layer
+        assert lake.read_table(layer, "arxiv", DAY, run_id=committed_run(lake, 'arxiv', DAY)).equals(table), layer
     assert before["clean"].num_rows == 3
 
 

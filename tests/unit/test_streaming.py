@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from paperlake.commit import committed_run
 from paperlake.config import BUNDLED_SNAPSHOT, Settings
 from paperlake.lake import VALIDATION_RESULT, Lake
 from paperlake.pipeline import ingest
@@ -34,8 +35,8 @@ def ingest_in_batches(tmp_path, page, batch_rows: int, tag_chunk_rows: int):
     settings = replace(settings, snapshot_path=page, batch_rows=batch_rows, tag_chunk_rows=tag_chunk_rows, max_quarantine_share=1.0)
     run_id = ingest(settings, "snapshot", DAY)[-1]["run_id"]
     lake = Lake.from_settings(settings)
-    tables = {layer: lake.read_table(layer, "snapshot", DAY) for layer in LAYERS}
-    return lake, run_id, tables, lake.read_json("validation", "snapshot", DAY, VALIDATION_RESULT)
+    tables = {layer: lake.read_table(layer, "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)) for layer in LAYERS}
+    return lake, run_id, tables, lake.read_json("validation", "snapshot", DAY, VALIDATION_RESULT, committed_run(lake, 'snapshot', DAY))
 
 
 def test_batches_of_seven_rows_give_the_tables_and_reasons_of_one_batch(tmp_path, sample_with_repeats):

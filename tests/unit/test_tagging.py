@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from paperlake.commit import committed_run
 from paperlake.tagging.training.evaluate import evaluate
 from paperlake.tagging.training.gold import GOLD_PATH, load_gold
 from paperlake.tagging.gazetteer import alias_index, canonical_id, entity_key, known_keys, load_gazetteer, load_gazetteers
@@ -285,7 +286,7 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
     records[2] = PaperRecord(paper_id="2401.00003", title="C", abstract="LoRA and speculative decoding on GSM8K.")
     third, _ = tag_and_commit(records)
     assert third.counts["texts_tagged"] == 1
-    assert "GSM8K" in lake.read_table("entities", "arxiv", day).column("entity_id").to_pylist()
+    assert "GSM8K" in lake.read_table("entities", "arxiv", day, run_id=committed_run(lake, 'arxiv', day)).column("entity_id").to_pylist()
 
 
 def test_tagging_in_chunks_gives_the_same_entities_table_as_one_chunk(lake):

@@ -62,8 +62,9 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse
 
-    from paperlake.cli import CliError, open_marts_readonly
+    from paperlake.commit import committed_key
     from paperlake.lake import VALIDATION_REPORT, Lake
+    from paperlake.readonly import QueryError, open_marts_readonly
     from paperlake.marts.published import MARTS_KEY
 
     app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
@@ -83,7 +84,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         except FileNotFoundError:
             uri = Lake.from_settings(current).uri(MARTS_KEY)
             return HTMLResponse(render("no_marts.html", title="no marts yet", section=section, latest=None, marts_uri=uri))
-        except CliError as err:  # a damaged marts file: what to do, not a 500
+        except QueryError as err:  # a damaged marts file: what to do, not a 500
             return message(section, "Marts unreadable", str(err), status=503)
         try:
             context = fetch(con)
@@ -146,7 +147,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
             con = open_search(settings())
         except FileNotFoundError as err:
             return message("Search", "No search index yet", f"{err}.", status=404)
-        except CliError as err:
+        except QueryError as err:
             return message("Search", "Marts unreadable", str(err), status=503)
         try:
             latest = queries.latest_date(con)
@@ -168,7 +169,7 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         """The validation report of the partition's committed run, as the run wrote it."""
         lake = Lake.from_settings(settings())
         try:
-            body = lake.store.get(lake.committed_key("validation", source, day, VALIDATION_REPORT))
+            body = lake.store.get(committed_key(lake, "validation", source, day, VALIDATION_REPORT))
         except FileNotFoundError:
             return message("Health", "No validation report", f"No committed run of source={source} date={day} has a validation report.")
         return HTMLResponse(body, headers={"Content-Security-Policy": REPORT_POLICY})

@@ -85,7 +85,7 @@ def health(con, page: int = 1, days: int = HEALTH_DAYS_PER_PAGE) -> Page:
         HEALTH_GRID
         + """, shown AS (SELECT DISTINCT date FROM grid ORDER BY date DESC LIMIT ? OFFSET ?)
         SELECT g.source, g.date, h.source IS NOT NULL, h.fetched_pages, h.parsed, h.clean, h.quarantined,
-               h.quarantined_by_reason, h.papers_with_entities, h.entity_spans, h.validation_success, h.run_id
+               h.quarantined_by_reason, h.papers_with_entities, h.entity_spans, h.validation_success, h.airflow_run_id
         FROM grid g SEMI JOIN shown USING (date) LEFT JOIN pipeline_health h USING (source, date)
         ORDER BY g.date DESC, g.source""",
         [limit, offset],

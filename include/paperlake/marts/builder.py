@@ -24,7 +24,7 @@ from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.lake_views import connect_lake_views, create_layer_view
 from paperlake.marts.published import MARTS_KEY, published_marts, sql_literal
-from paperlake.storage import TEMP_SUFFIX, S3Store
+from paperlake.storage import TEMP_FILE_MAX_AGE, TEMP_SUFFIX, S3Store
 
 SQL_DIR = Path(__file__).parent / "sql"
 # Keys every mart must keep unique; a violation fails the build before anything is published.
@@ -64,7 +64,7 @@ PARTITION_ROWS_PER_INSERT = 1_000
 MEMORY_LIMIT = "2GB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 9
+STATE_VERSION = 10
 
 
 @dataclass(frozen=True)
@@ -299,7 +299,6 @@ def new_marts_path(lake: Lake, tmp: Path) -> Path:
     is then a rename, not a copy; temp files a killed build left are swept after an hour), on S3 in `tmp`."""
     if isinstance(lake.store, S3Store):
         return tmp / Path(MARTS_KEY).name
-    from paperlake.commit import TEMP_FILE_MAX_AGE
 
     published = Path(lake.uri(MARTS_KEY))
     published.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from paperlake.commit import committed_run
 from paperlake.lake import TAGGED_MANIFEST, Lake
 
 
@@ -25,7 +26,8 @@ def cached_spans(lake: Lake, source: str, day: date, version: str, keys: set[tup
     import pyarrow.compute as pc
 
     try:
-        manifest = lake.read_json("entities", source, day, TAGGED_MANIFEST)
+        run_id = committed_run(lake, source, day)
+        manifest = lake.read_json("entities", source, day, TAGGED_MANIFEST, run_id)
     except FileNotFoundError:
         return {}
     if manifest.get("tagger_version") != version:
@@ -39,7 +41,7 @@ def cached_spans(lake: Lake, source: str, day: date, version: str, keys: set[tup
         return cached
     by_paper = {(v["paper_id"], v["content_hash"]): key for key, v in donors.items()}
     wanted = pa.array(sorted({content_hash for content_hash, _ in donors}), pa.string())
-    for batch in lake.table_batches("entities", source, day):
+    for batch in lake.table_batches("entities", source, day, run_id=run_id):
         for row in batch.filter(pc.is_in(batch.column("content_hash"), value_set=wanted)).to_pylist():
             if (key := by_paper.get((row["paper_id"], row["content_hash"]))) is not None:
                 cached[key]["spans"].append(row)

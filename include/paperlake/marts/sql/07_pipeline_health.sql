@@ -25,7 +25,7 @@ SELECT k.source, k.date, r.pages AS fetched_pages, r.bytes AS fetched_bytes, r.f
        coalesce(s.parsed, 0) AS parsed, coalesce(c.clean, 0) AS clean, coalesce(q.quarantined, 0) AS quarantined,
        coalesce(rs.quarantined_by_reason, MAP {}) AS quarantined_by_reason,
        coalesce(t.entity_spans, 0) AS entity_spans, coalesce(t.papers_with_entities, 0) AS papers_with_entities,
-       v.validation_success, v.run_id
+       v.validation_success, v.run_id, v.airflow_run_id
 FROM keys k
 LEFT JOIN lake_raw r USING (source, date)
 LEFT JOIN staged s USING (source, date)

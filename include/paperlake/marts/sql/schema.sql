@@ -51,7 +51,9 @@ JOIN state.entity_names o ON o.entity_key = c.other_key;
 CREATE TABLE pipeline_health (
     source VARCHAR, date DATE, fetched_pages BIGINT, fetched_bytes BIGINT, fetched_at VARCHAR, parsed BIGINT, clean BIGINT,
     quarantined BIGINT, quarantined_by_reason MAP(VARCHAR, BIGINT), entity_spans BIGINT, papers_with_entities BIGINT,
-    validation_success BOOLEAN, run_id VARCHAR
+    validation_success BOOLEAN,
+    run_id VARCHAR,  -- the lake's run of the partition (its commit's)
+    airflow_run_id VARCHAR  -- the Airflow run that wrote it (NULL for a `paperlake ingest` run)
 );
 CREATE TABLE quarantine (
     source VARCHAR, date DATE, record_index INTEGER, paper_id VARCHAR, title VARCHAR, abstract VARCHAR, abs_url VARCHAR,
