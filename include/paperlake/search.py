@@ -270,7 +270,7 @@ def index_new_docs(con) -> None:
     if con.execute("SELECT count(*) FROM new_docs").fetchone()[0] >= BULK_DOCS:
         from paperlake.search_postings import index_postings
 
-        index_postings(con, TITLE_WEIGHT)
+        index_postings(con, TITLE_WEIGHT, SPLIT_PATTERN)
     else:
         # The title TITLE_WEIGHT times, then the abstract, split as one string.
         text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])

@@ -56,20 +56,18 @@ def count_postings(termids, docids):
     return (first >> np.uint64(32)).astype(np.int32), (first & np.uint64(0xFFFFFFFF)).astype(np.int32), tf
 
 
-def index_postings(con, title_weight: int) -> None:
-    """Tokenise `new_docs` (docid, title, abstract; a title word counts `title_weight` times): add its terms to `terms` and its
-    postings to `postings` (sorted by termid within each CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its
-    weighted terms)."""
+def index_postings(con, title_weight: int, split_pattern: str) -> None:
+    """Tokenise `new_docs` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what separates
+    words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by termid within each
+    CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
     import numpy as np
     import pyarrow as pa
-
-    from paperlake.search import SPLIT_PATTERN
 
     # An ASCII paper as it is (split here): the title, a space, the abstract, a space. Any other: the text the SQL index splits
     # (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words counted in it.
     text = " || ' ' || ".join(["coalesce(title, '')"] * title_weight + ["coalesce(abstract, '')"])
     rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || coalesce(abstract, '') || ' '
-                                              ELSE regexp_replace(search_text({text}), '{SPLIT_PATTERN}', ' ', 'g') || ' ' END AS text,
+                                              ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || ' ' END AS text,
                                   CASE WHEN ascii THEN strlen(coalesce(title, '')) + 1 ELSE 0 END AS title_bytes
                            FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
                                  FROM new_docs)""").to_arrow_table()
