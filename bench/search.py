@@ -88,7 +88,8 @@ def measure(work: Path, days: int, papers_per_day: int) -> tuple[list[Figure], d
     runs |= {"marts added day": step(home, "marts-incremental", "marts-day"), "index added day": step(home, "index-incremental", "index-day")}
     queries = step(home, "queries", "queries")
     for name, run in runs.items():
-        print(f"  {name:<18} {run['seconds']:>7.2f} s wall {run['cpu_seconds']:>7.2f} s CPU  {run['papers']:>9,} papers  peak PSS {run['peak_pss_mb']:,} MB")
+        reread = "" if run.get("partitions") is None else f"  ({run['partitions']} partitions re-read, {run['indexed']:,} papers indexed)"
+        print(f"  {name:<18} {run['seconds']:>7.2f} s wall {run['cpu_seconds']:>7.2f} s CPU  {run['papers']:>9,} papers  peak PSS {run['peak_pss_mb']:,} MB{reread}")
     print(f"  PRAGMA create_fts_index over the same papers: {queries['fts_pragma_build_seconds']:.2f} s")
     for query, times in queries["queries"].items():
         print(f"  query {query!r:<26} search {times['search']:>7.1f} ms   match_bm25 by hand {times['match_bm25']:>7.1f} ms   {times['matches']:,} matches")

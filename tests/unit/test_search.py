@@ -121,6 +121,7 @@ def test_an_added_day_indexes_only_its_papers_and_a_revised_text_replaces_the_ol
     build_marts(lake, settings)
     update = build_search_index(lake, settings)
     assert (update.build, update.indexed, update.removed, update.papers) == ("incremental", 2, 1, 8)
+    assert update.partitions == 2  # D3 (n1) and D1 (r3's first_seen): the partitions the marts build rewrote, read from the Delta logs
     with closing(open_search(settings)) as con:
         incremental = [(h.paper_id, h.score) for h in search(con, "lora tuning").rows]
         assert [pid for pid, _ in incremental] == ["r2", "r1"] and ids(con, "prefixes") == ["r3"]
@@ -148,6 +149,82 @@ def test_an_update_refreshes_the_dates_and_entities_it_shows_when_only_the_paper
     build_search_index(lake, settings, full=True)
     with closing(open_search(settings)) as con:  # every shown field equals a fresh build's
         assert search(con, "lora").rows == incremental
+
+
+def ranked(settings, text):
+    with closing(open_search(settings)) as con:
+        return [(h.paper_id, h.score, h.date, h.entities) for h in search(con, text).rows]
+
+
+def test_an_update_reads_only_the_partitions_the_exports_versions_rewrote(search_lake, settings):
+    """The index records the exports' versions; the Delta log entries after them name the partitions to re-read."""
+    from deltalake import DeltaTable
+
+    lake = search_lake
+    commit_day(lake, D3, [row("n1", "Lora everywhere", f"lora lora {FILLER}")], found=[("n1", "LoRA", "METHOD")])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings)
+    assert (update.build, update.indexed, update.removed, update.partitions) == ("incremental", 1, 0, 1)  # D3 only
+    # A paper re-tagged without any change to its row (its entities' partition alone rewritten) gets its new entities.
+    commit_day(lake, D1, PAPERS_D1, found=[("r1", "LoRA", "METHOD"), ("r2", "LoRA", "METHOD"), ("r2", "QLoRA", "METHOD"), ("s1", "Llama", "MODEL")])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings)
+    assert (update.indexed, update.partitions) == (1, 1)
+    incremental = ranked(settings, "lora")
+    assert sorted(dict((pid, ents) for pid, _, _, ents in incremental)["r2"]) == ["LoRA", "QLoRA"]
+    build_search_index(lake, settings, full=True)
+    assert ranked(settings, "lora") == incremental
+    # A full marts build rewrites every partition (one version naming all of them): the update re-reads them all, changes nothing.
+    build_marts(lake, settings, full=True)
+    update = build_search_index(lake, settings)
+    assert (update.build, update.indexed, update.removed, update.partitions) == ("incremental", 0, 0, 3)
+    # An export made anew (another Delta table id): the logs cannot tell what changed, so every partition is diffed.
+    import shutil
+
+    shutil.rmtree(lake.uri("marts/papers"))
+    build_marts(lake, settings, full=True)
+    assert DeltaTable(lake.uri("marts/papers")).version() == 0
+    update = build_search_index(lake, settings)
+    assert (update.build, update.indexed, update.partitions) == ("incremental", 0, None)
+    assert ranked(settings, "lora") == incremental
+
+
+def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search_lake, settings):
+    """A Delta log entry after the index's version gone (cleaned up after a checkpoint): every partition is diffed, nothing is missed."""
+    from pathlib import Path
+
+    lake = search_lake
+    revised = {**row("r3", "Adapters", f"prefix tuning {FILLER} only prefixes here", "hr3-v2"), "version": 2}
+    commit_day(lake, D3, [revised])
+    build_marts(lake, settings)
+    entries = sorted(Path(lake.uri("marts/papers/_delta_log")).glob("*.json"))
+    from deltalake import DeltaTable
+
+    DeltaTable(lake.uri("marts/papers")).create_checkpoint()
+    entries[-3].unlink()  # the build's WRITE entry (its vacuum wrote the two after it); the checkpoint keeps the table readable
+    update = build_search_index(lake, settings)
+    assert (update.indexed, update.removed, update.partitions) == (1, 1, None)
+    assert ranked(settings, "prefixes")[0][0] == "r3" and "r3" not in [pid for pid, *_ in ranked(settings, "lora")]
+
+
+def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(seaweed, s3_bucket, tmp_path):
+    """On S3 the update reads the exports' Delta logs and the touched partitions' files from the bucket (DuckDB over httpfs)."""
+    from paperlake.lake import Lake
+    from tests.unit.marts.test_builder import s3_settings
+
+    settings = s3_settings(seaweed, s3_bucket, tmp_path / "home")
+    lake = Lake.from_settings(settings)
+    commit_day(lake, D1, PAPERS_D1, found=[("r1", "LoRA", "METHOD")])
+    build_marts(lake, settings)
+    assert build_search_index(lake, settings).build == "full"
+    commit_day(lake, D2, PAPERS_D2 + [row("n1", "Lora everywhere", f"lora lora {FILLER}")])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings)
+    assert (update.build, update.indexed, update.partitions) == ("incremental", 3, 1)
+    incremental = ranked(settings, "lora")
+    assert [pid for pid, *_ in incremental] == ["n1", "r3", "r2", "r1"] and incremental[-1][3] == ["LoRA"]
+    build_search_index(lake, settings, full=True)
+    assert ranked(settings, "lora") == incremental
 
 
 def test_an_empty_lake_has_an_empty_index(lake, settings):

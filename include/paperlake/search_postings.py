@@ -1,0 +1,113 @@
+"""A search index's postings for many papers at once: the same words and terms as `paperlake.search`'s SQL macros,
+counted with numpy instead of one SQL row per word (a full build of 400k abstracts splits ~45M words).
+
+Only ASCII texts are split here, by a byte table that does what `search_words` does to them (lower-case, every byte other
+than a-z and 0-9 a separator); any other text is first cleaned by `search_words`'s own SQL, so a word is always what a
+query's word is. Words become terms through `search_term` in SQL, once per distinct word.
+"""
+
+from __future__ import annotations
+
+# A byte of an ASCII text -> itself for a-z and 0-9, its lower case for A-Z, else a space (a separator).
+SEPARATOR = 32
+# Papers split and counted at a time (their words' arrays stay small); their postings come out sorted by term.
+CHUNK_DOCS = 50_000
+ASCII_WORD_BYTES = bytes(
+    b if 97 <= b <= 122 or 48 <= b <= 57 else b + 32 if 65 <= b <= 90 else SEPARATOR for b in range(256)
+)
+
+
+def split_words(texts):
+    """The words of `texts` (an Arrow string array, each text ending with a space, ASCII only): (words as an Arrow large_string
+    array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
+    import numpy as np
+    import pyarrow as pa
+
+    _, offsets, data = texts.buffers()
+    offsets = np.frombuffer(offsets, np.int32 if texts.type == pa.string() else np.int64)[texts.offset: texts.offset + len(texts) + 1]
+    raw = np.frombuffer(data.to_pybytes()[offsets[0]: offsets[-1]].translate(ASCII_WORD_BYTES), np.uint8)
+    in_word = raw != SEPARATOR
+    # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every text
+    # ends with a separator, so no word spans two texts.
+    edges = np.flatnonzero(np.diff(in_word.view(np.int8), prepend=np.int8(0)))
+    starts, ends = edges[0::2], edges[1::2]
+    word_offsets = np.zeros(len(starts) + 1, np.int64)
+    np.cumsum(ends - starts, out=word_offsets[1:])
+    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(word_offsets), pa.py_buffer(raw[in_word]))
+    text_starts = offsets - offsets[0]
+    text_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(np.searchsorted(starts, text_starts)))
+    return words, text_of_word, starts - text_starts[text_of_word]
+
+
+def count_postings(termids, docids):
+    """(termid, docid, tf) arrays of every pair of the words' `termids` (0: no term) and `docids`, sorted by termid then docid."""
+    import numpy as np
+
+    keys = termids.astype(np.uint64) << np.uint64(32)
+    keys |= docids.astype(np.uint64)
+    keys.sort()
+    keys = keys[np.searchsorted(keys, np.uint64(1) << np.uint64(32)):]  # termid 0 (a stop word or no word) sorts first
+    if not len(keys):
+        empty = np.zeros(0, np.int32)
+        return empty, empty, empty
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    tf = np.diff(np.append(starts, len(keys))).astype(np.int32)
+    first = keys[starts]
+    return (first >> np.uint64(32)).astype(np.int32), (first & np.uint64(0xFFFFFFFF)).astype(np.int32), tf
+
+
+def index_postings(con, title_weight: int, split_pattern: str) -> None:
+    """Tokenise `new_docs` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what separates
+    words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by termid within each
+    CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
+    import numpy as np
+    import pyarrow as pa
+
+    # An ASCII paper as it is (split here): the title, a space, the abstract, a space. Any other: the text the SQL index splits
+    # (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words counted in it.
+    text = " || ' ' || ".join(["coalesce(title, '')"] * title_weight + ["coalesce(abstract, '')"])
+    rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || coalesce(abstract, '') || ' '
+                                              ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || ' ' END AS text,
+                                  CASE WHEN ascii THEN strlen(coalesce(title, '')) + 1 ELSE 0 END AS title_bytes
+                           FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
+                                 FROM new_docs)""").to_arrow_table()
+    chunks = []
+    for first in range(0, rows.num_rows, CHUNK_DOCS):
+        chunk = rows.slice(first, CHUNK_DOCS)
+        words, text_of_word, offset_in_text = split_words(chunk["text"].combine_chunks())
+        termids = word_termids(con, words.dictionary_encode())
+        docids = chunk["docid"].to_numpy()[text_of_word]
+        in_title = offset_in_text < chunk["title_bytes"].to_numpy()[text_of_word]
+        # A title word's further title_weight - 1 counts, as if the title were written that many times.
+        termids = np.concatenate([termids, *[termids[in_title]] * (title_weight - 1)])
+        docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
+        chunks.append(count_postings(termids, docids))
+    columns = [np.concatenate([chunk[i] for chunk in chunks]) if chunks else np.zeros(0, np.int32) for i in range(3)]
+    termids, docids, tf = columns
+    # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
+    con.register("counted", pa.table({"termid": termids, "docid": docids, "tf": tf}))
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
+    con.execute("SET preserve_insertion_order = false")
+    con.unregister("counted")
+    lens = np.bincount(docids, weights=tf).astype(np.int32)
+    present = np.flatnonzero(lens)
+    con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present]}))
+    con.execute("CREATE OR REPLACE TEMP TABLE new_lens AS SELECT * FROM lens")
+    con.unregister("lens")
+
+
+def word_termids(con, encoded):
+    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to `terms`."""
+    import numpy as np
+    import pyarrow as pa
+
+    con.register("distinct_words", pa.table({"word": encoded.dictionary, "position": pa.array(np.arange(len(encoded.dictionary), dtype=np.int32))}))
+    con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(word) AS term FROM distinct_words")
+    con.unregister("distinct_words")
+    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
+                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
+    termid_of_word = np.zeros(len(encoded.dictionary), np.int32)
+    found = con.execute("SELECT position, termid FROM word_terms JOIN terms USING (term)").fetchnumpy()
+    termid_of_word[found["position"]] = found["termid"]
+    return termid_of_word[encoded.indices.to_numpy()]
