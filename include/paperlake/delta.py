@@ -217,6 +217,20 @@ def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
     return {"sidecars_renamed": len(renamed), **publish_lake(lake, retention)}
 
 
+def file_paths(table, **filters) -> list[str]:
+    """The files `table.file_uris(**filters)` names, as paths DuckDB opens. For a local table delta-rs percent-encodes
+    the table's own folder there (a lake under "my home" comes back as my%20home) but not the partition folders below
+    it, which hold the encoding on disk: the table's folder is put back as it is. S3 URIs are returned as they are."""
+    from urllib.parse import unquote, urlparse
+
+    uris = table.file_uris(**filters)
+    location = urlparse(table.table_uri)
+    if location.scheme != "file":
+        return uris
+    encoded = location.path.rstrip("/")
+    return [unquote(encoded) + uri[len(encoded):] if uri.startswith(encoded + "/") else uri for uri in uris]
+
+
 def published_files(lake: Lake, layer: str, as_of: int | datetime | None = None) -> list[str]:
     """URIs of the files the layer's Delta table names (as of a version or a timestamp); [] when never published.
 
@@ -225,7 +239,7 @@ def published_files(lake: Lake, layer: str, as_of: int | datetime | None = None)
     table = open_table(lake, layer, as_of)
     if table is None and as_of is not None:
         raise PaperlakeError(f"the {layer} layer has no Delta table at {table_uri(lake, layer)} to read as of {as_of}: run `paperlake migrate`")
-    return sorted(table.file_uris()) if table else []
+    return sorted(file_paths(table)) if table else []
 
 
 def published_runs(uris: list[str]) -> dict[tuple[str, date], str]:

@@ -158,13 +158,14 @@ class Exports:
 
     def view(self, con, mart: str, dates: set[str] | None) -> None:
         """Temp view `export_<mart>`: the mart's rows of the first_seen partitions `dates` (None: every one), with the columns the index reads."""
+        from paperlake.delta import file_paths
         from paperlake.marts.published import sql_literal
 
         table, columns = self.tables[mart], EXPORT_COLUMNS[mart]
         if dates is None:
-            files = table.file_uris()
+            files = file_paths(table)
         else:
-            files = table.file_uris(file_pruning_predicate=[(PARTITION_COLUMN, "in", sorted(dates))]) if dates else []
+            files = file_paths(table, file_pruning_predicate=[(PARTITION_COLUMN, "in", sorted(dates))]) if dates else []
         names = ", ".join(f'"{name}"' for name in columns)
         if files:
             partitioned = table.metadata().partition_columns == [PARTITION_COLUMN]

@@ -7,6 +7,7 @@ import shutil
 import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -280,3 +281,19 @@ def test_a_nullable_column_added_to_a_layer_schema_reaches_the_delta_table_older
     publish_partition(lake, new, RETENTION)
     read = open_table(lake, "clean").to_pyarrow_table(columns=["paper_id", "ml_score"]).to_pylist()
     assert sorted(read, key=lambda r: r["paper_id"]) == [{"paper_id": "new", "ml_score": 0.5}, {"paper_id": "old", "ml_score": None}]
+
+
+def test_file_paths_name_files_that_exist_under_a_folder_with_spaces_and_non_ascii(tmp_path):
+    """delta-rs percent-encodes the table's folder in file_uris (my%20home), not the partition folders under it."""
+    import pyarrow as pa
+    from deltalake import DeltaTable, write_deltalake
+
+    from paperlake.delta import file_paths
+
+    root = tmp_path / "my home ü 論文" / "t"
+    write_deltalake(str(root), pa.table({"n": [1, 2], "part": ["a b", "c%d"]}), partition_by=["part"])
+    table = DeltaTable(str(root))
+    assert not all(Path(uri).is_file() for uri in table.file_uris())  # what the helper is for
+    paths = file_paths(table)
+    assert len(paths) == 2 and all(Path(path).is_file() for path in paths)
+    assert [Path(p).is_file() for p in file_paths(table, partition_filters=[("part", "=", "a b")])] == [True]
