@@ -166,7 +166,7 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
 
     task_instances = [ti for r in runs for ti in api.task_instances(INGEST, r["dag_run_id"])]
     # tag may be one task or mapped over chunks (then merge_tags joins them)
-    assert {"fetch", "clean", "validate", "tag", "commit"} <= {ti["task_id"] for ti in task_instances}
+    assert {"fetch", "parse", "validate", "tag", "commit"} <= {ti["task_id"] for ti in task_instances}
     assert all(ti["state"] == "success" for ti in task_instances)
     assert {ti["hostname"] for ti in task_instances} == set(WORKERS), "tasks did not run on both Celery workers"
     asked = {re.search(r"submittedDate:\[(\d{8})", r.args["search_query"])[1] for r in script.requests}
