@@ -125,6 +125,8 @@ def local_plan() -> Plan:
         "AIRFLOW__CORE__EXECUTOR": os.environ.get("AIRFLOW__CORE__EXECUTOR", "LocalExecutor"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db"),
     }
+    if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "deploy.sqlite.CONNECT_ARGS")
     steps = [
         Task("init", [sys.executable, "-m", "deploy.airflow_init"], timeout=420),
         *airflow_services(port),

@@ -48,3 +48,19 @@ def test_connections_without_their_variables_are_one_line_naming_them(tmp_path):
     assert result.stderr.strip() == ("airflow_init: --connections needs AWS_SECRET_ACCESS_KEY, PAPERLAKE_S3_ENDPOINT_URL "
                                      "in the environment")
     assert not (tmp_path / "airflow.db").exists()
+
+
+def test_the_local_plan_gives_airflow_s_sqlite_writers_a_30_s_busy_timeout(tmp_path, monkeypatch):
+    """Under `make airflow` the scheduler, the API server and the executor's workers share one SQLite file: Airflow's
+    engine must wait 30 s for a lock (SQLite's default is 5 s; a UI backfill then answered 500 "database is locked")."""
+    from deploy.stack.plans import local_plan
+
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", raising=False)
+    env = local_plan().env
+    probe = "from airflow import settings\nwith settings.engine.connect() as c:\n    print(c.exec_driver_sql('PRAGMA busy_timeout').scalar())"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "30000"
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql+psycopg2://airflow@127.0.0.1:1/airflow")
+    assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS" not in local_plan().env  # psycopg2 takes no `timeout`
