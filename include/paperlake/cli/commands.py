@@ -104,6 +104,7 @@ def cmd_shell(args, settings: Settings) -> None:
 
 
 def cmd_summary(args, settings: Settings) -> None:
+    from paperlake.commit import committed_run
     from paperlake.lake import Lake
     from paperlake.marts.published import MARTS_KEY
 
@@ -111,7 +112,11 @@ def cmd_summary(args, settings: Settings) -> None:
     print(f"lake: {lake.url}")
     print(f"rows for {args.date} per layer (sources with data for that date):")
     for source in settings.sources:
-        counts = {layer: _partition_rows(lake, layer, source, args.date) for layer in ("raw", "staged", "clean", "quarantine", "entities")}
+        try:
+            run_id = committed_run(lake, source, args.date)
+        except FileNotFoundError:
+            continue
+        counts = {layer: _partition_rows(lake, layer, source, args.date, run_id) for layer in ("raw", "staged", "clean", "quarantine", "entities")}
         if any(count != "-" for count in counts.values()):
             for layer, count in counts.items():
                 print(f"  {source:<10} {layer:<11} {count:>7}")
@@ -131,14 +136,12 @@ def cmd_summary(args, settings: Settings) -> None:
     print(f'try: .venv/bin/paperlake sql "{EXAMPLE_SQL}"')
 
 
-def _partition_rows(lake, layer: str, source: str, day: date) -> int | str:
-    from paperlake.commit import committed_run
-
+def _partition_rows(lake, layer: str, source: str, day: date, run_id: str) -> int | str:
+    """Pages (raw) or rows (from the Parquet footer) of the run's layer; "-" when the run has none."""
     try:
-        run_id = committed_run(lake, source, day)
         if layer == "raw":
-            return len(lake.read_raw(source, day, run_id))
-        return lake.read_table(layer, source, day, run_id=run_id).num_rows
+            return len(lake.read_raw_manifest(source, day, run_id)["pages"])
+        return lake.table_rows(layer, source, day, run_id)
     except FileNotFoundError:
         return "-"
 
