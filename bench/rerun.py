@@ -34,13 +34,13 @@ def main(home: str, page: str, result: str) -> None:
     from paperlake.pipeline import fetch_stage, parse_stage, tag_stage, validate_stage
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home, "PAPERLAKE_SNAPSHOT_PATH": page})
-    run_id = fetch_stage(settings, "snapshot", DAY)["run_id"]
+    run_id = fetch_stage(settings, "snapshot", DAY).run_id
     parse_stage(settings, "snapshot", DAY, run_id)
     validate_stage(settings, "snapshot", DAY, run_id)
     started = time.perf_counter()
     tagged = tag_stage(settings, "snapshot", DAY, run_id)
     seconds = time.perf_counter() - started
-    Path(result).write_text(json.dumps({"seconds": round(seconds, 3), "counts": tagged["counts"]}))
+    Path(result).write_text(json.dumps({"seconds": round(seconds, 3), "counts": tagged.counts}))
 
 
 if __name__ == "__main__":

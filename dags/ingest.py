@@ -53,17 +53,17 @@ def build_ingest_dag(source: str):
         @task(pool=fetch_pool(source))
         def fetch(params: dict, **context) -> dict:
             if params["reparse"]:
-                return pipeline.reparse_stage(task_settings(), source, partition_day(context))
-            return pipeline.fetch_stage(task_settings(), source, partition_day(context), data_interval(context))
+                return pipeline.reparse_stage(task_settings(), source, partition_day(context)).to_dict()
+            return pipeline.fetch_stage(task_settings(), source, partition_day(context), data_interval(context)).to_dict()
 
         @task
         def parse(run: dict, **context) -> dict:
-            return pipeline.parse_stage(task_settings(), source, partition_day(context), run["run_id"])
+            return pipeline.parse_stage(task_settings(), source, partition_day(context), run["run_id"]).to_dict()
 
         @task
         def validate(run: dict, **context) -> dict:
             with fail_without_retry():  # a retry would reject the same rows
-                return pipeline.validate_stage(task_settings(), source, partition_day(context), run["run_id"], context["run_id"])
+                return pipeline.validate_stage(task_settings(), source, partition_day(context), run["run_id"], context["run_id"]).to_dict()
 
         @task
         def plan_tagging(run: dict, **context) -> list[dict]:
@@ -72,11 +72,14 @@ def build_ingest_dag(source: str):
 
         @task
         def tag(chunk: dict, **context) -> dict:
-            return pipeline.tag_chunk_stage(task_settings(), source, partition_day(context), chunk["run_id"], chunk["index"])
+            return pipeline.tag_chunk_stage(task_settings(), source, partition_day(context), chunk["run_id"], chunk["index"]).to_dict()
 
         @task
         def merge_tags(run: dict, chunks: list[dict], **context) -> dict:
-            return pipeline.tag_merge_stage(task_settings(), source, partition_day(context), run["run_id"], list(chunks))
+            from paperlake.tagging.partition import TaggedChunk
+
+            tagged = [TaggedChunk(**chunk) for chunk in chunks]
+            return pipeline.tag_merge_stage(task_settings(), source, partition_day(context), run["run_id"], tagged).to_dict()
 
         @task(outlets=[entities_asset(source)])
         def commit(run: dict, params: dict, **context) -> dict:
@@ -84,7 +87,7 @@ def build_ingest_dag(source: str):
                 return pipeline.commit_stage(
                     task_settings(), source, partition_day(context), run["run_id"],
                     allow_shrink=params["allow_shrink"], airflow_run_id=context["run_id"],
-                )
+                ).to_dict()
 
         validated = validate(parse(fetch()))
         commit(merge_tags(validated, tag.expand(chunk=plan_tagging(validated))))

@@ -46,11 +46,11 @@ rebuild now.
 def paperlake_marts():
     @task(outlets=[MARTS_ASSET])
     def build_marts() -> dict:
-        return pipeline.marts_stage(task_settings())
+        return pipeline.marts_stage(task_settings()).to_dict()
 
     @task
     def update_search_index() -> dict:
-        return pipeline.search_index_stage(task_settings())
+        return pipeline.search_index_stage(task_settings()).to_dict()
 
     build_marts() >> update_search_index()
 

@@ -50,7 +50,7 @@ def paperlake_reparse():
 
         with fail_without_retry():
             *_, commit = pipeline.ingest(task_settings(), params["source"], date.fromisoformat(day), reparse=True, allow_shrink=params["allow_shrink"])
-        return commit
+        return commit.to_dict()
 
     @task(outlets=[REPARSED_ASSET])
     def reparsed(commits: list[dict]) -> dict:

@@ -2,6 +2,7 @@
 
 A run starts with `fetch_stage` (or `reparse_stage`), which gives it a run id; every later stage
 writes only that run's files, and `commit_stage` makes them all current in one atomic step.
+Stages return dataclasses; the DAG tasks turn them into dicts for XCom (`to_dict`).
 """
 
 from __future__ import annotations
@@ -9,26 +10,59 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from paperlake.config import Settings
-from paperlake.lake import Lake
+from paperlake.lake import Lake, PartitionSummary
+
+if TYPE_CHECKING:
+    from paperlake.commit import Commit
+    from paperlake.marts.builder import MartsSummary
+    from paperlake.search import IndexSummary
+    from paperlake.tagging.partition import TaggedChunk
 
 log = logging.getLogger("paperlake")
+
+
+@dataclass(frozen=True)
+class CommitSummary:
+    """What `commit_stage` did: the commit, its URI, the Delta tables it was published to, the old runs deleted."""
+
+    commit: Commit
+    uri: str
+    published: list[str] = field(default_factory=list)
+    garbage_collected: int = 0
+
+    @property
+    def run_id(self) -> str:
+        return self.commit.run_id
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return self.commit.rows
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.commit.counts
+
+    def to_dict(self) -> dict:
+        return {**asdict(self.commit), "uri": self.uri, "published": list(self.published), "garbage_collected": self.garbage_collected}
 
 
 def logged_stage(stage):
     """Log a stage's start, and what it wrote (rows, counts, URI) and how long it took, at INFO."""
 
     @functools.wraps(stage)
-    def run(settings: Settings, source: str, day: date, *args, **kwargs) -> dict:
+    def run(settings: Settings, source: str, day: date, *args, **kwargs):
         name = stage.__name__.removesuffix("_stage")
         log.info("%s %s %s: started", name, source, day)
         started = time.monotonic()
         summary = stage(settings, source, day, *args, **kwargs)
         log.info(
-            "%s %s %s: run %s, %s rows %s -> %s in %.1f s", name, source, day, summary.get("run_id"),
-            summary.get("rows"), summary.get("counts") or "", summary.get("uri"), time.monotonic() - started,
+            "%s %s %s: run %s, %s rows %s -> %s in %.1f s", name, source, day, summary.run_id,
+            summary.rows, summary.counts or "", summary.uri, time.monotonic() - started,
         )
         return summary
 
@@ -36,7 +70,7 @@ def logged_stage(stage):
 
 
 @logged_stage
-def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[datetime, datetime] | None = None) -> dict:
+def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[datetime, datetime] | None = None) -> PartitionSummary:
     """Start a run: fetch the data interval (default: the whole UTC day) into the run's `raw/` manifest."""
     from paperlake.sources import FetchRequest, fetch_partition
 
@@ -44,14 +78,14 @@ def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[date
         request = FetchRequest.for_day(settings, day)
     else:
         request = FetchRequest(settings=settings, day=day, interval_start=interval[0], interval_end=interval[1])
-    return fetch_partition(Lake.from_settings(settings), source, request).to_dict()
+    return fetch_partition(Lake.from_settings(settings), source, request)
 
 
 @logged_stage
-def reparse_stage(settings: Settings, source: str, day: date) -> dict:
+def reparse_stage(settings: Settings, source: str, day: date) -> PartitionSummary:
     """Start a run from the committed raw pages (no network): a new manifest naming the same pages."""
     from paperlake.commit import current_commit, new_run_id
-    from paperlake.lake import RAW_MANIFEST, PartitionSummary
+    from paperlake.lake import RAW_MANIFEST
 
     lake = Lake.from_settings(settings)
     committed = current_commit(lake.store, source, day)
@@ -65,19 +99,19 @@ def reparse_stage(settings: Settings, source: str, day: date) -> dict:
     return PartitionSummary(
         layer="raw", source=source, date=day.isoformat(), rows=pages, run_id=run_id,
         uri=lake.uri(lake.run_key("raw", source, day, run_id, RAW_MANIFEST)), counts={"pages": pages, "reparse": 1},
-    ).to_dict()
+    )
 
 
 @logged_stage
-def parse_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
+def parse_stage(settings: Settings, source: str, day: date, run_id: str) -> PartitionSummary:
     """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
     from paperlake.sources import parse_partition
 
-    return parse_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows).to_dict()
+    return parse_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows)
 
 
 @logged_stage
-def validate_stage(settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None) -> dict:
+def validate_stage(settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None) -> PartitionSummary:
     """Split the run's `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
     from paperlake.validate import ValidationRules, validate_partition
 
@@ -87,16 +121,16 @@ def validate_stage(settings: Settings, source: str, day: date, run_id: str, airf
     if "interval_start" in manifest:
         interval = (datetime.fromisoformat(manifest["interval_start"]), datetime.fromisoformat(manifest["interval_end"]))
     rules = ValidationRules.from_settings(settings)
-    return validate_partition(lake, source, day, run_id, rules, interval, airflow_run_id, settings.batch_rows).to_dict()
+    return validate_partition(lake, source, day, run_id, rules, interval, airflow_run_id, settings.batch_rows)
 
 
 @logged_stage
-def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> dict:
+def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> PartitionSummary:
     """Tag the run's `clean/` into its `entities/`, all chunks in this process."""
     from paperlake.tagging.partition import tag_partition
 
     lake = Lake.from_settings(settings)
-    return tag_partition(lake, source, day, run_id, model_dir=_tagger_model(settings), chunk_rows=settings.tag_chunk_rows).to_dict()
+    return tag_partition(lake, source, day, run_id, model_dir=_tagger_model(settings), chunk_rows=settings.tag_chunk_rows)
 
 
 def tag_chunks_stage(settings: Settings, source: str, day: date, run_id: str) -> list[int]:
@@ -106,7 +140,7 @@ def tag_chunks_stage(settings: Settings, source: str, day: date, run_id: str) ->
     return list(range(tag_chunk_count(Lake.from_settings(settings), source, day, run_id, settings.tag_chunk_rows)))
 
 
-def tag_chunk_stage(settings: Settings, source: str, day: date, run_id: str, index: int) -> dict:
+def tag_chunk_stage(settings: Settings, source: str, day: date, run_id: str, index: int) -> TaggedChunk:
     """Tag one chunk of the run's `clean/` into a chunk file."""
     from paperlake.tagging.partition import tag_chunk
 
@@ -115,11 +149,11 @@ def tag_chunk_stage(settings: Settings, source: str, day: date, run_id: str, ind
 
 
 @logged_stage
-def tag_merge_stage(settings: Settings, source: str, day: date, run_id: str, chunks: list[dict]) -> dict:
+def tag_merge_stage(settings: Settings, source: str, day: date, run_id: str, chunks: list[TaggedChunk]) -> PartitionSummary:
     """Merge the run's chunk files into its `entities/` table."""
     from paperlake.tagging.partition import merge_tag_chunks
 
-    return merge_tag_chunks(Lake.from_settings(settings), source, day, run_id, chunks).to_dict()
+    return merge_tag_chunks(Lake.from_settings(settings), source, day, run_id, chunks)
 
 
 def _tagger_model(settings: Settings):
@@ -129,7 +163,7 @@ def _tagger_model(settings: Settings):
 
 
 @logged_stage
-def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_shrink: bool = False, airflow_run_id: str | None = None) -> dict:
+def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_shrink: bool = False, airflow_run_id: str | None = None) -> CommitSummary:
     """Make every layer of the run current in one atomic step, publish it to the layers' Delta tables, then delete runs past retention.
 
     A publish that fails leaves the commit standing (paperlake's readers follow it) and is logged: the
@@ -148,9 +182,9 @@ def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_
         published = publish_partition(lake, commit, settings.run_retention)
     except PublishFailed as err:
         log.warning("commit %s %s: %s", source, day, err)
-        return {**commit.__dict__, "uri": uri, "published": [], "garbage_collected": 0}
+        return CommitSummary(commit, uri)
     deleted = collect_garbage(lake, source, day, retention=settings.run_retention)
-    return {**commit.__dict__, "uri": uri, "published": published, "garbage_collected": len(deleted)}
+    return CommitSummary(commit, uri, published, len(deleted))
 
 
 def committed_dates_stage(settings: Settings, source: str, first: str, last: str) -> list[date]:
@@ -170,26 +204,26 @@ def committed_dates_stage(settings: Settings, source: str, first: str, last: str
     return days
 
 
-def marts_stage(settings: Settings, full: bool = False) -> dict:
+def marts_stage(settings: Settings, full: bool = False) -> MartsSummary:
     """Bring the DuckDB marts up to date with every committed partition and publish them; `full` rebuilds from scratch."""
     from paperlake.marts.builder import build_marts
 
     started = time.monotonic()
-    summary = build_marts(Lake.from_settings(settings), settings, full=full).to_dict()
+    summary = build_marts(Lake.from_settings(settings), settings, full=full)
     log.info(
         "marts: %s build of %s (%d partitions recomputed) in %.1f s %s; rows per table %s",
-        summary["build"], summary["uri"], summary["partitions"], time.monotonic() - started, summary["seconds"], summary["tables"],
+        summary.build, summary.uri, summary.partitions, time.monotonic() - started, summary.seconds, summary.tables,
     )
     return summary
 
 
-def search_index_stage(settings: Settings, full: bool = False) -> dict:
+def search_index_stage(settings: Settings, full: bool = False) -> IndexSummary:
     """Bring the search index up to date with the published marts (only papers whose text changed) and publish it."""
     from paperlake.search import build_search_index
 
-    summary = build_search_index(Lake.from_settings(settings), settings, full=full).to_dict()
+    summary = build_search_index(Lake.from_settings(settings), settings, full=full)
     log.info("search index: %s update of %s in %.1f s: %d papers indexed, %d removed, %d in all",
-             summary["build"], summary["uri"], summary["seconds"], summary["indexed"], summary["removed"], summary["papers"])
+             summary.build, summary.uri, summary.seconds, summary.indexed, summary.removed, summary.papers)
     return summary
 
 
@@ -212,10 +246,10 @@ def digest_stage(settings: Settings):
     return digest, publish_digest(lake, digest)
 
 
-def ingest(settings: Settings, source: str, day: date, reparse: bool = False, allow_shrink: bool = False) -> list[dict]:
+def ingest(settings: Settings, source: str, day: date, reparse: bool = False, allow_shrink: bool = False) -> list[PartitionSummary | CommitSummary]:
     """One whole run of a source and date, in DAG order; `reparse` rebuilds from the committed raw pages without fetching."""
     started = reparse_stage(settings, source, day) if reparse else fetch_stage(settings, source, day)
-    run_id = started["run_id"]
+    run_id = started.run_id
     summaries = [started]
     for stage in (parse_stage, validate_stage, tag_stage):
         summaries.append(stage(settings, source, day, run_id))

@@ -85,12 +85,12 @@ def test_unreadable_input_fails_and_the_committed_raw_still_reparses(good_day, t
 def test_a_run_failing_between_stages_leaves_every_layer_of_the_previous_run(good_day, tmp_path):
     settings, lake, before = good_day
     partial = with_snapshot(settings, write_snapshot(tmp_path / "partial.txt", papers=18, revision=" Revised."))
-    run_id = fetch_stage(partial, "snapshot", DAY)["run_id"]
+    run_id = fetch_stage(partial, "snapshot", DAY).run_id
     parse_stage(partial, "snapshot", DAY, run_id)
     validate_stage(partial, "snapshot", DAY, run_id)
     # the tag task dies here: readers and the marts still see the whole previous run
     assert committed_state(lake) == before
-    assert marts_stage(settings)["tables"]["papers"] == 40
+    assert marts_stage(settings).tables["papers"] == 40
     with pytest.raises(PaperlakeError, match=f"run {run_id} is incomplete, not committed: missing .*entities"):
         commit_stage(partial, "snapshot", DAY, run_id)
     assert committed_state(lake) == before
@@ -102,7 +102,7 @@ def test_two_runs_from_the_same_commit_the_second_fails_clearly_and_nothing_mixe
     second = with_snapshot(settings, write_snapshot(tmp_path / "b.txt", papers=40, revision=" Version B."))
     runs = {}
     for name, run_settings in (("a", first), ("b", second)):
-        runs[name] = fetch_stage(run_settings, "snapshot", DAY)["run_id"]
+        runs[name] = fetch_stage(run_settings, "snapshot", DAY).run_id
     for name, run_settings in (("b", second), ("a", first)):  # interleaved: b runs its stages, then a
         for stage in (parse_stage, validate_stage, tag_stage):
             stage(run_settings, "snapshot", DAY, runs[name])
@@ -150,8 +150,8 @@ def test_put_if_absent_has_exactly_one_winner_among_racing_writers(store):
 
 def test_garbage_collection_keeps_the_current_and_recent_runs_and_deletes_the_rest(settings, tmp_path):
     lake = Lake.from_settings(settings)
-    runs = [ingest(with_snapshot(settings, write_snapshot(tmp_path / f"{n}.txt", papers=10, revision=f" R{n}.")), "snapshot", DAY)[-1]["run_id"] for n in range(3)]
-    abandoned = fetch_stage(settings, "snapshot", DAY)["run_id"]  # a run that never committed
+    runs = [ingest(with_snapshot(settings, write_snapshot(tmp_path / f"{n}.txt", papers=10, revision=f" R{n}.")), "snapshot", DAY)[-1].run_id for n in range(3)]
+    abandoned = fetch_stage(settings, "snapshot", DAY).run_id  # a run that never committed
     store: LocalStore = lake.store
     partition = store.root / "clean/source=snapshot/date=2026-11-26"
     (partition / ".part-x.parquet.1234.tmp").write_bytes(b"half")  # what a killed writer leaves

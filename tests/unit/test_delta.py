@@ -57,13 +57,13 @@ def run_history(settings: Settings, tmp_path) -> None:
     ingest(good, "snapshot", DAY)  # a rerun
     with pytest.raises(ShrinkRefused):
         ingest(empty, "snapshot", DAY)
-    late = fetch_stage(good, "snapshot", DAY)["run_id"]  # started before the next run committed: loses
+    late = fetch_stage(good, "snapshot", DAY).run_id  # started before the next run committed: loses
     ingest(revised, "snapshot", DAY)
     for stage in (parse_stage, validate_stage, tag_stage):
         stage(good, "snapshot", DAY, late)
     with pytest.raises(CommitConflict):
         commit_stage(good, "snapshot", DAY, late)
-    killed = fetch_stage(good, "snapshot", DAY)["run_id"]  # killed while tagging: its files stay, uncommitted
+    killed = fetch_stage(good, "snapshot", DAY).run_id  # killed while tagging: its files stay, uncommitted
     parse_stage(good, "snapshot", DAY, killed)
     validate_stage(good, "snapshot", DAY, killed)
     tag_chunk_stage(good, "snapshot", DAY, killed, 0)

@@ -33,7 +33,7 @@ def ingest_in_batches(tmp_path, page, batch_rows: int, tag_chunk_rows: int):
     """Ingest the page into a fresh lake; (lake, committed run id, tables per layer, validation result)."""
     settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path / f"home-{batch_rows}")})
     settings = replace(settings, snapshot_path=page, batch_rows=batch_rows, tag_chunk_rows=tag_chunk_rows, max_quarantine_share=1.0)
-    run_id = ingest(settings, "snapshot", DAY)[-1]["run_id"]
+    run_id = ingest(settings, "snapshot", DAY)[-1].run_id
     lake = Lake.from_settings(settings)
     tables = {layer: lake.read_table(layer, "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)) for layer in LAYERS}
     return lake, run_id, tables, lake.read_json("validation", "snapshot", DAY, VALIDATION_RESULT, committed_run(lake, 'snapshot', DAY))

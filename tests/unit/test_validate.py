@@ -121,9 +121,9 @@ def test_a_readable_report_is_published_beside_the_result(lake):
 def test_the_bundled_sample_passes_validation_after_cleaning(lake, settings):
     from paperlake.pipeline import fetch_stage, parse_stage, validate_stage
 
-    run_id = fetch_stage(settings, "snapshot", DAY)["run_id"]
+    run_id = fetch_stage(settings, "snapshot", DAY).run_id
     parse_stage(settings, "snapshot", DAY, run_id)
-    assert validate_stage(settings, "snapshot", DAY, run_id)["counts"] == {"parsed": 316, "clean": 316, "quarantined": 0}
+    assert validate_stage(settings, "snapshot", DAY, run_id).counts == {"parsed": 316, "clean": 316, "quarantined": 0}
 
 
 def test_an_item_the_source_could_not_read_is_quarantined_as_malformed(lake):

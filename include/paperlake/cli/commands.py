@@ -22,19 +22,19 @@ def cmd_ingest(args, settings: Settings) -> None:
 
     *stages, commit = ingest(settings, args.source, args.date, reparse=args.command == "reparse", allow_shrink=args.allow_shrink)
     for summary in stages:
-        print(f"{summary['layer']:<9} {summary['rows']:>7} rows  {summary['uri']}")
-    print(f"committed run {commit['run_id']} as generation {commit['generation']} of source={args.source} date={args.date}")
+        print(f"{summary.layer:<9} {summary.rows:>7} rows  {summary.uri}")
+    print(f"committed run {commit.run_id} as generation {commit.commit.generation} of source={args.source} date={args.date}")
 
 
 def cmd_marts(args, settings: Settings) -> None:
     from paperlake.pipeline import marts_stage, search_index_stage
 
     summary = marts_stage(settings, full=args.full)
-    for table, rows in summary["tables"].items():
+    for table, rows in summary.tables.items():
         print(f"{table:<16} {rows:>7} rows")
-    print(f"published {summary['uri']} ({summary['build']} build, {summary['partitions']} partitions recomputed)")
+    print(f"published {summary.uri} ({summary.build} build, {summary.partitions} partitions recomputed)")
     index = search_index_stage(settings, full=args.full)
-    print(f"search index {index['uri']}: {index['build']} ({index['indexed']} papers indexed, {index['removed']} removed, {index['papers']} in all)")
+    print(f"search index {index.uri}: {index.build} ({index.indexed} papers indexed, {index.removed} removed, {index.papers} in all)")
 
 
 def cmd_sql(args, settings: Settings) -> None:

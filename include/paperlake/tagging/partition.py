@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,21 @@ from paperlake.tagging.gazetteer import alias_index, load_gazetteers
 from paperlake.tagging.workers import tag_texts
 
 log = logging.getLogger("paperlake")
+
+
+@dataclass(frozen=True)
+class TaggedChunk:
+    """What one tagging chunk wrote: its counts and the tagger version (the merge refuses mixed versions)."""
+
+    index: int
+    rows: int
+    papers: int
+    texts_tagged: int
+    texts_from_cache: int
+    tagger_version: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def chunk_file(index: int) -> str:
@@ -43,7 +59,7 @@ def loaded_tagger(gazetteer_paths: tuple[Path, ...], model_dir: Path | None):
 def tag_chunk(
     lake: Lake, source: str, day: date, run_id: str, index: int, chunk_rows: int,
     gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = None,
-) -> dict[str, int]:
+) -> TaggedChunk:
     """Tag clean rows [index * chunk_rows, +chunk_rows) of a run into its chunk file; offsets index the cleaned abstract.
 
     Texts whose content_hash the same tagger version already tagged in the committed run are not tagged again.
@@ -84,29 +100,29 @@ def tag_chunk(
     ]
     lake.write_json("entities", source, day, chunk_verdicts_file(index), papers, run_id)
     log.info("tag %s %s: chunk %d (%d papers): %d entities, %d texts tagged", source, day, index, len(clean), len(rows), len(todo))
-    return {
-        "index": index, "rows": len(rows), "papers": len(clean), "texts_tagged": len(todo),
-        "texts_from_cache": len(set(keys)) - len(todo), "tagger_version": version,
-    }
+    return TaggedChunk(
+        index=index, rows=len(rows), papers=len(clean), texts_tagged=len(todo),
+        texts_from_cache=len(set(keys)) - len(todo), tagger_version=version,
+    )
 
 
-def merge_tag_chunks(lake: Lake, source: str, day: date, run_id: str, chunks: list[dict]) -> PartitionSummary:
+def merge_tag_chunks(lake: Lake, source: str, day: date, run_id: str, chunks: list[TaggedChunk]) -> PartitionSummary:
     """Stream a run's chunk files, batch by batch, into its entities table and write its tagged manifest: the tagger
     version and the domain gate's verdict on every paper (also those left with no entity)."""
-    chunks = sorted(chunks, key=lambda chunk: chunk["index"])
-    names = [chunk_file(chunk["index"]) for chunk in chunks]
+    chunks = sorted(chunks, key=lambda chunk: chunk.index)
+    names = [chunk_file(chunk.index) for chunk in chunks]
     with lake.table_writer("entities", source, day, run_id) as writer:
         for name in names:
             for batch in lake.table_batches("entities", source, day, run_id=run_id, name=name):
                 writer.write(batch)
-    versions = {chunk["tagger_version"] for chunk in chunks}
+    versions = {chunk.tagger_version for chunk in chunks}
     if len(versions) != 1:
         raise RuntimeError(f"tag {source} {day}: run {run_id} was tagged by several tagger versions {sorted(versions)}; rerun the tag tasks")
-    verdict_files = [chunk_verdicts_file(chunk["index"]) for chunk in chunks]
+    verdict_files = [chunk_verdicts_file(chunk.index) for chunk in chunks]
     verdicts = [paper for name in verdict_files for paper in lake.read_json("entities", source, day, name, run_id)]
     lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": versions.pop(), "verdicts": verdicts}, run_id)
     lake.store.delete([lake.run_key("entities", source, day, run_id, name) for name in names + verdict_files])
-    total = {field: sum(chunk[field] for chunk in chunks) for field in ("rows", "papers", "texts_tagged", "texts_from_cache")}
+    total = {field: sum(getattr(chunk, field) for chunk in chunks) for field in ("rows", "papers", "texts_tagged", "texts_from_cache")}
     return PartitionSummary(
         layer="entities", source=source, date=day.isoformat(), rows=total.pop("rows"), uri=writer.uri, run_id=run_id,
         counts=total | {"chunks": len(chunks)},

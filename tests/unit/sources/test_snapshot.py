@@ -3,11 +3,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from paperlake.config import BUNDLED_SNAPSHOT
+from paperlake.config import BUNDLED_SNAPSHOT, Settings
 from paperlake.errors import ParseError
-from paperlake.lake import RawPage
-from paperlake.sources import FetchRequest, fetch_partition
+from paperlake.lake import Lake, RawPage
+from paperlake.pipeline import ingest
+from paperlake.sources import FetchRequest, fetch_partition, parse_partition
 from paperlake.sources.snapshot import HEADER_LINES, parse, parse_snapshot_page
+from tests.support.http_sources import DAY
+from tests.support.recorded_http import arxiv_answer, serve
 
 
 def test_bundled_sample_yields_316_papers_with_stable_unique_ids():
@@ -94,3 +97,19 @@ def test_an_undecodable_page_names_its_path_and_the_byte_offset():
 def test_a_page_that_is_not_a_saved_search_page_is_a_parse_error_naming_its_path(body):
     with pytest.raises(ParseError, match="file:///saves/page.txt"):
         list(parse([saved_page(body)]))
+
+
+def test_snapshot_records_link_to_arxiv_ids_by_normalised_title(env, httpserver, tmp_path):
+    serve(httpserver, "/api/query", arxiv_answer)
+    settings = Settings.from_env(env)
+    lake = Lake.from_settings(settings)
+    ingest(settings, "arxiv", DAY)
+    page = tmp_path / "page.txt"
+    abstract = "An abstract long enough to pass validation, describing a low-rank adaptation study in some detail here."
+    page.write_text(f"SubscribeLow-rank adaptation at scale\n{abstract}\nUnknown Paper\n{abstract}\n")
+    settings = Settings.from_env(env | {"PAPERLAKE_SNAPSHOT_PATH": str(page)})
+    run_id = fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, DAY)).run_id
+    assert parse_partition(lake, "snapshot", DAY, run_id).counts == {"linked_by_title": 1}
+    staged = lake.read_table("staged", "snapshot", DAY, run_id=run_id).to_pylist()
+    assert staged[0]["paper_id"] == "2611.05678" and staged[0]["source_id"].startswith("snapshot:")
+    assert staged[1]["paper_id"] == staged[1]["source_id"]
