@@ -267,23 +267,30 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
     entity: `Nemotron-Nano-9B-v2`, `Phi-Mamba`, `LR-QAT`, `LLaVA-Rad`, `GPT4-turbo`, `SNLI-hard`."""
     ents = []
     for ent in doc.ents:
-        start, end = ent.start, ent.end
-
-        def joinable(i: int) -> bool:  # untagged, or a one-token name of the same label (Phi-Mamba)
-            tok = doc[i]
-            return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == ent.label_ and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
+        start, end = _hyphen_joined_start(doc, ent.label_, ent.start), ent.end
 
         def variant(i: int) -> bool:  # a lowercase variant suffix of a model or dataset: GPT4-turbo, SNLI-hard
             tok = doc[i]
             return ent.label_ in {"MODEL", "DATASET"} and tok.is_lower and tok.is_alpha and not tok.ent_type_ and tok.lower_ not in NOT_VARIANTS
 
-        while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and joinable(start - 2):
-            start -= 2
-        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (joinable(end + 1) or variant(end + 1)):
+        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (_joinable(doc, end + 1, ent.label_) or variant(end + 1)):
             end += 2
         ents.append(_widened(ent, start, end))
     doc.ents = filter_spans(ents)
     return doc
+
+
+def _joinable(doc: Doc, i: int, label: str) -> bool:
+    """doc[i] can join a name of `label` across a hyphen: an untagged name part, or a one-token name of that label (Phi-Mamba)."""
+    tok = doc[i]
+    return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == label and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
+
+
+def _hyphen_joined_start(doc: Doc, label: str, start: int) -> int:
+    """Where a name of `label` starting at doc[start] starts once the parts hyphen-glued before it join (`Multi-` in `Multi-Action-Head DPO`)."""
+    while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and _joinable(doc, start - 2, label):
+        start -= 2
+    return start
 
 
 @Language.component("paperlake_kind_modifiers")
@@ -300,6 +307,8 @@ def join_kind_modifiers(doc: Doc) -> Doc:
         if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
             while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
                 start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
+        if start < ent.start:  # the widened name's own hyphen-glued first part: "Multi-Action-Head DPO", "Inference-Time Self-Improvement"
+            start = _hyphen_joined_start(doc, ent.label_, start)
         ents.append(_widened(ent, start, ent.end))
     doc.ents = filter_spans(ents)
     return doc

@@ -93,6 +93,9 @@ def test_names_glued_by_hyphens_are_one_entity(nlp):
     assert ("BoN", "METHOD") in found
     found = [(e[2], e[1]) for e in entities(nlp, "Scores on SNLI-hard drop for GPT-4-based judges.")]
     assert found == [("SNLI-hard", "DATASET"), ("GPT-4", "MODEL")]
+    # a name widened by its kind words keeps the part hyphen-glued before them
+    found = [(e[2], e[1]) for e in entities(nlp, "We train with our Multi-Zorb-Head DPO and A-la-zorb Prompt Tuning.")]
+    assert found == [("Multi-Zorb-Head DPO", "METHOD"), ("A-la-zorb Prompt Tuning", "METHOD")]
 
 
 def test_the_name_a_title_announces_is_an_entity_in_the_abstract(nlp):
