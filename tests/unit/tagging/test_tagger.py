@@ -87,6 +87,17 @@ def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, ex
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
 
 
+def test_an_acronym_defined_inside_a_name_is_part_of_it(nlp):
+    """Guidelines, boundaries 4: "LF (ACR) prompting" is one name, and so is "ACR prompting" later on."""
+    found = [(e[2], e[1], e[0]) for e in entities(nlp, "We introduce the Sorry, Zorb Again (SZA) prompting. SZA prompting helps.")]
+    assert found == [("Sorry, Zorb Again (SZA) prompting", "METHOD", "Sorry, Zorb Again prompting"),
+                     ("SZA prompting", "METHOD", "Sorry, Zorb Again prompting")]
+    found = [(e[2], e[1]) for e in entities(nlp, "We study Quaxed Zorbing (QZ) sampling. QZ is cheap.")]
+    assert found == [("Quaxed Zorbing (QZ) sampling", "METHOD"), ("QZ", "METHOD")]
+    # any other word after the bracket is not part of the name
+    assert [e[2] for e in entities(nlp, "We study Quaxed Zorbing (QZ) methods.")] == ["Quaxed Zorbing", "QZ"]
+
+
 def test_names_glued_by_hyphens_are_one_entity(nlp):
     found = [(e[2], e[1]) for e in entities(nlp, "We train Nemotron-Nano-9B-v2 and compare with Phi-Mamba, not BoN-aware tuning.")]
     assert ("Nemotron-Nano-9B-v2", "MODEL") in found and ("Phi-Mamba", "MODEL") in found
