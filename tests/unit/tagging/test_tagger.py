@@ -87,6 +87,12 @@ def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, ex
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
 
 
+def test_an_evaluation_setting_is_no_kind_of_the_technique_it_modifies(nlp):
+    """Guidelines: few-shot / zero-shot settings are not annotated, so they do not join the technique after them."""
+    found = [e[2] for e in entities(nlp, "We compare few-shot in-context learning with one-shot pruning.")]
+    assert found == ["in-context learning", "one-shot pruning"]
+
+
 def test_an_acronym_defined_inside_a_name_is_part_of_it(nlp):
     """Guidelines, boundaries 4: "LF (ACR) prompting" is one name, and so is "ACR prompting" later on."""
     found = [(e[2], e[1], e[0]) for e in entities(nlp, "We introduce the Sorry, Zorb Again (SZA) prompting. SZA prompting helps.")]
