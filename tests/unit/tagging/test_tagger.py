@@ -87,6 +87,11 @@ def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, ex
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
 
 
+def test_architectural_components_are_no_entities(nlp):
+    """Guidelines, not annotated: architectural components (FFN, attention heads, cross-attention, ...)."""
+    assert entities(nlp, "Its MLP and self-attention layers use RMSNorm; dense MLPs are slow.") == []
+
+
 def test_an_evaluation_setting_is_no_kind_of_the_technique_it_modifies(nlp):
     """Guidelines: few-shot / zero-shot settings are not annotated, so they do not join the technique after them."""
     found = [e[2] for e in entities(nlp, "We compare few-shot in-context learning with one-shot pruning.")]
