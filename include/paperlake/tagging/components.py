@@ -280,6 +280,13 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
     return doc
 
 
+def _hyphen_joined_end(doc: Doc, end: int) -> int:
+    """Where a name ending before doc[end] ends once the name parts hyphen-glued after it join (`LOOM` -> `LOOM-Scope`)."""
+    while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and _name_part(doc[end + 1].text):
+        end += 2
+    return end
+
+
 def _joinable(doc: Doc, i: int, label: str) -> bool:
     """doc[i] can join a name of `label` across a hyphen: an untagged name part, or a one-token name of that label (Phi-Mamba)."""
     tok = doc[i]
@@ -333,13 +340,32 @@ def _kind_modifier(doc: Doc, start: int) -> bool:
 
 
 def head_label(tokens) -> str | None:
-    """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end."""
+    """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end;
+    an evaluation framework is a DATASET (guidelines: "an evaluation framework", "a framework for long-context evaluation")."""
     for tok in tokens:
         if tok.text in {".", ";"}:
             return None
         if tok.lower_ in HEAD_LABELS:
-            return HEAD_LABELS[tok.lower_]
+            label = HEAD_LABELS[tok.lower_]
+            return "DATASET" if label in {"METHOD", "MODEL"} and _evaluation_head(tok) else label
     return None
+
+
+EVALUATION_WORDS = {"evaluation", "evaluations", "benchmarking"}
+
+
+def _evaluation_head(tok) -> bool:
+    """`tok` heads "an evaluation framework/paradigm" or "a framework for (...) evaluation" (up to five words between)."""
+    doc = tok.doc
+    if tok.i > 0 and doc[tok.i - 1].lower_ in EVALUATION_WORDS:
+        return True
+    if tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "for":
+        for later in doc[tok.i + 2 : tok.i + 8]:
+            if later.lower_ in EVALUATION_WORDS:
+                return True
+            if (later.is_punct and later.text != "-") or later.lower_ in HEAD_LABELS:
+                break
+    return False
 
 
 # What the end of a coined name says about it when the paper gives no head noun: LookupViT, MatFormer, XBench.
@@ -391,8 +417,9 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
     if coined and before in HEAD_LABELS and tok.i >= 2 and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}:
         return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
-    if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ..."
-        return (head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
+    if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ...", "we propose LOOM-Scope, a ..."
+        end = _hyphen_joined_end(doc, tok.i + 1)
+        return (head_label(doc[end + 1 : end + 13]) if end < len(doc) and doc[end].text in {",", ":"} else None) or _coined_label(tok.text)
     if before in CALLING_WORDS:
         label = head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if label is None and (after in {",", ":", "("} or (after == "is" and coined)):

@@ -156,6 +156,15 @@ def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     assert [(e[2], e[1]) for e in entities(nlp, "Results on the ZebraMix dataset and two Chinese datasets.")] == [("ZebraMix", "DATASET")]
 
 
+def test_an_evaluation_framework_a_paper_introduces_is_a_dataset(nlp):
+    """Guidelines: "dataset/benchmark/environment/evaluation framework" -> DATASET, also for a hyphenated name."""
+    labels = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert labels("We propose ZORB-Scope, an efficient framework for long-context evaluation.") == [("ZORB-Scope", "DATASET")]
+    assert labels("We propose QuaxEval, a new evaluation paradigm for agents.") == [("QuaxEval", "DATASET")]
+    assert labels("We propose ZORB-Kit, an efficient framework for long-context training.") == [("ZORB-Kit", "METHOD")]
+    assert labels("We propose ZorbScore, a metric for summary evaluation.") == [("ZorbScore", "METRIC")]
+
+
 def test_a_papers_own_introduction_of_a_known_name_overrides_the_gazetteers_label(nlp):
     labels = lambda text, name: [label for _, label, span in entities(nlp, text) if span == name]
     assert labels("We curate CICERO, a dataset of dyadic conversations. Models fail on CICERO.", "CICERO") == ["DATASET", "DATASET"]
