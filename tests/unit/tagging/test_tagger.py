@@ -90,6 +90,8 @@ def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, ex
 def test_architectural_components_are_no_entities(nlp):
     """Guidelines, not annotated: architectural components (FFN, attention heads, cross-attention, ...)."""
     assert entities(nlp, "Its MLP and self-attention layers use RMSNorm; dense MLPs are slow.") == []
+    # nor does a head noun after one make it a coined name
+    assert entities(nlp, "Our fused Sparse MLP kernel is fast. The memory bound RMSNorm kernel overlaps.") == []
 
 
 def test_an_evaluation_setting_is_no_kind_of_the_technique_it_modifies(nlp):
