@@ -148,13 +148,66 @@ def _coined_word(doc: Doc, start: int) -> int | None:
     return end
 
 
+TASK_HEADS = words("task_heads")
+# A phrase listed beside a task has no word of these (it would be a clause, not a name); on its left it starts after
+# punctuation or one of the openers (a subject and its verb, "we study X and T", would be no name).
+_PHRASE_BOUNDARIES = LIST_BREAKERS | {"of", "such", "including", "like"}
+_PHRASE_OPENERS = {"across", "as", "between", "both", "for", "from", "in", "including", "into", "like", "of", "on", "such", "the", "to", "under", "via", "with"}
+
+
+def _task_word(tok) -> bool:
+    return tok.is_lower and not tok.ent_type_ and (tok.is_alpha or tok.text == "-") and tok.lower_ not in _PHRASE_BOUNDARIES
+
+
+def _task_phrase(doc: Doc, start: int, end: int) -> bool:
+    """doc[start:end] reads as a task name: one to three lowercase words (hyphen-glued parts count as one) ending in a task head noun."""
+    words = [t for t in doc[start:end] if t.text != "-" and not (t.i > start and doc[t.i - 1].text == "-" and _glued(doc, t.i - 1))]
+    return (
+        0 < len(words) <= 3 and doc[end - 1].lower_ in TASK_HEADS and doc[start].text != "-"
+        and doc[start:end].text.lower() not in NOT_LIST_ENTITIES
+    )
+
+
+def _listed_tasks(doc: Doc, ent: Span, taken: set[int]) -> list[Span]:
+    """Untagged task-like phrases listed right beside the task `ent`: "logical reasoning, common sense reasoning, and planning"."""
+    found = []
+    i = ent.end  # rightwards: "T, X and Y"
+    while i < len(doc) and doc[i].text in {",", "and", "or"}:
+        j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
+        end = j
+        while end < len(doc) and end - j < 6 and _task_word(doc[end]) and end not in taken:
+            end += 1
+        closed = end == len(doc) or doc[end].text in {",", ".", ";", ")", "and", "or"} or doc[end].lower_ in {"task", "tasks"}
+        if not closed or not _task_phrase(doc, j, end):
+            break
+        found.append(Span(doc, j, end, label="TASK"))
+        i = end
+    i = ent.start  # leftwards: "X and T", "X, Y and T"
+    while i >= 2 and doc[i - 1].text in {",", "and", "or"}:
+        end = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
+        start = end
+        while start > 0 and end - start < 6 and _task_word(doc[start - 1]) and start - 1 not in taken:
+            start -= 1
+        opened = start > 0 and (doc[start - 1].is_punct or doc[start - 1].lower_ in _PHRASE_OPENERS)
+        if not opened or not _task_phrase(doc, start, end):
+            break
+        found.append(Span(doc, start, end, label="TASK"))
+        i = start
+    return found
+
+
 @Language.component("paperlake_coordinations")
 def coordinated_names(doc: Doc) -> Doc:
     """An untagged coined name listed beside a model or dataset takes its label: "SGLang, vLLM and MLC-Engine",
-    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"."""
+    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"; so does a task-like phrase listed beside a task
+    ("logical reasoning, common sense reasoning, and planning")."""
     spans = []
     taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     for ent in doc.ents:
+        if ent.label_ == "TASK":
+            listed = _listed_tasks(doc, ent, taken)
+            spans += listed
+            taken.update(i for span in listed for i in range(span.start, span.end))
         if ent.label_ not in {"MODEL", "DATASET"}:
             continue
         i = ent.end  # rightwards: "E, X and Y"

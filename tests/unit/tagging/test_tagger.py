@@ -185,6 +185,17 @@ def test_an_unknown_coined_name_listed_beside_a_model_or_dataset_takes_its_label
     assert found("We compare GPT-4 and NVIDIA hardware, GPT-4 and TeV scales, GPT-4 and humans.") == [("GPT-4", "MODEL")] * 3
 
 
+def test_a_task_like_phrase_listed_beside_a_task_is_a_task(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert found("It covers logical reasoning, zorbic sense reasoning, and quaxing.") == [
+        ("logical reasoning", "TASK"), ("zorbic sense reasoning", "TASK"),
+    ]
+    assert found("It covers logical reasoning, zorbic sense reasoning, and quax planning.")[-1] == ("quax planning", "TASK")
+    assert found("Work in the field of zorbic reasoning and theorem proving.")[0] == ("zorbic reasoning", "TASK")
+    # a clause is no name: the phrase must start after a list boundary
+    assert found("We study zorbic reasoning and theorem proving.") == [("theorem proving", "TASK")]
+
+
 def test_a_task_like_name_right_before_dataset_names_a_dataset(nlp):
     found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
     assert ("Zorbic ToM", "DATASET") in found("Stories come from the Zorbic ToM Dataset.")
