@@ -12,6 +12,7 @@ from paperlake.tagging.gazetteer import (
     known_keys,
     load_gazetteer,
     load_gazetteers,
+    spellings,
 )
 from paperlake.tagging.tagger import build_tagger, tagger_files, tagger_version
 from paperlake.tagging.training.evaluate import evaluate
@@ -53,6 +54,12 @@ def test_spellings_normalise_to_one_entity_id(nlp, index):
     assert [e[0] for e in found] == ["GPT-4", "GPT-4", "GPT-4", "natural language inference"]
     assert entity_key("GPT 4") == entity_key("gpt-4") == "gpt4"
     assert canonical_id("gpt4", index) == "GPT-4" and canonical_id("MatFormer's", index) == "MatFormer"
+
+
+def test_a_name_numbered_in_its_last_part_matches_glued_to_its_number(nlp):
+    found = entities(nlp, "Experiments on Llama2 and CIFAR10 agree with Llama 2 on CIFAR-10.")
+    assert [(e[0], e[2]) for e in found] == [("LLaMA-2", "Llama2"), ("CIFAR-10", "CIFAR10"), ("LLaMA-2", "Llama 2"), ("CIFAR-10", "CIFAR-10")]
+    assert spellings("Llama 2") == ["Llama 2", "Llama2"] and spellings("Veo 2") == ["Veo 2"]  # short words glued are other names
 
 
 def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
