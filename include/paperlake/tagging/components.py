@@ -527,7 +527,7 @@ def defined_names(doc: Doc) -> Doc:
     for tok in doc:
         coined = bool(_COINED.match(tok.text))
         capitalised = (
-            _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"', "-"}
+            _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {":", '"', "-"} and not doc[tok.i - 1].text.endswith(".")
             and not doc[tok.i - 1].text[:1].isupper() and not (tok.i + 1 < len(doc) and (doc[tok.i + 1].text[:1].isupper() or doc[tok.i + 1].text == "-"))
         )
         if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:

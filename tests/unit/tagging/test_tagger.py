@@ -174,6 +174,10 @@ def test_an_evaluation_framework_a_paper_introduces_is_a_dataset(nlp):
     assert labels("We propose ZorbScore, a metric for summary evaluation.") == [("ZorbScore", "METRIC")]
 
 
+def test_a_capitalised_word_after_an_abbreviations_period_starts_a_sentence(nlp):
+    assert entities(nlp, "The level is close to p. Secondly, we construct a dataset of pairs.") == []
+
+
 def test_a_papers_own_introduction_of_a_known_name_overrides_the_gazetteers_label(nlp):
     labels = lambda text, name: [label for _, label, span in entities(nlp, text) if span == name]
     assert labels("We curate CICERO, a dataset of dyadic conversations. Models fail on CICERO.", "CICERO") == ["DATASET", "DATASET"]
