@@ -16,6 +16,7 @@ GENERIC_LONG_FORM_ENDINGS = tuple(sorted(words("generic_long_form_endings")))
 NOT_ENTITY_LONG_FORMS = words("not_entity_long_forms")
 LONG_FORM_HEADS = labelled_words("long_form_heads")
 LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"'}
+ACRONYM_NAME_HEADS = words("acronym_name_heads")
 
 
 def long_form_start(words: list[str], acronym: str) -> int | None:
@@ -93,6 +94,17 @@ def _context_label(doc: Doc, start: int, after: int) -> str | None:
     return None
 
 
+def _name_with_acronym(doc: Doc, start: int, bracket: int, label: str, named: dict, spans: list[Span]) -> None:
+    """A definition "LF (ACR)" at doc[start:bracket + 3] followed by a technique noun is one name with it
+    (guidelines, boundaries 4: "Best-of-N (BoN) sampling"); its id is the name without the bracket."""
+    end = bracket + 4
+    if end > len(doc) or doc[end - 1].lower_ not in ACRONYM_NAME_HEADS:
+        return
+    entity_id = canonical_id(f"{doc[start:bracket].text} {doc[end - 1].text}", {})
+    spans.append(Span(doc, start, end, label=label, span_id=entity_id))
+    named[doc[bracket + 1].text] = (doc[end - 1].lower_, label, entity_id)
+
+
 @Language.component("paperlake_acronyms")
 def acronym_definitions(doc: Doc) -> Doc:
     """"long form (LF)" defines LF for this paper; both get one label, and every later LF mention too.
@@ -102,6 +114,7 @@ def acronym_definitions(doc: Doc) -> Doc:
     Title Case long form is a METHOD (the guidelines' commonest label for coined procedures).
     """
     aliases: dict[str, tuple[str, str]] = {}
+    named: dict[str, tuple[str, str, str]] = {}  # acronym -> (technique noun, label, entity id) of "LF (ACR) noun" names
     spans: list[Span] = []
     by_end = {ent.end: ent for ent in doc.ents}
     for tok in doc:
@@ -125,6 +138,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         ent = by_end.get(tok.i)
         if ent is not None and ent.start <= long_form.start:
             aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
+            _name_with_acronym(doc, ent.start, tok.i, ent.label_, named, spans)
             continue
         label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
@@ -139,6 +153,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         entity_id = canonical_id(long_form.text, {})
         spans.append(Span(doc, long_form.start, long_form.end, label=label, span_id=entity_id))
         aliases[acronym] = (label, entity_id)
+        _name_with_acronym(doc, long_form.start, tok.i, label, named, spans)
     plural = {a + "s": v for a, v in aliases.items() if not a.endswith("s")}
     singular = {a[:-1]: v for a, v in aliases.items() if a.endswith("s") and len(a) > 2}
     aliases = {**singular, **plural, **aliases}
@@ -149,6 +164,11 @@ def acronym_definitions(doc: Doc) -> Doc:
         Span(doc, t.i, t.i + 1, label=aliases[t.text][0], span_id=aliases[t.text][1])
         for t in doc
         if t.text in aliases and t.i not in covered
+    ]
+    spans += [  # "FIRE sampling" after "Flaming-hot Initiation with Regular Execution (FIRE) sampling"
+        Span(doc, t.i, t.i + 2, label=named[t.text][1], span_id=named[t.text][2])
+        for t in doc[:-1]
+        if t.text in named and doc[t.i + 1].lower_ == named[t.text][0] and t.i not in covered
     ]
     if spans:
         doc.ents = filter_spans(spans + kept)

@@ -148,13 +148,66 @@ def _coined_word(doc: Doc, start: int) -> int | None:
     return end
 
 
+TASK_HEADS = words("task_heads")
+# A phrase listed beside a task has no word of these (it would be a clause, not a name); on its left it starts after
+# punctuation or one of the openers (a subject and its verb, "we study X and T", would be no name).
+_PHRASE_BOUNDARIES = LIST_BREAKERS | {"of", "such", "including", "like"}
+_PHRASE_OPENERS = {"across", "as", "between", "both", "for", "from", "in", "including", "into", "like", "of", "on", "such", "the", "to", "under", "via", "with"}
+
+
+def _task_word(tok) -> bool:
+    return tok.is_lower and not tok.ent_type_ and (tok.is_alpha or tok.text == "-") and tok.lower_ not in _PHRASE_BOUNDARIES
+
+
+def _task_phrase(doc: Doc, start: int, end: int) -> bool:
+    """doc[start:end] reads as a task name: one to three lowercase words (hyphen-glued parts count as one) ending in a task head noun."""
+    words = [t for t in doc[start:end] if t.text != "-" and not (t.i > start and doc[t.i - 1].text == "-" and _glued(doc, t.i - 1))]
+    return (
+        0 < len(words) <= 3 and doc[end - 1].lower_ in TASK_HEADS and doc[start].text != "-"
+        and doc[start:end].text.lower() not in NOT_LIST_ENTITIES
+    )
+
+
+def _listed_tasks(doc: Doc, ent: Span, taken: set[int]) -> list[Span]:
+    """Untagged task-like phrases listed right beside the task `ent`: "logical reasoning, common sense reasoning, and planning"."""
+    found = []
+    i = ent.end  # rightwards: "T, X and Y"
+    while i < len(doc) and doc[i].text in {",", "and", "or"}:
+        j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
+        end = j
+        while end < len(doc) and end - j < 6 and _task_word(doc[end]) and end not in taken:
+            end += 1
+        closed = end == len(doc) or doc[end].text in {",", ".", ";", ")", "and", "or"} or doc[end].lower_ in {"task", "tasks"}
+        if not closed or not _task_phrase(doc, j, end):
+            break
+        found.append(Span(doc, j, end, label="TASK"))
+        i = end
+    i = ent.start  # leftwards: "X and T", "X, Y and T"
+    while i >= 2 and doc[i - 1].text in {",", "and", "or"}:
+        end = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
+        start = end
+        while start > 0 and end - start < 6 and _task_word(doc[start - 1]) and start - 1 not in taken:
+            start -= 1
+        opened = start > 0 and (doc[start - 1].is_punct or doc[start - 1].lower_ in _PHRASE_OPENERS)
+        if not opened or not _task_phrase(doc, start, end):
+            break
+        found.append(Span(doc, start, end, label="TASK"))
+        i = start
+    return found
+
+
 @Language.component("paperlake_coordinations")
 def coordinated_names(doc: Doc) -> Doc:
     """An untagged coined name listed beside a model or dataset takes its label: "SGLang, vLLM and MLC-Engine",
-    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"."""
+    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"; so does a task-like phrase listed beside a task
+    ("logical reasoning, common sense reasoning, and planning")."""
     spans = []
     taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     for ent in doc.ents:
+        if ent.label_ == "TASK":
+            listed = _listed_tasks(doc, ent, taken)
+            spans += listed
+            taken.update(i for span in listed for i in range(span.start, span.end))
         if ent.label_ not in {"MODEL", "DATASET"}:
             continue
         i = ent.end  # rightwards: "E, X and Y"
@@ -267,23 +320,37 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
     entity: `Nemotron-Nano-9B-v2`, `Phi-Mamba`, `LR-QAT`, `LLaVA-Rad`, `GPT4-turbo`, `SNLI-hard`."""
     ents = []
     for ent in doc.ents:
-        start, end = ent.start, ent.end
-
-        def joinable(i: int) -> bool:  # untagged, or a one-token name of the same label (Phi-Mamba)
-            tok = doc[i]
-            return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == ent.label_ and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
+        start, end = _hyphen_joined_start(doc, ent.label_, ent.start), ent.end
 
         def variant(i: int) -> bool:  # a lowercase variant suffix of a model or dataset: GPT4-turbo, SNLI-hard
             tok = doc[i]
             return ent.label_ in {"MODEL", "DATASET"} and tok.is_lower and tok.is_alpha and not tok.ent_type_ and tok.lower_ not in NOT_VARIANTS
 
-        while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and joinable(start - 2):
-            start -= 2
-        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (joinable(end + 1) or variant(end + 1)):
+        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (_joinable(doc, end + 1, ent.label_) or variant(end + 1)):
             end += 2
         ents.append(_widened(ent, start, end))
     doc.ents = filter_spans(ents)
     return doc
+
+
+def _hyphen_joined_end(doc: Doc, end: int) -> int:
+    """Where a name ending before doc[end] ends once the name parts hyphen-glued after it join (`LOOM` -> `LOOM-Scope`)."""
+    while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and _name_part(doc[end + 1].text):
+        end += 2
+    return end
+
+
+def _joinable(doc: Doc, i: int, label: str) -> bool:
+    """doc[i] can join a name of `label` across a hyphen: an untagged name part, or a one-token name of that label (Phi-Mamba)."""
+    tok = doc[i]
+    return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == label and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
+
+
+def _hyphen_joined_start(doc: Doc, label: str, start: int) -> int:
+    """Where a name of `label` starting at doc[start] starts once the parts hyphen-glued before it join (`Multi-` in `Multi-Action-Head DPO`)."""
+    while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and _joinable(doc, start - 2, label):
+        start -= 2
+    return start
 
 
 @Language.component("paperlake_kind_modifiers")
@@ -300,6 +367,8 @@ def join_kind_modifiers(doc: Doc) -> Doc:
         if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
             while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
                 start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
+        if start < ent.start:  # the widened name's own hyphen-glued first part: "Multi-Action-Head DPO", "Inference-Time Self-Improvement"
+            start = _hyphen_joined_start(doc, ent.label_, start)
         ents.append(_widened(ent, start, ent.end))
     doc.ents = filter_spans(ents)
     return doc
@@ -324,13 +393,32 @@ def _kind_modifier(doc: Doc, start: int) -> bool:
 
 
 def head_label(tokens) -> str | None:
-    """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end."""
+    """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end;
+    an evaluation framework is a DATASET (guidelines: "an evaluation framework", "a framework for long-context evaluation")."""
     for tok in tokens:
         if tok.text in {".", ";"}:
             return None
         if tok.lower_ in HEAD_LABELS:
-            return HEAD_LABELS[tok.lower_]
+            label = HEAD_LABELS[tok.lower_]
+            return "DATASET" if label in {"METHOD", "MODEL"} and _evaluation_head(tok) else label
     return None
+
+
+EVALUATION_WORDS = {"evaluation", "evaluations", "benchmarking"}
+
+
+def _evaluation_head(tok) -> bool:
+    """`tok` heads "an evaluation framework/paradigm" or "a framework for (...) evaluation" (up to five words between)."""
+    doc = tok.doc
+    if tok.i > 0 and doc[tok.i - 1].lower_ in EVALUATION_WORDS:
+        return True
+    if tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "for":
+        for later in doc[tok.i + 2 : tok.i + 8]:
+            if later.lower_ in EVALUATION_WORDS:
+                return True
+            if (later.is_punct and later.text != "-") or later.lower_ in HEAD_LABELS:
+                break
+    return False
 
 
 # What the end of a coined name says about it when the paper gives no head noun: LookupViT, MatFormer, XBench.
@@ -382,8 +470,9 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
     if coined and before in HEAD_LABELS and tok.i >= 2 and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}:
         return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
-    if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ..."
-        return (head_label(doc[tok.i + 2 : tok.i + 14]) if after in {",", ":"} else None) or _coined_label(tok.text)
+    if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ...", "we propose LOOM-Scope, a ..."
+        end = _hyphen_joined_end(doc, tok.i + 1)
+        return (head_label(doc[end + 1 : end + 13]) if end < len(doc) and doc[end].text in {",", ":"} else None) or _coined_label(tok.text)
     if before in CALLING_WORDS:
         label = head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if label is None and (after in {",", ":", "("} or (after == "is" and coined)):
@@ -438,7 +527,7 @@ def defined_names(doc: Doc) -> Doc:
     for tok in doc:
         coined = bool(_COINED.match(tok.text))
         capitalised = (
-            _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {".", ":", '"', "-"}
+            _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {":", '"', "-"} and not doc[tok.i - 1].text.endswith(".")
             and not doc[tok.i - 1].text[:1].isupper() and not (tok.i + 1 < len(doc) and (doc[tok.i + 1].text[:1].isupper() or doc[tok.i + 1].text == "-"))
         )
         if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:

@@ -62,11 +62,19 @@ def plural(alias: str) -> str | None:
     return None
 
 
+# A name whose last part is a number after a word of four letters or more ("Llama 2", "CIFAR-10"): also written glued
+# (Llama2, CIFAR10). Shorter ones glued (SD2, GR1, RT1) are as often other sciences' names.
+_NUMBERED_LAST_PART = re.compile(r"^(.*[A-Za-z]{4})[ -](\d+(?:\.\d+)?)$")
+
+
 def spellings(alias: str) -> list[str]:
-    """A lowercase multi-word name written with spaces or hyphens: question answering / question-answering."""
+    """A lowercase multi-word name written with spaces or hyphens (question answering / question-answering);
+    a name numbered in its last part also glued to its number (Llama 2 / Llama2)."""
+    numbered = _NUMBERED_LAST_PART.match(alias)
+    glued = [numbered.group(1) + numbered.group(2)] if numbered else []
     if not alias.islower() or alias.count(" ") + alias.count("-") == 0:
-        return [alias]
-    return list(dict.fromkeys([alias, alias.replace("-", " "), alias.replace(" ", "-")]))
+        return list(dict.fromkeys([alias, *glued]))
+    return list(dict.fromkeys([alias, alias.replace("-", " "), alias.replace(" ", "-"), *glued]))
 
 
 def phrase_patterns(entries: list[GazetteerEntry]) -> list[tuple[str, str, str, bool]]:

@@ -12,6 +12,7 @@ from paperlake.tagging.gazetteer import (
     known_keys,
     load_gazetteer,
     load_gazetteers,
+    spellings,
 )
 from paperlake.tagging.tagger import build_tagger, tagger_files, tagger_version
 from paperlake.tagging.training.evaluate import evaluate
@@ -55,6 +56,12 @@ def test_spellings_normalise_to_one_entity_id(nlp, index):
     assert canonical_id("gpt4", index) == "GPT-4" and canonical_id("MatFormer's", index) == "MatFormer"
 
 
+def test_a_name_numbered_in_its_last_part_matches_glued_to_its_number(nlp):
+    found = entities(nlp, "Experiments on Llama2 and CIFAR10 agree with Llama 2 on CIFAR-10.")
+    assert [(e[0], e[2]) for e in found] == [("LLaMA-2", "Llama2"), ("CIFAR-10", "CIFAR10"), ("LLaMA-2", "Llama 2"), ("CIFAR-10", "CIFAR-10")]
+    assert spellings("Llama 2") == ["Llama 2", "Llama2"] and spellings("Veo 2") == ["Veo 2"]  # short words glued are other names
+
+
 def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
     found = entities(nlp, "We use speculative decoding (SpD). With SpD the latency drops.")
     assert ("speculative decoding", "METHOD", "SpD") in found
@@ -87,12 +94,39 @@ def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, ex
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
 
 
+def test_architectural_components_are_no_entities(nlp):
+    """Guidelines, not annotated: architectural components (FFN, attention heads, cross-attention, ...)."""
+    assert entities(nlp, "Its MLP and self-attention layers use RMSNorm; dense MLPs are slow.") == []
+    # nor does a head noun after one make it a coined name
+    assert entities(nlp, "Our fused Sparse MLP kernel is fast. The memory bound RMSNorm kernel overlaps.") == []
+
+
+def test_an_evaluation_setting_is_no_kind_of_the_technique_it_modifies(nlp):
+    """Guidelines: few-shot / zero-shot settings are not annotated, so they do not join the technique after them."""
+    found = [e[2] for e in entities(nlp, "We compare few-shot in-context learning with one-shot pruning.")]
+    assert found == ["in-context learning", "one-shot pruning"]
+
+
+def test_an_acronym_defined_inside_a_name_is_part_of_it(nlp):
+    """Guidelines, boundaries 4: "LF (ACR) prompting" is one name, and so is "ACR prompting" later on."""
+    found = [(e[2], e[1], e[0]) for e in entities(nlp, "We introduce the Sorry, Zorb Again (SZA) prompting. SZA prompting helps.")]
+    assert found == [("Sorry, Zorb Again (SZA) prompting", "METHOD", "Sorry, Zorb Again prompting"),
+                     ("SZA prompting", "METHOD", "Sorry, Zorb Again prompting")]
+    found = [(e[2], e[1]) for e in entities(nlp, "We study Quaxed Zorbing (QZ) sampling. QZ is cheap.")]
+    assert found == [("Quaxed Zorbing (QZ) sampling", "METHOD"), ("QZ", "METHOD")]
+    # any other word after the bracket is not part of the name
+    assert [e[2] for e in entities(nlp, "We study Quaxed Zorbing (QZ) methods.")] == ["Quaxed Zorbing", "QZ"]
+
+
 def test_names_glued_by_hyphens_are_one_entity(nlp):
     found = [(e[2], e[1]) for e in entities(nlp, "We train Nemotron-Nano-9B-v2 and compare with Phi-Mamba, not BoN-aware tuning.")]
     assert ("Nemotron-Nano-9B-v2", "MODEL") in found and ("Phi-Mamba", "MODEL") in found
     assert ("BoN", "METHOD") in found
     found = [(e[2], e[1]) for e in entities(nlp, "Scores on SNLI-hard drop for GPT-4-based judges.")]
     assert found == [("SNLI-hard", "DATASET"), ("GPT-4", "MODEL")]
+    # a name widened by its kind words keeps the part hyphen-glued before them
+    found = [(e[2], e[1]) for e in entities(nlp, "We train with our Multi-Zorb-Head DPO and A-la-zorb Prompt Tuning.")]
+    assert found == [("Multi-Zorb-Head DPO", "METHOD"), ("A-la-zorb Prompt Tuning", "METHOD")]
 
 
 def test_the_name_a_title_announces_is_an_entity_in_the_abstract(nlp):
@@ -131,6 +165,19 @@ def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     assert [(e[2], e[1]) for e in entities(nlp, "Results on the ZebraMix dataset and two Chinese datasets.")] == [("ZebraMix", "DATASET")]
 
 
+def test_an_evaluation_framework_a_paper_introduces_is_a_dataset(nlp):
+    """Guidelines: "dataset/benchmark/environment/evaluation framework" -> DATASET, also for a hyphenated name."""
+    labels = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert labels("We propose ZORB-Scope, an efficient framework for long-context evaluation.") == [("ZORB-Scope", "DATASET")]
+    assert labels("We propose QuaxEval, a new evaluation paradigm for agents.") == [("QuaxEval", "DATASET")]
+    assert labels("We propose ZORB-Kit, an efficient framework for long-context training.") == [("ZORB-Kit", "METHOD")]
+    assert labels("We propose ZorbScore, a metric for summary evaluation.") == [("ZorbScore", "METRIC")]
+
+
+def test_a_capitalised_word_after_an_abbreviations_period_starts_a_sentence(nlp):
+    assert entities(nlp, "The level is close to p. Secondly, we construct a dataset of pairs.") == []
+
+
 def test_a_papers_own_introduction_of_a_known_name_overrides_the_gazetteers_label(nlp):
     labels = lambda text, name: [label for _, label, span in entities(nlp, text) if span == name]
     assert labels("We curate CICERO, a dataset of dyadic conversations. Models fail on CICERO.", "CICERO") == ["DATASET", "DATASET"]
@@ -147,6 +194,17 @@ def test_an_unknown_coined_name_listed_beside_a_model_or_dataset_takes_its_label
     assert found("Results on ZOrb77 and ImageNet improve.") == [("ZOrb77", "DATASET"), ("ImageNet", "DATASET")]
     # hardware, units and lowercase words are no names, listed or not
     assert found("We compare GPT-4 and NVIDIA hardware, GPT-4 and TeV scales, GPT-4 and humans.") == [("GPT-4", "MODEL")] * 3
+
+
+def test_a_task_like_phrase_listed_beside_a_task_is_a_task(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert found("It covers logical reasoning, zorbic sense reasoning, and quaxing.") == [
+        ("logical reasoning", "TASK"), ("zorbic sense reasoning", "TASK"),
+    ]
+    assert found("It covers logical reasoning, zorbic sense reasoning, and quax planning.")[-1] == ("quax planning", "TASK")
+    assert found("Work in the field of zorbic reasoning and theorem proving.")[0] == ("zorbic reasoning", "TASK")
+    # a clause is no name: the phrase must start after a list boundary
+    assert found("We study zorbic reasoning and theorem proving.") == [("theorem proving", "TASK")]
 
 
 def test_a_task_like_name_right_before_dataset_names_a_dataset(nlp):
