@@ -1,6 +1,7 @@
-"""Custom spaCy pieces: tokenizer fix, versions and name parts, names a paper coins or its title
-announces, listed items, false friends. (Acronym definitions: `acronyms.py`; gazetteer matching:
-`entity_rules.py`.)"""
+"""Custom spaCy pieces: the tokenizer fix, then the components in the order `tagger.build_tagger` adds them
+(after gazetteer matching, `entity_rules.py`): versions, definitions (after acronyms, `acronyms.py`), title
+names, compounds, kind modifiers, enumerations, coordinations, dataset names, false friends. Each component
+follows the helpers and word lists only it uses."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from paperlake.tagging.vocabulary import labelled_words, words
 # The paper's title, set before the pipeline runs (`pipeline.titled_docs`): context for the abstract.
 if not Doc.has_extension("paper_title"):
     Doc.set_extension("paper_title", default="")
+
 
 HEAD_LABELS = labelled_words("head_labels")
 DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | words("more_dataset_nouns")
@@ -36,242 +38,6 @@ def fix_tokenizer(nlp) -> None:
     suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[A-Z0-9])\.$"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.tokenizer.token_match = _ALNUM_NAME.match
-
-
-_TITLE_NAME = re.compile(r"^\s*([^:]{2,40}?)\s*:\s*(.+)$")
-TITLE_DATASET_CUES = DATASET_NOUNS | words("more_title_dataset_cues")
-
-
-def _title_label(rest: str) -> str | None:
-    return "DATASET" if set(re.findall(r"[a-z]+", rest.lower())) & TITLE_DATASET_CUES else None
-
-
-@Language.component("paperlake_title_names")
-def title_names(doc: Doc) -> Doc:
-    """The name before the colon of the paper's title ("TokenWeave: Efficient ...") is the paper's own
-    artifact: its untagged mentions in the abstract are entities, a DATASET when the rest of the title
-    says benchmark or dataset, else labelled by the name's ending or as a METHOD."""
-    found = _TITLE_NAME.match(doc._.paper_title)
-    if found is None or len(found.group(1).split()) > 4 or found.group(1).lower() in GENERIC_NAMES or excluded_kind(found.group(1)):
-        return doc
-    if doc._.paper_title.isupper():  # a title set in capitals: every word before its colon looks coined
-        return doc
-    name, rest = found.groups()
-    titled = _title_label(rest)
-    spans = []
-    for mention in mention_pattern(name).finditer(doc.text):
-        span = doc.char_span(mention.start(), mention.end())
-        # a dataset the title announces replaces the names inside its own ("SDOH-NLI: a Dataset for ...": not NLI)
-        if span is not None and (not any(t.ent_type_ for t in span) or (titled == "DATASET" and _holds_its_entities(span))):
-            spans.append(span)
-    if spans:
-        stated = (introduced_label(doc, span.start, span.end) for span in spans)
-        label = titled or next((label for label in stated if label), None) or _coined_label(name)
-        inside = {i for span in spans for i in range(span.start, span.end)}
-        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
-        doc.ents = filter_spans(kept + [Span(doc, s.start, s.end, label=label) for s in spans])
-    return doc
-
-
-def _holds_its_entities(span: Span) -> bool:
-    """Every entity touching `span` lies inside it."""
-    return all(span.start <= ent.start and ent.end <= span.end for ent in span.doc.ents if ent.start < span.end and span.start < ent.end)
-
-
-CLASS_NOUNS = labelled_words("class_nouns")
-LIST_TRIGGERS = words("list_triggers")
-LIST_BREAKERS = words("list_breakers")
-NOT_LIST_ENTITIES = words("not_list_entities")
-
-
-def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
-    """(start, end) token ranges of the items of a list starting at `start`, up to its first unlikely item."""
-    items, item_start, i = [], start, start
-    while i <= len(doc):
-        at_end = i == len(doc) or doc[i].text in {".", ";", ":", "(", ")"}
-        if at_end or doc[i].text == "," or doc[i].lower_ in {"and", "or"}:
-            if i > item_start:
-                words = doc[item_start:i]
-                if len(words) > 4 or any(t.lower_ in LIST_BREAKERS or t.like_num for t in words):
-                    break
-                items.append((item_start, i))
-            if at_end:
-                break
-            item_start = i + 1
-        i += 1
-    return items
-
-
-@Language.component("paperlake_enumerations")
-def enumerated_entities(doc: Doc) -> Doc:
-    """Items a paper lists after "tasks such as", "metrics including", "methods like", "three tasks:" or "datasets (" take that label."""
-    spans = []
-    for tok in doc:
-        label = CLASS_NOUNS.get(tok.lower_)
-        if label is None:
-            continue
-        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "(", ":"})
-        items = None
-        for trigger in LIST_TRIGGERS:
-            words = trigger.split()
-            if [t.lower_ for t in doc[j : j + len(words)]] == words:
-                items = _list_items(doc, j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ","))
-                break
-        if items is None and j < len(doc) and doc[j - 1].text in {":", "("}:
-            items = _list_items(doc, j)  # "three tasks: A, B, and C", "benchmarks (A, B and C)": a list of two or more
-            items = items if len(items) >= 2 else []
-        spans += [
-            Span(doc, a, b, label=label)
-            for a, b in items or []
-            if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
-        ]
-    if spans:
-        doc.ents = filter_spans(list(doc.ents) + spans)
-    return doc
-
-
-# What joins items of one list: "GPT-4, Claude and Gemini", "MaskGIT, MAGE, and MAR", "vLLM/SGLang".
-COORDINATORS = {",", "and", "or", "/"}
-_NAME_PIECE = re.compile(r"^[A-Za-z0-9-]+$")
-
-
-def _coined_word(doc: Doc, start: int) -> int | None:
-    """The end of the untagged coined name (one word, hyphen-glued parts allowed) starting at doc[start], else None."""
-    end = start
-    while end < len(doc) and not doc[end].ent_type_ and _NAME_PIECE.match(doc[end].text) and (end == start or not doc[end - 1].whitespace_):
-        end += 1
-    while end > start and doc[end - 1].text == "-":
-        end -= 1
-    text = doc[start:end].text
-    if not (_COINED.match(text) or _ALNUM_NAME.match(text)) or text.lower() in GENERIC_NAMES or text.lower() in NOT_NAMES or excluded_kind(text):
-        return None
-    return end
-
-
-TASK_HEADS = words("task_heads")
-# A phrase listed beside a task has no word of these (it would be a clause, not a name); on its left it starts after
-# punctuation or one of the openers (a subject and its verb, "we study X and T", would be no name).
-_PHRASE_BOUNDARIES = LIST_BREAKERS | {"of", "such", "including", "like"}
-_PHRASE_OPENERS = {"across", "as", "between", "both", "for", "from", "in", "including", "into", "like", "of", "on", "such", "the", "to", "under", "via", "with"}
-
-
-def _task_word(tok) -> bool:
-    return tok.is_lower and not tok.ent_type_ and (tok.is_alpha or tok.text == "-") and tok.lower_ not in _PHRASE_BOUNDARIES
-
-
-def _task_phrase(doc: Doc, start: int, end: int) -> bool:
-    """doc[start:end] reads as a task name: one to three lowercase words (hyphen-glued parts count as one) ending in a task head noun."""
-    words = [t for t in doc[start:end] if t.text != "-" and not (t.i > start and doc[t.i - 1].text == "-" and _glued(doc, t.i - 1))]
-    return (
-        0 < len(words) <= 3 and doc[end - 1].lower_ in TASK_HEADS and doc[start].text != "-"
-        and doc[start:end].text.lower() not in NOT_LIST_ENTITIES
-    )
-
-
-def _listed_tasks(doc: Doc, ent: Span, taken: set[int]) -> list[Span]:
-    """Untagged task-like phrases listed right beside the task `ent`: "logical reasoning, common sense reasoning, and planning"."""
-    found = []
-    i = ent.end  # rightwards: "T, X and Y"
-    while i < len(doc) and doc[i].text in {",", "and", "or"}:
-        j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
-        end = j
-        while end < len(doc) and end - j < 6 and _task_word(doc[end]) and end not in taken:
-            end += 1
-        closed = end == len(doc) or doc[end].text in {",", ".", ";", ")", "and", "or"} or doc[end].lower_ in {"task", "tasks"}
-        if not closed or not _task_phrase(doc, j, end):
-            break
-        found.append(Span(doc, j, end, label="TASK"))
-        i = end
-    i = ent.start  # leftwards: "X and T", "X, Y and T"
-    while i >= 2 and doc[i - 1].text in {",", "and", "or"}:
-        end = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
-        start = end
-        while start > 0 and end - start < 6 and _task_word(doc[start - 1]) and start - 1 not in taken:
-            start -= 1
-        opened = start > 0 and (doc[start - 1].is_punct or doc[start - 1].lower_ in _PHRASE_OPENERS)
-        if not opened or not _task_phrase(doc, start, end):
-            break
-        found.append(Span(doc, start, end, label="TASK"))
-        i = start
-    return found
-
-
-@Language.component("paperlake_coordinations")
-def coordinated_names(doc: Doc) -> Doc:
-    """An untagged coined name listed beside a model or dataset takes its label: "SGLang, vLLM and MLC-Engine",
-    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"; so does a task-like phrase listed beside a task
-    ("logical reasoning, common sense reasoning, and planning")."""
-    spans = []
-    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
-    for ent in doc.ents:
-        if ent.label_ == "TASK":
-            listed = _listed_tasks(doc, ent, taken)
-            spans += listed
-            taken.update(i for span in listed for i in range(span.start, span.end))
-        if ent.label_ not in {"MODEL", "DATASET"}:
-            continue
-        i = ent.end  # rightwards: "E, X and Y"
-        while i < len(doc) and doc[i].text in COORDINATORS:
-            j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
-            end = _coined_word(doc, j) if j < len(doc) and j not in taken else None
-            if end is None or (end < len(doc) and doc[end].text == "-"):
-                break
-            spans.append(Span(doc, j, end, label=ent.label_))
-            taken.update(range(j, end))
-            i = end
-        i = ent.start  # leftwards: "X and E", "X, Y and E"
-        while i >= 2 and doc[i - 1].text in COORDINATORS:
-            j = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
-            start = j - 1
-            while start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].ent_type_ and doc[start - 1].text not in COORDINATORS | {"(", "["}:
-                start -= 1
-            if start < 0 or start in taken or _coined_word(doc, start) != j or doc[start].is_sent_start:
-                break
-            spans.append(Span(doc, start, j, label=ent.label_))
-            taken.update(range(start, j))
-            i = start
-    if spans:
-        doc.ents = filter_spans(list(doc.ents) + spans)
-    return doc
-
-
-def _multi_part_name(ent: Span) -> bool:
-    """A name of two or more parts, not lowercase: `Encyclopedic-VQA`, `Explore ToM` (a bare `NLI` or `QA` before
-    "datasets" names the task the datasets are for)."""
-    return len(ent) > 1 and not ent.text[:1].islower()
-
-
-@Language.component("paperlake_dataset_names")
-def names_before_dataset_nouns(doc: Doc) -> Doc:
-    """A task- or method-like name right before "dataset(s)/benchmark(s)/corpus" names a dataset: "the Explore ToM
-    Dataset", "Encyclopedic-VQA and InfoSeek datasets"."""
-    relabel = set()
-    ents = list(doc.ents)
-    for k, ent in enumerate(ents):
-        if ent.label_ not in {"TASK", "METHOD"} or not _multi_part_name(ent):
-            continue
-        end = ent.end
-        if end + 1 < len(doc) and doc[end].lower_ in {"and", "or", ","} and k + 1 < len(ents) and ents[k + 1].start == end + 1:
-            end = ents[k + 1].end  # "A and B datasets"
-        if end < len(doc) and doc[end].lower_ in DATASET_NOUNS:
-            relabel.add(k)
-    if relabel:
-        doc.ents = [Span(doc, e.start, e.end, label="DATASET", span_id=e.ent_id_) if k in relabel else e for k, e in enumerate(ents)]
-    return doc
-
-
-@Language.component("paperlake_false_friends")
-def drop_false_friends(doc: Doc) -> Doc:
-    """Remove METRIC `precision` when it names a number format ("4-bit precision", "mixed precision")."""
-    kept = []
-    for ent in doc.ents:
-        if ent.label_ == "METRIC" and ent.text.lower() == "precision" and ent.start > 0:
-            before = doc[ent.start - 1].lower_
-            if before in PRECISION_FORMATS or before.endswith("-bit") or (ent.end < len(doc) and doc[ent.end].lower_ in {"format", "formats", "weights", "arithmetic"}):
-                continue
-        kept.append(ent)
-    doc.ents = kept
-    return doc
 
 
 def _widened(ent: Span, start: int, end: int) -> Span:
@@ -297,79 +63,6 @@ def extend_model_versions(doc: Doc) -> Doc:
                 else:
                     break
         ents.append(_widened(ent, ent.start, end))
-    doc.ents = filter_spans(ents)
-    return doc
-
-
-NOT_VARIANTS = words("not_variants")
-
-
-def _glued(doc: Doc, left: int) -> bool:
-    """doc[left] and doc[left + 1] are written without a space between them."""
-    return not doc[left].whitespace_
-
-
-def _name_part(text: str) -> bool:
-    """A capitalised or numbered part (`Nano`, `9B`), a version (`v2`) or a language code (`zh`)."""
-    return text[:1].isupper() or text[:1].isdigit() or bool(re.fullmatch(r"v\d[\w.]*|[a-z]{2}", text))
-
-
-@Language.component("paperlake_compounds")
-def extend_hyphenated_names(doc: Doc) -> Doc:
-    """A name hyphenated to capitalised parts (or, for models and datasets, a lowercase variant) is one
-    entity: `Nemotron-Nano-9B-v2`, `Phi-Mamba`, `LR-QAT`, `LLaVA-Rad`, `GPT4-turbo`, `SNLI-hard`."""
-    ents = []
-    for ent in doc.ents:
-        start, end = _hyphen_joined_start(doc, ent.label_, ent.start), ent.end
-
-        def variant(i: int) -> bool:  # a lowercase variant suffix of a model or dataset: GPT4-turbo, SNLI-hard
-            tok = doc[i]
-            return ent.label_ in {"MODEL", "DATASET"} and tok.is_lower and tok.is_alpha and not tok.ent_type_ and tok.lower_ not in NOT_VARIANTS
-
-        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (_joinable(doc, end + 1, ent.label_) or variant(end + 1)):
-            end += 2
-        ents.append(_widened(ent, start, end))
-    doc.ents = filter_spans(ents)
-    return doc
-
-
-def _hyphen_joined_end(doc: Doc, end: int) -> int:
-    """Where a name ending before doc[end] ends once the name parts hyphen-glued after it join (`LOOM` -> `LOOM-Scope`)."""
-    while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and _name_part(doc[end + 1].text):
-        end += 2
-    return end
-
-
-def _joinable(doc: Doc, i: int, label: str) -> bool:
-    """doc[i] can join a name of `label` across a hyphen: an untagged name part, or a one-token name of that label (Phi-Mamba)."""
-    tok = doc[i]
-    return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == label and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
-
-
-def _hyphen_joined_start(doc: Doc, label: str, start: int) -> int:
-    """Where a name of `label` starting at doc[start] starts once the parts hyphen-glued before it join (`Multi-` in `Multi-Action-Head DPO`)."""
-    while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and _joinable(doc, start - 2, label):
-        start -= 2
-    return start
-
-
-@Language.component("paperlake_kind_modifiers")
-def join_kind_modifiers(doc: Doc) -> Doc:
-    """Words that name a kind of a technique, task or metric belong to its span (guidelines, boundaries 5):
-    `cross-silo FL`, `per-IC quantization`, `Maieutic Prompting`, `classification accuracy`."""
-    ents = []
-    for ent in doc.ents:
-        start = ent.start
-        if ent.label_ == "METRIC" and start > 0 and _METRIC_KIND.match(doc[start - 1].text) and not doc[start - 1].ent_type_:
-            start -= 1  # "classification accuracy", "top-3 accuracy", "factual accuracy"
-        if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
-            start -= 3  # "cross-silo federated learning", "per-IC quantization"
-        if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
-            while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
-                start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
-        if start < ent.start:  # the widened name's own hyphen-glued first part: "Multi-Action-Head DPO", "Inference-Time Self-Improvement"
-            start = _hyphen_joined_start(doc, ent.label_, start)
-        ents.append(_widened(ent, start, ent.end))
     doc.ents = filter_spans(ents)
     return doc
 
@@ -404,7 +97,7 @@ def head_label(tokens) -> str | None:
     return None
 
 
-EVALUATION_WORDS = {"evaluation", "evaluations", "benchmarking"}
+EVALUATION_WORDS = words("evaluation_words")
 
 
 def _evaluation_head(tok) -> bool:
@@ -543,4 +236,313 @@ def defined_names(doc: Doc) -> Doc:
     spans = [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
     spans += [Span(doc, t.i, t.i + 1, label=defined[plurals[t.text]], span_id=plurals[t.text]) for t in doc if t.text in plurals and not t.ent_type_]
     doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
+_TITLE_NAME = re.compile(r"^\s*([^:]{2,40}?)\s*:\s*(.+)$")
+TITLE_DATASET_CUES = DATASET_NOUNS | words("more_title_dataset_cues")
+
+
+def _title_label(rest: str) -> str | None:
+    return "DATASET" if set(re.findall(r"[a-z]+", rest.lower())) & TITLE_DATASET_CUES else None
+
+
+@Language.component("paperlake_title_names")
+def title_names(doc: Doc) -> Doc:
+    """The name before the colon of the paper's title ("TokenWeave: Efficient ...") is the paper's own
+    artifact: its untagged mentions in the abstract are entities, a DATASET when the rest of the title
+    says benchmark or dataset, else labelled by the name's ending or as a METHOD."""
+    found = _TITLE_NAME.match(doc._.paper_title)
+    if found is None or len(found.group(1).split()) > 4 or found.group(1).lower() in GENERIC_NAMES or excluded_kind(found.group(1)):
+        return doc
+    if doc._.paper_title.isupper():  # a title set in capitals: every word before its colon looks coined
+        return doc
+    name, rest = found.groups()
+    titled = _title_label(rest)
+    spans = []
+    for mention in mention_pattern(name).finditer(doc.text):
+        span = doc.char_span(mention.start(), mention.end())
+        # a dataset the title announces replaces the names inside its own ("SDOH-NLI: a Dataset for ...": not NLI)
+        if span is not None and (not any(t.ent_type_ for t in span) or (titled == "DATASET" and _holds_its_entities(span))):
+            spans.append(span)
+    if spans:
+        stated = (introduced_label(doc, span.start, span.end) for span in spans)
+        label = titled or next((label for label in stated if label), None) or _coined_label(name)
+        inside = {i for span in spans for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + [Span(doc, s.start, s.end, label=label) for s in spans])
+    return doc
+
+
+NOT_VARIANTS = words("not_variants")
+
+
+def _glued(doc: Doc, left: int) -> bool:
+    """doc[left] and doc[left + 1] are written without a space between them."""
+    return not doc[left].whitespace_
+
+
+def _name_part(text: str) -> bool:
+    """A capitalised or numbered part (`Nano`, `9B`), a version (`v2`) or a language code (`zh`)."""
+    return text[:1].isupper() or text[:1].isdigit() or bool(re.fullmatch(r"v\d[\w.]*|[a-z]{2}", text))
+
+
+@Language.component("paperlake_compounds")
+def extend_hyphenated_names(doc: Doc) -> Doc:
+    """A name hyphenated to capitalised parts (or, for models and datasets, a lowercase variant) is one
+    entity: `Nemotron-Nano-9B-v2`, `Phi-Mamba`, `LR-QAT`, `LLaVA-Rad`, `GPT4-turbo`, `SNLI-hard`."""
+    ents = []
+    for ent in doc.ents:
+        start, end = _hyphen_joined_start(doc, ent.label_, ent.start), ent.end
+
+        def variant(i: int) -> bool:  # a lowercase variant suffix of a model or dataset: GPT4-turbo, SNLI-hard
+            tok = doc[i]
+            return ent.label_ in {"MODEL", "DATASET"} and tok.is_lower and tok.is_alpha and not tok.ent_type_ and tok.lower_ not in NOT_VARIANTS
+
+        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (_joinable(doc, end + 1, ent.label_) or variant(end + 1)):
+            end += 2
+        ents.append(_widened(ent, start, end))
+    doc.ents = filter_spans(ents)
+    return doc
+
+
+def _hyphen_joined_end(doc: Doc, end: int) -> int:
+    """Where a name ending before doc[end] ends once the name parts hyphen-glued after it join (`LOOM` -> `LOOM-Scope`)."""
+    while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and _name_part(doc[end + 1].text):
+        end += 2
+    return end
+
+
+def _joinable(doc: Doc, i: int, label: str) -> bool:
+    """doc[i] can join a name of `label` across a hyphen: an untagged name part, or a one-token name of that label (Phi-Mamba)."""
+    tok = doc[i]
+    return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == label and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
+
+
+def _hyphen_joined_start(doc: Doc, label: str, start: int) -> int:
+    """Where a name of `label` starting at doc[start] starts once the parts hyphen-glued before it join (`Multi-` in `Multi-Action-Head DPO`)."""
+    while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and _joinable(doc, start - 2, label):
+        start -= 2
+    return start
+
+
+@Language.component("paperlake_kind_modifiers")
+def join_kind_modifiers(doc: Doc) -> Doc:
+    """Words that name a kind of a technique, task or metric belong to its span (guidelines, boundaries 5):
+    `cross-silo FL`, `per-IC quantization`, `Maieutic Prompting`, `classification accuracy`."""
+    ents = []
+    for ent in doc.ents:
+        start = ent.start
+        if ent.label_ == "METRIC" and start > 0 and _METRIC_KIND.match(doc[start - 1].text) and not doc[start - 1].ent_type_:
+            start -= 1  # "classification accuracy", "top-3 accuracy", "factual accuracy"
+        if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
+            start -= 3  # "cross-silo federated learning", "per-IC quantization"
+        if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
+            while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
+                start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
+        if start < ent.start:  # the widened name's own hyphen-glued first part: "Multi-Action-Head DPO", "Inference-Time Self-Improvement"
+            start = _hyphen_joined_start(doc, ent.label_, start)
+        ents.append(_widened(ent, start, ent.end))
+    doc.ents = filter_spans(ents)
+    return doc
+
+
+def _holds_its_entities(span: Span) -> bool:
+    """Every entity touching `span` lies inside it."""
+    return all(span.start <= ent.start and ent.end <= span.end for ent in span.doc.ents if ent.start < span.end and span.start < ent.end)
+
+
+CLASS_NOUNS = labelled_words("class_nouns")
+LIST_TRIGGERS = words("list_triggers")
+LIST_BREAKERS = words("list_breakers")
+NOT_LIST_ENTITIES = words("not_list_entities")
+
+
+def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
+    """(start, end) token ranges of the items of a list starting at `start`, up to its first unlikely item."""
+    items, item_start, i = [], start, start
+    while i <= len(doc):
+        at_end = i == len(doc) or doc[i].text in {".", ";", ":", "(", ")"}
+        if at_end or doc[i].text == "," or doc[i].lower_ in {"and", "or"}:
+            if i > item_start:
+                words = doc[item_start:i]
+                if len(words) > 4 or any(t.lower_ in LIST_BREAKERS or t.like_num for t in words):
+                    break
+                items.append((item_start, i))
+            if at_end:
+                break
+            item_start = i + 1
+        i += 1
+    return items
+
+
+@Language.component("paperlake_enumerations")
+def enumerated_entities(doc: Doc) -> Doc:
+    """Items a paper lists after "tasks such as", "metrics including", "methods like", "three tasks:" or "datasets (" take that label."""
+    spans = []
+    for tok in doc:
+        label = CLASS_NOUNS.get(tok.lower_)
+        if label is None:
+            continue
+        j = tok.i + 1 + (tok.i + 1 < len(doc) and doc[tok.i + 1].text in {",", "(", ":"})
+        items = None
+        for trigger in LIST_TRIGGERS:
+            words = trigger.split()
+            if [t.lower_ for t in doc[j : j + len(words)]] == words:
+                items = _list_items(doc, j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ","))
+                break
+        if items is None and j < len(doc) and doc[j - 1].text in {":", "("}:
+            items = _list_items(doc, j)  # "three tasks: A, B, and C", "benchmarks (A, B and C)": a list of two or more
+            items = items if len(items) >= 2 else []
+        spans += [
+            Span(doc, a, b, label=label)
+            for a, b in items or []
+            if not any(t.ent_type_ for t in doc[a:b]) and doc[a:b].text.lower() not in NOT_LIST_ENTITIES
+        ]
+    if spans:
+        doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
+# What joins items of one list: "GPT-4, Claude and Gemini", "MaskGIT, MAGE, and MAR", "vLLM/SGLang".
+COORDINATORS = {",", "and", "or", "/"}
+_NAME_PIECE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def _coined_word(doc: Doc, start: int) -> int | None:
+    """The end of the untagged coined name (one word, hyphen-glued parts allowed) starting at doc[start], else None."""
+    end = start
+    while end < len(doc) and not doc[end].ent_type_ and _NAME_PIECE.match(doc[end].text) and (end == start or not doc[end - 1].whitespace_):
+        end += 1
+    while end > start and doc[end - 1].text == "-":
+        end -= 1
+    text = doc[start:end].text
+    if not (_COINED.match(text) or _ALNUM_NAME.match(text)) or text.lower() in GENERIC_NAMES or text.lower() in NOT_NAMES or excluded_kind(text):
+        return None
+    return end
+
+
+TASK_HEADS = words("task_heads")
+# A phrase listed beside a task has no word of these (it would be a clause, not a name); on its left it starts after
+# punctuation or one of the openers (a subject and its verb, "we study X and T", would be no name).
+_PHRASE_BOUNDARIES = LIST_BREAKERS | {"of", "such", "including", "like"}
+_PHRASE_OPENERS = words("phrase_openers")
+
+
+def _task_word(tok) -> bool:
+    return tok.is_lower and not tok.ent_type_ and (tok.is_alpha or tok.text == "-") and tok.lower_ not in _PHRASE_BOUNDARIES
+
+
+def _task_phrase(doc: Doc, start: int, end: int) -> bool:
+    """doc[start:end] reads as a task name: one to three lowercase words (hyphen-glued parts count as one) ending in a task head noun."""
+    parts = [t for t in doc[start:end] if t.text != "-" and not (t.i > start and doc[t.i - 1].text == "-" and _glued(doc, t.i - 1))]
+    return (
+        0 < len(parts) <= 3 and doc[end - 1].lower_ in TASK_HEADS and doc[start].text != "-"
+        and doc[start:end].text.lower() not in NOT_LIST_ENTITIES
+    )
+
+
+def _listed_tasks(doc: Doc, ent: Span, taken: set[int]) -> list[Span]:
+    """Untagged task-like phrases listed right beside the task `ent`: "logical reasoning, common sense reasoning, and planning"."""
+    found = []
+    i = ent.end  # rightwards: "T, X and Y"
+    while i < len(doc) and doc[i].text in {",", "and", "or"}:
+        j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
+        end = j
+        while end < len(doc) and end - j < 6 and _task_word(doc[end]) and end not in taken:
+            end += 1
+        closed = end == len(doc) or doc[end].text in {",", ".", ";", ")", "and", "or"} or doc[end].lower_ in {"task", "tasks"}
+        if not closed or not _task_phrase(doc, j, end):
+            break
+        found.append(Span(doc, j, end, label="TASK"))
+        i = end
+    i = ent.start  # leftwards: "X and T", "X, Y and T"
+    while i >= 2 and doc[i - 1].text in {",", "and", "or"}:
+        end = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
+        start = end
+        while start > 0 and end - start < 6 and _task_word(doc[start - 1]) and start - 1 not in taken:
+            start -= 1
+        opened = start > 0 and (doc[start - 1].is_punct or doc[start - 1].lower_ in _PHRASE_OPENERS)
+        if not opened or not _task_phrase(doc, start, end):
+            break
+        found.append(Span(doc, start, end, label="TASK"))
+        i = start
+    return found
+
+
+@Language.component("paperlake_coordinations")
+def coordinated_names(doc: Doc) -> Doc:
+    """An untagged coined name listed beside a model or dataset takes its label: "SGLang, vLLM and MLC-Engine",
+    "Split CIFAR-100 and CORe50", "MaskGIT, MAGE, and MAR"; so does a task-like phrase listed beside a task
+    ("logical reasoning, common sense reasoning, and planning")."""
+    spans = []
+    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    for ent in doc.ents:
+        if ent.label_ == "TASK":
+            listed = _listed_tasks(doc, ent, taken)
+            spans += listed
+            taken.update(i for span in listed for i in range(span.start, span.end))
+        if ent.label_ not in {"MODEL", "DATASET"}:
+            continue
+        i = ent.end  # rightwards: "E, X and Y"
+        while i < len(doc) and doc[i].text in COORDINATORS:
+            j = i + 1 + (i + 1 < len(doc) and doc[i].text == "," and doc[i + 1].lower_ in {"and", "or"})
+            end = _coined_word(doc, j) if j < len(doc) and j not in taken else None
+            if end is None or (end < len(doc) and doc[end].text == "-"):
+                break
+            spans.append(Span(doc, j, end, label=ent.label_))
+            taken.update(range(j, end))
+            i = end
+        i = ent.start  # leftwards: "X and E", "X, Y and E"
+        while i >= 2 and doc[i - 1].text in COORDINATORS:
+            j = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
+            start = j - 1
+            while start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].ent_type_ and doc[start - 1].text not in COORDINATORS | {"(", "["}:
+                start -= 1
+            if start < 0 or start in taken or _coined_word(doc, start) != j or doc[start].is_sent_start:
+                break
+            spans.append(Span(doc, start, j, label=ent.label_))
+            taken.update(range(start, j))
+            i = start
+    if spans:
+        doc.ents = filter_spans(list(doc.ents) + spans)
+    return doc
+
+
+def _multi_part_name(ent: Span) -> bool:
+    """A name of two or more parts, not lowercase: `Encyclopedic-VQA`, `Explore ToM` (a bare `NLI` or `QA` before
+    "datasets" names the task the datasets are for)."""
+    return len(ent) > 1 and not ent.text[:1].islower()
+
+
+@Language.component("paperlake_dataset_names")
+def names_before_dataset_nouns(doc: Doc) -> Doc:
+    """A task- or method-like name right before "dataset(s)/benchmark(s)/corpus" names a dataset: "the Explore ToM
+    Dataset", "Encyclopedic-VQA and InfoSeek datasets"."""
+    relabel = set()
+    ents = list(doc.ents)
+    for k, ent in enumerate(ents):
+        if ent.label_ not in {"TASK", "METHOD"} or not _multi_part_name(ent):
+            continue
+        end = ent.end
+        if end + 1 < len(doc) and doc[end].lower_ in {"and", "or", ","} and k + 1 < len(ents) and ents[k + 1].start == end + 1:
+            end = ents[k + 1].end  # "A and B datasets"
+        if end < len(doc) and doc[end].lower_ in DATASET_NOUNS:
+            relabel.add(k)
+    if relabel:
+        doc.ents = [Span(doc, e.start, e.end, label="DATASET", span_id=e.ent_id_) if k in relabel else e for k, e in enumerate(ents)]
+    return doc
+
+
+@Language.component("paperlake_false_friends")
+def drop_false_friends(doc: Doc) -> Doc:
+    """Remove METRIC `precision` when it names a number format ("4-bit precision", "mixed precision")."""
+    kept = []
+    for ent in doc.ents:
+        if ent.label_ == "METRIC" and ent.text.lower() == "precision" and ent.start > 0:
+            before = doc[ent.start - 1].lower_
+            if before in PRECISION_FORMATS or before.endswith("-bit") or (ent.end < len(doc) and doc[ent.end].lower_ in {"format", "formats", "weights", "arithmetic"}):
+                continue
+        kept.append(ent)
+    doc.ents = kept
     return doc
