@@ -98,16 +98,23 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
 
 
 def word_termids(con, encoded):
-    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to `terms`."""
+    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to the
+    segment in use."""
     import numpy as np
     import pyarrow as pa
 
     con.register("distinct_words", pa.table({"word": encoded.dictionary, "position": pa.array(np.arange(len(encoded.dictionary), dtype=np.int32))}))
     con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(word) AS term FROM distinct_words")
     con.unregister("distinct_words")
-    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
-                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
+    add_new_terms(con)
     termid_of_word = np.zeros(len(encoded.dictionary), np.int32)
-    found = con.execute("SELECT position, termid FROM word_terms JOIN terms USING (term)").fetchnumpy()
+    found = con.execute("SELECT position, termid FROM word_terms JOIN index_terms USING (term)").fetchnumpy()
     termid_of_word[found["position"]] = found["termid"]
     return termid_of_word[encoded.indices.to_numpy()]
+
+
+def add_new_terms(con) -> None:
+    """Add the terms of temp table `word_terms` that no segment has (`index_terms`) to the segment in use, numbered after
+    every segment's."""
+    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM index_terms) + row_number() OVER (ORDER BY term), term
+                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM index_terms)""")
