@@ -317,17 +317,19 @@ def update_index(con, dates: set[str] | None, last_docid: int, base_last_docid: 
     # Their text and top entities, read for them alone (for all the papers read, as in a full build, without a semi join).
     read = con.execute("SELECT count(*) FROM published").fetchone()[0]
     of_outdated = "" if indexed == read else " SEMI JOIN outdated USING (paper_id)"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_docs AS SELECT o.*, t.title, t.abstract, coalesce(e.entities, []) AS entities
-                    FROM outdated o JOIN (SELECT paper_id, title, abstract FROM export_papers{of_outdated}) t USING (paper_id)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_docs AS SELECT o.*, coalesce(e.entities, []) AS entities FROM outdated o
                     LEFT JOIN (SELECT paper_id, max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities
                                FROM export_paper_entities{of_outdated} GROUP BY paper_id) e USING (paper_id)""")
+    # Their text, read once by the tokeniser (not kept in a table).
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW new_texts AS SELECT o.docid, t.title, t.abstract FROM outdated o
+                    JOIN (SELECT paper_id, title, abstract FROM export_papers{of_outdated}) t USING (paper_id)""")
     index_new_docs(con)
     return indexed, removed
 
 
 def index_new_docs(con) -> None:
-    """Tokenise `new_docs` and add their docs, terms and postings to the segment in use (past BULK_DOCS papers counted with
-    numpy, the same terms); terms already in `index_terms` keep their ids."""
+    """Tokenise `new_texts` (docid, title, abstract) and add their postings, terms and docs (`new_docs`) to the segment in use
+    (past BULK_DOCS papers counted with numpy, the same terms); terms already in `index_terms` keep their ids."""
     if con.execute("SELECT count(*) FROM new_docs").fetchone()[0] >= BULK_DOCS:
         from paperlake.search_postings import index_postings
 
@@ -335,7 +337,7 @@ def index_new_docs(con) -> None:
     else:
         # The title TITLE_WEIGHT times, then the abstract, split as one string.
         text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_docs")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_texts")
         from paperlake.search_postings import add_new_terms
 
         con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")

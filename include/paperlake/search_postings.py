@@ -11,7 +11,7 @@ from __future__ import annotations
 # A byte of an ASCII text -> itself for a-z and 0-9, its lower case for A-Z, else a space (a separator).
 SEPARATOR = 32
 # Papers split and counted at a time (their words' arrays stay small); their postings come out sorted by term.
-CHUNK_DOCS = 50_000
+CHUNK_DOCS = 20_000
 ASCII_WORD_BYTES = bytes(
     b if 97 <= b <= 122 or 48 <= b <= 57 else b + 32 if 65 <= b <= 90 else SEPARATOR for b in range(256)
 )
@@ -25,7 +25,8 @@ def split_words(texts):
 
     _, offsets, data = texts.buffers()
     offsets = np.frombuffer(offsets, np.int32 if texts.type == pa.string() else np.int64)[texts.offset: texts.offset + len(texts) + 1]
-    raw = np.frombuffer(data.to_pybytes()[offsets[0]: offsets[-1]].translate(ASCII_WORD_BYTES), np.uint8)
+    # The chunk's bytes alone (slicing the buffer copies nothing; its bytes are the whole column's).
+    raw = np.frombuffer(data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES), np.uint8)
     in_word = raw != SEPARATOR
     # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every text
     # ends with a separator, so no word spans two texts.
@@ -57,7 +58,7 @@ def count_postings(termids, docids):
 
 
 def index_postings(con, title_weight: int, split_pattern: str) -> None:
-    """Tokenise `new_docs` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what separates
+    """Tokenise `new_texts` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what separates
     words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by termid within each
     CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
     import numpy as np
@@ -70,8 +71,10 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
                                               ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || ' ' END AS text,
                                   CASE WHEN ascii THEN strlen(coalesce(title, '')) + 1 ELSE 0 END AS title_bytes
                            FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
-                                 FROM new_docs)""").to_arrow_table()
-    chunks = []
+                                 FROM new_texts)""").to_arrow_table()
+    lens = np.zeros(int(rows["docid"].to_numpy().max(initial=0)) + 1, np.int64)  # docid -> weighted terms
+    # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
+    con.execute("SET preserve_insertion_order = true")
     for first in range(0, rows.num_rows, CHUNK_DOCS):
         chunk = rows.slice(first, CHUNK_DOCS)
         words, text_of_word, offset_in_text = split_words(chunk["text"].combine_chunks())
@@ -81,18 +84,14 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
         # A title word's further title_weight - 1 counts, as if the title were written that many times.
         termids = np.concatenate([termids, *[termids[in_title]] * (title_weight - 1)])
         docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
-        chunks.append(count_postings(termids, docids))
-    columns = [np.concatenate([chunk[i] for chunk in chunks]) if chunks else np.zeros(0, np.int32) for i in range(3)]
-    termids, docids, tf = columns
-    # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
-    con.register("counted", pa.table({"termid": termids, "docid": docids, "tf": tf}))
-    con.execute("SET preserve_insertion_order = true")
-    con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
+        termids, docids, tf = count_postings(termids, docids)
+        con.register("counted", pa.table({"termid": termids, "docid": docids, "tf": tf}))
+        con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
+        con.unregister("counted")
+        lens += np.bincount(docids, weights=tf, minlength=len(lens)).astype(np.int64)
     con.execute("SET preserve_insertion_order = false")
-    con.unregister("counted")
-    lens = np.bincount(docids, weights=tf).astype(np.int32)
     present = np.flatnonzero(lens)
-    con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present]}))
+    con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present].astype(np.int32)}))
     con.execute("CREATE OR REPLACE TEMP TABLE new_lens AS SELECT * FROM lens")
     con.unregister("lens")
 

@@ -31,6 +31,7 @@ def postings_of(titles_abstracts: list[tuple[str | None, str | None]], bulk: boo
                     "entities_key UBIGINT, title VARCHAR, abstract VARCHAR, entities VARCHAR[])")
         con.executemany("INSERT INTO new_docs VALUES (?, ?, NULL, 0, 0, 0, ?, ?, [])",
                         [(i + 1, str(i), title, abstract) for i, (title, abstract) in enumerate(titles_abstracts)])
+        con.execute("CREATE TEMP VIEW new_texts AS SELECT docid, title, abstract FROM new_docs")
         original = search.BULK_DOCS
         search.BULK_DOCS = 0 if bulk else 10**9
         try:
