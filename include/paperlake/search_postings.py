@@ -8,10 +8,16 @@ query's word is. Words become terms through `search_term` in SQL, once per disti
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 # A byte of an ASCII text -> itself for a-z and 0-9, its lower case for A-Z, else a space (a separator).
 SEPARATOR = 32
 # Papers split and counted at a time (their words' arrays stay small); their postings come out sorted by term.
 CHUNK_DOCS = 20_000
+# Chunks split and counted at once.
+TOKENISER_THREADS = min(4, len(os.sched_getaffinity(0)))
 ASCII_WORD_BYTES = bytes(
     b if 97 <= b <= 122 or 48 <= b <= 57 else b + 32 if 65 <= b <= 90 else SEPARATOR for b in range(256)
 )
@@ -73,22 +79,31 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
                            FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
                                  FROM new_texts)""").to_arrow_table()
     lens = np.zeros(int(rows["docid"].to_numpy().max(initial=0)) + 1, np.int64)  # docid -> weighted terms
-    # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
-    con.execute("SET preserve_insertion_order = true")
-    for first in range(0, rows.num_rows, CHUNK_DOCS):
+    using_con = threading.Lock()
+
+    def chunk_postings(first: int):
         chunk = rows.slice(first, CHUNK_DOCS)
         words, text_of_word, offset_in_text = split_words(chunk["text"].combine_chunks())
-        termids = word_termids(con, words.dictionary_encode())
+        encoded = words.dictionary_encode()
+        with using_con:
+            termids = word_termids(con, encoded)
         docids = chunk["docid"].to_numpy()[text_of_word]
         in_title = offset_in_text < chunk["title_bytes"].to_numpy()[text_of_word]
         # A title word's further title_weight - 1 counts, as if the title were written that many times.
         termids = np.concatenate([termids, *[termids[in_title]] * (title_weight - 1)])
         docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
-        termids, docids, tf = count_postings(termids, docids)
-        con.register("counted", pa.table({"termid": termids, "docid": docids, "tf": tf}))
-        con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
-        con.unregister("counted")
-        lens += np.bincount(docids, weights=tf, minlength=len(lens)).astype(np.int64)
+        return count_postings(termids, docids)
+
+    # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
+    con.execute("SET preserve_insertion_order = true")
+    # Chunks are split and counted in threads (numpy and Arrow release the GIL), inserted in order as they come.
+    with ThreadPoolExecutor(TOKENISER_THREADS) as pool:
+        for termids, docids, tf in pool.map(chunk_postings, range(0, rows.num_rows, CHUNK_DOCS)):
+            with using_con:
+                con.register("counted", pa.table({"termid": termids, "docid": docids, "tf": tf}))
+                con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
+                con.unregister("counted")
+            lens += np.bincount(docids, weights=tf, minlength=len(lens)).astype(np.int64)
     con.execute("SET preserve_insertion_order = false")
     present = np.flatnonzero(lens)
     con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present].astype(np.int32)}))

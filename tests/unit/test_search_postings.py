@@ -27,11 +27,11 @@ def postings_of(titles_abstracts: list[tuple[str | None, str | None]], bulk: boo
         con.execute("USE search")
         con.execute(INDEX_SCHEMA)
         define_index_views(con, delta=False)
-        con.execute("CREATE TEMP TABLE new_docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, text_key UBIGINT, page_key UBIGINT, "
+        con.execute("CREATE TEMP TABLE outdated (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key UBIGINT, page_key UBIGINT, "
                     "entities_key UBIGINT, title VARCHAR, abstract VARCHAR, entities VARCHAR[])")
-        con.executemany("INSERT INTO new_docs VALUES (?, ?, NULL, 0, 0, 0, ?, ?, [])",
+        con.executemany("INSERT INTO outdated VALUES (?, ?, NULL, 0, 0, 0, 0, ?, ?, [])",
                         [(i + 1, str(i), title, abstract) for i, (title, abstract) in enumerate(titles_abstracts)])
-        con.execute("CREATE TEMP VIEW new_texts AS SELECT docid, title, abstract FROM new_docs")
+        con.execute("CREATE TEMP VIEW new_texts AS SELECT docid, title, abstract FROM outdated")
         original = search.BULK_DOCS
         search.BULK_DOCS = 0 if bulk else 10**9
         try:
