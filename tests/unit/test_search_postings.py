@@ -10,7 +10,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from paperlake import search, search_postings
-from paperlake.search import INDEX_SCHEMA, SearchFilters, build_search_index, define_index_views, index_new_docs, load_fts, open_search
+from paperlake.search import (
+    INDEX_SCHEMA,
+    SearchFilters,
+    build_search_index,
+    define_index_views,
+    index_new_docs,
+    load_fts,
+    open_search,
+)
 from tests.unit.test_search import search_lake  # noqa: F401  (fixture)
 
 # ASCII texts (punctuation, controls, digits, capitals: split in bulk) and texts with accented Latin, ligatures, Greek, CJK,
