@@ -79,13 +79,13 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
                            FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
                                  FROM new_texts)""").to_arrow_table()
     lens = np.zeros(int(rows["docid"].to_numpy().max(initial=0)) + 1, np.int64)  # docid -> weighted terms
-    using_con = threading.Lock()
+    word_lookup = threading.Lock()  # the connection, one statement at a time
 
     def chunk_postings(first: int):
         chunk = rows.slice(first, CHUNK_DOCS)
         words, text_of_word, offset_in_text = split_words(chunk["text"].combine_chunks())
         encoded = words.dictionary_encode()
-        with using_con:
+        with word_lookup:
             termids = word_termids(con, encoded)
         docids = chunk["docid"].to_numpy()[text_of_word]
         in_title = offset_in_text < chunk["title_bytes"].to_numpy()[text_of_word]
@@ -94,16 +94,18 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
         docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
         return count_postings(termids, docids)
 
-    # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
-    con.execute("SET preserve_insertion_order = true")
-    # Chunks are split and counted in threads (numpy and Arrow release the GIL), inserted in order as they come.
+    # Chunks are split and counted in threads (numpy and Arrow release the GIL), then inserted at once in their order: sorted by
+    # term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
     with ThreadPoolExecutor(TOKENISER_THREADS) as pool:
-        for termids, docids, tf in pool.map(chunk_postings, range(0, rows.num_rows, CHUNK_DOCS)):
-            with using_con:
-                con.register("counted", pa.table({"termid": termids, "docid": docids, "tf": tf}))
-                con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
-                con.unregister("counted")
-            lens += np.bincount(docids, weights=tf, minlength=len(lens)).astype(np.int64)
+        counted = [pa.record_batch({"termid": termids, "docid": docids, "tf": tf})
+                   for termids, docids, tf in pool.map(chunk_postings, range(0, rows.num_rows, CHUNK_DOCS))]
+    schema = pa.schema({"termid": pa.int32(), "docid": pa.int32(), "tf": pa.int32()})
+    con.register("counted", pa.Table.from_batches(counted, schema))
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
+    con.unregister("counted")
+    for batch in counted:
+        lens += np.bincount(batch["docid"].to_numpy(), weights=batch["tf"].to_numpy(), minlength=len(lens)).astype(np.int64)
     con.execute("SET preserve_insertion_order = false")
     present = np.flatnonzero(lens)
     con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present].astype(np.int32)}))
