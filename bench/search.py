@@ -34,14 +34,14 @@ def build_index(home: str, full: bool) -> dict:
     """Update (or with `full` rebuild) the search index of the lake under `home`: wall seconds, papers indexed."""
     from paperlake.config import Settings
     from paperlake.lake import Lake
-    from paperlake.search import SEARCH_KEY, build_search_index
+    from paperlake.search import build_search_index, published_segments
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     lake = Lake.from_settings(settings)
     cpu, started = cpu_seconds(), time.perf_counter()
     summary = build_search_index(lake, settings, full=full)
     return summary.to_dict() | {"seconds": round(time.perf_counter() - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
-                                "index_file_mb": round(Path(lake.uri(SEARCH_KEY)).stat().st_size / 2**20)}
+                                "index_file_mb": round(sum(path.stat().st_size for path in published_segments(lake, settings)) / 2**20)}
 
 
 def time_queries(home: str) -> dict:

@@ -8,10 +8,16 @@ query's word is. Words become terms through `search_term` in SQL, once per disti
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 # A byte of an ASCII text -> itself for a-z and 0-9, its lower case for A-Z, else a space (a separator).
 SEPARATOR = 32
 # Papers split and counted at a time (their words' arrays stay small); their postings come out sorted by term.
-CHUNK_DOCS = 50_000
+CHUNK_DOCS = 20_000
+# Chunks split and counted at once.
+TOKENISER_THREADS = min(4, len(os.sched_getaffinity(0)))
 ASCII_WORD_BYTES = bytes(
     b if 97 <= b <= 122 or 48 <= b <= 57 else b + 32 if 65 <= b <= 90 else SEPARATOR for b in range(256)
 )
@@ -25,7 +31,8 @@ def split_words(texts):
 
     _, offsets, data = texts.buffers()
     offsets = np.frombuffer(offsets, np.int32 if texts.type == pa.string() else np.int64)[texts.offset: texts.offset + len(texts) + 1]
-    raw = np.frombuffer(data.to_pybytes()[offsets[0]: offsets[-1]].translate(ASCII_WORD_BYTES), np.uint8)
+    # The chunk's bytes alone (slicing the buffer copies nothing; its bytes are the whole column's).
+    raw = np.frombuffer(data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES), np.uint8)
     in_word = raw != SEPARATOR
     # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every text
     # ends with a separator, so no word spans two texts.
@@ -57,7 +64,7 @@ def count_postings(termids, docids):
 
 
 def index_postings(con, title_weight: int, split_pattern: str) -> None:
-    """Tokenise `new_docs` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what separates
+    """Tokenise `new_texts` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what separates
     words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by termid within each
     CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
     import numpy as np
@@ -70,44 +77,60 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
                                               ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || ' ' END AS text,
                                   CASE WHEN ascii THEN strlen(coalesce(title, '')) + 1 ELSE 0 END AS title_bytes
                            FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
-                                 FROM new_docs)""").to_arrow_table()
-    chunks = []
-    for first in range(0, rows.num_rows, CHUNK_DOCS):
+                                 FROM new_texts)""").to_arrow_table()
+    lens = np.zeros(int(rows["docid"].to_numpy().max(initial=0)) + 1, np.int64)  # docid -> weighted terms
+    word_lookup = threading.Lock()  # the connection, one statement at a time
+
+    def chunk_postings(first: int):
         chunk = rows.slice(first, CHUNK_DOCS)
         words, text_of_word, offset_in_text = split_words(chunk["text"].combine_chunks())
-        termids = word_termids(con, words.dictionary_encode())
+        encoded = words.dictionary_encode()
+        with word_lookup:
+            termids = word_termids(con, encoded)
         docids = chunk["docid"].to_numpy()[text_of_word]
         in_title = offset_in_text < chunk["title_bytes"].to_numpy()[text_of_word]
         # A title word's further title_weight - 1 counts, as if the title were written that many times.
         termids = np.concatenate([termids, *[termids[in_title]] * (title_weight - 1)])
         docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
-        chunks.append(count_postings(termids, docids))
-    columns = [np.concatenate([chunk[i] for chunk in chunks]) if chunks else np.zeros(0, np.int32) for i in range(3)]
-    termids, docids, tf = columns
-    # Sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
-    con.register("counted", pa.table({"termid": termids, "docid": docids, "tf": tf}))
+        return count_postings(termids, docids)
+
+    # Chunks are split and counted in threads (numpy and Arrow release the GIL), then inserted at once in their order: sorted by
+    # term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
+    with ThreadPoolExecutor(TOKENISER_THREADS) as pool:
+        counted = [pa.record_batch({"termid": termids, "docid": docids, "tf": tf})
+                   for termids, docids, tf in pool.map(chunk_postings, range(0, rows.num_rows, CHUNK_DOCS))]
+    schema = pa.schema({"termid": pa.int32(), "docid": pa.int32(), "tf": pa.int32()})
+    con.register("counted", pa.Table.from_batches(counted, schema))
     con.execute("SET preserve_insertion_order = true")
     con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
-    con.execute("SET preserve_insertion_order = false")
     con.unregister("counted")
-    lens = np.bincount(docids, weights=tf).astype(np.int32)
+    for batch in counted:
+        lens += np.bincount(batch["docid"].to_numpy(), weights=batch["tf"].to_numpy(), minlength=len(lens)).astype(np.int64)
+    con.execute("SET preserve_insertion_order = false")
     present = np.flatnonzero(lens)
-    con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present]}))
+    con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present].astype(np.int32)}))
     con.execute("CREATE OR REPLACE TEMP TABLE new_lens AS SELECT * FROM lens")
     con.unregister("lens")
 
 
 def word_termids(con, encoded):
-    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to `terms`."""
+    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to the
+    segment in use."""
     import numpy as np
     import pyarrow as pa
 
     con.register("distinct_words", pa.table({"word": encoded.dictionary, "position": pa.array(np.arange(len(encoded.dictionary), dtype=np.int32))}))
     con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(word) AS term FROM distinct_words")
     con.unregister("distinct_words")
-    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM terms) + row_number() OVER (ORDER BY term), term
-                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM terms)""")
+    add_new_terms(con)
     termid_of_word = np.zeros(len(encoded.dictionary), np.int32)
-    found = con.execute("SELECT position, termid FROM word_terms JOIN terms USING (term)").fetchnumpy()
+    found = con.execute("SELECT position, termid FROM word_terms JOIN index_terms USING (term)").fetchnumpy()
     termid_of_word[found["position"]] = found["termid"]
     return termid_of_word[encoded.indices.to_numpy()]
+
+
+def add_new_terms(con) -> None:
+    """Add the terms of temp table `word_terms` that no segment has (`index_terms`) to the segment in use, numbered after
+    every segment's."""
+    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM index_terms) + row_number() OVER (ORDER BY term), term
+                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM index_terms)""")

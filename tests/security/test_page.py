@@ -65,11 +65,14 @@ def test_hostile_titles_and_urls_from_a_feed_render_as_text_on_every_view(hostil
     assert "&lt;script&gt;" in pages["/search?q=title"].text and 'href="https://arxiv.org/abs/1"' in pages["/search?q=title"].text
 
 
-@pytest.mark.parametrize("damaged", ["paperlake.duckdb", "search.duckdb"])
+@pytest.mark.parametrize("damaged", ["paperlake.duckdb", "search"])
 def test_a_damaged_marts_or_search_file_is_a_page_saying_how_to_rebuild_not_a_500(hostile_lake, settings, damaged):
-    Path(hostile_lake.uri(f"marts/{damaged}")).write_text("overwritten\n")
+    from paperlake.search import Manifest
+
+    key = Manifest.read(hostile_lake.store).segments[0] if damaged == "search" else f"marts/{damaged}"
+    Path(hostile_lake.uri(key)).write_text("overwritten\n")
     http = client(settings)
-    routes = ["/search?q=title"] if damaged == "search.duckdb" else ["/", "/trends", f"/entity?id={SCRIPT}", "/quarantine", "/search?q=title"]
+    routes = ["/search?q=title"] if damaged == "search" else ["/", "/trends", f"/entity?id={SCRIPT}", "/quarantine", "/search?q=title"]
     for path in routes:
         response = http.get(path)
         assert response.status_code == 503 and "paperlake marts --full" in response.text, (path, response.status_code)

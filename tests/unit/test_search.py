@@ -11,7 +11,17 @@ import pytest
 from paperlake.cli import main
 from paperlake.marts.builder import build_marts
 from paperlake.schemas import CLEAN, ENTITIES
-from paperlake.search import MAX_QUERY_CHARS, SearchError, SearchFilters, build_search_index, open_search, search
+from paperlake.search import (
+    FORMER_INDEX_KEY,
+    MAX_QUERY_CHARS,
+    SEGMENTS_FOLDER,
+    Manifest,
+    SearchError,
+    SearchFilters,
+    build_search_index,
+    open_search,
+    search,
+)
 from tests.support.lake_runs import commit_tables, paper, spans, table
 
 D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
@@ -225,6 +235,137 @@ def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(sea
     assert [pid for pid, *_ in incremental] == ["n1", "r3", "r2", "r1"] and incremental[-1][3] == ["LoRA"]
     build_search_index(lake, settings, full=True)
     assert ranked(settings, "lora") == incremental
+
+
+def add_day(lake, settings, day, pid):
+    """Commit a day with one new paper, build the marts, update the index; the update's summary."""
+    commit_day(lake, day, [row(pid, "Lora everywhere", f"lora lora {FILLER} {pid}")], found=[(pid, "LoRA", "METHOD")])
+    build_marts(lake, settings)
+    return build_search_index(lake, settings)
+
+
+@pytest.fixture
+def small_base(monkeypatch):
+    """The hand-made lake's base is 7 papers: let its delta grow past them without a new base."""
+    from paperlake import search as search_module
+
+    monkeypatch.setattr(search_module, "MAX_DELTA_SHARE", 10.0)
+
+
+def segment_files(lake):
+    from pathlib import Path
+
+    return {path.name for path in Path(lake.uri(SEGMENTS_FOLDER)).glob("*.duckdb")}
+
+
+def test_an_update_writes_a_new_delta_beside_the_base_it_never_rewrites(search_lake, settings, small_base):
+    """A reader opens the manifest's segments; an update publishes a new delta and a new manifest, and deletes only the segments
+    neither the new manifest nor the one before it names (a reader may be opening those)."""
+    from pathlib import Path
+
+    lake = search_lake
+    first = Manifest.read(lake.store)
+    base = Path(lake.uri(first.segments[0]))
+    base_bytes, base_stat = base.read_bytes(), base.stat()
+    assert add_day(lake, settings, D3, "n1").build == "incremental"
+    second = Manifest.read(lake.store)
+    assert second.segments[0] == first.segments[0] and len(second.segments) == 2 and second.previous == first.segments
+    assert add_day(lake, settings, date(2026, 11, 4), "n2").build == "incremental"
+    third = Manifest.read(lake.store)
+    assert third.segments[0] == first.segments[0] and third.segments[1] != second.segments[1]
+    assert segment_files(lake) == {Path(key).name for key in {*third.segments, *second.segments}}  # the previous delta stays
+    assert add_day(lake, settings, date(2026, 11, 5), "n3").build == "incremental"
+    fourth = Manifest.read(lake.store)
+    assert second.segments[1] not in fourth.segments + fourth.previous and Path(second.segments[1]).name not in segment_files(lake)
+    assert (base.read_bytes(), base.stat().st_mtime_ns, base.stat().st_ino) == (base_bytes, base_stat.st_mtime_ns, base_stat.st_ino)
+    incremental = ranked(settings, "lora")
+    assert {pid for pid, *_ in incremental[:3]} == {"n1", "n2", "n3"}
+    full = build_search_index(lake, settings, full=True)
+    assert (full.build, len(Manifest.read(lake.store).segments)) == ("full", 1)
+    assert ranked(settings, "lora") == incremental  # base + delta score exactly as one index of the same papers
+
+
+def test_a_reader_open_during_updates_keeps_its_answers_and_the_next_reader_sees_the_new_ones(search_lake, settings, small_base):
+    lake = search_lake
+    with closing(open_search(settings)) as old:
+        before = [(h.paper_id, h.score) for h in search(old, "lora").rows]
+        add_day(lake, settings, D3, "n1")
+        add_day(lake, settings, date(2026, 11, 4), "n2")
+        add_day(lake, settings, date(2026, 11, 5), "n3")  # the segments `old` opened are deleted now
+        assert [(h.paper_id, h.score) for h in search(old, "lora").rows] == before
+    with closing(open_search(settings)) as new:
+        assert {"n1", "n2", "n3"} <= set(ids(new, "lora")) and len(ids(new, "lora")) == len(before) + 3
+
+
+def test_a_reader_that_read_a_manifest_whose_segments_were_deleted_reads_it_again(search_lake, settings, small_base, monkeypatch):
+    """Between a reader's read of the manifest and its opening of the segments, two updates were published: it reads the new one."""
+    from paperlake import search as search_module
+    from paperlake.search import segment_path
+
+    lake = search_lake
+    add_day(lake, settings, D3, "n1")
+    stale = Manifest.read(lake.store)
+    add_day(lake, settings, date(2026, 11, 4), "n2")
+    add_day(lake, settings, date(2026, 11, 5), "n3")
+    with pytest.raises(FileNotFoundError):
+        segment_path(lake, settings, stale.segments[1])  # deleted by the second update after it
+    reads = iter([stale])
+    real_read = Manifest.read.__func__
+    monkeypatch.setattr(search_module.Manifest, "read", classmethod(lambda cls, store: next(reads, None) or real_read(cls, store)))
+    with closing(open_search(settings)) as con:
+        assert {"n1", "n2", "n3"} <= set(ids(con, "lora"))
+
+
+def test_a_delta_past_its_share_of_the_base_or_a_damaged_segment_means_a_new_base(search_lake, settings, monkeypatch):
+    from pathlib import Path
+
+    from paperlake import search as search_module
+
+    lake = search_lake
+    first = Manifest.read(lake.store)
+    add_day(lake, settings, D3, "n1")
+    monkeypatch.setattr(search_module, "MAX_DELTA_SHARE", 0.0)
+    rebuilt = add_day(lake, settings, date(2026, 11, 4), "n2")
+    manifest = Manifest.read(lake.store)
+    assert (rebuilt.build, len(manifest.segments)) == ("full", 1) and manifest.segments[0] != first.segments[0]
+    monkeypatch.setattr(search_module, "MAX_DELTA_SHARE", 10.0)
+    Path(lake.uri(manifest.segments[0])).write_text("overwritten\n")
+    assert add_day(lake, settings, date(2026, 11, 5), "n3").build == "full"
+    assert {"n1", "n2", "n3"} <= set(pid for pid, *_ in ranked(settings, "lora"))
+
+
+def test_a_failed_update_publishes_nothing_and_leaves_no_file(search_lake, settings, monkeypatch):
+    from pathlib import Path
+
+    from paperlake import search as search_module
+
+    lake = search_lake
+    before, files = Manifest.read(lake.store), segment_files(lake)
+    expected = ranked(settings, "lora")
+
+    def fail(con):
+        raise RuntimeError("killed mid-update")
+
+    monkeypatch.setattr(search_module, "index_new_docs", fail)
+    commit_day(lake, D3, [row("n1", "Lora everywhere", f"lora lora {FILLER}")])
+    build_marts(lake, settings)
+    with pytest.raises(RuntimeError, match="killed mid-update"):
+        build_search_index(lake, settings)
+    assert Manifest.read(lake.store) == before and segment_files(lake) == files
+    assert not [p for p in Path(lake.uri(SEGMENTS_FOLDER)).iterdir() if p.name.startswith(".")]  # no temp file either
+    assert ranked(settings, "lora") == expected
+    monkeypatch.undo()
+    assert build_search_index(lake, settings).indexed == 1
+
+
+def test_the_first_build_deletes_the_former_single_file_index(lake, settings):
+    from pathlib import Path
+
+    commit_day(lake, D1, PAPERS_D1)
+    build_marts(lake, settings)
+    former = Path(lake.uri(FORMER_INDEX_KEY))
+    former.write_bytes(b"an index of the former layout")
+    assert build_search_index(lake, settings).build == "full" and not former.exists()
 
 
 def test_an_empty_lake_has_an_empty_index(lake, settings):

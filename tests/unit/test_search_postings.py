@@ -10,7 +10,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from paperlake import search, search_postings
-from paperlake.search import INDEX_SCHEMA, SearchFilters, build_search_index, index_new_docs, load_fts, open_search
+from paperlake.search import (
+    INDEX_SCHEMA,
+    SearchFilters,
+    build_search_index,
+    define_index_views,
+    index_new_docs,
+    load_fts,
+    open_search,
+)
 from tests.unit.test_search import search_lake  # noqa: F401  (fixture)
 
 # ASCII texts (punctuation, controls, digits, capitals: split in bulk) and texts with accented Latin, ligatures, Greek, CJK,
@@ -23,12 +31,15 @@ def postings_of(titles_abstracts: list[tuple[str | None, str | None]], bulk: boo
     """(term, docid, tf) of every posting of an index of these papers, counted in bulk or by SQL."""
     with closing(duckdb.connect()) as con:
         load_fts(con)
+        con.execute("ATTACH ':memory:' AS search")
+        con.execute("USE search")
         con.execute(INDEX_SCHEMA)
-        con.execute("INSERT INTO meta VALUES (0, '', 0)")
-        con.execute("CREATE TEMP TABLE new_docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, text_key UBIGINT, page_key UBIGINT, "
-                    "entities_key UBIGINT, title VARCHAR, abstract VARCHAR)")
-        con.executemany("INSERT INTO new_docs VALUES (?, ?, NULL, 0, 0, 0, ?, ?)",
+        define_index_views(con, delta=False)
+        con.execute("CREATE TEMP TABLE outdated (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key UBIGINT, page_key UBIGINT, "
+                    "entities_key UBIGINT, title VARCHAR, abstract VARCHAR, entities VARCHAR[])")
+        con.executemany("INSERT INTO outdated VALUES (?, ?, NULL, 0, 0, 0, 0, ?, ?, [])",
                         [(i + 1, str(i), title, abstract) for i, (title, abstract) in enumerate(titles_abstracts)])
+        con.execute("CREATE TEMP VIEW new_texts AS SELECT docid, title, abstract FROM outdated")
         original = search.BULK_DOCS
         search.BULK_DOCS = 0 if bulk else 10**9
         try:
