@@ -12,7 +12,14 @@ from paperlake.cli.output import column_names, format_table, rows_note, run_stat
 from paperlake.cli.shell import run_shell
 from paperlake.config import Settings
 from paperlake.errors import UsageError
-from paperlake.readonly import QueryError, open_marts_readonly, open_marts_shell, open_shell_connection, read_only_statements, sql_errors
+from paperlake.readonly import (
+    QueryError,
+    open_marts_readonly,
+    open_marts_shell,
+    open_shell_connection,
+    read_only_statements,
+    sql_errors,
+)
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 
