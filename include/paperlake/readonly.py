@@ -200,7 +200,12 @@ TABLE_REFERENCES_SQL = (
 )
 
 
-MARTS_NAMES_SQL = "SELECT lower(table_name) FROM information_schema.tables WHERE table_catalog = 'marts' AND table_schema = 'main'"
+# (duckdb_tables() and duckdb_views() directly: through information_schema.tables the check and a point query took
+# 6.7 ms instead of 5.4 in a fresh shell, medians of 10)
+MARTS_NAMES_SQL = (
+    "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = 'marts' AND schema_name = 'main' "
+    "UNION ALL SELECT lower(view_name) FROM duckdb_views() WHERE database_name = 'marts' AND schema_name = 'main'"
+)
 
 
 def reads_only_marts(con, statement: str) -> bool:
