@@ -40,7 +40,7 @@ class Sizes:
 
 FULL = Sizes(ingest=(10_000, 40_000), texts=10_000, marts_days=1000, marts_papers_per_day=1000, marts_repeats=1,
              clean_repeats=2, tag_repeats=1, dag_repeats=3, s3_query_repeats=5, lake_days=100, search_days=400,
-             sql_point_repeats=7)
+             sql_point_repeats=15)
 # Large enough that tagging forks its workers (1,000+ texts), small enough for a test.
 QUICK = Sizes(ingest=(300, 1200), texts=300, marts_days=12, marts_papers_per_day=100, marts_repeats=1,
               clean_repeats=1, tag_repeats=1, dag_repeats=1, s3_query_repeats=1, lake_days=3, search_days=12,

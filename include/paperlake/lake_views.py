@@ -25,6 +25,11 @@ def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None
     """
     if isinstance(lake.store, S3Store):
         enable_s3(con, settings)
+    create_lake_views(con, lake, commits, as_of)
+
+
+def create_lake_views(con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None) -> None:
+    """The `lake_*` views of connect_lake_views on a connection that can already read the lake (httpfs loaded for S3)."""
     if as_of is None:
         commits = current_commits(lake.store) if commits is None else commits
         runs = {key: commit.run_id for key, commit in commits.items()}

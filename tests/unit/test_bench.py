@@ -48,7 +48,7 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
         "ingest_time_ratio", "ingest_cpu_ratio", "ingest_pss_ratio", "tag_cached_over_cold", "clean_ms_per_abstract",
         "clean_ms_per_real_abstract",
         "tag_over_bare_throughput", "tag_two_process_speedup", "bare_two_process_speedup",
-        "sql_point_query_ratio", "sql_point_query_cpu_ratio", "shell_point_query_ratio",
+        "sql_point_query_ratio", "sql_point_query_cpu_ratio", "shell_point_query_ratio", "shell_point_query_cpu_ratio",
         "lake_read_delta_over_views", "lake_publish_commit",
         "search_index_build_over_marts", "search_index_build_over_marts_cpu", "search_added_day_share", "search_added_day_share_cpu",
         "search_query_warm_ms", "search_query_over_match_bm25",

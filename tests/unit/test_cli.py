@@ -176,17 +176,18 @@ def _read_local(path: str) -> bytes | None:
 
 
 def shell(*statements: str) -> list[str]:
-    """What a fresh shell on the current settings prints for each statement, in order."""
+    """What a fresh shell on the current settings prints for each statement, in order (the connection `paperlake shell`
+    opens: confined first, its lake_* views created before the first statement that may read them)."""
     from paperlake.cli.shell import run_shell
     from paperlake.config import Settings
-    from paperlake.readonly import open_shell_connection
+    from paperlake.readonly import open_marts_shell
 
-    con = open_shell_connection(Settings.from_env())
+    con, create_lake_views = open_marts_shell(Settings.from_env())
     try:
         outputs = []
         for statement in statements:
             out = io.StringIO()
-            run_shell(con, io.StringIO(statement + "\n"), out)
+            run_shell(con, io.StringIO(statement + "\n"), out, create_lake_views=create_lake_views)
             outputs.append(out.getvalue().split("paperlake> ")[1])
         return outputs
     finally:
@@ -205,6 +206,33 @@ def test_shell_reads_the_marts_and_the_lake(shell_lake):
     assert [o.splitlines()[2].strip() for o in outputs[:3]] == ["316", "316", "316"]
     assert int(outputs[3].splitlines()[2]) >= 1
     assert "refused" not in "".join(outputs) and "error" not in "".join(outputs).lower()
+
+
+def test_a_fresh_shell_sees_the_lake_views_whatever_statement_first_names_them(shell_lake):
+    assert "316" in shell("SELECT count(*) AS n FROM papers WHERE paper_id IN (SELECT paper_id FROM lake_clean);")[0]
+    tables = shell("SELECT table_name FROM information_schema.tables ORDER BY 1;")[0]
+    assert {"lake_clean", "lake_staged", "lake_raw", "lake_verdicts", "papers"} <= set(tables.split())
+    assert "lake_entities" in shell("SELECT view_name FROM duckdb_views() WHERE NOT internal;")[0]
+    assert "316" in shell("WITH c AS (SELECT * FROM lake_clean) SELECT count(*) AS n FROM c;")[0]
+
+
+def test_only_statements_naming_nothing_but_marts_tables_answer_before_the_lake_views_exist(built):
+    from paperlake.config import Settings
+    from paperlake.readonly import open_marts_shell, reads_only_marts
+
+    con, _ = open_marts_shell(Settings.from_env())
+    try:
+        for statement in ("SELECT paper_id, title FROM papers WHERE paper_id = 'x'", "SELECT 1",
+                          "SELECT e.entity_id FROM entity_counts e JOIN paper_entities USING (entity_id) LIMIT 1"):
+            assert reads_only_marts(con, statement), statement
+        for statement in ("SELECT * FROM lake_clean", "SELECT count(*) FROM papers WHERE paper_id IN (SELECT paper_id FROM lake_clean)",
+                          "WITH c AS (SELECT 1) SELECT * FROM c", "SELECT * FROM information_schema.tables",
+                          "SELECT * FROM duckdb_views()", "SELECT * FROM sqlite_master", "SELECT * FROM marts.papers",
+                          "SELECT * FROM state.build", "SHOW TABLES", "DESCRIBE papers", "EXPLAIN SELECT * FROM papers",
+                          "SELECT * FROM range(3)"):
+            assert not reads_only_marts(con, statement), statement
+    finally:
+        con.close()
 
 
 def test_shell_refuses_other_files_and_every_write_and_goes_on(shell_lake, tmp_path):
@@ -356,7 +384,7 @@ IMPORTS_CHILD = (
     "sys.exit(code)\n"
 )
 # What a query does not need and would pay for in every fresh process: the data-frame stack, and the marts builder.
-HEAVY_FOR_A_QUERY = {"pandas", "pyarrow", "numpy"}
+HEAVY_FOR_A_QUERY = {"pandas", "pyarrow", "numpy", "deltalake", "boto3", "botocore"}
 
 
 def imported_by(argv: list[str], stdin: str = "") -> tuple[str, set[str]]:
@@ -371,3 +399,7 @@ def test_sql_and_shell_answer_without_importing_pandas_pyarrow_or_the_builder(bu
     out, modules = imported_by(["shell"], "SELECT count(*) AS staged FROM lake_staged;\nSELECT count(*) AS n FROM papers;\n")
     assert out.count("316") == 2
     assert not modules & HEAVY_FOR_A_QUERY
+    # a point query on the marts: the shell answers before reading the lake's commits (lake_* views made when first named)
+    out, modules = imported_by(["shell"], "SELECT count(*) AS n FROM papers WHERE paper_id IS NOT NULL;\n")
+    assert "316" in out
+    assert not modules & (HEAVY_FOR_A_QUERY | {"paperlake.marts.builder", "paperlake.commit", "paperlake.lake", "paperlake.lake_views"})

@@ -12,7 +12,14 @@ from paperlake.cli.output import column_names, format_table, rows_note, run_stat
 from paperlake.cli.shell import run_shell
 from paperlake.config import Settings
 from paperlake.errors import UsageError
-from paperlake.readonly import QueryError, open_marts_readonly, open_shell_connection, read_only_statements, sql_errors
+from paperlake.readonly import (
+    QueryError,
+    open_marts_readonly,
+    open_marts_shell,
+    open_shell_connection,
+    read_only_statements,
+    sql_errors,
+)
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 
@@ -96,9 +103,9 @@ def cmd_search(args, settings: Settings) -> None:
 
 
 def cmd_shell(args, settings: Settings) -> None:
-    con = open_shell_connection(settings, args.as_of)
+    con, create_lake_views = open_marts_shell(settings, args.as_of)
     try:
-        run_shell(con, sys.stdin, sys.stdout, args.max_rows, settings.sql_timeout)
+        run_shell(con, sys.stdin, sys.stdout, args.max_rows, settings.sql_timeout, create_lake_views)
     finally:
         con.close()
 
