@@ -150,19 +150,30 @@ def built_runs(path: Path) -> dict[tuple[str, date], str] | None:
         return {(source, day): run_id for source, day, run_id in con.execute("SELECT source, date, run_id FROM state.partitions").fetchall()}
 
 
+# The row counts a commit holds that the marts read (pipeline_health), as columns of the partition tables: commit key -> column.
+COMMIT_COUNTS = {"staged": "staged_rows", "quarantine": "quarantine_rows"}
+
+
 def create_partition_table(con, name: str, keys, commits: dict | None = None) -> None:
-    """Temp table `name` of (source, date) pairs for the build steps to join on, with each one's run_id in `commits` if given.
+    """Temp table `name` of (source, date) pairs for the build steps to join on, with each one's run_id and committed
+    row counts (COMMIT_COUNTS) in `commits` if given.
 
     Written as SQL literals: registering an Arrow table would import pandas (~0.25 s a build).
     """
-    columns = "source VARCHAR, date DATE" + (", run_id VARCHAR" if commits is not None else "")
+    counts = "".join(f", {column} BIGINT" for column in COMMIT_COUNTS.values())
+    columns = "source VARCHAR, date DATE" + (f", run_id VARCHAR{counts}" if commits is not None else "")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
-    rows = [
-        f"({sql_literal(source)}, DATE {sql_literal(day.isoformat())}" + (f", {sql_literal(commits[(source, day)].run_id)})" if commits is not None else ")")
-        for source, day in sorted(keys)
-    ]
+    rows = [f"({sql_literal(source)}, DATE {sql_literal(day.isoformat())}{commit_columns(commits, (source, day))})" for source, day in sorted(keys)]
     for start in range(0, len(rows), PARTITION_ROWS_PER_INSERT):
         con.execute(f"INSERT INTO {name} VALUES {', '.join(rows[start:start + PARTITION_ROWS_PER_INSERT])}")
+
+
+def commit_columns(commits: dict | None, key: tuple[str, date]) -> str:
+    """The run id and row counts of the commit of `key`, as SQL literals after a comma; nothing without `commits`."""
+    if commits is None:
+        return ""
+    commit = commits[key]
+    return f", {sql_literal(commit.run_id)}" + "".join(f", {int(commit.rows[name])}" for name in COMMIT_COUNTS)
 
 
 def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChanges, commits: dict, new: bool) -> None:

@@ -1,14 +1,14 @@
 -- pipeline_health, per source and date: what was fetched, parsed, kept, quarantined (by reason) and
--- tagged; recomputed for the touched partitions (the lake_* views cover the changed ones).
+-- tagged; recomputed for the changed partitions (a vanished one's row goes). The counts of parsed and quarantined
+-- rows are the commits' (`changed_runs`), the reasons those of the quarantine rows just written (07_quarantine.sql):
+-- of the lake, only the raw manifests and validation results are read.
 CREATE TEMP TABLE pipeline_health_after AS
-WITH staged AS (SELECT source, date, count(*) AS parsed FROM lake_staged GROUP BY ALL),
-clean AS (SELECT source, date, count(*) AS clean FROM state.paper_rows SEMI JOIN touched USING (source, date) GROUP BY ALL),
-quarantine AS (SELECT source, date, count(*) AS quarantined FROM lake_quarantine GROUP BY ALL),
+WITH clean AS (SELECT source, date, count(*) AS clean FROM state.paper_rows SEMI JOIN touched USING (source, date) GROUP BY ALL),
 reasons AS (
     SELECT source, date, map(list(code ORDER BY code), list(n ORDER BY code)) AS quarantined_by_reason
     FROM (
         SELECT source, date, code, count(*) AS n
-        FROM (SELECT source, date, unnest(reason_codes) AS code FROM lake_quarantine)
+        FROM (SELECT source, date, unnest(reason_codes) AS code FROM quarantine_after)
         GROUP BY ALL
     )
     GROUP BY ALL
@@ -17,20 +17,15 @@ tagged AS (
     SELECT source, date, count(*) AS entity_spans, count(DISTINCT paper_key) AS papers_with_entities
     FROM state.spans SEMI JOIN touched USING (source, date)
     GROUP BY ALL
-),
-keys AS (
-    SELECT source, date FROM lake_raw UNION SELECT source, date FROM staged UNION SELECT source, date FROM lake_validation
 )
 SELECT k.source, k.date, r.pages AS fetched_pages, r.bytes AS fetched_bytes, r.fetched_at,
-       coalesce(s.parsed, 0) AS parsed, coalesce(c.clean, 0) AS clean, coalesce(q.quarantined, 0) AS quarantined,
+       k.staged_rows AS parsed, coalesce(c.clean, 0) AS clean, k.quarantine_rows AS quarantined,
        coalesce(rs.quarantined_by_reason, MAP {}) AS quarantined_by_reason,
        coalesce(t.entity_spans, 0) AS entity_spans, coalesce(t.papers_with_entities, 0) AS papers_with_entities,
        v.validation_success, v.run_id, v.airflow_run_id
-FROM keys k
+FROM changed_runs k
 LEFT JOIN lake_raw r USING (source, date)
-LEFT JOIN staged s USING (source, date)
 LEFT JOIN clean c USING (source, date)
-LEFT JOIN quarantine q USING (source, date)
 LEFT JOIN reasons rs USING (source, date)
 LEFT JOIN tagged t USING (source, date)
 LEFT JOIN lake_validation v USING (source, date);
