@@ -204,14 +204,14 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
         "the marts DAG rebuilding the marts with the three dates",
     )
     marts_runs = assert_all_succeeded(api, MARTS)
-    assert any(
-        r["run_type"] == "asset_triggered" for r in marts_runs
-    )  # it ran by itself (a daily run may be there too)
+    # it ran by itself (a daily run may be there too)
+    assert any(r["run_type"] == "asset_triggered" for r in marts_runs)
     health = reader.http.get("/paperlake/")  # the API server reads the published marts on S3
     assert health.status_code == 200
+    # not gap rows
     assert {d.isoformat() for d in DAYS} <= set(
         re.findall(r'<tr data-source="arxiv" data-date="([\d-]+)">', health.text)
-    )  # not gap rows
+    )
 
     tag = next(ti for ti in task_instances if ti["task_id"] == "tag")
     text = api.task_log(INGEST, tag["dag_run_id"], "tag", tag["try_number"], tag["map_index"])

@@ -125,9 +125,8 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
         assert con.execute(health).fetchall() == [(1, 316, 316, True)]
     assert len(paper_ids) == 316 and clean_ids <= paper_ids
     marts_first = marts_counts(lake, settings)
-    search_first = speculative_decoding_search(
-        settings
-    )  # the marts DAG's update_search_index step ran after the publish
+    # the marts DAG's update_search_index step ran after the publish
+    search_first = speculative_decoding_search(settings)
 
     airflow_dags_test(env, "paperlake_ingest_snapshot", DAY)
     airflow_dags_test(env, "paperlake_marts", DAY)

@@ -143,10 +143,11 @@ def logged_in(api_server, tmp_path):
 def test_chromium_logs_in_and_reads_the_page_inside_the_airflow_ui(logged_in):
     browser, frame = logged_in
     browser.wait_for(f"{frame}?.querySelector('#health-table') != null", what="the page's health table in the UI")
+    # the nav entry
     assert (
         browser.evaluate("document.querySelector('a[aria-label=paperlake]').getAttribute('href')")
         == "/plugin/paperlake"
-    )  # the nav entry
+    )
     rows = browser.evaluate(
         f"[...{frame}.querySelectorAll('#health-table tr[data-source]')].map(r => r.className + ' ' + "
         "r.innerText.split('\\t').slice(0, 5).join(' '))"
@@ -162,9 +163,8 @@ def test_chromium_logs_in_and_reads_the_page_inside_the_airflow_ui(logged_in):
     assert browser.evaluate(
         f"[...{frame}.querySelectorAll('#trending-entities tr[data-entity]')].map(r => r.dataset.entity)"
     ) == ["MMLU", "LoRA", "BERT"]
-    assert (
-        browser.evaluate(f"{frame}.querySelectorAll('#trending-entities svg.series rect').length") == 3 + 2 + 2
-    )  # a bar per day with papers
+    # a bar per day with papers
+    assert browser.evaluate(f"{frame}.querySelectorAll('#trending-entities svg.series rect').length") == 3 + 2 + 2
     browser.screenshot(ARTIFACTS / "paperlake-page.png")
 
 
@@ -185,9 +185,8 @@ def test_chromium_finds_papers_with_the_search_box_inside_the_airflow_ui(logged_
     assert rows == ["p4"] and marked == ["Title", "p4"]
     assert browser.evaluate(f"{frame}.querySelector('#search-form input[name=q]').value") == "title p4"
     browser.screenshot(ARTIFACTS / "paperlake-search.png")
-    browser.evaluate(
-        f"{frame}.querySelector('#search-results a[href^=entity]').click()"
-    )  # the paper's entity, then back to a search
+    # the paper's entity, then back to a search
+    browser.evaluate(f"{frame}.querySelector('#search-results a[href^=entity]').click()")
     browser.wait_for(f"{frame}?.querySelector('#search-entity') != null", what="the entity page's search link")
     browser.evaluate(f"{frame}.querySelector('#search-entity').click()")
     browser.wait_for(f"{frame}?.querySelector('#search-results') != null", what="the entity's search")

@@ -191,9 +191,8 @@ def test_a_damaged_marts_file_is_one_line_with_the_fix_and_marts_rebuilds_it(bui
     assert main(["marts"]) == 0
     assert main(["sql", "SELECT count(*) AS n FROM papers", "--format", "csv"]) == 0
     assert capsys.readouterr().out.endswith("n\n316\n")
-    (marts.parent / "search.duckdb").write_text(
-        "overwritten too\n"
-    )  # a damaged index is derived: the next build replaces it
+    # a damaged index is derived: the next build replaces it
+    (marts.parent / "search.duckdb").write_text("overwritten too\n")
     assert main(["marts"]) == 0
     assert main(["search", "speculative decoding", "--format", "json"]) == 0
     assert '"total": ' in capsys.readouterr().out

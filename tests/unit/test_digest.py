@@ -28,9 +28,8 @@ def test_digest_lists_trending_papers_and_entities_with_inline_charts(trend_lake
     assert digest.day == R
     assert [p["paper_id"] for p in digest.papers] == ["p2", "p4", "p1", "p6", "p5"]
     assert [(e.entity_id, e.lift) for e in digest.entities] == [("LoRA", 8.0), ("MMLU", 4.0), ("BLEU", 2.0)]
-    assert (
-        digest.entities[2].daily[-7] == 2 and sum(digest.entities[2].daily) == 2
-    )  # BLEU: two papers on R-6 within 14 days
+    # BLEU: two papers on R-6 within 14 days
+    assert digest.entities[2].daily[-7] == 2 and sum(digest.entities[2].daily) == 2
 
     message = email.message_from_bytes(
         bytes(digest_message(digest, "from@example.org", ["a@example.org", "b@example.org"])), policy=policy.default

@@ -32,99 +32,16 @@ URL = re.compile(r"<https?://[^>\s]+>")  # kept verbatim, backslashes and all
 # -- text ---------------------------------------------------------------------------------------------------------
 
 LATEX = st.sampled_from(
-    [
-        "{",
-        "}",
-        "$",
-        "$$",
-        "\\(",
-        "\\)",
-        "\\[",
-        "\\]",
-        "[",
-        "]",
-        "\\textbf{",
-        "\\emph{",
-        "\\textit ",
-        "\\sqrt",
-        "\\sqrt[",
-        "\\footnote[",
-        "\\frac{",
-        "\\frac",
-        "\\href{",
-        "\\textcolor{",
-        "\\item [",
-        "\\\\",
-        "\\\\[",
-        "\\'",
-        '\\"',
-        "\\^",
-        "\\~",
-        "\\alpha",
-        "\\model",
-        "\\cite{x}",
-        "\\verb|",
-        "\\begin{itemize}",
-        "\\end{itemize}",
-        "\\left(",
-        "^",
-        "_",
-        "~",
-        "%",
-        "\\%",
-        "&",
-        "\\&",
-        "\\{",
-        "\\}",
-        "\\$",
-        "``",
-        "''",
-        "`",
-        "\\url{",
-        "\\",
-        "\\mathcal{O}",
-        "$x$",
-    ]
+    ["{", "}", "$", "$$", "\\(", "\\)", "\\[", "\\]", "[", "]", "\\textbf{", "\\emph{", "\\textit ", "\\sqrt",
+     "\\sqrt[", "\\footnote[", "\\frac{", "\\frac", "\\href{", "\\textcolor{", "\\item [", "\\\\", "\\\\[", "\\'",
+     '\\"', "\\^", "\\~", "\\alpha", "\\model", "\\cite{x}", "\\verb|", "\\begin{itemize}", "\\end{itemize}", "\\left(",
+     "^", "_", "~", "%", "\\%", "&", "\\&", "\\{", "\\}", "\\$", "``", "''", "`", "\\url{", "\\", "\\mathcal{O}", "$x$"]
 )
 MARKUP = st.sampled_from(
-    [
-        "<p>",
-        "</p>",
-        "<i>",
-        "<b>",
-        "<br/>",
-        "<a href='x'>",
-        "<!-- c -->",
-        "&amp;",
-        "&nbsp;",
-        "&times",
-        "&#0;",
-        "&#x1F600;",
-        "**",
-        "*",
-        "__",
-        "_",
-        "`",
-        "https://x.io/a_b",
-        "<https://x.io/>",
-        "Ã¶",
-        "SchrÃ¶dinger",
-        "Get trending papers in your email inbox!",
-        "Subscribe",
-        "times",
-        "sim ",
-        "1.6",
-        "40%",
-        "$5",
-        " word ",
-        "\n",
-        "\r\n",
-        "\t",
-        "\u00a0",
-        "\u200b",
-        "\u00ad",
-        "\ufeff",
-    ]
+    ["<p>", "</p>", "<i>", "<b>", "<br/>", "<a href='x'>", "<!-- c -->", "&amp;", "&nbsp;", "&times", "&#0;",
+     "&#x1F600;", "**", "*", "__", "_", "`", "https://x.io/a_b", "<https://x.io/>", "Ã¶", "SchrÃ¶dinger",
+     "Get trending papers in your email inbox!", "Subscribe", "times", "sim ", "1.6", "40%", "$5", " word ", "\n",
+     "\r\n", "\t", "\u00a0", "\u200b", "\u00ad", "\ufeff"]
 )
 CONTROL = st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Co"])
 FRAGMENT = st.one_of(LATEX, MARKUP, CONTROL, st.text(max_size=6))
@@ -167,9 +84,8 @@ def test_cleaning_any_hostile_text_is_idempotent_and_leaves_no_latex_outside_url
 
 # -- every source's parser ------------------------------------------------------------------------------------------
 
-FIELD_TEXT = st.one_of(
-    st.text(max_size=30), st.lists(FRAGMENT, max_size=8).map("".join)
-)  # the cleaning test goes further
+# the cleaning test goes further
+FIELD_TEXT = st.one_of(st.text(max_size=30), st.lists(FRAGMENT, max_size=8).map("".join))
 
 
 def assert_one_staged_row_per_record(source: str, pages: list[RawPage]) -> None:
@@ -283,9 +199,8 @@ def test_hugging_face_pages_of_any_json(body, source):
     assert_one_staged_row_per_record(source, [RawPage(name="p.json", body=body, url="https://hf.example/api/daily_papers?date=2026-11-26")])
 
 
-NOT_XML_CHARACTERS = re.compile(
-    "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)  # malformed pages come from below
+# malformed pages come from below
+NOT_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 XML_TEXT = st.one_of(
     st.text(st.characters(categories=["L", "N", "P", "Zs", "S"]), max_size=30),
     FIELD_TEXT.map(lambda text: NOT_XML_CHARACTERS.sub("", text)),

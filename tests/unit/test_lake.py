@@ -58,9 +58,8 @@ def test_in_a_table_folder_only_the_table_has_a_plain_name_every_sidecar_a_leadi
         f"entities/{prefix}/part-{RUN}.parquet",
     ]
     assert any_lake.read_json("entities", "snapshot", DAY, "tagged.json", run_id=RUN) == {"tagger_version": "v"}
-    assert any_lake.store.list("validation") == [
-        f"validation/{prefix}/result-{RUN}.json"
-    ]  # not a table: names unchanged
+    # not a table: names unchanged
+    assert any_lake.store.list("validation") == [f"validation/{prefix}/result-{RUN}.json"]
     size, modified = any_lake.store.stat(f"entities/{prefix}/part-{RUN}.parquet")
     assert size > 0 and modified > 0
     with pytest.raises(FileNotFoundError):

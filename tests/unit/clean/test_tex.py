@@ -86,12 +86,10 @@ def test_validation_sees_math_commands_scripts_and_glued_words():
     assert markup_residue("costs $5 for 40%") is None
     assert glued_words("for every $0\\le p\\le 1$ accurately", "for every 0≤p≤1accurately") == ["accurately"]
     assert glued_words("a set of only $50$ tests", "a set of only 50 tests") == []
-    assert (
-        text_residue("E $\\geq$100 GeV", "E ≥$100 GeV") == "math delimiter"
-    )  # the old output: a dollar it did not have
-    assert (
-        text_residue("to \\L ojasiewicz functions", "to Łojasiewicz functions") is None
-    )  # \L makes a letter of the word
+    # the old output: a dollar it did not have
+    assert text_residue("E $\\geq$100 GeV", "E ≥$100 GeV") == "math delimiter"
+    # \L makes a letter of the word
+    assert text_residue("to \\L ojasiewicz functions", "to Łojasiewicz functions") is None
 
 
 def test_validation_residue_passes_every_real_cleaned_abstract():

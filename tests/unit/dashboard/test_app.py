@@ -25,9 +25,13 @@ def con(page_lake, settings):
 def test_health_pages_by_date_newest_first_with_gaps_counts_and_runs(con):
     first = queries.health(con, page=1, days=3)
     assert (first.total, first.pages) == (11, 4)  # R-10 .. R
+    # hf_daily's dates start at its first partition
     assert [(r.date, r.source, r.present) for r in first.rows] == [
-        (R, "arxiv", True), (R, "hf_daily", True), (before(1), "arxiv", True), (before(2), "arxiv", False),
-    ]  # hf_daily's dates start at its first partition
+        (R, "arxiv", True),
+        (R, "hf_daily", True),
+        (before(1), "arxiv", True),
+        (before(2), "arxiv", False),
+    ]
     arxiv_r = first.rows[0]
     assert (arxiv_r.parsed, arxiv_r.clean, arxiv_r.quarantined, arxiv_r.papers_with_entities, arxiv_r.entity_spans) == (
         3,

@@ -31,12 +31,13 @@ def test_oai_follows_two_resumption_tokens(env, httpserver):
     assert dict(script.requests[1].args) == {"verb": "ListRecords", "resumptionToken": "tok-1|2"}
     assert clock.sleeps == [3.0, 3.0]
     records = load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY, summary.run_id))
+    # the deleted record is skipped
     assert [r.paper_id for r in records] == [
         "2611.01234",
         "2611.02222",
         "hep-th/9901001",
         "2611.04444",
-    ]  # the deleted record is skipped
+    ]
     assert records[0].authors == ["Ada Lovelace (Analytical Engine Lab)", "Alan M. Turing"]
     assert (
         records[0].categories == ["cs.CL", "cs.LG"] and records[0].published.isoformat() == "2026-11-20T00:00:00+00:00"
