@@ -106,18 +106,8 @@ def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
     workers = [
         Service(
             name,
-            [
-                AIRFLOW,
-                "celery",
-                "worker",
-                "--celery-hostname",
-                f"{name}@%h",
-                "--concurrency",
-                str(WORKER_CONCURRENCY),
-                "--skip-serve-logs",
-                "--pid",
-                str(state / f"{name}.pid"),
-            ],
+            [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", str(WORKER_CONCURRENCY),
+             "--skip-serve-logs", "--pid", str(state / f"{name}.pid")],
             env={
                 "PAPERLAKE_WORKER_HOSTNAME": name,
                 "AIRFLOW__CORE__HOSTNAME_CALLABLE": "deploy.hostname.worker_hostname",

@@ -73,17 +73,8 @@ def init_postgres(data: Path, password: str, user: str | None) -> None:
     data.chmod(0o700)
     try:
         subprocess.run(
-            [
-                find_binary("initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "airflow",
-                "--auth=scram-sha-256",
-                f"--pwfile={pwfile}",
-                "-E",
-                "UTF8",
-            ],
+            [find_binary("initdb"), "-D", str(data), "-U", "airflow", "--auth=scram-sha-256", f"--pwfile={pwfile}",
+             "-E", "UTF8"],
             check=True,
             user=user,
             stdout=subprocess.DEVNULL,

@@ -36,18 +36,9 @@ class Chromium:
         port_file = profile / "DevToolsActivePort"
         port_file.unlink(missing_ok=True)  # a reused profile keeps the last browser's port
         self.process = spawn(
-            [
-                chromium_binary(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--remote-debugging-port=0",
-                "--remote-allow-origins=*",
-                f"--user-data-dir={profile}",
-                f"--window-size={self.size[0]},{self.size[1]}",
-                "about:blank",
-            ],
+            [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={profile}",
+             f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],
             env={"HOME": str(self.folder), "PATH": "/usr/bin:/bin"},
             log_path=self.folder / "chromium.log",
         )

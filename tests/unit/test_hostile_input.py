@@ -50,20 +50,8 @@ DEEP = st.one_of(
     st.builds(
         lambda opener, n, inside: opener * n + inside,
         st.sampled_from(
-            [
-                "{",
-                "\\textbf{",
-                "$",
-                "{$",
-                "\\(",
-                "\\[",
-                "\\sqrt[",
-                "\\footnote[",
-                "\\frac{",
-                "\\\\[",
-                "\\emph{\\textbf{",
-                "{\\alpha",
-            ]
+            ["{", "\\textbf{", "$", "{$", "\\(", "\\[", "\\sqrt[", "\\footnote[", "\\frac{", "\\\\[",
+             "\\emph{\\textbf{", "{\\alpha"]
         ),
         st.integers(100, 400),
         SOUP,
@@ -220,14 +208,8 @@ def maybe(strategy):
 
 
 ARXIV_ID = st.sampled_from(
-    [
-        "http://arxiv.org/abs/2611.01234v2",
-        "http://arxiv.org/abs/hep-th/9901001v1",
-        "2611.01234",
-        "oai:arXiv.org:2611.01234",
-        "junk",
-        "",
-    ]
+    ["http://arxiv.org/abs/2611.01234v2", "http://arxiv.org/abs/hep-th/9901001v1", "2611.01234",
+     "oai:arXiv.org:2611.01234", "junk", ""]
 )
 ATOM_ENTRY = st.builds(
     lambda id_, title, summary, published, updated, authors, category, extra: (
