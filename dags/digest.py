@@ -49,7 +49,12 @@ def paperlake_digest():
             return {"uri": uri, "sent_to": []}
         message = digest_message(digest, settings.digest_sender, list(settings.digest_recipients))
         send_message(message, smtp_settings(os.environ.get("PAPERLAKE_SMTP_CONN_ID", "smtp_default")))
-        return {"uri": uri, "sent_to": list(settings.digest_recipients), "papers": len(digest.papers), "entities": len(digest.entities)}
+        return {
+            "uri": uri,
+            "sent_to": list(settings.digest_recipients),
+            "papers": len(digest.papers),
+            "entities": len(digest.entities),
+        }
 
     send_digest()
 

@@ -1,4 +1,4 @@
-"""One ingest DAG per configured source: fetch -> parse (and clean) -> validate -> tag (mapped over chunks) -> commit, one run per date."""
+"""One ingest DAG per source, a run per date: fetch -> parse (and clean) -> validate -> tag (over chunks) -> commit."""
 
 from __future__ import annotations
 
@@ -45,8 +45,12 @@ def build_ingest_dag(source: str):
         **DAG_DEFAULTS,
         tags=["paperlake", "ingest", source],
         params={
-            "reparse": Param(False, type="boolean", description="rebuild from the committed raw pages without fetching"),
-            "allow_shrink": Param(False, type="boolean", description="commit even if the date loses most of its committed rows"),
+            "reparse": Param(
+                False, type="boolean", description="rebuild from the committed raw pages without fetching"
+            ),
+            "allow_shrink": Param(
+                False, type="boolean", description="commit even if the date loses most of its committed rows"
+            ),
         },
     )
     def ingest():
@@ -54,7 +58,9 @@ def build_ingest_dag(source: str):
         def fetch(params: dict, **context) -> dict:
             if params["reparse"]:
                 return pipeline.reparse_stage(task_settings(), source, partition_day(context)).to_dict()
-            return pipeline.fetch_stage(task_settings(), source, partition_day(context), data_interval(context)).to_dict()
+            return pipeline.fetch_stage(
+                task_settings(), source, partition_day(context), data_interval(context)
+            ).to_dict()
 
         @task
         def parse(run: dict, **context) -> dict:
@@ -63,7 +69,9 @@ def build_ingest_dag(source: str):
         @task
         def validate(run: dict, **context) -> dict:
             with fail_without_retry():  # a retry would reject the same rows
-                return pipeline.validate_stage(task_settings(), source, partition_day(context), run["run_id"], context["run_id"]).to_dict()
+                return pipeline.validate_stage(
+                    task_settings(), source, partition_day(context), run["run_id"], context["run_id"]
+                ).to_dict()
 
         @task
         def plan_tagging(run: dict, **context) -> list[dict]:
@@ -72,14 +80,18 @@ def build_ingest_dag(source: str):
 
         @task
         def tag(chunk: dict, **context) -> dict:
-            return pipeline.tag_chunk_stage(task_settings(), source, partition_day(context), chunk["run_id"], chunk["index"]).to_dict()
+            return pipeline.tag_chunk_stage(
+                task_settings(), source, partition_day(context), chunk["run_id"], chunk["index"]
+            ).to_dict()
 
         @task
         def merge_tags(run: dict, chunks: list[dict], **context) -> dict:
             from paperlake.tagging.partition import TaggedChunk
 
             tagged = [TaggedChunk(**chunk) for chunk in chunks]
-            return pipeline.tag_merge_stage(task_settings(), source, partition_day(context), run["run_id"], tagged).to_dict()
+            return pipeline.tag_merge_stage(
+                task_settings(), source, partition_day(context), run["run_id"], tagged
+            ).to_dict()
 
         @task(outlets=[entities_asset(source)])
         def commit(run: dict, params: dict, **context) -> dict:

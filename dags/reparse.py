@@ -36,20 +36,33 @@ marts DAG follows by itself (asset `paperlake_reparsed`).
         "source": Param(configured_sources()[0], enum=list(configured_sources()), description="the source to reparse"),
         "from_date": Param(type="string", format="date", description="first date (inclusive)"),
         "to_date": Param(type="string", format="date", description="last date (inclusive)"),
-        "allow_shrink": Param(False, type="boolean", description="commit even if a date loses most of its committed rows"),
+        "allow_shrink": Param(
+            False, type="boolean", description="commit even if a date loses most of its committed rows"
+        ),
     },
 )
 def paperlake_reparse():
     @task
     def committed_dates(params: dict) -> list[str]:
-        return [day.isoformat() for day in pipeline.committed_dates_stage(task_settings(), params["source"], params["from_date"], params["to_date"])]
+        return [
+            day.isoformat()
+            for day in pipeline.committed_dates_stage(
+                task_settings(), params["source"], params["from_date"], params["to_date"]
+            )
+        ]
 
     @task(max_active_tis_per_dagrun=2)
     def reparse_date(day: str, params: dict) -> dict:
         from datetime import date
 
         with fail_without_retry():
-            *_, commit = pipeline.ingest(task_settings(), params["source"], date.fromisoformat(day), reparse=True, allow_shrink=params["allow_shrink"])
+            *_, commit = pipeline.ingest(
+                task_settings(),
+                params["source"],
+                date.fromisoformat(day),
+                reparse=True,
+                allow_shrink=params["allow_shrink"],
+            )
         return commit.to_dict()
 
     @task(outlets=[REPARSED_ASSET])

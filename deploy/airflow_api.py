@@ -79,14 +79,18 @@ class AirflowApi:
     def dag_runs(self, dag_id: str) -> list[dict]:
         runs, offset = [], 0
         while True:
-            page = self.request("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100, "offset": offset, "order_by": "run_after"})
+            page = self.request(
+                "GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100, "offset": offset, "order_by": "run_after"}
+            )
             runs += page["dag_runs"]
             offset += len(page["dag_runs"])
             if not page["dag_runs"] or offset >= page["total_entries"]:
                 return runs
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})["task_instances"]
+        return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})[
+            "task_instances"
+        ]
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
         """A task try's log as text (structured entries joined as JSON lines)."""
@@ -119,7 +123,9 @@ class AirflowApi:
                 return backfill
             if time.monotonic() > deadline:
                 runs = [(r["dag_run_id"], r["state"]) for r in self.dag_runs(backfill["dag_id"])]
-                raise TimeoutError(f"backfill {backfill_id} of {backfill['dag_id']} not completed within {timeout:.0f}s; runs: {runs}")
+                raise TimeoutError(
+                    f"backfill {backfill_id} of {backfill['dag_id']} not completed within {timeout:.0f}s; runs: {runs}"
+                )
             time.sleep(poll)
 
 
@@ -135,5 +141,7 @@ def wait_until(check, timeout: float, what: str, poll: float = 2):
         except Exception as err:  # not there yet (a DAG not parsed, a file not published)
             last_error = err
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f}s" + (f" (last error: {last_error})" if last_error else ""))
+            raise TimeoutError(
+                f"{what}: not within {timeout:.0f}s" + (f" (last error: {last_error})" if last_error else "")
+            )
         time.sleep(poll)

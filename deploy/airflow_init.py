@@ -36,12 +36,22 @@ def connections_from_env(env: dict) -> dict:
         smtp_extra["timeout"] = int(env["SMTP_TIMEOUT"])
     return {
         "aws_default": {
-            "conn_type": "aws", "login": env["AWS_ACCESS_KEY_ID"], "password": env["AWS_SECRET_ACCESS_KEY"],
-            "extra": json.dumps({"endpoint_url": env["PAPERLAKE_S3_ENDPOINT_URL"], "region_name": env.get("AWS_DEFAULT_REGION", "us-east-1")}),
+            "conn_type": "aws",
+            "login": env["AWS_ACCESS_KEY_ID"],
+            "password": env["AWS_SECRET_ACCESS_KEY"],
+            "extra": json.dumps(
+                {
+                    "endpoint_url": env["PAPERLAKE_S3_ENDPOINT_URL"],
+                    "region_name": env.get("AWS_DEFAULT_REGION", "us-east-1"),
+                }
+            ),
         },
         "smtp_default": {
-            "conn_type": "smtp", "host": env.get("SMTP_HOST", "localhost"), "port": int(env.get("SMTP_PORT", "25")),
-            "login": env.get("SMTP_USER") or None, "password": env.get("SMTP_PASSWORD") or None,
+            "conn_type": "smtp",
+            "host": env.get("SMTP_HOST", "localhost"),
+            "port": int(env.get("SMTP_PORT", "25")),
+            "login": env.get("SMTP_USER") or None,
+            "password": env.get("SMTP_PASSWORD") or None,
             "extra": json.dumps(smtp_extra),
         },
     }
@@ -83,8 +93,14 @@ def initialise(connections: dict | None = None, admin_password: str | None = Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.airflow_init", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--connections", action="store_true", help="store aws_default and smtp_default from the environment")
-    parser.add_argument("--admin", action="store_true", help="create the FAB user admin, or reset its password, to $AIRFLOW_ADMIN_PASSWORD")
+    parser.add_argument(
+        "--connections", action="store_true", help="store aws_default and smtp_default from the environment"
+    )
+    parser.add_argument(
+        "--admin",
+        action="store_true",
+        help="create the FAB user admin, or reset its password, to $AIRFLOW_ADMIN_PASSWORD",
+    )
     args = parser.parse_args(argv)
     if args.admin and (refused := weak_variables(["AIRFLOW_ADMIN_PASSWORD"])):
         print(f"refused: {refused[0]}", file=sys.stderr)

@@ -32,7 +32,9 @@ def weakness(password: str, user: str | None = None) -> str | None:
         return "a common password or the user's own name"
     if len(set(password)) < 4:
         return "fewer than 4 different characters"
-    classes = sum(any(test(ch) for ch in password) for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum()))
+    classes = sum(
+        any(test(ch) for ch in password) for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
+    )
     if classes < 2:
         return "only one kind of character (mix letters with digits, capitals or symbols)"
     return None
@@ -54,7 +56,9 @@ def ensure_admin(password: str) -> None:
             manager = appbuilder.sm
             user = manager.find_user(username=ADMIN)
             if user is None:
-                done = manager.add_user(ADMIN, "paperlake", "admin", "admin@localhost", manager.find_role("Admin"), password)
+                done = manager.add_user(
+                    ADMIN, "paperlake", "admin", "admin@localhost", manager.find_role("Admin"), password
+                )
             else:
                 done = manager.reset_password(user.id, password)
             if not done:

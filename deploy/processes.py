@@ -96,7 +96,11 @@ def session_members(ref: ProcessRef) -> list[psutil.Process]:
     members = []
     for process in psutil.process_iter(["create_time"]):
         try:
-            if os.getsid(process.pid) == ref.pid and process.info["create_time"] >= ref.create_time - 0.01 and _live(process):
+            if (
+                os.getsid(process.pid) == ref.pid
+                and process.info["create_time"] >= ref.create_time - 0.01
+                and _live(process)
+            ):
                 members.append(process)
         except (ProcessLookupError, PermissionError, psutil.NoSuchProcess):
             continue
@@ -222,7 +226,11 @@ def main(argv: list[str]) -> int:
         return 2
     left = marked_processes(os.environ[MARK_VARIABLE])
     if left:
-        print(f"{len(left)} process(es) started under {MARK_VARIABLE}={os.environ[MARK_VARIABLE]} still running (killed now):\n{describe(left)}", file=sys.stderr)
+        print(
+            f"{len(left)} process(es) started under {MARK_VARIABLE}={os.environ[MARK_VARIABLE]} still running "
+            f"(killed now):\n{describe(left)}",
+            file=sys.stderr,
+        )
         for process in left:
             try:
                 process.kill()

@@ -73,7 +73,9 @@ class Plan:
 
     def to_json(self) -> str:
         steps = [{"service" if isinstance(s, Service) else "task": s.__dict__} for s in self.steps]
-        return json.dumps({"name": self.name, "state_dir": str(self.state_dir), "env": self.env, "steps": steps}, indent=1)
+        return json.dumps(
+            {"name": self.name, "state_dir": str(self.state_dir), "env": self.env, "steps": steps}, indent=1
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
@@ -138,8 +140,17 @@ class Supervisor:
     def _start(self, service: Service, restarts: int = 0) -> None:
         path = self.log_path(service)
         offset = path.stat().st_size if path.exists() else 0
-        process = spawn(service.argv, {**self.plan.env, **service.env}, path, cwd=service.cwd, user=service.user, die_with_parent=True)
-        self.running[service.name] = Running(service, process, ProcessRef.of(process.pid), time.monotonic(), offset, restarts)
+        process = spawn(
+            service.argv,
+            {**self.plan.env, **service.env},
+            path,
+            cwd=service.cwd,
+            user=service.user,
+            die_with_parent=True,
+        )
+        self.running[service.name] = Running(
+            service, process, ProcessRef.of(process.pid), time.monotonic(), offset, restarts
+        )
         self.write_state()
         log.info("started %s (pid %d)%s", service.name, process.pid, f", restart #{restarts}" if restarts else "")
 
@@ -165,13 +176,18 @@ class Supervisor:
         while True:
             # Exited first: a port can answer for someone else, and "up for 2 s" must mean up now.
             if r.process.poll() is not None:
-                raise StartupFailed(f"{service.name} exited with code {r.process.returncode} while starting; see {self.log_path(service)}")
+                raise StartupFailed(
+                    f"{service.name} exited with code {r.process.returncode} while "
+                    f"starting; see {self.log_path(service)}"
+                )
             if self._is_ready(r):
                 break
             if self.stop_requested:
                 return
             if time.monotonic() > deadline:
-                raise StartupFailed(f"{service.name} not ready after {service.ready_timeout:.0f}s; see {self.log_path(service)}")
+                raise StartupFailed(
+                    f"{service.name} not ready after {service.ready_timeout:.0f}s; see {self.log_path(service)}"
+                )
             time.sleep(0.3)
         log.info("%s is ready", service.name)
 
@@ -191,7 +207,9 @@ class Supervisor:
         self._stop_leftovers(task.name, ref)
         if process.returncode != 0:
             tail = self.log_path(task).read_text(errors="replace")[-3000:]
-            raise StartupFailed(f"{task.name} failed with exit code {process.returncode}; see {self.log_path(task)}:\n{tail}")
+            raise StartupFailed(
+                f"{task.name} failed with exit code {process.returncode}; see {self.log_path(task)}:\n{tail}"
+            )
 
     # --- the watch loop ---
     def _watch_once(self) -> None:

@@ -32,7 +32,9 @@ def build_page_app():
     from paperlake.config import Settings
     from paperlake.dashboard.app import create_app
 
-    def may_read_dags_and_assets(_dags=Depends(requires_access_dag("GET")), _assets=Depends(requires_access_asset("GET"))) -> None:
+    def may_read_dags_and_assets(
+        _dags=Depends(requires_access_dag("GET")), _assets=Depends(requires_access_asset("GET"))
+    ) -> None:
         """The user may read DAGs and assets (else 403): what the page shows."""
 
     return create_app(Settings.from_env, may_read_dags_and_assets, ingest_run_path)
@@ -42,4 +44,6 @@ class PaperlakePlugin(AirflowPlugin):
     name = "paperlake"
     fastapi_apps = [{"app": BuiltOnFirstRequest(build_page_app), "url_prefix": URL_PREFIX, "name": "paperlake"}]
     # `url_route` shows the page inside the UI (an iframe under /plugin/paperlake); `href` has no leading slash.
-    external_views = [{"name": "paperlake", "href": URL_PREFIX.lstrip("/") + "/", "destination": "nav", "url_route": "paperlake"}]
+    external_views = [
+        {"name": "paperlake", "href": URL_PREFIX.lstrip("/") + "/", "destination": "nav", "url_route": "paperlake"}
+    ]

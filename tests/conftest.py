@@ -72,6 +72,8 @@ def s3_bucket(seaweed) -> str:
 def airflow_home():
     """The session's Airflow home with its SQLite metadata database migrated."""
     env = {**os.environ, **AIRFLOW_ENV}
-    result = subprocess.run([str(VENV_BIN / "python"), "-m", "deploy.airflow_init"], env=env, cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "deploy.airflow_init"], env=env, cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return _SESSION_AIRFLOW_HOME

@@ -1,5 +1,6 @@
 """Run paperlake's Airflow as local processes under `deploy.supervisor`: its configuration (`config`), the
-PostgreSQL cluster (`postgres`), what runs (`plans`), the one-shot init task (`init`), and start/stop/status (`control`).
+PostgreSQL cluster (`postgres`), what runs (`plans`), the one-shot init task (`init`), and start/stop/status
+(`control`).
 
     python -m deploy.stack start    # production topology in the background (`make stack`)
     python -m deploy.stack stop     # stop it all by PID (`make stack-down`)

@@ -25,7 +25,15 @@ PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"  # `make airflow`
 ADMIN_PASSWORD_VARIABLE = "PAPERLAKE_STACK_ADMIN_PASSWORD"
 # Caller variables that must not leak into the stack: the stack sets its own Airflow, lake and AWS settings,
 # and no task process gets to read the admin's password from its environment.
-NOT_PASSED_ON = ("AIRFLOW", "AWS_", "PAPERLAKE_HOME", "PAPERLAKE_LAKE_URL", "PAPERLAKE_S3_", "PYTHONPATH", ADMIN_PASSWORD_VARIABLE)
+NOT_PASSED_ON = (
+    "AIRFLOW",
+    "AWS_",
+    "PAPERLAKE_HOME",
+    "PAPERLAKE_LAKE_URL",
+    "PAPERLAKE_S3_",
+    "PYTHONPATH",
+    ADMIN_PASSWORD_VARIABLE,
+)
 
 log = logging.getLogger("paperlake.stack")
 

@@ -34,7 +34,9 @@ log = logging.getLogger("paperlake.stack")
 
 
 def env_file_text(state: Path, config: StackConfig, plan: Plan) -> str:
-    airflow_keys = {k: v for k, v in plan.env.items() if k.startswith(("AIRFLOW", "PAPERLAKE_HOME", "PAPERLAKE_LAKE_URL"))}
+    airflow_keys = {
+        k: v for k, v in plan.env.items() if k.startswith(("AIRFLOW", "PAPERLAKE_HOME", "PAPERLAKE_LAKE_URL"))
+    }
     values = {
         **airflow_keys,
         "PYTHONPATH": python_path(),
@@ -82,7 +84,10 @@ def start(timeout: float = 900) -> int:
     config.admin_password = os.environ.get(ADMIN_PASSWORD_VARIABLE) or config.admin_password
     if weak := config.weak_passwords():  # before anything is installed, written or started
         print("refusing to start the stack with a weak password:\n  " + "\n  ".join(weak), file=sys.stderr)
-        print(f"choose another (${ADMIN_PASSWORD_VARIABLE} for the admin; the others are in {state / 'stack.json'})", file=sys.stderr)
+        print(
+            f"choose another (${ADMIN_PASSWORD_VARIABLE} for the admin; the others are in {state / 'stack.json'})",
+            file=sys.stderr,
+        )
         return 1
     write_private(state / "stack.json", json.dumps(asdict(config), indent=1))
     ensure_packages()
@@ -95,9 +100,17 @@ def start(timeout: float = 900) -> int:
     write_private(state / "plan.json", plan.to_json())
     (state / "supervisor.json").unlink(missing_ok=True)
     supervisor_env = {k: v for k, v in os.environ.items() if k != ADMIN_PASSWORD_VARIABLE}
-    process = spawn([sys.executable, "-m", "deploy.supervisor", str(state / "plan.json")], {**supervisor_env, "PYTHONPATH": str(REPO)},
-                    state / "logs" / "supervisor.log", cwd=REPO)
-    log.info("supervisor started (pid %d); waiting for every service (log: %s)", process.pid, state / "logs" / "supervisor.log")
+    process = spawn(
+        [sys.executable, "-m", "deploy.supervisor", str(state / "plan.json")],
+        {**supervisor_env, "PYTHONPATH": str(REPO)},
+        state / "logs" / "supervisor.log",
+        cwd=REPO,
+    )
+    log.info(
+        "supervisor started (pid %d); waiting for every service (log: %s)",
+        process.pid,
+        state / "logs" / "supervisor.log",
+    )
     deadline = time.monotonic() + timeout
     while True:
         current = read_state(state / "supervisor.json") or {}
@@ -125,7 +138,10 @@ def wait_healthy(api_url: str, deadline: float) -> dict:
     while True:
         try:
             health = api.health()
-            if all((health.get(part) or {}).get("status") == "healthy" for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")):
+            if all(
+                (health.get(part) or {}).get("status") == "healthy"
+                for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            ):
                 return health
         except Exception as err:  # the API restarting
             health = {"error": str(err)}
@@ -194,7 +210,8 @@ def run_local() -> int:
         password_file = home / PASSWORD_FILE
         passwords = json.loads(password_file.read_text()) if password_file.exists() else {}
         print(
-            f"\nAirflow UI: http://127.0.0.1:{port}   user: {ADMIN}   password: {passwords.get(ADMIN, '(see ' + str(password_file) + ')')}\n"
+            f"\nAirflow UI: http://127.0.0.1:{port}   user: {ADMIN}   password: "
+            f"{passwords.get(ADMIN, '(see ' + str(password_file) + ')')}\n"
             f"component logs: {plan.log_dir}/   stop: Ctrl-C (or SIGTERM to this process)\n",
             flush=True,
         )

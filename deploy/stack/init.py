@@ -29,7 +29,9 @@ def init_stack() -> None:
 
     state = stack_dir()
     config = StackConfig(**json.loads((state / "stack.json").read_text()))
-    con = psycopg2.connect(host="127.0.0.1", port=config.postgres_port, user="airflow", password=config.db_password, dbname="postgres")
+    con = psycopg2.connect(
+        host="127.0.0.1", port=config.postgres_port, user="airflow", password=config.db_password, dbname="postgres"
+    )
     con.autocommit = True
     with con.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = 'airflow'")

@@ -97,13 +97,24 @@ def stack_plan(state: Path, config: StackConfig, pg_user: str | None) -> Plan:
             stage=0, ready={"tcp": config.seaweed_ports["s3.port"]}, ready_timeout=60,
         ),
     ]
-    init = Task("init", [sys.executable, "-m", "deploy.stack", "init"], env={"PAPERLAKE_HOME": str(paperlake_home())}, timeout=600)
+    init = Task(
+        "init",
+        [sys.executable, "-m", "deploy.stack", "init"],
+        env={"PAPERLAKE_HOME": str(paperlake_home())},
+        timeout=600,
+    )
     workers = [
         Service(
-            name, [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", str(WORKER_CONCURRENCY),
-                   "--skip-serve-logs", "--pid", str(state / f"{name}.pid")],
-            env={"PAPERLAKE_WORKER_HOSTNAME": name, "AIRFLOW__CORE__HOSTNAME_CALLABLE": "deploy.hostname.worker_hostname"},
-            ready={"log": " ready."}, ready_timeout=120, stop_timeout=45,
+            name,
+            [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", str(WORKER_CONCURRENCY),
+             "--skip-serve-logs", "--pid", str(state / f"{name}.pid")],
+            env={
+                "PAPERLAKE_WORKER_HOSTNAME": name,
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "deploy.hostname.worker_hostname",
+            },
+            ready={"log": " ready."},
+            ready_timeout=120,
+            stop_timeout=45,
         )
         for name in WORKERS
     ]

@@ -1,4 +1,4 @@
-"""Debian's postgresql and redis-server when missing, and the PostgreSQL cluster, run as an unprivileged user under root."""
+"""Debian's postgresql and redis-server when missing; the PostgreSQL cluster, as an unprivileged user under root."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def find_binary(name: str) -> str | None:
 
 def ensure_packages() -> None:
     """Install Debian's postgresql and redis-server when their binaries are missing (root only)."""
-    missing = [pkg for pkg, binary in (("postgresql", "initdb"), ("redis-server", "redis-server")) if not find_binary(binary)]
+    missing = [
+        pkg for pkg, binary in (("postgresql", "initdb"), ("redis-server", "redis-server")) if not find_binary(binary)
+    ]
     if not missing:
         return
     if os.geteuid() != 0:
@@ -50,7 +52,10 @@ def check_traversable(path: Path, user: str) -> None:
     """PostgreSQL running as `user` must reach its data folder: every parent needs the x bit for others."""
     for parent in path.parents:
         if parent.exists() and not os.stat(parent).st_mode & 0o001:
-            raise SystemExit(f"{parent} is not searchable by the `{user}` user PostgreSQL runs as; chmod o+x it or set PAPERLAKE_HOME elsewhere")
+            raise SystemExit(
+                f"{parent} is not searchable by the `{user}` user PostgreSQL runs as; chmod o+x it "
+                "or set PAPERLAKE_HOME elsewhere"
+            )
 
 
 def init_postgres(data: Path, password: str, user: str | None) -> None:
@@ -68,8 +73,12 @@ def init_postgres(data: Path, password: str, user: str | None) -> None:
     data.chmod(0o700)
     try:
         subprocess.run(
-            [find_binary("initdb"), "-D", str(data), "-U", "airflow", "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8"],
-            check=True, user=user, stdout=subprocess.DEVNULL, cwd="/",
+            [find_binary("initdb"), "-D", str(data), "-U", "airflow", "--auth=scram-sha-256", f"--pwfile={pwfile}",
+             "-E", "UTF8"],
+            check=True,
+            user=user,
+            stdout=subprocess.DEVNULL,
+            cwd="/",
         )
     finally:
         pwfile.unlink(missing_ok=True)

@@ -18,7 +18,8 @@ _MAY_NEED_FTFY = re.compile(r"[^\t\n\x20-\x25\x27-\x7e]")
 PAGE_HEADER_PATTERN = r"Get trending papers in your email inbox(?: once a day)?!"
 # HTML's own elements only: `<qq>` in `$<qq>$` (a diquark condensate) is no tag.
 HTML_ELEMENTS = (
-    "a abbr b big blockquote br caption center cite code dd del dfn div dl dt em font h1 h2 h3 h4 h5 h6 hr i img ins kbd "
+    "a abbr b big blockquote br caption center cite code dd del dfn div dl dt em font h1 h2 h3 h4 h5 h6 hr i "
+    "img ins kbd "
     "li mark ol p pre q s samp small span strike strong sub sup table tbody td tfoot th thead tr tt u ul var wbr"
 )
 HTML_TAG_PATTERN = rf"</?(?i:{'|'.join(HTML_ELEMENTS.split())})(?:\s[^<>]*)?/?>"
@@ -72,7 +73,9 @@ def fix_mojibake(text: str) -> str:
         if _MAY_NEED_FTFY.search(line):
             ending = "\n" if number < len(lines) - 1 else ""
             parts = _LONE_A_WITH_MARK.split(line + ending)  # text, letter, text, ...
-            fixed = [fix(part) if at % 2 == 0 and _MAY_NEED_FTFY.search(part) else part for at, part in enumerate(parts)]
+            fixed = [
+                fix(part) if at % 2 == 0 and _MAY_NEED_FTFY.search(part) else part for at, part in enumerate(parts)
+            ]
             if len(parts) > 1 and fixed != parts:  # mojibake around it too: the whole line is mojibake (`Ã la cafÃ©`)
                 fixed = [fix(line + ending)]
             lines[number] = "".join(fixed).removesuffix(ending)
@@ -102,7 +105,7 @@ def strip_html(text: str) -> str:
 
 
 def strip_markdown_emphasis(text: str) -> str:
-    """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become their plain words (snake_case stays); math is not Markdown."""
+    """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become plain words (snake_case stays); math is not Markdown."""
     if "$" in text:
         from paperlake.latex import find_math
 
@@ -126,7 +129,9 @@ def latex_to_text(text: str) -> str:
     (\\model -> model); %, & stay literal; a ~ before a number is "approximately", not a TeX space. Text
     nested implausibly deep is read as plain text (see `paperlake.latex`).
     """
-    if not _LATEX_MARK.search(text) and not (_ONCE_READ_AS_LATEX.search(text) and _CONVERTED_IN_PLAIN_TEXT.search(text)):
+    if not _LATEX_MARK.search(text) and not (
+        _ONCE_READ_AS_LATEX.search(text) and _CONVERTED_IN_PLAIN_TEXT.search(text)
+    ):
         return text
     from paperlake.latex import tex_to_text
 
@@ -154,7 +159,11 @@ def protect_urls(text: str) -> tuple[str, list[str]]:
         bracketed = url.startswith("<") and url.endswith(">")
         url = url.strip("<>")
         trailing = ""
-        while not bracketed and url and (url[-1] in _URL_TRAILING_PUNCTUATION or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        while (
+            not bracketed
+            and url
+            and (url[-1] in _URL_TRAILING_PUNCTUATION or (url[-1] == ")" and url.count("(") < url.count(")")))
+        ):
             trailing = url[-1] + trailing
             url = url[:-1]
         urls.append(_URL_ESCAPE.sub(r"\1", url))
@@ -208,7 +217,7 @@ def clean_once(text: str) -> str:
 
 
 def repair_encoding(text: str) -> str:
-    """The encoding rules, repeated until the text no longer changes (removing a control character can expose mojibake)."""
+    """The encoding rules, repeated until the text stops changing (removing a control character can expose mojibake)."""
     for _ in range(MAX_PASSES):
         repaired = text
         for rule in ENCODING_RULES:
@@ -230,7 +239,7 @@ def content_hash(title: str, abstract: str) -> str:
 
 
 def clean_records(records: Iterable[PaperRecord]) -> Iterator[dict]:
-    """Rows of the `staged` schema, one per record as it comes: cleaned text beside the original, URLs, hash, duplicate flag, record index.
+    """One `staged` row per record as it comes: cleaned text beside the original, URLs, hash, duplicate flag, index.
 
     Across rows only `content_hash -> first paper_id` is kept (for `content_duplicate_of`).
     """

@@ -123,7 +123,8 @@ def committed_run(lake: Lake, source: str, day: date) -> str:
     commit = current_commit(lake.store, source, day)
     if commit is None:
         raise FileNotFoundError(
-            f"no committed run for source={source} date={day} in {lake.url}; run `paperlake ingest --source {source} --date {day}` first"
+            f"no committed run for source={source} date={day} in {lake.url}; run `paperlake ingest --source {source} "
+            f"--date {day}` first"
         )
     return commit.run_id
 
@@ -146,7 +147,9 @@ def run_rows(lake: Lake, source: str, day: date, run_id: str) -> dict[str, int]:
         if not lake.store.exists(key := lake.run_key(layer, source, day, run_id, name))
     ]
     if missing:
-        raise PaperlakeError(f"{source} {day}: run {run_id} is incomplete, not committed: missing {', '.join(missing)}; rerun the ingest")
+        raise PaperlakeError(
+            f"{source} {day}: run {run_id} is incomplete, not committed: missing {', '.join(missing)}; rerun the ingest"
+        )
     return {layer: lake.table_rows(layer, source, day, run_id) for layer in TABLE_LAYERS}
 
 
@@ -158,7 +161,8 @@ def check_shrink(previous: Commit | None, rows: dict[str, int], min_keep_share: 
     if after < before * min_keep_share:
         raise ShrinkRefused(
             f"{previous.source} {previous.date}: run {run_id} would replace the committed run {previous.run_id} "
-            f"({before} clean rows) with {after} clean rows (under {min_keep_share:.0%}); the committed partition is kept. "
+            f"({before} clean rows) with {after} clean rows (under {min_keep_share:.0%}); the committed "
+            "partition is kept. "
             f"If the source really shrank, rerun with allow_shrink (DAG param) or --allow-shrink (CLI)."
         )
 
@@ -167,7 +171,7 @@ def commit_run(
     lake: Lake, source: str, day: date, run_id: str, *, min_keep_share: float, allow_shrink: bool = False,
     airflow_run_id: str | None = None, now: datetime | None = None,
 ) -> Commit:
-    """Make a complete run the partition's current state in one atomic step; CommitConflict or ShrinkRefused otherwise."""
+    """Make a complete run the partition's current state in one atomic step; else CommitConflict or ShrinkRefused."""
     manifest = lake.read_raw_manifest(source, day, run_id)
     base = int(manifest.get("base_generation", 0))
     rows = run_rows(lake, source, day, run_id)
@@ -180,7 +184,8 @@ def commit_run(
     if (previous.generation if previous else 0) != base:
         raise CommitConflict(
             f"{source} {day}: run {previous.run_id} committed generation {previous.generation} after run {run_id} "
-            f"started from generation {base}; run {run_id} is not committed (the newer data is kept). Rerun to ingest again."
+            f"started from generation {base}; run {run_id} is not committed (the newer data is kept). "
+            "Rerun to ingest again."
         )
     if not allow_shrink:
         check_shrink(previous, rows, min_keep_share, run_id)

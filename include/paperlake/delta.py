@@ -72,7 +72,7 @@ def app_id(source: str, day: date) -> str:
 
 
 def open_table(lake: Lake, layer: str, as_of: int | datetime | None = None):
-    """The layer's DeltaTable (as of a version or a timestamp, default the latest), or None when it was never published."""
+    """The layer's DeltaTable (as of a version or timestamp, default the latest); None when never published."""
     from deltalake import DeltaTable
 
     uri, options = table_uri(lake, layer), storage_options(lake)
@@ -85,7 +85,10 @@ def open_table(lake: Lake, layer: str, as_of: int | datetime | None = None):
         if isinstance(as_of, datetime):
             table.load_as_version(as_of)
     except DeltaError as err:  # a version or time the log does not hold (any more)
-        raise PaperlakeError(f"the {layer} Delta table {uri} cannot be read as of {as_of}: {err}; see `paperlake history --layer {layer}`") from None
+        raise PaperlakeError(
+            f"the {layer} Delta table {uri} cannot be read as of {as_of}: {err}; see `paperlake history --layer "
+            f"{layer}`"
+        ) from None
     return table
 
 
@@ -109,7 +112,11 @@ def commit_properties(commits: list[Commit]):
     apps = [Transaction(app_id(c.source, c.day), c.generation) for c in commits]
     if len(commits) == 1:
         (commit,) = commits
-        described = {"paperlake.run_id": commit.run_id, "paperlake.partition": apps[0].app_id, "paperlake.generation": str(commit.generation)}
+        described = {
+            "paperlake.run_id": commit.run_id,
+            "paperlake.partition": apps[0].app_id,
+            "paperlake.generation": str(commit.generation),
+        }
     else:
         described = {"paperlake.partition": f"{len(commits)} partitions"}
     return CommitProperties(app_transactions=apps, max_commit_retries=DELTA_COMMIT_RETRIES, custom_metadata=described)
@@ -121,14 +128,20 @@ def create_table(lake: Lake, layer: str, commits: list[Commit], retention: timed
     from deltalake.transaction import create_table_with_add_actions
 
     create_table_with_add_actions(
-        table_uri(lake, layer), Schema.from_arrow(table_schema(layer)), [add_action(lake, layer, c) for c in commits], mode="error",
-        partition_by=PARTITION_COLUMNS, name=layer, configuration=table_configuration(retention), storage_options=storage_options(lake),
+        table_uri(lake, layer),
+        Schema.from_arrow(table_schema(layer)),
+        [add_action(lake, layer, c) for c in commits],
+        mode="error",
+        partition_by=PARTITION_COLUMNS,
+        name=layer,
+        configuration=table_configuration(retention),
+        storage_options=storage_options(lake),
         commit_properties=commit_properties(commits),
     )
 
 
 def publish_layer(lake: Lake, layer: str, commit: Commit, retention: timedelta) -> bool:
-    """Make the layer's Delta table name exactly `commit`'s file in its partition; False when it already did (or newer)."""
+    """Make the layer's Delta table name exactly `commit`'s file in its partition; False if it already does."""
     from deltalake import Schema
     from deltalake.exceptions import CommitFailedError, DeltaError
 
@@ -142,26 +155,35 @@ def publish_layer(lake: Lake, layer: str, commit: Commit, retention: timedelta) 
             if (table.transaction_version(app_id(commit.source, commit.day)) or 0) >= commit.generation:
                 return False
             table.create_write_transaction(
-                [add_action(lake, layer, commit)], mode="overwrite", schema=Schema.from_arrow(table_schema(layer)), partition_by=PARTITION_COLUMNS,
-                partition_filters=[("source", "=", commit.source), ("date", "=", commit.date)], commit_properties=commit_properties([commit]),
+                [add_action(lake, layer, commit)],
+                mode="overwrite",
+                schema=Schema.from_arrow(table_schema(layer)),
+                partition_by=PARTITION_COLUMNS,
+                partition_filters=[("source", "=", commit.source), ("date", "=", commit.date)],
+                commit_properties=commit_properties([commit]),
             )
             return True
-        except (CommitFailedError, DeltaError) as err:  # a concurrent writer won this version (or created the table): look again
+        except (CommitFailedError, DeltaError) as err:
+            # a concurrent writer won this version (or created the table): look again
             failure = err
     raise PublishFailed(
-        f"{commit.source} {commit.date}: run {commit.run_id} (generation {commit.generation}) is committed but its {layer} "
-        f"Delta table {table_uri(lake, layer)} could not be updated: {failure}; run `paperlake publish` to retry"
+        f"{commit.source} {commit.date}: run {commit.run_id} (generation {commit.generation}) is committed but "
+        f"its {layer} Delta table {table_uri(lake, layer)} could not be updated: {failure}; "
+        "run `paperlake publish` to retry"
     )
 
 
 def table_configuration(retention: timedelta) -> dict[str, str]:
     """Table properties: Delta's file retention matches paperlake's run retention (a vacuum never outruns our GC)."""
     hours = max(1, int(retention.total_seconds() // 3600))
-    return {"delta.deletedFileRetentionDuration": f"interval {hours} hours", "delta.logRetentionDuration": LOG_RETENTION}
+    return {
+        "delta.deletedFileRetentionDuration": f"interval {hours} hours",
+        "delta.logRetentionDuration": LOG_RETENTION,
+    }
 
 
 def publish_partition(lake: Lake, commit: Commit, retention: timedelta) -> list[str]:
-    """Publish a commit to every table layer's Delta table; returns the layers that changed (none when already published)."""
+    """Publish a commit to each table layer's Delta table; returns the layers that changed (none if already done)."""
     return [layer for layer in TABLE_LAYERS if publish_layer(lake, layer, commit, retention)]
 
 
@@ -189,7 +211,11 @@ def publish_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
                 continue
             except DeltaError:  # a commit created it meanwhile: publish what it lacks, partition by partition
                 table = open_table(lake, layer)
-        lagging = [c for c in commits.values() if table is None or (table.transaction_version(app_id(c.source, c.day)) or 0) < c.generation]
+        lagging = [
+            c
+            for c in commits.values()
+            if table is None or (table.transaction_version(app_id(c.source, c.day)) or 0) < c.generation
+        ]
         for commit in sorted(lagging, key=lambda c: (c.source, c.date)):
             publish_layer(lake, layer, commit, retention)
         published[layer] = len(lagging)
@@ -238,7 +264,10 @@ def published_files(lake: Lake, layer: str, as_of: int | datetime | None = None)
     answering with no rows."""
     table = open_table(lake, layer, as_of)
     if table is None and as_of is not None:
-        raise PaperlakeError(f"the {layer} layer has no Delta table at {table_uri(lake, layer)} to read as of {as_of}: run `paperlake migrate`")
+        raise PaperlakeError(
+            f"the {layer} layer has no Delta table at {table_uri(lake, layer)} to read as of {as_of}: run `paperlake "
+            "migrate`"
+        )
     return sorted(file_paths(table)) if table else []
 
 

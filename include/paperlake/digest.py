@@ -61,7 +61,8 @@ def compose_digest(con, n_papers: int = 10, n_entities: int = 10) -> Digest:
         "SELECT max(reference_date) FROM trending_papers"
     ).fetchone()[0]
     cursor = con.execute(
-        "SELECT paper_id, title, first_sentence, abs_url, pdf_url, upvotes, trending_entities FROM trending_papers ORDER BY rank LIMIT ?",
+        "SELECT paper_id, title, first_sentence, abs_url, pdf_url, upvotes, trending_entities FROM trending_papers "
+        "ORDER BY rank LIMIT ?",
         [n_papers],
     )
     columns = [d[0] for d in cursor.description]
@@ -72,7 +73,8 @@ def compose_digest(con, n_papers: int = 10, n_entities: int = 10) -> Digest:
     ).fetchall():
         counts = dict(
             con.execute(
-                "SELECT date, n_papers FROM entity_daily WHERE entity_id = ? AND label = ? AND date > ?::DATE - ? AND date <= ?",
+                "SELECT date, n_papers FROM entity_daily WHERE entity_id = ? AND label = ? AND date > ?::DATE - ? AND "
+                "date <= ?",
                 [entity_id, label, day, TREND_DAYS, day],
             ).fetchall()
         )
@@ -100,9 +102,10 @@ def render_html(digest: Digest, inline_cid: bool) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{escape(digest.subject)}</title></head>
 <body style="font:14px/1.45 system-ui,sans-serif;max-width:46em;margin:auto">
 <h1>Trending papers · {digest.day.isoformat()}</h1>
-<ol>{papers or '<li>No papers in the last 7 days.</li>'}</ol>
+<ol>{papers or "<li>No papers in the last 7 days.</li>"}</ol>
 <h2>Trending entities</h2>
-<table cellpadding="4"><tr><th align="left">entity</th><th align="left">label</th><th align="left">lift</th><th align="left">papers (7 d)</th><th align="left">last {TREND_DAYS} days</th></tr>
+<table cellpadding="4"><tr><th align="left">entity</th><th align="left">label</th><th align="left">lift</th>\
+<th align="left">papers (7 d)</th><th align="left">last {TREND_DAYS} days</th></tr>
 {entities or '<tr><td colspan="5">No entity passed the minimum support.</td></tr>'}</table>
 </body></html>
 """
@@ -117,7 +120,9 @@ def _paper_item(paper: dict) -> str:
     link = paper_link(paper)
     title = f"<b>{escape(paper['title'])}</b>"
     upvotes = f" · {paper['upvotes']} upvotes" if paper["upvotes"] else ""
-    entities = f"<br><small>{escape(', '.join(paper['trending_entities']))}</small>" if paper["trending_entities"] else ""
+    entities = (
+        f"<br><small>{escape(', '.join(paper['trending_entities']))}</small>" if paper["trending_entities"] else ""
+    )
     heading = f"<a href=\"{escape(link)}\">{title}</a>" if link else title
     return f"<li>{heading}{upvotes}<br>{escape(paper['first_sentence'] or '')}{entities}</li>"
 

@@ -25,7 +25,7 @@ def mathjax_dollars(raw: str) -> int:
 
 
 def shown_dollars(cleaned: str) -> int:
-    """Dollars of a cleaned text, money before a digit aside (`$5-$10` written unescaped is kept as money, on purpose)."""
+    """Dollars of a cleaned text, money before a digit aside (`$5-$10` written unescaped stays money, on purpose)."""
     return len(re.findall(r"\$(?!\d)", cleaned))
 
 
@@ -55,7 +55,11 @@ def evaluate(records, clean, once=None) -> tuple[Counter, dict[str, list], float
         texts = list(zip((record.title, record.abstract), cleaned))
         for mark, pattern in _LEFTOVER.items():
             # a dollar is left over when a reading would pair it as math, or when arXiv's page would not show as many
-            hits = [c for raw, c in texts if pattern.search(c) and (mark != "$" or find_math(c) or shown_dollars(c) > mathjax_dollars(raw))]
+            hits = [
+                c
+                for raw, c in texts
+                if pattern.search(c) and (mark != "$" or find_math(c) or shown_dollars(c) > mathjax_dollars(raw))
+            ]
             if hits:
                 found(f"leftover {mark}", record, hits[0][:200])
         if glued := [w for raw, c in texts for w in glued_words(raw, c)]:
@@ -80,8 +84,16 @@ def main() -> int:
     archives = Counter((r.categories[0].split(".")[0] if r.categories else "unknown") for r in records)
     print(f"eval-clean: {len(records):,} real records (titles and abstracts), by primary archive: "
           + ", ".join(f"{a} {n}" for a, n in archives.most_common()))
-    defects = ["leftover $", "leftover \\", "leftover ^{", "leftover _{", "glued words", "changed by a second cleaning", ONE_PASS,
-               "escaped dollars lost"]
+    defects = [
+        "leftover $",
+        "leftover \\",
+        "leftover ^{",
+        "leftover _{",
+        "glued words",
+        "changed by a second cleaning",
+        ONE_PASS,
+        "escaped dollars lost",
+    ]
     for defect in defects:
         print(f"  {defect:<30} {counts[defect]:>6}")
         for example in examples.get(defect, []):

@@ -15,8 +15,10 @@ from paperlake.storage import TEMP_FILE_MAX_AGE
 RUN_LAYERS = ("raw", "raw_errors", *TABLE_LAYERS, "validation")
 
 
-def collect_garbage(lake: Lake, source: str, day: date, *, retention: timedelta, now: datetime | None = None) -> list[str]:
-    """Delete a partition's run files that no commit kept within `retention` names, once older than it; returns the keys.
+def collect_garbage(
+    lake: Lake, source: str, day: date, *, retention: timedelta, now: datetime | None = None
+) -> list[str]:
+    """Delete a partition's run files no commit kept within `retention` names, once older than it; the keys deleted.
 
     Kept: the current commit and every commit younger than `retention`, with all their runs'
     files; any file younger than `retention` (a run still in flight); raw pages a remaining
@@ -44,7 +46,11 @@ def collect_garbage(lake: Lake, source: str, day: date, *, retention: timedelta,
             for key in listed:
                 if key.rsplit("/", 1)[1].startswith(RAW_MANIFEST.split(".")[0]) and key not in stale:
                     named |= {f"{prefix}/{page['file']}" for page in json.loads(store.get(key))["pages"]}
-            doomed += sorted(k for k in listed if k not in run_files and k not in named and listed[k] < cutoff and not k.endswith(RAW_MANIFEST))
+            doomed += sorted(
+                k
+                for k in listed
+                if k not in run_files and k not in named and listed[k] < cutoff and not k.endswith(RAW_MANIFEST)
+            )
         store.sweep_temp(prefix, older_than=(now - TEMP_FILE_MAX_AGE).timestamp())
     store.sweep_temp(commit_prefix(source, day), older_than=(now - TEMP_FILE_MAX_AGE).timestamp())
     store.delete(doomed)

@@ -84,14 +84,16 @@ class Lake:
 
     # -- Parquet tables -------------------------------------------------------------------
     def write_table(self, layer: str, source: str, day: date, table, run_id: str, name: str = TABLE_FILE) -> str:
-        """Write a run's table (`name`: the partition's table, or a part of it) conformed to the layer's schema; returns its URI."""
+        """Write a run's table (`name`: the partition's table or a part of it) in its layer's schema; the URI."""
         with self.table_writer(layer, source, day, run_id, name) as writer:
             writer.write(table)
         return writer.uri
 
     @contextmanager
-    def table_writer(self, layer: str, source: str, day: date, run_id: str, name: str = TABLE_FILE) -> Iterator[TableWriter]:
-        """Write a run's table one row group per `write`, through a temp file published when the block ends (never if it raises)."""
+    def table_writer(
+        self, layer: str, source: str, day: date, run_id: str, name: str = TABLE_FILE
+    ) -> Iterator[TableWriter]:
+        """Write a run's table a row group per `write` to a temp file published as the block ends (not if it raises)."""
         import pyarrow.parquet as pq
 
         from paperlake.schemas import LAYER_SCHEMAS
@@ -103,7 +105,7 @@ class Lake:
 
     @contextmanager
     def open_table(self, layer: str, source: str, day: date, run_id: str, name: str = TABLE_FILE):
-        """A run's table as an open `pyarrow.parquet.ParquetFile`, read on demand (`commit.committed_run` names the current run)."""
+        """A run's table as an open `ParquetFile`, read on demand (`commit.committed_run`: the current run)."""
         import pyarrow.parquet as pq
 
         key = self.run_key(layer, source, day, run_id, name)
@@ -118,7 +120,14 @@ class Lake:
             yield pq.ParquetFile(file)
 
     def read_table(
-        self, layer: str, source: str, day: date, columns: list[str] | None = None, *, run_id: str, name: str = TABLE_FILE,
+        self,
+        layer: str,
+        source: str,
+        day: date,
+        columns: list[str] | None = None,
+        *,
+        run_id: str,
+        name: str = TABLE_FILE,
     ):
         """A run's table as a pyarrow Table; FileNotFoundError names what is missing."""
         with self.open_table(layer, source, day, run_id, name) as parquet:
@@ -142,7 +151,15 @@ class Lake:
                 yield pa.Table.from_batches([batch])
 
     def read_rows(
-        self, layer: str, source: str, day: date, start: int, count: int, columns: list[str] | None = None, *, run_id: str,
+        self,
+        layer: str,
+        source: str,
+        day: date,
+        start: int,
+        count: int,
+        columns: list[str] | None = None,
+        *,
+        run_id: str,
     ):
         """Rows [start, start + count) of a run's table, reading only the row groups that hold them."""
         with self.open_table(layer, source, day, run_id) as parquet:
@@ -153,7 +170,9 @@ class Lake:
                     groups.append(group)
                     first_row = offset if first_row is None else first_row
                 offset += rows
-            return parquet.read_row_groups(groups, columns=columns).slice(start - (start if first_row is None else first_row), count)
+            return parquet.read_row_groups(groups, columns=columns).slice(
+                start - (start if first_row is None else first_row), count
+            )
 
     def table_rows(self, layer: str, source: str, day: date, run_id: str) -> int:
         """Rows of a run's table, from its Parquet footer."""
@@ -173,15 +192,19 @@ class Lake:
         return self.uri(key)
 
     def write_json(self, layer: str, source: str, day: date, name: str, obj, run_id: str) -> str:
-        return self.write_document(layer, source, day, name, json.dumps(obj, indent=2, sort_keys=True, default=str).encode(), run_id)
+        return self.write_document(
+            layer, source, day, name, json.dumps(obj, indent=2, sort_keys=True, default=str).encode(), run_id
+        )
 
     def read_json(self, layer: str, source: str, day: date, name: str, run_id: str):
         key = self.run_key(layer, source, day, run_id, name)
         return json.loads(self.store.get(key))
 
     # -- raw responses --------------------------------------------------------------------
-    def write_raw(self, source: str, day: date, pages: list[RawPage], meta: dict, run_id: str, layer: str = "raw") -> str:
-        """Land pages verbatim (named by content, so runs share identical pages), then the run's manifest naming them."""
+    def write_raw(
+        self, source: str, day: date, pages: list[RawPage], meta: dict, run_id: str, layer: str = "raw"
+    ) -> str:
+        """Land pages verbatim (named by content: runs share identical pages), then the run's manifest naming them."""
         import hashlib  # here: loading OpenSSL's hashes would cost every `paperlake sql` ~2 ms
 
         prefix = self.partition_prefix(layer, source, day)
@@ -199,7 +222,9 @@ class Lake:
     def write_raw_manifest(self, source: str, day: date, manifest: dict, run_id: str, layer: str = "raw") -> str:
         """A run's manifest: which raw pages it read, and the run's own facts (interval, base commit)."""
         document = {**manifest, "source": source, "date": day.isoformat(), "run_id": run_id}
-        return self.write_document(layer, source, day, RAW_MANIFEST, json.dumps(document, indent=2, default=str).encode(), run_id)
+        return self.write_document(
+            layer, source, day, RAW_MANIFEST, json.dumps(document, indent=2, default=str).encode(), run_id
+        )
 
     def read_raw_manifest(self, source: str, day: date, run_id: str) -> dict:
         """The manifest of a run's fetch."""
@@ -248,7 +273,9 @@ def conform(table, schema):
     """`table` with exactly the schema's columns, order and types; a clear error when it cannot."""
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
-        raise ValueError(f"table lacks columns {missing} required by the {schema.metadata[b'paperlake.layer'].decode()} schema")
+        raise ValueError(
+            f"table lacks columns {missing} required by the {schema.metadata[b'paperlake.layer'].decode()} schema"
+        )
     return table.select(schema.names).cast(schema)
 
 

@@ -16,17 +16,20 @@ import functools
 import re
 
 MAX_LATEX_DEPTH = 32
-# A macro or line break `\\` (with the `[` of a possible optional argument), an escaped character, a math shift, a brace, `]`.
+# A macro or line break `\\` (with the `[` of a possible optional argument), an escaped character, a math shift,
+# a brace, `]`.
 _TOKEN = re.compile(r"(\\[A-Za-z]+|\\\\)(\s*\[)?|\\.?|\$\$?|[{}\]]", re.S)
 _OPENER_OF = {"}": "{", "\\)": "\\(", "\\]": "\\[", "]": "[", "$": "$", "$$": "$$"}
 # What pylatexenc reads as more than characters to copy: macros, groups, math, comments, and the specials & ~ `` '' --.
 _PARSER_MARKUP = re.compile(r"[\\{}$%&~`]|''|--")
 # Comments, environments and the macro whose argument pylatexenc reads raw.
 _RAW_MARKUP = re.compile(r"%|\\(?:begin|end|verb)")
-# A macro (letters and more: `_macro_name` cuts it as pylatexenc does), an escaped character, a math shift, a brace, a bracket.
+# A macro (letters and more: `_macro_name` cuts it as pylatexenc does), an escaped character, a math shift,
+# a brace, a bracket.
 _STRUCTURE = re.compile(r"\\(?:[^\W\d_]+|.)?|\$\$?|[{}\[\]]", re.S)
 _MATH = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
-# At least 8 characters pylatexenc never reads as LaTeX, with whitespace or one -, ', ! or ? (never -- or '') between them.
+# At least 8 characters pylatexenc never reads as LaTeX, with whitespace or one -, ', ! or ? between them
+# (never -- or '').
 _PLAIN = r"[^\s\\{}$%&~`'\-!?\[\]#^_\uE000-\uF8FF]"
 _PLAIN_RUN = re.compile(rf"{_PLAIN}(?:(?:\s+|[-'!?])?{_PLAIN}){{7,}}")
 # At least as much text as one argument a macro takes outside braces: a character or a special (`---` at most).
@@ -80,7 +83,7 @@ def flatten_deep_latex(text: str, max_depth: int = MAX_LATEX_DEPTH) -> str:
 
 
 def latex_nodes_to_text(text: str) -> str:
-    """pylatexenc's text for `text` (math as text, loose spaces), where a macro missing an argument gives the arguments it has."""
+    """pylatexenc's text for `text` (math as text, loose spaces); a macro missing an argument gives the ones it has."""
     if not _PARSER_MARKUP.search(text) and not text.isspace():
         return text  # one run of characters, which pylatexenc copies through (unless it is only spaces)
     shrunk, runs = shrink_plain_runs(text)
@@ -92,7 +95,7 @@ def latex_nodes_to_text(text: str) -> str:
 
 
 def shrink_plain_runs(text: str) -> tuple[str, list[str]]:
-    """`text` with each run of plain words that pylatexenc would copy through unchanged replaced by one placeholder; the runs.
+    """`text` with each run of plain words pylatexenc would copy through replaced by one placeholder; the runs.
 
     A run qualifies outside every group, bracket and math, once the arguments a macro could take
     from it are past, and holds no character pylatexenc reads as LaTeX, nor a `--` or `''`. A macro
@@ -165,7 +168,7 @@ def _macro_name(word: str) -> str:
 
 
 def _plain_macro(macro: str) -> str:
-    """A macro as plain text: a text macro leaves its argument alone, a line break is a space, another macro keeps its name."""
+    """A macro as plain text: a text macro leaves its argument alone, a line break a space, others keep their name."""
     if macro == "\\\\":
         return " "
     return "" if macro[1:] in _text_macros() else macro[1:]
@@ -181,7 +184,9 @@ def _plain_character(word: str) -> str:
 def _text_macros() -> frozenset[str]:
     """Macros pylatexenc replaces by their argument's text (`\\textbf`, `\\emph`, ...)."""
     return frozenset(
-        spec.macroname for spec in _converter().latex_context.iter_macro_specs() if spec.simplify_repl is None and not spec.discard
+        spec.macroname
+        for spec in _converter().latex_context.iter_macro_specs()
+        if spec.simplify_repl is None and not spec.discard
     )
 
 
@@ -189,7 +194,9 @@ def _text_macros() -> frozenset[str]:
 def _optional_argument_macros() -> frozenset[str]:
     """Macros pylatexenc's parser gives an optional `[...]` argument (`\\sqrt`, `\\footnote`, `\\item`, ...)."""
     return frozenset(
-        spec.macroname for spec in _parser_context().iter_macro_specs() if "[" in getattr(spec.args_parser, "argspec", "")
+        spec.macroname
+        for spec in _parser_context().iter_macro_specs()
+        if "[" in getattr(spec.args_parser, "argspec", "")
     )
 
 
@@ -200,7 +207,7 @@ def is_known_macro(name: str) -> bool:
 
 @functools.cache
 def _argument_count(macro: str) -> int:
-    """How many arguments pylatexenc's parser may give `\\macro`, optional ones and a star included (none if unknown)."""
+    """How many arguments pylatexenc may give `\\macro`, optional ones and a star included (none if unknown)."""
     spec = _parser_context().get_macro_spec(macro)
     return len(getattr(spec.args_parser, "argspec", "")) if spec else 0
 
@@ -231,7 +238,8 @@ def _converter():
 
 # --- TeX-aware reading: escapes, then math by TeX's own delimiters, then text macros -------------------------------
 
-# In text: TeX's opening quotes, a line break `\\`, a control space, an escaped character, a math delimiter, a macro, a special character, a piece placeholder.
+# In text: TeX's opening quotes, a line break `\\`, a control space, an escaped character, a math delimiter, a macro, a
+# special character, a piece placeholder.
 _TEXT_TOKEN = re.compile(r"``|`|\\\\|\\\s|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
 # Escaped characters as plain text: braces become small ones (U+FE5B, U+FE5C), which no reading takes for TeX groups
 # (full-width ones would not do: ftfy turns them back into ASCII).
@@ -308,12 +316,14 @@ def tex_to_text(text: str) -> str:
     out.append(text[position:])
     converted = latex_nodes_to_text(flatten_deep_latex("".join(out)))
     if pieces:
-        converted = _PIECE_AT.sub(lambda m: (pieces[int(m.group(2))] if int(m.group(2)) < len(pieces) else "") + m.group(1), converted)
+        converted = _PIECE_AT.sub(
+            lambda m: (pieces[int(m.group(2))] if int(m.group(2)) < len(pieces) else "") + m.group(1), converted
+        )
     return separate_literal_dollars(converted)
 
 
 def minus_beside_hyphen(rendered: str, before: str, after: str) -> str:
-    """Math's minus sign as `−` where it touches a hyphen of the text (`$-36$-$-23$`): `-` beside `-` would read as a dash."""
+    """Math's minus as `−` where it touches a text hyphen (`$-36$-$-23$`): `-` beside `-` would read as a dash."""
     if before == "-" and rendered.startswith("-"):
         rendered = "\u2212" + rendered[1:]
     if after == "-" and rendered.endswith("-"):
@@ -326,8 +336,9 @@ def math_closer(text: str, start: int, opener: str) -> int | None:
 
     `\\(` and `\\[` close at the next `\\)`, `\\]`; `$$` at the next `$$`. A `$` closes at the next unescaped `$`,
     and pairs only when the math reads as math: content with a space at one end only (`$ v$`) holds a TeX
-    command or no word of prose (`$5 and $6` is money; `$ Mod(G) $` is math); and math that begins with a digit and closes before a digit needs a command
-    inside (`$2\\sigma$10` is math, `$5-$10` money; `$-$10` and `$\\sim$10` are math). MathJax on arXiv pairs the same way, and a dollar in money is written `\\$` there.
+    command or no word of prose (`$5 and $6` is money; `$ Mod(G) $` is math); and math that begins with a digit and
+    closes before a digit needs a command inside (`$2\\sigma$10` is math, `$5-$10` money; `$-$10` and `$\\sim$10`
+    are math). MathJax on arXiv pairs the same way, and a dollar in money is written `\\$` there.
     """
     closer = _MATH_CLOSER[opener]
     content_start = start + len(opener)
@@ -419,13 +430,29 @@ _TEXT_FONT = frozenset(
 )
 # Font switches (`{\rm PDG}`) and sizing/spacing commands that show nothing.
 _SILENT = frozenset(
-    "rm it bf sf tt cal em mit scriptstyle displaystyle textstyle scriptscriptstyle left right big Big bigg Bigg bigl bigr "
+    "rm it bf sf tt cal em mit scriptstyle displaystyle textstyle scriptscriptstyle left right "
+    "big Big bigg Bigg bigl bigr "
     "Bigl Bigr biggl biggr middle limits nolimits notag nonumber label".split()
 )
 _SPACES = {"\\,": " ", "\\;": " ", "\\:": " ", "\\ ": " ", "\\!": "", "\\quad": " ", "\\qquad": " ", "~": " "}
-_ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0304", "tilde": "\u0303", "widetilde": "\u0303",
-            "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c", "breve": "\u0306", "acute": "\u0301", "grave": "\u0300"}
-_SUPERSCRIPT = dict(zip("0123456789+-=()n" "i\u2212abcdefghijklmoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ" "ⁱ⁻ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))
+_ACCENTS = {
+    "hat": "\u0302",
+    "widehat": "\u0302",
+    "bar": "\u0304",
+    "overline": "\u0304",
+    "tilde": "\u0303",
+    "widetilde": "\u0303",
+    "vec": "\u20d7",
+    "dot": "\u0307",
+    "ddot": "\u0308",
+    "check": "\u030c",
+    "breve": "\u0306",
+    "acute": "\u0301",
+    "grave": "\u0300",
+}
+_SUPERSCRIPT = dict(
+    zip("0123456789+-=()ni\u2212abcdefghijklmoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ⁻ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻ")
+)
 _SUPERSCRIPT.update({"′": "′", "″": "″", "∗": "∗", "†": "†", "‡": "‡", "∘": "°", "°": "°"})
 # Characters and commands whose plain-text rendering a later reading would take for markup: `*` (Markdown), `'` and
 # `--` (TeX quotes and dashes), `\\` (a command) get their mathematical characters.
@@ -437,7 +464,7 @@ _SUBSCRIPT = dict(zip("0123456789+-=()" "\u2212aehijklmnoprstuvx", "₀₁₂₃
 
 
 def render_math(content: str) -> str:
-    """Math as readable plain text: symbols as Unicode, font commands as their text, scripts as Unicode where they exist.
+    """Math as readable plain text: symbols as Unicode, font commands as their text, scripts as Unicode if they exist.
 
     `H$_2$O` -> H₂O, `x^{2}` -> x², `fb$^{-1}$` -> fb⁻¹, `^{\\rm PDG}` -> ^PDG, `e^{i\\pi t}` -> e^(iπt),
     `\\frac{a}{b}` -> a/b, `\\sqrt{x}` -> √x, `\\{0,1\\}` -> ﹛0,1﹜. Spaces are kept as written, trimmed at the ends.
@@ -455,11 +482,18 @@ def _render_math_tokens(tokens: list[str], index: int, closing: str | None) -> t
     while index < len(tokens):
         token = tokens[index]
         index += 1
-        if token.isspace() and index >= 2 and tokens[index - 2][1:].rstrip("*").isalpha() and tokens[index - 2][0] == "\\":
+        if (
+            token.isspace()
+            and index >= 2
+            and tokens[index - 2][1:].rstrip("*").isalpha()
+            and tokens[index - 2][0] == "\\"
+        ):
             # the space that ends a command's name is TeX's, not the author's, unless one stands before the command
             # too, or the command is a word (`\\log n` is log n, `\\le p` is ≤p)
             rendered = out[-1] if out else ""
-            if not (index >= 3 and tokens[index - 3].isspace()) and not (rendered[-1:].isascii() and rendered[-1:].isalpha()):
+            if not (index >= 3 and tokens[index - 3].isspace()) and not (
+                rendered[-1:].isascii() and rendered[-1:].isalpha()
+            ):
                 continue
         if token == "}":
             if closing:
@@ -492,7 +526,9 @@ def _render_math_tokens(tokens: list[str], index: int, closing: str | None) -> t
             elif name in ("frac", "dfrac", "tfrac", "cfrac", "binom"):
                 numerator, index = _math_atom(tokens, index)
                 denominator, index = _math_atom(tokens, index)
-                out.append(f"{_wrap(numerator)}/{_wrap(denominator)}" if name != "binom" else f"C({numerator},{denominator})")
+                out.append(
+                    f"{_wrap(numerator)}/{_wrap(denominator)}" if name != "binom" else f"C({numerator},{denominator})"
+                )
             elif name == "sqrt":
                 degree = ""
                 if index < len(tokens) and tokens[index] == "[":
@@ -535,7 +571,7 @@ def _math_atom(tokens: list[str], index: int) -> tuple[str, int]:
 
 
 def _script(text: str, superscript: bool) -> str:
-    """A sub- or superscript in Unicode when every character has one, otherwise `^x`/`_x`, or `^(...)` around more than a word."""
+    """A sub- or superscript in Unicode if each character has one, else `^x`/`_x`, or `^(...)` around over a word."""
     table = _SUPERSCRIPT if superscript else _SUBSCRIPT
     if text and all(char in table for char in text):
         return "".join(table[char] for char in text)

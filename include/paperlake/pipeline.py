@@ -48,7 +48,12 @@ class CommitSummary:
         return self.commit.counts
 
     def to_dict(self) -> dict:
-        return {**asdict(self.commit), "uri": self.uri, "published": list(self.published), "garbage_collected": self.garbage_collected}
+        return {
+            **asdict(self.commit),
+            "uri": self.uri,
+            "published": list(self.published),
+            "garbage_collected": self.garbage_collected,
+        }
 
 
 def logged_stage(stage):
@@ -70,7 +75,9 @@ def logged_stage(stage):
 
 
 @logged_stage
-def fetch_stage(settings: Settings, source: str, day: date, interval: tuple[datetime, datetime] | None = None) -> PartitionSummary:
+def fetch_stage(
+    settings: Settings, source: str, day: date, interval: tuple[datetime, datetime] | None = None
+) -> PartitionSummary:
     """Start a run: fetch the data interval (default: the whole UTC day) into the run's `raw/` manifest."""
     from paperlake.sources import FetchRequest, fetch_partition
 
@@ -90,11 +97,16 @@ def reparse_stage(settings: Settings, source: str, day: date) -> PartitionSummar
     lake = Lake.from_settings(settings)
     committed = current_commit(lake.store, source, day)
     if committed is None:
-        raise FileNotFoundError(f"nothing to reparse for source={source} date={day} in {lake.url}: no run was ever committed; ingest it first")
+        raise FileNotFoundError(
+            f"nothing to reparse for source={source} date={day} in {lake.url}: no run was ever "
+            "committed; ingest it first"
+        )
     manifest = lake.read_raw_manifest(source, day, committed.run_id)
     run_id = new_run_id()
     meta = {k: v for k, v in manifest.items() if k not in ("run_id", "base_generation")}
-    lake.write_raw_manifest(source, day, meta | {"base_generation": committed.generation, "reparse_of": committed.run_id}, run_id)
+    lake.write_raw_manifest(
+        source, day, meta | {"base_generation": committed.generation, "reparse_of": committed.run_id}, run_id
+    )
     pages = len(manifest["pages"])
     return PartitionSummary(
         layer="raw", source=source, date=day.isoformat(), rows=pages, run_id=run_id,
@@ -111,7 +123,9 @@ def parse_stage(settings: Settings, source: str, day: date, run_id: str) -> Part
 
 
 @logged_stage
-def validate_stage(settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None) -> PartitionSummary:
+def validate_stage(
+    settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None
+) -> PartitionSummary:
     """Split the run's `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
     from paperlake.validate import ValidationRules, validate_partition
 
@@ -119,7 +133,10 @@ def validate_stage(settings: Settings, source: str, day: date, run_id: str, airf
     manifest = lake.read_raw_manifest(source, day, run_id)
     interval = None
     if "interval_start" in manifest:
-        interval = (datetime.fromisoformat(manifest["interval_start"]), datetime.fromisoformat(manifest["interval_end"]))
+        interval = (
+            datetime.fromisoformat(manifest["interval_start"]),
+            datetime.fromisoformat(manifest["interval_end"]),
+        )
     rules = ValidationRules.from_settings(settings)
     return validate_partition(lake, source, day, run_id, rules, interval, airflow_run_id, settings.batch_rows)
 
@@ -130,7 +147,9 @@ def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> Partit
     from paperlake.tagging.partition import tag_partition
 
     lake = Lake.from_settings(settings)
-    return tag_partition(lake, source, day, run_id, model_dir=_tagger_model(settings), chunk_rows=settings.tag_chunk_rows)
+    return tag_partition(
+        lake, source, day, run_id, model_dir=_tagger_model(settings), chunk_rows=settings.tag_chunk_rows
+    )
 
 
 def tag_chunks_stage(settings: Settings, source: str, day: date, run_id: str) -> list[int]:
@@ -149,7 +168,9 @@ def tag_chunk_stage(settings: Settings, source: str, day: date, run_id: str, ind
 
 
 @logged_stage
-def tag_merge_stage(settings: Settings, source: str, day: date, run_id: str, chunks: list[TaggedChunk]) -> PartitionSummary:
+def tag_merge_stage(
+    settings: Settings, source: str, day: date, run_id: str, chunks: list[TaggedChunk]
+) -> PartitionSummary:
     """Merge the run's chunk files into its `entities/` table."""
     from paperlake.tagging.partition import merge_tag_chunks
 
@@ -163,8 +184,15 @@ def _tagger_model(settings: Settings):
 
 
 @logged_stage
-def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_shrink: bool = False, airflow_run_id: str | None = None) -> CommitSummary:
-    """Make every layer of the run current in one atomic step, publish it to the layers' Delta tables, then delete runs past retention.
+def commit_stage(
+    settings: Settings,
+    source: str,
+    day: date,
+    run_id: str,
+    allow_shrink: bool = False,
+    airflow_run_id: str | None = None,
+) -> CommitSummary:
+    """Make every layer of the run current in one atomic step, publish it to Delta tables, delete runs past retention.
 
     A publish that fails leaves the commit standing (paperlake's readers follow it) and is logged: the
     partition's next commit or garbage collection, or `paperlake publish`, makes it.
@@ -175,7 +203,13 @@ def commit_stage(settings: Settings, source: str, day: date, run_id: str, allow_
 
     lake = Lake.from_settings(settings)
     commit = commit_run(
-        lake, source, day, run_id, min_keep_share=settings.min_keep_share, allow_shrink=allow_shrink, airflow_run_id=airflow_run_id,
+        lake,
+        source,
+        day,
+        run_id,
+        min_keep_share=settings.min_keep_share,
+        allow_shrink=allow_shrink,
+        airflow_run_id=airflow_run_id,
     )
     uri = lake.uri(commit_key(source, day, commit.generation))
     try:
@@ -198,14 +232,24 @@ def committed_dates_stage(settings: Settings, source: str, first: str, last: str
     lake = Lake.from_settings(settings)
     days = committed_dates(lake.store, source, start, end)
     if not days:
-        raise PaperlakeError(f"{source}: no committed run between {start} and {end} in {lake.url}; nothing to reparse (ingest those dates first)")
+        raise PaperlakeError(
+            f"{source}: no committed run between {start} and {end} in {lake.url}; nothing to reparse (ingest those "
+            "dates first)"
+        )
     skipped = (end - start).days + 1 - len(days)
-    log.info("%s: %d committed dates to reparse between %s and %s; %d dates without a committed run skipped", source, len(days), start, end, skipped)
+    log.info(
+        "%s: %d committed dates to reparse between %s and %s; %d dates without a committed run skipped",
+        source,
+        len(days),
+        start,
+        end,
+        skipped,
+    )
     return days
 
 
 def marts_stage(settings: Settings, full: bool = False) -> MartsSummary:
-    """Bring the DuckDB marts up to date with every committed partition and publish them; `full` rebuilds from scratch."""
+    """Update the DuckDB marts with every committed partition and publish them; `full` rebuilds them from scratch."""
     from paperlake.marts.builder import build_marts
 
     started = time.monotonic()
@@ -246,8 +290,10 @@ def digest_stage(settings: Settings):
     return digest, publish_digest(lake, digest)
 
 
-def ingest(settings: Settings, source: str, day: date, reparse: bool = False, allow_shrink: bool = False) -> list[PartitionSummary | CommitSummary]:
-    """One whole run of a source and date, in DAG order; `reparse` rebuilds from the committed raw pages without fetching."""
+def ingest(
+    settings: Settings, source: str, day: date, reparse: bool = False, allow_shrink: bool = False
+) -> list[PartitionSummary | CommitSummary]:
+    """One whole run of a source and date, in DAG order; `reparse` rebuilds from the committed raw pages, no fetch."""
     started = reparse_stage(settings, source, day) if reparse else fetch_stage(settings, source, day)
     run_id = started.run_id
     summaries = [started]

@@ -19,7 +19,7 @@ REAL_CORPUS_DIR_ENV = "PAPERLAKE_REAL_CORPUS_DIR"
 
 @dataclass(frozen=True)
 class RealAbstract:
-    """One recorded paper: its arXiv id (None when unknown), raw title and abstract, categories (primary first), origin."""
+    """One recorded paper: arXiv id (None when unknown), raw title and abstract, categories (primary first), origin."""
 
     id: str | None
     title: str
@@ -29,13 +29,15 @@ class RealAbstract:
 
 
 def load_real_corpus(extra_dir: str | None = None) -> list[RealAbstract]:
-    """Every record of the vendored files, then of `extra_dir`'s *.jsonl.gz files (each directory's files in name order)."""
+    """Every record of the vendored files, then of `extra_dir`'s *.jsonl.gz files (each folder's in name order)."""
     directories = [REAL_CORPUS_DIR, *([Path(extra_dir)] if extra_dir else [])]
     records: list[RealAbstract] = []
     for directory in directories:
         files = sorted(Path(directory).glob("*.jsonl.gz"))
         if not files and directory != REAL_CORPUS_DIR:
-            raise FileNotFoundError(f"no *.jsonl.gz files in {directory} (set {REAL_CORPUS_DIR_ENV} to a folder of them)")
+            raise FileNotFoundError(
+                f"no *.jsonl.gz files in {directory} (set {REAL_CORPUS_DIR_ENV} to a folder of them)"
+            )
         for path in files:
             records += read_corpus_file(path)
     return records

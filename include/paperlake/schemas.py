@@ -26,7 +26,10 @@ def _fields(columns: list[tuple[str, str]]) -> list[pa.Field]:
 
 def _schema(layer: str) -> pa.Schema:
     # Parsed and cleaned, not yet validated, is `staged`: the validate stage splits it into clean + quarantine.
-    return pa.schema(_fields(LAYER_COLUMNS[layer]), metadata={"paperlake.layer": layer, "paperlake.schema_version": str(SCHEMA_VERSION)})
+    return pa.schema(
+        _fields(LAYER_COLUMNS[layer]),
+        metadata={"paperlake.layer": layer, "paperlake.schema_version": str(SCHEMA_VERSION)},
+    )
 
 
 PAPER_FIELDS = _fields(PAPER_COLUMNS)

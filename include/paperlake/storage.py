@@ -67,7 +67,9 @@ class LocalStore:
 
     @contextmanager
     def writing(self, key: str, publish=os.replace) -> Iterator[Path]:
-        """A temp file beside `key` (swept by `sweep_temp` if the writer is killed) to write; published when the block ends, dropped if it raises."""
+        """A temp file beside `key` to write: published when the block ends, dropped if it raises.
+
+        `sweep_temp` removes it if the writer is killed."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
@@ -119,7 +121,11 @@ class LocalStore:
     def sweep_temp(self, prefix: str, older_than: float) -> int:
         """Delete temp files a killed writer left below `prefix` before `older_than` (epoch); returns how many."""
         base = self._path(prefix)
-        stale = [p for p in base.rglob(f".*{TEMP_SUFFIX}") if p.is_file() and p.stat().st_mtime < older_than] if base.is_dir() else []
+        stale = (
+            [p for p in base.rglob(f".*{TEMP_SUFFIX}") if p.is_file() and p.stat().st_mtime < older_than]
+            if base.is_dir()
+            else []
+        )
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)
@@ -155,7 +161,12 @@ class S3Store:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+            if err.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+                "412",
+                "409",
+            ):
                 raise FileExistsError(self.uri(key)) from None
             raise
 
@@ -260,7 +271,9 @@ def s3_credentials(options: S3Options) -> tuple[str, str]:
 
     credentials = boto3.Session().get_credentials()
     if credentials is None:
-        raise PaperlakeError("no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection")
+        raise PaperlakeError(
+            "no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an Airflow aws connection"
+        )
     frozen = credentials.get_frozen_credentials()
     return frozen.access_key, frozen.secret_key
 
@@ -289,7 +302,10 @@ def open_store(url: str, s3: S3Options) -> Store:
         return S3Store(parsed.netloc, parsed.path, s3)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
-            raise ValueError(f"PAPERLAKE_LAKE_URL {url!r} names the host {parsed.netloc!r}: a file:// lake is a folder on this machine, file:///path")
+            raise ValueError(
+                f"PAPERLAKE_LAKE_URL {url!r} names the host {parsed.netloc!r}: a file:// lake is a folder on this "
+                "machine, file:///path"
+            )
         return LocalStore(Path(unquote(parsed.path)).resolve())  # file:///a%20b is the folder "a b"
     if parsed.scheme == "":
         return LocalStore(Path(url).resolve())

@@ -17,7 +17,7 @@ _EDGE_PUNCTUATION = ".,;:!?()[]\"'“”‘’<>"
 
 
 def markup_residue(cleaned: str) -> str | None:
-    """The kind of TeX left in cleaned text, or None: a math delimiter a reading would pair, a command, a `^{`/`_{` group."""
+    """The kind of TeX in cleaned text, or None: a math delimiter a reading would pair, a command, a `^{`/`_{` group."""
     if _MATH_MARK.search(cleaned):
         from paperlake.latex import find_math
 
@@ -31,7 +31,7 @@ def markup_residue(cleaned: str) -> str | None:
 
 
 def glued_words(raw: str, cleaned: str) -> list[str]:
-    """Plain words of the raw text that cleaning glued to their neighbours: no longer a word of their own, yet still there."""
+    """Plain words of the raw text that cleaning glued to their neighbours: no longer words of their own, yet there."""
     from paperlake.clean import restore_lost_symbols
     from paperlake.latex import find_math
 

@@ -64,24 +64,46 @@ def build_suite(rules: ValidationRules, source: str):
     for expectation in (
         gxe.ExpectColumnValuesToBeNull(
             column="parse_error",
-            meta={"code": "malformed_item", "message": "the source's item could not be read as a paper (its parse_error says why)"},
+            meta={
+                "code": "malformed_item",
+                "message": "the source's item could not be read as a paper (its parse_error says why)",
+            },
         ),
-        gxe.ExpectColumnValuesToNotBeNull(column="paper_id", meta={"code": "missing_id", "message": "paper_id is missing"}),
-        gxe.ExpectColumnValuesToBeUnique(column="paper_id", meta={"code": "duplicate_id", "message": "paper_id is not unique in the partition"}),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="paper_id", meta={"code": "missing_id", "message": "paper_id is missing"}
+        ),
+        gxe.ExpectColumnValuesToBeUnique(
+            column="paper_id", meta={"code": "duplicate_id", "message": "paper_id is not unique in the partition"}
+        ),
         gxe.ExpectColumnValuesToMatchRegex(
-            column="paper_id", regex=ID_PATTERNS.get(source, DEFAULT_ID_PATTERN),
+            column="paper_id",
+            regex=ID_PATTERNS.get(source, DEFAULT_ID_PATTERN),
             meta={"code": "malformed_id", "message": f"paper_id is not a well-formed {source} id"},
         ),
-        gxe.ExpectColumnValuesToNotBeNull(column="title", meta={"code": "missing_title", "message": "title is missing"}),
-        gxe.ExpectColumnValueLengthsToBeBetween(column="title", min_value=1, meta={"code": "empty_title", "message": "title is empty"}),
-        gxe.ExpectColumnValuesToNotBeNull(column="abstract", meta={"code": "missing_abstract", "message": "abstract is missing"}),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="title", meta={"code": "missing_title", "message": "title is missing"}
+        ),
         gxe.ExpectColumnValueLengthsToBeBetween(
-            column="abstract", min_value=rules.abstract_min_chars, max_value=rules.abstract_max_chars,
-            meta={"code": "abstract_length", "message": f"abstract length outside [{rules.abstract_min_chars}, {rules.abstract_max_chars}] characters"},
+            column="title", min_value=1, meta={"code": "empty_title", "message": "title is empty"}
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="abstract", meta={"code": "missing_abstract", "message": "abstract is missing"}
+        ),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="abstract",
+            min_value=rules.abstract_min_chars,
+            max_value=rules.abstract_max_chars,
+            meta={
+                "code": "abstract_length",
+                "message": (
+                    f"abstract length outside [{rules.abstract_min_chars}, {rules.abstract_max_chars}] characters"
+                ),
+            },
         ),
         *(
             gxe.ExpectColumnValuesToNotMatchRegex(
-                column=column, regex=RESIDUE_PATTERN,
+                column=column,
+                regex=RESIDUE_PATTERN,
                 meta={"code": f"{column}_residue", "message": f"{column} still contains LaTeX, HTML or page residue"},
             )
             for column in ("title", "abstract")
@@ -89,17 +111,22 @@ def build_suite(rules: ValidationRules, source: str):
         *(
             gxe.ExpectColumnValuesToBeNull(
                 column=TEX_RESIDUE_COLUMNS[column],
-                meta={"code": f"{column}_tex_residue", "message": f"{column} still holds TeX math, a command or a ^{{ or _{{ group, "
-                      "or cleaning glued words of the raw text together"},
+                meta={
+                    "code": f"{column}_tex_residue",
+                    "message": f"{column} still holds TeX math, a command or a ^{{ or _{{ group, "
+                    "or cleaning glued words of the raw text together",
+                },
             )
             for column in ("title", "abstract")
         ),
         gxe.ExpectColumnValuesToBeInSet(
-            column=ENGLISH_COLUMN, value_set=[True],
+            column=ENGLISH_COLUMN,
+            value_set=[True],
             meta={"code": "not_english", "message": "abstract does not look like English"},
         ),
         gxe.ExpectColumnValuesToBeInSet(
-            column=IN_INTERVAL_COLUMN, value_set=[True],
+            column=IN_INTERVAL_COLUMN,
+            value_set=[True],
             meta={"code": "outside_interval", "message": "listed by the source outside the run's data interval"},
         ),
     ):
@@ -108,7 +135,7 @@ def build_suite(rules: ValidationRules, source: str):
 
 
 def suite_runner(rules: ValidationRules, source: str):
-    """A function running the suite on a pandas DataFrame (with a `_row` column); one ephemeral GX context serves every batch."""
+    """A function running the suite on a pandas DataFrame (with a `_row` column); one GX context for all batches."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -134,15 +161,24 @@ def row_failures(result) -> dict[int, list[tuple[str, str]]]:
         if outcome.success:
             continue
         meta = outcome.expectation_config.meta or {}
-        reason = (meta.get("code", outcome.expectation_config.type), meta.get("message", outcome.expectation_config.type))
+        reason = (
+            meta.get("code", outcome.expectation_config.type),
+            meta.get("message", outcome.expectation_config.type),
+        )
         for hit in outcome.result.get("unexpected_index_list") or []:
             failures.setdefault(int(hit[ROW_COLUMN]), []).append(reason)
     return failures
 
 
 def validate_partition(
-    lake: Lake, source: str, day: date, run_id: str, rules: ValidationRules,
-    interval: tuple[datetime, datetime] | None = None, airflow_run_id: str | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
+    lake: Lake,
+    source: str,
+    day: date,
+    run_id: str,
+    rules: ValidationRules,
+    interval: tuple[datetime, datetime] | None = None,
+    airflow_run_id: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> PartitionSummary:
     """Split a run's `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
 
@@ -180,8 +216,12 @@ def validate_partition(
             rejected_reasons = [reasons[pos] for pos in positions if pos in reasons]
             quarantined = (
                 batch.filter(pc.invert(keep))
-                .append_column("reason_codes", pa.array([[code for code, _ in r] for r in rejected_reasons], pa.list_(pa.string())))
-                .append_column("reasons", pa.array([[msg for _, msg in r] for r in rejected_reasons], pa.list_(pa.string())))
+                .append_column(
+                    "reason_codes", pa.array([[code for code, _ in r] for r in rejected_reasons], pa.list_(pa.string()))
+                )
+                .append_column(
+                    "reasons", pa.array([[msg for _, msg in r] for r in rejected_reasons], pa.list_(pa.string()))
+                )
             )
             quarantine_writer.write(quarantined)
             shown += quarantined.select(["paper_id", "title", "reasons"]).slice(0, REPORT_ROWS - len(shown)).to_pylist()
@@ -191,10 +231,14 @@ def validate_partition(
             top_reasons.update(code for r in rejected_reasons for code, _ in r)
             rejected += sum(1 for r in rejected_reasons if any(code not in BENIGN_REASONS for code, _ in r))
             expectations = merge_outcomes(expectations, expectation_outcomes(result))
-            batch_results.append({"rows": batch.num_rows, "success": bool(result.success), "statistics": result.statistics})
+            batch_results.append(
+                {"rows": batch.num_rows, "success": bool(result.success), "statistics": result.statistics}
+            )
     quarantined_rows = quarantine_writer.rows
     if clean_writer.rows + quarantined_rows != parsed:
-        raise AssertionError(f"{source} {day}: clean + quarantine != parsed ({clean_writer.rows} + {quarantined_rows} != {parsed})")
+        raise AssertionError(
+            f"{source} {day}: clean + quarantine != parsed ({clean_writer.rows} + {quarantined_rows} != {parsed})"
+        )
 
     report = {
         "suite": SUITE_NAME, "suite_version": SUITE_VERSION, "source": source, "date": day.isoformat(),
@@ -202,10 +246,14 @@ def validate_partition(
         "parsed": parsed, "clean": clean_rows, "quarantined": quarantined_rows, "reasons": dict(top_reasons),
     }
     result_doc = report | {
-        "gx_success": all(b["success"] for b in batch_results), "expectations": expectations, "gx_batches": batch_results,
+        "gx_success": all(b["success"] for b in batch_results),
+        "expectations": expectations,
+        "gx_batches": batch_results,
     }
     lake.write_json("validation", source, day, VALIDATION_RESULT, result_doc, run_id)
-    lake.write_document("validation", source, day, VALIDATION_REPORT, render_report(report, expectations, shown).encode(), run_id)
+    lake.write_document(
+        "validation", source, day, VALIDATION_REPORT, render_report(report, expectations, shown).encode(), run_id
+    )
     summary = PartitionSummary(
         layer="clean", source=source, date=day.isoformat(), rows=clean_rows, uri=clean_writer.uri, run_id=run_id,
         counts={"parsed": parsed, "clean": clean_rows, "quarantined": quarantined_rows},
@@ -216,7 +264,8 @@ def validate_partition(
         raise QuarantineThresholdExceeded(
             f"{source} {day}: {rejected} of {parsed} records rejected ({share:.1%} > "
             f"{rules.max_quarantine_share:.0%}); top reasons: {top}. This run is not committed (the committed "
-            f"partition is unchanged); its quarantine is at {quarantine_writer.uri}: inspect it, fix the source or raise "
+            f"partition is unchanged); its quarantine is at {quarantine_writer.uri}: inspect it, fix the source or "
+            "raise "
             f"PAPERLAKE_MAX_QUARANTINE_SHARE."
         )
     return summary
@@ -238,7 +287,7 @@ def find_superseded(paper_ids: Sequence[str | None], versions: Sequence[int | No
 
 
 def suite_frame(batch, positions: range, superseded: dict[int, list], interval: tuple[datetime, datetime] | None):
-    """The pandas frame the suite checks for one staged batch: its rows not already superseded, `_row` their partition positions.
+    """The pandas frame the suite checks for a staged batch: its rows not superseded, `_row` their partition positions.
 
     Superseded rows are left out, so every paper_id left is unique in the whole partition and the
     suite's uniqueness check on one batch is the partition's.
@@ -250,12 +299,22 @@ def suite_frame(batch, positions: range, superseded: dict[int, list], interval: 
     return pa.table(
         {
             ROW_COLUMN: pa.array([pos for pos in positions if pos not in superseded], pa.int64()),
-            **{col: candidates.column(col).cast(pa.string()) for col in ("paper_id", "title", "abstract", "parse_error")},
-            IN_INTERVAL_COLUMN: pa.array([listed_in_interval(at, interval) for at in candidates.column("listed_at").to_pylist()], pa.bool_()),
+            **{
+                col: candidates.column(col).cast(pa.string())
+                for col in ("paper_id", "title", "abstract", "parse_error")
+            },
+            IN_INTERVAL_COLUMN: pa.array(
+                [listed_in_interval(at, interval) for at in candidates.column("listed_at").to_pylist()], pa.bool_()
+            ),
             ENGLISH_COLUMN: pa.array([looks_english(text) for text in abstracts], pa.bool_()),
             **{
                 TEX_RESIDUE_COLUMNS[column]: pa.array(
-                    [text_residue(raw, cleaned) for raw, cleaned in zip(candidates.column(f"{column}_raw").to_pylist(), candidates.column(column).to_pylist())],
+                    [
+                        text_residue(raw, cleaned)
+                        for raw, cleaned in zip(
+                            candidates.column(f"{column}_raw").to_pylist(), candidates.column(column).to_pylist()
+                        )
+                    ],
                     pa.string(),
                 )
                 for column in ("title", "abstract")
@@ -265,11 +324,12 @@ def suite_frame(batch, positions: range, superseded: dict[int, list], interval: 
 
 
 def merge_outcomes(merged: list[dict], outcomes: list[dict]) -> list[dict]:
-    """Expectation outcomes of the batches so far and of one more: success if all succeeded, unexpected counts summed."""
+    """Expectation outcomes of the batches so far and one more: success if all succeeded, unexpected counts summed."""
     if not merged:
         return outcomes
     return [
-        m | {"success": m["success"] and o["success"], "unexpected_count": m["unexpected_count"] + o["unexpected_count"]}
+        m
+        | {"success": m["success"] and o["success"], "unexpected_count": m["unexpected_count"] + o["unexpected_count"]}
         for m, o in zip(merged, outcomes, strict=True)
     ]
 

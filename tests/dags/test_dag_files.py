@@ -13,7 +13,9 @@ def test_dagbag_loads_every_dag_without_import_errors():
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
     sources = ["arxiv", "arxiv_oai", "hf_daily", "hf_search", "snapshot"]
-    assert sorted(bag.dags) == sorted([f"paperlake_ingest_{s}" for s in sources] + ["paperlake_marts", "paperlake_digest", "paperlake_reparse"])
+    assert sorted(bag.dags) == sorted(
+        [f"paperlake_ingest_{s}" for s in sources] + ["paperlake_marts", "paperlake_digest", "paperlake_reparse"]
+    )
     assert [a.name for a in bag.dags["paperlake_digest"].timetable.asset_condition.objects] == ["paperlake_marts"]
     assert bag.dags["paperlake_ingest_arxiv"].get_task("fetch").pool == "arxiv_api"
     assert bag.dags["paperlake_ingest_arxiv_oai"].get_task("fetch").pool == "arxiv_api"
@@ -29,10 +31,22 @@ def test_one_ingest_dag_per_configured_source_with_its_entities_asset(monkeypatc
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert {"paperlake_ingest_snapshot", "paperlake_ingest_other"} <= set(bag.dags)
     ingest = bag.dags["paperlake_ingest_other"]
-    assert [t.task_id for t in ingest.topological_sort()] == ["fetch", "parse", "validate", "plan_tagging", "tag", "merge_tags", "commit"]
+    assert [t.task_id for t in ingest.topological_sort()] == [
+        "fetch",
+        "parse",
+        "validate",
+        "plan_tagging",
+        "tag",
+        "merge_tags",
+        "commit",
+    ]
     assert [o.name for o in ingest.get_task("commit").outlets] == ["paperlake_entities_other"]
     marts = bag.dags["paperlake_marts"]
-    assert {a.name for a in marts.timetable.asset_condition.objects} == {"paperlake_entities_snapshot", "paperlake_entities_other", "paperlake_reparsed"}
+    assert {a.name for a in marts.timetable.asset_condition.objects} == {
+        "paperlake_entities_snapshot",
+        "paperlake_entities_other",
+        "paperlake_reparsed",
+    }
     assert [o.name for o in marts.get_task("build_marts").outlets] == ["paperlake_marts"]
 
 
@@ -61,7 +75,9 @@ def test_every_dag_documents_itself_and_bounds_its_runs_and_tasks():
         assert dag.dagrun_timeout and dag.dagrun_timeout.total_seconds() > 0, dag_id
         for task in dag.tasks:
             assert task.execution_timeout and task.execution_timeout.total_seconds() > 0, (dag_id, task.task_id)
-            callbacks = task.on_failure_callback if isinstance(task.on_failure_callback, list) else [task.on_failure_callback]
+            callbacks = (
+                task.on_failure_callback if isinstance(task.on_failure_callback, list) else [task.on_failure_callback]
+            )
             assert log_task_failure in callbacks, (dag_id, task.task_id)
     # consumers only read the lake: they start unpaused so that ingest runs and backfills reach them
     assert {dag_id for dag_id, dag in bag.dags.items() if dag.is_paused_upon_creation is False} == {
@@ -80,5 +96,6 @@ def test_the_failure_callback_logs_one_line_with_dag_date_task_and_reason(caplog
     with caplog.at_level(logging.ERROR, logger="paperlake"):
         log_task_failure({"ti": ti, "dag_run": run, "exception": RuntimeError("HTTP 503 from http://x\nmore detail")})
     assert caplog.messages == [
-        "paperlake task failed: dag=paperlake_ingest_arxiv date=2026-11-26 task=fetch try=2 reason=RuntimeError: HTTP 503 from http://x"
+        "paperlake task failed: dag=paperlake_ingest_arxiv date=2026-11-26 task=fetch try=2 reason=RuntimeError: HTTP "
+        "503 from http://x"
     ]

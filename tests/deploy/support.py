@@ -70,11 +70,17 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def layer_tables(lake: Lake, source: str, days: list[date]) -> dict:
-    return {(layer, day): lake.read_table(layer, source, day, run_id=committed_run(lake, source, day)) for layer in LAYERS for day in days}
+    return {
+        (layer, day): lake.read_table(layer, source, day, run_id=committed_run(lake, source, day))
+        for layer in LAYERS
+        for day in days
+    }
 
 
 def marts_dates(lake: Lake, settings: Settings, source: str) -> set[date]:
     """The dates the published marts report for `source` (pipeline_health), read from the file as published."""
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
-        rows = con.execute("SELECT date, clean FROM pipeline_health WHERE source = ? AND clean > 0", [source]).fetchall()
+        rows = con.execute(
+            "SELECT date, clean FROM pipeline_health WHERE source = ? AND clean > 0", [source]
+        ).fetchall()
     return {row[0] for row in rows}

@@ -22,7 +22,13 @@ def test_the_stack_stores_its_seaweedfs_keys_and_a_plain_local_mail_relay():
         "extra": json.dumps({"endpoint_url": "http://127.0.0.1:9", "region_name": "us-east-1"}),
     }
     smtp = stored["smtp_default"]
-    assert (smtp["conn_type"], smtp["host"], smtp["port"], smtp["login"], smtp["password"]) == ("smtp", "127.0.0.1", 25, None, None)
+    assert (smtp["conn_type"], smtp["host"], smtp["port"], smtp["login"], smtp["password"]) == (
+        "smtp",
+        "127.0.0.1",
+        25,
+        None,
+        None,
+    )
     assert json.loads(smtp["extra"]) == {"disable_ssl": True, "disable_tls": True, "timeout": 10}
 
 
@@ -45,8 +51,9 @@ def test_a_weak_admin_password_is_refused_before_anything_is_written(tmp_path):
 def test_connections_without_their_variables_are_one_line_naming_them(tmp_path):
     result = run_init(tmp_path, "--connections", AWS_ACCESS_KEY_ID="paperlake")
     assert result.returncode == 1
-    assert result.stderr.strip() == ("airflow_init: --connections needs AWS_SECRET_ACCESS_KEY, PAPERLAKE_S3_ENDPOINT_URL "
-                                     "in the environment")
+    assert result.stderr.strip() == (
+        "airflow_init: --connections needs AWS_SECRET_ACCESS_KEY, PAPERLAKE_S3_ENDPOINT_URL in the environment"
+    )
     assert not (tmp_path / "airflow.db").exists()
 
 
@@ -58,8 +65,14 @@ def test_the_local_plan_gives_airflow_s_sqlite_writers_a_30_s_busy_timeout(tmp_p
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
     monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", raising=False)
     env = local_plan().env
-    probe = "from airflow import settings\nwith settings.engine.connect() as c:\n    print(c.exec_driver_sql('PRAGMA busy_timeout').scalar())"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    probe = (
+        "from airflow import settings\n"
+        "with settings.engine.connect() as c:\n"
+        "    print(c.exec_driver_sql('PRAGMA busy_timeout').scalar())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "30000"
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql+psycopg2://airflow@127.0.0.1:1/airflow")

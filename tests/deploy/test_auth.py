@@ -39,22 +39,38 @@ def test_generated_stack_passwords_pass():
 
 
 def test_the_command_names_every_weak_variable():
-    env = {"PATH": os.environ["PATH"], "GOOD": secrets.token_hex(32), "PLACEHOLDER": "change-me-s3-secret-key", "SHORT": "abc"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "GOOD": secrets.token_hex(32),
+        "PLACEHOLDER": "change-me-s3-secret-key",
+        "SHORT": "abc",
+    }
     result = subprocess.run([sys.executable, "-m", "deploy.auth", "check", "GOOD", "PLACEHOLDER", "SHORT", "MISSING"],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     refused = [line.split(":")[1].strip() for line in result.stderr.splitlines()]
     assert refused == ["PLACEHOLDER", "SHORT", "MISSING"], result.stderr
-    ok = subprocess.run([sys.executable, "-m", "deploy.auth", "check", "GOOD"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "deploy.auth", "check", "GOOD"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and not ok.stderr
 
 
 def test_make_stack_refuses_a_weak_admin_password_before_starting_anything(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_", "PAPERLAKE_"))}
     env |= {"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_STACK_ADMIN_PASSWORD": "admin123"}
-    result = subprocess.run([sys.executable, "-m", "deploy.stack", "start"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.stack", "start"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert "refusing to start the stack with a weak password" in result.stderr and "admin password" in result.stderr
     state = tmp_path / "stack"
     assert sorted(p.name for p in state.iterdir()) == ["stack.json"], "nothing but the saved ports may exist"
-    assert json.loads((state / "stack.json").read_text())["admin_password"] != "admin123", "the weak password is not kept"
+    assert json.loads((state / "stack.json").read_text())["admin_password"] != "admin123", (
+        "the weak password is not kept"
+    )

@@ -238,7 +238,9 @@ def test_only_8080_and_8333_are_published(services):
 def test_published_ports_bind_to_the_bind_address_variable_defaulting_to_loopback(services):
     for name in ("airflow-apiserver", "seaweedfs"):
         for port in services[name]["ports"]:
-            assert str(port).startswith("${PAPERLAKE_BIND_ADDRESS:-127.0.0.1}:"), f"{name} publishes {port!r} on every interface"
+            assert str(port).startswith("${PAPERLAKE_BIND_ADDRESS:-127.0.0.1}:"), (
+                f"{name} publishes {port!r} on every interface"
+            )
     assert env_example()["PAPERLAKE_BIND_ADDRESS"] == "127.0.0.1"
 
 
@@ -337,7 +339,9 @@ def test_dockerfile_runs_as_a_non_root_user():
 
 
 def test_requirements_carry_the_celery_and_postgres_extras():
-    pins = {line.split("==")[0].lower() for line in (REPO / "requirements.txt").read_text().splitlines() if "==" in line}
+    pins = {
+        line.split("==")[0].lower() for line in (REPO / "requirements.txt").read_text().splitlines() if "==" in line
+    }
     wanted = {"apache-airflow-providers-celery", "apache-airflow-providers-postgres", "psycopg2-binary", "asyncpg"}
     if not pins & wanted:
         pytest.skip("requirements.txt does not pin the Celery/Postgres extras yet (another branch adds them)")
@@ -424,14 +428,20 @@ def test_airflow_init_script_runs_against_a_fresh_metadata_db(compose, services,
 
     for name, weak in (("AIRFLOW_ADMIN_PASSWORD", "change-me-admin"), ("AIRFLOW_ADMIN_PASSWORD", "admin"),
                        ("POSTGRES_PASSWORD", "airflow"), ("AWS_SECRET_ACCESS_KEY", "secret123")):
-        refused = subprocess.run(["bash", "-c", script], env={**env, name: weak}, capture_output=True, text=True, timeout=60)
+        refused = subprocess.run(
+            ["bash", "-c", script], env={**env, name: weak}, capture_output=True, text=True, timeout=60
+        )
         assert refused.returncode != 0 and f"refused: {name}" in refused.stderr, (name, refused.stderr)
         assert not (tmp_path / "airflow.db").exists(), "weak passwords must be refused before anything is written"
 
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "FAB user admin (role Admin): created" in result.stdout
-    left = [p for p in [*home.rglob("*"), *scratch.rglob("*")] if p.is_file() and "s3-secret-for-the-test" in p.read_text(errors="replace")]
+    left = [
+        p
+        for p in [*home.rglob("*"), *scratch.rglob("*")]
+        if p.is_file() and "s3-secret-for-the-test" in p.read_text(errors="replace")
+    ]
     assert not left, f"files holding the S3 secret are left behind: {left}"
 
     check = """
@@ -449,7 +459,9 @@ with create_session() as s:
     out["admin"] = [[r.name for r in admin.roles], check_password_hash(admin.password, "admin-password-for-the-test")]
 print("RESULT" + json.dumps(out))
 """
-    probe = subprocess.run([str(VENV_BIN / "python"), "-c", check], env=env, capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", check], env=env, capture_output=True, text=True, timeout=120
+    )
     assert probe.returncode == 0, probe.stderr[-3000:]
     stored = json.loads(probe.stdout.split("RESULT", 1)[1])
     assert stored["aws_default"] == ["aws", None, None, "paperlake", "s3-secret-for-the-test",
@@ -478,11 +490,19 @@ def test_seaweedfs_init_script_creates_the_lake_bucket_once(services, seaweed):
         "PAPERLAKE_LAKE_URL": f"s3://compose-init-{os.getpid()}/lake",
     }
     script = container_script(services["seaweedfs-init"])
-    weak = subprocess.run([sys.executable, "-c", script], env={**env, "AWS_SECRET_ACCESS_KEY": "change-me-s3-secret-key"},
-                          cwd=REPO, capture_output=True, text=True, timeout=180)
+    weak = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**env, "AWS_SECRET_ACCESS_KEY": "change-me-s3-secret-key"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert weak.returncode != 0 and "S3_SECRET_ACCESS_KEY refused" in weak.stderr, weak.stderr
     for expected in ("created bucket", "exists"):
-        result = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, timeout=180
+        )
         assert result.returncode == 0 and expected in result.stdout, result.stdout + result.stderr
     seaweed.client().head_bucket(Bucket=f"compose-init-{os.getpid()}")
     wrong = subprocess.run([sys.executable, "-c", script], env={**env, "AWS_SECRET_ACCESS_KEY": "not-the-right-key-9"},

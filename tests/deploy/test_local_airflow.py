@@ -72,7 +72,9 @@ def local_airflow(tmp_path):
         for name in left:
             os.killpg(services[name]["pid"], signal.SIGKILL)
         stray = kill_leftovers(env)  # anything of the tree: components, their children, orphans, task processes
-        assert code == 0 and not left and not stray, f"supervisor exit {code}; still running: {left}\n{stray}\n{out.read_text()[-3000:]}"
+        assert code == 0 and not left and not stray, (
+            f"supervisor exit {code}; still running: {left}\n{stray}\n{out.read_text()[-3000:]}"
+        )
 
 
 def finished_runs(api: AirflowApi, dag_id: str) -> list[dict]:
@@ -101,11 +103,24 @@ def test_ui_backfill_three_times_on_the_embedded_default_and_the_marts_follow(lo
             # A new pid and a restart counted, not "restart #1": Airflow's scheduler can itself exit once at start on
             # SQLite (a StaleDataError on dag_run, seen in CI), and the supervisor restarts that too. The log lines
             # below prove this restart followed the kill.
-            wait_until(lambda: read_state(state_file)["services"]["scheduler"]["restarts"] >= 1
-                       and read_state(state_file)["services"]["scheduler"]["pid"] != scheduler["pid"], 60, "the scheduler restarted")
+            wait_until(
+                lambda: (
+                    read_state(state_file)["services"]["scheduler"]["restarts"] >= 1
+                    and read_state(state_file)["services"]["scheduler"]["pid"] != scheduler["pid"]
+                ),
+                60,
+                "the scheduler restarted",
+            )
             assert "scheduler (pid %d) exited with code -9" % scheduler["pid"] in out.read_text()
-            assert "scheduler (pid %d) left %d process(es) behind: stopped" % (scheduler["pid"], len(workers)) in out.read_text()
-            assert not [pid for pid in workers if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+            assert (
+                "scheduler (pid %d) left %d process(es) behind: stopped" % (scheduler["pid"], len(workers))
+                in out.read_text()
+            )
+            assert not [
+                pid
+                for pid in workers
+                if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+            ]
         days = [FIRST_DAY + timedelta(days=3 * round_number + i) for i in range(3)]
         began = time.monotonic()
         api.set_paused(INGEST, False)
@@ -121,4 +136,7 @@ def test_ui_backfill_three_times_on_the_embedded_default_and_the_marts_follow(lo
         for dag_id in (MARTS, DIGEST):
             runs = wait_until(lambda: finished_runs(api, dag_id), 300, f"every {dag_id} run finished")
             assert all(r["state"] == "success" for r in runs), [(r["dag_run_id"], r["state"]) for r in runs]
-        print(f"\nround {round_number + 1}: {len(days)} days backfilled and the marts rebuilt in {time.monotonic() - began:.0f}s")
+        print(
+            f"\nround {round_number + 1}: {len(days)} days backfilled and the marts rebuilt in "
+            f"{time.monotonic() - began:.0f}s"
+        )

@@ -47,7 +47,14 @@ RUNS_TIMEOUT = 900
 
 
 def stack_command(command: str, env: dict, timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "deploy.stack", command], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.stack", command],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +96,18 @@ def stack(arxiv_api):
         left = [s["pid"] for s in state["services"].values() if ProcessRef.from_dict(s).alive()]
         stray = kill_leftovers(env)  # anything of the tree: PostgreSQL backends, Celery pool processes, tasks
         shutil.rmtree(home, ignore_errors=True)
-        assert result.returncode == 0 and not left and not stray, f"stop left {left}\n{stray}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        assert result.returncode == 0 and not left and not stray, (
+            f"stop left {left}\n{stray}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
 
 
 def lake_of(home: Path, env: dict) -> tuple[Lake, Settings]:
-    settings = Settings.from_env({"PAPERLAKE_HOME": str(home / "reader"), "PAPERLAKE_LAKE_URL": env["PAPERLAKE_LAKE_URL"]})
-    settings = replace(settings, s3=S3Options(env["AWS_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]))
+    settings = Settings.from_env(
+        {"PAPERLAKE_HOME": str(home / "reader"), "PAPERLAKE_LAKE_URL": env["PAPERLAKE_LAKE_URL"]}
+    )
+    settings = replace(
+        settings, s3=S3Options(env["AWS_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+    )
     return Lake.from_settings(settings), settings
 
 
@@ -148,9 +161,13 @@ def assert_the_page_needs_the_read_permissions(admin: AirflowApi) -> AirflowApi:
 def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_changes_no_row(stack, arxiv_api):
     home, env = stack
     _, script = arxiv_api
-    api = AirflowApi(env["PAPERLAKE_STACK_API_URL"], env["PAPERLAKE_STACK_ADMIN_USER"], env["PAPERLAKE_STACK_ADMIN_PASSWORD"])
+    api = AirflowApi(
+        env["PAPERLAKE_STACK_API_URL"], env["PAPERLAKE_STACK_ADMIN_USER"], env["PAPERLAKE_STACK_ADMIN_PASSWORD"]
+    )
     api.login()
-    wait_until(lambda: api.dag(INGEST) and api.dag(MARTS) and api.dag(DIGEST), 300, "the DAGs parsed by the dag-processor")
+    wait_until(
+        lambda: api.dag(INGEST) and api.dag(MARTS) and api.dag(DIGEST), 300, "the DAGs parsed by the dag-processor"
+    )
     for dag_id in (MARTS, DIGEST):
         unpause_if_paused(api, dag_id)
     reader = assert_the_page_needs_the_read_permissions(api)
@@ -181,27 +198,40 @@ def test_ui_backfill_runs_on_both_celery_workers_into_s3_and_reprocessing_change
     tables = layer_tables(lake, "arxiv", DAYS)
     assert all(tables[("clean", d)].num_rows == 3 for d in DAYS)
 
-    wait_until(lambda: marts_settled(api, lake, settings, after=0), 600, "the marts DAG rebuilding the marts with the three dates")
+    wait_until(
+        lambda: marts_settled(api, lake, settings, after=0),
+        600,
+        "the marts DAG rebuilding the marts with the three dates",
+    )
     marts_runs = assert_all_succeeded(api, MARTS)
-    assert any(r["run_type"] == "asset_triggered" for r in marts_runs)  # it ran by itself (a daily run may be there too)
+    # it ran by itself (a daily run may be there too)
+    assert any(r["run_type"] == "asset_triggered" for r in marts_runs)
     health = reader.http.get("/paperlake/")  # the API server reads the published marts on S3
     assert health.status_code == 200
-    assert {d.isoformat() for d in DAYS} <= set(re.findall(r'<tr data-source="arxiv" data-date="([\d-]+)">', health.text))  # not gap rows
+    # not gap rows
+    assert {d.isoformat() for d in DAYS} <= set(
+        re.findall(r'<tr data-source="arxiv" data-date="([\d-]+)">', health.text)
+    )
 
     tag = next(ti for ti in task_instances if ti["task_id"] == "tag")
     text = api.task_log(INGEST, tag["dag_run_id"], "tag", tag["try_number"], tag["map_index"])
-    # its counts: the returned summary ('papers': 3, 'texts_tagged': ...) or the stage's INFO line (3 papers ... texts tagged)
+    # its counts: the returned summary ('papers': 3, 'texts_tagged': ...) or the stage's INFO line
+    # (3 papers ... texts tagged)
     assert re.search(r"papers\W{1,4}3\b|\b3 papers\b", text) and re.search(r"texts.tagged", text), text[-3000:]
 
     # Reprocess every day (the form's "All Runs"): new runs commit, and every layer keeps its rows.
     published = time.time()
-    again = api.create_backfill(INGEST, DAYS[0], DAYS[-1], reprocess_behavior="completed", max_active_runs=3, dag_run_conf=UI_CONF)
+    again = api.create_backfill(
+        INGEST, DAYS[0], DAYS[-1], reprocess_behavior="completed", max_active_runs=3, dag_run_conf=UI_CONF
+    )
     api.wait_for_backfill(again["id"], RUNS_TIMEOUT)
     assert_all_succeeded(api, INGEST)
     after = current_commits(lake.store)
     assert all(after[("arxiv", d)].generation == commits[("arxiv", d)].generation + 1 for d in DAYS)
     assert all(after[("arxiv", d)].rows == commits[("arxiv", d)].rows for d in DAYS)
     assert layer_tables(lake, "arxiv", DAYS) == tables
-    wait_until(lambda: marts_settled(api, lake, settings, after=published), 600, "the marts rebuilt after the reprocessing")
+    wait_until(
+        lambda: marts_settled(api, lake, settings, after=published), 600, "the marts rebuilt after the reprocessing"
+    )
     assert_all_succeeded(api, MARTS)
     assert_all_succeeded(api, DIGEST)

@@ -79,11 +79,18 @@ def test_restart_on_exit_and_stop_by_pid_with_sigkill_after_the_timeout(tmp_path
         orphan = wait_until(lambda: psutil.Process(first["pid"]).children(), 30, "crashy's child")[0].pid
         os.kill(first["pid"], signal.SIGKILL)
         wait_until(lambda: psutil.Process(orphan).ppid() != first["pid"], 10, "the child orphaned")
-        wait_until(lambda: read_state(plan.state_file)["services"]["crashy"]["restarts"] == 1, LEFTOVER_GRACE + 30, "crashy restarted")
+        wait_until(
+            lambda: read_state(plan.state_file)["services"]["crashy"]["restarts"] == 1,
+            LEFTOVER_GRACE + 30,
+            "crashy restarted",
+        )
         assert not alive(orphan), "the crashed service's orphan survived its restart"
         text = out.read_text()
         assert f"crashy (pid {first['pid']}) exited with code -9" in text
-        assert f"crashy (pid {first['pid']}) left 1 process(es) behind: stopped, 1 killed after {LEFTOVER_GRACE:.0f}s" in text
+        assert (
+            f"crashy (pid {first['pid']}) left 1 process(es) behind: stopped, 1 killed after {LEFTOVER_GRACE:.0f}s"
+            in text
+        )
         services = read_state(plan.state_file)["services"]
         stubborn = services["stubborn"]
         grandchildren = [p.pid for p in psutil.Process(stubborn["pid"]).children()]

@@ -48,8 +48,12 @@ def target(request, airflow_home, tmp_path):
         # Credentials and endpoint reach the tasks only through the Airflow connection, as in production.
         env["PAPERLAKE_LAKE_URL"] = f"s3://{bucket}/lake"
         env["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
-            {"conn_type": "aws", "login": seaweed.env["AWS_ACCESS_KEY_ID"], "password": seaweed.env["AWS_SECRET_ACCESS_KEY"],
-             "extra": {"endpoint_url": seaweed.endpoint_url, "region_name": "us-east-1"}}
+            {
+                "conn_type": "aws",
+                "login": seaweed.env["AWS_ACCESS_KEY_ID"],
+                "password": seaweed.env["AWS_SECRET_ACCESS_KEY"],
+                "extra": {"endpoint_url": seaweed.endpoint_url, "region_name": "us-east-1"},
+            }
         )
         settings = replace(
             Settings.from_env({"PAPERLAKE_HOME": str(home), "PAPERLAKE_LAKE_URL": env["PAPERLAKE_LAKE_URL"]}),
@@ -59,19 +63,27 @@ def target(request, airflow_home, tmp_path):
 
 
 def layer_counts(lake: Lake, day: date) -> dict[str, int]:
-    counts = {layer: lake.read_table(layer, "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).num_rows for layer in LAYERS}
+    counts = {
+        layer: lake.read_table(layer, "snapshot", day, run_id=committed_run(lake, "snapshot", day)).num_rows
+        for layer in LAYERS
+    }
     counts["raw_pages"] = len(lake.read_raw("snapshot", day, committed_run(lake, 'snapshot', day)))
     return counts
 
 
 def marts_counts(lake: Lake, settings: Settings) -> dict:
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("papers", "paper_entities", "entity_counts")}
+        return {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("papers", "paper_entities", "entity_counts")
+        }
 
 
 def speculative_decoding_search(settings: Settings) -> list[tuple[str, str]]:
-    """(paper_id, title) of `paperlake search "speculative decoding"` on the published index, best first; checked against
-    the marts' texts: every paper mentioning both words is found, and the papers with the phrase in their title come first."""
+    """(paper_id, title) of `paperlake search "speculative decoding"` on the published index, best first; checked
+    against
+    the marts' texts: every paper mentioning both words is found, and the papers with the phrase in their title come
+    first."""
     from paperlake.search import open_search, search
 
     con = open_search(settings)
@@ -98,16 +110,23 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
     first = layer_counts(lake, day)
     assert first == {"staged": 316, "clean": 316, "quarantine": 0, "entities": first["entities"], "raw_pages": 1}
     assert first["entities"] > 0
-    clean_ids = set(lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).column("paper_id").to_pylist())
+    clean_ids = set(
+        lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, "snapshot", day))
+        .column("paper_id")
+        .to_pylist()
+    )
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
         paper_ids = {row[0] for row in con.execute("SELECT paper_id FROM papers").fetchall()}
         assert con.execute("SELECT count(*) FROM entity_counts WHERE n_papers > 0").fetchone()[0] > 0
         # the raw manifest and validation result, read as JSON documents from the lake (S3 included)
-        health = "SELECT fetched_pages, parsed, clean, validation_success FROM pipeline_health WHERE source = 'snapshot'"
+        health = (
+            "SELECT fetched_pages, parsed, clean, validation_success FROM pipeline_health WHERE source = 'snapshot'"
+        )
         assert con.execute(health).fetchall() == [(1, 316, 316, True)]
     assert len(paper_ids) == 316 and clean_ids <= paper_ids
     marts_first = marts_counts(lake, settings)
-    search_first = speculative_decoding_search(settings)  # the marts DAG's update_search_index step ran after the publish
+    # the marts DAG's update_search_index step ran after the publish
+    search_first = speculative_decoding_search(settings)
 
     airflow_dags_test(env, "paperlake_ingest_snapshot", DAY)
     airflow_dags_test(env, "paperlake_marts", DAY)
@@ -121,7 +140,9 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
     assert committed_keys(lake, 'clean') == [f"clean/source=snapshot/date=2026-11-26/part-{commit.run_id}.parquet"]
 
 
-def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_network(airflow_home, tmp_path, httpserver):
+def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_network(
+    airflow_home, tmp_path, httpserver
+):
     from tests.support.recorded_http import arxiv_answer, serve
 
     script = serve(httpserver, "/api/query", arxiv_answer)
@@ -146,7 +167,9 @@ def test_arxiv_ingest_dag_fetches_from_the_configured_api_and_reparses_without_n
     assert lake.read_table("clean", "arxiv", day, run_id=committed_run(lake, 'arxiv', day)).equals(clean)
 
 
-def test_reparse_dag_rebuilds_every_committed_date_of_a_range_with_one_mapped_task_each_and_logs_its_work(airflow_home, tmp_path):
+def test_reparse_dag_rebuilds_every_committed_date_of_a_range_with_one_mapped_task_each_and_logs_its_work(
+    airflow_home, tmp_path
+):
     from paperlake import pipeline
     from paperlake.commit import current_commit
 
@@ -163,7 +186,10 @@ def test_reparse_dag_rebuilds_every_committed_date_of_a_range_with_one_mapped_ta
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     output = result.stdout + result.stderr
-    assert "2 committed dates to reparse between 2026-11-20 and 2026-11-30; 9 dates without a committed run skipped" in output
+    assert (
+        "2 committed dates to reparse between 2026-11-20 and 2026-11-30; 9 dates without a committed run skipped"
+        in output
+    )
     for day in days:
         assert current_commit(lake.store, "snapshot", day).generation == 2
         assert layer_counts(lake, day) == before[day]
@@ -175,8 +201,12 @@ def test_reparse_dag_rebuilds_every_committed_date_of_a_range_with_one_mapped_ta
 def test_a_partition_over_the_quarantine_threshold_fails_the_dag_and_commits_nothing(airflow_home, tmp_path):
     good = "A perfectly ordinary abstract about efficient inference for large language models, long enough to pass."
     page = tmp_path / "dirty.txt"
-    page.write_text("\n".join(["Get trending papers in your email inbox once a day!", "Get trending papers in your email inbox!"]
-                              + [line for i in range(10) for line in (f"Paper {i}", good if i < 7 else "too short")]))
+    page.write_text(
+        "\n".join(
+            ["Get trending papers in your email inbox once a day!", "Get trending papers in your email inbox!"]
+            + [line for i in range(10) for line in (f"Paper {i}", good if i < 7 else "too short")]
+        )
+    )
     home = tmp_path / "home"
     env = airflow_env(home, PAPERLAKE_SNAPSHOT_PATH=str(page))
     command = [str(VENV_BIN / "airflow"), "dags", "test", "paperlake_ingest_snapshot", DAY]
@@ -225,7 +255,12 @@ def test_digest_dag_delivers_the_digest_to_a_real_smtp_server(airflow_home, tmp_
             home,
             PAPERLAKE_DIGEST_RECIPIENTS="reader@example.org,team@example.org",
             AIRFLOW_CONN_SMTP_DEFAULT=json.dumps(
-                {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "extra": {"disable_tls": True, "disable_ssl": True}}
+                {
+                    "conn_type": "smtp",
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "extra": {"disable_tls": True, "disable_ssl": True},
+                }
             ),
         )
         airflow_dags_test(env, "paperlake_digest", DAY)

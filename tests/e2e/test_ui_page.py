@@ -36,10 +36,14 @@ def api_server(tmp_path_factory, airflow_home):
     (port,) = free_ports(1)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERLAKE_", "AWS_"))}
     env |= {
-        "PAPERLAKE_HOME": str(settings.home), "AIRFLOW__API__PORT": str(port), "PYTHONPATH": f"{REPO / 'include'}:{REPO}",
+        "PAPERLAKE_HOME": str(settings.home),
+        "AIRFLOW__API__PORT": str(port),
+        "PYTHONPATH": f"{REPO / 'include'}:{REPO}",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
     }
-    server = spawn([str(VENV_BIN / "airflow"), "api-server", "--host", "127.0.0.1"], env, folder / "api-server.log", cwd=REPO)
+    server = spawn(
+        [str(VENV_BIN / "airflow"), "api-server", "--host", "127.0.0.1"], env, folder / "api-server.log", cwd=REPO
+    )
     api = AirflowApi(f"http://127.0.0.1:{port}")
     try:
         wait_until(lambda: server.poll() is None and api.health(), 180, "the API server")
@@ -58,8 +62,13 @@ def viewer(base_url: str, passwords: dict) -> AirflowApi:
 
 def test_the_page_refuses_requests_without_an_airflow_login(api_server):
     base_url, _ = api_server
-    for path in ("/paperlake/", "/paperlake/trends", f"/paperlake/report/arxiv/{R}", "/paperlake/quarantine?source=arxiv&date=2026-11-30",
-                 "/paperlake/search?q=title"):
+    for path in (
+        "/paperlake/",
+        "/paperlake/trends",
+        f"/paperlake/report/arxiv/{R}",
+        "/paperlake/quarantine?source=arxiv&date=2026-11-30",
+        "/paperlake/search?q=title",
+    ):
         assert httpx.get(base_url + path).status_code == 401, path
         assert httpx.get(base_url + path, headers={"Authorization": "Bearer not-a-token"}).status_code == 403, path
         assert httpx.get(base_url + path, cookies={"_token": "not-a-token"}).status_code == 403, path
@@ -78,15 +87,19 @@ def test_a_viewer_gets_the_marts_numbers_and_the_navigation_entry(api_server):
     assert re.findall(r'data-entity="(\w+)"', trends.text) == ["MMLU", "LoRA", "BERT"]
     assert re.findall(r'<td class="n lift">([\d.]+)</td>', trends.text) == ["12.00", "8.00", "4.00"]
     plugin = next(p for p in api.request("GET", "/plugins")["plugins"] if p["name"] == "paperlake")
-    assert [(v["name"], v["href"], v["destination"]) for v in plugin["external_views"]] == [("paperlake", "paperlake/", "nav")]
+    assert [(v["name"], v["href"], v["destination"]) for v in plugin["external_views"]] == [
+        ("paperlake", "paperlake/", "nav")
+    ]
 
 
 FRAME = "document.querySelector('iframe[title=paperlake]').contentDocument"
-NEEDS_CHROMIUM = pytest.mark.skipif(chromium_binary() is None, reason="Debian's chromium is not installed (`make test` installs it)")
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    chromium_binary() is None, reason="Debian's chromium is not installed (`make test` installs it)"
+)
 
 
 def log_in_to_the_page(browser: Chromium, base_url: str, passwords: dict) -> str:
-    """Start the browser, log in as the viewer through the UI's form, land on the paperlake page; the page's frame document (JS).
+    """Start the browser, log in as the viewer via the UI's form, land on the paperlake page; its frame document (JS).
 
     The login form can re-render while its app finishes loading (CI saw a first login that never left the form), so
     the fields are checked to hold what was typed before the click, and the login is tried again if the form stays."""
@@ -97,9 +110,15 @@ def log_in_to_the_page(browser: Chromium, base_url: str, passwords: dict) -> str
         browser.wait_for("document.querySelector('input[name=password]') !== null", what="the login form")
         for selector, text in fields.items():
             browser.type_into(selector, text)
-        held = " && ".join(f"document.querySelector({json.dumps(s)})?.value === {json.dumps(t)}" for s, t in fields.items())
+        held = " && ".join(
+            f"document.querySelector({json.dumps(s)})?.value === {json.dumps(t)}" for s, t in fields.items()
+        )
         try:
-            browser.wait_for(f"{held} && !document.querySelector('button[type=submit]').disabled", 10, "the login form holding what was typed")
+            browser.wait_for(
+                f"{held} && !document.querySelector('button[type=submit]').disabled",
+                10,
+                "the login form holding what was typed",
+            )
             browser.evaluate("document.querySelector('button[type=submit]').click()")
             browser.wait_for("location.pathname === '/plugin/paperlake'", 30, "back on the paperlake page, logged in")
             return FRAME
@@ -112,7 +131,7 @@ def log_in_to_the_page(browser: Chromium, base_url: str, passwords: dict) -> str
 
 @pytest.fixture
 def logged_in(api_server, tmp_path):
-    """(browser, the paperlake page's frame document as JS) after logging in as the viewer; the browser is stopped after the test."""
+    """(browser, the page's frame document as JS) once logged in as the viewer; the browser stops after the test."""
     browser = Chromium(tmp_path)
     try:
         yield browser, log_in_to_the_page(browser, *api_server)
@@ -124,30 +143,50 @@ def logged_in(api_server, tmp_path):
 def test_chromium_logs_in_and_reads_the_page_inside_the_airflow_ui(logged_in):
     browser, frame = logged_in
     browser.wait_for(f"{frame}?.querySelector('#health-table') != null", what="the page's health table in the UI")
-    assert browser.evaluate("document.querySelector('a[aria-label=paperlake]').getAttribute('href')") == "/plugin/paperlake"  # the nav entry
-    rows = browser.evaluate(f"[...{frame}.querySelectorAll('#health-table tr[data-source]')].map(r => r.className + ' ' + r.innerText.split('\\t').slice(0, 5).join(' '))")
-    assert rows[:4] == [" 2026-11-30 arxiv 0 3 1", " 2026-11-30 hf_daily 0 1 1", " 2026-11-29 arxiv 0 1 1", "gap 2026-11-28 arxiv no partition for this date"]
+    # the nav entry
+    assert (
+        browser.evaluate("document.querySelector('a[aria-label=paperlake]').getAttribute('href')")
+        == "/plugin/paperlake"
+    )
+    rows = browser.evaluate(
+        f"[...{frame}.querySelectorAll('#health-table tr[data-source]')].map(r => r.className + ' ' + "
+        "r.innerText.split('\\t').slice(0, 5).join(' '))"
+    )
+    assert rows[:4] == [
+        " 2026-11-30 arxiv 0 3 1",
+        " 2026-11-30 hf_daily 0 1 1",
+        " 2026-11-29 arxiv 0 1 1",
+        "gap 2026-11-28 arxiv no partition for this date",
+    ]
     browser.evaluate(f"{frame}.querySelector('nav a[href=trends]').click()")
     browser.wait_for(f"{frame}?.querySelector('#trending-entities') != null", what="the Trends view")
-    assert browser.evaluate(f"[...{frame}.querySelectorAll('#trending-entities tr[data-entity]')].map(r => r.dataset.entity)") == ["MMLU", "LoRA", "BERT"]
-    assert browser.evaluate(f"{frame}.querySelectorAll('#trending-entities svg.series rect').length") == 3 + 2 + 2  # a bar per day with papers
+    assert browser.evaluate(
+        f"[...{frame}.querySelectorAll('#trending-entities tr[data-entity]')].map(r => r.dataset.entity)"
+    ) == ["MMLU", "LoRA", "BERT"]
+    # a bar per day with papers
+    assert browser.evaluate(f"{frame}.querySelectorAll('#trending-entities svg.series rect').length") == 3 + 2 + 2
     browser.screenshot(ARTIFACTS / "paperlake-page.png")
 
 
 @NEEDS_CHROMIUM
 def test_chromium_finds_papers_with_the_search_box_inside_the_airflow_ui(logged_in):
     browser, frame = logged_in
-    browser.wait_for(f"{frame}?.querySelector('#search-box input[name=q]') != null", what="the search box in the page's header")
+    browser.wait_for(
+        f"{frame}?.querySelector('#search-box input[name=q]') != null", what="the search box in the page's header"
+    )
     browser.evaluate(f"{frame}.querySelector('#search-box input[name=q]').focus()")
     browser.call("Input.insertText", text="title p4")
     browser.evaluate(f"{frame}.querySelector('#search-box').requestSubmit()")
     browser.wait_for(f"{frame}?.querySelector('#search-results') != null", what="the search results")
-    rows = browser.evaluate(f"[...{frame}.querySelectorAll('#search-results tr[data-paper]')].map(r => r.dataset.paper)")
+    rows = browser.evaluate(
+        f"[...{frame}.querySelectorAll('#search-results tr[data-paper]')].map(r => r.dataset.paper)"
+    )
     marked = browser.evaluate(f"[...{frame}.querySelectorAll('#search-results mark')].map(m => m.innerText)")
     assert rows == ["p4"] and marked == ["Title", "p4"]
     assert browser.evaluate(f"{frame}.querySelector('#search-form input[name=q]').value") == "title p4"
     browser.screenshot(ARTIFACTS / "paperlake-search.png")
-    browser.evaluate(f"{frame}.querySelector('#search-results a[href^=entity]').click()")  # the paper's entity, then back to a search
+    # the paper's entity, then back to a search
+    browser.evaluate(f"{frame}.querySelector('#search-results a[href^=entity]').click()")
     browser.wait_for(f"{frame}?.querySelector('#search-entity') != null", what="the entity page's search link")
     browser.evaluate(f"{frame}.querySelector('#search-entity').click()")
     browser.wait_for(f"{frame}?.querySelector('#search-results') != null", what="the entity's search")

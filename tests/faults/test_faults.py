@@ -35,7 +35,9 @@ def cli_env(home: Path, **extra: str) -> dict:
 
 
 def paperlake(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([str(VENV_BIN / "paperlake"), *args], env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(VENV_BIN / "paperlake"), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def ingest_args(source: str = "snapshot") -> tuple[str, ...]:
@@ -49,7 +51,10 @@ def lake_of(env: dict) -> Lake:
 def partition_state(lake: Lake, source: str = "snapshot") -> dict:
     """Everything a reader sees of the committed partition, as comparable values (run ids aside)."""
     day = date.fromisoformat(DAY)
-    tables = {layer: lake.read_table(layer, source, day, run_id=committed_run(lake, source, day)).to_pylist() for layer in LAYERS}
+    tables = {
+        layer: lake.read_table(layer, source, day, run_id=committed_run(lake, source, day)).to_pylist()
+        for layer in LAYERS
+    }
     return tables | {"raw": [page.body for page in lake.read_raw(source, day, committed_run(lake, source, day))]}
 
 
@@ -80,7 +85,9 @@ def test_an_empty_page_from_upstream_fails_clearly_and_the_good_day_stays(tmp_pa
 
 def test_an_arxiv_answer_that_is_not_an_atom_feed_fails_clearly_and_the_good_day_stays(tmp_path, httpserver):
     script = serve(httpserver, "/api/query", arxiv_answer)
-    env = cli_env(tmp_path / "home", PAPERLAKE_ARXIV_API_URL=httpserver.url_for("/api/query"), PAPERLAKE_ARXIV_MIN_INTERVAL="0")
+    env = cli_env(
+        tmp_path / "home", PAPERLAKE_ARXIV_API_URL=httpserver.url_for("/api/query"), PAPERLAKE_ARXIV_MIN_INTERVAL="0"
+    )
     assert paperlake(env, *ingest_args("arxiv")).returncode == 0
     before = partition_state(lake_of(env), "arxiv")
     script.answer = lambda request, n: (200, b'<?xml version="1.0"?><html><body>maintenance</body></html>', {})
@@ -104,7 +111,9 @@ def test_kill_9_at_any_moment_of_a_run_leaves_one_whole_run_and_a_rerun_equals_a
     env["PAPERLAKE_SNAPSHOT_PATH"] = str(new)
     outcomes = []
     for share in (0.2, 0.45, 0.7, 0.9):
-        process = subprocess.Popen([str(VENV_BIN / "paperlake"), *ingest_args()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(VENV_BIN / "paperlake"), *ingest_args()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(duration * share)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -123,11 +132,18 @@ def test_kill_9_at_any_moment_of_a_run_leaves_one_whole_run_and_a_rerun_equals_a
 def test_two_concurrent_runs_with_different_content_never_mix(tmp_path):
     env = cli_env(tmp_path / "home", PAPERLAKE_SNAPSHOT_PATH=str(write_snapshot(tmp_path / "base.txt", papers=30)))
     assert paperlake(env, *ingest_args()).returncode == 0
-    versions = {name: write_snapshot(tmp_path / f"{name}.txt", papers=30, revision=f" Version {name}.") for name in "AB"}
+    versions = {
+        name: write_snapshot(tmp_path / f"{name}.txt", papers=30, revision=f" Version {name}.") for name in "AB"
+    }
     for trial in range(2):
         processes = {
-            name: subprocess.Popen([str(VENV_BIN / "paperlake"), *ingest_args()], env=env | {"PAPERLAKE_SNAPSHOT_PATH": str(path)},
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            name: subprocess.Popen(
+                [str(VENV_BIN / "paperlake"), *ingest_args()],
+                env=env | {"PAPERLAKE_SNAPSHOT_PATH": str(path)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for name, path in versions.items()
         }
         results = {name: (p.wait(timeout=300), p.stderr.read()) for name, p in processes.items()}
@@ -135,11 +151,17 @@ def test_two_concurrent_runs_with_different_content_never_mix(tmp_path):
         assert winners, results
         for name, (code, stderr) in results.items():
             if code:
-                assert stderr.strip().startswith("paperlake: snapshot 2026-11-26: run ") and "not committed" in stderr, stderr
+                assert (
+                    stderr.strip().startswith("paperlake: snapshot 2026-11-26: run ") and "not committed" in stderr
+                ), stderr
         state = partition_state(lake_of(env))
         committed = [name for name, path in versions.items() if state["raw"] == [path.read_bytes()]]
         assert len(committed) == 1 and committed[0] in winners, (trial, winners)
-        assert all(row["abstract"].endswith(f"Version {committed[0]}.") for layer in ("clean", "staged") for row in state[layer])
+        assert all(
+            row["abstract"].endswith(f"Version {committed[0]}.")
+            for layer in ("clean", "staged")
+            for row in state[layer]
+        )
         assert {row["content_hash"] for row in state["entities"]} <= {row["content_hash"] for row in state["clean"]}
 
 
@@ -150,11 +172,19 @@ def test_the_s3_server_dying_mid_run_leaves_the_committed_run_and_a_rerun_after_
         server.client().create_bucket(Bucket="faults")
         old = write_snapshot(tmp_path / "old.txt", papers=30)
         new = write_snapshot(tmp_path / "new.txt", papers=30, revision=" Revised.")
-        env = cli_env(tmp_path / "home", **server.env, PAPERLAKE_LAKE_URL="s3://faults/lake", PAPERLAKE_SNAPSHOT_PATH=str(old))
+        env = cli_env(
+            tmp_path / "home", **server.env, PAPERLAKE_LAKE_URL="s3://faults/lake", PAPERLAKE_SNAPSHOT_PATH=str(old)
+        )
         assert paperlake(env, *ingest_args()).returncode == 0
         expected_old = partition_state(lake_of(env))
         env["PAPERLAKE_SNAPSHOT_PATH"] = str(new)
-        process = subprocess.Popen([str(VENV_BIN / "paperlake"), *ingest_args()], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [str(VENV_BIN / "paperlake"), *ingest_args()],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         lake = lake_of(env)
         deadline = time.monotonic() + 120
         while len(lake.store.list("clean/source=snapshot")) < 2:  # the new run has written its clean table
@@ -162,7 +192,9 @@ def test_the_s3_server_dying_mid_run_leaves_the_committed_run_and_a_rerun_after_
             time.sleep(0.05)
         server.stop()
         process.wait(timeout=300)
-        message = one_line_error(subprocess.CompletedProcess(process.args, process.returncode, process.stdout.read(), process.stderr.read()))
+        message = one_line_error(
+            subprocess.CompletedProcess(process.args, process.returncode, process.stdout.read(), process.stderr.read())
+        )
         assert server.endpoint_url.split("//")[1] in message or "s3://faults/lake" in message
         server.start()
         assert partition_state(lake_of(env)) == expected_old

@@ -71,7 +71,9 @@ def test_a_home_with_spaces_or_non_ascii_holds_the_lake_in_that_folder(tmp_path,
 
 
 def test_a_file_url_is_unescaped_and_one_naming_a_host_is_refused(tmp_path):
-    lake = Lake.from_settings(Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_LAKE_URL": (tmp_path / "a b").as_uri()}))
+    lake = Lake.from_settings(
+        Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_LAKE_URL": (tmp_path / "a b").as_uri()})
+    )
     lake.store.put("x.txt", b"x")
     assert (tmp_path / "a b" / "x.txt").is_file() and not (tmp_path / "a%20b").exists()
     with pytest.raises(ValueError, match="names the host 'host'"):

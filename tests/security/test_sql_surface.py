@@ -152,7 +152,10 @@ def test_ctrl_c_in_the_shell_cancels_the_statement_and_keeps_the_shell(built):
 
 def test_sql_answers_without_importing_pandas(built):
     """DuckDB imports pandas on the first bound parameter (0.4 s): the read-only check binds none."""
-    probe = "import sys; from paperlake.cli import main; main(['sql', 'SELECT count(*) FROM papers']); print('pandas' in sys.modules)"
+    probe = (
+        "import sys; from paperlake.cli import main; main(['sql', 'SELECT count(*) FROM papers']); "
+        "print('pandas' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "False"
 
@@ -194,7 +197,8 @@ def test_a_damaged_marts_file_is_one_line_with_the_fix_and_marts_rebuilds_it(bui
     from paperlake.search import Manifest
 
     lake = Lake.from_settings(Settings.from_env())
-    Path(lake.uri(Manifest.read(lake.store).segments[0])).write_text("overwritten too\n")  # a damaged index is derived: the next build replaces it
+    # a damaged index is derived: the next build replaces it
+    Path(lake.uri(Manifest.read(lake.store).segments[0])).write_text("overwritten too\n")
     assert main(["marts"]) == 0
     assert main(["search", "speculative decoding", "--format", "json"]) == 0
     assert '"total": ' in capsys.readouterr().out

@@ -36,11 +36,15 @@ class Chromium:
         port_file = profile / "DevToolsActivePort"
         port_file.unlink(missing_ok=True)  # a reused profile keeps the last browser's port
         self.process = spawn(
-            [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0",
-             "--remote-allow-origins=*", f"--user-data-dir={profile}", f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],
-            env={"HOME": str(self.folder), "PATH": "/usr/bin:/bin"}, log_path=self.folder / "chromium.log",
+            [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={profile}",
+             f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],
+            env={"HOME": str(self.folder), "PATH": "/usr/bin:/bin"},
+            log_path=self.folder / "chromium.log",
         )
-        port = wait_until(lambda: port_file.is_file() and port_file.read_text().split("\n")[0], 60, "Chromium's DevTools port")
+        port = wait_until(
+            lambda: port_file.is_file() and port_file.read_text().split("\n")[0], 60, "Chromium's DevTools port"
+        )
         pages = [t for t in httpx.get(f"http://127.0.0.1:{port}/json/list").json() if t["type"] == "page"]
         from websockets.sync.client import connect
 

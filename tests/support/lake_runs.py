@@ -13,8 +13,17 @@ from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE, STAGED
 
 def paper(pid, version, title, chash, upvotes=None) -> dict:
     """A clean row of paper `pid` (the columns the marts read)."""
-    return {"paper_id": pid, "version": version, "title": title, "abstract": f"abstract of {title}", "content_hash": chash,
-            "upvotes": upvotes, "authors": [], "categories": [], "keywords": []}
+    return {
+        "paper_id": pid,
+        "version": version,
+        "title": title,
+        "abstract": f"abstract of {title}",
+        "content_hash": chash,
+        "upvotes": upvotes,
+        "authors": [],
+        "categories": [],
+        "keywords": [],
+    }
 
 
 def spans(pid, chash, *found) -> list[dict]:
@@ -30,8 +39,16 @@ def table(rows, schema) -> pa.Table:
 
 
 def commit_tables(
-    lake: Lake, source: str, day: date, *, clean: pa.Table | None = None, quarantine: pa.Table | None = None,
-    entities: pa.Table | None = None, staged: pa.Table | None = None, pages: list[RawPage] = (), validation: dict | None = None,
+    lake: Lake,
+    source: str,
+    day: date,
+    *,
+    clean: pa.Table | None = None,
+    quarantine: pa.Table | None = None,
+    entities: pa.Table | None = None,
+    staged: pa.Table | None = None,
+    pages: list[RawPage] = (),
+    validation: dict | None = None,
     run_id: str | None = None,
 ) -> Commit:
     """Write every document the run lacks (tables empty; staged = clean + quarantine) and commit it."""
@@ -39,18 +56,32 @@ def commit_tables(
     clean = CLEAN.empty_table() if clean is None else clean
     quarantine = QUARANTINE.empty_table() if quarantine is None else quarantine
     if staged is None:
-        staged = pa.concat_tables([clean.select(STAGED.names).cast(STAGED), quarantine.select(STAGED.names).cast(STAGED)])
+        staged = pa.concat_tables(
+            [clean.select(STAGED.names).cast(STAGED), quarantine.select(STAGED.names).cast(STAGED)]
+        )
     lake.write_raw(source, day, list(pages), {"base_generation": base_generation(lake.store, source, day)}, run_id)
 
     def lacks(layer: str, name: str = TABLE_FILE) -> bool:
         return not lake.store.exists(lake.run_key(layer, source, day, run_id, name))
 
-    tables = {"staged": staged, "clean": clean, "quarantine": quarantine, "entities": ENTITIES.empty_table() if entities is None else entities}
+    tables = {
+        "staged": staged,
+        "clean": clean,
+        "quarantine": quarantine,
+        "entities": ENTITIES.empty_table() if entities is None else entities,
+    }
     for layer, table in tables.items():
         if lacks(layer):
             lake.write_table(layer, source, day, table, run_id)
     if lacks("validation", VALIDATION_RESULT):
-        lake.write_json("validation", source, day, VALIDATION_RESULT, validation or {"source": source, "date": day.isoformat(), "gx_success": True}, run_id)
+        lake.write_json(
+            "validation",
+            source,
+            day,
+            VALIDATION_RESULT,
+            validation or {"source": source, "date": day.isoformat(), "gx_success": True},
+            run_id,
+        )
         lake.write_document("validation", source, day, VALIDATION_REPORT, b"<html></html>", run_id)
     if lacks("entities", TAGGED_MANIFEST):
         lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": "test", "verdicts": []}, run_id)

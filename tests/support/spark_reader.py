@@ -1,4 +1,4 @@
-"""Read Parquet with Spark as a consumer would, in Spark's own venv (no paperlake there): one SparkSession for all reads.
+"""Read Parquet with Spark as a consumer would, in Spark's own venv (no paperlake there), one SparkSession for all.
 
     python spark_reader.py '{"name": {"paths": [...], "base_path": "...", "columns": ["source", ...]}, ...}'
 

@@ -33,9 +33,16 @@ def committed_state(lake: Lake) -> dict:
     commit = current_commit(lake.store, "snapshot", DAY)
     return {
         "run_id": commit.run_id,
-        "rows": {layer: lake.read_table(layer, "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)).num_rows for layer in LAYERS},
-        "raw": [page.body for page in lake.read_raw("snapshot", DAY, committed_run(lake, 'snapshot', DAY))],
-        "titles": sorted(lake.read_table("clean", "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)).column("title").to_pylist()),
+        "rows": {
+            layer: lake.read_table(layer, "snapshot", DAY, run_id=committed_run(lake, "snapshot", DAY)).num_rows
+            for layer in LAYERS
+        },
+        "raw": [page.body for page in lake.read_raw("snapshot", DAY, committed_run(lake, "snapshot", DAY))],
+        "titles": sorted(
+            lake.read_table("clean", "snapshot", DAY, run_id=committed_run(lake, "snapshot", DAY))
+            .column("title")
+            .to_pylist()
+        ),
     }
 
 
@@ -51,7 +58,11 @@ def test_an_empty_snapshot_does_not_replace_a_good_day_unless_allowed(good_day, 
     settings, lake, before = good_day
     empty = with_snapshot(settings, tmp_path / "empty.txt")
     empty.snapshot_path.write_bytes(b"")
-    with pytest.raises(ShrinkRefused, match=r"snapshot 2026-11-26: run .* would replace the committed run .* \(40 clean rows\) with 0 clean rows.*allow_shrink"):
+    with pytest.raises(
+        ShrinkRefused,
+        match=r"snapshot 2026-11-26: run .* would replace the committed run .* \(40 clean rows\) "
+        r"with 0 clean rows.*allow_shrink",
+    ):
         ingest(empty, "snapshot", DAY)
     assert committed_state(lake) == before
     marts_stage(settings)
@@ -67,7 +78,11 @@ def test_a_run_that_keeps_most_rows_commits_and_the_share_is_configurable(good_d
     ingest(smaller, "snapshot", DAY)  # 25 of 40 is above the default 50%
     assert committed_state(lake)["rows"]["clean"] == 25
     with pytest.raises(ShrinkRefused):
-        ingest(replace(smaller, min_keep_share=0.9, snapshot_path=write_snapshot(tmp_path / "s.txt", papers=20)), "snapshot", DAY)
+        ingest(
+            replace(smaller, min_keep_share=0.9, snapshot_path=write_snapshot(tmp_path / "s.txt", papers=20)),
+            "snapshot",
+            DAY,
+        )
 
 
 def test_unreadable_input_fails_and_the_committed_raw_still_reparses(good_day, tmp_path):
@@ -79,7 +94,9 @@ def test_unreadable_input_fails_and_the_committed_raw_still_reparses(good_day, t
     assert committed_state(lake) == before
     ingest(settings, "snapshot", DAY, reparse=True)
     after = committed_state(lake)
-    assert after["run_id"] != before["run_id"] and {k: after[k] for k in ("rows", "raw", "titles")} == {k: before[k] for k in ("rows", "raw", "titles")}
+    assert after["run_id"] != before["run_id"] and {k: after[k] for k in ("rows", "raw", "titles")} == {
+        k: before[k] for k in ("rows", "raw", "titles")
+    }
 
 
 def test_a_run_failing_between_stages_leaves_every_layer_of_the_previous_run(good_day, tmp_path):
@@ -107,12 +124,21 @@ def test_two_runs_from_the_same_commit_the_second_fails_clearly_and_nothing_mixe
         for stage in (parse_stage, validate_stage, tag_stage):
             stage(run_settings, "snapshot", DAY, runs[name])
     commit_stage(second, "snapshot", DAY, runs["b"])
-    with pytest.raises(CommitConflict, match=f"run {runs['b']} committed generation 2 after run {runs['a']} started from generation 1"):
+    with pytest.raises(
+        CommitConflict, match=f"run {runs['b']} committed generation 2 after run {runs['a']} started from generation 1"
+    ):
         commit_stage(first, "snapshot", DAY, runs["a"])
     state = committed_state(lake)
     assert state["run_id"] == runs["b"]
-    assert all(title and abstract.endswith("Version B.") for title, abstract in zip(
-        state["titles"], lake.read_table("clean", "snapshot", DAY, run_id=committed_run(lake, 'snapshot', DAY)).column("abstract").to_pylist()))
+    assert all(
+        title and abstract.endswith("Version B.")
+        for title, abstract in zip(
+            state["titles"],
+            lake.read_table("clean", "snapshot", DAY, run_id=committed_run(lake, "snapshot", DAY))
+            .column("abstract")
+            .to_pylist(),
+        )
+    )
     assert state["raw"] == [second.snapshot_path.read_bytes()]
 
 
@@ -150,7 +176,14 @@ def test_put_if_absent_has_exactly_one_winner_among_racing_writers(store):
 
 def test_garbage_collection_keeps_the_current_and_recent_runs_and_deletes_the_rest(settings, tmp_path):
     lake = Lake.from_settings(settings)
-    runs = [ingest(with_snapshot(settings, write_snapshot(tmp_path / f"{n}.txt", papers=10, revision=f" R{n}.")), "snapshot", DAY)[-1].run_id for n in range(3)]
+    runs = [
+        ingest(
+            with_snapshot(settings, write_snapshot(tmp_path / f"{n}.txt", papers=10, revision=f" R{n}.")),
+            "snapshot",
+            DAY,
+        )[-1].run_id
+        for n in range(3)
+    ]
     abandoned = fetch_stage(settings, "snapshot", DAY).run_id  # a run that never committed
     store: LocalStore = lake.store
     partition = store.root / "clean/source=snapshot/date=2026-11-26"
@@ -169,10 +202,15 @@ def test_garbage_collection_keeps_the_current_and_recent_runs_and_deletes_the_re
             os.utime(path, (time.time() - 8 * 86400,) * 2)
     deleted = collect_garbage(lake, "snapshot", DAY, retention=timedelta(days=7), now=later)
     assert all(files(run) for run in runs[2:]) and not any(files(run) for run in (*runs[:2], abandoned))
-    assert set(deleted) >= {lake.run_key("clean", "snapshot", DAY, run) for run in runs[:2]} | {lake.run_key("raw", "snapshot", DAY, abandoned, "manifest.json")}
+    assert set(deleted) >= {lake.run_key("clean", "snapshot", DAY, run) for run in runs[:2]} | {
+        lake.run_key("raw", "snapshot", DAY, abandoned, "manifest.json")
+    }
     assert [k for k in store.list("_commits")] == [commit_key("snapshot", DAY, 3)]
     assert not (partition / ".part-x.parquet.1234.tmp").exists() and legacy.exists()
-    assert committed_state(lake)["run_id"] == runs[2] and len(lake.read_raw("snapshot", DAY, committed_run(lake, 'snapshot', DAY))) == 1
+    assert (
+        committed_state(lake)["run_id"] == runs[2]
+        and len(lake.read_raw("snapshot", DAY, committed_run(lake, "snapshot", DAY))) == 1
+    )
 
 
 def test_run_ids_sort_by_start_time_and_never_collide():

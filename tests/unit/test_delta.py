@@ -40,7 +40,12 @@ from tests.support.snapshots import write_snapshot
 DAY, OTHER_DAY = date(2026, 11, 26), date(2026, 11, 27)
 RETENTION = timedelta(days=7)
 # The columns that identify a row of each layer (what a reader must see exactly once).
-ROW_KEYS = {"staged": ["paper_id"], "clean": ["paper_id"], "quarantine": ["paper_id"], "entities": ["paper_id", "entity_id", "start_char"]}
+ROW_KEYS = {
+    "staged": ["paper_id"],
+    "clean": ["paper_id"],
+    "quarantine": ["paper_id"],
+    "entities": ["paper_id", "entity_id", "start_char"],
+}
 
 
 def snapshot_settings(settings: Settings, path) -> Settings:
@@ -74,7 +79,9 @@ def committed_rows(lake: Lake, layer: str) -> list[tuple]:
     """(source, date, key columns...) of every row of the layer's committed runs, read by paperlake itself."""
     rows = []
     for (source, day), _ in current_commits(lake.store).items():
-        found = lake.read_table(layer, source, day, columns=ROW_KEYS[layer], run_id=committed_run(lake, source, day)).to_pylist()
+        found = lake.read_table(
+            layer, source, day, columns=ROW_KEYS[layer], run_id=committed_run(lake, source, day)
+        ).to_pylist()
         rows += [(source, day, *(row[c] for c in ROW_KEYS[layer])) for row in found]
     return sorted(rows)
 
@@ -82,7 +89,11 @@ def committed_rows(lake: Lake, layer: str) -> list[tuple]:
 def engine_rows(records, layer: str) -> list[tuple]:
     """The same tuples from an engine's rows (dicts); the partition `date` as a date."""
     def as_date(value):
-        return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+        return (
+            value
+            if isinstance(value, date) and not isinstance(value, datetime)
+            else date.fromisoformat(str(value)[:10])
+        )
 
     return sorted((r["source"], as_date(r["date"]), *(r[c] for c in ROW_KEYS[layer])) for r in records)
 
@@ -104,7 +115,7 @@ def duckdb_delta(lake: Lake, settings: Settings):
 
 
 def assert_engines_read_committed_rows(lake: Lake, settings: Settings) -> dict[str, int]:
-    """DuckDB delta_scan, the deltalake reader (pyarrow and pandas) and Polars see exactly the committed rows; rows per layer."""
+    """DuckDB delta_scan, deltalake (pyarrow, pandas) and Polars read exactly the committed rows; rows per layer."""
     import polars as pl
 
     con = duckdb_delta(lake, settings)
@@ -116,8 +127,14 @@ def assert_engines_read_committed_rows(lake: Lake, settings: Settings) -> dict[s
         duck = con.execute(f"SELECT {columns} FROM delta_scan('{uri}')").fetch_arrow_table().to_pylist()
         assert engine_rows(duck, layer) == expected, f"DuckDB delta_scan of {layer}"
         table = open_table(lake, layer)
-        assert engine_rows(table.to_pyarrow_table(columns=["source", "date", *ROW_KEYS[layer]]).to_pylist(), layer) == expected
-        assert engine_rows(table.to_pandas(columns=["source", "date", *ROW_KEYS[layer]]).to_dict("records"), layer) == expected
+        assert (
+            engine_rows(table.to_pyarrow_table(columns=["source", "date", *ROW_KEYS[layer]]).to_pylist(), layer)
+            == expected
+        )
+        assert (
+            engine_rows(table.to_pandas(columns=["source", "date", *ROW_KEYS[layer]]).to_dict("records"), layer)
+            == expected
+        )
         polars = pl.scan_delta(uri, storage_options=options).select(["source", "date", *ROW_KEYS[layer]]).collect()
         assert engine_rows(polars.to_dicts(), layer) == expected, f"Polars scan_delta of {layer}"
         counts[layer] = len(expected)
@@ -143,7 +160,9 @@ def test_engines_read_exactly_the_committed_rows_of_an_s3_lake(seaweed, s3_bucke
     import pyarrow.fs
 
     env = {"PAPERLAKE_HOME": str(tmp_path / "home"), "PAPERLAKE_LAKE_URL": f"s3://{s3_bucket}/lake"}
-    settings = replace(Settings.from_env(env), s3=S3Options(seaweed.endpoint_url, seaweed.access_key, seaweed.secret_key))
+    settings = replace(
+        Settings.from_env(env), s3=S3Options(seaweed.endpoint_url, seaweed.access_key, seaweed.secret_key)
+    )
     run_history(settings, tmp_path)
     lake = Lake.from_settings(settings)
     counts = assert_engines_read_committed_rows(lake, settings)
@@ -152,14 +171,24 @@ def test_engines_read_exactly_the_committed_rows_of_an_s3_lake(seaweed, s3_bucke
         access_key=seaweed.access_key, secret_key=seaweed.secret_key, endpoint_override=seaweed.endpoint_url.removeprefix("http://"),
         scheme="http", region="us-east-1",
     )
-    assert ds.dataset(f"{s3_bucket}/lake/entities", filesystem=s3, format="parquet", partitioning="hive").count_rows() >= counts["entities"]
+    assert (
+        ds.dataset(f"{s3_bucket}/lake/entities", filesystem=s3, format="parquet", partitioning="hive").count_rows()
+        >= counts["entities"]
+    )
 
 
 def two_runs(lake: Lake):
     """Two commits of DAY (3 papers, then 2), not yet published (as if killed between commit and publish)."""
-    first = commit_tables(lake, "snapshot", DAY, clean=table([paper(f"a{i}", 1, f"a{i}", f"ha{i}") for i in range(3)], CLEAN))
-    second = commit_tables(lake, "snapshot", DAY, clean=table([paper(f"b{i}", 1, f"b{i}", f"hb{i}") for i in range(2)], CLEAN),
-                           entities=table(spans("b0", "hb0", ("BERT", "METHOD", 0)), ENTITIES))
+    first = commit_tables(
+        lake, "snapshot", DAY, clean=table([paper(f"a{i}", 1, f"a{i}", f"ha{i}") for i in range(3)], CLEAN)
+    )
+    second = commit_tables(
+        lake,
+        "snapshot",
+        DAY,
+        clean=table([paper(f"b{i}", 1, f"b{i}", f"hb{i}") for i in range(2)], CLEAN),
+        entities=table(spans("b0", "hb0", ("BERT", "METHOD", 0)), ENTITIES),
+    )
     return first, second
 
 
@@ -201,7 +230,9 @@ def test_garbage_collection_and_delta_agree(lake):
         assert current and all(lake.store.exists(uri.removeprefix(lake.uri("")).lstrip("/")) for uri in current)
         table = open_table(lake, layer)
         assert table.metadata().configuration["delta.deletedFileRetentionDuration"] == "interval 168 hours"
-        vacuumed = table.vacuum(retention_hours=int(RETENTION.total_seconds() // 3600), dry_run=True, enforce_retention_duration=False)
+        vacuumed = table.vacuum(
+            retention_hours=int(RETENTION.total_seconds() // 3600), dry_run=True, enforce_retention_duration=False
+        )
         assert not set(vacuumed) & {uri.removeprefix(table_uri(lake, layer) + "/") for uri in current}
 
 
@@ -239,7 +270,12 @@ def test_time_travel_reads_a_layer_as_of_a_version_or_a_timestamp(settings, lake
     monkeypatch.setenv("PAPERLAKE_HOME", str(settings.home))
 
     def query(*args) -> str:
-        assert main(["sql", "--format", "csv", *args, "SELECT string_agg(paper_id, ' ' ORDER BY paper_id) FROM lake_clean"]) == 0
+        assert (
+            main(
+                ["sql", "--format", "csv", *args, "SELECT string_agg(paper_id, ' ' ORDER BY paper_id) FROM lake_clean"]
+            )
+            == 0
+        )
         return capsys.readouterr().out.splitlines()[-1]
 
     assert query("--as-of", "0") == "a0 a1 a2"
@@ -267,7 +303,9 @@ def test_migrate_brings_an_older_lake_to_the_delta_layout(lake):
     assert open_table(lake, "entities").to_pyarrow_table().column("entity_id").to_pylist() == ["BERT"]
 
 
-def test_a_nullable_column_added_to_a_layer_schema_reaches_the_delta_table_older_partitions_read_null(lake, monkeypatch):
+def test_a_nullable_column_added_to_a_layer_schema_reaches_the_delta_table_older_partitions_read_null(
+    lake, monkeypatch
+):
     import pyarrow as pa
 
     from paperlake import schemas
@@ -280,7 +318,10 @@ def test_a_nullable_column_added_to_a_layer_schema_reaches_the_delta_table_older
     new = commit_tables(lake, "snapshot", OTHER_DAY, clean=rows)
     publish_partition(lake, new, RETENTION)
     read = open_table(lake, "clean").to_pyarrow_table(columns=["paper_id", "ml_score"]).to_pylist()
-    assert sorted(read, key=lambda r: r["paper_id"]) == [{"paper_id": "new", "ml_score": 0.5}, {"paper_id": "old", "ml_score": None}]
+    assert sorted(read, key=lambda r: r["paper_id"]) == [
+        {"paper_id": "new", "ml_score": 0.5},
+        {"paper_id": "old", "ml_score": None},
+    ]
 
 
 def test_file_paths_name_files_that_exist_under_a_folder_with_spaces_and_non_ascii(tmp_path):

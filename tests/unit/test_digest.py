@@ -28,10 +28,16 @@ def test_digest_lists_trending_papers_and_entities_with_inline_charts(trend_lake
     assert digest.day == R
     assert [p["paper_id"] for p in digest.papers] == ["p2", "p4", "p1", "p6", "p5"]
     assert [(e.entity_id, e.lift) for e in digest.entities] == [("LoRA", 8.0), ("MMLU", 4.0), ("BLEU", 2.0)]
-    assert digest.entities[2].daily[-7] == 2 and sum(digest.entities[2].daily) == 2  # BLEU: two papers on R-6 within 14 days
+    # BLEU: two papers on R-6 within 14 days
+    assert digest.entities[2].daily[-7] == 2 and sum(digest.entities[2].daily) == 2
 
-    message = email.message_from_bytes(bytes(digest_message(digest, "from@example.org", ["a@example.org", "b@example.org"])), policy=policy.default)
-    assert message["Subject"] == "paperlake: trending papers for 2026-11-30" and message["To"] == "a@example.org, b@example.org"
+    message = email.message_from_bytes(
+        bytes(digest_message(digest, "from@example.org", ["a@example.org", "b@example.org"])), policy=policy.default
+    )
+    assert (
+        message["Subject"] == "paperlake: trending papers for 2026-11-30"
+        and message["To"] == "a@example.org, b@example.org"
+    )
     text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
     html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
     images = [p for p in message.walk() if p.get_content_type() == "image/png"]
@@ -41,7 +47,11 @@ def test_digest_lists_trending_papers_and_entities_with_inline_charts(trend_lake
     uri = publish_digest(trend_lake, digest)
     assert uri.endswith("digests/date=2026-11-30/digest.html")
     page = trend_lake.store.get("digests/date=2026-11-30/digest.html").decode()
-    assert page == render_html(digest, inline_cid=False) and page.count("data:image/png;base64,") == 3 and "cid:" not in page
+    assert (
+        page == render_html(digest, inline_cid=False)
+        and page.count("data:image/png;base64,") == 3
+        and "cid:" not in page
+    )
 
 
 def test_marts_of_an_empty_lake_give_no_digest_and_no_error(settings):

@@ -32,15 +32,16 @@ URL = re.compile(r"<https?://[^>\s]+>")  # kept verbatim, backslashes and all
 # -- text ---------------------------------------------------------------------------------------------------------
 
 LATEX = st.sampled_from(
-    ["{", "}", "$", "$$", "\\(", "\\)", "\\[", "\\]", "[", "]", "\\textbf{", "\\emph{", "\\textit ", "\\sqrt", "\\sqrt[",
-     "\\footnote[", "\\frac{", "\\frac", "\\href{", "\\textcolor{", "\\item [", "\\\\", "\\\\[", "\\'", '\\"', "\\^", "\\~",
-     "\\alpha", "\\model", "\\cite{x}", "\\verb|", "\\begin{itemize}", "\\end{itemize}", "\\left(", "^", "_", "~", "%", "\\%",
-     "&", "\\&", "\\{", "\\}", "\\$", "``", "''", "`", "\\url{", "\\", "\\mathcal{O}", "$x$"]
+    ["{", "}", "$", "$$", "\\(", "\\)", "\\[", "\\]", "[", "]", "\\textbf{", "\\emph{", "\\textit ", "\\sqrt",
+     "\\sqrt[", "\\footnote[", "\\frac{", "\\frac", "\\href{", "\\textcolor{", "\\item [", "\\\\", "\\\\[", "\\'",
+     '\\"', "\\^", "\\~", "\\alpha", "\\model", "\\cite{x}", "\\verb|", "\\begin{itemize}", "\\end{itemize}", "\\left(",
+     "^", "_", "~", "%", "\\%", "&", "\\&", "\\{", "\\}", "\\$", "``", "''", "`", "\\url{", "\\", "\\mathcal{O}", "$x$"]
 )
 MARKUP = st.sampled_from(
-    ["<p>", "</p>", "<i>", "<b>", "<br/>", "<a href='x'>", "<!-- c -->", "&amp;", "&nbsp;", "&times", "&#0;", "&#x1F600;", "**",
-     "*", "__", "_", "`", "https://x.io/a_b", "<https://x.io/>", "Ã¶", "SchrÃ¶dinger", "Get trending papers in your email inbox!",
-     "Subscribe", "times", "sim ", "1.6", "40%", "$5", " word ", "\n", "\r\n", "\t", "\u00a0", "\u200b", "\u00ad", "\ufeff"]
+    ["<p>", "</p>", "<i>", "<b>", "<br/>", "<a href='x'>", "<!-- c -->", "&amp;", "&nbsp;", "&times", "&#0;",
+     "&#x1F600;", "**", "*", "__", "_", "`", "https://x.io/a_b", "<https://x.io/>", "Ã¶", "SchrÃ¶dinger",
+     "Get trending papers in your email inbox!", "Subscribe", "times", "sim ", "1.6", "40%", "$5", " word ", "\n",
+     "\r\n", "\t", "\u00a0", "\u200b", "\u00ad", "\ufeff"]
 )
 CONTROL = st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Co"])
 FRAGMENT = st.one_of(LATEX, MARKUP, CONTROL, st.text(max_size=6))
@@ -48,7 +49,10 @@ SOUP = st.lists(FRAGMENT, max_size=30).map("".join)
 DEEP = st.one_of(
     st.builds(
         lambda opener, n, inside: opener * n + inside,
-        st.sampled_from(["{", "\\textbf{", "$", "{$", "\\(", "\\[", "\\sqrt[", "\\footnote[", "\\frac{", "\\\\[", "\\emph{\\textbf{", "{\\alpha"]),
+        st.sampled_from(
+            ["{", "\\textbf{", "$", "{$", "\\(", "\\[", "\\sqrt[", "\\footnote[", "\\frac{", "\\\\[",
+             "\\emph{\\textbf{", "{\\alpha"]
+        ),
         st.integers(100, 400),
         SOUP,
     ),
@@ -68,7 +72,8 @@ def test_cleaning_any_hostile_text_is_idempotent_and_leaves_no_latex_outside_url
 
 # -- every source's parser ------------------------------------------------------------------------------------------
 
-FIELD_TEXT = st.one_of(st.text(max_size=30), st.lists(FRAGMENT, max_size=8).map("".join))  # the cleaning test goes further
+# the cleaning test goes further
+FIELD_TEXT = st.one_of(st.text(max_size=30), st.lists(FRAGMENT, max_size=8).map("".join))
 
 
 def assert_one_staged_row_per_record(source: str, pages: list[RawPage]) -> None:
@@ -82,22 +87,35 @@ def assert_one_staged_row_per_record(source: str, pages: list[RawPage]) -> None:
     assert pa.Table.from_pylist(rows, schema=STAGED).num_rows == len(records)
 
 
-LINE = st.one_of(st.sampled_from([*HEADER_LINES, "", "SubscribeA Title"]), FIELD_TEXT.map(lambda text: text.replace("\n", " ") or "x"))
+LINE = st.one_of(
+    st.sampled_from([*HEADER_LINES, "", "SubscribeA Title"]),
+    FIELD_TEXT.map(lambda text: text.replace("\n", " ") or "x"),
+)
 SNAPSHOT_LINES = st.one_of(
     st.builds(lambda header, pairs: header + [line for pair in pairs for line in pair],
               st.lists(st.sampled_from(HEADER_LINES), max_size=2), st.lists(st.tuples(LINE, LINE), max_size=4)),
     st.lists(LINE, max_size=8),
 )
-ENCODINGS = [(b"", "utf-8"), (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
-             (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be")]
+ENCODINGS = [
+    (b"", "utf-8"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+]
 SNAPSHOT_BODY = st.one_of(
     st.builds(
         lambda lines, newline, encoding: encoding[0] + newline.join(lines).encode(encoding[1], "surrogatepass"),
-        SNAPSHOT_LINES, st.sampled_from(["\n", "\r\n"]), st.sampled_from(ENCODINGS),
+        SNAPSHOT_LINES,
+        st.sampled_from(["\n", "\r\n"]),
+        st.sampled_from(ENCODINGS),
     ),
     st.one_of(
         st.binary(max_size=200),
-        st.builds(lambda text, junk: text.encode() + junk, SNAPSHOT_LINES.map("\n".join), st.binary(min_size=1, max_size=8)),
+        st.builds(
+            lambda text, junk: text.encode() + junk, SNAPSHOT_LINES.map("\n".join), st.binary(min_size=1, max_size=8)
+        ),
     ),
 )
 
@@ -109,13 +127,27 @@ def test_snapshot_pages_of_any_bytes(body):
 
 
 JSON_SCALAR = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(), st.text(max_size=12),
-    st.sampled_from(["\ud800", "x\udfff", "2026-11-26T17:58:00.000Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["\ud800", "x\udfff", "2026-11-26T17:58:00.000Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+    ),
 )
-JSON_VALUE = st.recursive(JSON_SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
-TIMESTAMP = st.sampled_from(["2026-11-26T17:58:00.000Z", "2026-11-26T01:23:45+00:00", "2026-11-26", "", "yesterday", "2026-13-45T99:00:00Z"])
+JSON_VALUE = st.recursive(
+    JSON_SCALAR,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+TIMESTAMP = st.sampled_from(
+    ["2026-11-26T17:58:00.000Z", "2026-11-26T01:23:45+00:00", "2026-11-26", "", "yesterday", "2026-13-45T99:00:00Z"]
+)
 PAPER_FIELD = {
-    "id": st.sampled_from(["2611.01234", "2611.01234v2", "hep-th/9901001v1", "2611.01234v99999999999", "not-an-id", "", " 2611.05678 "]),
+    "id": st.sampled_from(
+        ["2611.01234", "2611.01234v2", "hep-th/9901001v1", "2611.01234v99999999999", "not-an-id", "", " 2611.05678 "]
+    ),
     "title": FIELD_TEXT,
     "summary": FIELD_TEXT,
     "authors": st.lists(st.one_of(st.fixed_dictionaries({"name": st.text(max_size=10)}), JSON_VALUE), max_size=3),
@@ -127,7 +159,15 @@ PAPER_FIELD = {
 }
 PAPER = st.fixed_dictionaries({}, optional={name: st.one_of(value, JSON_VALUE) for name, value in PAPER_FIELD.items()})
 HF_ITEM = st.one_of(
-    st.fixed_dictionaries({}, optional={"paper": st.one_of(PAPER, JSON_VALUE), "title": JSON_SCALAR, "summary": JSON_SCALAR, "publishedAt": TIMESTAMP}),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "paper": st.one_of(PAPER, JSON_VALUE),
+            "title": JSON_SCALAR,
+            "summary": JSON_SCALAR,
+            "publishedAt": TIMESTAMP,
+        },
+    ),
     PAPER,
     JSON_VALUE,
 )
@@ -147,8 +187,12 @@ def test_hugging_face_pages_of_any_json(body, source):
     assert_one_staged_row_per_record(source, [RawPage(name="p.json", body=body, url="https://hf.example/api/daily_papers?date=2026-11-26")])
 
 
-NOT_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # malformed pages come from below
-XML_TEXT = st.one_of(st.text(st.characters(categories=["L", "N", "P", "Zs", "S"]), max_size=30), FIELD_TEXT.map(lambda text: NOT_XML_CHARACTERS.sub("", text)))
+# malformed pages come from below
+NOT_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_TEXT = st.one_of(
+    st.text(st.characters(categories=["L", "N", "P", "Zs", "S"]), max_size=30),
+    FIELD_TEXT.map(lambda text: NOT_XML_CHARACTERS.sub("", text)),
+)
 
 
 def element(tag: str, text: str | None, **attributes: str) -> str:
@@ -163,16 +207,45 @@ def maybe(strategy):
     return st.one_of(st.none(), strategy)
 
 
-ARXIV_ID = st.sampled_from(["http://arxiv.org/abs/2611.01234v2", "http://arxiv.org/abs/hep-th/9901001v1", "2611.01234", "oai:arXiv.org:2611.01234", "junk", ""])
+ARXIV_ID = st.sampled_from(
+    ["http://arxiv.org/abs/2611.01234v2", "http://arxiv.org/abs/hep-th/9901001v1", "2611.01234",
+     "oai:arXiv.org:2611.01234", "junk", ""]
+)
 ATOM_ENTRY = st.builds(
-    lambda id_, title, summary, published, updated, authors, category, extra: "<entry>" + element("id", id_) + element("title", title)
-    + element("summary", summary) + element("published", published) + element("updated", updated)
-    + "".join(f"<author>{element('name', name)}{element('arxiv:affiliation', aff)}</author>" for name, aff in authors)
-    + (f"<category term={quoteattr(category)}/><arxiv:primary_category term={quoteattr(category)}/>" if category is not None else "")
-    + extra + "</entry>",
-    maybe(st.one_of(ARXIV_ID, XML_TEXT)), maybe(XML_TEXT), maybe(XML_TEXT), maybe(st.one_of(TIMESTAMP, XML_TEXT)), maybe(TIMESTAMP),
-    st.lists(st.tuples(maybe(XML_TEXT), maybe(XML_TEXT)), max_size=2), maybe(st.sampled_from(["cs.CL", "", "x y"])),
-    st.sampled_from(["", "<link rel='alternate' href='http://arxiv.org/abs/2611.01234v2'/>", "<link/>", "<arxiv:doi></arxiv:doi>", "<entry/>"]),
+    lambda id_, title, summary, published, updated, authors, category, extra: (
+        "<entry>"
+        + element("id", id_)
+        + element("title", title)
+        + element("summary", summary)
+        + element("published", published)
+        + element("updated", updated)
+        + "".join(
+            f"<author>{element('name', name)}{element('arxiv:affiliation', aff)}</author>" for name, aff in authors
+        )
+        + (
+            f"<category term={quoteattr(category)}/><arxiv:primary_category term={quoteattr(category)}/>"
+            if category is not None
+            else ""
+        )
+        + extra
+        + "</entry>"
+    ),
+    maybe(st.one_of(ARXIV_ID, XML_TEXT)),
+    maybe(XML_TEXT),
+    maybe(XML_TEXT),
+    maybe(st.one_of(TIMESTAMP, XML_TEXT)),
+    maybe(TIMESTAMP),
+    st.lists(st.tuples(maybe(XML_TEXT), maybe(XML_TEXT)), max_size=2),
+    maybe(st.sampled_from(["cs.CL", "", "x y"])),
+    st.sampled_from(
+        [
+            "",
+            "<link rel='alternate' href='http://arxiv.org/abs/2611.01234v2'/>",
+            "<link/>",
+            "<arxiv:doi></arxiv:doi>",
+            "<entry/>",
+        ]
+    ),
 )
 ATOM_FEED = '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">|</feed>'
 ATOM_ROOT = st.sampled_from([
@@ -184,10 +257,18 @@ ATOM_ROOT = st.sampled_from([
 ])
 XML_DECLARATION = st.sampled_from(['<?xml version="1.0" encoding="UTF-8"?>\n', ""])
 ARXIV_BODY = st.one_of(
-    st.builds(lambda declaration, root, entries: (declaration + root.replace("|", "".join(entries))).encode(),
-              XML_DECLARATION, ATOM_ROOT, st.lists(ATOM_ENTRY, max_size=3)),
+    st.builds(
+        lambda declaration, root, entries: (declaration + root.replace("|", "".join(entries))).encode(),
+        XML_DECLARATION,
+        ATOM_ROOT,
+        st.lists(ATOM_ENTRY, max_size=3),
+    ),
     st.one_of(
-        st.builds(lambda entries, cut: ATOM_FEED.replace("|", "".join(entries)).encode()[:cut], st.lists(ATOM_ENTRY, max_size=2), st.integers(0, 400)),
+        st.builds(
+            lambda entries, cut: ATOM_FEED.replace("|", "".join(entries)).encode()[:cut],
+            st.lists(ATOM_ENTRY, max_size=2),
+            st.integers(0, 400),
+        ),
         st.binary(max_size=100),
     ),
 )
@@ -200,13 +281,25 @@ def test_arxiv_pages_of_any_atom(body):
 
 
 OAI_METADATA = st.builds(
-    lambda id_, title, abstract, created, updated, categories, authors: '<metadata><arXiv xmlns="http://arxiv.org/OAI/arXiv/">'
-    + element("id", id_) + element("title", title) + element("abstract", abstract) + element("created", created)
-    + element("updated", updated) + element("categories", categories)
-    + "<authors>" + "".join(f"<author>{element('keyname', key)}{element('forenames', fore)}</author>" for key, fore in authors) + "</authors>"
-    + "</arXiv></metadata>",
-    maybe(st.one_of(ARXIV_ID, XML_TEXT)), maybe(XML_TEXT), maybe(XML_TEXT), maybe(st.sampled_from(["2026-11-20", "20-11-2026", "", "0000-00-00"])),
-    maybe(st.sampled_from(["2026-11-26", "soon"])), maybe(st.sampled_from(["cs.CL cs.LG", "", " "])),
+    lambda id_, title, abstract, created, updated, categories, authors: (
+        '<metadata><arXiv xmlns="http://arxiv.org/OAI/arXiv/">'
+        + element("id", id_)
+        + element("title", title)
+        + element("abstract", abstract)
+        + element("created", created)
+        + element("updated", updated)
+        + element("categories", categories)
+        + "<authors>"
+        + "".join(f"<author>{element('keyname', key)}{element('forenames', fore)}</author>" for key, fore in authors)
+        + "</authors>"
+        + "</arXiv></metadata>"
+    ),
+    maybe(st.one_of(ARXIV_ID, XML_TEXT)),
+    maybe(XML_TEXT),
+    maybe(XML_TEXT),
+    maybe(st.sampled_from(["2026-11-20", "20-11-2026", "", "0000-00-00"])),
+    maybe(st.sampled_from(["2026-11-26", "soon"])),
+    maybe(st.sampled_from(["cs.CL cs.LG", "", " "])),
     st.lists(st.tuples(maybe(XML_TEXT), maybe(XML_TEXT)), max_size=2),
 )
 OAI_RECORD = st.builds(

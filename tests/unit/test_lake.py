@@ -53,10 +53,13 @@ def test_in_a_table_folder_only_the_table_has_a_plain_name_every_sidecar_a_leadi
     any_lake.write_json("validation", "snapshot", DAY, "result.json", {}, RUN)
     prefix = "source=snapshot/date=2026-11-26"
     assert any_lake.store.list("entities") == [
-        f"entities/{prefix}/_chunk00000-{RUN}.parquet", f"entities/{prefix}/_tagged-{RUN}.json", f"entities/{prefix}/part-{RUN}.parquet",
+        f"entities/{prefix}/_chunk00000-{RUN}.parquet",
+        f"entities/{prefix}/_tagged-{RUN}.json",
+        f"entities/{prefix}/part-{RUN}.parquet",
     ]
     assert any_lake.read_json("entities", "snapshot", DAY, "tagged.json", run_id=RUN) == {"tagger_version": "v"}
-    assert any_lake.store.list("validation") == [f"validation/{prefix}/result-{RUN}.json"]  # not a table: names unchanged
+    # not a table: names unchanged
+    assert any_lake.store.list("validation") == [f"validation/{prefix}/result-{RUN}.json"]
     size, modified = any_lake.store.stat(f"entities/{prefix}/part-{RUN}.parquet")
     assert size > 0 and modified > 0
     with pytest.raises(FileNotFoundError):
@@ -83,15 +86,21 @@ def test_missing_columns_are_a_clear_error(any_lake):
 
 def test_a_partition_never_committed_names_what_to_run(any_lake):
     any_lake.write_table("clean", "snapshot", DAY, LAYER_SCHEMAS["clean"].empty_table(), RUN)  # written, not committed
-    with pytest.raises(FileNotFoundError, match="no committed run for source=snapshot date=2026-11-26.*paperlake ingest"):
+    with pytest.raises(
+        FileNotFoundError, match="no committed run for source=snapshot date=2026-11-26.*paperlake ingest"
+    ):
         any_lake.read_table("clean", "snapshot", DAY, run_id=committed_run(any_lake, 'snapshot', DAY))
 
 
 def test_raw_pages_round_trip_and_runs_share_identical_pages(any_lake):
-    first = [RawPage(name=f"page-{i}.xml", body=f"<p{i}/>".encode(), url=f"http://x/{i}", fetched_at="t1") for i in range(3)]
+    first = [
+        RawPage(name=f"page-{i}.xml", body=f"<p{i}/>".encode(), url=f"http://x/{i}", fetched_at="t1") for i in range(3)
+    ]
     any_lake.write_raw("arxiv", DAY, first, {}, RUN)
     assert [p.body for p in any_lake.read_raw("arxiv", DAY, RUN)] == [b"<p0/>", b"<p1/>", b"<p2/>"]
-    second = [RawPage(name="page-0.xml", body=b"<p0/>", url="http://x/0", status=200, headers={"a": "b"}, fetched_at="t2")]
+    second = [
+        RawPage(name="page-0.xml", body=b"<p0/>", url="http://x/0", status=200, headers={"a": "b"}, fetched_at="t2")
+    ]
     any_lake.write_raw("arxiv", DAY, second, {}, OTHER_RUN)
     assert any_lake.read_raw("arxiv", DAY, OTHER_RUN) == second
     assert [p.body for p in any_lake.read_raw("arxiv", DAY, RUN)] == [b"<p0/>", b"<p1/>", b"<p2/>"]  # untouched

@@ -34,8 +34,13 @@ def rerun_lake(settings) -> Lake:
     lake = Lake.from_settings(settings)
     for generation, names in enumerate((["a", "b", "c"], ["b", "c", "d", "e"])):
         commit = commit_tables(
-            lake, "snapshot", DAY, clean=table([paper(n, 1, f"title {n}", f"h{n}{generation}") for n in names], CLEAN),
-            entities=table([row for n in names for row in spans(n, f"h{n}{generation}", ("BERT", "METHOD", 0))], ENTITIES),
+            lake,
+            "snapshot",
+            DAY,
+            clean=table([paper(n, 1, f"title {n}", f"h{n}{generation}") for n in names], CLEAN),
+            entities=table(
+                [row for n in names for row in spans(n, f"h{n}{generation}", ("BERT", "METHOD", 0))], ENTITIES
+            ),
         )
         publish_partition(lake, commit, settings.run_retention)
     marts_stage(settings)
@@ -45,7 +50,10 @@ def rerun_lake(settings) -> Lake:
 def spark_read(reads: dict) -> dict:
     """What Spark reads (rows and counts) for each of `reads` (see tests/support/spark_reader.py)."""
     result = subprocess.run(
-        [str(SPARK_PYTHON), str(REPO / "tests/support/spark_reader.py"), json.dumps(reads)], capture_output=True, text=True, timeout=600,
+        [str(SPARK_PYTHON), str(REPO / "tests/support/spark_reader.py"), json.dumps(reads)],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -57,13 +65,19 @@ def test_spark_reads_the_marts_exports_and_the_lake_through_the_delta_file_lists
     from paperlake.marts.published import local_marts_path
 
     lake = rerun_lake(settings)
-    read = spark_read({
-        "papers": {"paths": [lake.uri("marts/papers")], "columns": ["paper_id"]},
-        "paper_entities": {"paths": [lake.uri("marts/paper_entities")]},
-        # Without Spark's Delta connector (its jars come from Maven): the files the Delta log names.
-        "clean": {"paths": published_files(lake, "clean"), "base_path": table_uri(lake, "clean"), "columns": ["source", "date", "paper_id"]},
-        "entities folder": {"paths": [table_uri(lake, "entities")]},
-    })
+    read = spark_read(
+        {
+            "papers": {"paths": [lake.uri("marts/papers")], "columns": ["paper_id"]},
+            "paper_entities": {"paths": [lake.uri("marts/paper_entities")]},
+            # Without Spark's Delta connector (its jars come from Maven): the files the Delta log names.
+            "clean": {
+                "paths": published_files(lake, "clean"),
+                "base_path": table_uri(lake, "clean"),
+                "columns": ["source", "date", "paper_id"],
+            },
+            "entities folder": {"paths": [table_uri(lake, "entities")]},
+        }
+    )
     assert read["papers"]["rows"] == [["b"], ["c"], ["d"], ["e"]]
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:
         assert read["papers"]["count"] == con.execute("SELECT count(*) FROM papers").fetchone()[0]

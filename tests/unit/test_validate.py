@@ -28,7 +28,9 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_nothing_is_lost(lake, b
         PaperRecord(paper_id="2401.00001", version=2, title="Paper 1 v2", abstract=GOOD),
     ]
     stage(lake, records)
-    summary = validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0), batch_rows=batch_rows)
+    summary = validate_partition(
+        lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0), batch_rows=batch_rows
+    )
     clean = lake.read_table("clean", "arxiv", DAY, run_id=RUN).to_pylist()
     quarantine = lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()
     assert len(clean) + len(quarantine) == len(records) == summary.counts["parsed"]
@@ -58,9 +60,15 @@ def test_the_report_lists_a_bounded_number_of_quarantined_rows_and_says_so(lake,
 
 
 def test_over_the_threshold_the_task_fails_after_writing_the_runs_quarantine(lake):
-    records = [PaperRecord(paper_id=f"2401.{i:05d}", title=f"T{i}", abstract=GOOD if i < 8 else "tiny") for i in range(10)]
+    records = [
+        PaperRecord(paper_id=f"2401.{i:05d}", title=f"T{i}", abstract=GOOD if i < 8 else "tiny") for i in range(10)
+    ]
     stage(lake, records)
-    with pytest.raises(QuarantineThresholdExceeded, match=r"2 of 10 records rejected \(20.0% > 5%\).*abstract_length: 2.*not committed.*quarantine is at .*part-" + RUN):
+    with pytest.raises(
+        QuarantineThresholdExceeded,
+        match=r"2 of 10 records rejected \(20.0% > 5%\).*abstract_length: 2.*not committed.*quarantine is at .*part-"
+        + RUN,
+    ):
         validate_partition(lake, "arxiv", DAY, RUN, ValidationRules())
     assert lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).num_rows == 2
     assert lake.read_table("clean", "arxiv", DAY, run_id=RUN).num_rows == 8
@@ -76,7 +84,10 @@ def test_an_empty_partition_validates_to_empty_clean_and_quarantine(lake):
 def test_residue_language_and_interval_are_checked_row_by_row(lake):
     from datetime import UTC, datetime
 
-    german = "Wir untersuchen große Sprachmodelle und zeigen, dass die Genauigkeit mit der Größe der Modelle steigt, aber nicht immer gleich stark."
+    german = (
+        "Wir untersuchen große Sprachmodelle und zeigen, dass die Genauigkeit mit der Größe der Modelle steigt, "
+        "aber nicht immer gleich stark."
+    )
     listed = lambda d: datetime(2026, 11, d, 12, tzinfo=UTC)  # noqa: E731
     records = [
         PaperRecord(paper_id="2401.00001", title="Fine", abstract=GOOD, listed_at=listed(26)),
@@ -94,10 +105,18 @@ def test_residue_language_and_interval_are_checked_row_by_row(lake):
     # what the cleaning of main gave for the last two (issue 19): glued words, and a dollar that was math
     abstracts[4] = abstracts[4].replace("0≤p≤1 accurately", "0≤p≤1accurately")
     abstracts[5] = abstracts[5].replace("E ≥100", "E ≥$100")
-    lake.write_table("staged", "arxiv", DAY, table.set_column(table.schema.get_field_index("abstract"), "abstract", pa.array(abstracts)), RUN)
+    lake.write_table(
+        "staged",
+        "arxiv",
+        DAY,
+        table.set_column(table.schema.get_field_index("abstract"), "abstract", pa.array(abstracts)),
+        RUN,
+    )
     interval = (datetime(2026, 11, 26, tzinfo=UTC), datetime(2026, 11, 27, tzinfo=UTC))
     validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0), interval)
-    reasons = {q["title"]: q["reason_codes"] for q in lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()}
+    reasons = {
+        q["title"]: q["reason_codes"] for q in lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()
+    }
     assert reasons == {
         "Fine": ["abstract_residue"],
         "German": ["not_english"],
@@ -109,7 +128,13 @@ def test_residue_language_and_interval_are_checked_row_by_row(lake):
 
 
 def test_a_readable_report_is_published_beside_the_result(lake):
-    stage(lake, [PaperRecord(paper_id="2401.00001", title="Fine", abstract=GOOD), PaperRecord(paper_id="2401.00002", title="Short", abstract="tiny")])
+    stage(
+        lake,
+        [
+            PaperRecord(paper_id="2401.00001", title="Fine", abstract=GOOD),
+            PaperRecord(paper_id="2401.00002", title="Short", abstract="tiny"),
+        ],
+    )
     validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0))
     page = lake.store.get(f"validation/source=arxiv/date=2026-11-26/report-{RUN}.html").decode()
     assert "2 parsed · 1 clean · 1 quarantined" in page and "abstract_length" in page and "Short" in page
@@ -135,7 +160,9 @@ def test_an_item_the_source_could_not_read_is_quarantined_as_malformed(lake):
     stage(lake, records)
     validate_partition(lake, "arxiv", DAY, RUN, ValidationRules(max_quarantine_share=1.0))
     quarantine = lake.read_table("quarantine", "arxiv", DAY, run_id=RUN).to_pylist()
-    assert [(q["paper_id"], q["reason_codes"], q["parse_error"]) for q in quarantine] == [("2401.00002", ["malformed_item"], why)]
+    assert [(q["paper_id"], q["reason_codes"], q["parse_error"]) for q in quarantine] == [
+        ("2401.00002", ["malformed_item"], why)
+    ]
     assert lake.read_table("clean", "arxiv", DAY, run_id=RUN).column("parse_error").to_pylist() == [None]
 
 

@@ -67,7 +67,9 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
     from paperlake.marts.published import MARTS_KEY
     from paperlake.readonly import QueryError, open_marts_readonly
 
-    app = FastAPI(title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None
+    )
 
     @app.middleware("http")
     async def security_headers(request, call_next):
@@ -83,7 +85,9 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
             con = open_marts_readonly(current)
         except FileNotFoundError:
             uri = Lake.from_settings(current).uri(MARTS_KEY)
-            return HTMLResponse(render("no_marts.html", title="no marts yet", section=section, latest=None, marts_uri=uri))
+            return HTMLResponse(
+                render("no_marts.html", title="no marts yet", section=section, latest=None, marts_uri=uri)
+            )
         except QueryError as err:  # a damaged marts file: what to do, not a 500
             return message(section, "Marts unreadable", str(err), status=503)
         try:
@@ -96,21 +100,36 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         return HTMLResponse(render(template, title=title, section=section, latest=latest, **context))
 
     def message(section: str, title: str, text: str, latest=None, status: int = 404) -> HTMLResponse:
-        return HTMLResponse(render("message.html", title=title, section=section, latest=latest, message=text), status_code=status)
+        return HTMLResponse(
+            render("message.html", title=title, section=section, latest=latest, message=text), status_code=status
+        )
 
     def run_url(source: str, run_id: str) -> str:
         return "../" + run_path(source, run_id)  # every view is one level below the mount point
 
     @app.get("/", response_class=HTMLResponse)
     def health(page: int = Query(1, ge=1, le=MAX_PAGE)):
-        return page_html("health.html", "Health", "lake health", lambda con: {"page": queries.health(con, page), "run_url": run_url})
+        return page_html(
+            "health.html", "Health", "lake health", lambda con: {"page": queries.health(con, page), "run_url": run_url}
+        )
 
     @app.get("/trends", response_class=HTMLResponse)
-    def trends(label: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE), papers_page: int = Query(1, ge=1, le=MAX_PAGE)):
-        return page_html("trends.html", "Trends", "trends", lambda con: {
-            "label": label, "labels": queries.trending_labels(con),
-            "entities": queries.trending_entities(con, label, page), "papers": queries.trending_papers(con, papers_page),
-        })
+    def trends(
+        label: str | None = None,
+        page: int = Query(1, ge=1, le=MAX_PAGE),
+        papers_page: int = Query(1, ge=1, le=MAX_PAGE),
+    ):
+        return page_html(
+            "trends.html",
+            "Trends",
+            "trends",
+            lambda con: {
+                "label": label,
+                "labels": queries.trending_labels(con),
+                "entities": queries.trending_entities(con, label, page),
+                "papers": queries.trending_papers(con, papers_page),
+            },
+        )
 
     @app.get("/entity", response_class=HTMLResponse)
     def entity(entity_id: str = Query(alias="id"), label: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE)):
@@ -121,11 +140,19 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         return page_html("entity.html", "Entity", f"entity {entity_id}", fetch)
 
     @app.get("/quarantine", response_class=HTMLResponse)
-    def quarantine(source: str | None = Query(None, pattern=SOURCE_PATTERN), day: date | None = Query(None, alias="date"),
-                   page: int = Query(1, ge=1, le=MAX_PAGE)):
+    def quarantine(
+        source: str | None = Query(None, pattern=SOURCE_PATTERN),
+        day: date | None = Query(None, alias="date"),
+        page: int = Query(1, ge=1, le=MAX_PAGE),
+    ):
         def fetch(con):
             if source and day:
-                return {"records": queries.quarantined_records(con, source, day, page), "source": source, "day": day, "partitions": None}
+                return {
+                    "records": queries.quarantined_records(con, source, day, page),
+                    "source": source,
+                    "day": day,
+                    "partitions": None,
+                }
             return {"records": None, "partitions": queries.quarantined_partitions(con, page)}
 
         return page_html("quarantine.html", "Quarantine", "quarantine", fetch)
@@ -137,10 +164,18 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         from paperlake.search import SearchError, SearchFilters, open_search
         from paperlake.search import search as find
 
-        form = {"q": q or None, "entity": entity or None, "label": label or None, "since": since or None, "until": until or None,
-                "source": source or None}
+        form = {
+            "q": q or None,
+            "entity": entity or None,
+            "label": label or None,
+            "since": since or None,
+            "until": until or None,
+            "source": source or None,
+        }
         try:
-            filters = SearchFilters(form["entity"], form["label"], *(form_date(form[k], k) for k in ("since", "until")), form["source"])
+            filters = SearchFilters(
+                form["entity"], form["label"], *(form_date(form[k], k) for k in ("since", "until")), form["source"]
+            )
         except SearchError as err:
             return message("Search", "Not a search", str(err), status=400)
         try:
@@ -151,7 +186,9 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
             return message("Search", "Marts unreadable", str(err), status=503)
         try:
             latest = queries.latest_date(con)
-            labels = [label for (label,) in con.execute("SELECT DISTINCT label FROM entity_counts ORDER BY label").fetchall()]
+            labels = [
+                label for (label,) in con.execute("SELECT DISTINCT label FROM entity_counts ORDER BY label").fetchall()
+            ]
             results, error = None, None
             if form["q"]:
                 try:
@@ -160,8 +197,16 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
                     error = str(err)
         finally:
             con.close()
-        html = render("search.html", title=f"search {form['q'] or ''}".strip(), section="Search", latest=latest, form=form, labels=labels,
-                      results=results, error=error)
+        html = render(
+            "search.html",
+            title=f"search {form['q'] or ''}".strip(),
+            section="Search",
+            latest=latest,
+            form=form,
+            labels=labels,
+            results=results,
+            error=error,
+        )
         return HTMLResponse(html, status_code=400 if error else 200)
 
     @app.get("/report/{source}/{day}", response_class=HTMLResponse)
@@ -171,7 +216,11 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
         try:
             body = lake.store.get(committed_key(lake, "validation", source, day, VALIDATION_REPORT))
         except FileNotFoundError:
-            return message("Health", "No validation report", f"No committed run of source={source} date={day} has a validation report.")
+            return message(
+                "Health",
+                "No validation report",
+                f"No committed run of source={source} date={day} has a validation report.",
+            )
         return HTMLResponse(body, headers={"Content-Security-Policy": REPORT_POLICY})
 
     return app

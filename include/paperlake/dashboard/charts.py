@@ -7,7 +7,7 @@ from html import escape
 
 
 def series_svg(series: list[tuple[date, int]], width: int = 240, height: int = 48, axis: bool = False) -> str:
-    """One bar per day scaled to the busiest day, a hover title per bar; `axis` adds the first/last date and the maximum."""
+    """One bar per day scaled to the busiest day, a hover title each; `axis` adds the first/last date and the max."""
     top = max((n for _, n in series), default=0) or 1
     pad = 14 if axis else 0
     plot = height - pad

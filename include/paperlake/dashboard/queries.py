@@ -42,11 +42,15 @@ def page_bounds(number: int, size: int) -> tuple[int, int]:
     return size, (max(number, 1) - 1) * size
 
 
-def paged_rows(con, columns: str, rows_from: str, order: str, params: list, page: int, size: int) -> tuple[list[tuple], int]:
-    """Page `page` of `SELECT columns FROM rows_from ORDER BY order` (`rows_from`: a mart and its WHERE), and the rows in all."""
+def paged_rows(
+    con, columns: str, rows_from: str, order: str, params: list, page: int, size: int
+) -> tuple[list[tuple], int]:
+    """Page `page` of `SELECT columns FROM rows_from ORDER BY order` (`rows_from`: a mart and WHERE), and the total."""
     limit, offset = page_bounds(page, size)
     total = con.execute(f"SELECT count(*) FROM {rows_from}", params).fetchone()[0]
-    rows = con.execute(f"SELECT {columns} FROM {rows_from} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+    rows = con.execute(
+        f"SELECT {columns} FROM {rows_from} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
+    ).fetchall()
     return rows, total
 
 
@@ -73,7 +77,8 @@ class HealthRow:
 HEALTH_GRID = """
 WITH firsts AS (SELECT source, min(date) AS first FROM pipeline_health GROUP BY source),
 latest AS (SELECT max(date) AS last FROM pipeline_health),
-grid AS (SELECT f.source, unnest(generate_series(f.first, l.last, INTERVAL 1 DAY))::DATE AS date FROM firsts f, latest l)
+grid AS (SELECT f.source, unnest(generate_series(f.first, l.last, INTERVAL 1 DAY))::DATE AS date \
+FROM firsts f, latest l)
 """
 
 
@@ -119,8 +124,13 @@ def trending_entities(con, label: str | None = None, page: int = 1, size: int = 
     """Trending entities by rank (optionally of one label), each with its daily papers over the trend windows."""
     where, params = ("WHERE label = ?", [label]) if label else ("", [])
     rows, total = paged_rows(
-        con, "rank, entity_id, label, recent_papers, baseline_papers, lift, reference_date", f"trending_entities {where}", "rank",
-        params, page, size,
+        con,
+        "rank, entity_id, label, recent_papers, baseline_papers, lift, reference_date",
+        f"trending_entities {where}",
+        "rank",
+        params,
+        page,
+        size,
     )
     if not rows:
         return Page([], max(page, 1), size, total)
@@ -130,7 +140,9 @@ def trending_entities(con, label: str | None = None, page: int = 1, size: int = 
     return Page(entities, max(page, 1), size, total)
 
 
-def daily_series(con, entities: list[tuple[str, str]], first: date, last: date) -> dict[tuple[str, str], list[tuple[date, int]]]:
+def daily_series(
+    con, entities: list[tuple[str, str]], first: date, last: date
+) -> dict[tuple[str, str], list[tuple[date, int]]]:
     """(entity_id, label) -> papers per day from `first` to `last`, zero on days without any."""
     counts: dict[tuple[str, str], dict[date, int]] = {key: {} for key in entities}
     rows = con.execute(
@@ -160,7 +172,13 @@ class TrendingPaper:
 def trending_papers(con, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Trending papers by rank, with the trending entities they mention."""
     rows, total = paged_rows(
-        con, "rank, paper_id, title, first_sentence, abs_url, upvotes, score, trending_entities", "trending_papers", "rank", [], page, size,
+        con,
+        "rank, paper_id, title, first_sentence, abs_url, upvotes, score, trending_entities",
+        "trending_papers",
+        "rank",
+        [],
+        page,
+        size,
     )
     return Page([TrendingPaper(*row) for row in rows], max(page, 1), size, total)
 
@@ -199,7 +217,7 @@ class EntityDetail:
 
 
 def entity(con, entity_id: str, label: str | None = None, page: int = 1, size: int = PAGE_SIZE) -> EntityDetail | None:
-    """The entity `entity_id` (of `label`; without one, its label with the most papers); None when the marts have no such entity."""
+    """The entity `entity_id` (of `label`; else its label with the most papers); None when the marts lack it."""
     found = con.execute(
         "SELECT label, aliases_seen, n_papers, first_seen, last_seen FROM entities WHERE entity_id = ? "
         "ORDER BY label = ? DESC, n_papers DESC, label",
@@ -212,7 +230,8 @@ def entity(con, entity_id: str, label: str | None = None, page: int = 1, size: i
     # At least the trend windows, at most ENTITY_DAYS, back from the lake's latest date.
     start = max(min(first_seen, days_before(last, TREND_DAYS - 1)), days_before(last, ENTITY_DAYS - 1))
     partners = con.execute(
-        "SELECT other_entity_id, other_label, n_papers, pmi FROM entity_cooccurrence WHERE entity_id = ? AND label = ? ORDER BY rank",
+        "SELECT other_entity_id, other_label, n_papers, pmi FROM entity_cooccurrence WHERE entity_id = ? AND label = ? "
+        "ORDER BY rank",
         [entity_id, chosen],
     ).fetchall()
     papers, total = paged_rows(
@@ -238,7 +257,13 @@ class QuarantinedPartition:
 def quarantined_partitions(con, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Partitions with quarantined records, newest first."""
     rows, total = paged_rows(
-        con, "source, date, quarantined, quarantined_by_reason", "pipeline_health WHERE quarantined > 0", "date DESC, source", [], page, size,
+        con,
+        "source, date, quarantined, quarantined_by_reason",
+        "pipeline_health WHERE quarantined > 0",
+        "date DESC, source",
+        [],
+        page,
+        size,
     )
     return Page([QuarantinedPartition(*row[:3], dict(row[3] or {})) for row in rows], max(page, 1), size, total)
 

@@ -87,7 +87,9 @@ def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> Partition
     )
 
 
-def parse_partition(lake: Lake, source: str, day: date, run_id: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> PartitionSummary:
+def parse_partition(
+    lake: Lake, source: str, day: date, run_id: str, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> PartitionSummary:
     """Parse a run's raw pages and write every record, cleaned, to the run's `staged/` table (no network).
 
     Records flow through `batch_rows` at a time, each batch one row group, so memory does not grow with the partition.

@@ -48,7 +48,7 @@ def fetch(request: FetchRequest, fetcher: Fetcher) -> None:
 
 
 def read_oai_page(body: bytes, url: str) -> ET.Element:
-    """The root of a ListRecords answer (noRecordsMatch is an empty list); a ParseError when the page is anything else."""
+    """The root of a ListRecords answer (noRecordsMatch is an empty list); a ParseError if the page is anything else."""
     root = read_xml(body, url)
     if root.tag != OAI_PMH:
         raise ParseError(f"{url} is not an OAI-PMH response: its root element is {root.tag}")
@@ -86,7 +86,11 @@ def parse_record(record: ET.Element, where: str) -> PaperRecord:
     paper_id, _ = read_arxiv_id(meta.findtext("arXiv:id", "", NS))  # validation quarantines other ids
     authors = []
     for author in meta.findall("arXiv:authors/arXiv:author", NS):
-        name = " ".join(filter(None, (author.findtext(f"arXiv:{part}", "", NS).strip() for part in ("forenames", "keyname", "suffix"))))
+        name = " ".join(
+            filter(
+                None, (author.findtext(f"arXiv:{part}", "", NS).strip() for part in ("forenames", "keyname", "suffix"))
+            )
+        )
         affs = [a.text.strip() for a in author.findall("arXiv:affiliation", NS) if a.text]
         authors.append(author_label(name, affs))
     categories = (meta.findtext("arXiv:categories", "", NS) or "").split()

@@ -60,7 +60,9 @@ class FieldReader:
         """A JSON integer that fits the lake's int32 columns (true and false are not integers)."""
         if value is None or (isinstance(value, int) and not isinstance(value, bool) and value in INT32_RANGE):
             return value
-        self.wrong(name, "an integer" if not isinstance(value, int) or isinstance(value, bool) else "a 32-bit integer", value)
+        self.wrong(
+            name, "an integer" if not isinstance(value, int) or isinstance(value, bool) else "a 32-bit integer", value
+        )
         return None
 
     def strings(self, name: str, value) -> list[str]:
@@ -87,7 +89,9 @@ class FieldReader:
     def day(self, name: str, value) -> datetime | None:
         return self._parsed(name, value, day_timestamp, "a YYYY-MM-DD date")
 
-    def _parsed(self, name: str, value, parse: Callable[[str | None], datetime | None], expected: str) -> datetime | None:
+    def _parsed(
+        self, name: str, value, parse: Callable[[str | None], datetime | None], expected: str
+    ) -> datetime | None:
         text = self.string(name, value)
         try:
             parsed = parse(text)

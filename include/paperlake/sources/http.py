@@ -88,8 +88,13 @@ class Fetcher:
     def _log_retry(self, retry_state) -> None:
         error = retry_state.outcome.exception()
         log.warning(
-            "%s %s: %s; attempt %d of %d failed, retrying in %.1f s", self.source, self.day,
-            f"{type(error).__name__}: {error}", retry_state.attempt_number, self.max_attempts, retry_state.next_action.sleep,
+            "%s %s: %s; attempt %d of %d failed, retrying in %.1f s",
+            self.source,
+            self.day,
+            f"{type(error).__name__}: {error}",
+            retry_state.attempt_number,
+            self.max_attempts,
+            retry_state.next_action.sleep,
         )
 
     def _get_once(self, url: str, params: dict, name: str, role: str):
@@ -99,7 +104,14 @@ class Fetcher:
             self._client = httpx.Client(**self._client_options)
         self._wait_turn()
         response = self._client.get(url, params=params)
-        log.info("%s %s: HTTP %d from %s (%d bytes)", self.source, self.day, response.status_code, response.request.url, len(response.content))
+        log.info(
+            "%s %s: HTTP %d from %s (%d bytes)",
+            self.source,
+            self.day,
+            response.status_code,
+            response.request.url,
+            len(response.content),
+        )
         self.land(
             RawPage(
                 name=name, body=response.content, url=str(response.request.url), status=response.status_code,
@@ -109,7 +121,9 @@ class Fetcher:
         )
         status = response.status_code
         if status == 429 or status >= 500:
-            raise TransientHTTPError(f"HTTP {status} from {response.request.url}", server_wait(response.headers, self.clock()))
+            raise TransientHTTPError(
+                f"HTTP {status} from {response.request.url}", server_wait(response.headers, self.clock())
+            )
         if status >= 400:
             raise FetchError(
                 f"{self.source} {self.day}: HTTP {status} from {response.request.url}: "

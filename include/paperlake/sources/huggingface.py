@@ -71,7 +71,9 @@ def fetch_item_list(fetcher: Fetcher, url: str, params: dict, name: str) -> list
     try:
         return read_item_list(response.content, str(response.request.url))
     except ParseError as err:
-        raise FetchError(f"{fetcher.source} {fetcher.day}: {err}; the response is kept in raw_errors/ for inspection") from err
+        raise FetchError(
+            f"{fetcher.source} {fetcher.day}: {err}; the response is kept in raw_errors/ for inspection"
+        ) from err
 
 
 def parse_item_pages(pages: list[RawPage]) -> list[PaperRecord]:

@@ -40,7 +40,9 @@ def fetch(request: FetchRequest, fetcher) -> None:
         raise FileNotFoundError(
             f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} does not exist; point it at a saved page"
         ) from None
-    fetcher.land(RawPage(name="page.txt", body=body, url=path.resolve().as_uri(), fetched_at=request.clock().isoformat()))
+    fetcher.land(
+        RawPage(name="page.txt", body=body, url=path.resolve().as_uri(), fetched_at=request.clock().isoformat())
+    )
 
 
 def read_snapshot(path: Path) -> bytes:
@@ -49,7 +51,9 @@ def read_snapshot(path: Path) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for its writer
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ParseError(f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} is not a regular file; point it at a saved page")
+            raise ParseError(
+                f"snapshot source: PAPERLAKE_SNAPSHOT_PATH={path} is not a regular file; point it at a saved page"
+            )
         with os.fdopen(fd, "rb", closefd=False) as page:
             body = page.read(MAX_SNAPSHOT_BYTES + 1)
     finally:
@@ -90,7 +94,8 @@ def iter_snapshot_page(pieces: Iterable[str], origin: str = "snapshot") -> Itera
         if abstract is None:
             raise ParseError(
                 f"{origin}: expected title/abstract line pairs after the header, found an odd number of lines "
-                f"({title_number - body_start + 1}); the last title without abstract is line {title_number}: {title_line[:80]!r}"
+                f"({title_number - body_start + 1}); the last title without abstract is line {title_number}: "
+                f"{title_line[:80]!r}"
             )
         # the page's subscribe button text ends up glued to the first title ("SubscribeFlashFormer: ...")
         title = strip_page_residue(title_line.strip()) if first else title_line.strip()
@@ -103,7 +108,7 @@ def iter_snapshot_page(pieces: Iterable[str], origin: str = "snapshot") -> Itera
 
 
 def page_lines(pieces: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """(line number, line) of a text given in pieces, split at "\n" ("\r\n" counts as one break), without its trailing blank lines."""
+    """(line number, line) of a text given in pieces, split at "\n" ("\r\n" is one), without trailing blank lines."""
     blank: list[tuple[int, str]] = []
     for number, line in enumerate(split_lines(pieces), start=1):
         if line.strip():

@@ -19,7 +19,8 @@ def test_every_frozen_output_is_unchanged():
     changed = [(row["origin"], row["text"], row["cleaned"], clean_text(row["text"])) for row in rows]
     changed = [case for case in changed if case[2] != case[3]]
     assert not changed, f"{len(changed)} of {len(rows)} outputs changed; the first: " + "\n".join(
-        f"{origin}: {text!r}\n  expected {expected!r}\n  got      {got!r}" for origin, text, expected, got in changed[:5]
+        f"{origin}: {text!r}\n  expected {expected!r}\n  got      {got!r}"
+        for origin, text, expected, got in changed[:5]
     )
 
 

@@ -22,7 +22,11 @@ def test_clean_records_keeps_the_original_text_beside_the_cleaned():
 
 def test_same_content_under_two_ids_is_kept_twice_and_flagged():
     same = dict(title="Same", abstract="Same text.")
-    rows = list(clean_records([PaperRecord(paper_id="a", **same), PaperRecord(paper_id="b", **same), PaperRecord(paper_id="a", **same)]))
+    rows = list(
+        clean_records(
+            [PaperRecord(paper_id="a", **same), PaperRecord(paper_id="b", **same), PaperRecord(paper_id="a", **same)]
+        )
+    )
     assert [r["content_duplicate_of"] for r in rows] == [None, "a", None]
 
 

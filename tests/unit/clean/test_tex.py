@@ -1,4 +1,4 @@
-"""Issue 19: real arXiv text in, correct text out. Each case is a shape seen in real abstracts (our own examples of it)."""
+"""Issue 19: real arXiv text in, correct text out; each case is a shape seen in real abstracts (our own examples)."""
 
 import pytest
 
@@ -54,9 +54,14 @@ READABLE_MATH = [
 # of a no-break space or of à (ftfy's reading of "dual Â of"); a math minus beside a text hyphen is no TeX dash.
 READ_ONCE = [
     ("For $B$ we now take the dual $\\hat{A}$ of $A$.", "For B we now take the dual Â of A."),
-    ("between $A$ and $\\hat{A}$, about constructing $\\hat{A}$ from cell modules of $A$",
-     "between A and Â, about constructing Â from cell modules of A"),
-    ("algebras of type $\\tilde{A}$ (respectively, $\\tilde{A}\\tilde{A}$). Using", "algebras of type Ã (respectively, ÃÃ). Using"),
+    (
+        "between $A$ and $\\hat{A}$, about constructing $\\hat{A}$ from cell modules of $A$",
+        "between A and Â, about constructing Â from cell modules of A",
+    ),
+    (
+        "algebras of type $\\tilde{A}$ (respectively, $\\tilde{A}\\tilde{A}$). Using",
+        "algebras of type Ã (respectively, ÃÃ). Using",
+    ),
     ("an embedding $A \\rightarrow \\hat{A}$ and a functor", "an embedding A → Â and a functor"),
     ("at $V_\\mathrm{LSR}$ $\\sim$$-36$-$-23$ km s$^{-1}$ shows", "at V_LSR ∼-36-−23 km s⁻¹ shows"),
 ]
@@ -81,8 +86,10 @@ def test_validation_sees_math_commands_scripts_and_glued_words():
     assert markup_residue("costs $5 for 40%") is None
     assert glued_words("for every $0\\le p\\le 1$ accurately", "for every 0≤p≤1accurately") == ["accurately"]
     assert glued_words("a set of only $50$ tests", "a set of only 50 tests") == []
-    assert text_residue("E $\\geq$100 GeV", "E ≥$100 GeV") == "math delimiter"  # the old output: a dollar it did not have
-    assert text_residue("to \\L ojasiewicz functions", "to Łojasiewicz functions") is None  # \L makes a letter of the word
+    # the old output: a dollar it did not have
+    assert text_residue("E $\\geq$100 GeV", "E ≥$100 GeV") == "math delimiter"
+    # \L makes a letter of the word
+    assert text_residue("to \\L ojasiewicz functions", "to Łojasiewicz functions") is None
 
 
 def test_validation_residue_passes_every_real_cleaned_abstract():
@@ -112,10 +119,19 @@ def test_a_reparse_applies_the_new_cleaning_to_a_committed_partition(settings, l
     rows = list(clean_records(load_source("snapshot").parse([page])))
     old = [row | {"abstract": row["abstract"].replace(shape[1], "For B we now take the dual of A.")} for row in rows]
     commit_tables(lake, "snapshot", day, clean=table(old, CLEAN), pages=[page])
-    assert lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).column("abstract")[0].as_py().endswith("the dual of A.")
+    assert (
+        lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, "snapshot", day))
+        .column("abstract")[0]
+        .as_py()
+        .endswith("the dual of A.")
+    )
 
     ingest(replace(settings, snapshot_path=page_path), "snapshot", day, reparse=True)
-    (abstract,) = lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, 'snapshot', day)).column("abstract").to_pylist()
+    (abstract,) = (
+        lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, "snapshot", day))
+        .column("abstract")
+        .to_pylist()
+    )
     assert abstract.endswith(" " + shape[1]) and abstract == rows[0]["abstract"]
 
 

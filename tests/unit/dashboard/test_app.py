@@ -25,15 +25,28 @@ def con(page_lake, settings):
 def test_health_pages_by_date_newest_first_with_gaps_counts_and_runs(con):
     first = queries.health(con, page=1, days=3)
     assert (first.total, first.pages) == (11, 4)  # R-10 .. R
+    # hf_daily's dates start at its first partition
     assert [(r.date, r.source, r.present) for r in first.rows] == [
-        (R, "arxiv", True), (R, "hf_daily", True), (before(1), "arxiv", True), (before(2), "arxiv", False),
-    ]  # hf_daily's dates start at its first partition
+        (R, "arxiv", True),
+        (R, "hf_daily", True),
+        (before(1), "arxiv", True),
+        (before(2), "arxiv", False),
+    ]
     arxiv_r = first.rows[0]
-    assert (arxiv_r.parsed, arxiv_r.clean, arxiv_r.quarantined, arxiv_r.papers_with_entities, arxiv_r.entity_spans) == (3, 1, 2, 1, 2)
+    assert (arxiv_r.parsed, arxiv_r.clean, arxiv_r.quarantined, arxiv_r.papers_with_entities, arxiv_r.entity_spans) == (
+        3,
+        1,
+        2,
+        1,
+        2,
+    )
     assert arxiv_r.quarantined_by_reason == {"abstract_length": 1, "not_english": 2}
     assert (arxiv_r.validation_success, arxiv_r.airflow_run_id) == (False, RUN_R)
     last = queries.health(con, page=4, days=3)
-    assert [(r.date, r.source, r.present) for r in last.rows] == [(before(9), "arxiv", False), (before(10), "arxiv", True)]
+    assert [(r.date, r.source, r.present) for r in last.rows] == [
+        (before(9), "arxiv", False),
+        (before(10), "arxiv", True),
+    ]
 
 
 def test_trending_entities_by_lift_with_zero_filled_daily_series(con):
@@ -52,14 +65,27 @@ def test_trending_entities_by_lift_with_zero_filled_daily_series(con):
 
 def test_trending_papers_with_their_entities(con):
     rows = queries.trending_papers(con).rows
-    assert [(p.rank, p.paper_id, p.trending_entities) for p in rows][:2] == [(1, "p4", ["MMLU", "LoRA"]), (2, "p3", ["MMLU", "LoRA"])]
+    assert [(p.rank, p.paper_id, p.trending_entities) for p in rows][:2] == [
+        (1, "p4", ["MMLU", "LoRA"]),
+        (2, "p3", ["MMLU", "LoRA"]),
+    ]
     assert rows[0].upvotes == 5
 
 
 def test_entity_page_spellings_series_partners_and_papers(con):
     lora = queries.entity(con, "LoRA")
-    assert (lora.label, lora.aliases, lora.n_papers, lora.first_seen, lora.last_seen) == ("METHOD", ["LoRA", "lora"], 2, before(1), R)
-    assert (len(lora.series), lora.series[0][0], [(day, n) for day, n in lora.series if n]) == (queries.TREND_DAYS, before(34), [(before(1), 1), (R, 1)])
+    assert (lora.label, lora.aliases, lora.n_papers, lora.first_seen, lora.last_seen) == (
+        "METHOD",
+        ["LoRA", "lora"],
+        2,
+        before(1),
+        R,
+    )
+    assert (len(lora.series), lora.series[0][0], [(day, n) for day, n in lora.series if n]) == (
+        queries.TREND_DAYS,
+        before(34),
+        [(before(1), 1), (R, 1)],
+    )
     assert [(p.entity_id, p.n_papers) for p in lora.partners] == [("MMLU", 2)]
     assert [(p.paper_id, p.last_seen) for p in lora.papers.rows] == [("p4", R), ("p3", before(1))]
     bert = queries.entity(con, "BERT", "MODEL", page=2, size=2)
@@ -88,7 +114,9 @@ def refuse_everyone():
 def client(settings, require_user=allow_everyone):
     from fastapi.testclient import TestClient
 
-    return TestClient(create_app(lambda: settings, require_user, lambda source, run_id: f"dags/ingest_{source}/runs/{run_id}"))
+    return TestClient(
+        create_app(lambda: settings, require_user, lambda source, run_id: f"dags/ingest_{source}/runs/{run_id}")
+    )
 
 
 def test_views_render_the_marts_and_link_reports_and_runs(page_lake, settings):
@@ -107,7 +135,10 @@ def test_views_render_the_marts_and_link_reports_and_runs(page_lake, settings):
     assert "q3" in records.text and "abstract_length" in records.text
     report = http.get(f"/report/arxiv/{R}")
     assert (report.status_code, report.text) == (200, "<html></html>")
-    assert report.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    assert (
+        report.headers["content-security-policy"]
+        == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    )
     assert http.get("/report/..%2Fclean/2026-11-30").status_code in (404, 422)
 
 

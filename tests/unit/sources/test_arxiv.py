@@ -29,7 +29,10 @@ def test_arxiv_pages_until_total_results_politely_and_lands_every_response(env, 
     assert pages[1].body == fixture("arxiv/page1.xml") and "start=0" in pages[1].url
     assert pages[1].headers["content-type"] == "application/atom+xml"
     manifest = lake.read_raw_manifest("arxiv", DAY, summary.run_id)
-    assert manifest["interval_start"] == "2026-11-26T00:00:00+00:00" and manifest["interval_end"] == "2026-11-27T00:00:00+00:00"
+    assert (
+        manifest["interval_start"] == "2026-11-26T00:00:00+00:00"
+        and manifest["interval_end"] == "2026-11-27T00:00:00+00:00"
+    )
 
     records = load_source("arxiv").parse(pages)
     assert [(r.paper_id, r.version) for r in records] == [("2611.01234", 2), ("hep-th/9901001", 1), ("2611.05678", 1)]
@@ -38,7 +41,11 @@ def test_arxiv_pages_until_total_results_politely_and_lands_every_response(env, 
     assert "latency by 2$\\times$ on GSM8K" in first_record.abstract
     assert first_record.authors == ["Ada Lovelace (Analytical Engine Lab)", "Alan Turing"]
     assert (first_record.primary_category, first_record.categories) == ("cs.CL", ["cs.CL", "cs.LG"])
-    assert (first_record.doi, first_record.journal_ref, first_record.comment) == ("10.1000/xyz123", "Proc. Imaginary Conf. 2026", "12 pages, 3 figures")
+    assert (first_record.doi, first_record.journal_ref, first_record.comment) == (
+        "10.1000/xyz123",
+        "Proc. Imaginary Conf. 2026",
+        "12 pages, 3 figures",
+    )
     assert first_record.abs_url == "http://arxiv.org/abs/2611.01234v2" and first_record.pdf_url == "http://arxiv.org/pdf/2611.01234v2"
     assert first_record.published.isoformat() == "2026-11-26T09:30:00+00:00"
 
@@ -55,20 +62,35 @@ def test_arxiv_empty_interval_writes_empty_partitions_and_succeeds(env, httpserv
     script = serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/empty.xml"), {}))
     settings, lake, summary, _ = run_fetch(env, "arxiv")
     assert len(script.requests) == 3  # the empty answer was asked twice more
-    assert [stage(settings, "arxiv", DAY, summary.run_id).rows for stage in (parse_stage, validate_stage, tag_stage)] == [0, 0, 0]
+    assert [
+        stage(settings, "arxiv", DAY, summary.run_id).rows for stage in (parse_stage, validate_stage, tag_stage)
+    ] == [0, 0, 0]
     commit_stage(settings, "arxiv", DAY, summary.run_id)
     assert lake.read_table("quarantine", "arxiv", DAY, run_id=committed_run(lake, 'arxiv', DAY)).num_rows == 0
 
 def test_a_window_over_the_result_cap_is_split_in_halves(env, httpserver):
     def answer(request, n):
         if "submittedDate:[202611260000 TO 202611262359]" in request.args["search_query"]:
-            return 200, fixture("arxiv/page1.xml").replace(b">3</opensearch:totalResults>", b">40000</opensearch:totalResults>"), {}
+            return (
+                200,
+                fixture("arxiv/page1.xml").replace(
+                    b">3</opensearch:totalResults>", b">40000</opensearch:totalResults>"
+                ),
+                {},
+            )
         return arxiv_answer(request, n)
 
     script = serve(httpserver, "/api/query", answer)
     run_fetch(env, "arxiv")
-    windows = [r.args["search_query"].split("submittedDate:")[1] for r in script.requests if r.args["max_results"] == "1"]
-    assert windows == ["[202611260000 TO 202611262359]", "[202611260000 TO 202611261159]", "[202611261200 TO 202611262359]"]
+    windows = [
+        r.args["search_query"].split("submittedDate:")[1] for r in script.requests if r.args["max_results"] == "1"
+    ]
+    assert windows == [
+        "[202611260000 TO 202611262359]",
+        "[202611260000 TO 202611261159]",
+        "[202611261200 TO 202611262359]",
+    ]
+
 
 def test_malformed_xml_fails_naming_the_url_and_keeps_the_body(env, httpserver):
     serve(httpserver, "/api/query", lambda request, n: (200, fixture("arxiv/malformed.xml"), {}))
@@ -83,11 +105,17 @@ NOT_ATOM = b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><bo
 
 def test_an_arxiv_answer_that_is_not_an_atom_feed_fails_the_fetch_instead_of_an_empty_day(env, httpserver):
     serve(httpserver, "/api/query", lambda request, n: (200, NOT_ATOM, {}))
-    with pytest.raises(FetchError, match=r"arxiv 2026-11-26: http://.*/api/query\?search_query=.* is not an Atom feed: its root element is \{http://www.w3.org/1999/xhtml\}html"):
+    with pytest.raises(
+        FetchError,
+        match=r"arxiv 2026-11-26: http://.*/api/query\?search_query=.* is not an Atom feed: its root element is \{http://www.w3.org/1999/xhtml\}html",
+    ):
         run_fetch(env, "arxiv")
 
 def test_an_old_raw_arxiv_page_that_is_not_an_atom_feed_is_a_parse_error():
-    with pytest.raises(ParseError, match=r"https://arxiv.example/api/query\?x=1 is not an Atom feed: its root element is \{http://www.w3.org/1999/xhtml\}html"):
+    with pytest.raises(
+        ParseError,
+        match=r"https://arxiv.example/api/query\?x=1 is not an Atom feed: its root element is \{http://www.w3.org/1999/xhtml\}html",
+    ):
         load_source("arxiv").parse([RawPage(name="data-000000.xml", body=NOT_ATOM, url="https://arxiv.example/api/query?x=1")])
 
 def test_a_failed_refetch_leaves_the_good_raw_partition_alone(env, httpserver):
@@ -105,7 +133,10 @@ def test_reparse_rebuilds_the_same_partitions_without_any_request(env, httpserve
     settings = Settings.from_env(env)
     lake = Lake.from_settings(settings)
     ingest(settings, "arxiv", DAY)
-    before = {layer: lake.read_table(layer, "arxiv", DAY, run_id=committed_run(lake, 'arxiv', DAY)) for layer in ("clean", "quarantine", "entities")}
+    before = {
+        layer: lake.read_table(layer, "arxiv", DAY, run_id=committed_run(lake, "arxiv", DAY))
+        for layer in ("clean", "quarantine", "entities")
+    }
     requests = len(script.requests)
     summaries = ingest(settings, "arxiv", DAY, reparse=True)
     assert len(script.requests) == requests

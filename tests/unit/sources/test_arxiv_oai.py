@@ -21,13 +21,28 @@ def test_oai_follows_two_resumption_tokens(env, httpserver):
     script = serve(httpserver, "/oai", answer)
     _, lake, summary, clock = run_fetch(env, "arxiv_oai")
     first = script.requests[0].args
-    assert (first["verb"], first["metadataPrefix"], first["set"], first["from"], first["until"]) == ("ListRecords", "arXiv", "cs", "2026-11-26", "2026-11-26")
+    assert (first["verb"], first["metadataPrefix"], first["set"], first["from"], first["until"]) == (
+        "ListRecords",
+        "arXiv",
+        "cs",
+        "2026-11-26",
+        "2026-11-26",
+    )
     assert dict(script.requests[1].args) == {"verb": "ListRecords", "resumptionToken": "tok-1|2"}
     assert clock.sleeps == [3.0, 3.0]
     records = load_source("arxiv_oai").parse(lake.read_raw("arxiv_oai", DAY, summary.run_id))
-    assert [r.paper_id for r in records] == ["2611.01234", "2611.02222", "hep-th/9901001", "2611.04444"]  # the deleted record is skipped
+    # the deleted record is skipped
+    assert [r.paper_id for r in records] == [
+        "2611.01234",
+        "2611.02222",
+        "hep-th/9901001",
+        "2611.04444",
+    ]
     assert records[0].authors == ["Ada Lovelace (Analytical Engine Lab)", "Alan M. Turing"]
-    assert records[0].categories == ["cs.CL", "cs.LG"] and records[0].published.isoformat() == "2026-11-20T00:00:00+00:00"
+    assert (
+        records[0].categories == ["cs.CL", "cs.LG"] and records[0].published.isoformat() == "2026-11-20T00:00:00+00:00"
+    )
+
 
 def test_oai_no_records_match_is_an_empty_interval(env, httpserver):
     serve(httpserver, "/oai", lambda request, n: (200, fixture("oai/no-records.xml"), {}))
@@ -40,8 +55,14 @@ OAI = 'xmlns="http://www.openarchives.org/OAI/2.0/"'
     "body, problem",
     [
         (NOT_ATOM, r"is not an OAI-PMH response: its root element is \{http://www.w3.org/1999/xhtml\}html"),
-        (f"<OAI-PMH {OAI}><responseDate>2026-11-27T06:00:00Z</responseDate></OAI-PMH>".encode(), "has neither ListRecords nor an OAI error"),
-        (f'<OAI-PMH {OAI}><error code="badResumptionToken">expired</error></OAI-PMH>'.encode(), "answered OAI error 'badResumptionToken': expired"),
+        (
+            f"<OAI-PMH {OAI}><responseDate>2026-11-27T06:00:00Z</responseDate></OAI-PMH>".encode(),
+            "has neither ListRecords nor an OAI error",
+        ),
+        (
+            f'<OAI-PMH {OAI}><error code="badResumptionToken">expired</error></OAI-PMH>'.encode(),
+            "answered OAI error 'badResumptionToken': expired",
+        ),
     ],
     ids=["not OAI-PMH", "no ListRecords", "error code"],
 )

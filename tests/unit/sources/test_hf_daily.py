@@ -1,4 +1,4 @@
-"""The Hugging Face daily papers source (`sources/hf_daily.py`, items read by `sources/huggingface.py`) against a local server."""
+"""The HF daily papers source (`sources/hf_daily.py`, items read by `sources/huggingface.py`) against a local server."""
 
 from __future__ import annotations
 
@@ -29,7 +29,11 @@ def test_hf_daily_pages_until_a_short_page_and_quarantines_other_days(env, https
     assert [(q["paper_id"], q["reason_codes"]) for q in quarantine] == [("2611.04444", ["outside_interval"])]
     clean = lake.read_table("clean", "hf_daily", DAY, run_id=summary.run_id).to_pylist()
     assert {c["paper_id"]: c["upvotes"] for c in clean} == {"2611.01234": 42, "2611.09999": 7}
-    assert clean[0]["keywords"] == ["speculative decoding", "latency"] and clean[0]["authors"] == ["Ada Lovelace", "Alan Turing"]
+    assert clean[0]["keywords"] == ["speculative decoding", "latency"] and clean[0]["authors"] == [
+        "Ada Lovelace",
+        "Alan Turing",
+    ]
+
 
 def test_hf_429_waits_for_the_ratelimit_reset(env, httpserver):
     def answer(request, n):
@@ -45,13 +49,37 @@ def test_hf_429_waits_for_the_ratelimit_reset(env, httpserver):
 @pytest.mark.parametrize(
     "item, problem, title",
     [
-        (hf_item("2611.00002", authors="x"), "field 'authors' should be an array of objects, got str 'x'", "Paper 2611.00002"),
+        (
+            hf_item("2611.00002", authors="x"),
+            "field 'authors' should be an array of objects, got str 'x'",
+            "Paper 2611.00002",
+        ),
         (hf_item("2611.00002", title=5), "field 'title' should be a string, got int 5", ""),
-        (hf_item("2611.00002", upvotes="many"), "field 'upvotes' should be an integer, got str 'many'", "Paper 2611.00002"),
-        (hf_item("2611.00002", upvotes=True), "field 'upvotes' should be an integer, got bool True", "Paper 2611.00002"),
-        (hf_item("2611.00002", ai_keywords="latency"), "field 'ai_keywords' should be an array of strings, got str 'latency'", "Paper 2611.00002"),
-        (hf_item("2611.00002", publishedAt="yesterday"), "field 'publishedAt' should be an ISO-8601 timestamp, got str 'yesterday'", "Paper 2611.00002"),
-        ({"paper": "str", "title": "Top-level title"}, "field 'paper' should be an object, got str 'str'", "Top-level title"),
+        (
+            hf_item("2611.00002", upvotes="many"),
+            "field 'upvotes' should be an integer, got str 'many'",
+            "Paper 2611.00002",
+        ),
+        (
+            hf_item("2611.00002", upvotes=True),
+            "field 'upvotes' should be an integer, got bool True",
+            "Paper 2611.00002",
+        ),
+        (
+            hf_item("2611.00002", ai_keywords="latency"),
+            "field 'ai_keywords' should be an array of strings, got str 'latency'",
+            "Paper 2611.00002",
+        ),
+        (
+            hf_item("2611.00002", publishedAt="yesterday"),
+            "field 'publishedAt' should be an ISO-8601 timestamp, got str 'yesterday'",
+            "Paper 2611.00002",
+        ),
+        (
+            {"paper": "str", "title": "Top-level title"},
+            "field 'paper' should be an object, got str 'str'",
+            "Top-level title",
+        ),
     ],
     ids=["authors", "title", "upvotes", "upvotes bool", "ai_keywords", "publishedAt", "paper"],
 )

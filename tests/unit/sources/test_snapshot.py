@@ -63,7 +63,9 @@ def test_missing_snapshot_path_names_the_setting(tmp_path):
     from paperlake.config import Settings
     from paperlake.lake import Lake
 
-    settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_SNAPSHOT_PATH": str(tmp_path / "nope.txt")})
+    settings = Settings.from_env(
+        {"PAPERLAKE_HOME": str(tmp_path), "PAPERLAKE_SNAPSHOT_PATH": str(tmp_path / "nope.txt")}
+    )
     with pytest.raises(FileNotFoundError, match="PAPERLAKE_SNAPSHOT_PATH"):
         fetch_partition(Lake.from_settings(settings), "snapshot", FetchRequest.for_day(settings, date(2026, 1, 1)))
 
@@ -85,7 +87,9 @@ def test_a_page_saved_with_a_byte_order_mark_reads_like_utf8(bom, encoding):
 
 def test_an_undecodable_page_names_its_path_and_the_byte_offset():
     body = "Title\nAn abstract, then Latin-1: café au lait\n".encode("latin-1")
-    with pytest.raises(ParseError, match=r"file:///saves/page.txt: not utf-8 text: byte 36 \(b'\\xe9'\) invalid continuation byte"):
+    with pytest.raises(
+        ParseError, match=r"file:///saves/page.txt: not utf-8 text: byte 36 \(b'\\xe9'\) invalid continuation byte"
+    ):
         list(parse([saved_page(body)]))
 
 
