@@ -115,8 +115,17 @@ PLAIN_EXPORTS = (
     ("paper_entities", "SELECT * FROM paper_entities", "first_seen"),
     ("entity_daily", "SELECT * FROM entity_daily", "date"),
     ("pipeline_health", "SELECT * FROM pipeline_health", "date"),
-    *((mart, f"SELECT * FROM {mart}", None) for mart in ("entity_counts", "entities", "trending_entities", "trending_papers",
-                                                          "entity_cooccurrence", "quarantine")),
+    *(
+        (mart, f"SELECT * FROM {mart}", None)
+        for mart in (
+            "entity_counts",
+            "entities",
+            "trending_entities",
+            "trending_papers",
+            "entity_cooccurrence",
+            "quarantine",
+        )
+    ),
 )
 
 
@@ -144,13 +153,17 @@ def build(home: str) -> dict:
             target = folder / "exports" / mart
             partition = f", PARTITION_BY ({column}), OVERWRITE" if column else ""
             target.mkdir(parents=True, exist_ok=True)
-            con.execute(f"COPY ({rows}) TO '{target if column else target / 'part.parquet'}' (FORMAT parquet{partition})")
+            con.execute(
+                f"COPY ({rows}) TO '{target if column else target / 'part.parquet'}' (FORMAT parquet{partition})"
+            )
         con.execute("CHECKPOINT")
     finished = time.perf_counter()
     return {
-        "seconds": round(finished - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
+        "seconds": round(finished - started, 2),
+        "cpu_seconds": round(cpu_seconds() - cpu, 2),
         "phases": {"marts": round(built - started, 2), "export": round(finished - built, 2)},
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "marts_file_mb": round(path.stat().st_size / 2**20),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "marts_file_mb": round(path.stat().st_size / 2**20),
         "written_mb": written_mb(),
     }
 
@@ -168,9 +181,14 @@ def differing_rows(marts: Path, plain: Path) -> dict[str, int]:
     with duckdb.connect(str(marts), read_only=True) as con:
         con.execute(f"ATTACH '{plain}' AS plain (READ_ONLY)")
         for mart, _, _ in PLAIN_EXPORTS:
-            columns = ", ".join(name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE plain.{mart})").fetchall())
+            columns = ", ".join(
+                name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE plain.{mart})").fetchall()
+            )
             ours, theirs = f"SELECT {columns} FROM main.{mart}", f"SELECT {columns} FROM plain.{mart}"
-            n = con.execute(f"SELECT (SELECT count(*) FROM ({ours} EXCEPT ALL {theirs})) + (SELECT count(*) FROM ({theirs} EXCEPT ALL {ours}))").fetchone()[0]
+            n = con.execute(
+                f"SELECT (SELECT count(*) FROM ({ours} EXCEPT ALL {theirs})) + (SELECT count(*) FROM ({theirs} EXCEPT "
+                f"ALL {ours}))"
+            ).fetchone()[0]
             if n:
                 differing[mart] = n
     return differing
