@@ -17,8 +17,13 @@ from bench.marts import FIRST_DAY, grow_lake
 from bench.report import Figure, best_times
 
 QUERIES = {
-    "clean rows per source": "SELECT source, count(*), count(DISTINCT paper_id) FROM {clean} GROUP BY source ORDER BY source",
-    "top entities": "SELECT entity_id, count(DISTINCT paper_id) n FROM {entities} GROUP BY entity_id ORDER BY n DESC, entity_id LIMIT 10",
+    "clean rows per source": (
+        "SELECT source, count(*), count(DISTINCT paper_id) FROM {clean} GROUP BY source ORDER BY source"
+    ),
+    "top entities": (
+        "SELECT entity_id, count(DISTINCT paper_id) n FROM {entities} "
+        "GROUP BY entity_id ORDER BY n DESC, entity_id LIMIT 10"
+    ),
 }
 
 

@@ -63,9 +63,12 @@ def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     source = f"(SELECT {nulls}, NULL::VARCHAR AS source, NULL::DATE AS date WHERE false)"
     if uris:
         files = ", ".join(sql_literal(uri) for uri in uris)
-        # by name, beside the layer's empty table: a partition written before a nullable column was added reads it as
-        # null
-        parquet = f"read_parquet([{files}], hive_partitioning = true, union_by_name = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+        # by name, beside the layer's empty table: a partition written before a nullable column was added reads it
+        # as null
+        parquet = (
+            f"read_parquet([{files}], hive_partitioning = true, union_by_name = true, "
+            "hive_types = {'source': VARCHAR, 'date': DATE})"
+        )
         source = f"({source} UNION ALL BY NAME SELECT * FROM {parquet})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 

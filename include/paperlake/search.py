@@ -94,19 +94,25 @@ PARTITION_COLUMN = "first_seen"
 # One definition of a term, used alike to index and to query (a word's term; NULL for a stop word).
 TERM_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO search_text(text) AS lower(strip_accents(coalesce(text, '')));
-CREATE OR REPLACE TEMP MACRO search_words(text) AS string_split(regexp_replace(search_text(text), '{SPLIT_PATTERN}', ' ', 'g'), ' ');
-CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' OR word IN ({", ".join(f"'{w}'" for w in STOP_WORDS)}) THEN NULL ELSE stem(
-    regexp_replace(regexp_replace(regexp_replace(word, '^([a-z]{{3,}})is(e|ed|es|er|ers|ing|ation|ations|ational)$', '\\1iz\\2'),
+CREATE OR REPLACE TEMP MACRO search_words(text) AS string_split(regexp_replace(search_text(text), '{SPLIT_PATTERN}', \
+' ', 'g'), ' ');
+CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' \
+OR word IN ({", ".join(f"'{w}'" for w in STOP_WORDS)}) THEN NULL ELSE stem(
+    regexp_replace(regexp_replace(regexp_replace(word, '^([a-z]{{3,}})is(e|ed|es|er|ers|ing|ation|ations|ational)$', \
+'\\1iz\\2'),
                                   '^([a-z]{{2,}})ys(e|ed|es|er|ers|ing)$', '\\1yz\\2'),
                    '^([a-z]{{3,}}[^aeiou])our(s|ed|ing|ite|ites|able)?$', '\\1or\\2'),
     'english') END;
 """
 # One segment file (the base or the delta). Docids and termids are unique across both: the delta's continue the base's.
 INDEX_SCHEMA = """
--- The indexed papers: paper_key = hash(paper_id), text_key = hash(paper_id, content_hash), page_key = hash(paper_id, content_hash, first_seen, abs_url),
--- entities_key = bit_xor of its paper_entities rows' hashes (0: none), len = weighted terms, entities = its TOP_ENTITIES most
+-- The indexed papers: paper_key = hash(paper_id), text_key = hash(paper_id, content_hash), page_key = hash(paper_id, \
+content_hash, first_seen, abs_url),
+-- entities_key = bit_xor of its paper_entities \
+rows' hashes (0: none), len = weighted terms, entities = its TOP_ENTITIES most
 -- mentioned (ties: first mentioned first, then by id, descending).
-CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key UBIGINT, page_key UBIGINT, entities_key UBIGINT, len INTEGER,
+CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key UBIGINT, page_key \
+UBIGINT, entities_key UBIGINT, len INTEGER,
                    entities VARCHAR[]);
 CREATE TABLE terms (termid INTEGER, term VARCHAR);
 -- One row per (term, paper): the term's weighted frequency in the paper.
@@ -310,7 +316,8 @@ def define_index_views(con, delta: bool) -> None:
     `search`
     and, with `delta`, the one attached as `search_delta`."""
     if delta:
-        con.execute("""CREATE OR REPLACE TEMP VIEW index_docs AS SELECT * FROM search.docs ANTI JOIN search_delta.dropped USING (docid)
+        con.execute("""CREATE OR REPLACE TEMP VIEW index_docs AS SELECT * FROM search.docs \
+ANTI JOIN search_delta.dropped USING (docid)
                        UNION ALL SELECT * FROM search_delta.docs""")
     else:
         con.execute("CREATE OR REPLACE TEMP VIEW index_docs AS SELECT * FROM search.docs")
@@ -328,11 +335,15 @@ def diff_with_exports(con, dates: set[str] | None, last_docid: int) -> tuple[int
 
     Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
-                   SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id) AS paper_key, hash(p.paper_id, p.content_hash) AS text_key,
-                          hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) AS page_key, coalesce(e.entities_key, 0) AS entities_key,
+                   SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id) \
+AS paper_key, hash(p.paper_id, p.content_hash) AS text_key,
+                          hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) \
+AS page_key, coalesce(e.entities_key, 0) AS entities_key,
                           coalesce(e.entities, []) AS entities
-                   FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key,
-                                                          max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities
+                   FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, \
+first_offset)) AS entities_key,
+                                                          max_by(entity_id, (mentions, -first_offset, entity_id), \
+{TOP_ENTITIES:d}) AS entities
                                                    FROM export_paper_entities GROUP BY paper_id) e USING (paper_id)""")
     # On an integer key (probing with every doc's paper_id took 15 ms of an added day at 400k papers).
     within = (
@@ -406,7 +417,8 @@ def index_new_docs(con) -> None:
         )
         add_new_terms(con)
         con.execute("""CREATE OR REPLACE TEMP TABLE new_postings AS SELECT termid, docid, count(*)::INTEGER AS tf
-                       FROM tokens JOIN (SELECT word, termid FROM word_terms JOIN index_terms USING (term)) USING (word) GROUP BY termid, docid""")
+                       FROM tokens JOIN (SELECT word, termid FROM word_terms JOIN index_terms USING (term)) \
+USING (word) GROUP BY termid, docid""")
         # Sorted by term, so that a query's term filter skips the row groups of other terms (kept in this order as
         # inserted).
         con.execute("SET preserve_insertion_order = true")
@@ -416,7 +428,8 @@ def index_new_docs(con) -> None:
             "CREATE OR REPLACE TEMP TABLE new_lens AS SELECT docid, sum(tf)::INTEGER AS len FROM new_postings GROUP BY "
             "docid"
         )
-    con.execute("""INSERT INTO docs SELECT d.docid, d.paper_id, d.first_seen, d.paper_key, d.text_key, d.page_key, d.entities_key, coalesce(l.len, 0), d.entities
+    con.execute("""INSERT INTO docs SELECT d.docid, d.paper_id, d.first_seen, d.paper_key, d.text_key, d.page_key, \
+d.entities_key, coalesce(l.len, 0), d.entities
                    FROM outdated d LEFT JOIN new_lens l USING (docid)""")
 
 
@@ -673,7 +686,8 @@ def matches_sql(terms: QueryTerms) -> str:
         idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf
                 FROM hits, (SELECT count(*) AS docs FROM index_docs) n GROUP BY termid, n.docs),
         avgdl AS (SELECT avg(len) AS avgdl FROM index_docs)
-        SELECT docid, sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))) AS score
+        SELECT docid, sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))) \
+AS score
         FROM hits JOIN idf USING (termid), avgdl GROUP BY docid HAVING count(*) = {len(terms.termids)}"""
 
 

@@ -83,10 +83,13 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
     # (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words counted in
     # it.
     text = " || ' ' || ".join(["coalesce(title, '')"] * title_weight + ["coalesce(abstract, '')"])
-    rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || coalesce(abstract, '') || ' '
-                                              ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || ' ' END AS text,
+    rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || \
+coalesce(abstract, '') || ' '
+                                              ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || \
+' ' END AS text,
                                   CASE WHEN ascii THEN strlen(coalesce(title, '')) + 1 ELSE 0 END AS title_bytes
-                           FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
+                           FROM (SELECT *, coalesce(strlen(title) = length(title), true) \
+AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
                                  FROM new_texts)""").to_arrow_table()
     lens = np.zeros(int(rows["docid"].to_numpy().max(initial=0)) + 1, np.int64)  # docid -> weighted terms
     word_lookup = threading.Lock()  # the connection, one statement at a time
@@ -154,5 +157,7 @@ def add_new_terms(con) -> None:
     """Add the terms of temp table `word_terms` that no segment has (`index_terms`) to the segment in use, numbered
     after
     every segment's."""
-    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM index_terms) + row_number() OVER (ORDER BY term), term
-                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM index_terms)""")
+    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM index_terms) \
++ row_number() OVER (ORDER BY term), term
+                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term \
+FROM index_terms)""")

@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--entity", help="only papers mentioning this entity (its entity_id, e.g. LoRA)")
     search.add_argument(
         "--label",
-        help="only papers mentioning an entity of this label (e.g. DATASET), or with --entity: the entity as this label",
+        help="only papers mentioning an entity of this label (e.g. DATASET), "
+        "or with --entity: the entity as this label",
     )
     search.add_argument("--since", type=parse_day, help="only papers first seen on or after this date")
     search.add_argument("--until", type=parse_day, help="only papers first seen on or before this date")

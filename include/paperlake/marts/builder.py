@@ -58,7 +58,10 @@ WRITTEN_WHOLE = {
 }
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
-    "paper ids": "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)",
+    "paper ids": (
+        "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows "
+        "SEMI JOIN affected_papers USING (paper_key)"
+    ),
     "entities": "SELECT count(*) - count(DISTINCT entity_key) FROM state.entity_names",
 }
 TRENDING_MIN_SUPPORT = 2
@@ -391,7 +394,10 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
                 continue
             # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it
             # matches.
-            rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
+            rows = (
+                f"SELECT * FROM ({export.rows}) WHERE {export.column} "
+                f"IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
+            )
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
         with clock.phase(f"export {mart}"):
             if new:

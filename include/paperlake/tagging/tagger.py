@@ -62,7 +62,10 @@ def tagger_version(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_di
     digest = hashlib.sha256()
     for path in tagger_files(gazetteer_paths, model_dir):
         digest.update(path.read_bytes())
-    return f"{'model' if model_dir is not None and model_dir.exists() else 'rules'}-{digest.hexdigest()[:12]}-spacy{spacy.__version__}"
+    return (
+        f"{'model' if model_dir is not None and model_dir.exists() else 'rules'}-"
+        f"{digest.hexdigest()[:12]}-spacy{spacy.__version__}"
+    )
 
 
 def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR):

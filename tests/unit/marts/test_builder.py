@@ -558,7 +558,10 @@ def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_la
     with duckdb.connect(str(path)) as con:
         con.execute((SQL_DIR / "keys.sql").read_text())
         con.execute("CREATE TEMP TABLE affected_papers AS SELECT paper_key('p2') AS paper_key")
-        written = "SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key FROM paper_entities WHERE paper_id = '{}'"
+        written = (
+            "SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key "
+            "FROM paper_entities WHERE paper_id = '{}'"
+        )
         con.execute(f"CREATE TEMP TABLE paper_entities_after AS {written.format('p2')}")
         con.execute("INSERT INTO paper_entities SELECT * FROM paper_entities WHERE paper_id = 'p1' LIMIT 1")
         assert check_marts(con, new=False)["paper_entities"] == 5  # p1's duplicate was not written by this update
