@@ -201,8 +201,7 @@ def commit_day(home: str, day_index: int, papers: int) -> None:
 
 def grow_lake(home: Path, days: range, papers: int) -> None:
     """Commit `days` of the synthetic lake under `home`, a few days at a time in parallel processes; then flush it to
-    disk,
-    so that no build pays for writing back the lake's pages (the first build after growing it would)."""
+    disk, so that no build pays for writing back the lake's pages (the first build after growing it would)."""
     import os
 
     with ProcessPoolExecutor(max_workers=4, mp_context=multiprocessing.get_context("spawn")) as pool:

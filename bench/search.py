@@ -49,8 +49,7 @@ def build_index(home: str, full: bool) -> dict:
 
 def time_queries(home: str) -> dict:
     """Warm query times: `paperlake.search.search` (a page of 10 with snippets and entities, and the total) against a
-    plain
-    `match_bm25` top 10 on an FTS index of the same papers built by hand (its build time too)."""
+    plain `match_bm25` top 10 on an FTS index of the same papers built by hand (its build time too)."""
     import duckdb
 
     from paperlake.config import Settings

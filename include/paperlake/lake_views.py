@@ -74,9 +74,8 @@ def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
 
 
 # A tagged sidecar holds a verdict per paper (~240 bytes each): beyond DuckDB's default 16 MB a JSON document is
-# refused.
-# 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB allocated
-# 2 GB).
+# refused. 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB
+# allocated 2 GB).
 MAX_DOCUMENT_BYTES = 1 << 27
 
 # The JSON documents beside the partitions, as views that read only what the marts use:

@@ -1,17 +1,14 @@
 """Find papers: a BM25 index of the published papers' titles and abstracts, kept up to date after each marts publish.
 
 The index is derived from the marts' Delta exports `marts/papers` and `marts/paper_entities` (partitioned by
-`first_seen`)
-at the versions it records. It is one or two DuckDB files under `marts/search/`, named by the small JSON manifest
-`marts/search/index.json` that readers open first: the *base* (every paper as of the last full build) and the *delta*
-(what
-the updates since changed: the papers they re-indexed and the base's docids no longer live). An update reads, from the
-exports' Delta logs, which partitions the versions since then rewrote, diffs those partitions' papers with the indexed
-ones,
-re-indexes the papers whose text, row or entities are new into a new copy of the small delta, and publishes it by
-replacing the manifest: an added day costs the partitions that day's build touched, never a copy of the base. Segment
-files are never changed once published; those that neither the manifest nor the one before it names are deleted.
-Past MAX_DELTA_SHARE of the base, an update builds a new base instead.
+`first_seen`) at the versions it records. It is one or two DuckDB files under `marts/search/`, named by the small JSON
+manifest `marts/search/index.json` that readers open first: the *base* (every paper as of the last full build) and the
+*delta* (what the updates since changed: the papers they re-indexed and the base's docids no longer live). An update
+reads, from the exports' Delta logs, which partitions the versions since then rewrote, diffs those partitions' papers
+with the indexed ones, re-indexes the papers whose text, row or entities are new into a new copy of the small delta, and
+publishes it by replacing the manifest: an added day costs the partitions that day's build touched, never a copy of the
+base. Segment files are never changed once published; those that neither the manifest nor the one before it names are
+deleted. Past MAX_DELTA_SHARE of the base, an update builds a new base instead.
 
 Terms are lower-cased, accent-free words and digits, British spellings mapped to American ones (-ise, -isation,
 -yse, -our), then Snowball-stemmed by DuckDB's `fts` extension (loaded from its PyPI package, no download). A title
@@ -19,8 +16,7 @@ word counts `TITLE_WEIGHT` times. A quoted phrase must appear as written (its wo
 punctuation between them), checked on the text of the papers holding all its terms.
 
 A result's title, abstract, date and link are read from the marts' `papers` by row id for the page shown; the index
-keeps
-each paper's top entities.
+keeps each paper's top entities.
 """
 
 from __future__ import annotations
@@ -49,8 +45,7 @@ FORMER_INDEX_KEY = "marts/search.duckdb"
 INDEX_VERSION = 6
 TITLE_WEIGHT = 2
 # Past this share of the base's papers in the delta (papers re-indexed since the full build, base papers dropped), an
-# update
-# builds a new base instead.
+# update builds a new base instead.
 MAX_DELTA_SHARE = 0.25
 ROW_GROUP_ROWS = 16_384
 # From this many papers to (re-)index on, their words are counted with numpy (`paperlake.search_postings`), not one SQL
@@ -152,8 +147,7 @@ def load_fts(con) -> None:
 @dataclass(frozen=True)
 class Manifest:
     """The published index (`SEARCH_KEY`): its segment files' keys (the base, then the delta if any), the exports'
-    versions
-    it is up to date with (mart -> (Delta table id, version)), and its counts."""
+    versions it is up to date with (mart -> (Delta table id, version)), and its counts."""
 
     segments: list[str]
     sources: dict[str, tuple[str, int]]
@@ -248,8 +242,7 @@ class Exports:
 
     def touched(self, lake: Lake, indexed: dict[str, tuple[str, int]]) -> set[str] | None:
         """The first_seen values (as the logs write them) of the files the versions after `indexed` added or removed,
-        over
-        both exports; None when that cannot be told from the logs (another table, a log entry cleaned up, another
+        over both exports; None when that cannot be told from the logs (another table, a log entry cleaned up, another
         partitioning)."""
         touched = set()
         for mart, table in self.tables.items():
@@ -313,8 +306,7 @@ def log_partition_values(lake: Lake, mart: str, version: int) -> set[str] | None
 
 def define_index_views(con, delta: bool) -> None:
     """Temp views `index_docs` (the live papers), `index_terms` and `index_postings` over the segment attached as
-    `search`
-    and, with `delta`, the one attached as `search_delta`."""
+    `search` and, with `delta`, the one attached as `search_delta`."""
     if delta:
         con.execute("""CREATE OR REPLACE TEMP VIEW index_docs AS SELECT * FROM search.docs \
 ANTI JOIN search_delta.dropped USING (docid)
@@ -328,10 +320,8 @@ ANTI JOIN search_delta.dropped USING (docid)
 
 def diff_with_exports(con, dates: set[str] | None, last_docid: int) -> tuple[int, int]:
     """Temp tables `gone` (indexed papers of the partitions `dates` (None: all) whose text, row or entities changed or
-    left) and
-    `outdated` (those partitions' papers to (re-)index, under new docids after `last_docid`, with their keys and top
-    entities);
-    (how many outdated, indexed texts no longer published).
+    left) and `outdated` (those partitions' papers to (re-)index, under new docids after `last_docid`, with their keys
+    and top entities); (how many outdated, indexed texts no longer published).
 
     Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
@@ -369,15 +359,13 @@ first_offset)) AS entities_key,
 
 def update_index(con, dates: set[str] | None, last_docid: int, base_last_docid: int | None) -> tuple[int, int]:
     """Bring the index (the segment in use, and with `base_last_docid` the base attached as `search` below it) up to
-    date with
-    the `export_*` views of the partitions `dates` (None: all); (papers indexed, indexed texts no longer published).
+    date with the `export_*` views of the partitions `dates` (None: all); (papers indexed, indexed texts no longer
+    published).
 
     A changed paper is indexed under a new docid; its former docid leaves the delta's `docs`, or (a base docid, at most
     `base_last_docid`) joins its `dropped`. Its postings stay, unreachable (every query goes through `index_docs`),
-    until the
-    next full build: they count towards MAX_DELTA_SHARE. Document frequencies are counted at query time over the live
-    papers,
-    so they are exact.
+    until the next full build: they count towards MAX_DELTA_SHARE. Document frequencies are counted at query time over
+    the live papers, so they are exact.
     """
     indexed, removed = diff_with_exports(con, dates, last_docid)
     if base_last_docid is not None:
@@ -397,8 +385,7 @@ def update_index(con, dates: set[str] | None, last_docid: int, base_last_docid: 
 
 def index_new_docs(con) -> None:
     """Tokenise `new_texts` (docid, title, abstract) and add their postings, terms and docs (`outdated`) to the segment
-    in use
-    (past BULK_DOCS papers counted with numpy, the same terms); terms already in `index_terms` keep their ids."""
+    in use (past BULK_DOCS papers counted with numpy, the same terms); terms already in `index_terms` keep their ids."""
     if con.execute("SELECT count(*) FROM outdated").fetchone()[0] >= BULK_DOCS:
         from paperlake.search_postings import index_postings
 
@@ -435,12 +422,10 @@ d.entities_key, coalesce(l.len, 0), d.entities
 
 def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> IndexSummary:
     """Update the search index from the marts' Delta exports (re-reading only the partitions their versions since
-    rewrote) into a
-    new copy of its delta segment, and publish it by replacing the manifest.
+    rewrote) into a new copy of its delta segment, and publish it by replacing the manifest.
 
     `full`, no usable published index (another version, a segment gone or damaged), or a delta past MAX_DELTA_SHARE
-    builds a
-    new base instead.
+    builds a new base instead.
     """
     import time
 
@@ -523,8 +508,7 @@ def segments_open(lake: Lake, settings: Settings, manifest: Manifest) -> bool:
 
 def attach_for_update(con, lake: Lake, settings: Settings, previous: Manifest, path: Path) -> bool:
     """Attach the published base read-only as `search` and, as `search_delta` (the segment in use), a copy at `path` of
-    the
-    published delta (a new empty one when there is none); False, with nothing attached, when a segment is gone or
+    the published delta (a new empty one when there is none); False, with nothing attached, when a segment is gone or
     damaged."""
     import duckdb
 
@@ -552,8 +536,7 @@ def new_segment(lake: Lake, settings: Settings, key: str):
     """A local path for the new segment `key` (no file there yet), published when the block ends, never if it raises.
 
     On a local lake it is a temp file in the segments' folder (publishing is a rename); on S3 one PUT, and the file
-    stays
-    as the local copy readers use.
+    stays as the local copy readers use.
     """
     if isinstance(lake.store, S3Store):
         from paperlake.marts.cache import S3MartsCache
@@ -575,8 +558,7 @@ def new_segment(lake: Lake, settings: Settings, key: str):
 
 def remove_unused_segments(lake: Lake, settings: Settings, keep: set[str]) -> None:
     """Delete the segments not in `keep` (the published manifest's and the one's before it, which readers may still be
-    opening),
-    the former single-file index, and on S3 their local copies."""
+    opening), the former single-file index, and on S3 their local copies."""
     unused = [key for key in lake.store.list(SEGMENTS_FOLDER) if key.endswith(".duckdb") and key not in keep]
     lake.store.delete(unused + [FORMER_INDEX_KEY])
     if isinstance(lake.store, S3Store):
@@ -705,8 +687,8 @@ class SearchHit:
 
 def open_search(settings: Settings):
     """An in-memory DuckDB connection with the published marts (`marts`, the default) and search index (its segments,
-    read
-    through the views `index_docs`, `index_terms` and `index_postings`) attached read-only, and nothing else to open."""
+    read through the views `index_docs`, `index_terms` and `index_postings`) attached read-only, and nothing else to
+    open."""
     import duckdb
 
     from paperlake.marts.published import local_marts_path
@@ -728,12 +710,10 @@ def open_search(settings: Settings):
 
 def published_segments(lake: Lake, settings: Settings) -> list[Path]:
     """Local paths to the published index's segments (the base, then the delta if any); FileNotFoundError says how to
-    build
-    the index when none is published.
+    build the index when none is published.
 
     A segment that the manifest names but that is gone (two updates were published since it was read) sends the reader
-    back
-    to the manifest, at most OPEN_ATTEMPTS times."""
+    back to the manifest, at most OPEN_ATTEMPTS times."""
     for attempt in range(OPEN_ATTEMPTS):
         manifest = Manifest.read(lake.store)
         if manifest is None or not manifest.current:
@@ -772,8 +752,7 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
     )
     papers = page_papers(con, [paper_id for _, paper_id, _ in ranked])
     # Each hit's entities by one equality lookup per docid (an `IN` list decodes every paper's); the ids are the index's
-    # own
-    # integers: no text of the query is formatted in.
+    # own integers: no text of the query is formatted in.
     lookups = [f"SELECT docid, entities FROM index_docs WHERE docid = {docid:d}" for _, _, docid in ranked]
     entities = dict(con.execute(" UNION ALL ".join(lookups)).fetchall()) if lookups else {}
     stems = word_stems(con, [text for _, title, abstract, _ in papers.values() for text in (title, abstract)])
@@ -790,10 +769,8 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
 
 def page_papers(con, paper_ids: list[str]) -> dict[str, tuple]:
     """paper_id -> (first_seen, title, abstract, abs_url) of those of `paper_ids` the marts' `papers` hold: their row
-    ids from
-    one scan of the id column (the ids as constants, ~9 ms at 400k papers), then one row id lookup each, which decodes
-    that
-    row's abstract alone (a filter on the ids decodes every abstract they are stored beside, ~60 ms)."""
+    ids from one scan of the id column (the ids as constants, ~9 ms at 400k papers), then one row id lookup each, which
+    decodes that row's abstract alone (a filter on the ids decodes every abstract they are stored beside, ~60 ms)."""
     if not paper_ids:
         return {}
     rowids = [

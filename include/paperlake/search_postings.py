@@ -2,9 +2,8 @@
 counted with numpy instead of one SQL row per word (a full build of 400k abstracts splits ~45M words).
 
 Only ASCII texts are split here, by a byte table that does what `search_words` does to them (lower-case, every byte
-other
-than a-z and 0-9 a separator); any other text is first cleaned by `search_words`'s own SQL, so a word is always what a
-query's word is. Words become terms through `search_term` in SQL, once per distinct word.
+other than a-z and 0-9 a separator); any other text is first cleaned by `search_words`'s own SQL, so a word is always
+what a query's word is. Words become terms through `search_term` in SQL, once per distinct word.
 """
 
 from __future__ import annotations
@@ -26,8 +25,7 @@ ASCII_WORD_BYTES = bytes(
 
 def split_words(texts):
     """The words of `texts` (an Arrow string array, each text ending with a space, ASCII only): (words as an Arrow
-    large_string
-    array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
+    large_string array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
     import numpy as np
     import pyarrow as pa
 
@@ -39,8 +37,7 @@ def split_words(texts):
     raw = np.frombuffer(data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES), np.uint8)
     in_word = raw != SEPARATOR
     # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every
-    # text
-    # ends with a separator, so no word spans two texts.
+    # text ends with a separator, so no word spans two texts.
     edges = np.flatnonzero(np.diff(in_word.view(np.int8), prepend=np.int8(0)))
     starts, ends = edges[0::2], edges[1::2]
     word_offsets = np.zeros(len(starts) + 1, np.int64)
@@ -71,17 +68,14 @@ def count_postings(termids, docids):
 
 def index_postings(con, title_weight: int, split_pattern: str) -> None:
     """Tokenise `new_texts` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what
-    separates
-    words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by termid within
-    each
-    CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
+    separates words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by
+    termid within each CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
     import numpy as np
     import pyarrow as pa
 
     # An ASCII paper as it is (split here): the title, a space, the abstract, a space. Any other: the text the SQL index
-    # splits
-    # (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words counted in
-    # it.
+    # splits (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words
+    # counted in it.
     text = " || ' ' || ".join(["coalesce(title, '')"] * title_weight + ["coalesce(abstract, '')"])
     rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || \
 coalesce(abstract, '') || ' '
@@ -108,8 +102,8 @@ AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
         return count_postings(termids, docids)
 
     # Chunks are split and counted in threads (numpy and Arrow release the GIL), then inserted at once in their order:
-    # sorted by
-    # term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
+    # sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as
+    # inserted).
     with ThreadPoolExecutor(TOKENISER_THREADS) as pool:
         counted = [pa.record_batch({"termid": termids, "docid": docids, "tf": tf})
                    for termids, docids, tf in pool.map(chunk_postings, range(0, rows.num_rows, CHUNK_DOCS))]
@@ -131,8 +125,7 @@ AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
 
 def word_termids(con, encoded):
     """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to
-    the
-    segment in use."""
+    the segment in use."""
     import numpy as np
     import pyarrow as pa
 
@@ -155,8 +148,7 @@ def word_termids(con, encoded):
 
 def add_new_terms(con) -> None:
     """Add the terms of temp table `word_terms` that no segment has (`index_terms`) to the segment in use, numbered
-    after
-    every segment's."""
+    after every segment's."""
     con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM index_terms) \
 + row_number() OVER (ORDER BY term), term
                    FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term \

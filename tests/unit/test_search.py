@@ -276,8 +276,7 @@ def segment_files(lake):
 
 def test_an_update_writes_a_new_delta_beside_the_base_it_never_rewrites(search_lake, settings, small_base):
     """A reader opens the manifest's segments; an update publishes a new delta and a new manifest, and deletes only the
-    segments
-    neither the new manifest nor the one before it names (a reader may be opening those)."""
+    segments neither the new manifest nor the one before it names (a reader may be opening those)."""
     from pathlib import Path
 
     lake = search_lake

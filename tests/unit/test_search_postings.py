@@ -22,8 +22,7 @@ from paperlake.search import (
 from tests.unit.test_search import search_lake  # noqa: F401  (fixture)
 
 # ASCII texts (punctuation, controls, digits, capitals: split in bulk) and texts with accented Latin, ligatures, Greek,
-# CJK,
-# dashes and math symbols too (cleaned by SQL first).
+# CJK, dashes and math symbols too (cleaned by SQL first).
 ASCII = [*map(chr, range(128))]
 TEXT = st.text(st.sampled_from(ASCII), max_size=80) | st.text(
     st.sampled_from([*ASCII, *"éÉèçñÑüßæœﬁΩαβ学习—–×∞µ\u0301\u00a0"]), max_size=80

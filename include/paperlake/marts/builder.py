@@ -86,8 +86,8 @@ class PartitionedExport:
 
 # The marts that grow with the history, exported per date: an update rewrites only the partitions it touched.
 # A paper's entities go with the paper, into the partition of its first_seen (they carry it). The other marts are
-# exported
-# whole, one version of a one-file table per build (quarantine too: it stays small, and its table then always exists).
+# exported whole, one version of a one-file table per build (quarantine too: it stays small, and its table then always
+# exists).
 PARTITIONED_EXPORTS = {
     "papers": PartitionedExport("first_seen", "SELECT * FROM papers", "SELECT first_seen FROM paper_export_dates"),
     "paper_entities": PartitionedExport(
@@ -287,9 +287,8 @@ def check_marts(con, new: bool) -> dict[str, int]:
 
 def checked_rows(con, table: str, cols: str, rows: int, after: bool) -> str:
     """The rows of `table` an update must check: those sharing a key with the rows it wrote (`<table>_after`, if
-    `after`),
-    or, when it rewrote the table (as many rows as it wrote) or replaces a paper's or entity's rows whole (HASHED_KEYS),
-    the rows written; with no rows written noted, the whole table."""
+    `after`), or, when it rewrote the table (as many rows as it wrote) or replaces a paper's or entity's rows whole
+    (HASHED_KEYS), the rows written; with no rows written noted, the whole table."""
     if not after:
         return table
     if table in HASHED_KEYS:

@@ -19,8 +19,7 @@ def tag_key(row: dict) -> tuple[str, tuple[str, ...]]:
 
 def cached_spans(lake: Lake, source: str, day: date, version: str, keys: set[tuple]) -> dict[tuple, dict]:
     """tag key -> {"ml_score", "is_ml", "spans": entity rows}, for those of `keys` (see `tag_key`) the committed run of
-    this
-    partition tagged with the same tagger.
+    this partition tagged with the same tagger.
 
     The committed entities table is read batch by batch, keeping only the rows of one paper per key.
     """

@@ -5,8 +5,7 @@ primary category is in ML_CATEGORIES, not ML when none of them is, nor when its 
 the computing archives (cs, stat, eess) and ML is only a cross-list (a physics or biology paper applying ML).
 For a computing paper only cross-listed to an ML category (cs.RO, eess.SP, stat.ME), and for sources without
 categories (saved pages, Hugging Face), a small spaCy text classifier decides: bag-of-words (TextCatBOW) over title and
-abstract,
-trained by `make train-ner` on the real arXiv corpus's training half, labelled by those same categories.
+abstract, trained by `make train-ner` on the real arXiv corpus's training half, labelled by those same categories.
 Its probability is stored per paper as `ml_score` in either case; `is_ml` is the decision.
 """
 

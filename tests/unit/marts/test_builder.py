@@ -196,8 +196,7 @@ def test_cooccurrence_pmi_over_papers_with_entities(trend_lake, settings):
 
 def test_cooccurrence_is_stored_on_keys_and_named_where_it_is_read(trend_lake, settings):
     """The ranking, rewritten each build as PMI moves, is stored on entity keys; the mart is a view naming them (also
-    for a
-    reader that attaches the file under another name, as the shell and the search index do)."""
+    for a reader that attaches the file under another name, as the shell and the search index do)."""
     build_marts(trend_lake, settings)
     path = local_marts_path(trend_lake, settings)
     assert query(path, "SELECT table_type FROM information_schema.tables WHERE table_name = 'entity_cooccurrence'") == [
@@ -430,10 +429,8 @@ def commit_papers(lake, source, day, *papers, quarantined=()):
 
 def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp_path):
     """Add day 1, add day 2, reprocess day 1 with new content, add day 3, lose a partition: after each build the
-    published
-    marts equal a full build of the same lake, row for row; paths exercised: revisions, re-listings (current row kept),
-    a
-    paper whose current row moves to an untouched partition, pairs and entities lost, windows moving."""
+    published marts equal a full build of the same lake, row for row; paths exercised: revisions, re-listings (current
+    row kept), a paper whose current row moves to an untouched partition, pairs and entities lost, windows moving."""
     steps = [
         lambda: (
             commit_papers(
@@ -544,10 +541,8 @@ def test_a_build_does_not_import_pandas(two_day_lake, settings):
 
 def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_lake, settings, tmp_path):
     """paper_entities' written rows carry keys only (hashes of paper_id and entity_id, label), and a paper's rows are
-    replaced
-    whole: the check counts distinct keys among the rows written, and fails rows written for a paper whose earlier rows
-    were
-    kept (not among the affected papers); the mart's other rows are not scanned again."""
+    replaced whole: the check counts distinct keys among the rows written, and fails rows written for a paper whose
+    earlier rows were kept (not among the affected papers); the mart's other rows are not scanned again."""
     import shutil
 
     from paperlake.marts.builder import SQL_DIR, MartCheckFailed, check_marts

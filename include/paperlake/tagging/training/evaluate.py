@@ -205,8 +205,7 @@ def format_non_ml(name: str, tagged: list[tuple[str, list]]) -> str:
 
 def main(split: str = "test") -> None:
     """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split, the non-ML abstracts
-    and
-    the real corpus's evaluation half; `dev` reads the gold dev split and the corpus's training half (data for
+    and the real corpus's evaluation half; `dev` reads the gold dev split and the corpus's training half (data for
     choices)."""
     from paperlake.config import GAZETTEER_PATHS
     from paperlake.tagging.gazetteer import alias_index
