@@ -141,12 +141,7 @@ PLAIN_EXPORTS = (
     *(
         (mart, f"SELECT * FROM {mart}", None)
         for mart in (
-            "entity_counts",
-            "entities",
-            "trending_entities",
-            "trending_papers",
-            "entity_cooccurrence",
-            "quarantine",
+            "entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence", "quarantine"
         )
     ),
 )

@@ -316,12 +316,7 @@ def test_an_added_day_commits_only_the_export_partitions_it_touches_as_one_versi
         assert old <= new and {path.split("/")[0] for path in new - old} == {f"{column}=2026-11-03"}, mart
         assert new_version > old_version
     for mart in (
-        "entity_counts",
-        "entities",
-        "trending_entities",
-        "trending_papers",
-        "entity_cooccurrence",
-        "quarantine",
+        "entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence", "quarantine"
     ):
         assert after[mart][0] > before[mart][0] and not after[mart][1] & before[mart][1], mart
     # what is left on disk is exactly the current versions' files

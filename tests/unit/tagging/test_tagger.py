@@ -572,18 +572,12 @@ def test_the_tagged_sidecar_holds_the_gates_verdict_on_every_paper_even_one_left
     day, run_id = date(2026, 11, 26), new_run_id()
     records = [
         PaperRecord(
-            paper_id="2401.00001",
-            title="A",
-            abstract="We fine-tune LoRA adapters.",
-            categories=["cs.CL"],
-            primary_category="cs.CL",
+            paper_id="2401.00001", title="A", abstract="We fine-tune LoRA adapters.",
+            categories=["cs.CL"], primary_category="cs.CL",
         ),
         PaperRecord(
-            paper_id="2401.00002",
-            title="B",
-            abstract="We fine-tune LoRA adapters.",
-            categories=["hep-ph"],
-            primary_category="hep-ph",
+            paper_id="2401.00002", title="B", abstract="We fine-tune LoRA adapters.",
+            categories=["hep-ph"], primary_category="hep-ph",
         ),
     ]
     lake.write_table("clean", "arxiv", day, pa.Table.from_pylist(list(clean_records(records)), schema=CLEAN), run_id)
