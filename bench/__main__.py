@@ -66,19 +66,31 @@ def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict
     cleaned = None
     if "clean" in measures or "tag" in measures:
         section("clean_text, one process")
-        found, details["clean"], cleaned = clean.measure([paper.abstract for paper in papers[: sizes.texts]], sizes.clean_repeats)
+        found, details["clean"], cleaned = clean.measure(
+            [paper.abstract for paper in papers[: sizes.texts]], sizes.clean_repeats
+        )
         figures += found
     if "tag" in measures:
         section("tagging, one process and two")
-        found, details["tag"] = tagging.measure(cleaned, [paper.title for paper in papers[: sizes.texts]], sizes.tag_repeats)
+        found, details["tag"] = tagging.measure(
+            cleaned, [paper.title for paper in papers[: sizes.texts]], sizes.tag_repeats
+        )
         figures += found
     if "marts" in measures:
-        section(f"marts on a synthetic lake of {sizes.marts_days:,} days x {sizes.marts_papers_per_day:,} papers, beside a plain DuckDB build")
+        section(
+            f"marts on a synthetic lake of {sizes.marts_days:,} days x {sizes.marts_papers_per_day:,} papers, beside a "
+            "plain DuckDB build"
+        )
         found, details["marts"] = marts.measure(work, sizes.marts_days, sizes.marts_papers_per_day, sizes.marts_repeats)
         figures += found
     if "lake" in measures:
-        section(f"reading the lake: lake_* views vs delta_scan, {sizes.lake_days} days of {sizes.marts_papers_per_day:,} papers")
-        found, details["lake_read"] = lake_read.measure(work, sizes.lake_days, sizes.marts_papers_per_day, sizes.s3_query_repeats)
+        section(
+            f"reading the lake: lake_* views vs delta_scan, {sizes.lake_days} days of {sizes.marts_papers_per_day:,} "
+            "papers"
+        )
+        found, details["lake_read"] = lake_read.measure(
+            work, sizes.lake_days, sizes.marts_papers_per_day, sizes.s3_query_repeats
+        )
         figures += found
     if "search" in measures:
         section(f"search index beside the marts, {sizes.search_days:,} days of {sizes.marts_papers_per_day:,} papers")
@@ -104,7 +116,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: a smoke run")
-    parser.add_argument("--output", type=Path, default=Settings.from_env().home / "bench" / "results.json", help="where to write the results as JSON")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Settings.from_env().home / "bench" / "results.json",
+        help="where to write the results as JSON",
+    )
     parser.add_argument("--only", default=",".join(MEASURES), help=f"comma-separated subset of {','.join(MEASURES)}")
     args = parser.parse_args()
     measures = tuple(name for name in args.only.split(",") if name)
@@ -112,7 +129,10 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown measurements {sorted(unknown)}; choose from {','.join(MEASURES)}")
     started, host = time.perf_counter(), machine()
-    print(f"bench on {host['cpus']} CPUs ({host['cpu_model']}), {host['ram_gb']} GB RAM, load average {host['load_average_1min']}")
+    print(
+        f"bench on {host['cpus']} CPUs ({host['cpu_model']}), {host['ram_gb']} GB RAM, load average "
+        f"{host['load_average_1min']}"
+    )
     with tempfile.TemporaryDirectory(prefix="paperlake-bench-") as work:
         figures, details = run(QUICK if args.quick else FULL, Path(work), measures)
     print(f"\n{'figure':<66} {'value':>9} {'unit':<7} {'goal':<12} verdict")

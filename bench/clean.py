@@ -32,13 +32,22 @@ def measure(abstracts: list[str], repeats: int) -> tuple[list[Figure], dict, lis
     per_abstract_ms = seconds["corpus"] * 1000 / len(abstracts)
     sample_ms = seconds["sample"] * 1000 / len(sample)
     real_ms = seconds["real"] * 1000 / len(real)
-    print(f"  clean_text: {len(abstracts):,} corpus abstracts in {seconds['corpus']:.2f} CPU s ({per_abstract_ms:.3f} ms each, "
-          f"{changed:,} changed by cleaning); the {len(sample)} sample abstracts {sample_ms:.3f} ms each; "
-          f"{len(real):,} real arXiv abstracts {real_ms:.3f} ms each")
+    print(
+        f"  clean_text: {len(abstracts):,} corpus abstracts in {seconds['corpus']:.2f} CPU s ({per_abstract_ms:.3f} ms "
+        "each, "
+        f"{changed:,} changed by cleaning); the {len(sample)} sample abstracts {sample_ms:.3f} ms each; "
+        f"{len(real):,} real arXiv abstracts {real_ms:.3f} ms each"
+    )
     figure = Figure("clean_ms_per_abstract", f"clean_text, ms per abstract, one core ({len(abstracts):,} abstracts)",
                     round(per_abstract_ms, 3), "ms", 1.0, "<")
-    real_figure = Figure("clean_ms_per_real_abstract", f"clean_text, ms per real arXiv abstract, one core ({len(real):,})",
-                         round(real_ms, 3), "ms", 1.0, "<")
+    real_figure = Figure(
+        "clean_ms_per_real_abstract",
+        f"clean_text, ms per real arXiv abstract, one core ({len(real):,})",
+        round(real_ms, 3),
+        "ms",
+        1.0,
+        "<",
+    )
     details = {"abstracts": len(abstracts), "seconds": round(seconds["corpus"], 2), "changed": changed,
                "sample_ms_per_abstract": round(sample_ms, 3), "real_ms_per_abstract": round(real_ms, 3)}
     return [figure, real_figure], details, cleaned

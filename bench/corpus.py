@@ -84,7 +84,8 @@ def synthetic_papers(n: int, seed: int = SEED) -> list[Paper]:
 
 
 def write_snapshot_page(path: Path, papers: list[Paper]) -> Path:
-    """Write papers as a saved page (header lines, then title / abstract line pairs), as the `snapshot` source reads it."""
+    """Write papers as a saved page (header lines, then title / abstract line pairs), as the `snapshot` source reads
+    it."""
     from paperlake.sources.snapshot import HEADER_LINES
 
     lines = [*HEADER_LINES]

@@ -40,8 +40,11 @@ def measure(work: Path, papers: list[Paper], sizes: tuple[int, int]) -> tuple[li
     for n in sizes:
         run = runs[n]
         stages = " ".join(f"{name} {seconds:.1f}" for name, seconds in run["stages"].items())
-        print(f"  ingest {n:>6,} papers: {run['seconds']:7.1f} s ({run['cpu_seconds']:.0f} s CPU, process tree), peak PSS {run['peak_pss_mb']:,} MB, "
-              f"{run['clean_rows']:,} clean rows; stages (s): {stages}")
+        print(
+            f"  ingest {n:>6,} papers: {run['seconds']:7.1f} s ({run['cpu_seconds']:.0f} s CPU, process tree), peak "
+            f"PSS {run['peak_pss_mb']:,} MB, "
+            f"{run['clean_rows']:,} clean rows; stages (s): {stages}"
+        )
     growth = large / small
     return [
         Figure("ingest_time_ratio", f"ingest wall time, {large:,} / {small:,} papers (x{growth:g} data)",
@@ -82,10 +85,20 @@ def main(home: str, page: str, result: str) -> None:
     summaries = ingest(settings, "snapshot", DAY)
     seconds = time.perf_counter() - started
     validated = next(s for s in summaries if s.get("layer") == "clean")
-    cpu = sum(usage.ru_utime + usage.ru_stime for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
-    Path(result).write_text(json.dumps({
-        "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1), "stages": stages.seconds(), "clean_rows": validated["rows"],
-    }))
+    cpu = sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+    Path(result).write_text(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu, 1),
+                "stages": stages.seconds(),
+                "clean_rows": validated["rows"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

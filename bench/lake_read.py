@@ -17,8 +17,13 @@ from bench.marts import FIRST_DAY, grow_lake
 from bench.report import Figure, best_times
 
 QUERIES = {
-    "clean rows per source": "SELECT source, count(*), count(DISTINCT paper_id) FROM {clean} GROUP BY source ORDER BY source",
-    "top entities": "SELECT entity_id, count(DISTINCT paper_id) n FROM {entities} GROUP BY entity_id ORDER BY n DESC, entity_id LIMIT 10",
+    "clean rows per source": (
+        "SELECT source, count(*), count(DISTINCT paper_id) FROM {clean} GROUP BY source ORDER BY source"
+    ),
+    "top entities": (
+        "SELECT entity_id, count(DISTINCT paper_id) n FROM {entities} "
+        "GROUP BY entity_id ORDER BY n DESC, entity_id LIMIT 10"
+    ),
 }
 
 
@@ -30,7 +35,9 @@ def commit_views(lake, settings):
 
     con = duckdb.connect()
     connect_lake_views(con, lake, settings)
-    return [con.execute(sql.format(clean="lake_clean", entities="lake_entities")).fetchall() for sql in QUERIES.values()]
+    return [
+        con.execute(sql.format(clean="lake_clean", entities="lake_entities")).fetchall() for sql in QUERIES.values()
+    ]
 
 
 def delta_scans(lake):
@@ -62,7 +69,9 @@ def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[l
     publish_lake(lake, settings.run_retention)
     migrate_seconds = time.perf_counter() - started
     assert commit_views(lake, settings) == delta_scans(lake), "the two ways of reading disagree"
-    times = best_times(repeats, {"views": lambda: commit_views(lake, settings), "delta_scan": lambda: delta_scans(lake)})
+    times = best_times(
+        repeats, {"views": lambda: commit_views(lake, settings), "delta_scan": lambda: delta_scans(lake)}
+    )
     grow_lake(home, range(days, days + 1), papers_per_day)
     commit = current_commit(lake.store, "arxiv", FIRST_DAY + timedelta(days=days))
     started = time.perf_counter()
@@ -74,8 +83,17 @@ def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[l
     details = {"partitions": partitions, "seconds": times, "publish_lake_seconds": round(migrate_seconds, 2),
                "publish_commit_seconds": round(publish_seconds, 3)}
     return [
-        Figure("lake_read_delta_over_views", f"lake read, delta_scan / lake_* views ({partitions} partitions, 2 queries)",
-               round(times["delta_scan"] / times["views"], 2), "x", 1.1),
-        Figure("lake_publish_commit", f"publishing one commit to the 4 Delta tables ({partitions} partitions)",
-               round(publish_seconds, 3), "s"),
+        Figure(
+            "lake_read_delta_over_views",
+            f"lake read, delta_scan / lake_* views ({partitions} partitions, 2 queries)",
+            round(times["delta_scan"] / times["views"], 2),
+            "x",
+            1.1,
+        ),
+        Figure(
+            "lake_publish_commit",
+            f"publishing one commit to the 4 Delta tables ({partitions} partitions)",
+            round(publish_seconds, 3),
+            "s",
+        ),
     ], details

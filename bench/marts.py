@@ -1,4 +1,5 @@
-"""Marts build cost at all-of-arXiv scale, measured directly: full builds beside a plain DuckDB build of the same marts, and an added day.
+"""Marts build cost at all-of-arXiv scale, measured directly: full builds beside a plain DuckDB build of the same marts,
+and an added day.
 
     python -m bench.marts HOME full|incremental RESULT    # the step itself: one build of the lake under HOME
 
@@ -67,15 +68,20 @@ def paper_rows(rng, day_index: int, papers: int) -> dict:
     ids = [f"{n:07d}" for n in numbers]
     scores = ml_scores(numbers, versions)
     return {
-        "paper_id": ids, "version": versions.tolist(), "title": words(rng, rng.integers(5, 12, papers)).to_pylist(),
+        "paper_id": ids,
+        "version": versions.tolist(),
+        "title": words(rng, rng.integers(5, 12, papers)).to_pylist(),
         "abstract": pc.binary_join_element_wise(words(rng, rng.integers(60, 140, papers)), ".", "").to_pylist(),
-        "content_hash": [f"{pid}-{v}" for pid, v in zip(ids, versions)], "record_index": list(range(papers)),
-        "ml_score": scores.tolist(), "is_ml": (scores >= NOT_ML_BELOW).tolist(),  # the domain gate's verdict (not a CLEAN column)
+        "content_hash": [f"{pid}-{v}" for pid, v in zip(ids, versions)],
+        "record_index": list(range(papers)),
+        "ml_score": scores.tolist(),
+        "is_ml": (scores >= NOT_ML_BELOW).tolist(),  # the domain gate's verdict (not a CLEAN column)
     }
 
 
 def ml_scores(numbers, versions):
-    """The domain gate's score of each paper text, a fixed function of the paper and its version (a re-listing scores alike)."""
+    """The domain gate's score of each paper text, a fixed function of the paper and its version (a re-listing scores
+    alike)."""
     return ((numbers * 2654435761 + versions * 40503) % 1000) / 1000
 
 
@@ -113,17 +119,43 @@ def write_run(lake, source: str, day: date, clean: dict, entities: dict, quarant
 
     clean_table = table(clean, CLEAN)
     rejected = clean_table.slice(0, quarantined)
-    quarantine = table({**rejected.to_pydict(), "reason_codes": [["abstract_length"]] * quarantined, "reasons": [["too short"]] * quarantined}, QUARANTINE)
+    quarantine = table(
+        {
+            **rejected.to_pydict(),
+            "reason_codes": [["abstract_length"]] * quarantined,
+            "reasons": [["too short"]] * quarantined,
+        },
+        QUARANTINE,
+    )
     clean_table = clean_table.slice(quarantined)
     lake.write_raw(source, day, [], {"base_generation": 0}, run_id)
-    lake.write_table("staged", source, day, pa.concat_tables([clean_table.cast(STAGED), quarantine.select(STAGED.names).cast(STAGED)]), run_id)
+    lake.write_table(
+        "staged",
+        source,
+        day,
+        pa.concat_tables([clean_table.cast(STAGED), quarantine.select(STAGED.names).cast(STAGED)]),
+        run_id,
+    )
     lake.write_table("clean", source, day, clean_table, run_id)
     lake.write_table("quarantine", source, day, quarantine, run_id)
     lake.write_table("entities", source, day, table(entities, ENTITIES), run_id)
-    lake.write_json("validation", source, day, VALIDATION_RESULT, {"source": source, "date": day.isoformat(), "gx_success": True}, run_id)
+    lake.write_json(
+        "validation",
+        source,
+        day,
+        VALIDATION_RESULT,
+        {"source": source, "date": day.isoformat(), "gx_success": True},
+        run_id,
+    )
     lake.write_document("validation", source, day, VALIDATION_REPORT, b"<html></html>", run_id)
-    verdicts = [{"paper_id": pid, "content_hash": chash, "categories": [], "ml_score": score, "is_ml": ml} for pid, chash, score, ml in zip(
-        *(clean_table[name].to_pylist() for name in ("paper_id", "content_hash")), clean["ml_score"][quarantined:], clean["is_ml"][quarantined:])]
+    verdicts = [
+        {"paper_id": pid, "content_hash": chash, "categories": [], "ml_score": score, "is_ml": ml}
+        for pid, chash, score, ml in zip(
+            *(clean_table[name].to_pylist() for name in ("paper_id", "content_hash")),
+            clean["ml_score"][quarantined:],
+            clean["is_ml"][quarantined:],
+        )
+    ]
     lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": "bench", "verdicts": verdicts}, run_id)
     commit_run(lake, source, day, run_id, min_keep_share=0.0, allow_shrink=True)
 
@@ -138,18 +170,23 @@ def day_papers(day_index: int, papers: int) -> tuple[dict, dict]:
 
 
 def add_day(lake, day_index: int, papers: int) -> None:
-    """Commit day `day_index`: its arXiv partition, and from day 7 a Hugging Face partition re-listing 5% of an earlier day."""
+    """Commit day `day_index`: its arXiv partition, and from day 7 a Hugging Face partition re-listing 5% of an earlier
+    day."""
     import numpy as np
 
     day = FIRST_DAY + timedelta(days=day_index)
     clean, entities = day_papers(day_index, papers)
-    write_run(lake, "arxiv", day, clean, entities, quarantined=papers // 100, run_id=f"{day:%Y%m%d}T060000Z-{day_index:08x}")
+    write_run(
+        lake, "arxiv", day, clean, entities, quarantined=papers // 100, run_id=f"{day:%Y%m%d}T060000Z-{day_index:08x}"
+    )
     if day_index >= 7:
         rng = np.random.default_rng([day_index, 1])
         listed, spans = day_papers(day_index - int(rng.integers(1, 7)), papers)
         picked = set(rng.choice(listed["paper_id"], papers // 20, replace=False).tolist())
         rows = [i for i, pid in enumerate(listed["paper_id"]) if pid in picked]
-        hf = {k: [v[i] for i in rows] for k, v in listed.items()} | {"upvotes": rng.integers(0, 200, len(rows)).tolist()}
+        hf = {k: [v[i] for i in rows] for k, v in listed.items()} | {
+            "upvotes": rng.integers(0, 200, len(rows)).tolist()
+        }
         hf_spans = {k: [v for v, pid in zip(values, spans["paper_id"]) if pid in picked] for k, values in spans.items()}
         write_run(lake, "hf_daily", day, hf, hf_spans, quarantined=0, run_id=f"{day:%Y%m%d}T070000Z-{day_index:08x}")
 
@@ -163,8 +200,8 @@ def commit_day(home: str, day_index: int, papers: int) -> None:
 
 
 def grow_lake(home: Path, days: range, papers: int) -> None:
-    """Commit `days` of the synthetic lake under `home`, a few days at a time in parallel processes; then flush it to disk,
-    so that no build pays for writing back the lake's pages (the first build after growing it would)."""
+    """Commit `days` of the synthetic lake under `home`, a few days at a time in parallel processes; then flush it to
+    disk, so that no build pays for writing back the lake's pages (the first build after growing it would)."""
     import os
 
     with ProcessPoolExecutor(max_workers=4, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -184,15 +221,21 @@ def build(home: str, full: bool) -> dict:
     cpu, started = cpu_seconds(), time.perf_counter()
     summary = build_marts(lake, settings, full=full)
     return {
-        "build": summary.build, "seconds": round(time.perf_counter() - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
-        "phases": summary.seconds, "written_mb": written_mb(),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "papers": summary.tables["papers"],
-        "paper_entities": summary.tables["paper_entities"], "marts_file_mb": round(Path(lake.uri(MARTS_KEY)).stat().st_size / 2**20),
+        "build": summary.build,
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(cpu_seconds() - cpu, 2),
+        "phases": summary.seconds,
+        "written_mb": written_mb(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "papers": summary.tables["papers"],
+        "paper_entities": summary.tables["paper_entities"],
+        "marts_file_mb": round(Path(lake.uri(MARTS_KEY)).stat().st_size / 2**20),
     }
 
 
 def written_mb() -> int | None:
-    """Megabytes this process caused to be written to disk so far (the marts file, the exports and any spill); None off Linux."""
+    """Megabytes this process caused to be written to disk so far (the marts file, the exports and any spill); None off
+    Linux."""
     try:
         io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
     except OSError:
@@ -219,7 +262,8 @@ def median_run(runs: list[dict]) -> dict:
 
 
 def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[list[Figure], dict]:
-    """`repeats` full builds of `days` days, alternating with the plain build; then one more day, built incrementally and in full."""
+    """`repeats` full builds of `days` days, alternating with the plain build; then one more day, built incrementally
+    and in full."""
     from bench.plain_marts import differing_rows
 
     home = work / "marts-lake"
@@ -230,34 +274,81 @@ def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[l
         plain.append(measured_build(home, "plain", f"plain-{repeat}"))
     differing = differing_rows(home / "lake" / "marts" / "paperlake.duckdb", home / "plain" / "plain.duckdb")
     grow_lake(home, range(days, days + 1), papers_per_day)
-    runs = {f"full, {days} days (median of {repeats})": median_run(ours), f"plain DuckDB, {days} days (median)": median_run(plain),
-            "added day (incremental)": measured_build(home, "incremental", "added-day"),
-            f"full, {days + 1} days": measured_build(home, "full", "full-added-day")}
+    runs = {
+        f"full, {days} days (median of {repeats})": median_run(ours),
+        f"plain DuckDB, {days} days (median)": median_run(plain),
+        "added day (incremental)": measured_build(home, "incremental", "added-day"),
+        f"full, {days + 1} days": measured_build(home, "full", "full-added-day"),
+    }
     print_builds(runs)
     full, baseline, incremental, full_after = runs.values()
     size = f"{full['papers']:,} papers, {full['paper_entities'] / 1e6:.1f}M paper_entities rows"
     return [
         Figure("marts_full_seconds", f"marts full build, {days:,} days ({size})", full["seconds"], "s", 30.0),
-        Figure("marts_full_over_plain", "marts full build / plain DuckDB build of the same marts, time", round(full["seconds"] / baseline["seconds"], 3), "x", 0.75),
-        Figure("marts_full_over_plain_cpu", "the same in CPU time (not inflated by a busy machine)", round(full["cpu_seconds"] / baseline["cpu_seconds"], 3), "x"),
+        Figure(
+            "marts_full_over_plain",
+            "marts full build / plain DuckDB build of the same marts, time",
+            round(full["seconds"] / baseline["seconds"], 3),
+            "x",
+            0.75,
+        ),
+        Figure(
+            "marts_full_over_plain_cpu",
+            "the same in CPU time (not inflated by a busy machine)",
+            round(full["cpu_seconds"] / baseline["cpu_seconds"], 3),
+            "x",
+        ),
         Figure("marts_full_peak_rss", "marts full build peak RSS", full["peak_rss_mb"], "MB", 4096.0),
-        Figure("marts_full_differing_rows", "rows differing between the two builds' marts (EXCEPT ALL both ways)", sum(differing.values()), "rows", 0.0),
-        Figure("marts_added_day_seconds", f"marts added day (incremental), day {days + 1:,}", incremental["seconds"], "s", 2.0),
-        Figure("marts_added_day_over_full", "marts added day / full build of the same days, time",
-               round(incremental["seconds"] / full_after["seconds"], 3), "x", 0.1),
+        Figure(
+            "marts_full_differing_rows",
+            "rows differing between the two builds' marts (EXCEPT ALL both ways)",
+            sum(differing.values()),
+            "rows",
+            0.0,
+        ),
+        Figure(
+            "marts_added_day_seconds",
+            f"marts added day (incremental), day {days + 1:,}",
+            incremental["seconds"],
+            "s",
+            2.0,
+        ),
+        Figure(
+            "marts_added_day_over_full",
+            "marts added day / full build of the same days, time",
+            round(incremental["seconds"] / full_after["seconds"], 3),
+            "x",
+            0.1,
+        ),
         Figure("marts_added_day_cpu_seconds", "marts added day, CPU seconds", incremental["cpu_seconds"], "s"),
-        Figure("marts_added_day_over_full_cpu", "marts added day / full build, CPU time", round(incremental["cpu_seconds"] / full_after["cpu_seconds"], 3), "x"),
-    ], runs | {"differing_rows": differing, "full_seconds": [run["seconds"] for run in ours], "plain_seconds": [run["seconds"] for run in plain]}
+        Figure(
+            "marts_added_day_over_full_cpu",
+            "marts added day / full build, CPU time",
+            round(incremental["cpu_seconds"] / full_after["cpu_seconds"], 3),
+            "x",
+        ),
+    ], runs | {
+        "differing_rows": differing,
+        "full_seconds": [run["seconds"] for run in ours],
+        "plain_seconds": [run["seconds"] for run in plain],
+    }
 
 
 def print_builds(runs: dict) -> None:
-    """The builds side by side: sizes, wall and CPU seconds, peak RSS, file size, the longest phases (all are in the results file)."""
-    print(f"  {'build':<34} {'papers':>9} {'entity rows':>12} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'file MB':>8} {'written MB':>11}  phases (s)")
+    """The builds side by side: sizes, wall and CPU seconds, peak RSS, file size, the longest phases (all are in the
+    results file)."""
+    print(
+        f"  {'build':<34} {'papers':>9} {'entity rows':>12} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} "
+        f"{'file MB':>8} {'written MB':>11}  phases (s)"
+    )
     for name, run in runs.items():
         largest = sorted(run["phases"].items(), key=lambda item: -item[1])[:PRINTED_PHASES]
         phases = " ".join(f"{phase} {seconds:.1f}" for phase, seconds in largest)
-        print(f"  {name:<34} {run.get('papers', 0):>9,} {run.get('paper_entities', 0):>12,} {run['seconds']:>7.2f} {run['cpu_seconds']:>7.2f} "
-              f"{run['peak_rss_mb']:>12,} {run['marts_file_mb']:>8,} {run.get('written_mb') or 0:>11,}  {phases}")
+        print(
+            f"  {name:<34} {run.get('papers', 0):>9,} {run.get('paper_entities', 0):>12,} {run['seconds']:>7.2f} "
+            f"{run['cpu_seconds']:>7.2f} "
+            f"{run['peak_rss_mb']:>12,} {run['marts_file_mb']:>8,} {run.get('written_mb') or 0:>11,}  {phases}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def tree_pss_kb(pid: int) -> int:
 
 
 def run_step(module: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> dict:
-    """Run `python -m module *args RESULT` from the repository root; return the JSON it wrote to RESULT and its tree's peak PSS.
+    """Run `python -m module *args RESULT` from the repository root; return the JSON it wrote to RESULT and its tree's
+    peak PSS.
 
     The step's output goes to `log`; a failed step raises with the log's tail.
     """
@@ -40,12 +41,18 @@ def run_step(module: str, args: list[str], log: Path, env: dict[str, str] | None
     peak_kb = 0
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", module, *args, str(result)], cwd=REPO, env={**os.environ, **(env or {})}, stdout=out, stderr=out,
+            [sys.executable, "-m", module, *args, str(result)],
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            stdout=out,
+            stderr=out,
         )
         while process.poll() is None:
             peak_kb = max(peak_kb, tree_pss_kb(process.pid))
             time.sleep(SAMPLE_SECONDS)
     if process.returncode:
         tail = "\n".join(log.read_text().splitlines()[-30:])
-        raise RuntimeError(f"bench step {module} {' '.join(args)} failed with exit code {process.returncode}; end of {log}:\n{tail}")
+        raise RuntimeError(
+            f"bench step {module} {' '.join(args)} failed with exit code {process.returncode}; end of {log}:\n{tail}"
+        )
     return json.loads(result.read_text()) | {"peak_pss_mb": round(peak_kb / 1024)}

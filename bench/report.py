@@ -38,7 +38,8 @@ class Figure:
 def best_times(repeats: int, sides: dict, clock=time.perf_counter) -> dict[str, float]:
     """The shortest time of each side (name -> callable) over `repeats` rounds, the sides back to back in each round.
 
-    `clock` is wall time by default; time.process_time gives this process's CPU time, which a busy machine does not inflate.
+    `clock` is wall time by default; time.process_time gives this process's CPU time, which a busy machine does not
+    inflate.
     """
     times: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(repeats):
@@ -52,10 +53,14 @@ def best_times(repeats: int, sides: dict, clock=time.perf_counter) -> dict[str, 
 def machine() -> dict:
     """Cores, CPU model, RAM and the load average when the run started: what the figures depend on."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "unknown")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "unknown"
+    )
     meminfo = Path("/proc/meminfo").read_text().split()
     return {
-        "cpus": os.cpu_count(), "cpu_model": model, "ram_gb": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 2**20, 1),
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "ram_gb": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 2**20, 1),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
 

@@ -23,7 +23,9 @@ def measure(ingested: dict) -> tuple[list[Figure], dict]:
     folder = Path(ingested["home"]).parent
     run = run_step("bench.rerun", [ingested["home"], ingested["page"]], folder / "rerun.log")
     cold = ingested["stages"]["tag"]
-    print(f"  tag stage of {ingested['papers']:,} papers: cold {cold:.1f} s, rerun from the cache {run['seconds']:.2f} s")
+    print(
+        f"  tag stage of {ingested['papers']:,} papers: cold {cold:.1f} s, rerun from the cache {run['seconds']:.2f} s"
+    )
     figure = Figure("tag_cached_over_cold", f"tag stage, cached rerun / cold, {ingested['papers']:,} papers",
                     round(run["seconds"] / cold, 3), "x", 0.1)
     return [figure], run | {"cold_seconds": cold}

@@ -57,6 +57,17 @@ def measure(work: Path, repeats: int) -> tuple[list[Figure], dict]:
     ratio = best["s3"] / best["local"]
     print(f"  paperlake sql, fresh process: local lake {best['local']:.2f} s, S3 lake {best['s3']:.2f} s "
           f"(its first query {first_s3:.2f} s), best of {repeats}", flush=True)
-    return [Figure("s3_query_ratio", "paperlake sql on an S3 lake / a local lake (fresh process each)", round(ratio, 2), "x", 2.0)], {
-        "query": QUERY, "best_seconds": best, "first_s3_seconds": first_s3, "seconds": seconds,
+    return [
+        Figure(
+            "s3_query_ratio",
+            "paperlake sql on an S3 lake / a local lake (fresh process each)",
+            round(ratio, 2),
+            "x",
+            2.0,
+        )
+    ], {
+        "query": QUERY,
+        "best_seconds": best,
+        "first_s3_seconds": first_s3,
+        "seconds": seconds,
     }

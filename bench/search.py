@@ -40,13 +40,16 @@ def build_index(home: str, full: bool) -> dict:
     lake = Lake.from_settings(settings)
     cpu, started = cpu_seconds(), time.perf_counter()
     summary = build_search_index(lake, settings, full=full)
-    return summary.to_dict() | {"seconds": round(time.perf_counter() - started, 2), "cpu_seconds": round(cpu_seconds() - cpu, 2),
-                                "index_file_mb": round(sum(path.stat().st_size for path in published_segments(lake, settings)) / 2**20)}
+    return summary.to_dict() | {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(cpu_seconds() - cpu, 2),
+        "index_file_mb": round(sum(path.stat().st_size for path in published_segments(lake, settings)) / 2**20),
+    }
 
 
 def time_queries(home: str) -> dict:
-    """Warm query times: `paperlake.search.search` (a page of 10 with snippets and entities, and the total) against a plain
-    `match_bm25` top 10 on an FTS index of the same papers built by hand (its build time too)."""
+    """Warm query times: `paperlake.search.search` (a page of 10 with snippets and entities, and the total) against a
+    plain `match_bm25` top 10 on an FTS index of the same papers built by hand (its build time too)."""
     import duckdb
 
     from paperlake.config import Settings
@@ -63,14 +66,22 @@ def time_queries(home: str) -> dict:
     fts.execute("PRAGMA create_fts_index('papers', 'paper_id', 'title', 'abstract', stemmer = 'english')")
     fts_build = time.perf_counter() - started
     con = open_search(settings)
-    by_hand = ("SELECT paper_id, score FROM (SELECT paper_id, fts_main_papers.match_bm25(paper_id, ?, conjunctive := 1) AS score FROM papers) "
-               f"WHERE score IS NOT NULL ORDER BY score DESC LIMIT {TOP}")
+    by_hand = (
+        "SELECT paper_id, score FROM (SELECT paper_id, fts_main_papers.match_bm25(paper_id, ?, conjunctive := 1) AS "
+        "score FROM papers) "
+        f"WHERE score IS NOT NULL ORDER BY score DESC LIMIT {TOP}"
+    )
     results = {}
     for query in bench_queries():
-        sides = {"search": lambda: search(con, query, size=TOP), "match_bm25": lambda: fts.execute(by_hand, [query]).fetchall()}
+        sides = {
+            "search": lambda: search(con, query, size=TOP),
+            "match_bm25": lambda: fts.execute(by_hand, [query]).fetchall(),
+        }
         best_times(1, sides)  # warm: the files' pages are in memory
         times = best_times(QUERY_REPEATS, sides)
-        results[query] = {side: round(seconds * 1000, 1) for side, seconds in times.items()} | {"matches": search(con, query).total}
+        results[query] = {side: round(seconds * 1000, 1) for side, seconds in times.items()} | {
+            "matches": search(con, query).total
+        }
     con.close()
     return {"fts_pragma_build_seconds": round(fts_build, 2), "queries": results}
 
@@ -85,29 +96,71 @@ def measure(work: Path, days: int, papers_per_day: int) -> tuple[list[Figure], d
     grow_lake(home, range(days), papers_per_day)
     runs = {"marts full": step(home, "marts-full", "marts-full"), "index full": step(home, "index-full", "index-full")}
     grow_lake(home, range(days, days + 1), papers_per_day)
-    runs |= {"marts added day": step(home, "marts-incremental", "marts-day"), "index added day": step(home, "index-incremental", "index-day")}
+    runs |= {
+        "marts added day": step(home, "marts-incremental", "marts-day"),
+        "index added day": step(home, "index-incremental", "index-day"),
+    }
     queries = step(home, "queries", "queries")
     for name, run in runs.items():
-        reread = "" if run.get("partitions") is None else f"  ({run['partitions']} partitions re-read, {run['indexed']:,} papers indexed)"
-        print(f"  {name:<18} {run['seconds']:>7.2f} s wall {run['cpu_seconds']:>7.2f} s CPU  {run['papers']:>9,} papers  peak PSS {run['peak_pss_mb']:,} MB{reread}")
+        reread = (
+            ""
+            if run.get("partitions") is None
+            else f"  ({run['partitions']} partitions re-read, {run['indexed']:,} papers indexed)"
+        )
+        print(
+            f"  {name:<18} {run['seconds']:>7.2f} s wall {run['cpu_seconds']:>7.2f} s CPU  {run['papers']:>9,} papers  "
+            f"peak PSS {run['peak_pss_mb']:,} MB{reread}"
+        )
     print(f"  PRAGMA create_fts_index over the same papers: {queries['fts_pragma_build_seconds']:.2f} s")
     for query, times in queries["queries"].items():
-        print(f"  query {query!r:<26} search {times['search']:>7.1f} ms   match_bm25 by hand {times['match_bm25']:>7.1f} ms   {times['matches']:,} matches")
+        print(
+            f"  query {query!r:<26} search {times['search']:>7.1f} ms   match_bm25 by hand {times['match_bm25']:>7.1f} "
+            f"ms   {times['matches']:,} matches"
+        )
     papers = runs["index full"]["papers"]
     slowest = max(queries["queries"].values(), key=lambda t: t["search"])
     ratio = max(t["search"] / t["match_bm25"] for t in queries["queries"].values())
     return [
-        Figure("search_index_build_over_marts", f"search index full build / marts full build, {papers:,} papers",
-               round(runs["index full"]["seconds"] / runs["marts full"]["seconds"], 3), "x", 0.5),
-        Figure("search_index_build_over_marts_cpu", "the same, CPU time (a busy machine inflates wall time, not CPU time)",
-               round(runs["index full"]["cpu_seconds"] / runs["marts full"]["cpu_seconds"], 3), "x"),
-        Figure("search_added_day_share", "search index added day / marts added day (incremental), time",
-               round(runs["index added day"]["seconds"] / runs["marts added day"]["seconds"], 3), "x", 0.1),
-        Figure("search_added_day_share_cpu", "the same, CPU time",
-               round(runs["index added day"]["cpu_seconds"] / runs["marts added day"]["cpu_seconds"], 3), "x"),
-        Figure("search_query_warm_ms", f"search query, warm, slowest of {len(queries['queries'])} (page of {TOP}, total, snippets)",
-               slowest["search"], "ms", 100.0),
-        Figure("search_query_over_match_bm25", "search query / plain match_bm25 top 10 by hand, warm (worst query)", round(ratio, 2), "x", 2.0),
+        Figure(
+            "search_index_build_over_marts",
+            f"search index full build / marts full build, {papers:,} papers",
+            round(runs["index full"]["seconds"] / runs["marts full"]["seconds"], 3),
+            "x",
+            0.5,
+        ),
+        Figure(
+            "search_index_build_over_marts_cpu",
+            "the same, CPU time (a busy machine inflates wall time, not CPU time)",
+            round(runs["index full"]["cpu_seconds"] / runs["marts full"]["cpu_seconds"], 3),
+            "x",
+        ),
+        Figure(
+            "search_added_day_share",
+            "search index added day / marts added day (incremental), time",
+            round(runs["index added day"]["seconds"] / runs["marts added day"]["seconds"], 3),
+            "x",
+            0.1,
+        ),
+        Figure(
+            "search_added_day_share_cpu",
+            "the same, CPU time",
+            round(runs["index added day"]["cpu_seconds"] / runs["marts added day"]["cpu_seconds"], 3),
+            "x",
+        ),
+        Figure(
+            "search_query_warm_ms",
+            f"search query, warm, slowest of {len(queries['queries'])} (page of {TOP}, total, snippets)",
+            slowest["search"],
+            "ms",
+            100.0,
+        ),
+        Figure(
+            "search_query_over_match_bm25",
+            "search query / plain match_bm25 top 10 by hand, warm (worst query)",
+            round(ratio, 2),
+            "x",
+            2.0,
+        ),
     ], {"runs": runs, "queries": queries}
 
 

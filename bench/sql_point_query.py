@@ -54,8 +54,14 @@ def measure(work: Path, repeats: int) -> tuple[list[Figure], dict]:
     wall, cpu = interleaved_medians(repeats, sides)
     bare = wall["bare duckdb"]
     for side in sides:
-        print(f"  {side:<16} {wall[side]:.3f} s ({cpu[side]:.3f} s CPU), {wall[side] / bare:.2f}x bare (goal <= 1.2x)", flush=True)
-    print(f"  point query in a fresh process, median of {repeats} rounds, load average {os.getloadavg()[0]:.2f}", flush=True)
+        print(
+            f"  {side:<16} {wall[side]:.3f} s ({cpu[side]:.3f} s CPU), {wall[side] / bare:.2f}x bare (goal <= 1.2x)",
+            flush=True,
+        )
+    print(
+        f"  point query in a fresh process, median of {repeats} rounds, load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     figures = [
         Figure("sql_point_query_ratio", "paperlake sql point query / bare read-only DuckDB (fresh process)",
                round(wall["paperlake sql"] / bare, 2), "x", 1.2),
@@ -80,7 +86,9 @@ def interleaved_medians(repeats: int, sides: dict) -> tuple[dict[str, float], di
             side()
             wall[name].append(time.perf_counter() - started)
             cpu[name].append(children_cpu_seconds() - cpu_started)
-    return {name: median(values) for name, values in wall.items()}, {name: median(values) for name, values in cpu.items()}
+    return {name: median(values) for name, values in wall.items()}, {
+        name: median(values) for name, values in cpu.items()
+    }
 
 
 def children_cpu_seconds() -> float:

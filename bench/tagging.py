@@ -1,4 +1,5 @@
-"""The tag stage's tagging (`paperlake.tagging.partition.tag_texts`) against bare `nlp.pipe` of the same pipeline, in one process.
+"""The tag stage's tagging (`paperlake.tagging.partition.tag_texts`) against bare `nlp.pipe` of the same pipeline, in
+one process.
 
 Same cleaned abstracts, same pipeline (rules only, the default): tag_texts with one process against
 bare `nlp.pipe` (goal: at least 0.9 of its throughput), then tag_texts with two forked processes
@@ -14,7 +15,8 @@ BATCH_SIZE = 64
 
 
 def measure(abstracts: list[str], titles: list[str], repeats: int) -> tuple[list[Figure], dict]:
-    """Each pair of sides back to back, best of `repeats`; the titles (context for tag_texts) are cleaned first, as in the stage."""
+    """Each pair of sides back to back, best of `repeats`; the titles (context for tag_texts) are cleaned first, as in
+    the stage."""
     from paperlake.clean import clean_text
     from paperlake.config import GAZETTEER_PATHS
     from paperlake.tagging.partition import loaded_tagger
@@ -44,4 +46,8 @@ def measure(abstracts: list[str], titles: list[str], repeats: int) -> tuple[list
         Figure("bare_two_process_speedup", f"bare nlp.pipe speed-up, 2 processes over 1 (this machine's ceiling), {n}",
                round(seconds["bare, 1 process"] / seconds["bare, 2 processes"], 2), "x"),
     ]
-    return figures, {"abstracts": len(abstracts), "words": words, "seconds": {k: round(v, 2) for k, v in seconds.items()}}
+    return figures, {
+        "abstracts": len(abstracts),
+        "words": words,
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+    }

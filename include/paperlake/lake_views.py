@@ -16,7 +16,9 @@ from paperlake.storage import S3Store
 LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
 
 
-def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None = None, as_of: int | datetime | None = None) -> None:
+def connect_lake_views(
+    con, lake: Lake, settings: Settings, commits: dict | None = None, as_of: int | datetime | None = None
+) -> None:
     """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns).
 
     The files are those the commits name (default: the current ones, read now): the same files the layers'
@@ -29,7 +31,8 @@ def connect_lake_views(con, lake: Lake, settings: Settings, commits: dict | None
 
 
 def create_lake_views(con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None) -> None:
-    """The `lake_*` views of connect_lake_views on a connection that can already read the lake (httpfs loaded for S3)."""
+    """The `lake_*` views of connect_lake_views on a connection that can already read the lake (httpfs loaded for
+    S3)."""
     if as_of is None:
         commits = current_commits(lake.store) if commits is None else commits
         runs = {key: commit.run_id for key, commit in commits.items()}
@@ -45,7 +48,8 @@ def create_lake_views(con, lake: Lake, commits: dict | None = None, as_of: int |
 
 
 def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> None:
-    """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date` columns)."""
+    """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date`
+    columns)."""
     create_files_view(con, view, layer, [lake.uri(key) for key in committed_keys(lake, layer, commits=commits)])
 
 
@@ -53,46 +57,61 @@ def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     """Temporary view `view` over a layer's Parquet files `uris` (with `source` and `date` columns from their paths)."""
     from paperlake.layer_columns import LAYER_COLUMNS
 
-    # The layer's columns with no rows, declared in SQL (registering an empty Arrow table would import pyarrow and pandas).
+    # The layer's columns with no rows, declared in SQL (registering an empty Arrow table would import pyarrow and
+    # pandas).
     nulls = ", ".join(f"NULL::{duckdb_type} AS \"{name}\"" for name, duckdb_type in LAYER_COLUMNS[layer])
     source = f"(SELECT {nulls}, NULL::VARCHAR AS source, NULL::DATE AS date WHERE false)"
     if uris:
         files = ", ".join(sql_literal(uri) for uri in uris)
-        # by name, beside the layer's empty table: a partition written before a nullable column was added reads it as null
-        parquet = f"read_parquet([{files}], hive_partitioning = true, union_by_name = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+        # by name, beside the layer's empty table: a partition written before a nullable column was added reads it
+        # as null
+        parquet = (
+            f"read_parquet([{files}], hive_partitioning = true, union_by_name = true, "
+            "hive_types = {'source': VARCHAR, 'date': DATE})"
+        )
         source = f"({source} UNION ALL BY NAME SELECT * FROM {parquet})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 
 
-# A tagged sidecar holds a verdict per paper (~240 bytes each): beyond DuckDB's default 16 MB a JSON document is refused.
-# 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB allocated 2 GB).
+# A tagged sidecar holds a verdict per paper (~240 bytes each): beyond DuckDB's default 16 MB a JSON document is
+# refused. 128 MB (~500,000 papers): reading a 24 MB sidecar peaked at 209 MB RSS; 1 << 30 overran MEMORY_LIMIT (DuckDB
+# allocated 2 GB).
 MAX_DOCUMENT_BYTES = 1 << 27
 
 # The JSON documents beside the partitions, as views that read only what the marts use:
 # view -> (layer, document, the keys read and their types, projection).
 DOCUMENT_VIEWS = {
     "lake_raw": (
-        "raw", RAW_MANIFEST, {"pages": "STRUCT(bytes BIGINT, fetched_at VARCHAR)[]"},
+        "raw",
+        RAW_MANIFEST,
+        {"pages": "STRUCT(bytes BIGINT, fetched_at VARCHAR)[]"},
         "len(pages)::BIGINT AS pages, coalesce(list_sum(list_transform(pages, p -> p.bytes)), 0)::BIGINT AS bytes, "
         "list_max(list_transform(pages, p -> p.fetched_at)) AS fetched_at",
     ),
     "lake_validation": (
-        "validation", VALIDATION_RESULT, {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "airflow_run_id": "VARCHAR", "suite_version": "VARCHAR"},
+        "validation",
+        VALIDATION_RESULT,
+        {"gx_success": "BOOLEAN", "run_id": "VARCHAR", "airflow_run_id": "VARCHAR", "suite_version": "VARCHAR"},
         # the lake's run is the file's; a result written before issue 25 kept Airflow's id as its run_id
-        f"gx_success AS validation_success, regexp_extract(filename, {sql_literal(RUN_ID_PATTERN.pattern)}, 1) AS run_id, "
-        f"CASE WHEN run_id = regexp_extract(filename, {sql_literal(RUN_ID_PATTERN.pattern)}, 1) THEN airflow_run_id ELSE run_id END "
+        f"gx_success AS validation_success, regexp_extract(filename, {sql_literal(RUN_ID_PATTERN.pattern)}, 1) AS "
+        "run_id, "
+        f"CASE WHEN run_id = regexp_extract(filename, {sql_literal(RUN_ID_PATTERN.pattern)}, 1) THEN airflow_run_id "
+        "ELSE run_id END "
         "AS airflow_run_id, suite_version",
     ),
     # the domain gate's verdict on every paper the tag stage saw (none in a run tagged before the gate): a row each
     "lake_verdicts": (
-        "entities", TAGGED_MANIFEST, {"verdicts": "STRUCT(paper_id VARCHAR, content_hash VARCHAR, ml_score DOUBLE, is_ml BOOLEAN)[]"},
+        "entities",
+        TAGGED_MANIFEST,
+        {"verdicts": "STRUCT(paper_id VARCHAR, content_hash VARCHAR, ml_score DOUBLE, is_ml BOOLEAN)[]"},
         "unnest(verdicts, max_depth := 2)",
     ),
 }
 
 
 def register_partition_documents(con, lake: Lake, runs: dict) -> None:
-    """`lake_raw` (pages fetched), `lake_validation` (suite outcome, run id) and `lake_verdicts` (the domain gate's) of the runs `runs` maps each
+    """`lake_raw` (pages fetched), `lake_validation` (suite outcome, run id) and `lake_verdicts` (the domain gate's) of
+    the runs `runs` maps each
     partition to: lazy views over their JSON documents, so nothing is read until a query uses them."""
     for view, (layer, name, keys, projection) in DOCUMENT_VIEWS.items():
         uris = [lake.uri(key) for key in lake.run_keys(layer, runs, name)]
@@ -100,12 +119,15 @@ def register_partition_documents(con, lake: Lake, runs: dict) -> None:
             columns = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(t)}" for k, t in keys.items()) + "}"
             source = (
                 f"read_json([{', '.join(sql_literal(uri) for uri in uris)}], columns = {columns}, "
-                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = {MAX_DOCUMENT_BYTES}, "
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}, maximum_object_size = "
+                f"{MAX_DOCUMENT_BYTES}, "
                 "filename = true)"
             )
         else:
             nulls = ", ".join(f"NULL::{t} AS {k}" for k, t in keys.items())
-            source = f"(SELECT NULL::VARCHAR AS source, NULL::DATE AS date, NULL::VARCHAR AS filename, {nulls} WHERE false)"
+            source = (
+                f"(SELECT NULL::VARCHAR AS source, NULL::DATE AS date, NULL::VARCHAR AS filename, {nulls} WHERE false)"
+            )
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT source, date, {projection} FROM {source}")
 
 

@@ -53,7 +53,8 @@ def open_marts_readonly(settings: Settings):
     from paperlake.marts.published import local_marts_path
     from paperlake.storage import open_store
 
-    path = local_marts_path(open_store(settings.lake_url, settings.s3), settings)  # FileNotFoundError: main() reports it
+    # FileNotFoundError: main() reports it
+    path = local_marts_path(open_store(settings.lake_url, settings.s3), settings)
     with damaged_marts(path):
         con = duckdb.connect(str(path), read_only=True)
     confine(con, [])
@@ -69,7 +70,9 @@ def damaged_marts(path: Path):
         yield
     except duckdb.Error as err:
         reason = str(err).splitlines()[0]
-        raise QueryError(f"the marts file {path} cannot be opened ({reason}); rebuild it with `paperlake marts --full`") from None
+        raise QueryError(
+            f"the marts file {path} cannot be opened ({reason}); rebuild it with `paperlake marts --full`"
+        ) from None
 
 
 def confine(con, readable: list[str]) -> None:
@@ -158,7 +161,8 @@ def open_shell_connection(settings: Settings, as_of=None):
 
 def open_marts_shell(settings: Settings, as_of=None):
     """The connection of open_shell_connection, confined, before its `lake_*` views exist; and the function creating
-    them (reading the lake's commits or Delta logs), for the shell to call before the first statement that may read them."""
+    them (reading the lake's commits or Delta logs), for the shell to call before the first statement that may read
+    them."""
     import duckdb
 
     from paperlake.marts.published import local_marts_path, sql_literal
@@ -194,7 +198,8 @@ def open_marts_shell(settings: Settings, as_of=None):
 # The tables, views and schemas a statement names, from DuckDB's parse tree (as TABLE_FUNCTIONS_SQL reads it).
 TABLE_REFERENCES_SQL = (
     "SELECT coalesce(json_extract_string(tree, '$..table_name'), []), "
-    "coalesce(json_extract_string(tree, '$..schema_name'), []) || coalesce(json_extract_string(tree, '$..catalog_name'), []), "
+    "coalesce(json_extract_string(tree, '$..schema_name'), []) || coalesce(json_extract_string(tree, "
+    "'$..catalog_name'), []), "
     "len(list_filter(json_extract_string(tree, '$..type'), t -> t = 'TABLE_FUNCTION')) "
     "FROM (SELECT json_serialize_sql({})::JSON AS tree)"
 )

@@ -1,22 +1,22 @@
 """Find papers: a BM25 index of the published papers' titles and abstracts, kept up to date after each marts publish.
 
-The index is derived from the marts' Delta exports `marts/papers` and `marts/paper_entities` (partitioned by `first_seen`)
-at the versions it records. It is one or two DuckDB files under `marts/search/`, named by the small JSON manifest
-`marts/search/index.json` that readers open first: the *base* (every paper as of the last full build) and the *delta* (what
-the updates since changed: the papers they re-indexed and the base's docids no longer live). An update reads, from the
-exports' Delta logs, which partitions the versions since then rewrote, diffs those partitions' papers with the indexed ones,
-re-indexes the papers whose text, row or entities are new into a new copy of the small delta, and publishes it by
-replacing the manifest: an added day costs the partitions that day's build touched, never a copy of the base. Segment
-files are never changed once published; those that neither the manifest nor the one before it names are deleted.
-Past MAX_DELTA_SHARE of the base, an update builds a new base instead.
+The index is derived from the marts' Delta exports `marts/papers` and `marts/paper_entities` (partitioned by
+`first_seen`) at the versions it records. It is one or two DuckDB files under `marts/search/`, named by the small JSON
+manifest `marts/search/index.json` that readers open first: the *base* (every paper as of the last full build) and the
+*delta* (what the updates since changed: the papers they re-indexed and the base's docids no longer live). An update
+reads, from the exports' Delta logs, which partitions the versions since then rewrote, diffs those partitions' papers
+with the indexed ones, re-indexes the papers whose text, row or entities are new into a new copy of the small delta, and
+publishes it by replacing the manifest: an added day costs the partitions that day's build touched, never a copy of the
+base. Segment files are never changed once published; those that neither the manifest nor the one before it names are
+deleted. Past MAX_DELTA_SHARE of the base, an update builds a new base instead.
 
 Terms are lower-cased, accent-free words and digits, British spellings mapped to American ones (-ise, -isation,
 -yse, -our), then Snowball-stemmed by DuckDB's `fts` extension (loaded from its PyPI package, no download). A title
 word counts `TITLE_WEIGHT` times. A quoted phrase must appear as written (its words in order, any case or
 punctuation between them), checked on the text of the papers holding all its terms.
 
-A result's title, abstract, date and link are read from the marts' `papers` by row id for the page shown; the index keeps
-each paper's top entities.
+A result's title, abstract, date and link are read from the marts' `papers` by row id for the page shown; the index
+keeps each paper's top entities.
 """
 
 from __future__ import annotations
@@ -44,11 +44,12 @@ FORMER_INDEX_KEY = "marts/search.duckdb"
 # Bump when the index's layout or its terms change: an index of another version is rebuilt in full.
 INDEX_VERSION = 6
 TITLE_WEIGHT = 2
-# Past this share of the base's papers in the delta (papers re-indexed since the full build, base papers dropped), an update
-# builds a new base instead.
+# Past this share of the base's papers in the delta (papers re-indexed since the full build, base papers dropped), an
+# update builds a new base instead.
 MAX_DELTA_SHARE = 0.25
 ROW_GROUP_ROWS = 16_384
-# From this many papers to (re-)index on, their words are counted with numpy (`paperlake.search_postings`), not one SQL row each.
+# From this many papers to (re-)index on, their words are counted with numpy (`paperlake.search_postings`), not one SQL
+# row each.
 BULK_DOCS = 20_000
 # An update re-reading at most this many partitions runs on one thread.
 SMALL_UPDATE_PARTITIONS = 100
@@ -61,32 +62,52 @@ SNIPPET_LEAD = 3  # words shown before the first matched word
 TOP_ENTITIES = 5
 # Lucene's English stop words: too common to rank by (a quoted phrase still requires them).
 STOP_WORDS = (
-    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with"
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they this "
+    "to was will with"
 ).split()
 SPLIT_PATTERN = "[^a-z0-9]+"
 # The marts' Delta exports the index is derived from (marts/<mart>/), their columns it reads, and the partition column
 # whose rewritten values an update re-reads.
 EXPORT_COLUMNS = {
-    "papers": {"paper_id": "VARCHAR", "content_hash": "VARCHAR", "first_seen": "DATE", "abs_url": "VARCHAR", "title": "VARCHAR", "abstract": "VARCHAR"},
-    "paper_entities": {"paper_id": "VARCHAR", "entity_id": "VARCHAR", "label": "VARCHAR", "mentions": "BIGINT", "first_offset": "BIGINT"},
+    "papers": {
+        "paper_id": "VARCHAR",
+        "content_hash": "VARCHAR",
+        "first_seen": "DATE",
+        "abs_url": "VARCHAR",
+        "title": "VARCHAR",
+        "abstract": "VARCHAR",
+    },
+    "paper_entities": {
+        "paper_id": "VARCHAR",
+        "entity_id": "VARCHAR",
+        "label": "VARCHAR",
+        "mentions": "BIGINT",
+        "first_offset": "BIGINT",
+    },
 }
 PARTITION_COLUMN = "first_seen"
 # One definition of a term, used alike to index and to query (a word's term; NULL for a stop word).
 TERM_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO search_text(text) AS lower(strip_accents(coalesce(text, '')));
-CREATE OR REPLACE TEMP MACRO search_words(text) AS string_split(regexp_replace(search_text(text), '{SPLIT_PATTERN}', ' ', 'g'), ' ');
-CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' OR word IN ({", ".join(f"'{w}'" for w in STOP_WORDS)}) THEN NULL ELSE stem(
-    regexp_replace(regexp_replace(regexp_replace(word, '^([a-z]{{3,}})is(e|ed|es|er|ers|ing|ation|ations|ational)$', '\\1iz\\2'),
+CREATE OR REPLACE TEMP MACRO search_words(text) AS string_split(regexp_replace(search_text(text), '{SPLIT_PATTERN}', \
+' ', 'g'), ' ');
+CREATE OR REPLACE TEMP MACRO search_term(word) AS CASE WHEN word = '' \
+OR word IN ({", ".join(f"'{w}'" for w in STOP_WORDS)}) THEN NULL ELSE stem(
+    regexp_replace(regexp_replace(regexp_replace(word, '^([a-z]{{3,}})is(e|ed|es|er|ers|ing|ation|ations|ational)$', \
+'\\1iz\\2'),
                                   '^([a-z]{{2,}})ys(e|ed|es|er|ers|ing)$', '\\1yz\\2'),
                    '^([a-z]{{3,}}[^aeiou])our(s|ed|ing|ite|ites|able)?$', '\\1or\\2'),
     'english') END;
 """
 # One segment file (the base or the delta). Docids and termids are unique across both: the delta's continue the base's.
 INDEX_SCHEMA = """
--- The indexed papers: paper_key = hash(paper_id), text_key = hash(paper_id, content_hash), page_key = hash(paper_id, content_hash, first_seen, abs_url),
--- entities_key = bit_xor of its paper_entities rows' hashes (0: none), len = weighted terms, entities = its TOP_ENTITIES most
+-- The indexed papers: paper_key = hash(paper_id), text_key = hash(paper_id, content_hash), page_key = hash(paper_id, \
+content_hash, first_seen, abs_url),
+-- entities_key = bit_xor of its paper_entities \
+rows' hashes (0: none), len = weighted terms, entities = its TOP_ENTITIES most
 -- mentioned (ties: first mentioned first, then by id, descending).
-CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key UBIGINT, page_key UBIGINT, entities_key UBIGINT, len INTEGER,
+CREATE TABLE docs (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key UBIGINT, page_key \
+UBIGINT, entities_key UBIGINT, len INTEGER,
                    entities VARCHAR[]);
 CREATE TABLE terms (termid INTEGER, term VARCHAR);
 -- One row per (term, paper): the term's weighted frequency in the paper.
@@ -125,8 +146,8 @@ def load_fts(con) -> None:
 
 @dataclass(frozen=True)
 class Manifest:
-    """The published index (`SEARCH_KEY`): its segment files' keys (the base, then the delta if any), the exports' versions
-    it is up to date with (mart -> (Delta table id, version)), and its counts."""
+    """The published index (`SEARCH_KEY`): its segment files' keys (the base, then the delta if any), the exports'
+    versions it is up to date with (mart -> (Delta table id, version)), and its counts."""
 
     segments: list[str]
     sources: dict[str, tuple[str, int]]
@@ -135,13 +156,15 @@ class Manifest:
     base_papers: int
     dropped: int  # base docids the delta drops
     papers: int  # live papers
-    previous: list[str] = field(default_factory=list)  # the segments of the manifest before it (still open by its readers)
+    # the segments of the manifest before it (still open by its readers)
+    previous: list[str] = field(default_factory=list)
     index_version: int = INDEX_VERSION
     duckdb_version: str = ""
 
     @classmethod
     def read(cls, store) -> Manifest | None:
-        """The published manifest; None when none is published or it cannot be read (the index is derived: rebuild it)."""
+        """The published manifest; None when none is published or it cannot be read (the index is derived: rebuild
+        it)."""
         try:
             fields = json.loads(store.get(SEARCH_KEY))
             return cls(**{**fields, "sources": {mart: tuple(source) for mart, source in fields["sources"].items()}})
@@ -159,7 +182,8 @@ class Manifest:
 
     @property
     def delta_share(self) -> float:
-        """The delta's papers (every one it ever indexed, live or not) and the base's papers it drops, per base paper."""
+        """The delta's papers (every one it ever indexed, live or not) and the base's papers it drops, per base
+        paper."""
         return (self.last_docid - self.base_last_docid + self.dropped) / max(self.base_papers, 1)
 
     def write(self, store) -> None:
@@ -206,7 +230,10 @@ class Exports:
             try:
                 tables[mart] = DeltaTable(lake.uri(f"marts/{mart}"), storage_options=storage_options(lake))
             except TableNotFoundError:
-                raise FileNotFoundError(f"no marts export at {lake.uri(f'marts/{mart}')}; build the marts with `paperlake marts` (or `make run`)") from None
+                raise FileNotFoundError(
+                    f"no marts export at {lake.uri(f'marts/{mart}')}; build the marts with `paperlake marts` (or `make "
+                    "run`)"
+                ) from None
         return cls(tables)
 
     def versions(self) -> dict[str, tuple[str, int]]:
@@ -214,12 +241,17 @@ class Exports:
         return {mart: (table.metadata().id, table.version()) for mart, table in self.tables.items()}
 
     def touched(self, lake: Lake, indexed: dict[str, tuple[str, int]]) -> set[str] | None:
-        """The first_seen values (as the logs write them) of the files the versions after `indexed` added or removed, over
-        both exports; None when that cannot be told from the logs (another table, a log entry cleaned up, another partitioning)."""
+        """The first_seen values (as the logs write them) of the files the versions after `indexed` added or removed,
+        over both exports; None when that cannot be told from the logs (another table, a log entry cleaned up, another
+        partitioning)."""
         touched = set()
         for mart, table in self.tables.items():
             table_id, version = indexed.get(mart, (None, -1))
-            if table_id != table.metadata().id or version > table.version() or table.metadata().partition_columns != [PARTITION_COLUMN]:
+            if (
+                table_id != table.metadata().id
+                or version > table.version()
+                or table.metadata().partition_columns != [PARTITION_COLUMN]
+            ):
                 return None
             for entry in range(version + 1, table.version() + 1):
                 values = log_partition_values(lake, mart, entry)
@@ -229,7 +261,8 @@ class Exports:
         return touched
 
     def view(self, con, mart: str, dates: set[str] | None) -> None:
-        """Temp view `export_<mart>`: the mart's rows of the first_seen partitions `dates` (None: every one), with the columns the index reads."""
+        """Temp view `export_<mart>`: the mart's rows of the first_seen partitions `dates` (None: every one), with the
+        columns the index reads."""
         from paperlake.delta import file_paths
 
         table, columns = self.tables[mart], EXPORT_COLUMNS[mart]
@@ -240,10 +273,15 @@ class Exports:
         names = ", ".join(f'"{name}"' for name in columns)
         if files:
             partitioned = table.metadata().partition_columns == [PARTITION_COLUMN]
-            source = (f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, hive_partitioning = {str(partitioned).lower()}"
-                      + (f", hive_types = {{'{PARTITION_COLUMN}': DATE}})" if partitioned else ")"))
+            source = (
+                f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, hive_partitioning = "
+                f"{str(partitioned).lower()}"
+                + (f", hive_types = {{'{PARTITION_COLUMN}': DATE}})" if partitioned else ")")
+            )
         else:
-            source = "(SELECT " + ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in columns.items()) + " WHERE false)"
+            source = (
+                "(SELECT " + ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in columns.items()) + " WHERE false)"
+            )
         con.execute(f"CREATE OR REPLACE TEMP VIEW export_{mart} AS SELECT {names} FROM {source}")
 
 
@@ -267,10 +305,11 @@ def log_partition_values(lake: Lake, mart: str, version: int) -> set[str] | None
 
 
 def define_index_views(con, delta: bool) -> None:
-    """Temp views `index_docs` (the live papers), `index_terms` and `index_postings` over the segment attached as `search`
-    and, with `delta`, the one attached as `search_delta`."""
+    """Temp views `index_docs` (the live papers), `index_terms` and `index_postings` over the segment attached as
+    `search` and, with `delta`, the one attached as `search_delta`."""
     if delta:
-        con.execute("""CREATE OR REPLACE TEMP VIEW index_docs AS SELECT * FROM search.docs ANTI JOIN search_delta.dropped USING (docid)
+        con.execute("""CREATE OR REPLACE TEMP VIEW index_docs AS SELECT * FROM search.docs \
+ANTI JOIN search_delta.dropped USING (docid)
                        UNION ALL SELECT * FROM search_delta.docs""")
     else:
         con.execute("CREATE OR REPLACE TEMP VIEW index_docs AS SELECT * FROM search.docs")
@@ -280,37 +319,53 @@ def define_index_views(con, delta: bool) -> None:
 
 
 def diff_with_exports(con, dates: set[str] | None, last_docid: int) -> tuple[int, int]:
-    """Temp tables `gone` (indexed papers of the partitions `dates` (None: all) whose text, row or entities changed or left) and
-    `outdated` (those partitions' papers to (re-)index, under new docids after `last_docid`, with their keys and top entities);
-    (how many outdated, indexed texts no longer published).
+    """Temp tables `gone` (indexed papers of the partitions `dates` (None: all) whose text, row or entities changed or
+    left) and `outdated` (those partitions' papers to (re-)index, under new docids after `last_docid`, with their keys
+    and top entities); (how many outdated, indexed texts no longer published).
 
     Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
-                   SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id) AS paper_key, hash(p.paper_id, p.content_hash) AS text_key,
-                          hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) AS page_key, coalesce(e.entities_key, 0) AS entities_key,
+                   SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id) \
+AS paper_key, hash(p.paper_id, p.content_hash) AS text_key,
+                          hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) \
+AS page_key, coalesce(e.entities_key, 0) AS entities_key,
                           coalesce(e.entities, []) AS entities
-                   FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) AS entities_key,
-                                                          max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities
+                   FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, \
+first_offset)) AS entities_key,
+                                                          max_by(entity_id, (mentions, -first_offset, entity_id), \
+{TOP_ENTITIES:d}) AS entities
                                                    FROM export_paper_entities GROUP BY paper_id) e USING (paper_id)""")
     # On an integer key (probing with every doc's paper_id took 15 ms of an added day at 400k papers).
-    within = "true" if dates is None else (
-        f"first_seen IN ({', '.join(f'DATE {sql_literal(d)}' for d in sorted(dates)) or 'NULL'}) OR paper_key IN (SELECT paper_key FROM published)")
+    within = (
+        "true"
+        if dates is None
+        else (
+            f"first_seen IN ({', '.join(f'DATE {sql_literal(d)}' for d in sorted(dates)) or 'NULL'}) OR paper_key IN "
+            "(SELECT paper_key FROM published)"
+        )
+    )
     compared = f"SELECT docid, text_key, page_key, entities_key FROM index_docs WHERE {within}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE compared AS {compared}")
-    con.execute("CREATE OR REPLACE TEMP TABLE gone AS SELECT docid, text_key FROM compared ANTI JOIN published USING (text_key, page_key, entities_key)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gone AS SELECT docid, text_key FROM compared ANTI JOIN published USING "
+        "(text_key, page_key, entities_key)"
+    )
     con.execute(f"""CREATE OR REPLACE TEMP TABLE outdated AS SELECT {last_docid:d} + row_number() OVER () AS docid, p.*
                     FROM published p ANTI JOIN compared USING (text_key, page_key, entities_key)""")
-    return con.execute("SELECT (SELECT count(*) FROM outdated), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))").fetchone()
+    return con.execute(
+        "SELECT (SELECT count(*) FROM outdated), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))"
+    ).fetchone()
 
 
 def update_index(con, dates: set[str] | None, last_docid: int, base_last_docid: int | None) -> tuple[int, int]:
-    """Bring the index (the segment in use, and with `base_last_docid` the base attached as `search` below it) up to date with
-    the `export_*` views of the partitions `dates` (None: all); (papers indexed, indexed texts no longer published).
+    """Bring the index (the segment in use, and with `base_last_docid` the base attached as `search` below it) up to
+    date with the `export_*` views of the partitions `dates` (None: all); (papers indexed, indexed texts no longer
+    published).
 
     A changed paper is indexed under a new docid; its former docid leaves the delta's `docs`, or (a base docid, at most
-    `base_last_docid`) joins its `dropped`. Its postings stay, unreachable (every query goes through `index_docs`), until the
-    next full build: they count towards MAX_DELTA_SHARE. Document frequencies are counted at query time over the live papers,
-    so they are exact.
+    `base_last_docid`) joins its `dropped`. Its postings stay, unreachable (every query goes through `index_docs`),
+    until the next full build: they count towards MAX_DELTA_SHARE. Document frequencies are counted at query time over
+    the live papers, so they are exact.
     """
     indexed, removed = diff_with_exports(con, dates, last_docid)
     if base_last_docid is not None:
@@ -318,7 +373,8 @@ def update_index(con, dates: set[str] | None, last_docid: int, base_last_docid: 
     con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if not indexed:
         return 0, removed
-    # Their text, read for them alone (for all the papers read, as in a full build, without a semi join), once by the tokeniser.
+    # Their text, read for them alone (for all the papers read, as in a full build, without a semi join), once by the
+    # tokeniser.
     read = con.execute("SELECT count(*) FROM published").fetchone()[0]
     of_outdated = "" if indexed == read else " SEMI JOIN outdated USING (paper_id)"
     con.execute(f"""CREATE OR REPLACE TEMP VIEW new_texts AS SELECT o.docid, t.title, t.abstract FROM outdated o
@@ -328,8 +384,8 @@ def update_index(con, dates: set[str] | None, last_docid: int, base_last_docid: 
 
 
 def index_new_docs(con) -> None:
-    """Tokenise `new_texts` (docid, title, abstract) and add their postings, terms and docs (`outdated`) to the segment in use
-    (past BULK_DOCS papers counted with numpy, the same terms); terms already in `index_terms` keep their ids."""
+    """Tokenise `new_texts` (docid, title, abstract) and add their postings, terms and docs (`outdated`) to the segment
+    in use (past BULK_DOCS papers counted with numpy, the same terms); terms already in `index_terms` keep their ids."""
     if con.execute("SELECT count(*) FROM outdated").fetchone()[0] >= BULK_DOCS:
         from paperlake.search_postings import index_postings
 
@@ -337,28 +393,39 @@ def index_new_docs(con) -> None:
     else:
         # The title TITLE_WEIGHT times, then the abstract, split as one string.
         text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_texts")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_texts"
+        )
         from paperlake.search_postings import add_new_terms
 
-        con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT word FROM tokens)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT "
+            "word FROM tokens)"
+        )
         add_new_terms(con)
         con.execute("""CREATE OR REPLACE TEMP TABLE new_postings AS SELECT termid, docid, count(*)::INTEGER AS tf
-                       FROM tokens JOIN (SELECT word, termid FROM word_terms JOIN index_terms USING (term)) USING (word) GROUP BY termid, docid""")
-        # Sorted by term, so that a query's term filter skips the row groups of other terms (kept in this order as inserted).
+                       FROM tokens JOIN (SELECT word, termid FROM word_terms JOIN index_terms USING (term)) \
+USING (word) GROUP BY termid, docid""")
+        # Sorted by term, so that a query's term filter skips the row groups of other terms (kept in this order as
+        # inserted).
         con.execute("SET preserve_insertion_order = true")
         con.execute("INSERT INTO postings SELECT termid, docid, tf FROM new_postings ORDER BY termid")
         con.execute("SET preserve_insertion_order = false")
-        con.execute("CREATE OR REPLACE TEMP TABLE new_lens AS SELECT docid, sum(tf)::INTEGER AS len FROM new_postings GROUP BY docid")
-    con.execute("""INSERT INTO docs SELECT d.docid, d.paper_id, d.first_seen, d.paper_key, d.text_key, d.page_key, d.entities_key, coalesce(l.len, 0), d.entities
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE new_lens AS SELECT docid, sum(tf)::INTEGER AS len FROM new_postings GROUP BY "
+            "docid"
+        )
+    con.execute("""INSERT INTO docs SELECT d.docid, d.paper_id, d.first_seen, d.paper_key, d.text_key, d.page_key, \
+d.entities_key, coalesce(l.len, 0), d.entities
                    FROM outdated d LEFT JOIN new_lens l USING (docid)""")
 
 
 def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> IndexSummary:
-    """Update the search index from the marts' Delta exports (re-reading only the partitions their versions since rewrote) into a
-    new copy of its delta segment, and publish it by replacing the manifest.
+    """Update the search index from the marts' Delta exports (re-reading only the partitions their versions since
+    rewrote) into a new copy of its delta segment, and publish it by replacing the manifest.
 
-    `full`, no usable published index (another version, a segment gone or damaged), or a delta past MAX_DELTA_SHARE builds a
-    new base instead.
+    `full`, no usable published index (another version, a segment gone or damaged), or a delta past MAX_DELTA_SHARE
+    builds a new base instead.
     """
     import time
 
@@ -371,7 +438,9 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     previous = published if not full and published is not None and published.current else None
     if previous is not None and previous.sources == versions:
         if segments_open(lake, settings, previous):
-            return IndexSummary(lake.uri(SEARCH_KEY), "unchanged", previous.papers, 0, 0, round(time.perf_counter() - started, 2), 0)
+            return IndexSummary(
+                lake.uri(SEARCH_KEY), "unchanged", previous.papers, 0, 0, round(time.perf_counter() - started, 2), 0
+            )
         previous = None
     if previous is not None and previous.delta_share > MAX_DELTA_SHARE:
         previous = None
@@ -397,20 +466,32 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
         for mart in EXPORT_COLUMNS:
             exports.view(con, mart, dates)
         last_docid = previous.last_docid if previous is not None else 0
-        indexed, removed = update_index(con, dates, last_docid, previous.base_last_docid if previous is not None else None)
-        papers, dropped = con.execute("SELECT (SELECT count(*) FROM index_docs), (SELECT count(*) FROM dropped)").fetchone()
+        indexed, removed = update_index(
+            con, dates, last_docid, previous.base_last_docid if previous is not None else None
+        )
+        papers, dropped = con.execute(
+            "SELECT (SELECT count(*) FROM index_docs), (SELECT count(*) FROM dropped)"
+        ).fetchone()
         con.execute("CHECKPOINT")
     last_docid += indexed
     manifest = Manifest(
-        segments=[previous.segments[0], key] if previous is not None else [key], sources=versions, last_docid=last_docid,
+        segments=[previous.segments[0], key] if previous is not None else [key],
+        sources=versions,
+        last_docid=last_docid,
         base_last_docid=previous.base_last_docid if previous is not None else last_docid,
-        base_papers=previous.base_papers if previous is not None else papers, dropped=dropped, papers=papers,
-        previous=published.segments if published is not None else [], duckdb_version=duckdb.__version__)
+        base_papers=previous.base_papers if previous is not None else papers,
+        dropped=dropped,
+        papers=papers,
+        previous=published.segments if published is not None else [],
+        duckdb_version=duckdb.__version__,
+    )
     manifest.write(lake.store)
     remove_unused_segments(lake, settings, {*manifest.segments, *manifest.previous})
     build = "full" if previous is None else "incremental"
     partitions = None if dates is None else len(dates)
-    return IndexSummary(lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2), partitions)
+    return IndexSummary(
+        lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2), partitions
+    )
 
 
 def segments_open(lake: Lake, settings: Settings, manifest: Manifest) -> bool:
@@ -426,12 +507,15 @@ def segments_open(lake: Lake, settings: Settings, manifest: Manifest) -> bool:
 
 
 def attach_for_update(con, lake: Lake, settings: Settings, previous: Manifest, path: Path) -> bool:
-    """Attach the published base read-only as `search` and, as `search_delta` (the segment in use), a copy at `path` of the
-    published delta (a new empty one when there is none); False, with nothing attached, when a segment is gone or damaged."""
+    """Attach the published base read-only as `search` and, as `search_delta` (the segment in use), a copy at `path` of
+    the published delta (a new empty one when there is none); False, with nothing attached, when a segment is gone or
+    damaged."""
     import duckdb
 
     try:
-        con.execute(f"ATTACH {sql_literal(str(segment_path(lake, settings, previous.segments[0])))} AS search (READ_ONLY)")
+        con.execute(
+            f"ATTACH {sql_literal(str(segment_path(lake, settings, previous.segments[0])))} AS search (READ_ONLY)"
+        )
         if len(previous.segments) > 1:
             shutil.copyfile(segment_path(lake, settings, previous.segments[1]), path)
         con.execute(f"ATTACH {sql_literal(str(path))} AS search_delta (ROW_GROUP_SIZE {ROW_GROUP_ROWS:d})")
@@ -451,8 +535,8 @@ def attach_for_update(con, lake: Lake, settings: Settings, previous: Manifest, p
 def new_segment(lake: Lake, settings: Settings, key: str):
     """A local path for the new segment `key` (no file there yet), published when the block ends, never if it raises.
 
-    On a local lake it is a temp file in the segments' folder (publishing is a rename); on S3 one PUT, and the file stays
-    as the local copy readers use.
+    On a local lake it is a temp file in the segments' folder (publishing is a rename); on S3 one PUT, and the file
+    stays as the local copy readers use.
     """
     if isinstance(lake.store, S3Store):
         from paperlake.marts.cache import S3MartsCache
@@ -473,8 +557,8 @@ def new_segment(lake: Lake, settings: Settings, key: str):
 
 
 def remove_unused_segments(lake: Lake, settings: Settings, keep: set[str]) -> None:
-    """Delete the segments not in `keep` (the published manifest's and the one's before it, which readers may still be opening),
-    the former single-file index, and on S3 their local copies."""
+    """Delete the segments not in `keep` (the published manifest's and the one's before it, which readers may still be
+    opening), the former single-file index, and on S3 their local copies."""
     unused = [key for key in lake.store.list(SEGMENTS_FOLDER) if key.endswith(".duckdb") and key not in keep]
     lake.store.delete(unused + [FORMER_INDEX_KEY])
     if isinstance(lake.store, S3Store):
@@ -505,7 +589,8 @@ class ParsedQuery:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Which papers a search may return: mentioning an entity (or an entity of a label), first seen in a date range, from a source."""
+    """Which papers a search may return: mentioning an entity (or an entity of a label), first seen in a date range,
+    from a source."""
 
     entity: str | None = None
     label: str | None = None
@@ -527,7 +612,10 @@ class SearchFilters:
             params.append(self.source)
         if self.entity is not None or self.label is not None:
             entity = ["e.entity_id = ?"] * (self.entity is not None) + ["e.label = ?"] * (self.label is not None)
-            clauses.append(f"EXISTS (SELECT 1 FROM marts.paper_entities e WHERE e.paper_id = p.paper_id AND {' AND '.join(entity)})")
+            clauses.append(
+                "EXISTS (SELECT 1 FROM marts.paper_entities e WHERE e.paper_id = p.paper_id AND "
+                f"{' AND '.join(entity)})"
+            )
             params += [v for v in (self.entity, self.label) if v is not None]
         return " AND ".join(clauses), params
 
@@ -555,7 +643,9 @@ def query_terms(con, query: ParsedQuery) -> QueryTerms:
     ).fetchall()
     stems = {term for _, _, term, _ in rows if term is not None}
     if not stems:
-        raise SearchError("the query has no words to search for (punctuation and common words such as 'the' or 'of' are ignored)")
+        raise SearchError(
+            "the query has no words to search for (punctuation and common words such as 'the' or 'of' are ignored)"
+        )
     termids = sorted({termid for _, _, term, termid in rows if termid is not None})
     # A phrase's words are [a-z0-9]+ (search_words splits on everything else): nothing in them is special to a regex.
     phrases = [
@@ -566,7 +656,8 @@ def query_terms(con, query: ParsedQuery) -> QueryTerms:
 
 
 def matches_sql(terms: QueryTerms) -> str:
-    """The indexed papers holding every query term, with their BM25 score: rows (docid, score), in one scan of the terms' postings.
+    """The indexed papers holding every query term, with their BM25 score: rows (docid, score), in one scan of the
+    terms' postings.
 
     Document frequencies are counted over the papers in `docs` (postings of replaced texts drop out in the join).
     Only ids from the index are formatted in: the query's text never reaches the SQL.
@@ -577,7 +668,8 @@ def matches_sql(terms: QueryTerms) -> str:
         idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf
                 FROM hits, (SELECT count(*) AS docs FROM index_docs) n GROUP BY termid, n.docs),
         avgdl AS (SELECT avg(len) AS avgdl FROM index_docs)
-        SELECT docid, sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))) AS score
+        SELECT docid, sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))) \
+AS score
         FROM hits JOIN idf USING (termid), avgdl GROUP BY docid HAVING count(*) = {len(terms.termids)}"""
 
 
@@ -594,8 +686,9 @@ class SearchHit:
 
 
 def open_search(settings: Settings):
-    """An in-memory DuckDB connection with the published marts (`marts`, the default) and search index (its segments, read
-    through the views `index_docs`, `index_terms` and `index_postings`) attached read-only, and nothing else to open."""
+    """An in-memory DuckDB connection with the published marts (`marts`, the default) and search index (its segments,
+    read through the views `index_docs`, `index_terms` and `index_postings`) attached read-only, and nothing else to
+    open."""
     import duckdb
 
     from paperlake.marts.published import local_marts_path
@@ -616,16 +709,18 @@ def open_search(settings: Settings):
 
 
 def published_segments(lake: Lake, settings: Settings) -> list[Path]:
-    """Local paths to the published index's segments (the base, then the delta if any); FileNotFoundError says how to build
-    the index when none is published.
+    """Local paths to the published index's segments (the base, then the delta if any); FileNotFoundError says how to
+    build the index when none is published.
 
-    A segment that the manifest names but that is gone (two updates were published since it was read) sends the reader back
-    to the manifest, at most OPEN_ATTEMPTS times."""
+    A segment that the manifest names but that is gone (two updates were published since it was read) sends the reader
+    back to the manifest, at most OPEN_ATTEMPTS times."""
     for attempt in range(OPEN_ATTEMPTS):
         manifest = Manifest.read(lake.store)
         if manifest is None or not manifest.current:
             state = "no search index" if manifest is None else "a search index of another version"
-            raise FileNotFoundError(f"{state} at {lake.uri(SEARCH_KEY)}; build it with `paperlake marts` (or `make run`)")
+            raise FileNotFoundError(
+                f"{state} at {lake.uri(SEARCH_KEY)}; build it with `paperlake marts` (or `make run`)"
+            )
         try:
             return [segment_path(lake, settings, key) for key in manifest.segments]
         except FileNotFoundError:
@@ -635,7 +730,8 @@ def published_segments(lake: Lake, settings: Settings) -> list[Path]:
 
 
 def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int = 1, size: int = 20):
-    """Page `page` of the papers matching `text`, best first (a dashboard `Page` of SearchHit); SearchError on an unusable query."""
+    """Page `page` of the papers matching `text`, best first (a dashboard `Page` of SearchHit); SearchError on an
+    unusable query."""
     from paperlake.dashboard.queries import Page, paged_rows
 
     terms = query_terms(con, ParsedQuery.parse(text))
@@ -651,10 +747,12 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
     rows_from = "temp.matches m JOIN index_docs d USING (docid)"
     if params:
         rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
-    ranked, total = paged_rows(con, "m.score, d.paper_id, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size)
+    ranked, total = paged_rows(
+        con, "m.score, d.paper_id, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size
+    )
     papers = page_papers(con, [paper_id for _, paper_id, _ in ranked])
-    # Each hit's entities by one equality lookup per docid (an `IN` list decodes every paper's); the ids are the index's own
-    # integers: no text of the query is formatted in.
+    # Each hit's entities by one equality lookup per docid (an `IN` list decodes every paper's); the ids are the index's
+    # own integers: no text of the query is formatted in.
     lookups = [f"SELECT docid, entities FROM index_docs WHERE docid = {docid:d}" for _, _, docid in ranked]
     entities = dict(con.execute(" UNION ALL ".join(lookups)).fetchall()) if lookups else {}
     stems = word_stems(con, [text for _, title, abstract, _ in papers.values() for text in (title, abstract)])
@@ -670,13 +768,20 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
 
 
 def page_papers(con, paper_ids: list[str]) -> dict[str, tuple]:
-    """paper_id -> (first_seen, title, abstract, abs_url) of those of `paper_ids` the marts' `papers` hold: their row ids from
-    one scan of the id column (the ids as constants, ~9 ms at 400k papers), then one row id lookup each, which decodes that
-    row's abstract alone (a filter on the ids decodes every abstract they are stored beside, ~60 ms)."""
+    """paper_id -> (first_seen, title, abstract, abs_url) of those of `paper_ids` the marts' `papers` hold: their row
+    ids from one scan of the id column (the ids as constants, ~9 ms at 400k papers), then one row id lookup each, which
+    decodes that row's abstract alone (a filter on the ids decodes every abstract they are stored beside, ~60 ms)."""
     if not paper_ids:
         return {}
-    rowids = [rowid for (rowid,) in con.execute(f"SELECT rowid FROM papers WHERE paper_id IN ({', '.join(map(sql_literal, paper_ids))})").fetchall()]
-    lookups = [f"SELECT paper_id, first_seen, title, abstract, abs_url FROM papers WHERE rowid = {rowid:d}" for rowid in rowids]
+    rowids = [
+        rowid
+        for (rowid,) in con.execute(
+            f"SELECT rowid FROM papers WHERE paper_id IN ({', '.join(map(sql_literal, paper_ids))})"
+        ).fetchall()
+    ]
+    lookups = [
+        f"SELECT paper_id, first_seen, title, abstract, abs_url FROM papers WHERE rowid = {rowid:d}" for rowid in rowids
+    ]
     return {row[0]: row[1:] for row in con.execute(" UNION ALL ".join(lookups)).fetchall()} if lookups else {}
 
 
@@ -690,7 +795,9 @@ def word_stems(con, texts: list[str | None]) -> dict[str, str | None]:
     return dict(rows)
 
 
-def snippet(text: str, stems: dict[str, str | None], wanted: frozenset[str], words: int = SNIPPET_WORDS) -> list[tuple[str, bool]]:
+def snippet(
+    text: str, stems: dict[str, str | None], wanted: frozenset[str], words: int = SNIPPET_WORDS
+) -> list[tuple[str, bool]]:
     """The `words`-word window of `text` with the most matched words, as (text, matched) pieces."""
     found = list(WORD.finditer(text))
     hits = {i for i, m in enumerate(found) if stems.get(m.group()) in wanted}

@@ -1,9 +1,9 @@
 """A search index's postings for many papers at once: the same words and terms as `paperlake.search`'s SQL macros,
 counted with numpy instead of one SQL row per word (a full build of 400k abstracts splits ~45M words).
 
-Only ASCII texts are split here, by a byte table that does what `search_words` does to them (lower-case, every byte other
-than a-z and 0-9 a separator); any other text is first cleaned by `search_words`'s own SQL, so a word is always what a
-query's word is. Words become terms through `search_term` in SQL, once per distinct word.
+Only ASCII texts are split here, by a byte table that does what `search_words` does to them (lower-case, every byte
+other than a-z and 0-9 a separator); any other text is first cleaned by `search_words`'s own SQL, so a word is always
+what a query's word is. Words become terms through `search_term` in SQL, once per distinct word.
 """
 
 from __future__ import annotations
@@ -24,18 +24,20 @@ ASCII_WORD_BYTES = bytes(
 
 
 def split_words(texts):
-    """The words of `texts` (an Arrow string array, each text ending with a space, ASCII only): (words as an Arrow large_string
-    array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
+    """The words of `texts` (an Arrow string array, each text ending with a space, ASCII only): (words as an Arrow
+    large_string array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
     import numpy as np
     import pyarrow as pa
 
     _, offsets, data = texts.buffers()
-    offsets = np.frombuffer(offsets, np.int32 if texts.type == pa.string() else np.int64)[texts.offset: texts.offset + len(texts) + 1]
+    offsets = np.frombuffer(offsets, np.int32 if texts.type == pa.string() else np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
     # The chunk's bytes alone (slicing the buffer copies nothing; its bytes are the whole column's).
     raw = np.frombuffer(data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES), np.uint8)
     in_word = raw != SEPARATOR
-    # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every text
-    # ends with a separator, so no word spans two texts.
+    # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every
+    # text ends with a separator, so no word spans two texts.
     edges = np.flatnonzero(np.diff(in_word.view(np.int8), prepend=np.int8(0)))
     starts, ends = edges[0::2], edges[1::2]
     word_offsets = np.zeros(len(starts) + 1, np.int64)
@@ -47,7 +49,8 @@ def split_words(texts):
 
 
 def count_postings(termids, docids):
-    """(termid, docid, tf) arrays of every pair of the words' `termids` (0: no term) and `docids`, sorted by termid then docid."""
+    """(termid, docid, tf) arrays of every pair of the words' `termids` (0: no term) and `docids`, sorted by termid then
+    docid."""
     import numpy as np
 
     keys = termids.astype(np.uint64) << np.uint64(32)
@@ -64,19 +67,23 @@ def count_postings(termids, docids):
 
 
 def index_postings(con, title_weight: int, split_pattern: str) -> None:
-    """Tokenise `new_texts` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what separates
-    words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by termid within each
-    CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
+    """Tokenise `new_texts` (docid, title, abstract; a title word counts `title_weight` times; `split_pattern`: what
+    separates words in `search_text`'s output): add its terms to `terms` and its postings to `postings` (sorted by
+    termid within each CHUNK_DOCS papers); leaves temp table `new_lens` (docid, len: its weighted terms)."""
     import numpy as np
     import pyarrow as pa
 
-    # An ASCII paper as it is (split here): the title, a space, the abstract, a space. Any other: the text the SQL index splits
-    # (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words counted in it.
+    # An ASCII paper as it is (split here): the title, a space, the abstract, a space. Any other: the text the SQL index
+    # splits (the title title_weight times, then the abstract) cleaned by SQL into the same words, its title words
+    # counted in it.
     text = " || ' ' || ".join(["coalesce(title, '')"] * title_weight + ["coalesce(abstract, '')"])
-    rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || coalesce(abstract, '') || ' '
-                                              ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || ' ' END AS text,
+    rows = con.execute(f"""SELECT docid, CASE WHEN ascii THEN coalesce(title, '') || ' ' || \
+coalesce(abstract, '') || ' '
+                                              ELSE regexp_replace(search_text({text}), '{split_pattern}', ' ', 'g') || \
+' ' END AS text,
                                   CASE WHEN ascii THEN strlen(coalesce(title, '')) + 1 ELSE 0 END AS title_bytes
-                           FROM (SELECT *, coalesce(strlen(title) = length(title), true) AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
+                           FROM (SELECT *, coalesce(strlen(title) = length(title), true) \
+AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
                                  FROM new_texts)""").to_arrow_table()
     lens = np.zeros(int(rows["docid"].to_numpy().max(initial=0)) + 1, np.int64)  # docid -> weighted terms
     word_lookup = threading.Lock()  # the connection, one statement at a time
@@ -94,8 +101,9 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
         docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
         return count_postings(termids, docids)
 
-    # Chunks are split and counted in threads (numpy and Arrow release the GIL), then inserted at once in their order: sorted by
-    # term within each chunk, so that a query's term filter skips most row groups (kept in this order as inserted).
+    # Chunks are split and counted in threads (numpy and Arrow release the GIL), then inserted at once in their order:
+    # sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as
+    # inserted).
     with ThreadPoolExecutor(TOKENISER_THREADS) as pool:
         counted = [pa.record_batch({"termid": termids, "docid": docids, "tf": tf})
                    for termids, docids, tf in pool.map(chunk_postings, range(0, rows.num_rows, CHUNK_DOCS))]
@@ -105,7 +113,9 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
     con.execute("INSERT INTO postings SELECT termid, docid, tf FROM counted")
     con.unregister("counted")
     for batch in counted:
-        lens += np.bincount(batch["docid"].to_numpy(), weights=batch["tf"].to_numpy(), minlength=len(lens)).astype(np.int64)
+        lens += np.bincount(batch["docid"].to_numpy(), weights=batch["tf"].to_numpy(), minlength=len(lens)).astype(
+            np.int64
+        )
     con.execute("SET preserve_insertion_order = false")
     present = np.flatnonzero(lens)
     con.register("lens", pa.table({"docid": present.astype(np.int32), "len": lens[present].astype(np.int32)}))
@@ -114,13 +124,20 @@ def index_postings(con, title_weight: int, split_pattern: str) -> None:
 
 
 def word_termids(con, encoded):
-    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to the
-    segment in use."""
+    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to
+    the segment in use."""
     import numpy as np
     import pyarrow as pa
 
-    con.register("distinct_words", pa.table({"word": encoded.dictionary, "position": pa.array(np.arange(len(encoded.dictionary), dtype=np.int32))}))
-    con.execute("CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(word) AS term FROM distinct_words")
+    con.register(
+        "distinct_words",
+        pa.table(
+            {"word": encoded.dictionary, "position": pa.array(np.arange(len(encoded.dictionary), dtype=np.int32))}
+        ),
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(word) AS term FROM distinct_words"
+    )
     con.unregister("distinct_words")
     add_new_terms(con)
     termid_of_word = np.zeros(len(encoded.dictionary), np.int32)
@@ -130,7 +147,9 @@ def word_termids(con, encoded):
 
 
 def add_new_terms(con) -> None:
-    """Add the terms of temp table `word_terms` that no segment has (`index_terms`) to the segment in use, numbered after
-    every segment's."""
-    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM index_terms) + row_number() OVER (ORDER BY term), term
-                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term FROM index_terms)""")
+    """Add the terms of temp table `word_terms` that no segment has (`index_terms`) to the segment in use, numbered
+    after every segment's."""
+    con.execute("""INSERT INTO terms SELECT (SELECT coalesce(max(termid), 0) FROM index_terms) \
++ row_number() OVER (ORDER BY term), term
+                   FROM (SELECT DISTINCT term FROM word_terms WHERE term IS NOT NULL EXCEPT SELECT term \
+FROM index_terms)""")

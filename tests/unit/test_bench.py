@@ -40,20 +40,44 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
     results = tmp_path / "results.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO)])}
 
-    subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(results)], cwd=REPO, env=env, check=True, timeout=900)
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(results)], cwd=REPO, env=env, check=True, timeout=900
+    )
 
     figures = {figure["key"]: figure for figure in json.loads(results.read_text())["figures"]}
     dag_files = sorted(path.stem for path in (REPO / "dags").glob("*.py"))
     assert set(figures) == {
-        "ingest_time_ratio", "ingest_cpu_ratio", "ingest_pss_ratio", "tag_cached_over_cold", "clean_ms_per_abstract",
+        "ingest_time_ratio",
+        "ingest_cpu_ratio",
+        "ingest_pss_ratio",
+        "tag_cached_over_cold",
+        "clean_ms_per_abstract",
         "clean_ms_per_real_abstract",
-        "tag_over_bare_throughput", "tag_two_process_speedup", "bare_two_process_speedup",
-        "sql_point_query_ratio", "sql_point_query_cpu_ratio", "shell_point_query_ratio", "shell_point_query_cpu_ratio",
-        "lake_read_delta_over_views", "lake_publish_commit",
-        "search_index_build_over_marts", "search_index_build_over_marts_cpu", "search_added_day_share", "search_added_day_share_cpu",
-        "search_query_warm_ms", "search_query_over_match_bm25",
-        "marts_full_seconds", "marts_full_over_plain", "marts_full_over_plain_cpu", "marts_full_peak_rss", "marts_full_differing_rows",
-        "marts_added_day_seconds", "marts_added_day_over_full", "marts_added_day_cpu_seconds", "marts_added_day_over_full_cpu", "s3_query_ratio",
+        "tag_over_bare_throughput",
+        "tag_two_process_speedup",
+        "bare_two_process_speedup",
+        "sql_point_query_ratio",
+        "sql_point_query_cpu_ratio",
+        "shell_point_query_ratio",
+        "shell_point_query_cpu_ratio",
+        "lake_read_delta_over_views",
+        "lake_publish_commit",
+        "search_index_build_over_marts",
+        "search_index_build_over_marts_cpu",
+        "search_added_day_share",
+        "search_added_day_share_cpu",
+        "search_query_warm_ms",
+        "search_query_over_match_bm25",
+        "marts_full_seconds",
+        "marts_full_over_plain",
+        "marts_full_over_plain_cpu",
+        "marts_full_peak_rss",
+        "marts_full_differing_rows",
+        "marts_added_day_seconds",
+        "marts_added_day_over_full",
+        "marts_added_day_cpu_seconds",
+        "marts_added_day_over_full_cpu",
+        "s3_query_ratio",
         *(f"dag_parse_{stem}" for stem in dag_files),
     }
     assert figures.pop("marts_full_differing_rows")["value"] == 0  # the plain build made the same marts

@@ -93,7 +93,9 @@ def test_sql_from_a_file_into_csv_json_and_parquet_outputs(built, capsys, tmp_pa
     query = tmp_path / "q.sql"
     query.write_text("SELECT paper_id FROM papers ORDER BY paper_id LIMIT 4")
     assert main(["sql", "--file", str(query), "--format", "csv", "--output", str(tmp_path / "out.csv")]) == 0
-    assert (tmp_path / "out.csv").read_text().splitlines()[0] == "paper_id" and len((tmp_path / "out.csv").read_text().splitlines()) == 5
+    assert (tmp_path / "out.csv").read_text().splitlines()[0] == "paper_id" and len(
+        (tmp_path / "out.csv").read_text().splitlines()
+    ) == 5
     assert main(["sql", "--file", str(query), "--format", "json", "--output", str(tmp_path / "out.json")]) == 0
     assert len(json.loads((tmp_path / "out.json").read_text())) == 4
     assert main(["sql", "--file", str(query), "--format", "parquet", "--output", str(tmp_path / "out.parquet")]) == 0
@@ -112,7 +114,14 @@ def test_shell_answers_statements_on_marts_and_lake_views_and_refuses_writes(bui
 
     con = open_shell_connection(Settings.from_env())
     out = io.StringIO()
-    run_shell(con, io.StringIO("SELECT count(*) AS n\n  FROM papers;\nSELECT count(*) AS staged FROM lake_staged;\nDROP TABLE papers;\n.quit\n"), out)
+    run_shell(
+        con,
+        io.StringIO(
+            "SELECT count(*) AS n\n  FROM papers;\nSELECT count(*) AS staged FROM lake_staged;\nDROP TABLE "
+            "papers;\n.quit\n"
+        ),
+        out,
+    )
     con.close()
     text = out.getvalue()
     assert "316" in text.split("staged")[0] and text.count("316") >= 2
@@ -225,11 +234,20 @@ def test_only_statements_naming_nothing_but_marts_tables_answer_before_the_lake_
         for statement in ("SELECT paper_id, title FROM papers WHERE paper_id = 'x'", "SELECT 1",
                           "SELECT e.entity_id FROM entity_counts e JOIN paper_entities USING (entity_id) LIMIT 1"):
             assert reads_only_marts(con, statement), statement
-        for statement in ("SELECT * FROM lake_clean", "SELECT count(*) FROM papers WHERE paper_id IN (SELECT paper_id FROM lake_clean)",
-                          "WITH c AS (SELECT 1) SELECT * FROM c", "SELECT * FROM information_schema.tables",
-                          "SELECT * FROM duckdb_views()", "SELECT * FROM sqlite_master", "SELECT * FROM marts.papers",
-                          "SELECT * FROM state.build", "SHOW TABLES", "DESCRIBE papers", "EXPLAIN SELECT * FROM papers",
-                          "SELECT * FROM range(3)"):
+        for statement in (
+            "SELECT * FROM lake_clean",
+            "SELECT count(*) FROM papers WHERE paper_id IN (SELECT paper_id FROM lake_clean)",
+            "WITH c AS (SELECT 1) SELECT * FROM c",
+            "SELECT * FROM information_schema.tables",
+            "SELECT * FROM duckdb_views()",
+            "SELECT * FROM sqlite_master",
+            "SELECT * FROM marts.papers",
+            "SELECT * FROM state.build",
+            "SHOW TABLES",
+            "DESCRIBE papers",
+            "EXPLAIN SELECT * FROM papers",
+            "SELECT * FROM range(3)",
+        ):
             assert not reads_only_marts(con, statement), statement
     finally:
         con.close()
@@ -239,7 +257,9 @@ def test_shell_refuses_other_files_and_every_write_and_goes_on(shell_lake, tmp_p
     lake_target = f"{shell_lake.root}/clean/new.csv"
     local_target = str(tmp_path / "written.csv")
     before = shell_lake.read(shell_lake.clean_file)
-    reads = ["SELECT * FROM read_text('/etc/passwd');"] + [f"SELECT * FROM read_text('{path}');" for path in shell_lake.outside]
+    reads = ["SELECT * FROM read_text('/etc/passwd');"] + [
+        f"SELECT * FROM read_text('{path}');" for path in shell_lake.outside
+    ]
     writes = [
         f"COPY (SELECT 1 AS x) TO '{local_target}';",
         f"COPY (SELECT 1 AS x) TO '{lake_target}';",
@@ -259,7 +279,10 @@ def test_shell_refuses_other_files_and_every_write_and_goes_on(shell_lake, tmp_p
     assert "316" in outputs[-1]
     assert shell_lake.read(shell_lake.clean_file) == before
     assert shell_lake.read(lake_target) is shell_lake.read(local_target) is None
-    assert not (tmp_path / "new.duckdb").exists() and shell_lake.read(f"{shell_lake.root}/logs/duckdb_log_entries.csv") is None
+    assert (
+        not (tmp_path / "new.duckdb").exists()
+        and shell_lake.read(f"{shell_lake.root}/logs/duckdb_log_entries.csv") is None
+    )
 
 
 # --- paperlake sql streams its result -----------------------------------------------------------------------------
@@ -278,7 +301,9 @@ MEASURE_CHILD = (
 def test_sql_writes_a_large_csv_in_flat_memory(built, tmp_path):
     output = tmp_path / "big.csv"
     command = [sys.executable, "-m", "paperlake.cli", "sql", BIG_QUERY, "--format", "csv", "--output", str(output)]
-    measured = subprocess.run([sys.executable, "-c", MEASURE_CHILD, *command], capture_output=True, text=True, check=True)
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE_CHILD, *command], capture_output=True, text=True, check=True
+    )
     assert int(measured.stdout) < STREAMING_RSS_LIMIT_KB
     with output.open() as lines:
         count, last = 0, ""
@@ -388,7 +413,9 @@ HEAVY_FOR_A_QUERY = {"pandas", "pyarrow", "numpy", "deltalake", "boto3", "botoco
 
 
 def imported_by(argv: list[str], stdin: str = "") -> tuple[str, set[str]]:
-    done = subprocess.run([sys.executable, "-c", IMPORTS_CHILD, *argv], input=stdin, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_CHILD, *argv], input=stdin, capture_output=True, text=True, check=True
+    )
     return done.stdout, set(done.stderr.split("modules:")[-1].split())
 
 
@@ -396,10 +423,15 @@ def test_sql_and_shell_answer_without_importing_pandas_pyarrow_or_the_builder(bu
     out, modules = imported_by(["sql", "SELECT count(*) AS n FROM papers WHERE paper_id IS NOT NULL"])
     assert "316" in out
     assert not modules & (HEAVY_FOR_A_QUERY | {"paperlake.marts.builder", "paperlake.commit"})
-    out, modules = imported_by(["shell"], "SELECT count(*) AS staged FROM lake_staged;\nSELECT count(*) AS n FROM papers;\n")
+    out, modules = imported_by(
+        ["shell"], "SELECT count(*) AS staged FROM lake_staged;\nSELECT count(*) AS n FROM papers;\n"
+    )
     assert out.count("316") == 2
     assert not modules & HEAVY_FOR_A_QUERY
-    # a point query on the marts: the shell answers before reading the lake's commits (lake_* views made when first named)
+    # a point query on the marts: the shell answers before reading the lake's commits (lake_* views made when first
+    # named)
     out, modules = imported_by(["shell"], "SELECT count(*) AS n FROM papers WHERE paper_id IS NOT NULL;\n")
     assert "316" in out
-    assert not modules & (HEAVY_FOR_A_QUERY | {"paperlake.marts.builder", "paperlake.commit", "paperlake.lake", "paperlake.lake_views"})
+    assert not modules & (
+        HEAVY_FOR_A_QUERY | {"paperlake.marts.builder", "paperlake.commit", "paperlake.lake", "paperlake.lake_views"}
+    )

@@ -55,7 +55,9 @@ def commit_day(lake, day, rows, source="arxiv", found=()):
 
 @pytest.fixture
 def search_lake(lake, settings):
-    commit_day(lake, D1, PAPERS_D1, found=[("r1", "LoRA", "METHOD"), ("r2", "LoRA", "METHOD"), ("s1", "Llama", "MODEL")])
+    commit_day(
+        lake, D1, PAPERS_D1, found=[("r1", "LoRA", "METHOD"), ("r2", "LoRA", "METHOD"), ("s1", "Llama", "MODEL")]
+    )
     commit_day(lake, D2, PAPERS_D2, found=[("q2", "Llama", "MODEL")])
     commit_day(lake, D2, [PAPERS_D1[3]], source="hf_daily", found=[("s1", "Llama", "MODEL")])
     build_marts(lake, settings)
@@ -103,10 +105,12 @@ def test_filters_by_entity_label_dates_and_source(con):
     assert ([h.paper_id for h in page.rows], page.total, page.pages) == (["r1"], 3, 2)
 
 
-@pytest.mark.parametrize("text", [
-    '"', '""', '"speculative', 'speculative"', '"a" "b', "lora AND (tuning OR x) NOT -y +z* ~w^2 field:value",
-    "'; DROP TABLE papers; --", '"a.*b" [x] {1,2} \\d+ $(rm -rf /)', "l\u00f6ra \u5b66\u4e60 \U0001f600", "lora\x00tuning",
-])
+@pytest.mark.parametrize(
+    "text",
+    ['"', '""', '"speculative', 'speculative"', '"a" "b', "lora AND (tuning OR x) NOT -y +z* ~w^2 field:value",
+     "'; DROP TABLE papers; --", '"a.*b" [x] {1,2} \\d+ $(rm -rf /)', "l\u00f6ra \u5b66\u4e60 \U0001f600",
+     "lora\x00tuning"],
+)
 def test_hostile_queries_give_results_or_a_clear_error(con, text):
     try:
         page = search(con, text)
@@ -131,7 +135,8 @@ def test_an_added_day_indexes_only_its_papers_and_a_revised_text_replaces_the_ol
     build_marts(lake, settings)
     update = build_search_index(lake, settings)
     assert (update.build, update.indexed, update.removed, update.papers) == ("incremental", 2, 1, 8)
-    assert update.partitions == 2  # D3 (n1) and D1 (r3's first_seen): the partitions the marts build rewrote, read from the Delta logs
+    # D3 (n1) and D1 (r3's first_seen): the partitions the marts build rewrote, read from the Delta logs
+    assert update.partitions == 2
     with closing(open_search(settings)) as con:
         incremental = [(h.paper_id, h.score) for h in search(con, "lora tuning").rows]
         assert [pid for pid, _ in incremental] == ["r2", "r1"] and ids(con, "prefixes") == ["r3"]
@@ -143,7 +148,8 @@ def test_an_added_day_indexes_only_its_papers_and_a_revised_text_replaces_the_ol
 
 
 def test_an_update_refreshes_the_dates_and_entities_it_shows_when_only_the_paper_row_changed(search_lake, settings):
-    """The index keeps each result's page; a sighting that changes a paper's first-seen date or entities, not its text, refreshes it."""
+    """The index keeps each result's page; a sighting that changes a paper's first-seen date or entities, not its text,
+    refreshes it."""
     lake = search_lake
     # r1 seen a day earlier (same text, a new entity); r2 seen again later with a new entity (same date, same text).
     commit_day(lake, date(2026, 10, 31), [PAPERS_D1[0]], source="hf_daily", found=[("r1", "Llama", "MODEL")])
@@ -176,7 +182,12 @@ def test_an_update_reads_only_the_partitions_the_exports_versions_rewrote(search
     update = build_search_index(lake, settings)
     assert (update.build, update.indexed, update.removed, update.partitions) == ("incremental", 1, 0, 1)  # D3 only
     # A paper re-tagged without any change to its row (its entities' partition alone rewritten) gets its new entities.
-    commit_day(lake, D1, PAPERS_D1, found=[("r1", "LoRA", "METHOD"), ("r2", "LoRA", "METHOD"), ("r2", "QLoRA", "METHOD"), ("s1", "Llama", "MODEL")])
+    commit_day(
+        lake,
+        D1,
+        PAPERS_D1,
+        found=[("r1", "LoRA", "METHOD"), ("r2", "LoRA", "METHOD"), ("r2", "QLoRA", "METHOD"), ("s1", "Llama", "MODEL")],
+    )
     build_marts(lake, settings)
     update = build_search_index(lake, settings)
     assert (update.indexed, update.partitions) == (1, 1)
@@ -184,7 +195,8 @@ def test_an_update_reads_only_the_partitions_the_exports_versions_rewrote(search
     assert sorted(dict((pid, ents) for pid, _, _, ents in incremental)["r2"]) == ["LoRA", "QLoRA"]
     build_search_index(lake, settings, full=True)
     assert ranked(settings, "lora") == incremental
-    # A full marts build rewrites every partition (one version naming all of them): the update re-reads them all, changes nothing.
+    # A full marts build rewrites every partition (one version naming all of them): the update re-reads them all,
+    # changes nothing.
     build_marts(lake, settings, full=True)
     update = build_search_index(lake, settings)
     assert (update.build, update.indexed, update.removed, update.partitions) == ("incremental", 0, 0, 3)
@@ -200,7 +212,8 @@ def test_an_update_reads_only_the_partitions_the_exports_versions_rewrote(search
 
 
 def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search_lake, settings):
-    """A Delta log entry after the index's version gone (cleaned up after a checkpoint): every partition is diffed, nothing is missed."""
+    """A Delta log entry after the index's version gone (cleaned up after a checkpoint): every partition is diffed,
+    nothing is missed."""
     from pathlib import Path
 
     lake = search_lake
@@ -211,14 +224,17 @@ def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search
     from deltalake import DeltaTable
 
     DeltaTable(lake.uri("marts/papers")).create_checkpoint()
-    entries[-3].unlink()  # the build's WRITE entry (its vacuum wrote the two after it); the checkpoint keeps the table readable
+    entries[
+        -3
+    ].unlink()  # the build's WRITE entry (its vacuum wrote the two after it); the checkpoint keeps the table readable
     update = build_search_index(lake, settings)
     assert (update.indexed, update.removed, update.partitions) == (1, 1, None)
     assert ranked(settings, "prefixes")[0][0] == "r3" and "r3" not in [pid for pid, *_ in ranked(settings, "lora")]
 
 
 def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(seaweed, s3_bucket, tmp_path):
-    """On S3 the update reads the exports' Delta logs and the touched partitions' files from the bucket (DuckDB over httpfs)."""
+    """On S3 the update reads the exports' Delta logs and the touched partitions' files from the bucket (DuckDB over
+    httpfs)."""
     from paperlake.lake import Lake
     from tests.unit.marts.test_builder import s3_settings
 
@@ -259,8 +275,8 @@ def segment_files(lake):
 
 
 def test_an_update_writes_a_new_delta_beside_the_base_it_never_rewrites(search_lake, settings, small_base):
-    """A reader opens the manifest's segments; an update publishes a new delta and a new manifest, and deletes only the segments
-    neither the new manifest nor the one before it names (a reader may be opening those)."""
+    """A reader opens the manifest's segments; an update publishes a new delta and a new manifest, and deletes only the
+    segments neither the new manifest nor the one before it names (a reader may be opening those)."""
     from pathlib import Path
 
     lake = search_lake
@@ -273,11 +289,18 @@ def test_an_update_writes_a_new_delta_beside_the_base_it_never_rewrites(search_l
     assert add_day(lake, settings, date(2026, 11, 4), "n2").build == "incremental"
     third = Manifest.read(lake.store)
     assert third.segments[0] == first.segments[0] and third.segments[1] != second.segments[1]
-    assert segment_files(lake) == {Path(key).name for key in {*third.segments, *second.segments}}  # the previous delta stays
+    # the previous delta stays
+    assert segment_files(lake) == {Path(key).name for key in {*third.segments, *second.segments}}
     assert add_day(lake, settings, date(2026, 11, 5), "n3").build == "incremental"
     fourth = Manifest.read(lake.store)
-    assert second.segments[1] not in fourth.segments + fourth.previous and Path(second.segments[1]).name not in segment_files(lake)
-    assert (base.read_bytes(), base.stat().st_mtime_ns, base.stat().st_ino) == (base_bytes, base_stat.st_mtime_ns, base_stat.st_ino)
+    assert second.segments[1] not in fourth.segments + fourth.previous and Path(
+        second.segments[1]
+    ).name not in segment_files(lake)
+    assert (base.read_bytes(), base.stat().st_mtime_ns, base.stat().st_ino) == (
+        base_bytes,
+        base_stat.st_mtime_ns,
+        base_stat.st_ino,
+    )
     incremental = ranked(settings, "lora")
     assert {pid for pid, *_ in incremental[:3]} == {"n1", "n2", "n3"}
     full = build_search_index(lake, settings, full=True)
@@ -285,7 +308,9 @@ def test_an_update_writes_a_new_delta_beside_the_base_it_never_rewrites(search_l
     assert ranked(settings, "lora") == incremental  # base + delta score exactly as one index of the same papers
 
 
-def test_a_reader_open_during_updates_keeps_its_answers_and_the_next_reader_sees_the_new_ones(search_lake, settings, small_base):
+def test_a_reader_open_during_updates_keeps_its_answers_and_the_next_reader_sees_the_new_ones(
+    search_lake, settings, small_base
+):
     lake = search_lake
     with closing(open_search(settings)) as old:
         before = [(h.paper_id, h.score) for h in search(old, "lora").rows]
@@ -297,8 +322,11 @@ def test_a_reader_open_during_updates_keeps_its_answers_and_the_next_reader_sees
         assert {"n1", "n2", "n3"} <= set(ids(new, "lora")) and len(ids(new, "lora")) == len(before) + 3
 
 
-def test_a_reader_that_read_a_manifest_whose_segments_were_deleted_reads_it_again(search_lake, settings, small_base, monkeypatch):
-    """Between a reader's read of the manifest and its opening of the segments, two updates were published: it reads the new one."""
+def test_a_reader_that_read_a_manifest_whose_segments_were_deleted_reads_it_again(
+    search_lake, settings, small_base, monkeypatch
+):
+    """Between a reader's read of the manifest and its opening of the segments, two updates were published: it reads the
+    new one."""
     from paperlake import search as search_module
     from paperlake.search import segment_path
 
@@ -311,7 +339,9 @@ def test_a_reader_that_read_a_manifest_whose_segments_were_deleted_reads_it_agai
         segment_path(lake, settings, stale.segments[1])  # deleted by the second update after it
     reads = iter([stale])
     real_read = Manifest.read.__func__
-    monkeypatch.setattr(search_module.Manifest, "read", classmethod(lambda cls, store: next(reads, None) or real_read(cls, store)))
+    monkeypatch.setattr(
+        search_module.Manifest, "read", classmethod(lambda cls, store: next(reads, None) or real_read(cls, store))
+    )
     with closing(open_search(settings)) as con:
         assert {"n1", "n2", "n3"} <= set(ids(con, "lora"))
 
@@ -384,7 +414,10 @@ def test_cli_search_formats_and_errors(search_lake, settings, monkeypatch, capsy
     assert result["results"][0]["entities"] == ["Llama"] and result["results"][0]["date"] == "2026-11-01"
     assert main(["search", "lora", "--entity", "LoRA", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "score,date,paper_id,title,snippet,entities" and [line.split(",")[2] for line in lines[1:]] == ["r2", "r1"]
+    assert lines[0] == "score,date,paper_id,title,snippet,entities" and [line.split(",")[2] for line in lines[1:]] == [
+        "r2",
+        "r1",
+    ]
     assert main(["search", "speculative", "--since", "2026-11-02"]) == 0
     out = capsys.readouterr().out
     assert "q2" in out and "s1" not in out and "(1 matching papers)" in out
@@ -406,7 +439,9 @@ def test_the_search_page_is_paginated_escaped_and_never_a_server_error(search_la
     page = http.get("/search", params={"q": "lora", "page": 1})
     assert page.status_code == 200 and page.text.count('<tr data-paper="') == 3
     assert "<mark>lora</mark>" in page.text and 'href="entity?id=LoRA"' in page.text
-    filtered = http.get("/search", params={"q": "lora", "entity": "LoRA", "label": "", "since": "", "until": "", "source": ""})
+    filtered = http.get(
+        "/search", params={"q": "lora", "entity": "LoRA", "label": "", "since": "", "until": "", "source": ""}
+    )
     assert filtered.status_code == 200 and filtered.text.count('<tr data-paper="') == 2
     hostile = http.get("/search", params={"q": '<script>alert(1)</script> "lora'})
     assert hostile.status_code == 200 and "<script>alert" not in hostile.text and "&lt;script&gt;" in hostile.text

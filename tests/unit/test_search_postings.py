@@ -21,10 +21,12 @@ from paperlake.search import (
 )
 from tests.unit.test_search import search_lake  # noqa: F401  (fixture)
 
-# ASCII texts (punctuation, controls, digits, capitals: split in bulk) and texts with accented Latin, ligatures, Greek, CJK,
-# dashes and math symbols too (cleaned by SQL first).
+# ASCII texts (punctuation, controls, digits, capitals: split in bulk) and texts with accented Latin, ligatures, Greek,
+# CJK, dashes and math symbols too (cleaned by SQL first).
 ASCII = [*map(chr, range(128))]
-TEXT = st.text(st.sampled_from(ASCII), max_size=80) | st.text(st.sampled_from([*ASCII, *"éÉèçñÑüßæœﬁΩαβ学习—–×∞µ\u0301\u00a0"]), max_size=80)
+TEXT = st.text(st.sampled_from(ASCII), max_size=80) | st.text(
+    st.sampled_from([*ASCII, *"éÉèçñÑüßæœﬁΩαβ学习—–×∞µ\u0301\u00a0"]), max_size=80
+)
 
 
 def postings_of(titles_abstracts: list[tuple[str | None, str | None]], bulk: bool) -> set[tuple[str, int, int]]:
@@ -35,8 +37,11 @@ def postings_of(titles_abstracts: list[tuple[str | None, str | None]], bulk: boo
         con.execute("USE search")
         con.execute(INDEX_SCHEMA)
         define_index_views(con, delta=False)
-        con.execute("CREATE TEMP TABLE outdated (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key UBIGINT, page_key UBIGINT, "
-                    "entities_key UBIGINT, title VARCHAR, abstract VARCHAR, entities VARCHAR[])")
+        con.execute(
+            "CREATE TEMP TABLE outdated (docid INTEGER, paper_id VARCHAR, first_seen DATE, paper_key UBIGINT, text_key "
+            "UBIGINT, page_key UBIGINT, "
+            "entities_key UBIGINT, title VARCHAR, abstract VARCHAR, entities VARCHAR[])"
+        )
         con.executemany("INSERT INTO outdated VALUES (?, ?, NULL, 0, 0, 0, 0, ?, ?, [])",
                         [(i + 1, str(i), title, abstract) for i, (title, abstract) in enumerate(titles_abstracts)])
         con.execute("CREATE TEMP VIEW new_texts AS SELECT docid, title, abstract FROM outdated")
@@ -57,7 +62,10 @@ def test_bulk_postings_equal_the_sql_macros_postings(papers):
 
 def test_bulk_postings_on_real_looking_text_and_across_chunks(monkeypatch):
     papers = [
-        ("Speculative Decoding for LLMs", "We quantise (4-bit) models; the optimiser's behaviour at 10^3 steps... GPT-4, ViT."),
+        (
+            "Speculative Decoding for LLMs",
+            "We quantise (4-bit) models; the optimiser's behaviour at 10^3 steps... GPT-4, ViT.",
+        ),
         ("Naïve Bayes — revisited", "Café résumé: straße, ﬁne-tuning αβ 学习 e.g. x×y ∞"),
         (None, "lora\x00tuning\ttab\nnew line  double  spaces"),
         ("snake_case x^2 {a} [b]", "a|b ~c @d #e $f %g &h *i +j =k <l> `m` \\n a/b a-b a.b 'q' \"r\" MiXeD 3D"),
@@ -69,7 +77,10 @@ def test_bulk_postings_on_real_looking_text_and_across_chunks(monkeypatch):
 
 def test_a_full_build_counted_in_bulk_ranks_and_scores_as_the_sql_build(search_lake, settings, monkeypatch):
     with closing(open_search(settings)) as con:
-        queries = {text: [(h.paper_id, h.score) for h in search.search(con, text).rows] for text in ("lora tuning", "speculative decoding", "quantisation")}
+        queries = {
+            text: [(h.paper_id, h.score) for h in search.search(con, text).rows]
+            for text in ("lora tuning", "speculative decoding", "quantisation")
+        }
         by_entity = [h.paper_id for h in search.search(con, "lora", SearchFilters(entity="LoRA")).rows]
     monkeypatch.setattr(search, "BULK_DOCS", 0)
     build_search_index(search_lake, settings, full=True)

@@ -42,7 +42,9 @@ def parse_day(text: str) -> date:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
     if day == date.max:  # a partition covers [day, day + 1): its end must be a date too
-        raise argparse.ArgumentTypeError(f"{text!r} is past the last date a partition can cover ({date.max - timedelta(days=1)})")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is past the last date a partition can cover ({date.max - timedelta(days=1)})"
+        )
     return day
 
 
@@ -55,7 +57,9 @@ def parse_as_of(text: str):
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a version number nor a timestamp like 2026-11-26T12:00:00Z") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a version number nor a timestamp like 2026-11-26T12:00:00Z"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -68,7 +72,9 @@ def parse_max_rows(text: str) -> int:
 def parse_search_limit(text: str) -> int:
     limit = parse_max_rows(text)
     if limit > SEARCH_MAX_LIMIT:
-        raise argparse.ArgumentTypeError(f"{limit} is more than {SEARCH_MAX_LIMIT:,} papers; narrow the search with filters instead")
+        raise argparse.ArgumentTypeError(
+            f"{limit} is more than {SEARCH_MAX_LIMIT:,} papers; narrow the search with filters instead"
+        )
     return limit
 
 
@@ -80,17 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="fetch, clean, validate and tag one source for one date (no Airflow)")
     ingest.add_argument("--source", required=True)
     ingest.add_argument("--date", required=True, type=parse_day)
-    ingest.add_argument("--allow-shrink", action="store_true", help="commit even if the date loses most of its committed rows")
+    ingest.add_argument(
+        "--allow-shrink", action="store_true", help="commit even if the date loses most of its committed rows"
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     reparse = sub.add_parser("reparse", help="rebuild a date's clean/quarantine/entities from raw/ (no network)")
     reparse.add_argument("--source", required=True)
     reparse.add_argument("--date", required=True, type=parse_day)
-    reparse.add_argument("--allow-shrink", action="store_true", help="commit even if the date loses most of its committed rows")
+    reparse.add_argument(
+        "--allow-shrink", action="store_true", help="commit even if the date loses most of its committed rows"
+    )
     reparse.set_defaults(func=cmd_ingest)
 
     marts = sub.add_parser("marts", help="rebuild and publish the DuckDB marts from the lake")
-    marts.add_argument("--full", action="store_true", help="rebuild every mart from scratch instead of only the partitions that changed")
+    marts.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild every mart from scratch instead of only the partitions that changed",
+    )
     marts.set_defaults(func=cmd_marts)
 
     sql = sub.add_parser("sql", help="run read-only SQL against the marts")
@@ -102,30 +116,46 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--as-of", type=parse_as_of, metavar="VERSION|TIMESTAMP", help=AS_OF_HELP)
     sql.set_defaults(func=cmd_sql)
 
-    search = sub.add_parser("search", help='find papers by their title and abstract, best first (BM25; "quoted phrases", stemmed words)')
+    search = sub.add_parser(
+        "search", help='find papers by their title and abstract, best first (BM25; "quoted phrases", stemmed words)'
+    )
     search.add_argument("query", help='words (all required, stemmed: decoders finds decoding) and "exact phrases"')
     search.add_argument("--entity", help="only papers mentioning this entity (its entity_id, e.g. LoRA)")
-    search.add_argument("--label", help="only papers mentioning an entity of this label (e.g. DATASET), or with --entity: the entity as this label")
+    search.add_argument(
+        "--label",
+        help="only papers mentioning an entity of this label (e.g. DATASET), "
+        "or with --entity: the entity as this label",
+    )
     search.add_argument("--since", type=parse_day, help="only papers first seen on or after this date")
     search.add_argument("--until", type=parse_day, help="only papers first seen on or before this date")
     search.add_argument("--source", help="only papers seen in this source")
-    search.add_argument("--limit", type=parse_search_limit, default=10, help=f"papers shown (default 10, at most {SEARCH_MAX_LIMIT:,})")
+    search.add_argument(
+        "--limit", type=parse_search_limit, default=10, help=f"papers shown (default 10, at most {SEARCH_MAX_LIMIT:,})"
+    )
     search.add_argument("--format", choices=("table", "csv", "json"), default="table")
     search.add_argument("--width", type=parse_max_rows, default=60, help="characters per table cell (default 60)")
     search.set_defaults(func=cmd_search)
 
-    shell = sub.add_parser("shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views")
+    shell = sub.add_parser(
+        "shell", help="interactive read-only SQL on the marts, with the lake's layers as lake_* views"
+    )
     shell.add_argument("--max-rows", type=parse_max_rows, default=DEFAULT_MAX_ROWS, help=MAX_ROWS_HELP)
     shell.add_argument("--as-of", type=parse_as_of, metavar="VERSION|TIMESTAMP", help=AS_OF_HELP)
     shell.set_defaults(func=cmd_shell)
 
-    publish = sub.add_parser("publish", help="publish every committed partition the layers' Delta tables lag behind (after a crash)")
+    publish = sub.add_parser(
+        "publish", help="publish every committed partition the layers' Delta tables lag behind (after a crash)"
+    )
     publish.set_defaults(func=cmd_publish)
 
-    migrate = sub.add_parser("migrate", help="bring a lake of the older layout to this one (sidecar names, Delta tables)")
+    migrate = sub.add_parser(
+        "migrate", help="bring a lake of the older layout to this one (sidecar names, Delta tables)"
+    )
     migrate.set_defaults(func=cmd_migrate)
 
-    history = sub.add_parser("history", help="a layer's Delta table versions: when, which partition and run each published")
+    history = sub.add_parser(
+        "history", help="a layer's Delta table versions: when, which partition and run each published"
+    )
     history.add_argument("--layer", choices=TABLE_LAYERS, default="clean")
     history.add_argument("--limit", type=parse_max_rows, default=20, help="newest versions shown (default 20)")
     history.set_defaults(func=cmd_history)

@@ -1,4 +1,5 @@
-"""The `paperlake` subcommands, each `cmd_<name>(args, settings)`: the same library code the DAG tasks run, without Airflow."""
+"""The `paperlake` subcommands, each `cmd_<name>(args, settings)`: the same library code the DAG tasks run, without
+Airflow."""
 
 from __future__ import annotations
 
@@ -27,10 +28,15 @@ EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_p
 def cmd_ingest(args, settings: Settings) -> None:
     from paperlake.pipeline import ingest
 
-    *stages, commit = ingest(settings, args.source, args.date, reparse=args.command == "reparse", allow_shrink=args.allow_shrink)
+    *stages, commit = ingest(
+        settings, args.source, args.date, reparse=args.command == "reparse", allow_shrink=args.allow_shrink
+    )
     for summary in stages:
         print(f"{summary.layer:<9} {summary.rows:>7} rows  {summary.uri}")
-    print(f"committed run {commit.run_id} as generation {commit.commit.generation} of source={args.source} date={args.date}")
+    print(
+        f"committed run {commit.run_id} as generation {commit.commit.generation} of source={args.source} "
+        f"date={args.date}"
+    )
 
 
 def cmd_marts(args, settings: Settings) -> None:
@@ -41,7 +47,10 @@ def cmd_marts(args, settings: Settings) -> None:
         print(f"{table:<16} {rows:>7} rows")
     print(f"published {summary.uri} ({summary.build} build, {summary.partitions} partitions recomputed)")
     index = search_index_stage(settings, full=args.full)
-    print(f"search index {index.uri}: {index.build} ({index.indexed} papers indexed, {index.removed} removed, {index.papers} in all)")
+    print(
+        f"search index {index.uri}: {index.build} ({index.indexed} papers indexed, {index.removed} removed, "
+        f"{index.papers} in all)"
+    )
 
 
 def cmd_sql(args, settings: Settings) -> None:
@@ -65,7 +74,8 @@ def cmd_sql(args, settings: Settings) -> None:
 
 
 def refuse_output_in_lake(output: Path, settings: Settings) -> None:
-    """UsageError when `output` is inside the local lake or paperlake's cache (the marts and their local copy live there)."""
+    """UsageError when `output` is inside the local lake or paperlake's cache (the marts and their local copy live
+    there)."""
     from paperlake.lake import Lake
     from paperlake.storage import LocalStore
 
@@ -74,7 +84,9 @@ def refuse_output_in_lake(output: Path, settings: Settings) -> None:
     target = output.resolve()
     for folder in guarded:
         if target.is_relative_to(folder.resolve()):
-            raise UsageError(f"refused: --output {output} is inside {folder}, which paperlake manages; write the result elsewhere")
+            raise UsageError(
+                f"refused: --output {output} is inside {folder}, which paperlake manages; write the result elsewhere"
+            )
 
 
 def cmd_search(args, settings: Settings) -> None:
@@ -82,7 +94,9 @@ def cmd_search(args, settings: Settings) -> None:
 
     from paperlake.search import SearchFilters, open_search, search
 
-    filters = SearchFilters(entity=args.entity, label=args.label, since=args.since, until=args.until, source=args.source)
+    filters = SearchFilters(
+        entity=args.entity, label=args.label, since=args.since, until=args.until, source=args.source
+    )
     con = open_search(settings)
     try:
         page = search(con, args.query, filters, size=args.limit)
@@ -98,7 +112,10 @@ def cmd_search(args, settings: Settings) -> None:
         writer.writerow(columns)
         writer.writerows(rows)
     else:
-        records = [dict(zip(columns, row)) | {"entities": hit.entities, "abs_url": hit.abs_url} for row, hit in zip(rows, page.rows)]
+        records = [
+            dict(zip(columns, row)) | {"entities": hit.entities, "abs_url": hit.abs_url}
+            for row, hit in zip(rows, page.rows)
+        ]
         print(json.dumps({"query": args.query, "total": page.total, "results": records}, default=str, indent=2))
 
 
@@ -123,7 +140,10 @@ def cmd_summary(args, settings: Settings) -> None:
             run_id = committed_run(lake, source, args.date)
         except FileNotFoundError:
             continue
-        counts = {layer: _partition_rows(lake, layer, source, args.date, run_id) for layer in ("raw", "staged", "clean", "quarantine", "entities")}
+        counts = {
+            layer: _partition_rows(lake, layer, source, args.date, run_id)
+            for layer in ("raw", "staged", "clean", "quarantine", "entities")
+        }
         if any(count != "-" for count in counts.values()):
             for layer, count in counts.items():
                 print(f"  {source:<10} {layer:<11} {count:>7}")
@@ -133,7 +153,9 @@ def cmd_summary(args, settings: Settings) -> None:
         for table in ("papers", "paper_entities", "entity_counts"):
             print(f"  {table:<16} {con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:>7} rows")
         print("top 10 entities:")
-        cursor = con.execute("SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC, entity_id LIMIT 10")
+        cursor = con.execute(
+            "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC, entity_id LIMIT 10"
+        )
         rows = cursor.fetchall()
         table = format_table(column_names(cursor), rows, rows_note(len(rows)))
         print("\n".join("  " + line for line in table.splitlines()))
@@ -186,7 +208,12 @@ def cmd_history(args, settings: Settings) -> None:
     entries = layer_history(Lake.from_settings(settings), args.layer, args.limit)
     rows = [
         (entry["version"], datetime.fromtimestamp(entry["timestamp"] / 1000, UTC).isoformat(timespec="milliseconds"),
-         entry.get("operation"), entry.get("paperlake.partition"), entry.get("paperlake.generation"), entry.get("paperlake.run_id"))
+         entry.get("operation"), entry.get("paperlake.partition"), entry.get("paperlake.generation"),
+         entry.get("paperlake.run_id"))
         for entry in entries
     ]
-    print(format_table(["version", "timestamp", "operation", "partition", "generation", "run_id"], rows, rows_note(len(rows))))
+    print(
+        format_table(
+            ["version", "timestamp", "operation", "partition", "generation", "run_id"], rows, rows_note(len(rows))
+        )
+    )

@@ -99,7 +99,9 @@ def run_statement(con, statement: str, write, timeout: float | None):
             raise
         con.interrupt()
         if timed_out.is_set():
-            raise QueryError(f"cancelled: the statement ran longer than PAPERLAKE_SQL_TIMEOUT ({timeout:g} s)") from None
+            raise QueryError(
+                f"cancelled: the statement ran longer than PAPERLAKE_SQL_TIMEOUT ({timeout:g} s)"
+            ) from None
         raise QueryError("cancelled (Ctrl-C)") from None
     finally:
         timer.cancel()

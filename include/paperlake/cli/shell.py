@@ -8,7 +8,9 @@ from paperlake.cli.output import DEFAULT_MAX_ROWS, run_statement, write_table
 from paperlake.readonly import QueryError, read_only_statements, reads_only_marts, sql_errors
 
 
-def run_shell(con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS, timeout: float | None = None, create_lake_views=None) -> None:
+def run_shell(
+    con, stdin, stdout, max_rows: int = DEFAULT_MAX_ROWS, timeout: float | None = None, create_lake_views=None
+) -> None:
     """Read statements ending in `;` and print their results; `.tables` lists tables, `.quit` or EOF leaves.
     Ctrl-C cancels the running statement (or the one being typed) and the shell goes on. `create_lake_views`, if
     given, is called before each statement naming anything but the marts' tables (see open_marts_shell)."""

@@ -1,4 +1,5 @@
-"""Keep the marts up to date with the lake's commits: update a copy of the published DuckDB file, check it, publish it atomically.
+"""Keep the marts up to date with the lake's commits: update a copy of the published DuckDB file, check it, publish it
+atomically.
 
 Beside the marts, the file holds the build state (schema `state`): what each committed partition
 contributed, and from which run. A build diffs the lake's current commits against it, recomputes only
@@ -45,7 +46,10 @@ UNIQUE_KEYS = {
 # marts are checked on the rows written alone, with WRITTEN_WHOLE below.
 HASHED_KEYS = {
     "paper_entities": {"paper_key": "paper_key(paper_id)", "entity_key": "entity_key(entity_id, label)"},
-    "entity_cooccurrence": {"entity_key": "entity_key(entity_id, label)", "other_key": "entity_key(other_entity_id, other_label)"},
+    "entity_cooccurrence": {
+        "entity_key": "entity_key(entity_id, label)",
+        "other_key": "entity_key(other_entity_id, other_label)",
+    },
 }
 # Rows written for a paper whose earlier rows were not all deleted (it must be among the affected ones): they could
 # duplicate a key the check of the rows written alone cannot see.
@@ -54,7 +58,10 @@ WRITTEN_WHOLE = {
 }
 # Two ids sharing a state key (a 64-bit hash collision) would be merged: the build fails instead.
 KEY_COLLISIONS = {
-    "paper ids": "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows SEMI JOIN affected_papers USING (paper_key)",
+    "paper ids": (
+        "SELECT count(DISTINCT paper_id) - count(DISTINCT paper_key) FROM state.paper_rows "
+        "SEMI JOIN affected_papers USING (paper_key)"
+    ),
     "entities": "SELECT count(*) - count(DISTINCT entity_key) FROM state.entity_names",
 }
 TRENDING_MIN_SUPPORT = 2
@@ -69,7 +76,8 @@ STATE_VERSION = 10
 
 @dataclass(frozen=True)
 class PartitionedExport:
-    """A mart exported as a Delta table partitioned by `column`: marts/<mart>/<column>=<value>/<file>.parquet (the column in the path only)."""
+    """A mart exported as a Delta table partitioned by `column`: marts/<mart>/<column>=<value>/<file>.parquet (the
+    column in the path only)."""
 
     column: str
     rows: str  # the mart's rows, with the partition column
@@ -77,11 +85,14 @@ class PartitionedExport:
 
 
 # The marts that grow with the history, exported per date: an update rewrites only the partitions it touched.
-# A paper's entities go with the paper, into the partition of its first_seen (they carry it). The other marts are exported
-# whole, one version of a one-file table per build (quarantine too: it stays small, and its table then always exists).
+# A paper's entities go with the paper, into the partition of its first_seen (they carry it). The other marts are
+# exported whole, one version of a one-file table per build (quarantine too: it stays small, and its table then always
+# exists).
 PARTITIONED_EXPORTS = {
     "papers": PartitionedExport("first_seen", "SELECT * FROM papers", "SELECT first_seen FROM paper_export_dates"),
-    "paper_entities": PartitionedExport("first_seen", "SELECT * FROM paper_entities", "SELECT first_seen FROM paper_export_dates"),
+    "paper_entities": PartitionedExport(
+        "first_seen", "SELECT * FROM paper_entities", "SELECT first_seen FROM paper_export_dates"
+    ),
     "entity_daily": PartitionedExport("date", "SELECT * FROM entity_daily", "SELECT date FROM touched"),
     "pipeline_health": PartitionedExport("date", "SELECT * FROM pipeline_health", "SELECT date FROM touched"),
 }
@@ -95,18 +106,26 @@ class MartCheckFailed(RuntimeError):
 class MartsSummary:
     uri: str
     tables: dict[str, int]
-    # "full" (from an empty file), "incremental" (from the published one) or "unchanged" (nothing to do, nothing published)
+    # "full" (from an empty file), "incremental" (from the published one) or "unchanged" (nothing to do, nothing
+    # published)
     build: str = "full"
     partitions: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"uri": self.uri, "tables": dict(self.tables), "build": self.build, "partitions": self.partitions, "seconds": dict(self.seconds)}
+        return {
+            "uri": self.uri,
+            "tables": dict(self.tables),
+            "build": self.build,
+            "partitions": self.partitions,
+            "seconds": dict(self.seconds),
+        }
 
 
 @dataclass(frozen=True)
 class PartitionChanges:
-    """The partitions a build recomputes: committed runs the marts do not hold yet, and partitions no longer committed."""
+    """The partitions a build recomputes: committed runs the marts do not hold yet, and partitions no longer
+    committed."""
 
     changed: dict[tuple[str, date], Commit]
     vanished: frozenset[tuple[str, date]]
@@ -147,10 +166,14 @@ def built_runs(path: Path) -> dict[tuple[str, date], str] | None:
             return None
         if version != (STATE_VERSION, duckdb.__version__):
             return None
-        return {(source, day): run_id for source, day, run_id in con.execute("SELECT source, date, run_id FROM state.partitions").fetchall()}
+        return {
+            (source, day): run_id
+            for source, day, run_id in con.execute("SELECT source, date, run_id FROM state.partitions").fetchall()
+        }
 
 
-# The row counts a commit holds that the marts read (pipeline_health), as columns of the partition tables: commit key -> column.
+# The row counts a commit holds that the marts read (pipeline_health), as columns of the partition tables: commit key ->
+# column.
 COMMIT_COUNTS = {"staged": "staged_rows", "quarantine": "quarantine_rows"}
 
 
@@ -163,7 +186,10 @@ def create_partition_table(con, name: str, keys, commits: dict | None = None) ->
     counts = "".join(f", {column} BIGINT" for column in COMMIT_COUNTS.values())
     columns = "source VARCHAR, date DATE" + (f", run_id VARCHAR{counts}" if commits is not None else "")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
-    rows = [f"({sql_literal(source)}, DATE {sql_literal(day.isoformat())}{commit_columns(commits, (source, day))})" for source, day in sorted(keys)]
+    rows = [
+        f"({sql_literal(source)}, DATE {sql_literal(day.isoformat())}{commit_columns(commits, (source, day))})"
+        for source, day in sorted(keys)
+    ]
     for start in range(0, len(rows), PARTITION_ROWS_PER_INSERT):
         con.execute(f"INSERT INTO {name} VALUES {', '.join(rows[start:start + PARTITION_ROWS_PER_INSERT])}")
 
@@ -178,17 +204,22 @@ def commit_columns(commits: dict | None, key: tuple[str, date]) -> str:
 
 def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChanges, commits: dict, new: bool) -> None:
     """What the build steps read: `touched` (changed or vanished partitions), `changed_runs` (their committed runs),
-    the `lake_*` views over the changed partitions, and `lake_texts` / `text_partitions`, the clean rows papers' text comes from."""
+    the `lake_*` views over the changed partitions, and `lake_texts` / `text_partitions`, the clean rows papers' text
+    comes from."""
     create_partition_table(con, "touched", changes.changed.keys() | changes.vanished)
     create_partition_table(con, "changed_runs", changes.changed, commits)
     connect_lake_views(con, lake, settings, changes.changed)
-    fallback = set() if new else {tuple(row) for row in con.execute((SQL_DIR / "text_partitions.sql").read_text()).fetchall()}
+    fallback = (
+        set() if new else {tuple(row) for row in con.execute((SQL_DIR / "text_partitions.sql").read_text()).fetchall()}
+    )
     texts = {key: commits[key] for key in changes.changed.keys() | fallback}
     create_partition_table(con, "text_partitions", texts)
     create_layer_view(con, lake, "lake_texts", "clean", texts)
 
 
-def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool, clock: Stopwatch) -> dict[str, int]:
+def update_marts(
+    con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool, clock: Stopwatch
+) -> dict[str, int]:
     """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
     Trends are computed as of the latest date in the lake; `clock` times each step.
@@ -200,7 +231,9 @@ def update_marts(con, lake: Lake, settings: Settings, commits: dict, changes: Pa
     con.execute(f"SET memory_limit = {sql_literal(MEMORY_LIMIT)}")
     # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (~0.25 s a build).
     reference = latest_partition_date(commits)
-    con.execute(f"SET VARIABLE reference_date = {'NULL' if reference is None else sql_literal(reference.isoformat())}::DATE")
+    con.execute(
+        f"SET VARIABLE reference_date = {'NULL' if reference is None else sql_literal(reference.isoformat())}::DATE"
+    )
     con.execute(f"SET VARIABLE min_support = {int(TRENDING_MIN_SUPPORT)}")
     con.execute(f"SET VARIABLE state_version = {int(STATE_VERSION)}")
     con.execute(f"SET VARIABLE duckdb_version = {sql_literal(duckdb.__version__)}")
@@ -225,7 +258,8 @@ def mart_counts(con) -> dict[str, int]:
 
 
 def check_marts(con, new: bool) -> dict[str, int]:
-    """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a non-empty lake.
+    """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a
+    non-empty lake.
 
     A build checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
     inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written.
@@ -242,7 +276,9 @@ def check_marts(con, new: bool) -> dict[str, int]:
             raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
     for ids, sql in KEY_COLLISIONS.items():
         if con.execute(sql).fetchone()[0]:
-            raise MartCheckFailed(f"two {ids} share a state key (a 64-bit hash collision); the marts cannot be built, please report it")
+            raise MartCheckFailed(
+                f"two {ids} share a state key (a 64-bit hash collision); the marts cannot be built, please report it"
+            )
     clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
     if clean_rows and not counts["papers"]:
         raise MartCheckFailed(f"mart papers is empty although the lake has {clean_rows} clean rows")
@@ -250,9 +286,9 @@ def check_marts(con, new: bool) -> dict[str, int]:
 
 
 def checked_rows(con, table: str, cols: str, rows: int, after: bool) -> str:
-    """The rows of `table` an update must check: those sharing a key with the rows it wrote (`<table>_after`, if `after`),
-    or, when it rewrote the table (as many rows as it wrote) or replaces a paper's or entity's rows whole (HASHED_KEYS),
-    the rows written; with no rows written noted, the whole table."""
+    """The rows of `table` an update must check: those sharing a key with the rows it wrote (`<table>_after`, if
+    `after`), or, when it rewrote the table (as many rows as it wrote) or replaces a paper's or entity's rows whole
+    (HASHED_KEYS), the rows written; with no rows written noted, the whole table."""
     if not after:
         return table
     if table in HASHED_KEYS:
@@ -355,21 +391,33 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
             touched = [value.isoformat() for (value,) in con.execute(export.touched).fetchall()]
             if not touched:
                 continue
-            # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it matches.
-            rows = f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
+            # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it
+            # matches.
+            rows = (
+                f"SELECT * FROM ({export.rows}) WHERE {export.column} "
+                f"IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
+            )
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
         with clock.phase(f"export {mart}"):
             if new:
                 remove_foreign_export(lake, mart, uri, options)
             write_deltalake(
-                uri, con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS), mode="overwrite", predicate=predicate,
-                partition_by=[export.column] if export else None, schema_mode="overwrite" if new else None, storage_options=options,
+                uri,
+                con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
+                mode="overwrite",
+                predicate=predicate,
+                partition_by=[export.column] if export else None,
+                schema_mode="overwrite" if new else None,
+                storage_options=options,
             )
-            DeltaTable(uri, storage_options=options).vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+            DeltaTable(uri, storage_options=options).vacuum(
+                retention_hours=0, dry_run=False, enforce_retention_duration=False
+            )
 
 
 def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
-    """Delete an export folder that is not a Delta table (Parquet files an earlier builder published) before a table is made there."""
+    """Delete an export folder that is not a Delta table (Parquet files an earlier builder published) before a table is
+    made there."""
     from deltalake import DeltaTable
 
     if not DeltaTable.is_deltatable(uri, storage_options=options):

@@ -25,7 +25,8 @@ class S3MartsCache:
         self.etag_path = self.path.with_name(self.path.name + ".etag")
 
     def local_copy(self) -> Path | None:
-        """The local copy of the published file, downloaded first if the published one changed; None when none is published."""
+        """The local copy of the published file, downloaded first if the published one changed; None when none is
+        published."""
         published = self.published_etag()
         if published is None:
             return None
@@ -34,7 +35,8 @@ class S3MartsCache:
         return self.path
 
     def publish(self, path: Path) -> None:
-        """Upload a new marts file in one PUT (readers see the old object or the new one), then keep it as the local copy."""
+        """Upload a new marts file in one PUT (readers see the old object or the new one), then keep it as the local
+        copy."""
         with open(path, "rb") as body:
             etag = self.store.client.put_object(Bucket=self.store.bucket, Key=self.object_key, Body=body)["ETag"]
         self.adopt(path, etag)
@@ -58,7 +60,8 @@ class S3MartsCache:
         return self.etag_path.read_text() if self.etag_path.is_file() else None
 
     def download(self) -> None:
-        """Fetch the published file into a temp file beside the copy, then make it the copy under the ETag it came with."""
+        """Fetch the published file into a temp file beside the copy, then make it the copy under the ETag it came
+        with."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         response = self.store.client.get_object(Bucket=self.store.bucket, Key=self.object_key)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)

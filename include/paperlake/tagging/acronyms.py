@@ -29,7 +29,8 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
     if acronym.endswith("s") and acronym[:-1].isupper():
         letters = letters[:-1]  # MIAs, GNNs
     if len(acronym) == 2 and acronym[0].isupper() and acronym[1] in "2345":
-        letters = letters * int(acronym[1])  # a letter's count: Rollout Routing Replay (R3), Structured State Space Sequence (S4)
+        # a letter's count: Rollout Routing Replay (R3), Structured State Space Sequence (S4)
+        letters = letters * int(acronym[1])
     if not 2 <= len(letters) <= 10 or not acronym[0].isalpha() or len(words) == 0:
         return None
     initials = _initials_start(words, letters)
@@ -79,7 +80,9 @@ def _is_title_case(words: list[str]) -> bool:
 
 def _generic_long_form(text: str) -> bool:
     lowered = " ".join(text.lower().replace("-", " ").split())
-    return lowered in GENERIC_LONG_FORMS or lowered.endswith(GENERIC_LONG_FORM_ENDINGS) or lowered in NOT_ENTITY_LONG_FORMS
+    return (
+        lowered in GENERIC_LONG_FORMS or lowered.endswith(GENERIC_LONG_FORM_ENDINGS) or lowered in NOT_ENTITY_LONG_FORMS
+    )
 
 
 def _context_label(doc: Doc, start: int, after: int) -> str | None:
@@ -114,7 +117,9 @@ def acronym_definitions(doc: Doc) -> Doc:
     Title Case long form is a METHOD (the guidelines' commonest label for coined procedures).
     """
     aliases: dict[str, tuple[str, str]] = {}
-    named: dict[str, tuple[str, str, str]] = {}  # acronym -> (technique noun, label, entity id) of "LF (ACR) noun" names
+    named: dict[
+        str, tuple[str, str, str]
+    ] = {}  # acronym -> (technique noun, label, entity id) of "LF (ACR) noun" names
     spans: list[Span] = []
     by_end = {ent.end: ent for ent in doc.ents}
     for tok in doc:
@@ -142,12 +147,15 @@ def acronym_definitions(doc: Doc) -> Doc:
             continue
         label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
-            label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None  # a kind of it: "cross-silo federated learning"
+            # a kind of it: "cross-silo federated learning"
+            label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None
         elif label is None:
             label = _context_label(doc, long_form.start, tok.i + 3)
             if label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
                 label = "METHOD"
-        if label is None or any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form):
+        if label is None or any(
+            t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form
+        ):
             continue
         # the long form and its acronym are one entity: "inference-time intervention" and ITI share its id
         entity_id = canonical_id(long_form.text, {})

@@ -10,15 +10,16 @@ from paperlake.lake import TAGGED_MANIFEST, Lake
 
 
 def tag_key(row: dict) -> tuple[str, tuple[str, ...]]:
-    """What a paper's tags depend on besides the tagger: its text (content_hash) and the categories the domain gate reads."""
+    """What a paper's tags depend on besides the tagger: its text (content_hash) and the categories the domain gate
+    reads."""
     from paperlake.tagging.domain import primary_first
 
     return row["content_hash"], tuple(primary_first(row["categories"], row["primary_category"]))
 
 
 def cached_spans(lake: Lake, source: str, day: date, version: str, keys: set[tuple]) -> dict[tuple, dict]:
-    """tag key -> {"ml_score", "is_ml", "spans": entity rows}, for those of `keys` (see `tag_key`) the committed run of this
-    partition tagged with the same tagger.
+    """tag key -> {"ml_score", "is_ml", "spans": entity rows}, for those of `keys` (see `tag_key`) the committed run of
+    this partition tagged with the same tagger.
 
     The committed entities table is read batch by batch, keeping only the rows of one paper per key.
     """

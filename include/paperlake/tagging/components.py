@@ -23,7 +23,9 @@ if not Doc.has_extension("paper_title"):
 HEAD_LABELS = labelled_words("head_labels")
 DATASET_NOUNS = {word for word, label in HEAD_LABELS.items() if label == "DATASET"} | words("more_dataset_nouns")
 GENERIC_NAMES = words("generic_names")
-_COINED = re.compile(r"^(?:[A-Z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z]{3,}[a-z]?|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9.]+)*$")
+_COINED = re.compile(
+    r"^(?:[A-Z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z]{3,}[a-z]?|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9.]+)*$"
+)
 _VERSION = re.compile(r"^(?:[vV]?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMKk]|\d+x\d+(?:\.\d+)?[BM])$")
 
 PRECISION_FORMATS = words("precision_formats")
@@ -50,7 +52,8 @@ def _widened(ent: Span, start: int, end: int) -> Span:
 
 @Language.component("paperlake_versions")
 def extend_model_versions(doc: Doc) -> Doc:
-    """A model or dataset name followed by its version or size is one entity: `Llama 3.1-8B`, `PaLM 2`, `AlpacaEval 2`."""
+    """A model or dataset name followed by its version or size is one entity: `Llama 3.1-8B`, `PaLM 2`, `AlpacaEval
+    2`."""
     ents = []
     for ent in doc.ents:
         end = ent.end
@@ -87,7 +90,8 @@ def _kind_modifier(doc: Doc, start: int) -> bool:
 
 def head_label(tokens) -> str | None:
     """The label of the first head noun (method, model, dataset, ...) among `tokens`, stopping at a sentence end;
-    an evaluation framework is a DATASET (guidelines: "an evaluation framework", "a framework for long-context evaluation")."""
+    an evaluation framework is a DATASET (guidelines: "an evaluation framework", "a framework for long-context
+    evaluation")."""
     for tok in tokens:
         if tok.text in {".", ";"}:
             return None
@@ -101,7 +105,8 @@ EVALUATION_WORDS = words("evaluation_words")
 
 
 def _evaluation_head(tok) -> bool:
-    """`tok` heads "an evaluation framework/paradigm" or "a framework for (...) evaluation" (up to five words between)."""
+    """`tok` heads "an evaluation framework/paradigm" or "a framework for (...) evaluation" (up to five words
+    between)."""
     doc = tok.doc
     if tok.i > 0 and doc[tok.i - 1].lower_ in EVALUATION_WORDS:
         return True
@@ -116,7 +121,12 @@ def _evaluation_head(tok) -> bool:
 
 # What the end of a coined name says about it when the paper gives no head noun: LookupViT, MatFormer, XBench.
 _NAME_ENDINGS = [
-    (re.compile(r"(?:ViT|ViTs|BERT|Bert|BERTs|NeRF|Net|Nets|Former|former|GPT|T5|LM|LLM|Conv|GIT|Transformer|Log|Mamba|LLaMA|Llama|CLIP|GAN|Diffusion|VLA)$"), "MODEL"),
+    (
+        re.compile(
+            r"(?:ViT|ViTs|BERT|Bert|BERTs|NeRF|Net|Nets|Former|former|GPT|T5|LM|LLM|Conv|GIT|Transformer|Log|Mamba|LLaMA|Llama|CLIP|GAN|Diffusion|VLA)$"
+        ),
+        "MODEL",
+    ),
     (re.compile(r"(?:Bench|QA|Instruct|Eval|Set|Arena|Data)$"), "DATASET"),
 ]
 # A numbered name (NEG-1500, ROLE-1500) is a dataset only when the paper introduces it: alone, the
@@ -160,12 +170,21 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
         return "DATASET"
     if coined and after in HEAD_LABELS:  # "a PMI framework", "the LookupViT model"
         return HEAD_LABELS[after]
-    if coined and before in HEAD_LABELS and tok.i >= 2 and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}:
+    if (
+        coined
+        and before in HEAD_LABELS
+        and tok.i >= 2
+        and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}
+    ):
         return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
-    if coined and before in PROPOSING_WORDS:  # "we propose FAITH (...)", "we introduce LookupViT, a ...", "we propose LOOM-Scope, a ..."
+    if (
+        coined and before in PROPOSING_WORDS
+    ):  # "we propose FAITH (...)", "we introduce LookupViT, a ...", "we propose LOOM-Scope, a ..."
         end = _hyphen_joined_end(doc, tok.i + 1)
-        return (head_label(doc[end + 1 : end + 13]) if end < len(doc) and doc[end].text in {",", ":"} else None) or _coined_label(tok.text)
+        return (
+            head_label(doc[end + 1 : end + 13]) if end < len(doc) and doc[end].text in {",", ":"} else None
+        ) or _coined_label(tok.text)
     if before in CALLING_WORDS:
         label = head_label(reversed(doc[max(0, tok.i - 12) : tok.i - 1]))
     if label is None and (after in {",", ":", "("} or (after == "is" and coined)):
@@ -188,7 +207,9 @@ def introduced_label(doc: Doc, start: int, end: int) -> str | None:
     after = [t.lower_ for t in doc[end : end + 2]]
     if before in CALLING_WORDS:
         return head_label(reversed(doc[max(0, start - 12) : start - 1]))
-    if len(after) == 2 and ((after[0] == "," and after[1] in APPOSITIVE_OPENERS) or (after[0] == "is" and after[1] in {"a", "an"})):
+    if len(after) == 2 and (
+        (after[0] == "," and after[1] in APPOSITIVE_OPENERS) or (after[0] == "is" and after[1] in {"a", "an"})
+    ):
         return head_label(doc[end + 2 : end + 13])
     return None
 
@@ -202,7 +223,12 @@ def _relabel_introduced(doc: Doc) -> None:
             if label is not None and label != ent.label_:
                 stated[ent.text] = label
     if stated:
-        doc.ents = [Span(doc, e.start, e.end, label=stated[e.text], span_id=e.ent_id_) if len(e) == 1 and e.text in stated else e for e in doc.ents]
+        doc.ents = [
+            Span(doc, e.start, e.end, label=stated[e.text], span_id=e.ent_id_)
+            if len(e) == 1 and e.text in stated
+            else e
+            for e in doc.ents
+        ]
 
 
 @Language.component("paperlake_definitions")
@@ -216,14 +242,29 @@ def defined_names(doc: Doc) -> Doc:
     _relabel_introduced(doc)
     defined: dict[str, str] = {}
     # "(WEP)" after a long form the rules did not take for an entity: a descriptive abbreviation
-    descriptive = {t.text for t in doc[1:-1] if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_}
+    descriptive = {
+        t.text
+        for t in doc[1:-1]
+        if doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")" and t.i >= 2 and not doc[t.i - 2].ent_type_
+    }
     for tok in doc:
         coined = bool(_COINED.match(tok.text))
         capitalised = (
-            _capitalised(tok.text) and tok.i > 0 and doc[tok.i - 1].text not in {":", '"', "-"} and not doc[tok.i - 1].text.endswith(".")
-            and not doc[tok.i - 1].text[:1].isupper() and not (tok.i + 1 < len(doc) and (doc[tok.i + 1].text[:1].isupper() or doc[tok.i + 1].text == "-"))
+            _capitalised(tok.text)
+            and tok.i > 0
+            and doc[tok.i - 1].text not in {":", '"', "-"}
+            and not doc[tok.i - 1].text.endswith(".")
+            and not doc[tok.i - 1].text[:1].isupper()
+            and not (tok.i + 1 < len(doc) and (doc[tok.i + 1].text[:1].isupper() or doc[tok.i + 1].text == "-"))
         )
-        if not (coined or capitalised) or tok.ent_type_ or tok.lower_ in GENERIC_NAMES or tok.lower_ in NOT_NAMES or tok.text in defined or tok.text in descriptive:
+        if (
+            not (coined or capitalised)
+            or tok.ent_type_
+            or tok.lower_ in GENERIC_NAMES
+            or tok.lower_ in NOT_NAMES
+            or tok.text in defined
+            or tok.text in descriptive
+        ):
             continue
         if excluded_kind(tok.text) or all_caps_run(doc, tok.i):
             continue
@@ -232,9 +273,14 @@ def defined_names(doc: Doc) -> Doc:
             label = _ending_label(tok.text)
         if label:
             defined[tok.text] = label
-    plurals = {name + "s": name for name in defined if not name.endswith("s") and name + "s" not in defined}  # Aarens is Aaren
+    # Aarens is Aaren
+    plurals = {name + "s": name for name in defined if not name.endswith("s") and name + "s" not in defined}
     spans = [Span(doc, t.i, t.i + 1, label=defined[t.text]) for t in doc if t.text in defined and not t.ent_type_]
-    spans += [Span(doc, t.i, t.i + 1, label=defined[plurals[t.text]], span_id=plurals[t.text]) for t in doc if t.text in plurals and not t.ent_type_]
+    spans += [
+        Span(doc, t.i, t.i + 1, label=defined[plurals[t.text]], span_id=plurals[t.text])
+        for t in doc
+        if t.text in plurals and not t.ent_type_
+    ]
     doc.ents = filter_spans(list(doc.ents) + spans)
     return doc
 
@@ -253,7 +299,12 @@ def title_names(doc: Doc) -> Doc:
     artifact: its untagged mentions in the abstract are entities, a DATASET when the rest of the title
     says benchmark or dataset, else labelled by the name's ending or as a METHOD."""
     found = _TITLE_NAME.match(doc._.paper_title)
-    if found is None or len(found.group(1).split()) > 4 or found.group(1).lower() in GENERIC_NAMES or excluded_kind(found.group(1)):
+    if (
+        found is None
+        or len(found.group(1).split()) > 4
+        or found.group(1).lower() in GENERIC_NAMES
+        or excluded_kind(found.group(1))
+    ):
         return doc
     if doc._.paper_title.isupper():  # a title set in capitals: every word before its colon looks coined
         return doc
@@ -263,7 +314,9 @@ def title_names(doc: Doc) -> Doc:
     for mention in mention_pattern(name).finditer(doc.text):
         span = doc.char_span(mention.start(), mention.end())
         # a dataset the title announces replaces the names inside its own ("SDOH-NLI: a Dataset for ...": not NLI)
-        if span is not None and (not any(t.ent_type_ for t in span) or (titled == "DATASET" and _holds_its_entities(span))):
+        if span is not None and (
+            not any(t.ent_type_ for t in span) or (titled == "DATASET" and _holds_its_entities(span))
+        ):
             spans.append(span)
     if spans:
         stated = (introduced_label(doc, span.start, span.end) for span in spans)
@@ -297,9 +350,21 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
 
         def variant(i: int) -> bool:  # a lowercase variant suffix of a model or dataset: GPT4-turbo, SNLI-hard
             tok = doc[i]
-            return ent.label_ in {"MODEL", "DATASET"} and tok.is_lower and tok.is_alpha and not tok.ent_type_ and tok.lower_ not in NOT_VARIANTS
+            return (
+                ent.label_ in {"MODEL", "DATASET"}
+                and tok.is_lower
+                and tok.is_alpha
+                and not tok.ent_type_
+                and tok.lower_ not in NOT_VARIANTS
+            )
 
-        while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and (_joinable(doc, end + 1, ent.label_) or variant(end + 1)):
+        while (
+            end + 1 < len(doc)
+            and doc[end].text == "-"
+            and _glued(doc, end - 1)
+            and _glued(doc, end)
+            and (_joinable(doc, end + 1, ent.label_) or variant(end + 1))
+        ):
             end += 2
         ents.append(_widened(ent, start, end))
     doc.ents = filter_spans(ents)
@@ -307,21 +372,39 @@ def extend_hyphenated_names(doc: Doc) -> Doc:
 
 
 def _hyphen_joined_end(doc: Doc, end: int) -> int:
-    """Where a name ending before doc[end] ends once the name parts hyphen-glued after it join (`LOOM` -> `LOOM-Scope`)."""
-    while end + 1 < len(doc) and doc[end].text == "-" and _glued(doc, end - 1) and _glued(doc, end) and _name_part(doc[end + 1].text):
+    """Where a name ending before doc[end] ends once the name parts hyphen-glued after it join (`LOOM` ->
+    `LOOM-Scope`)."""
+    while (
+        end + 1 < len(doc)
+        and doc[end].text == "-"
+        and _glued(doc, end - 1)
+        and _glued(doc, end)
+        and _name_part(doc[end + 1].text)
+    ):
         end += 2
     return end
 
 
 def _joinable(doc: Doc, i: int, label: str) -> bool:
-    """doc[i] can join a name of `label` across a hyphen: an untagged name part, or a one-token name of that label (Phi-Mamba)."""
+    """doc[i] can join a name of `label` across a hyphen: an untagged name part, or a one-token name of that label
+    (Phi-Mamba)."""
     tok = doc[i]
-    return _name_part(tok.text) and (not tok.ent_type_ or (tok.ent_type_ == label and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I")))
+    return _name_part(tok.text) and (
+        not tok.ent_type_
+        or (tok.ent_type_ == label and tok.ent_iob_ == "B" and (i + 1 == len(doc) or doc[i + 1].ent_iob_ != "I"))
+    )
 
 
 def _hyphen_joined_start(doc: Doc, label: str, start: int) -> int:
-    """Where a name of `label` starting at doc[start] starts once the parts hyphen-glued before it join (`Multi-` in `Multi-Action-Head DPO`)."""
-    while start >= 2 and doc[start - 1].text == "-" and _glued(doc, start - 2) and _glued(doc, start - 1) and _joinable(doc, start - 2, label):
+    """Where a name of `label` starting at doc[start] starts once the parts hyphen-glued before it join (`Multi-` in
+    `Multi-Action-Head DPO`)."""
+    while (
+        start >= 2
+        and doc[start - 1].text == "-"
+        and _glued(doc, start - 2)
+        and _glued(doc, start - 1)
+        and _joinable(doc, start - 2, label)
+    ):
         start -= 2
     return start
 
@@ -333,14 +416,27 @@ def join_kind_modifiers(doc: Doc) -> Doc:
     ents = []
     for ent in doc.ents:
         start = ent.start
-        if ent.label_ == "METRIC" and start > 0 and _METRIC_KIND.match(doc[start - 1].text) and not doc[start - 1].ent_type_:
+        if (
+            ent.label_ == "METRIC"
+            and start > 0
+            and _METRIC_KIND.match(doc[start - 1].text)
+            and not doc[start - 1].ent_type_
+        ):
             start -= 1  # "classification accuracy", "top-3 accuracy", "factual accuracy"
         if ent.label_ in {"METHOD", "TASK"} and _kind_modifier(doc, start):
             start -= 3  # "cross-silo federated learning", "per-IC quantization"
         if ent.label_ in {"METHOD", "TASK"} and doc[start].text[:1].isupper() and doc[start].text[1:2].islower():
-            while start > 0 and _capitalised(doc[start - 1].text) and not doc[start - 1].is_sent_start and not doc[start - 1].ent_type_ and doc[start - 1].lower_ not in NAME_BREAKERS:
+            while (
+                start > 0
+                and _capitalised(doc[start - 1].text)
+                and not doc[start - 1].is_sent_start
+                and not doc[start - 1].ent_type_
+                and doc[start - 1].lower_ not in NAME_BREAKERS
+            ):
                 start -= 1  # a Title Case name ending in a technique: "Maieutic Prompting"
-        if start < ent.start:  # the widened name's own hyphen-glued first part: "Multi-Action-Head DPO", "Inference-Time Self-Improvement"
+        if (
+            start < ent.start
+        ):  # the widened name's own hyphen-glued first part: "Multi-Action-Head DPO", "Inference-Time Self-Improvement"
             start = _hyphen_joined_start(doc, ent.label_, start)
         ents.append(_widened(ent, start, ent.end))
     doc.ents = filter_spans(ents)
@@ -349,7 +445,11 @@ def join_kind_modifiers(doc: Doc) -> Doc:
 
 def _holds_its_entities(span: Span) -> bool:
     """Every entity touching `span` lies inside it."""
-    return all(span.start <= ent.start and ent.end <= span.end for ent in span.doc.ents if ent.start < span.end and span.start < ent.end)
+    return all(
+        span.start <= ent.start and ent.end <= span.end
+        for ent in span.doc.ents
+        if ent.start < span.end and span.start < ent.end
+    )
 
 
 CLASS_NOUNS = labelled_words("class_nouns")
@@ -378,7 +478,8 @@ def _list_items(doc: Doc, start: int) -> list[tuple[int, int]]:
 
 @Language.component("paperlake_enumerations")
 def enumerated_entities(doc: Doc) -> Doc:
-    """Items a paper lists after "tasks such as", "metrics including", "methods like", "three tasks:" or "datasets (" take that label."""
+    """Items a paper lists after "tasks such as", "metrics including", "methods like", "three tasks:" or "datasets ("
+    take that label."""
     spans = []
     for tok in doc:
         label = CLASS_NOUNS.get(tok.lower_)
@@ -389,7 +490,9 @@ def enumerated_entities(doc: Doc) -> Doc:
         for trigger in LIST_TRIGGERS:
             words = trigger.split()
             if [t.lower_ for t in doc[j : j + len(words)]] == words:
-                items = _list_items(doc, j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ","))
+                items = _list_items(
+                    doc, j + len(words) + (j + len(words) < len(doc) and doc[j + len(words)].text == ",")
+                )
                 break
         if items is None and j < len(doc) and doc[j - 1].text in {":", "("}:
             items = _list_items(doc, j)  # "three tasks: A, B, and C", "benchmarks (A, B and C)": a list of two or more
@@ -412,12 +515,22 @@ _NAME_PIECE = re.compile(r"^[A-Za-z0-9-]+$")
 def _coined_word(doc: Doc, start: int) -> int | None:
     """The end of the untagged coined name (one word, hyphen-glued parts allowed) starting at doc[start], else None."""
     end = start
-    while end < len(doc) and not doc[end].ent_type_ and _NAME_PIECE.match(doc[end].text) and (end == start or not doc[end - 1].whitespace_):
+    while (
+        end < len(doc)
+        and not doc[end].ent_type_
+        and _NAME_PIECE.match(doc[end].text)
+        and (end == start or not doc[end - 1].whitespace_)
+    ):
         end += 1
     while end > start and doc[end - 1].text == "-":
         end -= 1
     text = doc[start:end].text
-    if not (_COINED.match(text) or _ALNUM_NAME.match(text)) or text.lower() in GENERIC_NAMES or text.lower() in NOT_NAMES or excluded_kind(text):
+    if (
+        not (_COINED.match(text) or _ALNUM_NAME.match(text))
+        or text.lower() in GENERIC_NAMES
+        or text.lower() in NOT_NAMES
+        or excluded_kind(text)
+    ):
         return None
     return end
 
@@ -430,12 +543,22 @@ _PHRASE_OPENERS = words("phrase_openers")
 
 
 def _task_word(tok) -> bool:
-    return tok.is_lower and not tok.ent_type_ and (tok.is_alpha or tok.text == "-") and tok.lower_ not in _PHRASE_BOUNDARIES
+    return (
+        tok.is_lower
+        and not tok.ent_type_
+        and (tok.is_alpha or tok.text == "-")
+        and tok.lower_ not in _PHRASE_BOUNDARIES
+    )
 
 
 def _task_phrase(doc: Doc, start: int, end: int) -> bool:
-    """doc[start:end] reads as a task name: one to three lowercase words (hyphen-glued parts count as one) ending in a task head noun."""
-    parts = [t for t in doc[start:end] if t.text != "-" and not (t.i > start and doc[t.i - 1].text == "-" and _glued(doc, t.i - 1))]
+    """doc[start:end] reads as a task name: one to three lowercase words (hyphen-glued parts count as one) ending in a
+    task head noun."""
+    parts = [
+        t
+        for t in doc[start:end]
+        if t.text != "-" and not (t.i > start and doc[t.i - 1].text == "-" and _glued(doc, t.i - 1))
+    ]
     return (
         0 < len(parts) <= 3 and doc[end - 1].lower_ in TASK_HEADS and doc[start].text != "-"
         and doc[start:end].text.lower() not in NOT_LIST_ENTITIES
@@ -443,7 +566,8 @@ def _task_phrase(doc: Doc, start: int, end: int) -> bool:
 
 
 def _listed_tasks(doc: Doc, ent: Span, taken: set[int]) -> list[Span]:
-    """Untagged task-like phrases listed right beside the task `ent`: "logical reasoning, common sense reasoning, and planning"."""
+    """Untagged task-like phrases listed right beside the task `ent`: "logical reasoning, common sense reasoning, and
+    planning"."""
     found = []
     i = ent.end  # rightwards: "T, X and Y"
     while i < len(doc) and doc[i].text in {",", "and", "or"}:
@@ -451,7 +575,11 @@ def _listed_tasks(doc: Doc, ent: Span, taken: set[int]) -> list[Span]:
         end = j
         while end < len(doc) and end - j < 6 and _task_word(doc[end]) and end not in taken:
             end += 1
-        closed = end == len(doc) or doc[end].text in {",", ".", ";", ")", "and", "or"} or doc[end].lower_ in {"task", "tasks"}
+        closed = (
+            end == len(doc)
+            or doc[end].text in {",", ".", ";", ")", "and", "or"}
+            or doc[end].lower_ in {"task", "tasks"}
+        )
         if not closed or not _task_phrase(doc, j, end):
             break
         found.append(Span(doc, j, end, label="TASK"))
@@ -497,7 +625,12 @@ def coordinated_names(doc: Doc) -> Doc:
         while i >= 2 and doc[i - 1].text in COORDINATORS:
             j = i - 1 - (doc[i - 1].lower_ in {"and", "or"} and doc[i - 2].text == ",")
             start = j - 1
-            while start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].ent_type_ and doc[start - 1].text not in COORDINATORS | {"(", "["}:
+            while (
+                start > 0
+                and not doc[start - 1].whitespace_
+                and not doc[start - 1].ent_type_
+                and doc[start - 1].text not in COORDINATORS | {"(", "["}
+            ):
                 start -= 1
             if start < 0 or start in taken or _coined_word(doc, start) != j or doc[start].is_sent_start:
                 break
@@ -525,12 +658,20 @@ def names_before_dataset_nouns(doc: Doc) -> Doc:
         if ent.label_ not in {"TASK", "METHOD"} or not _multi_part_name(ent):
             continue
         end = ent.end
-        if end + 1 < len(doc) and doc[end].lower_ in {"and", "or", ","} and k + 1 < len(ents) and ents[k + 1].start == end + 1:
+        if (
+            end + 1 < len(doc)
+            and doc[end].lower_ in {"and", "or", ","}
+            and k + 1 < len(ents)
+            and ents[k + 1].start == end + 1
+        ):
             end = ents[k + 1].end  # "A and B datasets"
         if end < len(doc) and doc[end].lower_ in DATASET_NOUNS:
             relabel.add(k)
     if relabel:
-        doc.ents = [Span(doc, e.start, e.end, label="DATASET", span_id=e.ent_id_) if k in relabel else e for k, e in enumerate(ents)]
+        doc.ents = [
+            Span(doc, e.start, e.end, label="DATASET", span_id=e.ent_id_) if k in relabel else e
+            for k, e in enumerate(ents)
+        ]
     return doc
 
 
@@ -541,7 +682,11 @@ def drop_false_friends(doc: Doc) -> Doc:
     for ent in doc.ents:
         if ent.label_ == "METRIC" and ent.text.lower() == "precision" and ent.start > 0:
             before = doc[ent.start - 1].lower_
-            if before in PRECISION_FORMATS or before.endswith("-bit") or (ent.end < len(doc) and doc[ent.end].lower_ in {"format", "formats", "weights", "arithmetic"}):
+            if (
+                before in PRECISION_FORMATS
+                or before.endswith("-bit")
+                or (ent.end < len(doc) and doc[ent.end].lower_ in {"format", "formats", "weights", "arithmetic"})
+            ):
                 continue
         kept.append(ent)
     doc.ents = kept

@@ -4,8 +4,8 @@ A paper's arXiv categories decide when the source gives them (arXiv API, OAI-PMH
 primary category is in ML_CATEGORIES, not ML when none of them is, nor when its primary category lies outside
 the computing archives (cs, stat, eess) and ML is only a cross-list (a physics or biology paper applying ML).
 For a computing paper only cross-listed to an ML category (cs.RO, eess.SP, stat.ME), and for sources without
-categories (saved pages, Hugging Face), a small spaCy text classifier decides: bag-of-words (TextCatBOW) over title and abstract,
-trained by `make train-ner` on the real arXiv corpus's training half, labelled by those same categories.
+categories (saved pages, Hugging Face), a small spaCy text classifier decides: bag-of-words (TextCatBOW) over title and
+abstract, trained by `make train-ner` on the real arXiv corpus's training half, labelled by those same categories.
 Its probability is stored per paper as `ml_score` in either case; `is_ml` is the decision.
 """
 
@@ -19,7 +19,9 @@ from pathlib import Path
 from paperlake.config import DATA_DIR
 
 DOMAIN_MODEL_DIR = DATA_DIR / "models" / "domain"
-ML_CATEGORIES = frozenset({"cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "cs.IR", "cs.MA", "stat.ML", "eess.AS", "eess.IV"})
+ML_CATEGORIES = frozenset(
+    {"cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "cs.IR", "cs.MA", "stat.ML", "eess.AS", "eess.IV"}
+)
 # Archives whose papers cross-listed to ML are let the text decide; from any other archive such a paper is not ML.
 # Chosen on the real corpus's training half: it keeps the cs/stat/eess cross-lists (cs.RO, cs.SE, eess.SP) the
 # classifier accepts and cuts mentions outside ML from 0.126 to 0.027 per abstract.
@@ -66,7 +68,9 @@ def load_domain_model(model_dir: Path = DOMAIN_MODEL_DIR):
     return spacy.load(model_dir) if model_dir.exists() else None
 
 
-def ml_scores(titles: Sequence[str], abstracts: Sequence[str], model_dir: Path = DOMAIN_MODEL_DIR) -> list[float | None]:
+def ml_scores(
+    titles: Sequence[str], abstracts: Sequence[str], model_dir: Path = DOMAIN_MODEL_DIR
+) -> list[float | None]:
     """P(ML) of each paper from its text; None for every paper when there is no classifier."""
     nlp = load_domain_model(model_dir)
     if nlp is None:
@@ -95,10 +99,15 @@ def gated(mentions: list[Mention], ml: bool, gazetteer_ids: set[tuple[str, str]]
 
 
 def gate_papers(
-    mentions: list[list[Mention]], categories: Sequence[Sequence[str] | None], titles: Sequence[str], abstracts: Sequence[str],
-    index: dict[str, tuple[str, str]], model_dir: Path = DOMAIN_MODEL_DIR,
+    mentions: list[list[Mention]],
+    categories: Sequence[Sequence[str] | None],
+    titles: Sequence[str],
+    abstracts: Sequence[str],
+    index: dict[str, tuple[str, str]],
+    model_dir: Path = DOMAIN_MODEL_DIR,
 ) -> list[tuple[float | None, bool, list[Mention]]]:
-    """(ml_score, is_ml, kept mentions) per paper; `index` is the gazetteer's alias index (its values are its entities)."""
+    """(ml_score, is_ml, kept mentions) per paper; `index` is the gazetteer's alias index (its values are its
+    entities)."""
     gazetteer_ids = set(index.values())
     scores = ml_scores(titles, abstracts, model_dir)
     decisions = [is_ml(c, s) for c, s in zip(categories, scores, strict=True)]

@@ -17,7 +17,12 @@ from paperlake.config import DATA_DIR
 
 EXCLUSIONS_DIR = DATA_DIR / "patterns" / "exclusions"
 # kind -> file; elements.txt holds element symbols for the formula shape, not names.
-LIST_FILES = {"unit": "units.txt", "particle or theory": "particles.txt", "facility": "facilities.txt", "venue": "venues.txt"}
+LIST_FILES = {
+    "unit": "units.txt",
+    "particle or theory": "particles.txt",
+    "facility": "facilities.txt",
+    "venue": "venues.txt",
+}
 ELEMENTS_FILE = "elements.txt"
 
 # II to XX (Phase III, type II); larger ones (XL, CVI) are as often sizes and names
@@ -38,7 +43,9 @@ def read_names(path: Path) -> frozenset[str]:
 @functools.lru_cache(maxsize=4)
 def load_lists(directory: Path = EXCLUSIONS_DIR) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
     """(kind -> names, element symbols) from the list files."""
-    return {kind: read_names(directory / name) for kind, name in LIST_FILES.items()}, read_names(directory / ELEMENTS_FILE)
+    return {kind: read_names(directory / name) for kind, name in LIST_FILES.items()}, read_names(
+        directory / ELEMENTS_FILE
+    )
 
 
 def is_formula(text: str, elements: frozenset[str]) -> bool:

@@ -39,7 +39,8 @@ def load_gazetteer(path: Path) -> list[GazetteerEntry]:
 
 
 def load_gazetteers(paths: tuple[Path, ...]) -> list[GazetteerEntry]:
-    """The entries of several gazetteer files, in order (earlier files win on a shared alias); missing files are skipped."""
+    """The entries of several gazetteer files, in order (earlier files win on a shared alias); missing files are
+    skipped."""
     return [entry for path in paths if path.exists() for entry in load_gazetteer(path)]
 
 
@@ -50,7 +51,9 @@ def alias_is_case_sensitive(entry: GazetteerEntry, alias: str) -> bool:
         return True
     if any(ch.isdigit() for ch in alias):
         return False
-    return not any(ch.islower() for ch in alias) or (" " not in alias and len(alias) <= 5 and any(ch.isupper() for ch in alias[1:]))
+    return not any(ch.islower() for ch in alias) or (
+        " " not in alias and len(alias) <= 5 and any(ch.isupper() for ch in alias[1:])
+    )
 
 
 def plural(alias: str) -> str | None:
@@ -114,7 +117,8 @@ def alias_index(entries: list[GazetteerEntry]) -> dict[str, tuple[str, str]]:
 
 
 def lookup_key(text: str, index: Container[str]) -> str | None:
-    """The key under which an index (or set of keys) knows a span: its own, else its singular's (PRMs -> prm), else None."""
+    """The key under which an index (or set of keys) knows a span: its own, else its singular's (PRMs -> prm), else
+    None."""
     key = entity_key(text)
     singular = key.removesuffix("s")
     return key if key in index else singular if singular != key and singular in index else None

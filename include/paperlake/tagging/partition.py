@@ -60,7 +60,8 @@ def tag_chunk(
     lake: Lake, source: str, day: date, run_id: str, index: int, chunk_rows: int,
     gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = None,
 ) -> TaggedChunk:
-    """Tag clean rows [index * chunk_rows, +chunk_rows) of a run into its chunk file; offsets index the cleaned abstract.
+    """Tag clean rows [index * chunk_rows, +chunk_rows) of a run into its chunk file; offsets index the cleaned
+    abstract.
 
     Texts whose content_hash the same tagger version already tagged in the committed run are not tagged again.
     """
@@ -83,10 +84,22 @@ def tag_chunk(
         tagged = tag_texts(nlp, abstracts, alias, titles)
         verdicts = gate_papers(tagged, [list(categories) for _, categories in todo], titles, abstracts, alias)
         for key, (ml_score, is_ml, kept) in zip(todo, verdicts):
-            cache[key] = {"ml_score": ml_score, "is_ml": is_ml, "spans": [
-                {"entity_id": e, "label": label, "text": text, "start_char": start, "end_char": end, "ml_score": ml_score, "is_ml": is_ml}
-                for e, label, text, start, end in kept
-            ]}
+            cache[key] = {
+                "ml_score": ml_score,
+                "is_ml": is_ml,
+                "spans": [
+                    {
+                        "entity_id": e,
+                        "label": label,
+                        "text": text,
+                        "start_char": start,
+                        "end_char": end,
+                        "ml_score": ml_score,
+                        "is_ml": is_ml,
+                    }
+                    for e, label, text, start, end in kept
+                ],
+            }
     rows = [
         {**span, "paper_id": row["paper_id"], "content_hash": row["content_hash"], "tagger_version": version}
         for key, row in zip(keys, clean)
@@ -99,7 +112,15 @@ def tag_chunk(
         for row, (content_hash, categories) in zip(clean, keys)
     ]
     lake.write_json("entities", source, day, chunk_verdicts_file(index), papers, run_id)
-    log.info("tag %s %s: chunk %d (%d papers): %d entities, %d texts tagged", source, day, index, len(clean), len(rows), len(todo))
+    log.info(
+        "tag %s %s: chunk %d (%d papers): %d entities, %d texts tagged",
+        source,
+        day,
+        index,
+        len(clean),
+        len(rows),
+        len(todo),
+    )
     return TaggedChunk(
         index=index, rows=len(rows), papers=len(clean), texts_tagged=len(todo),
         texts_from_cache=len(set(keys)) - len(todo), tagger_version=version,
@@ -117,12 +138,20 @@ def merge_tag_chunks(lake: Lake, source: str, day: date, run_id: str, chunks: li
                 writer.write(batch)
     versions = {chunk.tagger_version for chunk in chunks}
     if len(versions) != 1:
-        raise RuntimeError(f"tag {source} {day}: run {run_id} was tagged by several tagger versions {sorted(versions)}; rerun the tag tasks")
+        raise RuntimeError(
+            f"tag {source} {day}: run {run_id} was tagged by several tagger versions {sorted(versions)}; rerun the tag "
+            "tasks"
+        )
     verdict_files = [chunk_verdicts_file(chunk.index) for chunk in chunks]
     verdicts = [paper for name in verdict_files for paper in lake.read_json("entities", source, day, name, run_id)]
-    lake.write_json("entities", source, day, TAGGED_MANIFEST, {"tagger_version": versions.pop(), "verdicts": verdicts}, run_id)
+    lake.write_json(
+        "entities", source, day, TAGGED_MANIFEST, {"tagger_version": versions.pop(), "verdicts": verdicts}, run_id
+    )
     lake.store.delete([lake.run_key("entities", source, day, run_id, name) for name in names + verdict_files])
-    total = {field: sum(getattr(chunk, field) for chunk in chunks) for field in ("rows", "papers", "texts_tagged", "texts_from_cache")}
+    total = {
+        field: sum(getattr(chunk, field) for chunk in chunks)
+        for field in ("rows", "papers", "texts_tagged", "texts_from_cache")
+    }
     return PartitionSummary(
         layer="entities", source=source, date=day.isoformat(), rows=total.pop("rows"), uri=writer.uri, run_id=run_id,
         counts=total | {"chunks": len(chunks)},

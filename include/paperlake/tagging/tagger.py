@@ -21,18 +21,34 @@ MODEL_DIR = DATA_DIR / "models" / "ner"
 # The code the tag stage runs: a change to any of these can change what is written. Training and evaluation
 # (`tagging/training/`) are not in it, so editing them keeps every partition's tag cache.
 RUNTIME_MODULES = (
-    "acronyms", "cache", "components", "domain", "entity_rules", "exclusions", "gazetteer", "partition", "tagger", "vocabulary", "workers",
+    "acronyms",
+    "cache",
+    "components",
+    "domain",
+    "entity_rules",
+    "exclusions",
+    "gazetteer",
+    "partition",
+    "tagger",
+    "vocabulary",
+    "workers",
 )
 
 
 def tagger_files(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR) -> list[Path]:
-    """What `tagger_version` hashes: the runtime modules, the patterns and word lists, the exclusion lists and the trained models."""
+    """What `tagger_version` hashes: the runtime modules, the patterns and word lists, the exclusion lists and the
+    trained models."""
     from paperlake.tagging.domain import DOMAIN_MODEL_DIR
     from paperlake.tagging.exclusions import EXCLUSIONS_DIR
     from paperlake.tagging.vocabulary import VOCABULARY_PATH
 
     here = Path(__file__).parent
-    files = [*(p for p in gazetteer_paths if p.exists()), SHAPES_PATH, VOCABULARY_PATH, *(here / f"{name}.py" for name in RUNTIME_MODULES)]
+    files = [
+        *(p for p in gazetteer_paths if p.exists()),
+        SHAPES_PATH,
+        VOCABULARY_PATH,
+        *(here / f"{name}.py" for name in RUNTIME_MODULES),
+    ]
     files += sorted(EXCLUSIONS_DIR.glob("*.txt")) + sorted(p for p in DOMAIN_MODEL_DIR.rglob("*") if p.is_file())
     if model_dir is not None and model_dir.exists():
         files += sorted(p for p in model_dir.rglob("*") if p.is_file())
@@ -46,7 +62,10 @@ def tagger_version(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_di
     digest = hashlib.sha256()
     for path in tagger_files(gazetteer_paths, model_dir):
         digest.update(path.read_bytes())
-    return f"{'model' if model_dir is not None and model_dir.exists() else 'rules'}-{digest.hexdigest()[:12]}-spacy{spacy.__version__}"
+    return (
+        f"{'model' if model_dir is not None and model_dir.exists() else 'rules'}-"
+        f"{digest.hexdigest()[:12]}-spacy{spacy.__version__}"
+    )
 
 
 def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR):

@@ -12,9 +12,15 @@ MULTIPROCESS_MIN_TEXTS = 1000
 
 
 def tag_texts(
-    nlp, texts: list[str], index: dict | None = None, titles: list[str] | None = None, batch_size: int = 64, processes: int | None = None,
+    nlp,
+    texts: list[str],
+    index: dict | None = None,
+    titles: list[str] | None = None,
+    batch_size: int = 64,
+    processes: int | None = None,
 ) -> list[list[tuple[str, str, str, int, int]]]:
-    """For each abstract (with its paper's title as context): (entity_id, label, span text, start_char, end_char) per entity.
+    """For each abstract (with its paper's title as context): (entity_id, label, span text, start_char, end_char) per
+    entity.
 
     From MULTIPROCESS_MIN_TEXTS texts on, two forked workers share the work: they inherit the built
     pipeline, and only texts and titles go to them and span tuples come back (no Docs are pickled).
@@ -29,7 +35,8 @@ def tag_texts(
     global _FORKED_TAGGER
     _FORKED_TAGGER = (nlp, index or {}, batch_size)
     batches = [(texts[i : i + WORKER_BATCH], titles[i : i + WORKER_BATCH]) for i in range(0, len(texts), WORKER_BATCH)]
-    # Frozen objects are never visited by a worker's garbage collector, so the workers do not copy the parent's heap page by page.
+    # Frozen objects are never visited by a worker's garbage collector, so the workers do not copy the parent's heap
+    # page by page.
     gc.collect()
     gc.freeze()
     try:
@@ -40,12 +47,17 @@ def tag_texts(
         _FORKED_TAGGER = None
 
 
-def entity_spans(nlp, index: dict, texts: list[str], titles: list[str], batch_size: int) -> list[list[tuple[str, str, str, int, int]]]:
+def entity_spans(
+    nlp, index: dict, texts: list[str], titles: list[str], batch_size: int
+) -> list[list[tuple[str, str, str, int, int]]]:
     """Tag texts in this process; each entity as (entity_id, label, text, start_char, end_char)."""
     from paperlake.tagging.tagger import titled_docs
 
     return [
-        [(ent.ent_id_ or canonical_id(ent.text, index), ent.label_, ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
+        [
+            (ent.ent_id_ or canonical_id(ent.text, index), ent.label_, ent.text, ent.start_char, ent.end_char)
+            for ent in doc.ents
+        ]
         for doc in nlp.pipe(titled_docs(nlp, texts, titles), batch_size=batch_size)
     ]
 

@@ -26,7 +26,13 @@ def two_day_lake(lake):
         lake, "arxiv", D2, clean=table([paper("p1", 2, "New title", "h3")], CLEAN),
         entities=table(spans("p1", "h3", ("GPT-4", "MODEL", 0), ("MMLU", "DATASET", 10)), ENTITIES),
     )
-    commit_tables(lake, "hf_daily", D2, clean=table([paper("p2", 1, "Second", "h2", upvotes=7)], CLEAN), entities=table(spans("p2", "h2", *p2_spans), ENTITIES))
+    commit_tables(
+        lake,
+        "hf_daily",
+        D2,
+        clean=table([paper("p2", 1, "Second", "h2", upvotes=7)], CLEAN),
+        entities=table(spans("p2", "h2", *p2_spans), ENTITIES),
+    )
     return lake
 
 
@@ -38,8 +44,14 @@ def query(path, sql):
 def test_papers_one_row_per_id_latest_version_with_first_and_last_seen(two_day_lake, settings):
     summary = build_marts(two_day_lake, settings)
     path = local_marts_path(two_day_lake, settings)
-    assert {t: summary.tables[t] for t in ("papers", "paper_entities", "entity_counts")} == {"papers": 2, "paper_entities": 4, "entity_counts": 3}
-    assert query(path, "SELECT paper_id, version, title, first_seen, last_seen, sources, upvotes FROM papers ORDER BY 1") == [
+    assert {t: summary.tables[t] for t in ("papers", "paper_entities", "entity_counts")} == {
+        "papers": 2,
+        "paper_entities": 4,
+        "entity_counts": 3,
+    }
+    assert query(
+        path, "SELECT paper_id, version, title, first_seen, last_seen, sources, upvotes FROM papers ORDER BY 1"
+    ) == [
         ("p1", 2, "New title", D1, D2, ["arxiv"], None),
         ("p2", 1, "Second", D1, D2, ["arxiv", "hf_daily"], 7),
     ]
@@ -48,7 +60,9 @@ def test_papers_one_row_per_id_latest_version_with_first_and_last_seen(two_day_l
 def test_paper_entities_count_the_current_text_once_across_sources(two_day_lake, settings):
     build_marts(two_day_lake, settings)
     path = local_marts_path(two_day_lake, settings)
-    assert query(path, "SELECT paper_id, entity_id, label, mentions, first_offset, first_seen FROM paper_entities ORDER BY 1, 5") == [
+    assert query(
+        path, "SELECT paper_id, entity_id, label, mentions, first_offset, first_seen FROM paper_entities ORDER BY 1, 5"
+    ) == [
         ("p1", "GPT-4", "MODEL", 1, 0, D1),  # the paper's first_seen, though these spans are on its day-2 text
         ("p1", "MMLU", "DATASET", 1, 10, D1),
         ("p2", "MMLU", "DATASET", 2, 5, D1),
@@ -113,7 +127,11 @@ def trend_lake(lake):
     for pid, (back, upvotes, ents) in papers.items():
         by_day.setdefault(days_before(back), []).append((pid, upvotes, ents))
     for day, items in by_day.items():
-        rows = [s for pid, _, ents in items for s in spans(pid, f"h{pid}", *[(e, labels[e], 10 * i) for i, e in enumerate(ents)])]
+        rows = [
+            s
+            for pid, _, ents in items
+            for s in spans(pid, f"h{pid}", *[(e, labels[e], 10 * i) for i, e in enumerate(ents)])
+        ]
         commit_tables(
             lake, "arxiv", day, entities=table(rows, ENTITIES),
             clean=table([paper(pid, 1, f"Title {pid}. More.", f"h{pid}", upvotes) for pid, upvotes, _ in items], CLEAN),
@@ -123,13 +141,20 @@ def trend_lake(lake):
 
 def test_trending_entities_rank_by_smoothed_lift_with_minimum_support(trend_lake, settings):
     build_marts(trend_lake, settings)
-    rows = query(local_marts_path(trend_lake, settings), "SELECT reference_date, entity_id, recent_papers, baseline_papers, lift, rank FROM trending_entities ORDER BY rank")
+    rows = query(
+        local_marts_path(trend_lake, settings),
+        "SELECT reference_date, entity_id, recent_papers, baseline_papers, lift, rank FROM trending_entities ORDER BY "
+        "rank",
+    )
     assert rows == [(R, "LoRA", 2, 0, 8.0, 1), (R, "MMLU", 2, 1, 4.0, 2), (R, "BLEU", 2, 3, 2.0, 3)]
 
 
 def test_trending_papers_add_upvotes_and_entity_momentum(trend_lake, settings):
     build_marts(trend_lake, settings)
-    rows = query(local_marts_path(trend_lake, settings), "SELECT paper_id, score, trending_entities, first_sentence, rank FROM trending_papers ORDER BY rank")
+    rows = query(
+        local_marts_path(trend_lake, settings),
+        "SELECT paper_id, score, trending_entities, first_sentence, rank FROM trending_papers ORDER BY rank",
+    )
     assert rows == [
         ("p2", 12.0, ["LoRA", "MMLU"], "abstract of Title p2.", 1),
         ("p4", 8.0, ["LoRA"], "abstract of Title p4.", 2),
@@ -145,7 +170,11 @@ def test_entity_daily_and_entities(trend_lake, settings):
     assert query(path, "SELECT date, n_papers FROM entity_daily WHERE entity_id = 'BLEU' ORDER BY date") == [
         (days_before(34), 1), (days_before(29), 1), (days_before(20), 1), (days_before(6), 2),
     ]
-    assert query(path, "SELECT entity_id, label, canonical_name, aliases_seen, n_papers, first_seen, last_seen FROM entities WHERE entity_id IN ('BLEU', 'MMLU') ORDER BY 1") == [
+    assert query(
+        path,
+        "SELECT entity_id, label, canonical_name, aliases_seen, n_papers, first_seen, last_seen FROM entities WHERE "
+        "entity_id IN ('BLEU', 'MMLU') ORDER BY 1",
+    ) == [
         ("BLEU", "METRIC", "BLEU", ["BLEU"], 5, days_before(34), days_before(6)),
         ("MMLU", "DATASET", "MMLU", ["MMLU"], 3, days_before(20), R),
     ]
@@ -153,7 +182,10 @@ def test_entity_daily_and_entities(trend_lake, settings):
 
 def test_cooccurrence_pmi_over_papers_with_entities(trend_lake, settings):
     build_marts(trend_lake, settings)
-    rows = query(local_marts_path(trend_lake, settings), "SELECT other_entity_id, n_papers, pmi, rank FROM entity_cooccurrence WHERE entity_id = 'MMLU' ORDER BY rank")
+    rows = query(
+        local_marts_path(trend_lake, settings),
+        "SELECT other_entity_id, n_papers, pmi, rank FROM entity_cooccurrence WHERE entity_id = 'MMLU' ORDER BY rank",
+    )
     # 9 papers with entities; MMLU in 3, GPT-4 in 1, LoRA in 2, BLEU in 5; each pair in one paper
     assert rows == [
         ("GPT-4", 1, round(math.log(9 / 3), 4), 1),
@@ -163,16 +195,21 @@ def test_cooccurrence_pmi_over_papers_with_entities(trend_lake, settings):
 
 
 def test_cooccurrence_is_stored_on_keys_and_named_where_it_is_read(trend_lake, settings):
-    """The ranking, rewritten each build as PMI moves, is stored on entity keys; the mart is a view naming them (also for a
-    reader that attaches the file under another name, as the shell and the search index do)."""
+    """The ranking, rewritten each build as PMI moves, is stored on entity keys; the mart is a view naming them (also
+    for a reader that attaches the file under another name, as the shell and the search index do)."""
     build_marts(trend_lake, settings)
     path = local_marts_path(trend_lake, settings)
-    assert query(path, "SELECT table_type FROM information_schema.tables WHERE table_name = 'entity_cooccurrence'") == [("VIEW",)]
-    assert query(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'cooccurrence' AND data_type = 'VARCHAR'") == [(0,)]
+    assert query(path, "SELECT table_type FROM information_schema.tables WHERE table_name = 'entity_cooccurrence'") == [
+        ("VIEW",)
+    ]
+    assert query(
+        path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'cooccurrence' AND data_type = 'VARCHAR'"
+    ) == [(0,)]
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{path}' AS other (READ_ONLY)")
-        assert con.execute("SELECT other_entity_id FROM other.entity_cooccurrence WHERE entity_id = 'MMLU' ORDER BY rank").fetchall() == [
-            ("GPT-4",), ("LoRA",), ("BLEU",)]
+        assert con.execute(
+            "SELECT other_entity_id FROM other.entity_cooccurrence WHERE entity_id = 'MMLU' ORDER BY rank"
+        ).fetchall() == [("GPT-4",), ("LoRA",), ("BLEU",)]
 
 
 def test_pipeline_health_per_source_and_date(lake, settings):
@@ -182,20 +219,39 @@ def test_pipeline_health_per_source_and_date(lake, settings):
     day = date(2026, 10, 1)
     rows = [paper("q1", 1, "Q1", "hq1"), paper("q2", 1, "Q2", "hq2"), paper("q3", 1, "Q3", "hq3")]
     commit = commit_tables(
-        lake, "hf_daily", day,
-        pages=[RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"), RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00")],
-        staged=table(rows, STAGED), clean=table(rows[:2], CLEAN),
-        quarantine=table([{**rows[2], "record_index": 2, "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}], QUARANTINE),
+        lake,
+        "hf_daily",
+        day,
+        pages=[
+            RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"),
+            RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00"),
+        ],
+        staged=table(rows, STAGED),
+        clean=table(rows[:2], CLEAN),
+        quarantine=table(
+            [{**rows[2], "record_index": 2, "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}],
+            QUARANTINE,
+        ),
         entities=table(spans("q1", "hq1", ("BLEU", "METRIC", 0), ("F1", "METRIC", 9)), ENTITIES),
-        # a result as validation wrote it before issue 25: Airflow's id as its run_id (the lake's run is in the file name)
-        validation={"source": "hf_daily", "date": "2026-10-01", "gx_success": False, "run_id": "scheduled__2026-10-01", "suite_version": "3"},
+        # a result as validation wrote it before issue 25: Airflow's id as its run_id (the lake's run is in the file
+        # name)
+        validation={
+            "source": "hf_daily",
+            "date": "2026-10-01",
+            "gx_success": False,
+            "run_id": "scheduled__2026-10-01",
+            "suite_version": "3",
+        },
     )
     build_marts(lake, settings)
     assert query(local_marts_path(lake, settings), "SELECT * FROM pipeline_health") == [
-        ("hf_daily", day, 2, 7, "2026-10-02T06:00:01+00:00", 3, 2, 1, {"abstract_length": 1, "not_english": 1}, 2, 1, False,
-         commit.run_id, "scheduled__2026-10-01"),
+        ("hf_daily", day, 2, 7, "2026-10-02T06:00:01+00:00", 3, 2, 1, {"abstract_length": 1, "not_english": 1}, 2, 1,
+         False, commit.run_id, "scheduled__2026-10-01"),
     ]
-    assert query(local_marts_path(lake, settings), "SELECT source, date, record_index, paper_id, reason_codes, reasons FROM quarantine") == [
+    assert query(
+        local_marts_path(lake, settings),
+        "SELECT source, date, record_index, paper_id, reason_codes, reasons FROM quarantine",
+    ) == [
         ("hf_daily", day, 2, "q3", ["abstract_length", "not_english"], ["a", "b"]),
     ]
 
@@ -207,9 +263,14 @@ def test_pipeline_health_names_the_lake_run_and_the_airflow_run_each_under_its_o
         commit_tables(lake, source, date(2026, 10, 1), run_id=run_id, clean=table([paper("p", 1, "P", "hp")], CLEAN),
                       validation={"gx_success": True, "run_id": run_id, "airflow_run_id": airflow_run_id})
     build_marts(lake, settings)
-    rows = query(local_marts_path(lake, settings), "SELECT source, run_id, airflow_run_id FROM pipeline_health ORDER BY source")
+    rows = query(
+        local_marts_path(lake, settings), "SELECT source, run_id, airflow_run_id FROM pipeline_health ORDER BY source"
+    )
     runs = {source: committed_run(lake, source, date(2026, 10, 1)) for source in ("arxiv", "hf_daily")}
-    assert rows == [("arxiv", runs["arxiv"], "scheduled__2026-10-01T00:00:00+00:00"), ("hf_daily", runs["hf_daily"], None)]
+    assert rows == [
+        ("arxiv", runs["arxiv"], "scheduled__2026-10-01T00:00:00+00:00"),
+        ("hf_daily", runs["hf_daily"], None),
+    ]
 
 
 def test_every_mart_is_exported_as_a_delta_table_that_plain_parquet_readers_also_read(trend_lake, settings):
@@ -231,13 +292,22 @@ def export_files(lake) -> dict:
     from deltalake import DeltaTable
 
     tables = {mart: DeltaTable(lake.uri(f"marts/{mart}")) for mart in MARTS}
-    return {mart: (table.version(), set(table.get_add_actions(flatten=True).column("path").to_pylist())) for mart, table in tables.items()}
+    return {
+        mart: (table.version(), set(table.get_add_actions(flatten=True).column("path").to_pylist()))
+        for mart, table in tables.items()
+    }
 
 
 def test_an_added_day_commits_only_the_export_partitions_it_touches_as_one_version(two_day_lake, settings):
     build_marts(two_day_lake, settings)
     before = export_files(two_day_lake)
-    commit_tables(two_day_lake, "arxiv", D3, clean=table([paper("p3", 1, "Third", "h4")], CLEAN), entities=table(spans("p3", "h4", ("BERT", "MODEL", 0)), ENTITIES))
+    commit_tables(
+        two_day_lake,
+        "arxiv",
+        D3,
+        clean=table([paper("p3", 1, "Third", "h4")], CLEAN),
+        entities=table(spans("p3", "h4", ("BERT", "MODEL", 0)), ENTITIES),
+    )
     assert build_marts(two_day_lake, settings).build == "incremental"
     after = export_files(two_day_lake)
     for mart in ("papers", "paper_entities", "entity_daily", "pipeline_health"):
@@ -245,22 +315,42 @@ def test_an_added_day_commits_only_the_export_partitions_it_touches_as_one_versi
         (old_version, old), (new_version, new) = before[mart], after[mart]
         assert old <= new and {path.split("/")[0] for path in new - old} == {f"{column}=2026-11-03"}, mart
         assert new_version > old_version
-    for mart in ("entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence", "quarantine"):
+    for mart in (
+        "entity_counts", "entities", "trending_entities", "trending_papers", "entity_cooccurrence", "quarantine"
+    ):
         assert after[mart][0] > before[mart][0] and not after[mart][1] & before[mart][1], mart
     # what is left on disk is exactly the current versions' files
-    on_disk = {mart: {p.relative_to(two_day_lake.uri(f"marts/{mart}")).as_posix() for p in Path(two_day_lake.uri(f"marts/{mart}")).rglob("*.parquet")}
-               for mart in MARTS}
+    on_disk = {
+        mart: {
+            p.relative_to(two_day_lake.uri(f"marts/{mart}")).as_posix()
+            for p in Path(two_day_lake.uri(f"marts/{mart}")).rglob("*.parquet")
+        }
+        for mart in MARTS
+    }
     assert on_disk == {mart: files for mart, (_, files) in after.items()}
 
 
-MARTS = ("papers", "paper_entities", "entity_counts", "entities", "entity_daily", "trending_entities", "trending_papers",
-         "entity_cooccurrence", "pipeline_health", "quarantine")
+MARTS = (
+    "papers",
+    "paper_entities",
+    "entity_counts",
+    "entities",
+    "entity_daily",
+    "trending_entities",
+    "trending_papers",
+    "entity_cooccurrence",
+    "pipeline_health",
+    "quarantine",
+)
 
 
 def mart_rows(path) -> dict:
     """Every mart's column types and rows, sorted."""
     with duckdb.connect(str(path), read_only=True) as con:
-        return {t: (con.execute(f"DESCRIBE {t}").fetchall(), con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()) for t in MARTS}
+        return {
+            t: (con.execute(f"DESCRIBE {t}").fetchall(), con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall())
+            for t in MARTS
+        }
 
 
 def exported_rows(lake) -> dict:
@@ -297,11 +387,20 @@ def full_build_rows(lake, tmp_path) -> dict:
 
 
 D0, D3 = date(2026, 10, 31), date(2026, 11, 3)
-LABELS = {"BERT": "MODEL", "GPT-4": "MODEL", "MMLU": "DATASET", "GSM8K": "DATASET", "accuracy": "METRIC", "F1": "METRIC", "LoRA": "METHOD"}
+LABELS = {
+    "BERT": "MODEL",
+    "GPT-4": "MODEL",
+    "MMLU": "DATASET",
+    "GSM8K": "DATASET",
+    "accuracy": "METRIC",
+    "F1": "METRIC",
+    "LoRA": "METHOD",
+}
 
 
 def tagged(pid, version, chash, entities, upvotes=None, alias=None):
-    """A clean row and its spans: each entity once, at offsets 0, 10, 20, ... (`alias` spells the first one differently)."""
+    """A clean row and its spans: each entity once, at offsets 0, 10, 20, ... (`alias` spells the first one
+    differently)."""
     found = [{**s, "text": alias or s["text"]} if i == 0 else s
              for i, s in enumerate(spans(pid, chash, *[(e, LABELS[e], 10 * i) for i, e in enumerate(entities)]))]
     return paper(pid, version, f"Title {pid} {chash}. More.", chash, upvotes), found
@@ -309,30 +408,65 @@ def tagged(pid, version, chash, entities, upvotes=None, alias=None):
 
 def commit_papers(lake, source, day, *papers, quarantined=()):
     rows = [p for p, _ in papers]
-    quarantine = [{**paper(pid, 1, pid, f"q{pid}"), "record_index": i, "reason_codes": ["not_english"], "reasons": ["?"]}
-                  for i, pid in enumerate(quarantined)]
-    return commit_tables(lake, source, day, clean=table(rows, CLEAN), entities=table([s for _, found in papers for s in found], ENTITIES),
-                         quarantine=table(quarantine, QUARANTINE))
+    quarantine = [
+        {**paper(pid, 1, pid, f"q{pid}"), "record_index": i, "reason_codes": ["not_english"], "reasons": ["?"]}
+        for i, pid in enumerate(quarantined)
+    ]
+    return commit_tables(
+        lake,
+        source,
+        day,
+        clean=table(rows, CLEAN),
+        entities=table([s for _, found in papers for s in found], ENTITIES),
+        quarantine=table(quarantine, QUARANTINE),
+    )
 
 
 def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp_path):
-    """Add day 1, add day 2, reprocess day 1 with new content, add day 3, lose a partition: after each build the published
-    marts equal a full build of the same lake, row for row; paths exercised: revisions, re-listings (current row kept), a
-    paper whose current row moves to an untouched partition, pairs and entities lost, windows moving."""
+    """Add day 1, add day 2, reprocess day 1 with new content, add day 3, lose a partition: after each build the
+    published marts equal a full build of the same lake, row for row; paths exercised: revisions, re-listings (current
+    row kept), a paper whose current row moves to an untouched partition, pairs and entities lost, windows moving."""
     steps = [
-        lambda: (commit_papers(lake, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]), tagged("p2", 1, "h2", ["MMLU", "accuracy"]),
-                               tagged("p3", 1, "h3", ["LoRA", "BERT"])),
-                 commit_papers(lake, "hf_daily", D1, tagged("p2", None, "h2", ["MMLU", "accuracy"], upvotes=5))),
-        lambda: (commit_papers(lake, "arxiv", D2, tagged("p1", 2, "h1b", ["GPT-4", "MMLU"]), tagged("p4", 1, "h4", ["LoRA", "GSM8K", "accuracy"])),
-                 commit_papers(lake, "hf_daily", D2, tagged("p3", None, "h3", ["LoRA", "BERT"], upvotes=9, alias="lora"))),
-        lambda: commit_papers(lake, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]), tagged("p2", 2, "h2b", ["MMLU", "F1"]),
-                              tagged("p5", 1, "h5", ["BERT"]), quarantined=["p3"]),
-        lambda: (commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
-                 commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3))),
+        lambda: (
+            commit_papers(
+                lake,
+                "arxiv",
+                D1,
+                tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]),
+                tagged("p2", 1, "h2", ["MMLU", "accuracy"]),
+                tagged("p3", 1, "h3", ["LoRA", "BERT"]),
+            ),
+            commit_papers(lake, "hf_daily", D1, tagged("p2", None, "h2", ["MMLU", "accuracy"], upvotes=5)),
+        ),
+        lambda: (
+            commit_papers(
+                lake,
+                "arxiv",
+                D2,
+                tagged("p1", 2, "h1b", ["GPT-4", "MMLU"]),
+                tagged("p4", 1, "h4", ["LoRA", "GSM8K", "accuracy"]),
+            ),
+            commit_papers(lake, "hf_daily", D2, tagged("p3", None, "h3", ["LoRA", "BERT"], upvotes=9, alias="lora")),
+        ),
+        lambda: commit_papers(
+            lake,
+            "arxiv",
+            D1,
+            tagged("p1", 1, "h1", ["BERT", "MMLU", "GSM8K"]),
+            tagged("p2", 2, "h2b", ["MMLU", "F1"]),
+            tagged("p5", 1, "h5", ["BERT"]),
+            quarantined=["p3"],
+        ),
+        lambda: (
+            commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1", "accuracy"])),
+            commit_papers(lake, "hf_daily", D3, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=3)),
+        ),
         # p4 re-listed on an earlier date: its row is kept, its first_seen moves back
         lambda: commit_papers(lake, "hf_daily", D0, tagged("p4", None, "h4", ["LoRA", "GSM8K", "accuracy"], upvotes=2)),
         lambda: lake.store.delete(lake.store.list(commit_prefix("hf_daily", D2))),  # a partition no longer committed
-        lambda: lake.store.delete(lake.store.list(commit_prefix("arxiv", D3)) + lake.store.list(commit_prefix("hf_daily", D3))),  # a date gone
+        lambda: lake.store.delete(
+            lake.store.list(commit_prefix("arxiv", D3)) + lake.store.list(commit_prefix("hf_daily", D3))
+        ),  # a date gone
         lambda: commit_papers(lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"])),  # and back
     ]
     for number, step in enumerate(steps):
@@ -340,7 +474,9 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
         summary = build_marts(lake, settings)
         assert summary.build == ("full" if number == 0 else "incremental")
         published = local_marts_path(lake, settings)
-        assert (mart_rows(published), exported_rows(lake)) == full_build_rows(lake, tmp_path), f"after step {number + 1}"
+        assert (mart_rows(published), exported_rows(lake)) == full_build_rows(lake, tmp_path), (
+            f"after step {number + 1}"
+        )
         assert exported_rows(lake) == marts_as_exported(published), f"after step {number + 1}"
         papers = {row[0]: row for row in mart_rows(local_marts_path(lake, settings))["papers"][1]}
         if number == 3:
@@ -350,7 +486,11 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
     incremental = mart_rows(local_marts_path(lake, settings))
     assert build_marts(lake, settings, full=True).build == "full"
     assert mart_rows(local_marts_path(lake, settings)) == incremental
-    assert incremental["trending_entities"][1] and incremental["entity_cooccurrence"][1] and "p3" not in {r[0] for r in incremental["papers"][1]}
+    assert (
+        incremental["trending_entities"][1]
+        and incremental["entity_cooccurrence"][1]
+        and "p3" not in {r[0] for r in incremental["papers"][1]}
+    )
 
 
 def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake, settings):
@@ -363,7 +503,9 @@ def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake,
     assert build_marts(two_day_lake, settings).build == "full"
     assert query(path, "SELECT paper_id FROM papers ORDER BY 1") == [("p1",), ("p2",)]
     assert exported_rows(two_day_lake)["papers"] == marts_as_exported(path)["papers"]
-    assert not Path(two_day_lake.uri("marts/papers/part.parquet")).exists()  # the earlier export is replaced, not mixed in
+    assert not Path(
+        two_day_lake.uri("marts/papers/part.parquet")
+    ).exists()  # the earlier export is replaced, not mixed in
 
 
 BUILD_CHILD = (
@@ -377,12 +519,15 @@ BUILD_CHILD = (
 
 
 def test_a_build_does_not_import_pandas(two_day_lake, settings):
-    """Neither a full nor an incremental build binds a parameter or registers an Arrow table (each imports pandas: ~0.25 s a build)."""
+    """Neither a full nor an incremental build binds a parameter or registers an Arrow table (each imports pandas: ~0.25
+    s a build)."""
     import subprocess
     import sys
 
     def build() -> str:
-        return subprocess.run([sys.executable, "-c", BUILD_CHILD, str(settings.home)], capture_output=True, text=True, check=True).stdout.split()
+        return subprocess.run(
+            [sys.executable, "-c", BUILD_CHILD, str(settings.home)], capture_output=True, text=True, check=True
+        ).stdout.split()
 
     assert build() == ["full", "False"]
     commit_papers(two_day_lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"]))
@@ -390,9 +535,9 @@ def test_a_build_does_not_import_pandas(two_day_lake, settings):
 
 
 def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_lake, settings, tmp_path):
-    """paper_entities' written rows carry keys only (hashes of paper_id and entity_id, label), and a paper's rows are replaced
-    whole: the check counts distinct keys among the rows written, and fails rows written for a paper whose earlier rows were
-    kept (not among the affected papers); the mart's other rows are not scanned again."""
+    """paper_entities' written rows carry keys only (hashes of paper_id and entity_id, label), and a paper's rows are
+    replaced whole: the check counts distinct keys among the rows written, and fails rows written for a paper whose
+    earlier rows were kept (not among the affected papers); the mart's other rows are not scanned again."""
     import shutil
 
     from paperlake.marts.builder import SQL_DIR, MartCheckFailed, check_marts
@@ -403,7 +548,10 @@ def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_la
     with duckdb.connect(str(path)) as con:
         con.execute((SQL_DIR / "keys.sql").read_text())
         con.execute("CREATE TEMP TABLE affected_papers AS SELECT paper_key('p2') AS paper_key")
-        written = "SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key FROM paper_entities WHERE paper_id = '{}'"
+        written = (
+            "SELECT paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key "
+            "FROM paper_entities WHERE paper_id = '{}'"
+        )
         con.execute(f"CREATE TEMP TABLE paper_entities_after AS {written.format('p2')}")
         con.execute("INSERT INTO paper_entities SELECT * FROM paper_entities WHERE paper_id = 'p1' LIMIT 1")
         assert check_marts(con, new=False)["paper_entities"] == 5  # p1's duplicate was not written by this update
@@ -431,7 +579,10 @@ def s3_settings(seaweed, bucket, home):
     from paperlake.config import S3Options, Settings
 
     env = {"PAPERLAKE_HOME": str(home), "PAPERLAKE_LAKE_URL": f"s3://{bucket}/lake"}
-    return replace(Settings.from_env(env), s3=S3Options(seaweed.endpoint_url, seaweed.env["AWS_ACCESS_KEY_ID"], seaweed.env["AWS_SECRET_ACCESS_KEY"]))
+    return replace(
+        Settings.from_env(env),
+        s3=S3Options(seaweed.endpoint_url, seaweed.env["AWS_ACCESS_KEY_ID"], seaweed.env["AWS_SECRET_ACCESS_KEY"]),
+    )
 
 
 def marts_gets(lake) -> list:
@@ -440,7 +591,8 @@ def marts_gets(lake) -> list:
 
     gets = []
     lake.store.client.meta.events.register(
-        "before-parameter-build.s3.GetObject", lambda params, **_: gets.append(params["Key"]) if params["Key"].endswith(MARTS_KEY) else None,
+        "before-parameter-build.s3.GetObject",
+        lambda params, **_: gets.append(params["Key"]) if params["Key"].endswith(MARTS_KEY) else None,
     )
     return gets
 
@@ -448,7 +600,9 @@ def marts_gets(lake) -> list:
 def test_marts_on_s3_are_downloaded_once_per_published_version(seaweed, s3_bucket, tmp_path):
     from paperlake.lake import Lake
 
-    writer_settings, reader_settings = (s3_settings(seaweed, s3_bucket, tmp_path / name) for name in ("writer", "reader"))
+    writer_settings, reader_settings = (
+        s3_settings(seaweed, s3_bucket, tmp_path / name) for name in ("writer", "reader")
+    )
     writer, reader = Lake.from_settings(writer_settings), Lake.from_settings(reader_settings)
     writer_gets, reader_gets = marts_gets(writer), marts_gets(reader)
     commit_papers(writer, "arxiv", D1, tagged("p1", 1, "h1", ["BERT", "MMLU"]), tagged("p2", 1, "h2", ["MMLU"]))
@@ -461,10 +615,15 @@ def test_marts_on_s3_are_downloaded_once_per_published_version(seaweed, s3_bucke
     commit_papers(writer, "arxiv", D2, tagged("p3", 1, "h3", ["BERT", "GSM8K"]))
     assert build_marts(writer, writer_settings).build == "incremental"
     assert writer_gets == []  # the writer's own copy is the file it published last
-    assert query(local_marts_path(reader, reader_settings), "SELECT count(*) FROM papers") == [(3,)] and len(reader_gets) == 2
+    assert (
+        query(local_marts_path(reader, reader_settings), "SELECT count(*) FROM papers") == [(3,)]
+        and len(reader_gets) == 2
+    )
     from deltalake import DeltaTable
 
     from paperlake.delta import storage_options
 
     export = DeltaTable(reader.uri("marts/papers"), storage_options=storage_options(reader))
-    assert sorted(export.to_pyarrow_table().column("paper_id").to_pylist()) == ["p1", "p2", "p3"] and export.version() == 1
+    assert (
+        sorted(export.to_pyarrow_table().column("paper_id").to_pylist()) == ["p1", "p2", "p3"] and export.version() == 1
+    )

@@ -37,11 +37,23 @@ def entities(nlp, text, index=None):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("We fine-tune Llama 3.1-8B and GPT-4o.", [("Llama-3.1-8B", "MODEL", "Llama 3.1-8B"), ("GPT-4o", "MODEL", "GPT-4o")]),
-        ("Results on HumanEval and SpreadsheetBench improve.", [("HumanEval", "DATASET", "HumanEval"), ("SpreadsheetBench", "DATASET", "SpreadsheetBench")]),
+        (
+            "We fine-tune Llama 3.1-8B and GPT-4o.",
+            [("Llama-3.1-8B", "MODEL", "Llama 3.1-8B"), ("GPT-4o", "MODEL", "GPT-4o")],
+        ),
+        (
+            "Results on HumanEval and SpreadsheetBench improve.",
+            [("HumanEval", "DATASET", "HumanEval"), ("SpreadsheetBench", "DATASET", "SpreadsheetBench")],
+        ),
         ("We report pass@k and perplexity.", [("pass@k", "METRIC", "pass@k"), ("perplexity", "METRIC", "perplexity")]),
-        ("A study of question answering and code generation.", [("question answering", "TASK", "question answering"), ("code generation", "TASK", "code generation")]),
-        ("We combine LoRA with knowledge distillation.", [("LoRA", "METHOD", "LoRA"), ("knowledge distillation", "METHOD", "knowledge distillation")]),
+        (
+            "A study of question answering and code generation.",
+            [("question answering", "TASK", "question answering"), ("code generation", "TASK", "code generation")],
+        ),
+        (
+            "We combine LoRA with knowledge distillation.",
+            [("LoRA", "METHOD", "LoRA"), ("knowledge distillation", "METHOD", "knowledge distillation")],
+        ),
     ],
     ids=["MODEL", "DATASET", "METRIC", "TASK", "METHOD"],
 )
@@ -58,8 +70,14 @@ def test_spellings_normalise_to_one_entity_id(nlp, index):
 
 def test_a_name_numbered_in_its_last_part_matches_glued_to_its_number(nlp):
     found = entities(nlp, "Experiments on Llama2 and CIFAR10 agree with Llama 2 on CIFAR-10.")
-    assert [(e[0], e[2]) for e in found] == [("LLaMA-2", "Llama2"), ("CIFAR-10", "CIFAR10"), ("LLaMA-2", "Llama 2"), ("CIFAR-10", "CIFAR-10")]
-    assert spellings("Llama 2") == ["Llama 2", "Llama2"] and spellings("Veo 2") == ["Veo 2"]  # short words glued are other names
+    assert [(e[0], e[2]) for e in found] == [
+        ("LLaMA-2", "Llama2"),
+        ("CIFAR-10", "CIFAR10"),
+        ("LLaMA-2", "Llama 2"),
+        ("CIFAR-10", "CIFAR-10"),
+    ]
+    # short words glued are other names
+    assert spellings("Llama 2") == ["Llama 2", "Llama2"] and spellings("Veo 2") == ["Veo 2"]
 
 
 def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
@@ -72,23 +90,50 @@ def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("We study inference-time intervention (ITI). ITI helps.",
-         [("inference-time intervention", "METHOD"), ("ITI", "METHOD"), ("ITI", "METHOD")]),
-        ("Recent synthetic data generation (SDG) methods fail; SDG is hard.",
-         [("synthetic data generation", "TASK"), ("SDG", "TASK"), ("SDG", "TASK")]),
-        ("We report the plausibility preference error (PPE); PPE drops.",
-         [("plausibility preference error", "METRIC"), ("PPE", "METRIC"), ("PPE", "METRIC")]),
-        ("We use Masked generative models (MGMs). One MGM suffices.",
-         [("Masked generative models", "METHOD"), ("MGMs", "METHOD"), ("MGM", "METHOD")]),
+        (
+            "We study inference-time intervention (ITI). ITI helps.",
+            [("inference-time intervention", "METHOD"), ("ITI", "METHOD"), ("ITI", "METHOD")],
+        ),
+        (
+            "Recent synthetic data generation (SDG) methods fail; SDG is hard.",
+            [("synthetic data generation", "TASK"), ("SDG", "TASK"), ("SDG", "TASK")],
+        ),
+        (
+            "We report the plausibility preference error (PPE); PPE drops.",
+            [("plausibility preference error", "METRIC"), ("PPE", "METRIC"), ("PPE", "METRIC")],
+        ),
+        (
+            "We use Masked generative models (MGMs). One MGM suffices.",
+            [("Masked generative models", "METHOD"), ("MGMs", "METHOD"), ("MGM", "METHOD")],
+        ),
         ("Vision Transformers (ViT) are strong.", [("Vision Transformers", "MODEL"), ("ViT", "MODEL")]),
         ("Large Language Models (LLMs) and Multi-Head Attention (MHA) are not entities.", []),
-        ("We propose a decoding strategy called Best-of-Zorbs (BoZ). BoZ wins.",
-         [("Best-of-Zorbs", "METHOD"), ("BoZ", "METHOD"), ("BoZ", "METHOD")]),
-        ("We build Quorra Glim (QG), an agentic planning system. QG plans.", [("Quorra Glim", "MODEL"), ("QG", "MODEL"), ("QG", "MODEL")]),
+        (
+            "We propose a decoding strategy called Best-of-Zorbs (BoZ). BoZ wins.",
+            [("Best-of-Zorbs", "METHOD"), ("BoZ", "METHOD"), ("BoZ", "METHOD")],
+        ),
+        (
+            "We build Quorra Glim (QG), an agentic planning system. QG plans.",
+            [("Quorra Glim", "MODEL"), ("QG", "MODEL"), ("QG", "MODEL")],
+        ),
         ("The zorbic lattice (ZL) model improves detectors.", [("zorbic lattice", "MODEL"), ("ZL", "MODEL")]),
-        ("We run Zonal Zipping Zooms (Z3). Z3 is cheap.", [("Zonal Zipping Zooms", "METHOD"), ("Z3", "METHOD"), ("Z3", "METHOD")]),
+        (
+            "We run Zonal Zipping Zooms (Z3). Z3 is cheap.",
+            [("Zonal Zipping Zooms", "METHOD"), ("Z3", "METHOD"), ("Z3", "METHOD")],
+        ),
     ],
-    ids=["method", "task", "metric", "plural", "gazetteer-acronym", "generic", "called-before", "appositive-after", "head-noun-after", "letter-count"],
+    ids=[
+        "method",
+        "task",
+        "metric",
+        "plural",
+        "gazetteer-acronym",
+        "generic",
+        "called-before",
+        "appositive-after",
+        "head-noun-after",
+        "letter-count",
+    ],
 )
 def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, expected):
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
@@ -109,7 +154,10 @@ def test_an_evaluation_setting_is_no_kind_of_the_technique_it_modifies(nlp):
 
 def test_an_acronym_defined_inside_a_name_is_part_of_it(nlp):
     """Guidelines, boundaries 4: "LF (ACR) prompting" is one name, and so is "ACR prompting" later on."""
-    found = [(e[2], e[1], e[0]) for e in entities(nlp, "We introduce the Sorry, Zorb Again (SZA) prompting. SZA prompting helps.")]
+    found = [
+        (e[2], e[1], e[0])
+        for e in entities(nlp, "We introduce the Sorry, Zorb Again (SZA) prompting. SZA prompting helps.")
+    ]
     assert found == [("Sorry, Zorb Again (SZA) prompting", "METHOD", "Sorry, Zorb Again prompting"),
                      ("SZA prompting", "METHOD", "Sorry, Zorb Again prompting")]
     found = [(e[2], e[1]) for e in entities(nlp, "We study Quaxed Zorbing (QZ) sampling. QZ is cheap.")]
@@ -119,7 +167,10 @@ def test_an_acronym_defined_inside_a_name_is_part_of_it(nlp):
 
 
 def test_names_glued_by_hyphens_are_one_entity(nlp):
-    found = [(e[2], e[1]) for e in entities(nlp, "We train Nemotron-Nano-9B-v2 and compare with Phi-Mamba, not BoN-aware tuning.")]
+    found = [
+        (e[2], e[1])
+        for e in entities(nlp, "We train Nemotron-Nano-9B-v2 and compare with Phi-Mamba, not BoN-aware tuning.")
+    ]
     assert ("Nemotron-Nano-9B-v2", "MODEL") in found and ("Phi-Mamba", "MODEL") in found
     assert ("BoN", "METHOD") in found
     found = [(e[2], e[1]) for e in entities(nlp, "Scores on SNLI-hard drop for GPT-4-based judges.")]
@@ -137,19 +188,39 @@ def test_the_name_a_title_announces_is_an_entity_in_the_abstract(nlp):
     found = tag_texts(nlp, ["We release Fooset to test agents."], titles=["Fooset: A Benchmark for Agents"])[0]
     assert [(text, label) for _, label, text, _, _ in found] == [("Fooset", "DATASET")]
     # a dataset the title announces is one entity, not the task named inside it
-    found = tag_texts(nlp, ["We release Zorb-NLI publicly. Zorb-NLI is hard."], titles=["Zorb-NLI: a Dataset for Inferring Zorbs"])[0]
+    found = tag_texts(
+        nlp, ["We release Zorb-NLI publicly. Zorb-NLI is hard."], titles=["Zorb-NLI: a Dataset for Inferring Zorbs"]
+    )[0]
     assert [(text, label) for _, label, text, _, _ in found] == [("Zorb-NLI", "DATASET"), ("Zorb-NLI", "DATASET")]
     # the abstract's own introduction labels it when the title's words do not
-    found = tag_texts(nlp, ["Zorblax is an evolution of the Transformer architecture. Zorblax is fast."], titles=["Zorblax: Inherently Parallel Inference"])[0]
-    assert [(text, label) for _, label, text, _, _ in found if text == "Zorblax"] == [("Zorblax", "MODEL"), ("Zorblax", "MODEL")]
+    found = tag_texts(
+        nlp,
+        ["Zorblax is an evolution of the Transformer architecture. Zorblax is fast."],
+        titles=["Zorblax: Inherently Parallel Inference"],
+    )[0]
+    assert [(text, label) for _, label, text, _, _ in found if text == "Zorblax"] == [
+        ("Zorblax", "MODEL"),
+        ("Zorblax", "MODEL"),
+    ]
 
 
 def test_items_a_paper_lists_after_a_class_noun_take_its_label(nlp):
-    found = [(e[2], e[1]) for e in entities(nlp, "It helps on tasks such as calendar planning, negotiation and compression, even when small.")]
+    found = [
+        (e[2], e[1])
+        for e in entities(
+            nlp, "It helps on tasks such as calendar planning, negotiation and compression, even when small."
+        )
+    ]
     assert found == [("calendar planning", "TASK"), ("negotiation", "TASK")]
-    found = [(e[2], e[1]) for e in entities(nlp, "We test three tasks: estimating percentiles, drawing samples, and counting zorbs.")]
+    found = [
+        (e[2], e[1])
+        for e in entities(nlp, "We test three tasks: estimating percentiles, drawing samples, and counting zorbs.")
+    ]
     assert found == [("estimating percentiles", "TASK"), ("drawing samples", "TASK"), ("counting zorbs", "TASK")]
-    assert [(e[2], e[1]) for e in entities(nlp, "Two dialogue datasets (Zorbchat and Quaxtalk) show it.")] == [("Zorbchat", "DATASET"), ("Quaxtalk", "DATASET")]
+    assert [(e[2], e[1]) for e in entities(nlp, "Two dialogue datasets (Zorbchat and Quaxtalk) show it.")] == [
+        ("Zorbchat", "DATASET"),
+        ("Quaxtalk", "DATASET"),
+    ]
     # one item in brackets, or a sentence after the colon, is no list
     assert entities(nlp, "We test reasoning tasks (zorbing). On three tasks: the model must plan ahead.") == []
 
@@ -158,17 +229,26 @@ def test_names_a_paper_defines_take_their_head_nouns_label(nlp):
     found = entities(nlp, "We propose KeyDiff, a training-free KV cache eviction method. KeyDiff is fast.")
     assert [(e[2], e[1]) for e in found if e[2] == "KeyDiff"] == [("KeyDiff", "METHOD"), ("KeyDiff", "METHOD")]
     assert ("ColorGrid", "DATASET") in [(e[2], e[1]) for e in entities(nlp, "We release ColorGrid, a new benchmark.")]
-    assert [(e[2], e[1]) for e in entities(nlp, "We introduce Quaxen, an attention-based module. Quaxen is fast.")] == [("Quaxen", "METHOD")] * 2
-    found = entities(nlp, "We introduce Quaxen, an attention-based module. Quaxens are fast.")  # its plural is the same entity
+    assert [(e[2], e[1]) for e in entities(nlp, "We introduce Quaxen, an attention-based module. Quaxen is fast.")] == [
+        ("Quaxen", "METHOD")
+    ] * 2
+    # its plural is the same entity
+    found = entities(nlp, "We introduce Quaxen, an attention-based module. Quaxens are fast.")
     assert found == [("Quaxen", "METHOD", "Quaxen"), ("Quaxen", "METHOD", "Quaxens")]
-    assert [(e[2], e[1]) for e in entities(nlp, "We report a 14% ZQR1 metric gain. ZQR1 rises.")] == [("ZQR1", "METRIC")] * 2
-    assert [(e[2], e[1]) for e in entities(nlp, "Results on the ZebraMix dataset and two Chinese datasets.")] == [("ZebraMix", "DATASET")]
+    assert [(e[2], e[1]) for e in entities(nlp, "We report a 14% ZQR1 metric gain. ZQR1 rises.")] == [
+        ("ZQR1", "METRIC")
+    ] * 2
+    assert [(e[2], e[1]) for e in entities(nlp, "Results on the ZebraMix dataset and two Chinese datasets.")] == [
+        ("ZebraMix", "DATASET")
+    ]
 
 
 def test_an_evaluation_framework_a_paper_introduces_is_a_dataset(nlp):
     """Guidelines: "dataset/benchmark/environment/evaluation framework" -> DATASET, also for a hyphenated name."""
     labels = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
-    assert labels("We propose ZORB-Scope, an efficient framework for long-context evaluation.") == [("ZORB-Scope", "DATASET")]
+    assert labels("We propose ZORB-Scope, an efficient framework for long-context evaluation.") == [
+        ("ZORB-Scope", "DATASET")
+    ]
     assert labels("We propose QuaxEval, a new evaluation paradigm for agents.") == [("QuaxEval", "DATASET")]
     assert labels("We propose ZORB-Kit, an efficient framework for long-context training.") == [("ZORB-Kit", "METHOD")]
     assert labels("We propose ZorbScore, a metric for summary evaluation.") == [("ZorbScore", "METRIC")]
@@ -180,9 +260,13 @@ def test_a_capitalised_word_after_an_abbreviations_period_starts_a_sentence(nlp)
 
 def test_a_papers_own_introduction_of_a_known_name_overrides_the_gazetteers_label(nlp):
     labels = lambda text, name: [label for _, label, span in entities(nlp, text) if span == name]
-    assert labels("We curate CICERO, a dataset of dyadic conversations. Models fail on CICERO.", "CICERO") == ["DATASET", "DATASET"]
+    assert labels("We curate CICERO, a dataset of dyadic conversations. Models fail on CICERO.", "CICERO") == [
+        "DATASET",
+        "DATASET",
+    ]
     assert labels("Our method, called MOHAWK, distills Transformers into SSMs.", "MOHAWK") == ["METHOD"]
-    assert labels("Cicero plays Diplomacy with people.", "Cicero") == ["MODEL"]  # no introduction: the gazetteer's label
+    # no introduction: the gazetteer's label
+    assert labels("Cicero plays Diplomacy with people.", "Cicero") == ["MODEL"]
     # the last part of a hyphenated name is not what the introduction names
     assert labels("We propose LRQ-DiT, an efficient quantization framework for DiT models.", "DiT") == ["MODEL"]
 
@@ -193,7 +277,10 @@ def test_an_unknown_coined_name_listed_beside_a_model_or_dataset_takes_its_label
     assert found("We test MaskGIT, ZORG, and QUAX.") == [("MaskGIT", "MODEL"), ("ZORG", "MODEL"), ("QUAX", "MODEL")]
     assert found("Results on ZOrb77 and ImageNet improve.") == [("ZOrb77", "DATASET"), ("ImageNet", "DATASET")]
     # hardware, units and lowercase words are no names, listed or not
-    assert found("We compare GPT-4 and NVIDIA hardware, GPT-4 and TeV scales, GPT-4 and humans.") == [("GPT-4", "MODEL")] * 3
+    assert (
+        found("We compare GPT-4 and NVIDIA hardware, GPT-4 and TeV scales, GPT-4 and humans.")
+        == [("GPT-4", "MODEL")] * 3
+    )
 
 
 def test_a_task_like_phrase_listed_beside_a_task_is_a_task(nlp):
@@ -201,7 +288,10 @@ def test_a_task_like_phrase_listed_beside_a_task_is_a_task(nlp):
     assert found("It covers logical reasoning, zorbic sense reasoning, and quaxing.") == [
         ("logical reasoning", "TASK"), ("zorbic sense reasoning", "TASK"),
     ]
-    assert found("It covers logical reasoning, zorbic sense reasoning, and quax planning.")[-1] == ("quax planning", "TASK")
+    assert found("It covers logical reasoning, zorbic sense reasoning, and quax planning.")[-1] == (
+        "quax planning",
+        "TASK",
+    )
     assert found("Work in the field of zorbic reasoning and theorem proving.")[0] == ("zorbic reasoning", "TASK")
     # a clause is no name: the phrase must start after a list boundary
     assert found("We study zorbic reasoning and theorem proving.") == [("theorem proving", "TASK")]
@@ -211,7 +301,10 @@ def test_a_task_like_name_right_before_dataset_names_a_dataset(nlp):
     found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
     assert ("Zorbic ToM", "DATASET") in found("Stories come from the Zorbic ToM Dataset.")
     assert ("Quaxic-VQA", "DATASET") in found("It improves on Quaxic-VQA and InfoSeek datasets.")
-    assert found("We use two NLI datasets and question answering benchmarks.") == [("NLI", "TASK"), ("question answering", "TASK")]
+    assert found("We use two NLI datasets and question answering benchmarks.") == [
+        ("NLI", "TASK"),
+        ("question answering", "TASK"),
+    ]
 
 
 def test_sentence_final_period_is_split_from_a_name(nlp):
@@ -222,7 +315,9 @@ def test_sentence_final_period_is_split_from_a_name(nlp):
 
 
 def test_numeric_precision_is_not_the_metric(nlp):
-    assert [e for e in entities(nlp, "Weights in 4-bit precision and mixed precision training.") if e[2] == "precision"] == []
+    assert [
+        e for e in entities(nlp, "Weights in 4-bit precision and mixed precision training.") if e[2] == "precision"
+    ] == []
     assert ("precision", "METRIC", "precision") in entities(nlp, "We report precision and recall.")
 
 
@@ -239,7 +334,9 @@ def test_tagger_version_hashes_the_runtime_code_and_no_training_or_evaluation_co
 
     hashed = {path.resolve() for path in tagger_files()}
     runtime = Path(tagger.__file__).parent
-    assert {p.resolve() for p in runtime.glob("*.py") if p.name != "__init__.py"} <= hashed, "a runtime module is missing from RUNTIME_MODULES"
+    assert {p.resolve() for p in runtime.glob("*.py") if p.name != "__init__.py"} <= hashed, (
+        "a runtime module is missing from RUNTIME_MODULES"
+    )
     training_code = {p.resolve() for p in Path(training.__file__).parent.glob("*.py")}
     assert {"train.py", "evaluate.py", "scirex.py", "entity_scores.py"} <= {p.name for p in training_code}
     assert not hashed & training_code, "editing an evaluation script must not invalidate every partition's tag cache"
@@ -269,7 +366,11 @@ def test_annotated_names_join_when_marked_in_most_of_their_occurrences():
     from paperlake.tagging.training.annotated_names import annotated_names
     from paperlake.tagging.training.gold import GoldDoc
 
-    texts = ["TokenWeave beats vLLM. TokenWeave is fast.", "We study ghost sentences and other ghost sentences here.", "Plain text, TokenWeave."]
+    texts = [
+        "TokenWeave beats vLLM. TokenWeave is fast.",
+        "We study ghost sentences and other ghost sentences here.",
+        "Plain text, TokenWeave.",
+    ]
     docs = [
         GoldDoc(0, texts[0], frozenset({(0, 10, "MODEL"), (17, 21, "MODEL"), (23, 33, "MODEL")}), "train"),
         GoldDoc(1, texts[1], frozenset({(9, 24, "METHOD")}), "train"),  # marked once, written twice
@@ -291,7 +392,8 @@ def test_shipped_annotated_names_are_what_the_training_annotations_give(tmp_path
     assert (tmp_path / "names.jsonl").read_text() == ANNOTATED_NAMES_PATH.read_text()
 
 
-# Regression floor for the shipped (rules-only) tagger on the gold test split: measured 0.747 F1 (0.735 before issue 20).
+# Regression floor for the shipped (rules-only) tagger on the gold test split: measured 0.747 F1 (0.735 before issue
+# 20).
 TEST_F1_FLOOR = 0.70
 
 
@@ -351,7 +453,12 @@ def test_a_rerun_with_unchanged_texts_and_tagger_tags_nothing_and_writes_the_sam
     records[2] = PaperRecord(paper_id="2401.00003", title="C", abstract="LoRA and speculative decoding on GSM8K.")
     third, _ = tag_and_commit(records)
     assert third.counts["texts_tagged"] == 1
-    assert "GSM8K" in lake.read_table("entities", "arxiv", day, run_id=committed_run(lake, 'arxiv', day)).column("entity_id").to_pylist()
+    assert (
+        "GSM8K"
+        in lake.read_table("entities", "arxiv", day, run_id=committed_run(lake, "arxiv", day))
+        .column("entity_id")
+        .to_pylist()
+    )
 
 
 def test_tagging_in_chunks_gives_the_same_entities_table_as_one_chunk(lake):
@@ -366,7 +473,9 @@ def test_tagging_in_chunks_gives_the_same_entities_table_as_one_chunk(lake):
     from paperlake.tagging.partition import tag_partition
 
     day = date(2026, 11, 26)
-    clean = pa.Table.from_pylist(list(clean_records(parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))[:60])), schema=CLEAN)
+    clean = pa.Table.from_pylist(
+        list(clean_records(parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8"))[:60])), schema=CLEAN
+    )
     tables = {}
     for chunk_rows, run_id in ((1000, "20261126T000000Z-0000000a"), (7, "20261126T000000Z-0000000b")):
         lake.write_table("clean", "snapshot", day, clean, run_id)
@@ -380,7 +489,8 @@ def test_tagging_in_chunks_gives_the_same_entities_table_as_one_chunk(lake):
 @pytest.mark.parametrize(
     "text",
     [
-        "Proton collisions at 13 TeV and 8 GeV recorded by ATLAS at the LHC; neutrinos above 100 keV seen by IceCube and LIGO.",
+        "Proton collisions at 13 TeV and 8 GeV recorded by ATLAS at the LHC; neutrinos above 100 keV seen by IceCube "
+        "and LIGO.",
         "Thin films of FeSe on SrTiO3 and GaAs, with 56Ni decay lines, show a Phase III transition.",
         "Lattice QCD and AdS/CFT methods constrain the CFT data; published in PLoS ONE and at FOCS and RANDOM.",
         "DEEP SPECTRAL ANALYSIS OF STELLAR WINDS reveals variability.",
@@ -395,9 +505,15 @@ def test_an_unknown_coined_name_needs_evidence(nlp):
     assert entities(nlp, "Our ZorbLax results improve on the baseline.") == []  # no evidence: no label
     assert ("ZorbLax", "METHOD", "ZorbLax") in entities(nlp, "We propose ZorbLax to cut decoding cost.")
     assert ("ZorbLax", "METHOD", "ZorbLax") in entities(nlp, "We build a ZorbLax framework for agents.")
-    assert ("ZorbBench", "DATASET", "ZorbBench") in entities(nlp, "Scores on ZorbBench improve.")  # an ML-specific shape
+    # an ML-specific shape
+    assert ("ZorbBench", "DATASET", "ZorbBench") in entities(
+        nlp, "Scores on ZorbBench improve."
+    )
     assert entities(nlp, "The burst GRB221009 and AMS-02 data agree.") == []  # a numbered name alone is no evidence
-    assert [e[1] for e in entities(nlp, "We design the framework ZORBLAX for private inference. ZORBLAX is fast.")] == ["METHOD", "METHOD"]
+    assert [e[1] for e in entities(nlp, "We design the framework ZORBLAX for private inference. ZORBLAX is fast.")] == [
+        "METHOD",
+        "METHOD",
+    ]
     assert [e[1] for e in entities(nlp, "We release a new benchmark ZorbLax.")] == ["DATASET"]
 
 
@@ -421,12 +537,21 @@ def test_the_tag_stage_gates_each_paper_by_its_categories_and_stores_the_verdict
     text = "We fine-tune GPT-4 with LoRA and report accuracy on MMLU."
     records = [
         PaperRecord(paper_id="2401.00001", title="A", abstract=text, categories=["cs.CL"], primary_category="cs.CL"),
-        PaperRecord(paper_id="2401.00002", title="B", abstract=text + " More.", categories=["hep-ex", "hep-ph"], primary_category="hep-ph"),
+        PaperRecord(
+            paper_id="2401.00002",
+            title="B",
+            abstract=text + " More.",
+            categories=["hep-ex", "hep-ph"],
+            primary_category="hep-ph",
+        ),
     ]
     lake.write_table("clean", "arxiv", day, pa.Table.from_pylist(list(clean_records(records)), schema=CLEAN), run_id)
     tag_partition(lake, "arxiv", day, run_id)
     rows = lake.read_table("entities", "arxiv", day, run_id=run_id).to_pylist()
-    by_paper = {pid: [(r["entity_id"], r["is_ml"]) for r in rows if r["paper_id"] == pid] for pid in ("2401.00001", "2401.00002")}
+    by_paper = {
+        pid: [(r["entity_id"], r["is_ml"]) for r in rows if r["paper_id"] == pid]
+        for pid in ("2401.00001", "2401.00002")
+    }
     assert by_paper["2401.00001"] == [("GPT-4", True), ("LoRA", True), ("accuracy", True), ("MMLU", True)]
     assert by_paper["2401.00002"] == [("GPT-4", False)]  # outside ML only the unambiguous name stays
     assert all(isinstance(r["ml_score"], float) for r in rows)
@@ -446,15 +571,25 @@ def test_the_tagged_sidecar_holds_the_gates_verdict_on_every_paper_even_one_left
 
     day, run_id = date(2026, 11, 26), new_run_id()
     records = [
-        PaperRecord(paper_id="2401.00001", title="A", abstract="We fine-tune LoRA adapters.", categories=["cs.CL"], primary_category="cs.CL"),
-        PaperRecord(paper_id="2401.00002", title="B", abstract="We fine-tune LoRA adapters.", categories=["hep-ph"], primary_category="hep-ph"),
+        PaperRecord(
+            paper_id="2401.00001", title="A", abstract="We fine-tune LoRA adapters.",
+            categories=["cs.CL"], primary_category="cs.CL",
+        ),
+        PaperRecord(
+            paper_id="2401.00002", title="B", abstract="We fine-tune LoRA adapters.",
+            categories=["hep-ph"], primary_category="hep-ph",
+        ),
     ]
     lake.write_table("clean", "arxiv", day, pa.Table.from_pylist(list(clean_records(records)), schema=CLEAN), run_id)
     tag_partition(lake, "arxiv", day, run_id)
     entity_papers = {r["paper_id"] for r in lake.read_table("entities", "arxiv", day, run_id=run_id).to_pylist()}
     verdicts = {v["paper_id"]: v for v in lake.read_json("entities", "arxiv", day, TAGGED_MANIFEST, run_id)["verdicts"]}
     assert entity_papers == {"2401.00001"}  # the rejected paper keeps no entity row ...
-    assert (verdicts["2401.00001"]["is_ml"], verdicts["2401.00002"]["is_ml"]) == (True, False)  # ... but its verdict is kept
+    # ... but its verdict is kept
+    assert (verdicts["2401.00001"]["is_ml"], verdicts["2401.00002"]["is_ml"]) == (
+        True,
+        False,
+    )
     assert verdicts["2401.00002"]["categories"] == ["hep-ph"] and isinstance(verdicts["2401.00002"]["ml_score"], float)
 
 
@@ -475,7 +610,9 @@ def test_a_rerun_regates_a_paper_whose_categories_changed_while_its_text_did_not
 
     def tag_and_commit(categories):
         run_id = new_run_id()
-        record = PaperRecord(paper_id="2401.00001", title="A", abstract=text, categories=categories, primary_category=categories[0])
+        record = PaperRecord(
+            paper_id="2401.00001", title="A", abstract=text, categories=categories, primary_category=categories[0]
+        )
         clean = pa.Table.from_pylist(list(clean_records([record])), schema=CLEAN)
         lake.write_table("clean", "arxiv", day, clean, run_id)
         summary = tag_partition(lake, "arxiv", day, run_id)

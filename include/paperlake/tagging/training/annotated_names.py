@@ -26,7 +26,9 @@ def occurrences(name: str, corpus: str) -> int:
     return len(pattern.findall(corpus))
 
 
-def annotated_names(docs: list[GoldDoc], known: set[str], min_share: float = MIN_SHARE, min_papers: int = 1) -> list[dict]:
+def annotated_names(
+    docs: list[GoldDoc], known: set[str], min_share: float = MIN_SHARE, min_papers: int = 1
+) -> list[dict]:
     """Gazetteer entries for span texts the curated gazetteer does not know, marked in at least `min_papers`
     papers and in `min_share` of their occurrences, labelled as most often marked."""
     labels: dict[str, Counter] = defaultdict(Counter)
@@ -39,10 +41,17 @@ def annotated_names(docs: list[GoldDoc], known: set[str], min_share: float = MIN
     entries = []
     for name in sorted(labels):
         marked = sum(labels[name].values())
-        if len(name) < 2 or len(papers[name]) < min_papers or lookup_key(name, known) or marked < min_share * occurrences(name, corpus):
+        if (
+            len(name) < 2
+            or len(papers[name]) < min_papers
+            or lookup_key(name, known)
+            or marked < min_share * occurrences(name, corpus)
+        ):
             continue
         label = max(sorted(labels[name]), key=labels[name].__getitem__)
-        entries.append({"id": name, "label": label, "aliases": [name], "case_sensitive": any(ch.isupper() for ch in name)})
+        entries.append(
+            {"id": name, "label": label, "aliases": [name], "case_sensitive": any(ch.isupper() for ch in name)}
+        )
     return entries
 
 

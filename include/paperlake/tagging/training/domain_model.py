@@ -35,7 +35,17 @@ def train_domain_model(output: Path = DOMAIN_MODEL_DIR, epochs: int = 2, seed: i
     papers = [p for p in load_real_corpus() if p.categories and corpus_half(p.id, p.title) == "train"]
     labels = [bool(set(p.categories) & ML_CATEGORIES) for p in papers]
     nlp = spacy.blank("en")
-    textcat = nlp.add_pipe("textcat", config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True, "ngram_size": 1, "no_output_layer": False}})
+    textcat = nlp.add_pipe(
+        "textcat",
+        config={
+            "model": {
+                "@architectures": "spacy.TextCatBOW.v3",
+                "exclusive_classes": True,
+                "ngram_size": 1,
+                "no_output_layer": False,
+            }
+        },
+    )
     textcat.add_label(ML_LABEL)
     textcat.add_label(OTHER_LABEL)
     examples = []
@@ -53,7 +63,8 @@ def train_domain_model(output: Path = DOMAIN_MODEL_DIR, epochs: int = 2, seed: i
     nlp.meta["name"] = "paperlake_domain"
     nlp.meta["description"] = (
         f"`make train-ner`: is a paper about ML? spaCy textcat (TextCatBOW, seed {seed}, {epochs} epochs) on the"
-        f" training half of include/data/real_corpus ({len(papers)} papers), labelled ML when any category is in {sorted(ML_CATEGORIES)}"
+        f" training half of include/data/real_corpus ({len(papers)} papers), labelled ML when any category is in "
+        f"{sorted(ML_CATEGORIES)}"
     )
     nlp.to_disk(output)
     load_domain_model.cache_clear()

@@ -7,7 +7,8 @@ count is divided) and merges (two gold entities under one id: their counts are a
 Gold has spans, not ids. A gold entity is the group of gold spans of one label that share a spelling-
 insensitive key (GPT4, gpt-4), a plural (PRM, PRMs), or an acronym definition in the paper ("natural
 language inference (NLI)": NLI is that entity in this paper only). Its id is the gazetteer's canonical
-id when one member is known there, else the long form of a definition, else its commonest spelling (the shortest on a tie: the singular).
+id when one member is known there, else the long form of a definition, else its commonest spelling (the shortest on a
+tie: the singular).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ Mention = tuple[str, str, str, int, int]
 
 
 def _defined_acronyms(doc: GoldDoc) -> dict[Span, Span]:
-    """Gold spans written as "long form (SHORT)" in this paper, both starting with one letter: short span -> long span."""
+    """Gold spans written as "long form (SHORT)" in this paper, both starting with one letter: short span -> long
+    span."""
     by_start = {span[0]: span for span in doc.spans}
     pairs = {}
     for long in doc.spans:
@@ -82,7 +84,8 @@ def gold_entity_ids(docs: list[GoldDoc], index: dict[str, tuple[str, str]]) -> l
 
 
 def document_scores(gold_ids: list[dict[Span, str]], predicted: list[list[Mention]]) -> dict[str, dict[str, float]]:
-    """Per paper, the set of (entity_id, label) pairs against gold's; micro-averaged over papers, per label and overall."""
+    """Per paper, the set of (entity_id, label) pairs against gold's; micro-averaged over papers, per label and
+    overall."""
     counts = {label: Counter() for label in LABELS}
     for gold_spans, mentions in zip(gold_ids, predicted, strict=True):
         gold = {(entity_id, span[2]) for span, entity_id in gold_spans.items()}

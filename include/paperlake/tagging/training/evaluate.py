@@ -14,7 +14,8 @@ from paperlake.tagging.training.gold import GoldDoc, Span, load_gold, prf
 NON_ML_PATH = DATA_DIR / "non_ml" / "abstracts.jsonl"
 
 def predict(nlp, docs: list[GoldDoc], index: dict[str, tuple[str, str]]) -> list[list[tuple[str, str, str, int, int]]]:
-    """The tagger's mentions (entity_id, label, text, start, end) per gold abstract, read with its title as the tag stage does."""
+    """The tagger's mentions (entity_id, label, text, start, end) per gold abstract, read with its title as the tag
+    stage does."""
     from paperlake.tagging.workers import entity_spans
 
     return entity_spans(nlp, index, [d.text for d in docs], [d.title for d in docs], batch_size=64)
@@ -101,8 +102,11 @@ def real_field(category: str) -> str:
     return archive if archive in OUTSIDE_ML_FIELDS else "physics"
 
 
-def real_corpus_mentions(nlp, index: dict[str, tuple[str, str]], half: str = "eval") -> dict[str, dict[str, list[list]]]:
-    """field -> gate -> the mentions kept per paper, on one half of the real arXiv corpus (cleaned as the parse stage does)."""
+def real_corpus_mentions(
+    nlp, index: dict[str, tuple[str, str]], half: str = "eval"
+) -> dict[str, dict[str, list[list]]]:
+    """field -> gate -> the mentions kept per paper, on one half of the real arXiv corpus (cleaned as the parse stage
+    does)."""
     import os
 
     from paperlake.clean import clean_text
@@ -111,13 +115,21 @@ def real_corpus_mentions(nlp, index: dict[str, tuple[str, str]], half: str = "ev
     from paperlake.tagging.training.domain_model import corpus_half
     from paperlake.tagging.workers import entity_spans
 
-    papers = [p for p in load_real_corpus(os.environ.get(REAL_CORPUS_DIR_ENV)) if p.categories and corpus_half(p.id, p.title) == half]
+    papers = [
+        p
+        for p in load_real_corpus(os.environ.get(REAL_CORPUS_DIR_ENV))
+        if p.categories and corpus_half(p.id, p.title) == half
+    ]
     titles, abstracts = [clean_text(p.title) for p in papers], [clean_text(p.abstract) for p in papers]
     mentions = entity_spans(nlp, index, abstracts, titles, batch_size=64)
     by_gate = {
         "no gate": mentions,
-        "gate: categories": [kept for _, _, kept in gate_papers(mentions, [p.categories for p in papers], titles, abstracts, index)],
-        "gate: text only": [kept for _, _, kept in gate_papers(mentions, [None] * len(papers), titles, abstracts, index)],
+        "gate: categories": [
+            kept for _, _, kept in gate_papers(mentions, [p.categories for p in papers], titles, abstracts, index)
+        ],
+        "gate: text only": [
+            kept for _, _, kept in gate_papers(mentions, [None] * len(papers), titles, abstracts, index)
+        ],
     }
     fields: dict[str, dict[str, list[list]]] = {}
     for i, paper in enumerate(papers):
@@ -132,15 +144,26 @@ def format_real_corpus(name: str, fields: dict[str, dict[str, list[list]]], half
         papers = [m for group in groups for m in group[gate]]
         return f"{sum(map(len, papers)) / len(papers):>16.3f}" if papers else f"{'-':>16}"
 
-    lines = [f"{name}: real arXiv abstracts ({'evaluation' if half == 'eval' else 'training'} half), ML entity mentions per abstract by primary category",
-             f"  {'field':<20} {'abstracts':>9} " + " ".join(f"{gate:>16}" for gate in GATES)]
+    lines = [
+        f"{name}: real arXiv abstracts ({'evaluation' if half == 'eval' else 'training'} half), ML entity mentions per "
+        "abstract by primary category",
+        f"  {'field':<20} {'abstracts':>9} " + " ".join(f"{gate:>16}" for gate in GATES),
+    ]
     for field in sorted(fields):
-        lines.append(f"  {field:<20} {len(fields[field]['no gate']):>9} " + " ".join(per_abstract([fields[field]], g) for g in GATES))
+        lines.append(
+            f"  {field:<20} {len(fields[field]['no gate']):>9} "
+            + " ".join(per_abstract([fields[field]], g) for g in GATES)
+        )
     outside = [fields[f] for f in OUTSIDE_ML_FIELDS if f in fields]
     lines.append(f"  {'outside ML (' + ', '.join(OUTSIDE_ML_FIELDS) + ')':<20}")
-    lines.append(f"  {'':<20} {sum(len(f['no gate']) for f in outside):>9} " + " ".join(per_abstract(outside, g) for g in GATES))
+    lines.append(
+        f"  {'':<20} {sum(len(f['no gate']) for f in outside):>9} " + " ".join(per_abstract(outside, g) for g in GATES)
+    )
     texts = Counter((text, label) for f in outside for m in f["gate: text only"] for _, label, text, _, _ in m)
-    lines.append("  commonest outside ML, text-only gate: " + ", ".join(f"{t} {label} {n}" for (t, label), n in texts.most_common(12)))
+    lines.append(
+        "  commonest outside ML, text-only gate: "
+        + ", ".join(f"{t} {label} {n}" for (t, label), n in texts.most_common(12))
+    )
     return "\n".join(lines)
 
 
@@ -154,11 +177,15 @@ def _score_table(scores: dict[str, dict[str, float]]) -> list[str]:
 def format_scores(name: str, report: dict) -> str:
     unseen, norm = report["unseen"], report["normalisation"]
     lines = [f"{name}: spans (exact offsets and label)", *_score_table(report["scores"])]
-    lines.append(f"  unseen-name recall {unseen['recall']:.3f} (of {unseen['support']} gold spans not in the gazetteer)")
+    lines.append(
+        f"  unseen-name recall {unseen['recall']:.3f} (of {unseen['support']} gold spans not in the gazetteer)"
+    )
     lines += [f"{name}: per paper, the set of (entity_id, label) against gold", *_score_table(report["documents"])]
     lines.append(
-        f"  normalisation over exactly found mentions: {norm['entities']} gold entities ({norm['with_variants']} found in"
-        f" 2+ spellings); {len(norm['splits'])} split over several entity ids, {len(norm['merges'])} entity ids merging several"
+        f"  normalisation over exactly found mentions: {norm['entities']} gold entities ({norm['with_variants']} found "
+        "in"
+        f" 2+ spellings); {len(norm['splits'])} split over several entity ids, {len(norm['merges'])} entity ids "
+        "merging several"
     )
     lines += [f"    split {entity[0]!r} ({entity[1]}) -> {[i for i, _ in ids]}" for entity, ids in norm["splits"]]
     lines += [f"    merge {pair[0]!r} ({pair[1]}) <- {[e for e, _ in entities]}" for pair, entities in norm["merges"]]
@@ -168,15 +195,18 @@ def format_scores(name: str, report: dict) -> str:
 def format_non_ml(name: str, tagged: list[tuple[str, list]]) -> str:
     labels = sum(len(m) for _, m in tagged)
     clean = sum(not m for _, m in tagged)
-    lines = [f"{name}: {labels} stray labels on {len(tagged)} abstracts outside ML ({labels / len(tagged):.2f} per abstract;"
-             f" {clean} with none)"]
+    lines = [
+        f"{name}: {labels} stray labels on {len(tagged)} abstracts outside ML ({labels / len(tagged):.2f} per abstract;"
+        f" {clean} with none)"
+    ]
     lines += [f"    {field}: " + ", ".join(f"{text} {label}" for _, label, text, _, _ in m) for field, m in tagged if m]
     return "\n".join(lines)
 
 
 def main(split: str = "test") -> None:
-    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split, the non-ML abstracts and
-    the real corpus's evaluation half; `dev` reads the gold dev split and the corpus's training half (data for choices)."""
+    """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split, the non-ML abstracts
+    and the real corpus's evaluation half; `dev` reads the gold dev split and the corpus's training half (data for
+    choices)."""
     from paperlake.config import GAZETTEER_PATHS
     from paperlake.tagging.gazetteer import alias_index
     from paperlake.tagging.tagger import MODEL_DIR, build_tagger
@@ -194,9 +224,12 @@ def main(split: str = "test") -> None:
         print(format_scores(name, evaluate(nlp, docs, known, index)))
         gated = evaluate(nlp, docs, known, index, gate=True)
         overall = gated["scores"]["overall"]
-        print(f"{name}, domain gate on the text (these papers have no categories): {gated['rejected']} of {len(docs)} rejected;"
-              f" span P / R / F1 {overall['precision']:.3f} / {overall['recall']:.3f} / {overall['f1']:.3f},"
-              f" unseen-name recall {gated['unseen']['recall']:.3f}")
+        print(
+            f"{name}, domain gate on the text (these papers have no categories): {gated['rejected']} of {len(docs)} "
+            "rejected;"
+            f" span P / R / F1 {overall['precision']:.3f} / {overall['recall']:.3f} / {overall['f1']:.3f},"
+            f" unseen-name recall {gated['unseen']['recall']:.3f}"
+        )
         print(format_non_ml(f"{name}, no gate", non_ml_labels(nlp, index, gate=False)))
         print(format_non_ml(f"{name}, domain gate on the text", non_ml_labels(nlp, index)))
         half = "eval" if split == "test" else "train"

@@ -43,7 +43,9 @@ def score_fold(held: list[GoldDoc], rest: list[GoldDoc], directory: Path) -> dic
     from paperlake.tagging.training.evaluate import evaluate
 
     names = directory / "annotated_names.jsonl"
-    names.write_text("".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in fold_names(rest)), encoding="utf-8")
+    names.write_text(
+        "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in fold_names(rest)), encoding="utf-8"
+    )
     paths = (PATTERNS_PATH, names)
     entries = load_gazetteers(paths)
     return evaluate(build_tagger(paths, model_dir=None), held, known_keys(entries), alias_index(entries))

@@ -34,7 +34,8 @@ def load_gold(path: Path = GOLD_PATH, split: str | None = None) -> list[GoldDoc]
 
 
 def training_annotations() -> list[GoldDoc]:
-    """Every hand annotation the tagger may learn from: `train-*.jsonl`, then the gold dev split. Never the test split."""
+    """Every hand annotation the tagger may learn from: `train-*.jsonl`, then the gold dev split. Never the test
+    split."""
     files = sorted(GOLD_PATH.parent.glob("train-*.jsonl"))
     return [doc for path in files for doc in load_gold(path)] + load_gold(split="dev")
 

@@ -20,23 +20,163 @@ from paperlake.tagging.training.gold import GoldDoc
 
 # Our labels a SciREX type may become; a gazetteer label outside them is a conflict and the span is dropped.
 COMPATIBLE = {"Method": {"MODEL", "METHOD"}, "Material": {"DATASET"}, "Task": {"TASK"}, "Metric": {"METRIC"}}
-LEADING_WORDS = {"the", "a", "an", "our", "their", "its", "this", "these", "those", "such", "proposed", "novel", "standard", "existing"}
+LEADING_WORDS = {
+    "the",
+    "a",
+    "an",
+    "our",
+    "their",
+    "its",
+    "this",
+    "these",
+    "those",
+    "such",
+    "proposed",
+    "novel",
+    "standard",
+    "existing",
+}
 # Heads that make a Method span a component or a description, not a named technique (guidelines: "Not annotated").
 GENERIC_METHOD_HEADS = {
-    "network", "networks", "architecture", "architectures", "model", "models", "approach", "approaches", "method",
-    "methods", "framework", "frameworks", "system", "systems", "module", "modules", "layer", "layers", "component",
-    "components", "unit", "units", "operation", "operations", "step", "steps", "stream", "streams", "feature",
-    "features", "encoder", "encoders", "decoder", "decoders", "block", "blocks", "function", "functions", "baseline",
-    "baselines", "variant", "variants", "technique", "techniques", "algorithm", "algorithms", "classifier", "classifiers",
-    "parameters", "weights", "representation", "representations", "vectors", "embeddings", "head", "heads", "mechanism",
-    "generator", "generators", "discriminator", "discriminators", "detector", "detectors", "filter", "filters", "policy",
-    "policies", "configuration", "convolution", "convolutions", "kernel", "kernels", "objective", "training", "implementations",
+    "network",
+    "networks",
+    "architecture",
+    "architectures",
+    "model",
+    "models",
+    "approach",
+    "approaches",
+    "method",
+    "methods",
+    "framework",
+    "frameworks",
+    "system",
+    "systems",
+    "module",
+    "modules",
+    "layer",
+    "layers",
+    "component",
+    "components",
+    "unit",
+    "units",
+    "operation",
+    "operations",
+    "step",
+    "steps",
+    "stream",
+    "streams",
+    "feature",
+    "features",
+    "encoder",
+    "encoders",
+    "decoder",
+    "decoders",
+    "block",
+    "blocks",
+    "function",
+    "functions",
+    "baseline",
+    "baselines",
+    "variant",
+    "variants",
+    "technique",
+    "techniques",
+    "algorithm",
+    "algorithms",
+    "classifier",
+    "classifiers",
+    "parameters",
+    "weights",
+    "representation",
+    "representations",
+    "vectors",
+    "embeddings",
+    "head",
+    "heads",
+    "mechanism",
+    "generator",
+    "generators",
+    "discriminator",
+    "discriminators",
+    "detector",
+    "detectors",
+    "filter",
+    "filters",
+    "policy",
+    "policies",
+    "configuration",
+    "convolution",
+    "convolutions",
+    "kernel",
+    "kernels",
+    "objective",
+    "training",
+    "implementations",
 }
-GENERIC_TASK_HEADS = {"system", "systems", "step", "steps", "scenario", "scenarios", "problem", "problems", "setting", "settings", "applications"}
-VAGUE_METRICS = {"performance", "quality", "efficiency", "cost", "memory", "complexity", "robustness", "speed", "results", "gains", "improvement"}
-METRIC_HEADS = {"accuracy", "score", "scores", "rate", "rates", "error", "errors", "precision", "recall", "loss", "time",
-                "perplexity", "f1", "auc", "map", "iou", "latency", "throughput", "speedup", "flops", "distance", "ratio", "likelihood"}
-DATASET_WORDS = ("dataset", "datasets", "data set", "corpus", "corpora", "benchmark", "benchmarks", "treebank", "challenge", "suite")
+GENERIC_TASK_HEADS = {
+    "system",
+    "systems",
+    "step",
+    "steps",
+    "scenario",
+    "scenarios",
+    "problem",
+    "problems",
+    "setting",
+    "settings",
+    "applications",
+}
+VAGUE_METRICS = {
+    "performance",
+    "quality",
+    "efficiency",
+    "cost",
+    "memory",
+    "complexity",
+    "robustness",
+    "speed",
+    "results",
+    "gains",
+    "improvement",
+}
+METRIC_HEADS = {
+    "accuracy",
+    "score",
+    "scores",
+    "rate",
+    "rates",
+    "error",
+    "errors",
+    "precision",
+    "recall",
+    "loss",
+    "time",
+    "perplexity",
+    "f1",
+    "auc",
+    "map",
+    "iou",
+    "latency",
+    "throughput",
+    "speedup",
+    "flops",
+    "distance",
+    "ratio",
+    "likelihood",
+}
+DATASET_WORDS = (
+    "dataset",
+    "datasets",
+    "data set",
+    "corpus",
+    "corpora",
+    "benchmark",
+    "benchmarks",
+    "treebank",
+    "challenge",
+    "suite",
+)
 MAX_TASK_WORDS = 5
 
 
@@ -44,7 +184,11 @@ def detokenize(words: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """The words as running text (no space before closing punctuation, hyphens glued) and each word's char offsets."""
     pieces, offsets, length = [], [], 0
     for i, word in enumerate(words):
-        glued = i == 0 or word in {",", ".", ";", ":", ")", "]", "?", "!", "%", "'s", "-"} or words[i - 1] in {"(", "[", "-"}
+        glued = (
+            i == 0
+            or word in {",", ".", ";", ":", ")", "]", "?", "!", "%", "'s", "-"}
+            or words[i - 1] in {"(", "[", "-"}
+        )
         if not glued:
             pieces.append(" ")
             length += 1
@@ -79,7 +223,9 @@ def _is_name(word: str) -> bool:
 
 
 def _is_title_case(words: list[str]) -> bool:
-    return len(words) > 1 and all(w[:1].isupper() or w in {"of", "with", "for", "and", "the", "in", "on"} for w in words)
+    return len(words) > 1 and all(
+        w[:1].isupper() or w in {"of", "with", "for", "and", "the", "in", "on"} for w in words
+    )
 
 
 def map_label(text: str, scirex_type: str, index: dict[str, tuple[str, str]]) -> str | None:
@@ -102,7 +248,12 @@ def map_label(text: str, scirex_type: str, index: dict[str, tuple[str, str]]) ->
     words = text.split()
     lowered = text.lower().replace("-", " ").split()
     head, named = lowered[-1], any(_is_name(w) for w in words)
-    if scirex_type in {"Method", "Task"} and lowered[0].endswith("ing") and len(words) > 1 and lowered[0] not in {"learning", "training"}:
+    if (
+        scirex_type in {"Method", "Task"}
+        and lowered[0].endswith("ing")
+        and len(words) > 1
+        and lowered[0] not in {"learning", "training"}
+    ):
         return None
     if scirex_type == "Method":
         acronym = text.replace("-", "").rstrip("s").isupper()
@@ -125,7 +276,9 @@ def map_label(text: str, scirex_type: str, index: dict[str, tuple[str, str]]) ->
     return "METRIC" if head in METRIC_HEADS or named else None
 
 
-def convert_section(words: list[str], ner: list[tuple[int, int, str]], index: dict[str, tuple[str, str]]) -> tuple[str, list[tuple[int, int, str]]]:
+def convert_section(
+    words: list[str], ner: list[tuple[int, int, str]], index: dict[str, tuple[str, str]]
+) -> tuple[str, list[tuple[int, int, str]]]:
     """Running text of a stretch of words and its spans in our labels (word offsets in `ner` are relative to it)."""
     text, offsets = detokenize(words)
     spans = []
@@ -141,7 +294,9 @@ def convert_section(words: list[str], ner: list[tuple[int, int, str]], index: di
 
 def scirex_files(root: Path) -> list[Path]:
     """The SciREX document files under a checkout or a download: `docs/train_docs/*.json`, else any *.json/*.jsonl."""
-    found = sorted((root / "docs" / "train_docs").glob("*.json")) or sorted(root.rglob("*.json")) + sorted(root.rglob("*.jsonl"))
+    found = sorted((root / "docs" / "train_docs").glob("*.json")) or sorted(root.rglob("*.json")) + sorted(
+        root.rglob("*.jsonl")
+    )
     if not found:
         raise FileNotFoundError(f"no SciREX documents under {root}: point SCIREX_DIR at a checkout of allenai/SciREX")
     return found
@@ -165,7 +320,11 @@ def load_scirex(root: Path, index: dict[str, tuple[str, str]], max_sections: int
     for paper_number, paper in enumerate(p for p in papers if {"words", "sections", "sentences", "ner"} <= p.keys()):
         words = paper["words"]
         for section_start, section_end in paper["sections"][:max_sections]:
-            sentences = [(s, e) for s, e in paper["sentences"] if section_start <= s < section_end and words[s : s + 2] != ["section", ":"]]
+            sentences = [
+                (s, e)
+                for s, e in paper["sentences"]
+                if section_start <= s < section_end and words[s : s + 2] != ["section", ":"]
+            ]
             if not sentences:
                 continue
             start, end = sentences[0][0], sentences[-1][1]

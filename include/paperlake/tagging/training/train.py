@@ -1,4 +1,5 @@
-"""`make train-ner`: refresh the annotated-names gazetteer, train the domain NER, then the domain gate's text classifier (`domain.py`).
+"""`make train-ner`: refresh the annotated-names gazetteer, train the domain NER, then the domain gate's text classifier
+(`domain.py`).
 
 Every abstract of the bundled sample is hand-annotated (the gold dev/test splits and
 `train-{a,b,c}.jsonl`), so the model learns from hand labels: rule labels would just teach it
@@ -26,7 +27,9 @@ def gold_doc(nlp, item: GoldDoc):
     from spacy.util import filter_spans
 
     doc = nlp.make_doc(item.text)
-    spans = [doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in sorted(item.spans)]
+    spans = [
+        doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in sorted(item.spans)
+    ]
     doc.ents = filter_spans([s for s in spans if s is not None])
     return doc
 
@@ -97,7 +100,9 @@ def record_training(model_dir: Path, hand_annotated: int, scirex_sections: int) 
         + "; selected on the gold dev split"
     )
     meta["sources"] = [{"name": "paperlake hand annotations", "url": "include/data/ner_gold", "license": "project"}] + (
-        [{"name": "SciREX docs/train_docs", "url": "https://github.com/allenai/SciREX", "license": "Apache-2.0"}] if scirex_sections else []
+        [{"name": "SciREX docs/train_docs", "url": "https://github.com/allenai/SciREX", "license": "Apache-2.0"}]
+        if scirex_sections
+        else []
     )
     srsly.write_json(meta_path, meta)  # spaCy's own format, so a retrained model's diff stays small
 
@@ -108,7 +113,9 @@ if __name__ == "__main__":
     from paperlake.tagging.training.annotated_names import write_annotated_names
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scirex", type=Path, help="a checkout of allenai/SciREX to learn from as well (docs/train_docs/*.json)")
+    parser.add_argument(
+        "--scirex", type=Path, help="a checkout of allenai/SciREX to learn from as well (docs/train_docs/*.json)"
+    )
     args = parser.parse_args()
     print(f"annotated-names gazetteer: {write_annotated_names()} names")
     print(f"trained model written to {train(scirex_dir=args.scirex)}")

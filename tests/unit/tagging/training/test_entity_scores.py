@@ -18,7 +18,10 @@ def doc(i, text, *names):
 
 
 def ids(docs, index=None):
-    return [sorted((d.text[s:e], eid) for (s, e, _), eid in m.items()) for d, m in zip(docs, gold_entity_ids(docs, index or {}))]
+    return [
+        sorted((d.text[s:e], eid) for (s, e, _), eid in m.items())
+        for d, m in zip(docs, gold_entity_ids(docs, index or {}))
+    ]
 
 
 def test_spelling_variants_and_plurals_of_a_gold_entity_share_one_id():
@@ -36,11 +39,21 @@ def test_a_gazetteer_entry_names_the_gold_entity():
 
 def test_an_acronym_is_its_long_form_only_in_the_paper_that_defines_it():
     docs = [
-        doc(0, "natural language inference (NLI) and NLI again", ("natural language inference", "TASK"), ("NLI", "TASK"), ("NLI", "TASK")),
+        doc(
+            0,
+            "natural language inference (NLI) and NLI again",
+            ("natural language inference", "TASK"),
+            ("NLI", "TASK"),
+            ("NLI", "TASK"),
+        ),
         doc(1, "NLI elsewhere", ("NLI", "TASK")),
     ]
     assert ids(docs) == [
-        [("NLI", "natural language inference"), ("NLI", "natural language inference"), ("natural language inference", "natural language inference")],
+        [
+            ("NLI", "natural language inference"),
+            ("NLI", "natural language inference"),
+            ("natural language inference", "natural language inference"),
+        ],
         [("NLI", "NLI")],
     ]
 
@@ -74,7 +87,10 @@ def test_document_scores_count_each_entity_once_per_paper():
 
 
 def test_document_scores_count_a_split_entity_as_a_miss_and_an_extra():
-    predicted = [[("GPT4", "MODEL", "GPT4", 0, 4), ("MMLU", "DATASET", "MMLU", 20, 24)], [("BERT", "MODEL", "BERT", 0, 4)]]
+    predicted = [
+        [("GPT4", "MODEL", "GPT4", 0, 4), ("MMLU", "DATASET", "MMLU", 20, 24)],
+        [("BERT", "MODEL", "BERT", 0, 4)],
+    ]
     scores = document_scores(GOLD, predicted)["overall"]
     assert (scores["precision"], scores["recall"]) == (2 / 3, 2 / 3)
 

@@ -45,12 +45,29 @@ def test_map_label_follows_our_guidelines(text, scirex_type, expected):
 
 
 def test_convert_section_trims_determiners_and_unbalanced_parentheses():
-    words = ["the", "Cityscapes", "dataset", "and", "support", "vector", "machines", "(", "SVM", ")", "on", "our", "ResNet"]
+    words = [
+        "the",
+        "Cityscapes",
+        "dataset",
+        "and",
+        "support",
+        "vector",
+        "machines",
+        "(",
+        "SVM",
+        ")",
+        "on",
+        "our",
+        "ResNet",
+    ]
     ner = [(0, 3, "Material"), (4, 8, "Method"), (8, 10, "Method"), (11, 13, "Method")]
     text, spans = convert_section(words, ner, INDEX)
     assert text == "the Cityscapes dataset and support vector machines (SVM) on our ResNet"
     assert sorted((text[s:e], label) for s, e, label in spans) == [
-        ("Cityscapes dataset", "DATASET"), ("ResNet", "MODEL"), ("SVM", "METHOD"), ("support vector machines", "METHOD"),
+        ("Cityscapes dataset", "DATASET"),
+        ("ResNet", "MODEL"),
+        ("SVM", "METHOD"),
+        ("support vector machines", "METHOD"),
     ]
 
 
@@ -66,7 +83,10 @@ def test_load_scirex_reads_sections_without_their_headers(tmp_path):
     (tmp_path / "docs" / "train_docs" / "x.json").write_text(json.dumps(paper))
     docs = load_scirex(tmp_path, INDEX)
     assert [d.text for d in docs] == ["FRRN for Segmentation", "We use CIFAR-10."]
-    assert [sorted((d.text[s:e], label) for s, e, label in d.spans) for d in docs] == [[("FRRN", "METHOD")], [("CIFAR-10", "DATASET")]]
+    assert [sorted((d.text[s:e], label) for s, e, label in d.spans) for d in docs] == [
+        [("FRRN", "METHOD")],
+        [("CIFAR-10", "DATASET")],
+    ]
     assert {d.paper_index for d in docs} == {0}
     assert len(load_scirex(tmp_path, INDEX, max_sections=1)) == 1
 
