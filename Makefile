@@ -66,7 +66,7 @@ stack: $(STAMP) ## start the production topology in the background: PostgreSQL, 
 stack-down: ## stop everything `make stack` started, by PID
 	$(BIN)/python -m deploy.stack stop
 
-test: $(STAMP) $(SPARK_STAMP) ## run the test suite (all but the deploy tests)
+test: $(STAMP) $(SPARK_STAMP) ## run the test suite (all but the deploy tests) and a quick smoke run of the bench
 	@command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } \
 	  || echo "docker-compose could not be installed: the compose file check will be skipped"
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
@@ -75,6 +75,7 @@ test: $(STAMP) $(SPARK_STAMP) ## run the test suite (all but the deploy tests)
 	  || echo "openjdk-17-jre-headless could not be installed: the Spark reader test will be skipped"
 	$(BIN)/ruff check --quiet
 	PAPERLAKE_SPARK_PYTHON=$(SPARK_VENV)/bin/python $(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m bench tests/unit/test_bench.py
 
 test-deploy: $(STAMP) ## start the stack and the embedded supervisor for real and backfill through the API (slow)
 	$(BIN)/python -m pytest -m deploy tests/deploy --durations=0

@@ -84,7 +84,7 @@ def main(home: str, page: str, result: str) -> None:
     started = time.perf_counter()
     summaries = ingest(settings, "snapshot", DAY)
     seconds = time.perf_counter() - started
-    validated = next(s for s in summaries if s.get("layer") == "clean")
+    validated = next(s for s in summaries[:-1] if s.layer == "clean")  # the last is the commit
     cpu = sum(
         usage.ru_utime + usage.ru_stime
         for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -95,7 +95,7 @@ def main(home: str, page: str, result: str) -> None:
                 "seconds": round(seconds, 2),
                 "cpu_seconds": round(cpu, 1),
                 "stages": stages.seconds(),
-                "clean_rows": validated["rows"],
+                "clean_rows": validated.rows,
             }
         )
     )
