@@ -54,9 +54,11 @@ class AirflowApi:
             "to_date": end.isoformat().replace("+00:00", "Z"), "max_active_runs": max_active_runs,
             "reprocess_behavior": reprocess_behavior, "run_backwards": False, "run_on_latest_version": True,
         }
-        # On SQLite the API refuses with 503 while the scheduler holds the database; the UI user would retry.
+        # On SQLite the API refuses with 503 while the scheduler holds the database; the UI user would retry. Each
+        # statement of the request may also wait up to 30 s for SQLite's lock (deploy/sqlite.py), so the request can
+        # outlast the client's default timeout (CI saw a ReadTimeout at 30 s): it gets 120 s.
         for attempt in range(10):
-            response = self.http.post("/api/v2/backfills", json=body)
+            response = self.http.post("/api/v2/backfills", json=body, timeout=120)
             if response.status_code != 503 or attempt == 9:
                 break
             time.sleep(3)
