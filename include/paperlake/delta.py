@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from paperlake.commit import Commit, current_commit, current_commits
 from paperlake.errors import PaperlakeError
 from paperlake.lake import TABLE_LAYERS, Lake
-from paperlake.storage import S3Store, s3_credentials
 
 log = logging.getLogger("paperlake")
 
@@ -41,22 +40,6 @@ def table_uri(lake: Lake, layer: str) -> str:
     return lake.uri(layer)
 
 
-def storage_options(lake: Lake) -> dict[str, str] | None:
-    """delta-rs object-store options for the lake (None for a local folder)."""
-    store = lake.store
-    if not isinstance(store, S3Store):
-        return None
-    key, secret = s3_credentials(store.options)
-    options = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": store.options.region}
-    if store.options.endpoint_url:
-        options |= {
-            "AWS_ENDPOINT_URL": store.options.endpoint_url,
-            "AWS_ALLOW_HTTP": str(store.options.endpoint_url.startswith("http://")).lower(),
-            "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false",
-        }
-    return options
-
-
 def table_schema(layer: str):
     """The Delta table's schema: the layer's columns, then the partition columns `source` and `date`."""
     import pyarrow as pa
@@ -75,7 +58,7 @@ def open_table(lake: Lake, layer: str, as_of: int | datetime | None = None):
     """The layer's DeltaTable (as of a version or timestamp, default the latest); None when never published."""
     from deltalake import DeltaTable
 
-    uri, options = table_uri(lake, layer), storage_options(lake)
+    uri, options = table_uri(lake, layer), lake.store.delta_options()
     if not DeltaTable.is_deltatable(uri, options):
         return None
     from deltalake.exceptions import DeltaError
@@ -135,7 +118,7 @@ def create_table(lake: Lake, layer: str, commits: list[Commit], retention: timed
         partition_by=PARTITION_COLUMNS,
         name=layer,
         configuration=table_configuration(retention),
-        storage_options=storage_options(lake),
+        storage_options=lake.store.delta_options(),
         commit_properties=commit_properties(commits),
     )
 

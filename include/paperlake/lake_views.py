@@ -5,13 +5,11 @@ build reads the lake through them, and `paperlake shell` shows them."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlparse
 
 from paperlake.commit import RUN_ID_PATTERN, committed_keys, current_commits
 from paperlake.config import Settings
 from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.marts.published import sql_literal
-from paperlake.storage import S3Store
 
 LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
 
@@ -25,8 +23,7 @@ def connect_lake_views(
     Delta tables name once published. With `as_of` (a Delta version or a timestamp), the files each layer's
     Delta table named then (time travel), and the documents of the runs its clean table named.
     """
-    if isinstance(lake.store, S3Store):
-        enable_s3(con, settings)
+    lake.store.let_duckdb_read(con)
     create_lake_views(con, lake, commits, as_of)
 
 
@@ -129,24 +126,3 @@ def register_partition_documents(con, lake: Lake, runs: dict) -> None:
                 f"(SELECT NULL::VARCHAR AS source, NULL::DATE AS date, NULL::VARCHAR AS filename, {nulls} WHERE false)"
             )
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT source, date, {projection} FROM {source}")
-
-
-def enable_s3(con, settings: Settings) -> None:
-    """Load the httpfs extension from its PyPI package (no download) and register S3 credentials."""
-    from duckdb_extensions import import_extension
-
-    from paperlake.storage import s3_credentials
-
-    import_extension("httpfs", con=con)
-    con.execute("LOAD httpfs")
-    s3 = settings.s3
-    key, secret = s3_credentials(s3)
-    params = {"KEY_ID": key, "SECRET": secret, "REGION": s3.region}
-    if s3.endpoint_url:
-        endpoint = urlparse(s3.endpoint_url)
-        params |= {"ENDPOINT": endpoint.netloc, "URL_STYLE": "path", "USE_SSL": endpoint.scheme == "https"}
-    con.execute(
-        "CREATE OR REPLACE TEMPORARY SECRET paperlake_s3 (TYPE s3, "
-        + ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} {sql_literal(str(v))}" for k, v in params.items())
-        + ")"
-    )

@@ -87,13 +87,6 @@ def confine(con, readable: list[str]) -> None:
     con.execute("SET lock_configuration = true")
 
 
-def forget_s3_environment(con) -> None:
-    """Blank the S3 credentials httpfs copies from the AWS_* variables into its settings when it loads, where
-    `current_setting()` and `duckdb_settings()` would show them; the lake is read through a secret instead."""
-    for setting in ("s3_access_key_id", "s3_secret_access_key", "s3_session_token"):
-        con.execute(f"SET {setting} = ''")
-
-
 def read_only_statements(con, sql: str) -> list[str]:
     """The statements of `sql` as DuckDB's parser splits them, once every one is known to only read."""
     statements = con.extract_statements(sql)  # a duckdb.ParserException: sql_errors() reports it
@@ -166,18 +159,14 @@ def open_marts_shell(settings: Settings, as_of=None):
     import duckdb
 
     from paperlake.marts.published import local_marts_path, sql_literal
-    from paperlake.storage import S3Store, open_store
+    from paperlake.storage import open_store
 
     store = open_store(settings.lake_url, settings.s3)
     path = local_marts_path(store, settings)
     con = duckdb.connect()
     with damaged_marts(path):
         con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
-    if isinstance(store, S3Store):  # before the lock: LOAD and CREATE SECRET are refused after it
-        from paperlake.lake_views import enable_s3
-
-        enable_s3(con, settings)
-        forget_s3_environment(con)
+    store.let_duckdb_read(con)  # before the lock: LOAD and CREATE SECRET are refused after it
     con.execute("USE marts")
     confine(con, [store.uri("")])
 

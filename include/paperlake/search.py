@@ -194,13 +194,7 @@ class Manifest:
 def segment_path(lake: Lake, settings: Settings, key: str) -> Path:
     """A local path to the published segment `key` (on S3: its cached copy, downloaded once: a segment never changes);
     FileNotFoundError when it is gone."""
-    if isinstance(lake.store, S3Store):
-        from paperlake.marts.cache import S3MartsCache
-
-        path = S3MartsCache(lake.store, key, segments_cache(settings)).local_copy()
-    else:
-        path = Path(lake.uri(key))
-        path = path if path.is_file() else None
+    path = lake.store.published_copy(key, segments_cache(settings))
     if path is None:
         raise FileNotFoundError(f"the search index segment {lake.uri(key)} is gone")
     return path
@@ -223,12 +217,11 @@ class Exports:
         from deltalake import DeltaTable
         from deltalake.exceptions import TableNotFoundError
 
-        from paperlake.delta import storage_options
 
         tables = {}
         for mart in EXPORT_COLUMNS:
             try:
-                tables[mart] = DeltaTable(lake.uri(f"marts/{mart}"), storage_options=storage_options(lake))
+                tables[mart] = DeltaTable(lake.uri(f"marts/{mart}"), storage_options=lake.store.delta_options())
             except TableNotFoundError:
                 raise FileNotFoundError(
                     f"no marts export at {lake.uri(f'marts/{mart}')}; build the marts with `paperlake marts` (or `make "
@@ -459,10 +452,7 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
         dates = exports.touched(lake, previous.sources) if previous is not None else None
         if dates is not None and len(dates) <= SMALL_UPDATE_PARTITIONS:
             con.execute("SET threads = 1")  # a few partitions' statements: a second thread costs more CPU than it saves
-        if isinstance(lake.store, S3Store):
-            from paperlake.lake_views import enable_s3
-
-            enable_s3(con, settings)
+        lake.store.let_duckdb_read(con)
         for mart in EXPORT_COLUMNS:
             exports.view(con, mart, dates)
         last_docid = previous.last_docid if previous is not None else 0
@@ -539,14 +529,12 @@ def new_segment(lake: Lake, settings: Settings, key: str):
     stays as the local copy readers use.
     """
     if isinstance(lake.store, S3Store):
-        from paperlake.marts.cache import S3MartsCache
-
         cache = segments_cache(settings)
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="paperlake-search-", dir=cache) as tmp:
             path = Path(tmp) / Path(key).name
             yield path
-            S3MartsCache(lake.store, key, cache).publish(path)
+            lake.store.publish_file(key, path, cache)
     else:
         with lake.store.writing(key) as path:
             path.unlink()  # DuckDB creates its file itself
@@ -561,11 +549,8 @@ def remove_unused_segments(lake: Lake, settings: Settings, keep: set[str]) -> No
     opening), the former single-file index, and on S3 their local copies."""
     unused = [key for key in lake.store.list(SEGMENTS_FOLDER) if key.endswith(".duckdb") and key not in keep]
     lake.store.delete(unused + [FORMER_INDEX_KEY])
-    if isinstance(lake.store, S3Store):
-        for key in unused:
-            copy = segments_cache(settings) / Path(key).name
-            for path in (copy, copy.with_name(copy.name + ".etag")):
-                path.unlink(missing_ok=True)
+    for key in unused:
+        lake.store.drop_local_copy(key, segments_cache(settings))
 
 
 # --- queries -------------------------------------------------------------------------------------------

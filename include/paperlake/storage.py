@@ -38,6 +38,11 @@ class Store(Protocol):
     def sweep_temp(self, prefix: str, older_than: float) -> int: ...
     def delete(self, keys: list[str]) -> None: ...
     def uri(self, key: str) -> str: ...
+    def published_copy(self, key: str, cache: Path) -> Path | None: ...
+    def publish_file(self, key: str, path: Path, cache: Path) -> None: ...
+    def drop_local_copy(self, key: str, cache: Path) -> None: ...
+    def delta_options(self) -> dict[str, str] | None: ...
+    def let_duckdb_read(self, con) -> None: ...
 
 
 class LocalStore:
@@ -136,6 +141,26 @@ class LocalStore:
 
     def uri(self, key: str) -> str:
         return str(self._path(key))
+
+    def published_copy(self, key: str, cache: Path) -> Path | None:
+        """A local path to the published file `key`: the file itself; None when none is published."""
+        path = self._path(key)
+        return path if path.is_file() else None
+
+    def publish_file(self, key: str, path: Path, cache: Path) -> None:
+        """Make the finished file `path` (on the lake's file system) the published `key`: one rename."""
+        self._path(key).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, self._path(key))
+
+    def drop_local_copy(self, key: str, cache: Path) -> None:
+        """Forget the local copy of a deleted `key`: a folder's files are read in place, so there is none."""
+
+    def delta_options(self) -> dict[str, str] | None:
+        """delta-rs object-store options: none for a local folder."""
+        return None
+
+    def let_duckdb_read(self, con) -> None:
+        """Let the DuckDB connection `con` read the store's files: it reads local paths already."""
 
 
 class S3Store:
@@ -257,6 +282,59 @@ class S3Store:
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
 
+    def published_copy(self, key: str, cache: Path) -> Path | None:
+        """A local path to the published file `key`: its copy in `cache`, downloaded only when the object changed;
+        None when none is published."""
+        return S3LocalCopy(self, key, cache).local_copy()
+
+    def publish_file(self, key: str, path: Path, cache: Path) -> None:
+        """Upload the finished file `path` as `key` in one PUT, then keep it in `cache` as the local copy."""
+        S3LocalCopy(self, key, cache).publish(path)
+
+    def drop_local_copy(self, key: str, cache: Path) -> None:
+        """Delete the copy of a deleted `key` from `cache` (and its ETag)."""
+        copy = S3LocalCopy(self, key, cache)
+        for path in (copy.path, copy.etag_path):
+            path.unlink(missing_ok=True)
+
+    def delta_options(self) -> dict[str, str] | None:
+        """delta-rs object-store options for the bucket (credentials, region, endpoint)."""
+        key, secret = s3_credentials(self.options)
+        options = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": self.options.region}
+        if self.options.endpoint_url:
+            options |= {
+                "AWS_ENDPOINT_URL": self.options.endpoint_url,
+                "AWS_ALLOW_HTTP": str(self.options.endpoint_url.startswith("http://")).lower(),
+                "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false",
+            }
+        return options
+
+    def let_duckdb_read(self, con) -> None:
+        """Let the DuckDB connection `con` read the bucket: httpfs loaded from its PyPI package (no download) and the
+        credentials registered as a temporary secret.
+
+        The S3 credentials httpfs copies from the AWS_* variables into its settings when it loads, where
+        `current_setting()` and `duckdb_settings()` would show them, are blanked: the secret is what reads.
+        """
+        from duckdb_extensions import import_extension
+
+        from paperlake.marts.published import sql_literal
+
+        import_extension("httpfs", con=con)
+        con.execute("LOAD httpfs")
+        key, secret = s3_credentials(self.options)
+        params = {"KEY_ID": key, "SECRET": secret, "REGION": self.options.region}
+        if self.options.endpoint_url:
+            endpoint = urlparse(self.options.endpoint_url)
+            params |= {"ENDPOINT": endpoint.netloc, "URL_STYLE": "path", "USE_SSL": endpoint.scheme == "https"}
+        con.execute(
+            "CREATE OR REPLACE TEMPORARY SECRET paperlake_s3 (TYPE s3, "
+            + ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} {sql_literal(str(v))}" for k, v in params.items())
+            + ")"
+        )
+        for setting in ("s3_access_key_id", "s3_secret_access_key", "s3_session_token"):
+            con.execute(f"SET {setting} = ''")
+
 
 def is_missing(err) -> bool:
     """Whether a botocore ClientError says the object does not exist (GET and HEAD spell it differently)."""
@@ -315,3 +393,78 @@ def open_store(url: str, s3: S3Options) -> Store:
 def _copy_stream(src, dst, chunk: int = 1 << 20) -> None:
     while block := src.read(chunk):
         dst.write(block)
+
+
+class S3LocalCopy:
+    """The published object `key` of an S3 lake (the marts file, a search segment) and its local copy in `folder`.
+
+    The copy is paired with the ETag of the object it came from (`<file>.etag` beside it): opening it costs one HEAD
+    while the published object is unchanged. The ETag is always the one S3 returned with the bytes (by the GET that
+    fetched them, or the PUT that sent them), and it is removed before the copy is replaced, so a copy is never taken
+    for a version it is not.
+    """
+
+    def __init__(self, store: S3Store, key: str, folder: Path):
+        self.store = store
+        self.key = key
+        self.path = folder / Path(key).name
+        self.etag_path = self.path.with_name(self.path.name + ".etag")
+
+    def local_copy(self) -> Path | None:
+        """The local copy of the published file, downloaded first if the published one changed; None when none is
+        published."""
+        published = self.published_etag()
+        if published is None:
+            return None
+        if not (self.path.is_file() and self.cached_etag() == published):
+            self.download()
+        return self.path
+
+    def publish(self, path: Path) -> None:
+        """Upload a new file in one PUT (readers see the old object or the new one), then keep it as the local
+        copy."""
+        with open(path, "rb") as body:
+            etag = self.store.client.put_object(Bucket=self.store.bucket, Key=self.object_key, Body=body)["ETag"]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.adopt(path, etag)
+
+    @property
+    def object_key(self) -> str:
+        return self.store._key(self.key)
+
+    def published_etag(self) -> str | None:
+        """The ETag of the published object (one HEAD), None when there is none."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.store.client.head_object(Bucket=self.store.bucket, Key=self.object_key)["ETag"]
+        except ClientError as err:
+            if is_missing(err):
+                return None
+            raise
+
+    def cached_etag(self) -> str | None:
+        return self.etag_path.read_text() if self.etag_path.is_file() else None
+
+    def download(self) -> None:
+        """Fetch the published file into a temp file beside the copy, then make it the copy under the ETag it came
+        with."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        response = self.store.client.get_object(Bucket=self.store.bucket, Key=self.object_key)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in response["Body"].iter_chunks(1 << 20):
+                    out.write(chunk)
+            self.adopt(Path(tmp), response["ETag"])
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def adopt(self, path: Path, etag: str) -> None:
+        """Make `path` (in the same folder's file system) the local copy of the object version `etag`."""
+        self.etag_path.unlink(missing_ok=True)
+        os.replace(path, self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.etag_path.name}.", dir=self.path.parent)
+        with os.fdopen(fd, "w") as out:
+            out.write(etag)
+        os.replace(tmp, self.etag_path)

@@ -19,7 +19,6 @@ from paperlake.delta import (
     publish_lake,
     publish_partition,
     published_files,
-    storage_options,
     table_uri,
 )
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
@@ -103,12 +102,8 @@ def duckdb_delta(lake: Lake, settings: Settings):
     import duckdb
     from duckdb_extensions import import_extension
 
-    from paperlake.lake_views import enable_s3
-    from paperlake.storage import S3Store
-
     con = duckdb.connect()
-    if isinstance(lake.store, S3Store):
-        enable_s3(con, settings)
+    lake.store.let_duckdb_read(con)
     import_extension("delta", con=con)
     con.execute("LOAD delta")
     return con
@@ -122,7 +117,7 @@ def assert_engines_read_committed_rows(lake: Lake, settings: Settings) -> dict[s
     counts = {}
     for layer in TABLE_LAYERS:
         expected = committed_rows(lake, layer)
-        uri, options = table_uri(lake, layer), storage_options(lake)
+        uri, options = table_uri(lake, layer), lake.store.delta_options()
         columns = ", ".join(["source", "date", *ROW_KEYS[layer]])
         duck = con.execute(f"SELECT {columns} FROM delta_scan('{uri}')").fetch_arrow_table().to_pylist()
         assert engine_rows(duck, layer) == expected, f"DuckDB delta_scan of {layer}"

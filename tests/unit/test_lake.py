@@ -134,6 +134,22 @@ def test_local_write_is_atomic_readers_never_see_a_partial_file(tmp_path):
     assert oct(os.stat(path).st_mode & 0o777) == "0o644"
 
 
+def test_a_published_file_is_opened_through_the_store_s_local_copy_and_replaced_whole(any_lake, tmp_path):
+    store, key = any_lake.store, "marts/published.bin"
+    assert store.published_copy(key, tmp_path / "cache") is None
+    for version in (b"version 1", b"version 2"):
+        finished = tmp_path / "finished.bin"
+        finished.write_bytes(version)
+        store.publish_file(key, finished, tmp_path / "cache")
+        assert store.get(key) == version
+        assert store.published_copy(key, tmp_path / "cache").read_bytes() == version
+        # Another machine's reader, with a cache of its own, sees the same version.
+        assert store.published_copy(key, tmp_path / "other cache").read_bytes() == version
+    store.delete([key])
+    store.drop_local_copy(key, tmp_path / "cache")
+    assert store.published_copy(key, tmp_path / "cache") is None and not list((tmp_path / "cache").glob("*"))
+
+
 def test_open_store_understands_the_lake_url_forms(tmp_path):
     from paperlake.config import S3Options
 

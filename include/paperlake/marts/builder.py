@@ -380,9 +380,7 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
     """
     from deltalake import DeltaTable, write_deltalake
 
-    from paperlake.delta import storage_options
-
-    options = storage_options(lake)
+    options = lake.store.delta_options()
     for mart in UNIQUE_KEYS:
         uri = lake.uri(f"marts/{mart}")
         export = PARTITIONED_EXPORTS.get(mart)
@@ -430,9 +428,4 @@ def publish_marts(lake: Lake, settings: Settings, path: Path) -> None:
     The marts file goes last: a build that fails on the way leaves it as it was, so the next build recomputes,
     and commits again the exports of, the same partitions.
     """
-    if isinstance(lake.store, S3Store):
-        from paperlake.marts.cache import S3MartsCache
-
-        S3MartsCache(lake.store, MARTS_KEY, settings.home / "cache").publish(path)
-    else:
-        os.replace(path, lake.uri(MARTS_KEY))
+    lake.store.publish_file(MARTS_KEY, path, settings.home / "cache")

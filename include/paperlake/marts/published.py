@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from paperlake.config import Settings
-from paperlake.storage import S3Store
 
 MARTS_KEY = "marts/paperlake.duckdb"
 
@@ -19,13 +18,7 @@ def sql_literal(text: str) -> str:
 def published_file(lake, settings: Settings, key: str) -> Path | None:
     """A local path to the published file `key` of `lake` (a Lake or its Store; on S3: the cached copy, downloaded
     only when it changed); None when none is published."""
-    store = getattr(lake, "store", lake)
-    if isinstance(store, S3Store):
-        from paperlake.marts.cache import S3MartsCache
-
-        return S3MartsCache(store, key, settings.home / "cache").local_copy()
-    path = Path(store.uri(key))
-    return path if path.is_file() else None
+    return getattr(lake, "store", lake).published_copy(key, settings.home / "cache")
 
 
 def published_marts(lake, settings: Settings) -> Path | None:

@@ -621,9 +621,8 @@ def test_marts_on_s3_are_downloaded_once_per_published_version(seaweed, s3_bucke
     )
     from deltalake import DeltaTable
 
-    from paperlake.delta import storage_options
 
-    export = DeltaTable(reader.uri("marts/papers"), storage_options=storage_options(reader))
+    export = DeltaTable(reader.uri("marts/papers"), storage_options=reader.store.delta_options())
     assert (
         sorted(export.to_pyarrow_table().column("paper_id").to_pylist()) == ["p1", "p2", "p3"] and export.version() == 1
     )
