@@ -27,14 +27,14 @@ QUERIES = {
 }
 
 
-def commit_views(lake, settings):
+def commit_views(lake):
     """The two queries through paperlake's lake_* views (the files the current commits name)."""
     import duckdb
 
     from paperlake.lake_views import connect_lake_views
 
     con = duckdb.connect()
-    connect_lake_views(con, lake, settings)
+    connect_lake_views(con, lake)
     return [
         con.execute(sql.format(clean="lake_clean", entities="lake_entities")).fetchall() for sql in QUERIES.values()
     ]
@@ -68,7 +68,7 @@ def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[l
     started = time.perf_counter()
     publish_lake(lake, settings.run_retention)
     migrate_seconds = time.perf_counter() - started
-    assert commit_views(lake, settings) == delta_scans(lake), "the two ways of reading disagree"
+    assert commit_views(lake) == delta_scans(lake), "the two ways of reading disagree"
     times = best_times(
         repeats, {"views": lambda: commit_views(lake, settings), "delta_scan": lambda: delta_scans(lake)}
     )

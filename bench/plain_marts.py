@@ -164,7 +164,7 @@ def build(home: str) -> dict:
     cpu, started = cpu_seconds(), time.perf_counter()
     with duckdb.connect(str(path)) as con:
         con.execute("SET partitioned_write_max_open_files = 100000")
-        connect_lake_views(con, Lake.from_settings(settings), settings)
+        connect_lake_views(con, Lake.from_settings(settings))
         con.execute(PLAIN_MARTS)
         built = time.perf_counter()
         for mart, rows, column in PLAIN_EXPORTS:

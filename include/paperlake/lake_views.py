@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from paperlake.commit import RUN_ID_PATTERN, committed_keys, current_commits
-from paperlake.config import Settings
 from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.marts.published import sql_literal
 
@@ -15,7 +14,7 @@ LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
 
 
 def connect_lake_views(
-    con, lake: Lake, settings: Settings, commits: dict | None = None, as_of: int | datetime | None = None
+    con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None
 ) -> None:
     """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns).
 

@@ -202,13 +202,13 @@ def commit_columns(commits: dict | None, key: tuple[str, date]) -> str:
     return f", {sql_literal(commit.run_id)}" + "".join(f", {int(commit.rows[name])}" for name in COMMIT_COUNTS)
 
 
-def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChanges, commits: dict, new: bool) -> None:
+def register_changes(con, lake: Lake, changes: PartitionChanges, commits: dict, new: bool) -> None:
     """What the build steps read: `touched` (changed or vanished partitions), `changed_runs` (their committed runs),
     the `lake_*` views over the changed partitions, and `lake_texts` / `text_partitions`, the clean rows papers' text
     comes from."""
     create_partition_table(con, "touched", changes.changed.keys() | changes.vanished)
     create_partition_table(con, "changed_runs", changes.changed, commits)
-    connect_lake_views(con, lake, settings, changes.changed)
+    connect_lake_views(con, lake, changes.changed)
     fallback = (
         set() if new else {tuple(row) for row in con.execute((SQL_DIR / "text_partitions.sql").read_text()).fetchall()}
     )
@@ -218,7 +218,7 @@ def register_changes(con, lake: Lake, settings: Settings, changes: PartitionChan
 
 
 def update_marts(
-    con, lake: Lake, settings: Settings, commits: dict, changes: PartitionChanges, new: bool, clock: Stopwatch
+    con, lake: Lake, commits: dict, changes: PartitionChanges, new: bool, clock: Stopwatch
 ) -> dict[str, int]:
     """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
@@ -237,7 +237,7 @@ def update_marts(
     con.execute(f"SET VARIABLE min_support = {int(TRENDING_MIN_SUPPORT)}")
     con.execute(f"SET VARIABLE state_version = {int(STATE_VERSION)}")
     con.execute(f"SET VARIABLE duckdb_version = {sql_literal(duckdb.__version__)}")
-    register_changes(con, lake, settings, changes, commits, new)
+    register_changes(con, lake, changes, commits, new)
     steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
     for sql_file in steps:
         try:
@@ -328,7 +328,7 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
                     shutil.copyfile(previous, path)
             con = duckdb.connect(str(path))
             try:
-                counts = update_marts(con, lake, settings, commits, changes, built is None, clock)
+                counts = update_marts(con, lake, commits, changes, built is None, clock)
                 export_marts(con, lake, settings, built is None, clock)
             finally:
                 con.close()
