@@ -70,7 +70,7 @@ def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[l
     migrate_seconds = time.perf_counter() - started
     assert commit_views(lake) == delta_scans(lake), "the two ways of reading disagree"
     times = best_times(
-        repeats, {"views": lambda: commit_views(lake, settings), "delta_scan": lambda: delta_scans(lake)}
+        repeats, {"views": lambda: commit_views(lake), "delta_scan": lambda: delta_scans(lake)}
     )
     grow_lake(home, range(days, days + 1), papers_per_day)
     commit = current_commit(lake.store, "arxiv", FIRST_DAY + timedelta(days=days))
