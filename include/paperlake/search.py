@@ -55,7 +55,11 @@ BULK_DOCS = 20_000
 SMALL_UPDATE_PARTITIONS = 100
 # Times a reader re-reads the manifest when a segment it names was deleted meanwhile (two updates since it read it).
 OPEN_ATTEMPTS = 3
+# A result page reaching at most this many of the best matches is read without joining every match to its doc.
+DIRECT_PAGE_ROWS = 100
 BM25_K1, BM25_B = 1.2, 0.75
+# Queries of at most this many terms are scored by joining each term's postings on the docid (see matches_sql).
+JOINED_TERMS = 6
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
 SNIPPET_LEAD = 3  # words shown before the first matched word
@@ -641,21 +645,35 @@ def query_terms(con, query: ParsedQuery) -> QueryTerms:
 
 
 def matches_sql(terms: QueryTerms) -> str:
-    """The indexed papers holding every query term, with their BM25 score: rows (docid, score), in one scan of the
+    """The indexed papers holding every query term, with their BM25 score: rows (docid, score), from one scan of the
     terms' postings.
 
-    Document frequencies are counted over the papers in `docs` (postings of replaced texts drop out in the join).
-    Only ids from the index are formatted in: the query's text never reaches the SQL.
+    Up to JOINED_TERMS terms, each term's postings are joined on the docid (a third less CPU than grouping every posting
+    by docid); past that, grouped. Document frequencies are counted over the papers in `docs` (postings of replaced
+    texts drop out in the join). Only ids from the index are formatted in: the query's text never reaches the SQL.
     """
-    return f"""WITH hits AS MATERIALIZED (
+    def weight(tf: str, termid: int | None = None) -> str:
+        idf = "idf" if termid is None else f"(SELECT idf FROM idf WHERE termid = {termid:d})"
+        return f"{idf} * {tf} * {BM25_K1 + 1} / ({tf} + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))"
+
+    common = f"""WITH hits AS MATERIALIZED (
             SELECT p.termid, p.docid, p.tf::DOUBLE AS tf, d.len FROM index_postings p JOIN index_docs d USING (docid)
             WHERE p.termid IN ({", ".join(map(str, terms.termids))})),
-        idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-                FROM hits, (SELECT count(*) AS docs FROM index_docs) n GROUP BY termid, n.docs),
-        avgdl AS (SELECT avg(len) AS avgdl FROM index_docs)
-        SELECT docid, sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))) \
-AS score
-        FROM hits JOIN idf USING (termid), avgdl GROUP BY docid HAVING count(*) = {len(terms.termids)}"""
+        n AS (SELECT count(*) AS docs, avg(len) AS avgdl FROM index_docs),
+        idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf FROM hits, n \
+GROUP BY termid, n.docs)
+        """
+    if len(terms.termids) > JOINED_TERMS:
+        return common + f"""SELECT docid, sum({weight("tf")}) AS score
+        FROM hits JOIN idf USING (termid), n GROUP BY docid HAVING count(*) = {len(terms.termids)}"""
+    first, *others = terms.termids
+    joined = "".join(
+        f" JOIN (SELECT docid, tf AS tf{i} FROM hits WHERE termid = {termid:d}) USING (docid)"
+        for i, termid in enumerate(others, 1)
+    )
+    score = " + ".join(weight(f"tf{i}", termid) for i, termid in enumerate(terms.termids))
+    return common + f"""SELECT docid, {score} AS score
+        FROM (SELECT docid, len, tf AS tf0 FROM hits WHERE termid = {first:d}){joined}, n"""
 
 
 @dataclass(frozen=True)
@@ -717,7 +735,7 @@ def published_segments(lake: Lake, settings: Settings) -> list[Path]:
 def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int = 1, size: int = 20):
     """Page `page` of the papers matching `text`, best first (a dashboard `Page` of SearchHit); SearchError on an
     unusable query."""
-    from paperlake.dashboard.queries import Page, paged_rows
+    from paperlake.dashboard.queries import Page, page_bounds, paged_rows
 
     terms = query_terms(con, ParsedQuery.parse(text))
     if terms.missing:
@@ -728,54 +746,86 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
         params.append(phrase)
     # Scored once, paged twice (the count and the page): the matches go to a temp table of this connection.
     con.execute(f"CREATE OR REPLACE TEMP TABLE matches AS {matches_sql(terms)}")
-    # The papers' own columns are joined only to filter by them; the page's rows are then read by id.
-    rows_from = "temp.matches m JOIN index_docs d USING (docid)"
-    if params:
-        rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
-    ranked, total = paged_rows(
-        con, "m.score, d.paper_id, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size
-    )
-    papers = page_papers(con, [paper_id for _, paper_id, _ in ranked])
-    # Each hit's entities by one equality lookup per docid (an `IN` list decodes every paper's); the ids are the index's
-    # own integers: no text of the query is formatted in.
-    lookups = [f"SELECT docid, entities FROM index_docs WHERE docid = {docid:d}" for _, _, docid in ranked]
-    entities = dict(con.execute(" UNION ALL ".join(lookups)).fetchall()) if lookups else {}
-    stems = word_stems(con, [text for _, title, abstract, _ in papers.values() for text in (title, abstract)])
+    limit, offset = page_bounds(page, size)
+    if params or offset + limit > DIRECT_PAGE_ROWS:
+        # The papers' own columns are joined only to filter by them; the page's rows are then read by id.
+        rows_from = "temp.matches m JOIN index_docs d USING (docid)"
+        if params:
+            rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
+        ranked, total = paged_rows(con, "m.score, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size)
+        docs = indexed_docs(con, [docid for _, docid in ranked])
+    else:
+        # Every match is a live doc: counted as it is; the page is the best `offset + limit` scores (and their ties),
+        # ordered by paper id among equal scores once their docs are read.
+        total = con.execute("SELECT count(*) FROM temp.matches").fetchone()[0]
+        ranked = con.execute(
+            "SELECT score, docid FROM temp.matches WHERE score >= (SELECT min(score) FROM (SELECT score FROM "
+            "temp.matches ORDER BY score DESC LIMIT ?))",
+            [offset + limit],
+        ).fetchall()
+        docs = indexed_docs(con, [docid for _, docid in ranked])
+        ranked = sorted(ranked, key=lambda hit: (-hit[0], docs[hit[1]][0]))[offset:offset + limit]
+    papers = page_papers(con, [docs[docid][:2] for _, docid in ranked])
+    texts = [text for _, title, abstract, _ in papers.values() for text in (title, abstract)]
+    stems = word_stems(con, texts, terms.stems)
     hits = []
-    for score, paper_id, docid in ranked:
+    for score, docid in ranked:
+        paper_id, _, entities = docs[docid]
         if paper_id not in papers:
             continue  # the marts were republished without it since the index was updated
         day, title, abstract, abs_url = papers[paper_id]
         pieces = snippet(abstract or title or "", stems, terms.stems)
         text_snippet = "".join(f"**{piece}**" if matched else piece for piece, matched in pieces)
-        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities[docid], abs_url, pieces))
+        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities, abs_url, pieces))
     return Page(hits, max(page, 1), size, total)
 
 
-def page_papers(con, paper_ids: list[str]) -> dict[str, tuple]:
-    """paper_id -> (first_seen, title, abstract, abs_url) of those of `paper_ids` the marts' `papers` hold: their row
-    ids from one scan of the id column (the ids as constants, ~9 ms at 400k papers), then one row id lookup each, which
-    decodes that row's abstract alone (a filter on the ids decodes every abstract they are stored beside, ~60 ms)."""
-    if not paper_ids:
-        return {}
-    rowids = [
-        rowid
-        for (rowid,) in con.execute(
-            f"SELECT rowid FROM papers WHERE paper_id IN ({', '.join(map(sql_literal, paper_ids))})"
-        ).fetchall()
-    ]
-    lookups = [
-        f"SELECT paper_id, first_seen, title, abstract, abs_url FROM papers WHERE rowid = {rowid:d}" for rowid in rowids
-    ]
+def indexed_docs(con, docids: list[int]) -> dict[int, tuple]:
+    """docid -> (paper_id, first_seen, top entities) from the index, by one equality lookup per docid (an `IN` list
+    decodes every paper's entities); the ids are the index's own integers: no text of the query is formatted in."""
+    columns = "docid, paper_id, first_seen, entities"
+    lookups = [f"SELECT {columns} FROM index_docs WHERE docid = {docid:d}" for docid in docids]
     return {row[0]: row[1:] for row in con.execute(" UNION ALL ".join(lookups)).fetchall()} if lookups else {}
+
+
+def page_papers(con, papers: list[tuple[str, date]]) -> dict[str, tuple]:
+    """paper_id -> (first_seen, title, abstract, abs_url) of those of the (paper_id, first_seen) `papers` the marts'
+    `papers` hold.
+
+    One equality lookup on (first_seen, paper_id) each: the mart is stored by first_seen, so each reads a few rows
+    beside its own. A paper whose first_seen the marts changed since the index was updated is then found by its id: its
+    row id from one scan of the id column, then one row id lookup (a filter on ids decodes every abstract stored beside
+    them, ~60 ms at 400k papers)."""
+    columns = "paper_id, first_seen, title, abstract, abs_url"
+    lookups = [
+        f"SELECT {columns} FROM papers WHERE first_seen = DATE '{day.isoformat()}' AND paper_id = "
+        f"{sql_literal(paper_id)}"
+        for paper_id, day in papers
+    ]
+    found = {row[0]: row[1:] for row in con.execute(" UNION ALL ".join(lookups)).fetchall()} if lookups else {}
+    moved = [paper_id for paper_id, _ in papers if paper_id not in found]
+    if moved:
+        rowids = con.execute(
+            f"SELECT rowid FROM papers WHERE paper_id IN ({', '.join(map(sql_literal, moved))})"
+        ).fetchall()
+        lookups = [f"SELECT {columns} FROM papers WHERE rowid = {rowid:d}" for (rowid,) in rowids]
+        if lookups:
+            found |= {row[0]: row[1:] for row in con.execute(" UNION ALL ".join(lookups)).fetchall()}
+    return found
 
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def word_stems(con, texts: list[str | None]) -> dict[str, str | None]:
-    """Each distinct word of `texts` (as written) -> its index term."""
-    words = sorted({w for text in texts if text for w in WORD.findall(text)})
+def word_stems(con, texts: list[str | None], wanted: frozenset[str]) -> dict[str, str | None]:
+    """Each distinct word of `texts` (as written) that may have one of the terms `wanted` -> its index term.
+
+    A term begins with its word's first letter (stemming and the spelling map change endings only): an ASCII word
+    beginning with another letter than every wanted term is left out unstemmed."""
+    initials = {term[0] for term in wanted}
+    words = sorted(
+        {w for text in texts if text for w in WORD.findall(text) if not w[0].isascii() or w[0].lower() in initials}
+    )
     rows = con.execute("SELECT w, search_term(search_words(w)[1]) FROM unnest(?::VARCHAR[]) t(w)", [words]).fetchall()
     return dict(rows)
 

@@ -105,6 +105,42 @@ def test_filters_by_entity_label_dates_and_source(con):
     assert ([h.paper_id for h in page.rows], page.total, page.pages) == (["r1"], 3, 2)
 
 
+def test_equal_scores_page_by_paper_id_whichever_way_the_page_is_read(con, monkeypatch):
+    """r1-r3 hold "adapters" once each, in equal-length texts: equal scores, shown by paper id, page after page; the
+    best matches read directly (a first page) and through the join every match (a deep page) give the same pages."""
+    import paperlake.search
+
+    def pages(text):
+        return [[(h.paper_id, h.score, h.entities) for h in search(con, text, page=n, size=1).rows] for n in (1, 2, 3)]
+
+    direct = pages("adapters")
+    assert [page[0][0] for page in direct] == ["r1", "r2", "r3"] and len({page[0][1] for page in direct}) == 1
+    monkeypatch.setattr(paperlake.search, "DIRECT_PAGE_ROWS", 0)
+    assert pages("adapters") == direct
+
+
+def test_joined_and_grouped_scoring_agree(con, monkeypatch):
+    """Queries of a few terms are scored by joining each term's postings, longer ones by grouping them: the same
+    papers, the same scores."""
+    import paperlake.search
+
+    queries = ["lora", "lora tuning", "speculative decoding", "we report results on several benchmarks"]
+    joined = {text: [(h.paper_id, h.score) for h in search(con, text).rows] for text in queries}
+    monkeypatch.setattr(paperlake.search, "JOINED_TERMS", 0)
+    assert {text: [(h.paper_id, h.score) for h in search(con, text).rows] for text in queries} == joined
+    assert len(joined["we report results on several benchmarks"]) == 7
+
+
+def test_a_result_whose_first_seen_the_marts_changed_since_the_index_is_still_shown(search_lake, settings):
+    """The marts republished with r1 first seen a day earlier, the index not updated yet: r1 is found by its id, with
+    the marts' date."""
+    commit_day(search_lake, date(2026, 10, 31), [PAPERS_D1[0]], source="hf_daily")
+    build_marts(search_lake, settings)
+    with closing(open_search(settings)) as con:
+        hits = {hit.paper_id: hit for hit in search(con, "lora").rows}
+    assert sorted(hits) == ["r1", "r2", "r3"] and hits["r1"].date == date(2026, 10, 31)
+
+
 @pytest.mark.parametrize(
     "text",
     ['"', '""', '"speculative', 'speculative"', '"a" "b', "lora AND (tuning OR x) NOT -y +z* ~w^2 field:value",
