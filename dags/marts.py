@@ -49,10 +49,11 @@ def paperlake_marts():
         return pipeline.marts_stage(task_settings()).to_dict()
 
     @task
-    def update_search_index() -> dict:
-        return pipeline.search_index_stage(task_settings()).to_dict()
+    def update_search_index(marts: dict) -> dict:
+        # What the build committed to its exports names the partitions to re-read (no Delta log read).
+        return pipeline.search_index_stage(task_settings(), marts_exports=marts["exports"]).to_dict()
 
-    build_marts() >> update_search_index()
+    update_search_index(build_marts())
 
 
 paperlake_marts()

@@ -134,6 +134,8 @@ class IndexSummary:
     removed: int  # indexed texts no longer published
     seconds: float
     partitions: int | None = None  # first_seen partitions re-read (None: all)
+    # what named them: "marts build" (what it handed over) or "delta logs" (the exports' log entries); None: all read
+    partitions_from: str | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -262,24 +264,64 @@ class Exports:
         columns the index reads."""
         from paperlake.delta import file_paths
 
-        table, columns = self.tables[mart], EXPORT_COLUMNS[mart]
+        table = self.tables[mart]
         if dates is None:
             files = file_paths(table)
         else:
             files = file_paths(table, file_pruning_predicate=[(PARTITION_COLUMN, "in", sorted(dates))]) if dates else []
-        names = ", ".join(f'"{name}"' for name in columns)
-        if files:
-            partitioned = table.metadata().partition_columns == [PARTITION_COLUMN]
-            source = (
-                f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, hive_partitioning = "
-                f"{str(partitioned).lower()}"
-                + (f", hive_types = {{'{PARTITION_COLUMN}': DATE}})" if partitioned else ")")
-            )
-        else:
-            source = (
-                "(SELECT " + ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in columns.items()) + " WHERE false)"
-            )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW export_{mart} AS SELECT {names} FROM {source}")
+        export_view(con, mart, files, partitioned=table.metadata().partition_columns == [PARTITION_COLUMN])
+
+
+@dataclass(frozen=True)
+class HandedExports:
+    """What the marts build that ran just before says it committed to the exports (`MartsSummary.exports`: per mart the
+    Delta table's id, the version it wrote, the version after its vacuum, the partitions it rewrote and their files).
+
+    An index at the versions just before that write needs no Delta log: these partitions are the ones to re-read."""
+
+    committed: dict[str, dict]
+
+    def follows(self, lake: Lake, indexed: dict[str, tuple[str, int]]) -> bool:
+        """Whether the build wrote each export the index reads, by first_seen, right after the version the index is up
+        to date with, and no version came after its own (no later build replaced the files it names)."""
+        for mart in EXPORT_COLUMNS:
+            change = self.committed.get(mart)
+            if (
+                change is None
+                or change["column"] != PARTITION_COLUMN
+                or tuple(indexed.get(mart, ())) != (change["table_id"], change["written"] - 1)
+                or lake.store.exists(f"marts/{mart}/_delta_log/{change['version'] + 1:020d}.json")
+            ):
+                return False
+        return True
+
+    def versions(self) -> dict[str, tuple[str, int]]:
+        """mart -> (Delta table id, version)."""
+        return {mart: (self.committed[mart]["table_id"], self.committed[mart]["version"]) for mart in EXPORT_COLUMNS}
+
+    def touched(self, lake: Lake, indexed: dict[str, tuple[str, int]]) -> set[str]:
+        """The first_seen values the build rewrote, over both exports."""
+        return {value for mart in EXPORT_COLUMNS for value in self.committed[mart]["partitions"]}
+
+    def view(self, con, mart: str, dates: set[str] | None) -> None:
+        """Temp view `export_<mart>` over the files of the partitions the build rewrote (`dates`, as `touched` gave)."""
+        export_view(con, mart, self.committed[mart]["files"], partitioned=True)
+
+
+def export_view(con, mart: str, files: list[str], partitioned: bool) -> None:
+    """Temp view `export_<mart>`: the rows of the export's Parquet `files` (with `partitioned`, below first_seen=...
+    folders), with the columns the index reads."""
+    columns = EXPORT_COLUMNS[mart]
+    names = ", ".join(f'"{name}"' for name in columns)
+    if files:
+        source = (
+            f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, hive_partitioning = "
+            f"{str(partitioned).lower()}"
+            + (f", hive_types = {{'{PARTITION_COLUMN}': DATE}})" if partitioned else ")")
+        )
+    else:
+        source = "(SELECT " + ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in columns.items()) + " WHERE false)"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW export_{mart} AS SELECT {names} FROM {source}")
 
 
 def log_partition_values(lake: Lake, mart: str, version: int) -> set[str] | None:
@@ -321,16 +363,17 @@ def diff_with_exports(con, dates: set[str] | None, last_docid: int) -> tuple[int
     and top entities); (how many outdated, indexed texts no longer published).
 
     Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
+    # Each paper's top entities: with its keys when every partition is read (most papers are then new), else for the
+    # papers to index alone, once they are known (ranking every read paper's entities cost twice their keys).
+    top_entities = f"max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities"
+    with_entities = dates is None
     con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
                    SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id) \
 AS paper_key, hash(p.paper_id, p.content_hash) AS text_key,
                           hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) \
-AS page_key, coalesce(e.entities_key, 0) AS entities_key,
-                          coalesce(e.entities, []) AS entities
+AS page_key, coalesce(e.entities_key, 0) AS entities_key{", coalesce(e.entities, []) AS entities" * with_entities}
                    FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, \
-first_offset)) AS entities_key,
-                                                          max_by(entity_id, (mentions, -first_offset, entity_id), \
-{TOP_ENTITIES:d}) AS entities
+first_offset)) AS entities_key{f", {top_entities}" * with_entities}
                                                    FROM export_paper_entities GROUP BY paper_id) e USING (paper_id)""")
     # On an integer key (probing with every doc's paper_id took 15 ms of an added day at 400k papers).
     within = (
@@ -349,6 +392,11 @@ first_offset)) AS entities_key,
     )
     con.execute(f"""CREATE OR REPLACE TEMP TABLE outdated AS SELECT {last_docid:d} + row_number() OVER () AS docid, p.*
                     FROM published p ANTI JOIN compared USING (text_key, page_key, entities_key)""")
+    if not with_entities:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE outdated AS SELECT o.*, coalesce(e.entities, []) AS entities
+                        FROM outdated o LEFT JOIN (SELECT paper_id, {top_entities} FROM export_paper_entities
+                                                   SEMI JOIN outdated USING (paper_id) GROUP BY paper_id) e \
+USING (paper_id)""")
     return con.execute(
         "SELECT (SELECT count(*) FROM outdated), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))"
     ).fetchone()
@@ -417,9 +465,14 @@ d.entities_key, coalesce(l.len, 0), d.entities
                    FROM outdated d LEFT JOIN new_lens l USING (docid)""")
 
 
-def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> IndexSummary:
+def build_search_index(
+    lake: Lake, settings: Settings, full: bool = False, marts_exports: dict[str, dict] | None = None
+) -> IndexSummary:
     """Update the search index from the marts' Delta exports (re-reading only the partitions their versions since
     rewrote) into a new copy of its delta segment, and publish it by replacing the manifest.
+
+    `marts_exports`, what the marts build just before committed (`MartsSummary.exports`), names those partitions and
+    their files when the index is at the versions before it: the exports' Delta logs are then not read.
 
     `full`, no usable published index (another version, a segment gone or damaged), or a delta past MAX_DELTA_SHARE
     builds a new base instead.
@@ -429,10 +482,11 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     import duckdb
 
     started = time.perf_counter()
-    exports = Exports.open(lake)
-    versions = exports.versions()
     published = Manifest.read(lake.store)
     previous = published if not full and published is not None and published.current else None
+    handed = HandedExports(marts_exports or {})
+    exports = handed if previous is not None and handed.follows(lake, previous.sources) else Exports.open(lake)
+    versions = exports.versions()
     if previous is not None and previous.sources == versions:
         if segments_open(lake, settings, previous):
             return IndexSummary(
@@ -446,6 +500,9 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
         if previous is not None and not attach_for_update(con, lake, settings, previous, path):
             previous = None
         if previous is None:
+            if exports is handed:  # a new base reads every partition
+                exports = Exports.open(lake)
+                versions = exports.versions()
             con.execute(f"ATTACH {sql_literal(str(path))} AS search (ROW_GROUP_SIZE {ROW_GROUP_ROWS:d})")
             con.execute("USE search")
             con.execute(INDEX_SCHEMA)
@@ -483,8 +540,10 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     remove_unused_segments(lake, settings, {*manifest.segments, *manifest.previous})
     build = "full" if previous is None else "incremental"
     partitions = None if dates is None else len(dates)
+    named_by = None if dates is None else "marts build" if exports is handed else "delta logs"
     return IndexSummary(
-        lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2), partitions
+        lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2), partitions,
+        named_by,
     )
 
 

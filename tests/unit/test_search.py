@@ -247,6 +247,53 @@ def test_an_update_reads_only_the_partitions_the_exports_versions_rewrote(search
     assert ranked(settings, "lora") == incremental
 
 
+def test_an_update_given_what_the_marts_build_committed_reads_its_partitions_as_the_logs_would(
+    search_lake, settings, monkeypatch
+):
+    """The marts build hands over the partitions it rewrote and their files (MartsSummary.exports): the update re-reads
+    those without the exports' Delta logs, and indexes as a full build would; a hand-off the index is not just
+    before is not used."""
+    import paperlake.search
+
+    monkeypatch.setattr(paperlake.search, "MAX_DELTA_SHARE", 10.0)  # updates, not a new base, on this small lake
+    lake = search_lake
+    revised = {**row("r3", "Adapters", f"prefix tuning {FILLER} only prefixes here", "hr3-v2"), "version": 2}
+    added = row("n1", "Lora everywhere", f"lora lora {FILLER}")
+    commit_day(lake, D3, [added, revised], found=[("n1", "LoRA", "METHOD")])
+    marts = build_marts(lake, settings)
+    assert sorted(marts.exports["papers"]["partitions"]) == [D1.isoformat(), D3.isoformat()]
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    assert (update.build, update.indexed, update.removed, update.partitions, update.partitions_from) == (
+        "incremental", 2, 1, 2, "marts build"
+    )
+    handed = [ranked(settings, text) for text in ("lora", "prefixes", "adapters")]
+    assert handed[0][0][0] == "n1" and handed[1][0][0] == "r3"
+    # The next day, handed over an old build's exports (the index is past them): the logs name the partitions.
+    commit_day(lake, date(2026, 11, 4), [row("n2", "More lora", f"lora {FILLER}")])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    assert (update.indexed, update.partitions, update.partitions_from) == (1, 1, "delta logs")
+    handed = [ranked(settings, text) for text in ("lora", "prefixes", "adapters")]
+    build_search_index(lake, settings, full=True)
+    assert [ranked(settings, text) for text in ("lora", "prefixes", "adapters")] == handed
+
+
+def test_a_marts_build_hands_its_commits_to_the_index_update_in_the_cli_and_the_dag(search_lake, settings, capsys):
+    """`paperlake marts` and the marts DAG's search task pass the build's exports on (the DAG as the build task's
+    XCom)."""
+    import ast
+    from pathlib import Path
+
+    commit_day(search_lake, D3, [row("n1", "Lora everywhere", f"lora lora {FILLER}")])
+    from paperlake.pipeline import marts_stage, search_index_stage
+
+    marts = marts_stage(settings)
+    assert search_index_stage(settings, marts_exports=marts.to_dict()["exports"]).partitions_from == "marts build"
+    dag = ast.parse(Path(__file__).parents[2].joinpath("dags/marts.py").read_text())
+    calls = {ast.unparse(node) for node in ast.walk(dag) if isinstance(node, ast.Call)}
+    assert "update_search_index(build_marts())" in calls
+
+
 def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search_lake, settings):
     """A Delta log entry after the index's version gone (cleaned up after a checkpoint): every partition is diffed,
     nothing is missed."""
