@@ -21,7 +21,8 @@ DOC = """
 `--full` build). **Writes** the Delta Lake exports `marts/<mart>/` (the dates it touched, each
 table's next version in one commit), then `marts/paperlake.duckdb` in one atomic step: the DuckDB
 file is the consistent snapshot; readers keep the old file until they reopen. Then **updates** the
-search index (`marts/search/`) from the published papers: only papers whose text changed are re-indexed.
+search index (`marts/search/`) from the published papers: the build hands it the partitions it rewrote, and only
+papers whose text changed are re-indexed.
 
 **Runs** whenever an ingest or reparse run commits (asset events), and daily at 06:30 UTC. It is
 created unpaused so that backfills reach it; every build compares the lake's commits with the marts' state, so

@@ -4,7 +4,8 @@ The index is derived from the marts' Delta exports `marts/papers` and `marts/pap
 `first_seen`) at the versions it records. It is one or two DuckDB files under `marts/search/`, named by the small JSON
 manifest `marts/search/index.json` that readers open first: the *base* (every paper as of the last full build) and the
 *delta* (what the updates since changed: the papers they re-indexed and the base's docids no longer live). An update
-reads, from the exports' Delta logs, which partitions the versions since then rewrote, diffs those partitions' papers
+is told by the marts build before it which partitions it rewrote (or reads, from the exports' Delta logs, which
+partitions the versions since then rewrote), diffs those partitions' papers
 with the indexed ones, re-indexes the papers whose text, row or entities are new into a new copy of the small delta, and
 publishes it by replacing the manifest: an added day costs the partitions that day's build touched, never a copy of the
 base. Segment files are never changed once published; those that neither the manifest nor the one before it names are
@@ -15,8 +16,8 @@ Terms are lower-cased, accent-free words and digits, British spellings mapped to
 word counts `TITLE_WEIGHT` times. A quoted phrase must appear as written (its words in order, any case or
 punctuation between them), checked on the text of the papers holding all its terms.
 
-A result's title, abstract, date and link are read from the marts' `papers` by row id for the page shown; the index
-keeps each paper's top entities.
+A result's title, abstract, date and link are read from the marts' `papers` for the page shown (a lookup by first_seen
+and id each); the index keeps each paper's top entities.
 """
 
 from __future__ import annotations
