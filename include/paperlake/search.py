@@ -497,7 +497,10 @@ def build_search_index(
     if previous is not None and previous.delta_share > MAX_DELTA_SHARE:
         previous = None
     key = f"{SEGMENTS_FOLDER}/{uuid.uuid4().hex}.duckdb"
-    with new_segment(lake, settings, key) as path, duckdb.connect() as con:
+    # The only extensions this connection loads are the pinned wheels' (fts, and httpfs on S3), and it runs no SQL but
+    # this module's: DuckDB's signature check of the 11 MB fts library (30 ms of an added day's 0.26 s) is skipped.
+    trusted = {"allow_unsigned_extensions": True}
+    with new_segment(lake, settings, key) as path, duckdb.connect(config=trusted) as con:
         if previous is not None and not attach_for_update(con, lake, settings, previous, path):
             previous = None
         if previous is None:
