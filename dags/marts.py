@@ -52,7 +52,7 @@ def paperlake_marts():
     @task
     def update_search_index(marts: dict) -> dict:
         # What the build committed to its exports names the partitions to re-read (no Delta log read).
-        return pipeline.search_index_stage(task_settings(), marts_exports=marts["exports"]).to_dict()
+        return pipeline.search_index_stage(task_settings(), marts_exports=marts.get("exports")).to_dict()
 
     update_search_index(build_marts())
 

@@ -315,10 +315,15 @@ def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search
     assert ranked(settings, "prefixes")[0][0] == "r3" and "r3" not in [pid for pid, *_ in ranked(settings, "lora")]
 
 
-def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(seaweed, s3_bucket, tmp_path):
+def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(
+    seaweed, s3_bucket, tmp_path, monkeypatch
+):
     """On S3 the update reads the exports' Delta logs and the touched partitions' files from the bucket (DuckDB over
     httpfs)."""
+    import paperlake.search
     from paperlake.lake import Lake
+
+    monkeypatch.setattr(paperlake.search, "MAX_DELTA_SHARE", 10.0)  # updates, not a new base, on this small lake
     from tests.unit.marts.test_builder import s3_settings
 
     settings = s3_settings(seaweed, s3_bucket, tmp_path / "home")
@@ -332,6 +337,14 @@ def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(sea
     assert (update.build, update.indexed, update.partitions) == ("incremental", 3, 1)
     incremental = ranked(settings, "lora")
     assert [pid for pid, *_ in incremental] == ["n1", "r3", "r2", "r1"] and incremental[-1][3] == ["LoRA"]
+    # Handed the marts build's commits, the update reads the files it names from the bucket.
+    commit_day(lake, D3, [row("n2", "More lora", f"lora {FILLER}")])
+    marts = build_marts(lake, settings)
+    assert all(uri.startswith("s3://") for uri in marts.exports["papers"]["files"])
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    assert (update.indexed, update.partitions, update.partitions_from) == (1, 1, "marts build")
+    incremental = ranked(settings, "lora")
+    assert [pid for pid, *_ in incremental] == ["n1", "n2", "r3", "r2", "r1"]
     build_search_index(lake, settings, full=True)
     assert ranked(settings, "lora") == incremental
 
