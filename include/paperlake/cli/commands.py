@@ -13,6 +13,7 @@ from paperlake.cli.output import column_names, format_table, rows_note, run_stat
 from paperlake.cli.shell import run_shell
 from paperlake.config import Settings
 from paperlake.errors import UsageError
+from paperlake.marts.published import MARTS_KEY
 from paperlake.readonly import (
     QueryError,
     open_marts_readonly,
@@ -21,6 +22,7 @@ from paperlake.readonly import (
     read_only_statements,
     sql_errors,
 )
+from paperlake.storage import LocalStore
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 
@@ -77,7 +79,6 @@ def refuse_output_in_lake(output: Path, settings: Settings) -> None:
     """UsageError when `output` is inside the local lake or paperlake's cache (the marts and their local copy live
     there)."""
     from paperlake.lake import Lake
-    from paperlake.storage import LocalStore
 
     store = Lake.from_settings(settings).store
     guarded = [settings.home / "cache"] + ([store.root] if isinstance(store, LocalStore) else [])
@@ -130,7 +131,6 @@ def cmd_shell(args, settings: Settings) -> None:
 def cmd_summary(args, settings: Settings) -> None:
     from paperlake.commit import committed_run
     from paperlake.lake import Lake
-    from paperlake.marts.published import MARTS_KEY
 
     lake = Lake.from_settings(settings)
     print(f"lake: {lake.url}")
