@@ -9,7 +9,6 @@ from pathlib import Path
 
 from paperlake.config import Settings
 from paperlake.errors import PaperlakeError
-from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path, sql_literal
 from paperlake.storage import open_store
 
@@ -169,6 +168,7 @@ def open_marts_shell(settings: Settings, as_of=None):
     def create_lake_views() -> None:
         """Create the `lake_*` views, once (later calls do nothing)."""
         if not created:
+            from paperlake.lake import Lake
             from paperlake.lake_views import create_lake_views
 
             create_lake_views(con, Lake(store), as_of=as_of)

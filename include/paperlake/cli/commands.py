@@ -13,7 +13,6 @@ from paperlake.cli.output import column_names, format_table, rows_note, run_stat
 from paperlake.cli.shell import run_shell
 from paperlake.config import Settings
 from paperlake.errors import UsageError
-from paperlake.lake import Lake
 from paperlake.marts.published import MARTS_KEY
 from paperlake.readonly import (
     QueryError,
@@ -79,6 +78,8 @@ def cmd_sql(args, settings: Settings) -> None:
 def refuse_output_in_lake(output: Path, settings: Settings) -> None:
     """UsageError when `output` is inside the local lake or paperlake's cache (the marts and their local copy live
     there)."""
+    from paperlake.lake import Lake
+
     store = Lake.from_settings(settings).store
     guarded = [settings.home / "cache"] + ([store.root] if isinstance(store, LocalStore) else [])
     target = output.resolve()
@@ -129,6 +130,7 @@ def cmd_shell(args, settings: Settings) -> None:
 
 def cmd_summary(args, settings: Settings) -> None:
     from paperlake.commit import committed_run
+    from paperlake.lake import Lake
 
     lake = Lake.from_settings(settings)
     print(f"lake: {lake.url}")
@@ -175,6 +177,7 @@ def _partition_rows(lake, layer: str, source: str, day: date, run_id: str) -> in
 
 def cmd_publish(args, settings: Settings) -> None:
     from paperlake.delta import publish_lake
+    from paperlake.lake import Lake
 
     lake = Lake.from_settings(settings)
     print_published(lake, publish_lake(lake, settings.run_retention))
@@ -182,6 +185,7 @@ def cmd_publish(args, settings: Settings) -> None:
 
 def cmd_migrate(args, settings: Settings) -> None:
     from paperlake.delta import migrate_lake
+    from paperlake.lake import Lake
 
     lake = Lake.from_settings(settings)
     done = migrate_lake(lake, settings.run_retention)
@@ -199,6 +203,7 @@ def cmd_history(args, settings: Settings) -> None:
     from datetime import UTC, datetime
 
     from paperlake.delta import layer_history
+    from paperlake.lake import Lake
 
     entries = layer_history(Lake.from_settings(settings), args.layer, args.limit)
     rows = [
