@@ -30,8 +30,10 @@ LAZY_PROJECT_IMPORTS = {
     ("paperlake.cli.commands", "paperlake.search"): CLI_COMMAND,
     ("paperlake.cli.commands", "paperlake.commit"): CLI_COMMAND,
     ("paperlake.cli.commands", "paperlake.delta"): CLI_COMMAND,
+    ("paperlake.cli.commands", "paperlake.lake"): CLI_COMMAND,
     ("paperlake.cli", "paperlake.sources.http"): CLI_FAILURE,
     ("paperlake.cli", "paperlake.validate"): CLI_FAILURE,
+    ("paperlake.readonly", "paperlake.lake"): "a point query on the marts reads no lake: `paperlake sql` stays as lean",
     ("paperlake.readonly", "paperlake.lake_views"): (
         "only `--as-of` and the shell's first lake_* query read the lake views (Delta logs, commits: 27 modules); "
         "`paperlake sql` on the marts does not load them"
