@@ -10,7 +10,6 @@ from pathlib import Path
 from paperlake.config import Settings
 from paperlake.errors import PaperlakeError
 from paperlake.marts.published import local_marts_path, sql_literal
-from paperlake.storage import open_store
 
 
 class QueryError(PaperlakeError):
@@ -51,6 +50,8 @@ EXPLAIN_PREFIX = re.compile(r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?", re.
 def open_marts_readonly(settings: Settings):
     """A read-only DuckDB connection on the published marts that cannot open any other file."""
     import duckdb
+
+    from paperlake.storage import open_store
 
     # FileNotFoundError: main() reports it
     path = local_marts_path(open_store(settings.lake_url, settings.s3), settings)
@@ -153,6 +154,8 @@ def open_marts_shell(settings: Settings, as_of=None):
     them (reading the lake's commits or Delta logs), for the shell to call before the first statement that may read
     them."""
     import duckdb
+
+    from paperlake.storage import open_store
 
     store = open_store(settings.lake_url, settings.s3)
     path = local_marts_path(store, settings)

@@ -20,6 +20,7 @@ CLI_COMMAND = (
     "imports it"
 )
 CLI_FAILURE = "only a failing command needs these exception classes: the HTTP client and validation are 55 modules more"
+CLI_HELP = "`paperlake --help` and a mistyped command open no store: its tempfile and shutil add 5 ms to a 22-ms import"
 # Function-level imports of project modules that stay, each for a load-time cost: (importing module, imported module)
 # -> why. A new one needs a reason here; one that no longer occurs must leave the list.
 LAZY_PROJECT_IMPORTS = {
@@ -31,8 +32,10 @@ LAZY_PROJECT_IMPORTS = {
     ("paperlake.cli.commands", "paperlake.commit"): CLI_COMMAND,
     ("paperlake.cli.commands", "paperlake.delta"): CLI_COMMAND,
     ("paperlake.cli.commands", "paperlake.lake"): CLI_COMMAND,
+    ("paperlake.cli.commands", "paperlake.storage"): CLI_HELP,
     ("paperlake.cli", "paperlake.sources.http"): CLI_FAILURE,
     ("paperlake.cli", "paperlake.validate"): CLI_FAILURE,
+    ("paperlake.readonly", "paperlake.storage"): CLI_HELP,
     ("paperlake.readonly", "paperlake.lake"): "a point query on the marts reads no lake: `paperlake sql` stays as lean",
     ("paperlake.readonly", "paperlake.lake_views"): (
         "only `--as-of` and the shell's first lake_* query read the lake views (Delta logs, commits: 27 modules); "

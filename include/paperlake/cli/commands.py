@@ -22,7 +22,6 @@ from paperlake.readonly import (
     read_only_statements,
     sql_errors,
 )
-from paperlake.storage import LocalStore
 
 EXAMPLE_SQL = "SELECT entity_id, label, n_papers FROM entity_counts ORDER BY n_papers DESC LIMIT 5"
 
@@ -79,6 +78,7 @@ def refuse_output_in_lake(output: Path, settings: Settings) -> None:
     """UsageError when `output` is inside the local lake or paperlake's cache (the marts and their local copy live
     there)."""
     from paperlake.lake import Lake
+    from paperlake.storage import LocalStore
 
     store = Lake.from_settings(settings).store
     guarded = [settings.home / "cache"] + ([store.root] if isinstance(store, LocalStore) else [])
