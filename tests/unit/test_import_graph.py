@@ -21,29 +21,28 @@ CLI_COMMAND = (
 )
 CLI_FAILURE = "only a failing command needs these exception classes: the HTTP client and validation are 55 modules more"
 CLI_HELP = "`paperlake --help` and a mistyped command open no store: its tempfile and shutil add 5 ms to a 22-ms import"
-# Function-level imports of project modules that stay, each for a load-time cost: (importing module, imported module)
-# -> why. A new one needs a reason here; one that no longer occurs must leave the list.
-LAZY_PROJECT_IMPORTS = {
-    ("paperlake.tagging.tagger", "paperlake.tagging.acronyms"): SPACY_PLUGIN,
-    ("paperlake.tagging.tagger", "paperlake.tagging.components"): SPACY_PLUGIN,
-    ("paperlake.tagging.tagger", "paperlake.tagging.entity_rules"): SPACY_PLUGIN,
-    ("paperlake.cli.commands", "paperlake.pipeline"): CLI_COMMAND,
-    ("paperlake.cli.commands", "paperlake.search"): CLI_COMMAND,
-    ("paperlake.cli.commands", "paperlake.commit"): CLI_COMMAND,
-    ("paperlake.cli.commands", "paperlake.delta"): CLI_COMMAND,
-    ("paperlake.cli.commands", "paperlake.lake"): CLI_COMMAND,
-    ("paperlake.cli.commands", "paperlake.storage"): CLI_HELP,
-    ("paperlake.cli", "paperlake.sources.http"): CLI_FAILURE,
-    ("paperlake.cli", "paperlake.validate"): CLI_FAILURE,
-    ("paperlake.readonly", "paperlake.storage"): CLI_HELP,
-    ("paperlake.readonly", "paperlake.lake"): "a point query on the marts reads no lake: `paperlake sql` stays as lean",
-    ("paperlake.readonly", "paperlake.lake_views"): (
-        "only `--as-of` and the shell's first lake_* query read the lake views (Delta logs, commits: 27 modules); "
-        "`paperlake sql` on the marts does not load them"
+# Function-level imports of project modules that stay, each for a load-time cost: importing module -> {imported
+# module: why}. A new one needs a reason here; one that no longer occurs must leave the list.
+LAZY_BY_MODULE = {
+    "paperlake.tagging.tagger": dict.fromkeys(
+        ["paperlake.tagging.acronyms", "paperlake.tagging.components", "paperlake.tagging.entity_rules"], SPACY_PLUGIN
     ),
+    "paperlake.cli.commands": dict.fromkeys(
+        ["paperlake.pipeline", "paperlake.search", "paperlake.commit", "paperlake.delta", "paperlake.lake"], CLI_COMMAND
+    ) | {"paperlake.storage": CLI_HELP},
+    "paperlake.cli": dict.fromkeys(["paperlake.sources.http", "paperlake.validate"], CLI_FAILURE),
+    "paperlake.readonly": {
+        "paperlake.storage": CLI_HELP,
+        "paperlake.lake": "a point query on the marts reads no lake: `paperlake sql` stays as lean",
+        "paperlake.lake_views": "only `--as-of` and the shell's first lake_* query read the lake views (Delta logs, "
+        "commits: 27 modules); `paperlake sql` on the marts does not load them",
+    },
     # To move up with the tagging rework in flight (issue 25 item 3): `from paperlake.schemas import ENTITIES` at the
     # top would build the schemas, loading pyarrow, on import; tag_chunk must read `schemas.ENTITIES` instead.
-    ("paperlake.tagging.partition", "paperlake.schemas"): "pyarrow on import until tag_chunk reads schemas.ENTITIES",
+    "paperlake.tagging.partition": {"paperlake.schemas": "pyarrow on import until tag_chunk reads schemas.ENTITIES"},
+}
+LAZY_PROJECT_IMPORTS = {
+    (module, imported): why for module, lazy in LAZY_BY_MODULE.items() for imported, why in lazy.items()
 }
 
 
