@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from paperlake.commit import Commit
+from paperlake.commit import Commit, current_commits
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.lake_views import connect_lake_views, create_layer_view
@@ -306,8 +306,6 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
     published file without a state this builder can extend, rebuilds everything from the lake.
     """
     import duckdb
-
-    from paperlake.commit import current_commits
 
     clock = Stopwatch()
     work = settings.home / "cache"

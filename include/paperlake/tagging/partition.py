@@ -12,7 +12,9 @@ from pathlib import Path
 from paperlake.config import GAZETTEER_PATHS
 from paperlake.lake import TAGGED_MANIFEST, Lake, PartitionSummary
 from paperlake.tagging.cache import cached_spans, tag_key
+from paperlake.tagging.domain import gate_papers
 from paperlake.tagging.gazetteer import alias_index, load_gazetteers
+from paperlake.tagging.tagger import build_tagger, tagger_version
 from paperlake.tagging.workers import tag_texts
 
 log = logging.getLogger("paperlake")
@@ -51,8 +53,6 @@ def tag_chunk_count(lake: Lake, source: str, day: date, run_id: str, chunk_rows:
 @functools.lru_cache(maxsize=2)
 def loaded_tagger(gazetteer_paths: tuple[Path, ...], model_dir: Path | None):
     """(pipeline, alias index), built once per process."""
-    from paperlake.tagging.tagger import build_tagger
-
     return build_tagger(gazetteer_paths, model_dir), alias_index(load_gazetteers(gazetteer_paths))
 
 
@@ -68,8 +68,6 @@ def tag_chunk(
     import pyarrow as pa
 
     from paperlake.schemas import ENTITIES
-    from paperlake.tagging.domain import gate_papers
-    from paperlake.tagging.tagger import tagger_version
 
     columns = ["paper_id", "content_hash", "title", "abstract", "categories", "primary_category"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
