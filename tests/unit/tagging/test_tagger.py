@@ -635,3 +635,13 @@ def test_the_training_config_make_train_ner_reads_is_a_spacy_ner_config():
 
     config = spacy.util.load_config(CONFIG_PATH)
     assert config["nlp"]["pipeline"][-1] == "ner"
+
+
+def test_the_plural_of_a_task_named_by_an_activity_is_no_task(nlp):
+    # "commonsense inferences" are inferences made, not the task commonsense inference (no training span is such a
+    # plural; on the held-out folds 10 of 10 were wrong)
+    text = "Models make commonsense inferences and next token predictions. We study commonsense inference and MIAs."
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == [("commonsense inference", "TASK"), ("MIAs", "TASK")]
+    # a plural the gazetteer lists as an alias still matches, and other labels keep their plurals
+    found = entities(nlp, "We run membership inference attacks on diffusion models.")
+    assert [(e[2], e[1]) for e in found] == [("membership inference attacks", "TASK"), ("diffusion models", "METHOD")]
