@@ -645,3 +645,8 @@ def test_the_plural_of_a_task_named_by_an_activity_is_no_task(nlp):
     # a plural the gazetteer lists as an alias still matches, and other labels keep their plurals
     found = entities(nlp, "We run membership inference attacks on diffusion models.")
     assert [(e[2], e[1]) for e in found] == [("membership inference attacks", "TASK"), ("diffusion models", "METHOD")]
+
+
+def test_a_metric_spelled_like_a_verb_is_no_metric_where_it_is_the_verb(nlp):
+    text = "The model learns to recall facts and to accurately recall them. We report recall and precision."
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == [("recall", "METRIC"), ("precision", "METRIC")]
