@@ -649,3 +649,11 @@ def test_the_plural_of_a_task_named_by_an_activity_is_no_task(nlp):
 def test_a_metric_spelled_like_a_verb_is_no_metric_where_it_is_the_verb(nlp):
     text = "The model learns to recall facts and to accurately recall them. We report recall and precision."
     assert [(e[2], e[1]) for e in entities(nlp, text)] == [("recall", "METRIC"), ("precision", "METRIC")]
+
+
+def test_a_gazetteer_alias_written_as_a_definition_matches_as_its_two_names(nlp):
+    # guidelines, boundaries 4: "vision transformer (ViT)" is two spans; a bracketed variant stays part of the name
+    found = entities(nlp, "We introduce a vision transformer (ViT) architecture and compare it with GPT-3 (175B).")
+    assert [(e[2], e[1]) for e in found] == [
+        ("vision transformer", "MODEL"), ("ViT", "MODEL"), ("GPT-3 (175B)", "MODEL"),
+    ]
