@@ -37,9 +37,6 @@ LAZY_BY_MODULE = {
         "paperlake.lake_views": "only `--as-of` and the shell's first lake_* query read the lake views (Delta logs, "
         "commits: 27 modules); `paperlake sql` on the marts does not load them",
     },
-    # To move up with the tagging rework in flight (issue 25 item 3): `from paperlake.schemas import ENTITIES` at the
-    # top would build the schemas, loading pyarrow, on import; tag_chunk must read `schemas.ENTITIES` instead.
-    "paperlake.tagging.partition": {"paperlake.schemas": "pyarrow on import until tag_chunk reads schemas.ENTITIES"},
 }
 LAZY_PROJECT_IMPORTS = {
     (module, imported): why for module, lazy in LAZY_BY_MODULE.items() for imported, why in lazy.items()

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
+from paperlake import schemas
 from paperlake.config import GAZETTEER_PATHS
 from paperlake.lake import TAGGED_MANIFEST, Lake, PartitionSummary
 from paperlake.tagging.cache import cached_spans, tag_key
@@ -67,8 +68,6 @@ def tag_chunk(
     """
     import pyarrow as pa
 
-    from paperlake.schemas import ENTITIES
-
     columns = ["paper_id", "content_hash", "title", "abstract", "categories", "primary_category"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
     version = tagger_version(tuple(gazetteer_paths), model_dir)
@@ -103,7 +102,8 @@ def tag_chunk(
         for key, row in zip(keys, clean)
         for span in cache[key]["spans"]
     ]
-    lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES), run_id, chunk_file(index))
+    entities = pa.Table.from_pylist(rows, schema=schemas.ENTITIES)
+    lake.write_table("entities", source, day, entities, run_id, chunk_file(index))
     papers = [
         {"paper_id": row["paper_id"], "content_hash": content_hash, "categories": list(categories),
          "ml_score": cache[(content_hash, categories)]["ml_score"], "is_ml": cache[(content_hash, categories)]["is_ml"]}
