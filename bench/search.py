@@ -18,6 +18,10 @@ from pathlib import Path
 from bench.marts import build, cpu_seconds, grow_lake, vocabulary
 from bench.processes import run_step
 from bench.report import Figure, best_times
+from paperlake.config import Settings
+from paperlake.lake import Lake
+from paperlake.marts.published import local_marts_path
+from paperlake.search import build_search_index, load_fts, open_search, published_segments, search
 
 QUERY_REPEATS = 5
 TOP = 10
@@ -33,10 +37,6 @@ def bench_queries() -> list[str]:
 def build_index(home: str, full: bool, marts_exports: dict | None = None) -> dict:
     """Update (or with `full` rebuild) the search index of the lake under `home`, handed what the marts build before it
     committed to its exports (as `paperlake marts` and the DAG do): wall seconds, papers indexed."""
-    from paperlake.config import Settings
-    from paperlake.lake import Lake
-    from paperlake.search import build_search_index, published_segments
-
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     lake = Lake.from_settings(settings)
     cpu, started = cpu_seconds(), time.perf_counter()
@@ -52,11 +52,6 @@ def time_queries(home: str) -> dict:
     """Warm query times: `paperlake.search.search` (a page of 10 with snippets and entities, and the total) against a
     plain `match_bm25` top 10 on an FTS index of the same papers built by hand (its build time too)."""
     import duckdb
-
-    from paperlake.config import Settings
-    from paperlake.lake import Lake
-    from paperlake.marts.published import local_marts_path
-    from paperlake.search import load_fts, open_search, search
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     fts = duckdb.connect()

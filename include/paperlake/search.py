@@ -33,8 +33,12 @@ from datetime import date
 from pathlib import Path
 
 from paperlake.config import Settings
+from paperlake.dashboard.queries import Page, page_bounds, paged_rows
+from paperlake.delta import file_paths
 from paperlake.lake import Lake
-from paperlake.marts.published import sql_literal
+from paperlake.marts.published import local_marts_path, sql_literal
+from paperlake.readonly import confine, damaged_marts
+from paperlake.search_postings import add_new_terms, index_postings
 from paperlake.storage import S3Store
 
 SEGMENTS_FOLDER = "marts/search"
@@ -263,8 +267,6 @@ class Exports:
     def view(self, con, mart: str, dates: set[str] | None) -> None:
         """Temp view `export_<mart>`: the mart's rows of the first_seen partitions `dates` (None: every one), with the
         columns the index reads."""
-        from paperlake.delta import file_paths
-
         table = self.tables[mart]
         if dates is None:
             files = file_paths(table)
@@ -433,8 +435,6 @@ def index_new_docs(con) -> None:
     """Tokenise `new_texts` (docid, title, abstract) and add their postings, terms and docs (`outdated`) to the segment
     in use (past BULK_DOCS papers counted with numpy, the same terms); terms already in `index_terms` keep their ids."""
     if con.execute("SELECT count(*) FROM outdated").fetchone()[0] >= BULK_DOCS:
-        from paperlake.search_postings import index_postings
-
         index_postings(con, TITLE_WEIGHT, SPLIT_PATTERN)
     else:
         # The title TITLE_WEIGHT times, then the abstract, split as one string.
@@ -442,7 +442,6 @@ def index_new_docs(con) -> None:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_texts"
         )
-        from paperlake.search_postings import add_new_terms
 
         con.execute(
             "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT "
@@ -757,9 +756,6 @@ def open_search(settings: Settings):
     open."""
     import duckdb
 
-    from paperlake.marts.published import local_marts_path
-    from paperlake.readonly import confine, damaged_marts
-
     lake = Lake.from_settings(settings)
     marts = local_marts_path(lake, settings)
     paths = published_segments(lake, settings)
@@ -798,8 +794,6 @@ def published_segments(lake: Lake, settings: Settings) -> list[Path]:
 def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int = 1, size: int = 20):
     """Page `page` of the papers matching `text`, best first (a dashboard `Page` of SearchHit); SearchError on an
     unusable query."""
-    from paperlake.dashboard.queries import Page, page_bounds, paged_rows
-
     terms = query_terms(con, ParsedQuery.parse(text))
     if terms.missing:
         return Page([], max(page, 1), size, 0)

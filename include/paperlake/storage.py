@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from paperlake.config import S3Options
 from paperlake.errors import PaperlakeError
+from paperlake.marts.published import sql_literal
 
 TEMP_SUFFIX = ".tmp"
 # A temp file older than this belongs to a writer that was killed: no single write takes an hour.
@@ -317,8 +318,6 @@ class S3Store:
         `current_setting()` and `duckdb_settings()` would show them, are blanked: the secret is what reads.
         """
         from duckdb_extensions import import_extension
-
-        from paperlake.marts.published import sql_literal
 
         import_extension("httpfs", con=con)
         con.execute("LOAD httpfs")

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from paperlake.commit import Commit
+from paperlake.commit import Commit, current_commits
 from paperlake.config import Settings
+from paperlake.delta import file_paths
 from paperlake.lake import Lake
 from paperlake.lake_views import connect_lake_views, create_layer_view
 from paperlake.marts.published import MARTS_KEY, published_marts, sql_literal
@@ -311,8 +312,6 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
     """
     import duckdb
 
-    from paperlake.commit import current_commits
-
     clock = Stopwatch()
     work = settings.home / "cache"
     work.mkdir(parents=True, exist_ok=True)
@@ -388,8 +387,6 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
     table's version after the vacuum, the partition column and values rewritten, and the files they now hold.
     """
     from deltalake import DeltaTable, write_deltalake
-
-    from paperlake.delta import file_paths
 
     options, committed = lake.store.delta_options(), {}
     for mart in UNIQUE_KEYS:
