@@ -226,6 +226,7 @@ def build(home: str, full: bool) -> dict:
         "papers": summary.tables["papers"],
         "paper_entities": summary.tables["paper_entities"],
         "marts_file_mb": round(Path(lake.uri(MARTS_KEY)).stat().st_size / 2**20),
+        "exports": summary.exports,  # what the search index update after it is handed
     }
 
 

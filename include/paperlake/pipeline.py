@@ -237,9 +237,12 @@ def marts_stage(settings: Settings, full: bool = False) -> MartsSummary:
     return summary
 
 
-def search_index_stage(settings: Settings, full: bool = False) -> IndexSummary:
-    """Bring the search index up to date with the published marts (only papers whose text changed) and publish it."""
-    summary = build_search_index(Lake.from_settings(settings), settings, full=full)
+def search_index_stage(
+    settings: Settings, full: bool = False, marts_exports: dict[str, dict] | None = None
+) -> IndexSummary:
+    """Bring the search index up to date with the published marts (only papers whose text changed) and publish it;
+    `marts_exports`: what the marts build just before committed to its exports (`MartsSummary.exports`)."""
+    summary = build_search_index(Lake.from_settings(settings), settings, full=full, marts_exports=marts_exports)
     log.info("search index: %s update of %s in %.1f s: %d papers indexed, %d removed, %d in all",
              summary.build, summary.uri, summary.seconds, summary.indexed, summary.removed, summary.papers)
     return summary

@@ -47,7 +47,7 @@ def cmd_marts(args, settings: Settings) -> None:
     for table, rows in summary.tables.items():
         print(f"{table:<16} {rows:>7} rows")
     print(f"published {summary.uri} ({summary.build} build, {summary.partitions} partitions recomputed)")
-    index = search_index_stage(settings, full=args.full)
+    index = search_index_stage(settings, full=args.full, marts_exports=summary.exports)
     print(
         f"search index {index.uri}: {index.build} ({index.indexed} papers indexed, {index.removed} removed, "
         f"{index.papers} in all)"

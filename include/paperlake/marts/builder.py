@@ -22,6 +22,7 @@ from pathlib import Path
 
 from paperlake.commit import Commit, current_commits
 from paperlake.config import Settings
+from paperlake.delta import file_paths
 from paperlake.lake import Lake
 from paperlake.lake_views import connect_lake_views, create_layer_view
 from paperlake.marts.published import MARTS_KEY, published_marts, sql_literal
@@ -111,6 +112,9 @@ class MartsSummary:
     build: str = "full"
     partitions: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    # What an incremental build committed to each partitioned export it rewrote (see export_marts), for the search index
+    # update after it.
+    exports: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -119,6 +123,7 @@ class MartsSummary:
             "build": self.build,
             "partitions": self.partitions,
             "seconds": dict(self.seconds),
+            "exports": dict(self.exports),
         }
 
 
@@ -327,7 +332,7 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
             con = duckdb.connect(str(path))
             try:
                 counts = update_marts(con, lake, commits, changes, built is None, clock)
-                export_marts(con, lake, settings, built is None, clock)
+                exports = export_marts(con, lake, settings, built is None, clock)
             finally:
                 con.close()
             with clock.phase("publish"):
@@ -336,7 +341,9 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
             for leftover in (path, path.with_name(path.name + ".wal")):
                 leftover.unlink(missing_ok=True)
     build = "full" if built is None else "incremental"
-    return MartsSummary(lake.uri(MARTS_KEY), counts, build=build, partitions=len(changes), seconds=clock.seconds)
+    return MartsSummary(
+        lake.uri(MARTS_KEY), counts, build=build, partitions=len(changes), seconds=clock.seconds, exports=exports
+    )
 
 
 def new_marts_path(lake: Lake, tmp: Path) -> Path:
@@ -369,16 +376,19 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatch) -> None:
+def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatch) -> dict[str, dict]:
     """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
     partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
     The files a version replaces are deleted at once (a plain Parquet reader of the folder then sees exactly the
     current rows; the marts are derived, so no older version is kept for time travel).
+
+    Returns, for each partitioned mart an update rewrote, what it committed: the table's id, the version it wrote, the
+    table's version after the vacuum, the partition column and values rewritten, and the files they now hold.
     """
     from deltalake import DeltaTable, write_deltalake
 
-    options = lake.store.delta_options()
+    options, committed = lake.store.delta_options(), {}
     for mart in UNIQUE_KEYS:
         uri = lake.uri(f"marts/{mart}")
         export = PARTITIONED_EXPORTS.get(mart)
@@ -406,9 +416,19 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
                 schema_mode="overwrite" if new else None,
                 storage_options=options,
             )
-            DeltaTable(uri, storage_options=options).vacuum(
-                retention_hours=0, dry_run=False, enforce_retention_duration=False
-            )
+            table = DeltaTable(uri, storage_options=options)
+            written = table.version()
+            table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+            if predicate is not None:
+                committed[mart] = {
+                    "table_id": table.metadata().id,
+                    "written": written,
+                    "version": table.version(),
+                    "column": export.column,
+                    "partitions": touched,
+                    "files": file_paths(table, file_pruning_predicate=[(export.column, "in", touched)]),
+                }
+    return committed
 
 
 def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
