@@ -386,22 +386,18 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
         export = PARTITIONED_EXPORTS.get(mart)
         rows, predicate = (export.rows if export else f"SELECT * FROM {mart}"), None
         if export and not new:
-            touched = [value.isoformat() for (value,) in con.execute(export.touched).fetchall()]
+            touched = sorted({value.isoformat() for (value,) in con.execute(export.touched).fetchall()})
             if not touched:
                 continue
-            # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it
-            # matches.
-            rows = (
-                f"SELECT * FROM ({export.rows}) WHERE {export.column} "
-                f"IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
-            )
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
         with clock.phase(f"export {mart}"):
             if new:
                 remove_foreign_export(lake, mart, uri, options)
             write_deltalake(
                 uri,
-                con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
+                con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS)
+                if predicate is None
+                else partition_rows(con, export, touched),
                 mode="overwrite",
                 predicate=predicate,
                 partition_by=[export.column] if export else None,
@@ -411,6 +407,29 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
             DeltaTable(uri, storage_options=options).vacuum(
                 retention_hours=0, dry_run=False, enforce_retention_duration=False
             )
+
+
+def partition_rows(con, export: PartitionedExport, values: list[str]):
+    """The rows of the export partitions `values` (ISO dates), one partition after the other, as one Arrow stream.
+
+    One query per partition, on `column = DATE '...'`: DuckDB applies an equality on the scan itself, skipping the
+    vectors of other dates, whereas an IN list over the column is only an optional zone-map filter there, so a few
+    scattered dates would decompress nearly every row's text (0.9 s instead of 0.2 s for 27 dates of 1M papers).
+    """
+    import pyarrow as pa
+
+    def query(value: str):
+        sql = f"SELECT * FROM ({export.rows}) WHERE {export.column} = DATE {sql_literal(value)}"
+        return con.execute(sql).to_arrow_reader(EXPORT_BATCH_ROWS)
+
+    first = query(values[0])
+
+    def batches():
+        yield from first
+        for value in values[1:]:  # each query starts once the one before is read to its end
+            yield from query(value)
+
+    return pa.RecordBatchReader.from_batches(first.schema, batches())
 
 
 def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
