@@ -66,6 +66,8 @@ KEY_COLLISIONS = {
 }
 TRENDING_MIN_SUPPORT = 2
 EXPORT_BATCH_ROWS = 100_000
+# An update reading at most this many partitions of an export reads them one query each (see partition_rows).
+PARTITION_QUERIES_MAX = 64
 PARTITION_ROWS_PER_INSERT = 1_000
 # DuckDB's share of a build's memory (it spills beyond it); the exports' writer and Python come on top.
 MEMORY_LIMIT = "2GB"
@@ -389,15 +391,14 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
             touched = sorted({value.isoformat() for (value,) in con.execute(export.touched).fetchall()})
             if not touched:
                 continue
+            rows = partition_rows(export, touched)
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
         with clock.phase(f"export {mart}"):
             if new:
                 remove_foreign_export(lake, mart, uri, options)
             write_deltalake(
                 uri,
-                con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS)
-                if predicate is None
-                else partition_rows(con, export, touched),
+                con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
                 mode="overwrite",
                 predicate=predicate,
                 partition_by=[export.column] if export else None,
@@ -409,27 +410,18 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
             )
 
 
-def partition_rows(con, export: PartitionedExport, values: list[str]):
-    """The rows of the export partitions `values` (ISO dates), one partition after the other, as one Arrow stream.
+def partition_rows(export: PartitionedExport, values: list[str]) -> str:
+    """The query of the export's rows in partitions `values` (ISO dates).
 
-    One query per partition, on `column = DATE '...'`: DuckDB applies an equality on the scan itself, skipping the
-    vectors of other dates, whereas an IN list over the column is only an optional zone-map filter there, so a few
-    scattered dates would decompress nearly every row's text (0.9 s instead of 0.2 s for 27 dates of 1M papers).
+    A few partitions are read one `column = DATE '...'` query each, in one UNION ALL: DuckDB applies an equality on
+    the scan itself, skipping the vectors of other dates, whereas it takes an IN list over the column as an optional
+    zone-map filter only, so a few scattered dates would decompress nearly every row's text (an added day of 1M papers
+    touches 27 first_seen dates: 0.6 s instead of 0.25 s). Many partitions are read with the IN list, in one scan.
     """
-    import pyarrow as pa
-
-    def query(value: str):
-        sql = f"SELECT * FROM ({export.rows}) WHERE {export.column} = DATE {sql_literal(value)}"
-        return con.execute(sql).to_arrow_reader(EXPORT_BATCH_ROWS)
-
-    first = query(values[0])
-
-    def batches():
-        yield from first
-        for value in values[1:]:  # each query starts once the one before is read to its end
-            yield from query(value)
-
-    return pa.RecordBatchReader.from_batches(first.schema, batches())
+    dates = [f"DATE {sql_literal(value)}" for value in values]
+    if len(dates) > PARTITION_QUERIES_MAX:
+        return f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({', '.join(dates)})"
+    return " UNION ALL ".join(f"SELECT * FROM ({export.rows}) WHERE {export.column} = {day}" for day in dates)
 
 
 def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
