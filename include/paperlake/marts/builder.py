@@ -351,7 +351,11 @@ def new_marts_path(lake: Lake, tmp: Path) -> Path:
 
     published = Path(lake.uri(MARTS_KEY))
     published.parent.mkdir(parents=True, exist_ok=True)
-    lake.store.sweep_temp(str(Path(MARTS_KEY).parent), older_than=time.time() - TEMP_FILE_MAX_AGE.total_seconds())
+    # Only the folder's own temp marts files: a sweep below it would walk every export file (~15,000 at 1M papers).
+    cutoff = time.time() - TEMP_FILE_MAX_AGE.total_seconds()
+    for stale in published.parent.glob(f".{published.name}.*{TEMP_SUFFIX}"):
+        if stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{published.name}.", suffix=TEMP_SUFFIX, dir=published.parent)
     os.close(fd)
     os.unlink(name)  # DuckDB creates its file itself

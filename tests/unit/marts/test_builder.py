@@ -572,6 +572,24 @@ def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
 
 
 
+def test_a_build_sweeps_the_temp_marts_files_a_killed_build_left_and_keeps_fresh_ones(two_day_lake, settings):
+    import os
+    import time
+
+    from paperlake.storage import TEMP_FILE_MAX_AGE, TEMP_SUFFIX
+
+    build_marts(two_day_lake, settings)
+    published = local_marts_path(two_day_lake, settings)
+    old, fresh = (published.with_name(f".{published.name}.{name}{TEMP_SUFFIX}") for name in ("old", "fresh"))
+    for leftover in (old, fresh):
+        leftover.write_bytes(b"half a build")
+    stale_time = time.time() - TEMP_FILE_MAX_AGE.total_seconds() - 60
+    os.utime(old, (stale_time, stale_time))
+    commit_tables(two_day_lake, "arxiv", date(2026, 11, 4), clean=table([paper("p9", 1, "Ninth", "h9")], CLEAN))
+    assert build_marts(two_day_lake, settings).build == "incremental"
+    assert (old.exists(), fresh.exists()) == (False, True)
+
+
 def s3_settings(seaweed, bucket, home):
     """Settings of a lake in a SeaweedFS bucket, with their own home (and so their own marts cache)."""
     from dataclasses import replace
