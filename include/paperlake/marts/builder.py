@@ -67,6 +67,8 @@ KEY_COLLISIONS = {
 }
 TRENDING_MIN_SUPPORT = 2
 EXPORT_BATCH_ROWS = 100_000
+# An update reading at most this many partitions of an export reads them one query each (see partition_rows).
+PARTITION_QUERIES_MAX = 64
 PARTITION_ROWS_PER_INSERT = 1_000
 # DuckDB's share of a build's memory (it spills beyond it); the exports' writer and Python come on top.
 MEMORY_LIMIT = "2GB"
@@ -354,7 +356,11 @@ def new_marts_path(lake: Lake, tmp: Path) -> Path:
 
     published = Path(lake.uri(MARTS_KEY))
     published.parent.mkdir(parents=True, exist_ok=True)
-    lake.store.sweep_temp(str(Path(MARTS_KEY).parent), older_than=time.time() - TEMP_FILE_MAX_AGE.total_seconds())
+    # Only the folder's own temp marts files: a sweep below it would walk every export file (~15,000 at 1M papers).
+    cutoff = time.time() - TEMP_FILE_MAX_AGE.total_seconds()
+    for stale in published.parent.glob(f".{published.name}.*{TEMP_SUFFIX}"):
+        if stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{published.name}.", suffix=TEMP_SUFFIX, dir=published.parent)
     os.close(fd)
     os.unlink(name)  # DuckDB creates its file itself
@@ -394,15 +400,10 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
         export = PARTITIONED_EXPORTS.get(mart)
         rows, predicate = (export.rows if export else f"SELECT * FROM {mart}"), None
         if export and not new:
-            touched = [value.isoformat() for (value,) in con.execute(export.touched).fetchall()]
+            touched = sorted({value.isoformat() for (value,) in con.execute(export.touched).fetchall()})
             if not touched:
                 continue
-            # Constants, not a subquery: DuckDB then filters the scan itself and reads the other columns only where it
-            # matches.
-            rows = (
-                f"SELECT * FROM ({export.rows}) WHERE {export.column} "
-                f"IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
-            )
+            rows = partition_rows(export, touched)
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
         with clock.phase(f"export {mart}"):
             if new:
@@ -429,6 +430,20 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
                     "files": file_paths(table, file_pruning_predicate=[(export.column, "in", touched)]),
                 }
     return committed
+
+
+def partition_rows(export: PartitionedExport, values: list[str]) -> str:
+    """The query of the export's rows in partitions `values` (ISO dates).
+
+    A few partitions are read one `column = DATE '...'` query each, in one UNION ALL: DuckDB applies an equality on
+    the scan itself, skipping the vectors of other dates, whereas it takes an IN list over the column as an optional
+    zone-map filter only, so a few scattered dates would decompress nearly every row's text (an added day of 1M papers
+    touches 27 first_seen dates: 0.6 s instead of 0.25 s). Many partitions are read with the IN list, in one scan.
+    """
+    dates = [f"DATE {sql_literal(value)}" for value in values]
+    if len(dates) > PARTITION_QUERIES_MAX:
+        return f"SELECT * FROM ({export.rows}) WHERE {export.column} IN ({', '.join(dates)})"
+    return " UNION ALL ".join(f"SELECT * FROM ({export.rows}) WHERE {export.column} = {day}" for day in dates)
 
 
 def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
