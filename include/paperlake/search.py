@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tempfile
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path, sql_literal
 from paperlake.readonly import confine, damaged_marts
 from paperlake.search_postings import add_new_terms, index_postings
-from paperlake.storage import S3Store
+from paperlake.storage import file_to_publish
 
 SEGMENTS_FOLDER = "marts/search"
 # The manifest: which segment files make the published index, and what it is up to date with.
@@ -594,20 +593,10 @@ def new_segment(lake: Lake, settings: Settings, key: str):
     On a local lake it is a temp file in the segments' folder (publishing is a rename); on S3 one PUT, and the file
     stays as the local copy readers use.
     """
-    if isinstance(lake.store, S3Store):
-        cache = segments_cache(settings)
-        cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="paperlake-search-", dir=cache) as tmp:
-            path = Path(tmp) / Path(key).name
-            yield path
-            lake.store.publish_file(key, path, cache)
-    else:
-        with lake.store.writing(key) as path:
-            path.unlink()  # DuckDB creates its file itself
-            try:
-                yield path
-            finally:
-                path.with_name(path.name + ".wal").unlink(missing_ok=True)  # left by a build that failed
+    cache = segments_cache(settings)
+    with file_to_publish(lake.store, key, cache) as path:
+        yield path
+        lake.store.publish_file(key, path, cache)
 
 
 def remove_unused_segments(lake: Lake, settings: Settings, keep: set[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -40,6 +41,7 @@ class Store(Protocol):
     def delete(self, keys: list[str]) -> None: ...
     def uri(self, key: str) -> str: ...
     def published_copy(self, key: str, cache: Path) -> Path | None: ...
+    def new_file_path(self, key: str, cache: Path) -> Path: ...
     def publish_file(self, key: str, path: Path, cache: Path) -> None: ...
     def drop_local_copy(self, key: str, cache: Path) -> None: ...
     def delta_options(self) -> dict[str, str] | None: ...
@@ -151,8 +153,16 @@ class LocalStore:
         path = self._path(key)
         return path if path.is_file() else None
 
+    def new_file_path(self, key: str, cache: Path) -> Path:
+        """Where to write the next version of `key` for `publish_file`: a hidden temp path beside it (publishing is
+        then a rename, not a copy)."""
+        return fresh_temp_path(self._path(key).parent, Path(key).name)
+
     def publish_file(self, key: str, path: Path, cache: Path) -> None:
-        """Make the finished file `path` (on the lake's file system) the published `key`: one rename."""
+        """Make the finished file `path` (on the lake's file system) the published `key`: synced, then one rename."""
+        with open(path, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(path, 0o644)
         self._path(key).parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, self._path(key))
 
@@ -291,6 +301,11 @@ class S3Store:
         None when none is published."""
         return S3LocalCopy(self, key, cache).local_copy()
 
+    def new_file_path(self, key: str, cache: Path) -> Path:
+        """Where to write the next version of `key` for `publish_file`: a hidden temp path in `cache`, which then
+        becomes the local copy readers open."""
+        return fresh_temp_path(cache, Path(key).name)
+
     def publish_file(self, key: str, path: Path, cache: Path) -> None:
         """Upload the finished file `path` as `key` in one PUT, then keep it in `cache` as the local copy."""
         S3LocalCopy(self, key, cache).publish(path)
@@ -395,6 +410,41 @@ def open_store(url: str, s3: S3Options) -> Store:
 def _copy_stream(src, dst, chunk: int = 1 << 20) -> None:
     while block := src.read(chunk):
         dst.write(block)
+
+
+def fresh_temp_path(folder: Path, name: str) -> Path:
+    """A new hidden temp path for a file `name` in `folder`, with no file there yet (DuckDB creates its own file).
+
+    Temp files of `name` older than `TEMP_FILE_MAX_AGE` in `folder` (and their DuckDB WALs) were left by a killed
+    writer: they are deleted first. Only this folder is looked at, not the files below it.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - TEMP_FILE_MAX_AGE.total_seconds()
+    for stale in folder.glob(f".{name}.*{TEMP_SUFFIX}*"):
+        try:
+            if stale.is_file() and stale.stat().st_mtime < cutoff:  # not DuckDB's spill folder `<file>.tmp`
+                stale.unlink()
+        except FileNotFoundError:  # another writer's sweep took it first
+            pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=folder)
+    os.close(fd)
+    os.unlink(tmp)
+    return Path(tmp)
+
+
+@contextmanager
+def file_to_publish(store: Store, key: str, cache: Path) -> Iterator[Path]:
+    """A local path (no file there yet) to write the next version of `key` at, then hand to `store.publish_file`.
+
+    Whatever is still at the path when the block ends (a build that failed or was not published), and the DuckDB WAL
+    beside it, is removed.
+    """
+    path = store.new_file_path(key, cache)
+    try:
+        yield path
+    finally:
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
 
 class S3LocalCopy:

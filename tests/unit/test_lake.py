@@ -1,5 +1,6 @@
 import os
 import threading
+import time
 from datetime import date
 
 import pyarrow as pa
@@ -9,7 +10,7 @@ import pytest
 from paperlake.commit import committed_run
 from paperlake.lake import Lake, RawPage
 from paperlake.schemas import ENTITIES, LAYER_SCHEMAS
-from paperlake.storage import LocalStore, S3Store, open_store
+from paperlake.storage import TEMP_FILE_MAX_AGE, TEMP_SUFFIX, LocalStore, S3Store, file_to_publish, open_store
 
 DAY = date(2026, 11, 26)
 RUN, OTHER_RUN = "20261126T060000Z-0000000a", "20261126T070000Z-0000000b"
@@ -135,19 +136,42 @@ def test_local_write_is_atomic_readers_never_see_a_partial_file(tmp_path):
 
 
 def test_a_published_file_is_opened_through_the_store_s_local_copy_and_replaced_whole(any_lake, tmp_path):
-    store, key = any_lake.store, "marts/published.bin"
-    assert store.published_copy(key, tmp_path / "cache") is None
+    store, key, cache = any_lake.store, "marts/published.bin", tmp_path / "cache"
+    assert store.published_copy(key, cache) is None
     for version in (b"version 1", b"version 2"):
-        finished = tmp_path / "finished.bin"
-        finished.write_bytes(version)
-        store.publish_file(key, finished, tmp_path / "cache")
+        with file_to_publish(store, key, cache) as finished:
+            assert not finished.exists()  # DuckDB creates its file itself
+            finished.write_bytes(version)
+            finished.with_name(finished.name + ".wal").write_bytes(b"a WAL the build left")
+            store.publish_file(key, finished, cache)
+        assert not [p for p in finished.parent.iterdir() if p.name.startswith(".")]  # no temp file, no WAL left
         assert store.get(key) == version
-        assert store.published_copy(key, tmp_path / "cache").read_bytes() == version
+        assert store.published_copy(key, cache).read_bytes() == version
         # Another machine's reader, with a cache of its own, sees the same version.
         assert store.published_copy(key, tmp_path / "other cache").read_bytes() == version
+    with pytest.raises(RuntimeError), file_to_publish(store, key, cache) as unfinished:
+        unfinished.write_bytes(b"half a version")
+        raise RuntimeError("the build failed")
+    assert not unfinished.exists() and store.get(key) == b"version 2"
     store.delete([key])
-    store.drop_local_copy(key, tmp_path / "cache")
-    assert store.published_copy(key, tmp_path / "cache") is None and not list((tmp_path / "cache").glob("*"))
+    store.drop_local_copy(key, cache)
+    assert store.published_copy(key, cache) is None and not list(cache.glob("*"))
+
+
+def test_a_new_file_to_publish_sweeps_what_a_killed_writer_left_beside_it_and_keeps_a_running_one_s(
+    any_lake, tmp_path
+):
+    store, key, cache = any_lake.store, "marts/published.bin", tmp_path / "cache"
+    folder = store.new_file_path(key, cache).parent
+    killed, running = (folder / f".published.bin.{name}{TEMP_SUFFIX}" for name in ("killed", "running"))
+    for leftover in (killed, running, killed.with_name(killed.name + ".wal")):
+        leftover.write_bytes(b"half a build")
+    stale = time.time() - TEMP_FILE_MAX_AGE.total_seconds() - 60
+    for leftover in (killed, killed.with_name(killed.name + ".wal")):
+        os.utime(leftover, (stale, stale))
+    path = store.new_file_path(key, cache)
+    assert path.parent == folder and not path.exists()
+    assert sorted(p.name for p in folder.iterdir()) == [running.name]
 
 
 def test_open_store_understands_the_lake_url_forms(tmp_path):

@@ -11,9 +11,7 @@ commits the partitions it touched as the table's next version, so a reader sees 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,8 +23,8 @@ from paperlake.config import Settings
 from paperlake.delta import file_paths
 from paperlake.lake import Lake
 from paperlake.lake_views import connect_lake_views, create_layer_view
-from paperlake.marts.published import MARTS_KEY, published_marts, sql_literal
-from paperlake.storage import TEMP_FILE_MAX_AGE, TEMP_SUFFIX, S3Store
+from paperlake.marts.published import MARTS_KEY, local_copies, published_marts, sql_literal
+from paperlake.storage import file_to_publish
 
 SQL_DIR = Path(__file__).parent / "sql"
 # Keys every mart must keep unique; a violation fails the build before anything is published.
@@ -315,56 +313,30 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
     import duckdb
 
     clock = Stopwatch()
-    work = settings.home / "cache"
-    work.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="paperlake-marts-", dir=work) as tmp:
-        with clock.phase("diff"):
-            commits = current_commits(lake.store)
-            previous = None if full else published_marts(lake, settings)
-            built = None if previous is None else built_runs(previous)
-            changes = PartitionChanges.between(built or {}, commits)
-        if built is not None and not changes:
-            with duckdb.connect(str(previous), read_only=True) as con:
-                return MartsSummary(lake.uri(MARTS_KEY), mart_counts(con), build="unchanged", seconds=clock.seconds)
-        path = new_marts_path(lake, Path(tmp))
+    with clock.phase("diff"):
+        commits = current_commits(lake.store)
+        previous = None if full else published_marts(lake, settings)
+        built = None if previous is None else built_runs(previous)
+        changes = PartitionChanges.between(built or {}, commits)
+    if built is not None and not changes:
+        with duckdb.connect(str(previous), read_only=True) as con:
+            return MartsSummary(lake.uri(MARTS_KEY), mart_counts(con), build="unchanged", seconds=clock.seconds)
+    with file_to_publish(lake.store, MARTS_KEY, local_copies(settings)) as path:
+        if built is not None:
+            with clock.phase("copy"):
+                shutil.copyfile(previous, path)
+        con = duckdb.connect(str(path))
         try:
-            if built is not None:
-                with clock.phase("copy"):
-                    shutil.copyfile(previous, path)
-            con = duckdb.connect(str(path))
-            try:
-                counts = update_marts(con, lake, commits, changes, built is None, clock)
-                exports = export_marts(con, lake, settings, built is None, clock)
-            finally:
-                con.close()
-            with clock.phase("publish"):
-                publish_marts(lake, settings, path)
+            counts = update_marts(con, lake, commits, changes, built is None, clock)
+            exports = export_marts(con, lake, settings, built is None, clock)
         finally:
-            for leftover in (path, path.with_name(path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            con.close()
+        with clock.phase("publish"):
+            publish_marts(lake, settings, path)
     build = "full" if built is None else "incremental"
     return MartsSummary(
         lake.uri(MARTS_KEY), counts, build=build, partitions=len(changes), seconds=clock.seconds, exports=exports
     )
-
-
-def new_marts_path(lake: Lake, tmp: Path) -> Path:
-    """Where a build writes the new marts file: on a local lake a hidden temp file beside the published one (publishing
-    is then a rename, not a copy; temp files a killed build left are swept after an hour), on S3 in `tmp`."""
-    if isinstance(lake.store, S3Store):
-        return tmp / Path(MARTS_KEY).name
-
-    published = Path(lake.uri(MARTS_KEY))
-    published.parent.mkdir(parents=True, exist_ok=True)
-    # Only the folder's own temp marts files: a sweep below it would walk every export file (~15,000 at 1M papers).
-    cutoff = time.time() - TEMP_FILE_MAX_AGE.total_seconds()
-    for stale in published.parent.glob(f".{published.name}.*{TEMP_SUFFIX}"):
-        if stale.stat().st_mtime < cutoff:
-            stale.unlink(missing_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{published.name}.", suffix=TEMP_SUFFIX, dir=published.parent)
-    os.close(fd)
-    os.unlink(name)  # DuckDB creates its file itself
-    return Path(name)
 
 
 class Stopwatch:
@@ -461,4 +433,4 @@ def publish_marts(lake: Lake, settings: Settings, path: Path) -> None:
     The marts file goes last: a build that fails on the way leaves it as it was, so the next build recomputes,
     and commits again the exports of, the same partitions.
     """
-    lake.store.publish_file(MARTS_KEY, path, settings.home / "cache")
+    lake.store.publish_file(MARTS_KEY, path, local_copies(settings))

@@ -15,10 +15,15 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def local_copies(settings: Settings) -> Path:
+    """The folder where the published files of an S3 lake are copied to be opened (and new versions written)."""
+    return settings.home / "cache"
+
+
 def published_file(lake, settings: Settings, key: str) -> Path | None:
     """A local path to the published file `key` of `lake` (a Lake or its Store; on S3: the cached copy, downloaded
     only when it changed); None when none is published."""
-    return getattr(lake, "store", lake).published_copy(key, settings.home / "cache")
+    return getattr(lake, "store", lake).published_copy(key, local_copies(settings))
 
 
 def published_marts(lake, settings: Settings) -> Path | None:
