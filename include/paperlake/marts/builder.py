@@ -66,9 +66,13 @@ KEY_COLLISIONS = {
 }
 TRENDING_MIN_SUPPORT = 2
 EXPORT_BATCH_ROWS = 100_000
+# Exports written at once: the two largest (papers, paper_entities) side by side, on the machine's two cores.
+EXPORT_WRITERS = 2
 PARTITION_ROWS_PER_INSERT = 1_000
 # DuckDB's share of a build's memory (it spills beyond it); the exports' writer and Python come on top.
 MEMORY_LIMIT = "2GB"
+# ... and while the exports are written (they only scan the marts).
+EXPORT_MEMORY_LIMIT = "512MB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
 STATE_VERSION = 10
@@ -375,14 +379,14 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
     """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
     partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
-    The files a version replaces are deleted at once (a plain Parquet reader of the folder then sees exactly the
-    current rows; the marts are derived, so no older version is kept for time travel).
+    The tables are written EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan both run
+    outside the GIL), the largest first. The files a version replaces are deleted at once (a plain Parquet reader of
+    the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel).
     """
-    from deltalake import DeltaTable, write_deltalake
+    from concurrent.futures import ThreadPoolExecutor
 
-    options = lake.store.delta_options()
+    writes = []
     for mart in UNIQUE_KEYS:
-        uri = lake.uri(f"marts/{mart}")
         export = PARTITIONED_EXPORTS.get(mart)
         rows, predicate = (export.rows if export else f"SELECT * FROM {mart}"), None
         if export and not new:
@@ -396,21 +400,45 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
                 f"IN ({', '.join(f'DATE {sql_literal(v)}' for v in touched)})"
             )
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
-        with clock.phase(f"export {mart}"):
-            if new:
-                remove_foreign_export(lake, mart, uri, options)
-            write_deltalake(
-                uri,
-                con.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
-                mode="overwrite",
-                predicate=predicate,
-                partition_by=[export.column] if export else None,
-                schema_mode="overwrite" if new else None,
-                storage_options=options,
-            )
-            DeltaTable(uri, storage_options=options).vacuum(
-                retention_hours=0, dry_run=False, enforce_retention_duration=False
-            )
+        writes.append((mart, rows, predicate, export.column if export else None))
+    release_build_memory(con)
+    with ThreadPoolExecutor(EXPORT_WRITERS) as pool:
+        done = [pool.submit(export_mart, con.cursor(), lake, new, clock, *write) for write in writes]
+        for write in done:
+            write.result()
+
+
+def release_build_memory(con) -> None:
+    """Drop the build steps' temp tables and let DuckDB keep at most EXPORT_MEMORY_LIMIT cached: the exports' writers
+    buffer their tables' partitions in memory beside it (the peak RSS of a full build)."""
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall():
+        con.execute(f'DROP TABLE temp."{name}"')
+    con.execute(f"SET memory_limit = {sql_literal(EXPORT_MEMORY_LIMIT)}")
+
+
+def export_mart(
+    cursor, lake: Lake, new: bool, clock: Stopwatch, mart: str, rows: str, predicate: str | None, column: str | None
+) -> None:
+    """Commit `rows` (read on `cursor`, closed after) as the next version of the mart's Delta table: the partitions
+    `predicate` names replaced (all of them without one), partitioned by `column` if given."""
+    from deltalake import DeltaTable, write_deltalake
+
+    uri, options = lake.uri(f"marts/{mart}"), lake.store.delta_options()
+    with cursor, clock.phase(f"export {mart}"):
+        if new:
+            remove_foreign_export(lake, mart, uri, options)
+        write_deltalake(
+            uri,
+            cursor.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
+            mode="overwrite",
+            predicate=predicate,
+            partition_by=[column] if column else None,
+            schema_mode="overwrite" if new else None,
+            storage_options=options,
+        )
+        DeltaTable(uri, storage_options=options).vacuum(
+            retention_hours=0, dry_run=False, enforce_retention_duration=False
+        )
 
 
 def remove_foreign_export(lake: Lake, mart: str, uri: str, options: dict | None) -> None:
