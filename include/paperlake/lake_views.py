@@ -14,29 +14,32 @@ LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
 
 
 def connect_lake_views(
-    con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None
+    con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None, layers: tuple = LAKE_LAYERS
 ) -> None:
-    """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns).
+    """Temporary views `lake_<layer>` over every committed partition (with `source` and `date` columns), of the
+    `layers` named (`clean` among them).
 
     The files are those the commits name (default: the current ones, read now): the same files the layers'
     Delta tables name once published. With `as_of` (a Delta version or a timestamp), the files each layer's
     Delta table named then (time travel), and the documents of the runs its clean table named.
     """
     lake.store.let_duckdb_read(con)
-    create_lake_views(con, lake, commits, as_of)
+    create_lake_views(con, lake, commits, as_of, layers)
 
 
-def create_lake_views(con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None) -> None:
+def create_lake_views(
+    con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None, layers: tuple = LAKE_LAYERS
+) -> None:
     """The `lake_*` views of connect_lake_views on a connection that can already read the lake (httpfs loaded for
     S3)."""
     if as_of is None:
         commits = current_commits(lake.store) if commits is None else commits
         runs = {key: commit.run_id for key, commit in commits.items()}
-        layer_uris = {layer: [lake.uri(key) for key in lake.run_keys(layer, runs)] for layer in LAKE_LAYERS}
+        layer_uris = {layer: [lake.uri(key) for key in lake.run_keys(layer, runs)] for layer in layers}
     else:
         from paperlake.delta import published_files, published_runs
 
-        layer_uris = {layer: published_files(lake, layer, as_of) for layer in LAKE_LAYERS}
+        layer_uris = {layer: published_files(lake, layer, as_of) for layer in layers}
         runs = published_runs(layer_uris["clean"])
     for layer, uris in layer_uris.items():
         create_files_view(con, f"lake_{layer}", layer, uris)
