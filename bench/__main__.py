@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bench import clean, corpus, dags, ingest, lake_read, marts, rerun, s3_query, search, sql_point_query, tagging
 from bench.report import machine, write_results
+from paperlake.config import Settings
 
 MEASURES = ("ingest", "clean", "tag", "marts", "lake", "search", "s3", "sql", "dags")
 
@@ -112,8 +113,6 @@ def run(sizes: Sizes, work: Path, measures: tuple[str, ...]) -> tuple[list, dict
 
 
 def main() -> None:
-    from paperlake.config import Settings
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: a smoke run")
     parser.add_argument(

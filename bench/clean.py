@@ -11,13 +11,12 @@ import time
 
 from bench.corpus import sample_papers
 from bench.report import Figure, best_times
+from paperlake.clean import clean_text
+from paperlake.real_corpus import load_real_corpus
 
 
 def measure(abstracts: list[str], repeats: int) -> tuple[list[Figure], dict, list[str]]:
     """Best of `repeats` passes over the abstracts; also returns the cleaned abstracts (the tagging bench tags them)."""
-    from paperlake.clean import clean_text
-    from paperlake.real_corpus import load_real_corpus
-
     sample = [paper.abstract for paper in sample_papers()]
     real = [record.abstract for record in load_real_corpus()]  # real arXiv abstracts, TeX and all
     [clean_text(text) for text in abstracts[:50]]  # imports ftfy and pylatexenc

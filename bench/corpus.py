@@ -15,6 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from paperlake.config import BUNDLED_SNAPSHOT
+from paperlake.sources.snapshot import HEADER_LINES, parse_snapshot_page
+
 SEED = 13
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 SWAPPED_SENTENCE_SHARE = 0.3
@@ -42,9 +45,6 @@ class Paper:
 @functools.cache
 def sample_papers() -> tuple[Paper, ...]:
     """Every paper of the bundled sample, as its page shows it."""
-    from paperlake.config import BUNDLED_SNAPSHOT
-    from paperlake.sources.snapshot import parse_snapshot_page
-
     return tuple(Paper(r.title, r.abstract) for r in parse_snapshot_page(BUNDLED_SNAPSHOT.read_text(encoding="utf-8")))
 
 
@@ -86,8 +86,6 @@ def synthetic_papers(n: int, seed: int = SEED) -> list[Paper]:
 def write_snapshot_page(path: Path, papers: list[Paper]) -> Path:
     """Write papers as a saved page (header lines, then title / abstract line pairs), as the `snapshot` source reads
     it."""
-    from paperlake.sources.snapshot import HEADER_LINES
-
     lines = [*HEADER_LINES]
     for k, paper in enumerate(papers):
         # the saved page glues its subscribe button to the first title, as in the bundled sample

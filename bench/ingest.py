@@ -20,6 +20,8 @@ from pathlib import Path
 from bench.corpus import Paper, write_snapshot_page
 from bench.processes import run_step
 from bench.report import Figure
+from paperlake.config import Settings
+from paperlake.pipeline import ingest
 
 DAY = date(2026, 11, 26)
 
@@ -72,9 +74,6 @@ class StageTimes(logging.Handler):
 
 
 def main(home: str, page: str, result: str) -> None:
-    from paperlake.config import Settings
-    from paperlake.pipeline import ingest
-
     logging.basicConfig(format="%(asctime)s %(name)s %(message)s")  # into the step's log
     stages = StageTimes()
     logger = logging.getLogger("paperlake")

@@ -15,6 +15,11 @@ from pathlib import Path
 
 from bench.marts import FIRST_DAY, grow_lake
 from bench.report import Figure, best_times
+from paperlake.commit import current_commit, current_commits
+from paperlake.config import Settings
+from paperlake.delta import publish_lake, publish_partition, table_uri
+from paperlake.lake import Lake
+from paperlake.lake_views import connect_lake_views
 
 QUERIES = {
     "clean rows per source": (
@@ -31,8 +36,6 @@ def commit_views(lake):
     """The two queries through paperlake's lake_* views (the files the current commits name)."""
     import duckdb
 
-    from paperlake.lake_views import connect_lake_views
-
     con = duckdb.connect()
     connect_lake_views(con, lake)
     return [
@@ -45,8 +48,6 @@ def delta_scans(lake):
     import duckdb
     from duckdb_extensions import import_extension
 
-    from paperlake.delta import table_uri
-
     con = duckdb.connect()
     import_extension("delta", con=con)
     con.execute("LOAD delta")
@@ -56,11 +57,6 @@ def delta_scans(lake):
 
 def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[list[Figure], dict]:
     """Grow a lake of `days` days, publish it, then time both ways of reading it and one more commit's publish."""
-    from paperlake.commit import current_commit, current_commits
-    from paperlake.config import Settings
-    from paperlake.delta import publish_lake, publish_partition
-    from paperlake.lake import Lake
-
     home = work / "lake-read"
     grow_lake(home, range(days), papers_per_day)
     settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})

@@ -24,8 +24,15 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.processes import run_step
+from bench.plain_marts import differing_rows
+from bench.processes import run_step, written_mb
 from bench.report import Figure
+from paperlake import schemas
+from paperlake.commit import commit_run
+from paperlake.config import Settings
+from paperlake.lake import TAGGED_MANIFEST, VALIDATION_REPORT, VALIDATION_RESULT, Lake
+from paperlake.marts.builder import build_marts
+from paperlake.marts.published import MARTS_KEY
 
 FIRST_DAY = date(2025, 1, 1)
 ENTITY_VOCABULARY = 40_000
@@ -109,15 +116,11 @@ def write_run(lake, source: str, day: date, clean: dict, entities: dict, quarant
     """Write every document of one complete run of (source, day) and commit it."""
     import pyarrow as pa
 
-    from paperlake.commit import commit_run
-    from paperlake.lake import TAGGED_MANIFEST, VALIDATION_REPORT, VALIDATION_RESULT
-    from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE, STAGED
-
     def table(columns: dict, schema) -> pa.Table:
         rows = len(next(iter(columns.values())))
         return pa.table({f.name: columns.get(f.name, pa.nulls(rows, f.type)) for f in schema}, schema=schema)
 
-    clean_table = table(clean, CLEAN)
+    clean_table = table(clean, schemas.CLEAN)
     rejected = clean_table.slice(0, quarantined)
     quarantine = table(
         {
@@ -125,20 +128,21 @@ def write_run(lake, source: str, day: date, clean: dict, entities: dict, quarant
             "reason_codes": [["abstract_length"]] * quarantined,
             "reasons": [["too short"]] * quarantined,
         },
-        QUARANTINE,
+        schemas.QUARANTINE,
     )
     clean_table = clean_table.slice(quarantined)
+    staged = schemas.STAGED
     lake.write_raw(source, day, [], {"base_generation": 0}, run_id)
     lake.write_table(
         "staged",
         source,
         day,
-        pa.concat_tables([clean_table.cast(STAGED), quarantine.select(STAGED.names).cast(STAGED)]),
+        pa.concat_tables([clean_table.cast(staged), quarantine.select(staged.names).cast(staged)]),
         run_id,
     )
     lake.write_table("clean", source, day, clean_table, run_id)
     lake.write_table("quarantine", source, day, quarantine, run_id)
-    lake.write_table("entities", source, day, table(entities, ENTITIES), run_id)
+    lake.write_table("entities", source, day, table(entities, schemas.ENTITIES), run_id)
     lake.write_json(
         "validation",
         source,
@@ -193,9 +197,6 @@ def add_day(lake, day_index: int, papers: int) -> None:
 
 def commit_day(home: str, day_index: int, papers: int) -> None:
     """Commit day `day_index` of the synthetic lake under `home`."""
-    from paperlake.config import Settings
-    from paperlake.lake import Lake
-
     add_day(Lake.from_settings(Settings.from_env({"PAPERLAKE_HOME": home})), day_index, papers)
 
 
@@ -211,11 +212,6 @@ def grow_lake(home: Path, days: range, papers: int) -> None:
 
 def build(home: str, full: bool) -> dict:
     """Build the marts of the lake under `home`: wall and CPU seconds, peak RSS of this process, phases, rows."""
-    from paperlake.config import Settings
-    from paperlake.lake import Lake
-    from paperlake.marts.builder import build_marts
-    from paperlake.marts.published import MARTS_KEY
-
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     lake = Lake.from_settings(settings)
     cpu, started = cpu_seconds(), time.perf_counter()
@@ -230,17 +226,8 @@ def build(home: str, full: bool) -> dict:
         "papers": summary.tables["papers"],
         "paper_entities": summary.tables["paper_entities"],
         "marts_file_mb": round(Path(lake.uri(MARTS_KEY)).stat().st_size / 2**20),
+        "exports": summary.exports,  # what the search index update after it is handed
     }
-
-
-def written_mb() -> int | None:
-    """Megabytes this process caused to be written to disk so far (the marts file, the exports and any spill); None off
-    Linux."""
-    try:
-        io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
-    except OSError:
-        return None
-    return round(int(io["write_bytes"]) / 2**20)
 
 
 def cpu_seconds() -> float:
@@ -264,8 +251,6 @@ def median_run(runs: list[dict]) -> dict:
 def measure(work: Path, days: int, papers_per_day: int, repeats: int) -> tuple[list[Figure], dict]:
     """`repeats` full builds of `days` days, alternating with the plain build; then one more day, built incrementally
     and in full."""
-    from bench.plain_marts import differing_rows
-
     home = work / "marts-lake"
     grow_lake(home, range(days), papers_per_day)
     ours, plain = [], []

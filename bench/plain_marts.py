@@ -16,6 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench.processes import written_mb
+from paperlake.config import Settings
+from paperlake.lake import Lake
+from paperlake.lake_views import connect_lake_views
+
 PLAIN_MARTS = """
 SET preserve_insertion_order = false;
 CREATE TEMP TABLE winners AS
@@ -150,11 +155,6 @@ PLAIN_EXPORTS = (
 def build(home: str) -> dict:
     """Build the plain marts of the lake under `home` into HOME/plain/: wall and CPU seconds, peak RSS, file size."""
     import duckdb
-
-    from bench.marts import written_mb
-    from paperlake.config import Settings
-    from paperlake.lake import Lake
-    from paperlake.lake_views import connect_lake_views
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     folder = Path(home) / "plain"

@@ -31,6 +31,16 @@ def tree_pss_kb(pid: int) -> int:
     return total
 
 
+def written_mb() -> int | None:
+    """Megabytes this process caused to be written to disk so far (the marts file, the exports and any spill); None off
+    Linux."""
+    try:
+        io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    except OSError:
+        return None
+    return round(int(io["write_bytes"]) / 2**20)
+
+
 def run_step(module: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> dict:
     """Run `python -m module *args RESULT` from the repository root; return the JSON it wrote to RESULT and its tree's
     peak PSS.

@@ -16,6 +16,8 @@ from pathlib import Path
 from bench.ingest import DAY
 from bench.processes import run_step
 from bench.report import Figure
+from paperlake.config import Settings
+from paperlake.pipeline import fetch_stage, parse_stage, tag_stage, validate_stage
 
 
 def measure(ingested: dict) -> tuple[list[Figure], dict]:
@@ -32,9 +34,6 @@ def measure(ingested: dict) -> tuple[list[Figure], dict]:
 
 
 def main(home: str, page: str, result: str) -> None:
-    from paperlake.config import Settings
-    from paperlake.pipeline import fetch_stage, parse_stage, tag_stage, validate_stage
-
     settings = Settings.from_env({"PAPERLAKE_HOME": home, "PAPERLAKE_SNAPSHOT_PATH": page})
     run_id = fetch_stage(settings, "snapshot", DAY).run_id
     parse_stage(settings, "snapshot", DAY, run_id)

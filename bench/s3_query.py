@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bench.processes import REPO
 from bench.report import Figure
+from deploy.seaweed import SeaweedServer, wait_until_ready
 
 BUCKET = "bench"
 QUERY = "SELECT label, count(*) AS entities FROM entity_counts GROUP BY label ORDER BY label"
@@ -31,8 +32,6 @@ def cli(env: dict[str, str], *args: str) -> float:
 
 def measure(work: Path, repeats: int) -> tuple[list[Figure], dict]:
     """Build the sample's marts on a local and on an S3 lake, then time the same query on each."""
-    from deploy.seaweed import SeaweedServer, wait_until_ready
-
     base = {**os.environ, "PAPERLAKE_SOURCES": "snapshot"}
     base.pop("PAPERLAKE_LAKE_URL", None)
     server = SeaweedServer(work / "seaweed")

@@ -18,6 +18,10 @@ from pathlib import Path
 from bench.marts import build, cpu_seconds, grow_lake, vocabulary
 from bench.processes import run_step
 from bench.report import Figure, best_times
+from paperlake.config import Settings
+from paperlake.lake import Lake
+from paperlake.marts.published import local_marts_path
+from paperlake.search import build_search_index, load_fts, open_search, published_segments, search
 
 QUERY_REPEATS = 5
 TOP = 10
@@ -30,16 +34,13 @@ def bench_queries() -> list[str]:
     return [" ".join(words[rank] for rank in ranks) for ranks in QUERY_RANKS]
 
 
-def build_index(home: str, full: bool) -> dict:
-    """Update (or with `full` rebuild) the search index of the lake under `home`: wall seconds, papers indexed."""
-    from paperlake.config import Settings
-    from paperlake.lake import Lake
-    from paperlake.search import build_search_index, published_segments
-
+def build_index(home: str, full: bool, marts_exports: dict | None = None) -> dict:
+    """Update (or with `full` rebuild) the search index of the lake under `home`, handed what the marts build before it
+    committed to its exports (as `paperlake marts` and the DAG do): wall seconds, papers indexed."""
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     lake = Lake.from_settings(settings)
     cpu, started = cpu_seconds(), time.perf_counter()
-    summary = build_search_index(lake, settings, full=full)
+    summary = build_search_index(lake, settings, full=full, marts_exports=marts_exports)
     return summary.to_dict() | {
         "seconds": round(time.perf_counter() - started, 2),
         "cpu_seconds": round(cpu_seconds() - cpu, 2),
@@ -51,11 +52,6 @@ def time_queries(home: str) -> dict:
     """Warm query times: `paperlake.search.search` (a page of 10 with snippets and entities, and the total) against a
     plain `match_bm25` top 10 on an FTS index of the same papers built by hand (its build time too)."""
     import duckdb
-
-    from paperlake.config import Settings
-    from paperlake.lake import Lake
-    from paperlake.marts.published import local_marts_path
-    from paperlake.search import load_fts, open_search, search
 
     settings = Settings.from_env({"PAPERLAKE_HOME": home})
     fts = duckdb.connect()
@@ -90,22 +86,26 @@ def step(home: Path, kind: str, name: str) -> dict:
     return run_step("bench.search", [str(home), kind], home.parent / f"search-{name}.log")
 
 
+# Where the added day's marts build leaves what it committed to its exports, for the index update step after it.
+HANDED_EXPORTS = "marts-exports.json"
+
+
 def measure(work: Path, days: int, papers_per_day: int) -> tuple[list[Figure], dict]:
     """Full marts and index builds of `days` days, then an added day built incrementally by both, then warm queries."""
     home = work / "search-lake"
     grow_lake(home, range(days), papers_per_day)
     runs = {"marts full": step(home, "marts-full", "marts-full"), "index full": step(home, "index-full", "index-full")}
     grow_lake(home, range(days, days + 1), papers_per_day)
-    runs |= {
-        "marts added day": step(home, "marts-incremental", "marts-day"),
-        "index added day": step(home, "index-incremental", "index-day"),
-    }
+    runs["marts added day"] = step(home, "marts-incremental", "marts-day")
+    (home / HANDED_EXPORTS).write_text(json.dumps(runs["marts added day"].pop("exports")))
+    runs["index added day"] = step(home, "index-incremental", "index-day")
     queries = step(home, "queries", "queries")
     for name, run in runs.items():
         reread = (
             ""
             if run.get("partitions") is None
-            else f"  ({run['partitions']} partitions re-read, {run['indexed']:,} papers indexed)"
+            else f"  ({run['partitions']} partitions re-read, named by the {run['partitions_from']}, "
+            f"{run['indexed']:,} papers indexed)"
         )
         print(
             f"  {name:<18} {run['seconds']:>7.2f} s wall {run['cpu_seconds']:>7.2f} s CPU  {run['papers']:>9,} papers  "
@@ -168,7 +168,10 @@ if __name__ == "__main__":
     home, kind, result = sys.argv[1:]
     steps = {
         "marts-full": lambda: build(home, full=True), "marts-incremental": lambda: build(home, full=False),
-        "index-full": lambda: build_index(home, full=True), "index-incremental": lambda: build_index(home, full=False),
+        "index-full": lambda: build_index(home, full=True),
+        "index-incremental": lambda: build_index(
+            home, full=False, marts_exports=json.loads((Path(home) / HANDED_EXPORTS).read_text())
+        ),
         "queries": lambda: time_queries(home),
     }
     Path(result).write_text(json.dumps(steps[kind]()))

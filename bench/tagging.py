@@ -10,6 +10,10 @@ shows what a second core gives on this machine at all.
 from __future__ import annotations
 
 from bench.report import Figure, best_times
+from paperlake.clean import clean_text
+from paperlake.config import GAZETTEER_PATHS
+from paperlake.tagging.partition import loaded_tagger
+from paperlake.tagging.workers import tag_texts
 
 BATCH_SIZE = 64
 
@@ -17,11 +21,6 @@ BATCH_SIZE = 64
 def measure(abstracts: list[str], titles: list[str], repeats: int) -> tuple[list[Figure], dict]:
     """Each pair of sides back to back, best of `repeats`; the titles (context for tag_texts) are cleaned first, as in
     the stage."""
-    from paperlake.clean import clean_text
-    from paperlake.config import GAZETTEER_PATHS
-    from paperlake.tagging.partition import loaded_tagger
-    from paperlake.tagging.workers import tag_texts
-
     titles = [clean_text(title) for title in titles]
     nlp, index = loaded_tagger(GAZETTEER_PATHS, None)
     list(nlp.pipe(abstracts[:50]))  # warm up

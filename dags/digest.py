@@ -8,6 +8,7 @@ import os
 from airflow.sdk import dag, task
 
 from paperlake import pipeline
+from paperlake.digest import digest_message, send_message
 from paperlake_airflow import DAG_DEFAULTS, MARTS_ASSET, smtp_settings, task_settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ it always describes the latest marts.
 def paperlake_digest():
     @task
     def send_digest() -> dict:
-        from paperlake.digest import digest_message, send_message
-
         settings = task_settings()
         digest, uri = pipeline.digest_stage(settings)
         if uri is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from paperlake import pipeline
+from paperlake.tagging.partition import TaggedChunk
 from paperlake_airflow import (
     DAG_DEFAULTS,
     configured_sources,
@@ -86,8 +87,6 @@ def build_ingest_dag(source: str):
 
         @task
         def merge_tags(run: dict, chunks: list[dict], **context) -> dict:
-            from paperlake.tagging.partition import TaggedChunk
-
             tagged = [TaggedChunk(**chunk) for chunk in chunks]
             return pipeline.tag_merge_stage(
                 task_settings(), source, partition_day(context), run["run_id"], tagged

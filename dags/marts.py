@@ -21,7 +21,8 @@ DOC = """
 `--full` build). **Writes** the Delta Lake exports `marts/<mart>/` (the dates it touched, each
 table's next version in one commit), then `marts/paperlake.duckdb` in one atomic step: the DuckDB
 file is the consistent snapshot; readers keep the old file until they reopen. Then **updates** the
-search index (`marts/search/`) from the published papers: only papers whose text changed are re-indexed.
+search index (`marts/search/`) from the published papers: the build hands it the partitions it rewrote, and only
+papers whose text changed are re-indexed.
 
 **Runs** whenever an ingest or reparse run commits (asset events), and daily at 06:30 UTC. It is
 created unpaused so that backfills reach it; every build compares the lake's commits with the marts' state, so
@@ -49,10 +50,11 @@ def paperlake_marts():
         return pipeline.marts_stage(task_settings()).to_dict()
 
     @task
-    def update_search_index() -> dict:
-        return pipeline.search_index_stage(task_settings()).to_dict()
+    def update_search_index(marts: dict) -> dict:
+        # What the build committed to its exports names the partitions to re-read (no Delta log read).
+        return pipeline.search_index_stage(task_settings(), marts_exports=marts.get("exports")).to_dict()
 
-    build_marts() >> update_search_index()
+    update_search_index(build_marts())
 
 
 paperlake_marts()

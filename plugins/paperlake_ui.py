@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from airflow.plugins_manager import AirflowPlugin
 
-from paperlake.dashboard.app import BuiltOnFirstRequest
+from paperlake.config import Settings
+from paperlake.dashboard.app import BuiltOnFirstRequest, create_app
 from paperlake_airflow import ingest_dag_id
 
 URL_PREFIX = "/paperlake"
@@ -28,9 +29,6 @@ def ingest_run_path(source: str, run_id: str) -> str:
 def build_page_app():
     from airflow.api_fastapi.core_api.security import requires_access_asset, requires_access_dag
     from fastapi import Depends
-
-    from paperlake.config import Settings
-    from paperlake.dashboard.app import create_app
 
     def may_read_dags_and_assets(
         _dags=Depends(requires_access_dag("GET")), _assets=Depends(requires_access_asset("GET"))

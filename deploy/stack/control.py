@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from deploy import seaweed
+from deploy.airflow_api import AirflowApi
 from deploy.auth import ADMIN
 from deploy.processes import ProcessRef, session_members, spawn, stop
 from deploy.stack.config import (
@@ -132,8 +133,6 @@ def start(timeout: float = 900) -> int:
 
 def wait_healthy(api_url: str, deadline: float) -> dict:
     """Until the API reports the metadatabase, scheduler, triggerer and dag processor healthy."""
-    from deploy.airflow_api import AirflowApi
-
     api = AirflowApi(api_url)
     while True:
         try:
@@ -190,8 +189,6 @@ def status() -> int:
         alive = ProcessRef.from_dict(s).alive()
         print(f"  {name:15} pid {s['pid']:>7}  {'up' if alive else 'DOWN'}  restarts {s['restarts']}  log {s['log']}")
     if up:
-        from deploy.airflow_api import AirflowApi
-
         config = StackConfig(**json.loads((state_dir / "stack.json").read_text()))
         try:
             print(json.dumps(AirflowApi(config.api_url).health(), indent=1))

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
+from paperlake.latex import find_math, tex_to_text
 from paperlake.records import PaperRecord
 
 # Zero-width characters, the soft hyphen, and the control characters (Unicode category Cc) other than \t \n \r.
@@ -107,8 +108,6 @@ def strip_html(text: str) -> str:
 def strip_markdown_emphasis(text: str) -> str:
     """`**bold**`, `__bold__`, `*it*`, `_it_` and `code` become plain words (snake_case stays); math is not Markdown."""
     if "$" in text:
-        from paperlake.latex import find_math
-
         if spans := find_math(text):
             edges = [0, *(edge for span in spans for edge in span), len(text)]
             return "".join(
@@ -133,7 +132,6 @@ def latex_to_text(text: str) -> str:
         _ONCE_READ_AS_LATEX.search(text) and _CONVERTED_IN_PLAIN_TEXT.search(text)
     ):
         return text
-    from paperlake.latex import tex_to_text
 
     return tex_to_text(text)
 

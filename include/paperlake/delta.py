@@ -16,9 +16,10 @@ import json
 import logging
 from datetime import date, datetime, timedelta
 
-from paperlake.commit import Commit, current_commit, current_commits
+from paperlake import schemas
+from paperlake.commit import RUN_ID_PATTERN, Commit, current_commit, current_commits
 from paperlake.errors import PaperlakeError
-from paperlake.lake import TABLE_LAYERS, Lake
+from paperlake.lake import SIDECAR_PREFIX, TABLE_FILE, TABLE_LAYERS, Lake, partition_of
 
 log = logging.getLogger("paperlake")
 
@@ -44,9 +45,7 @@ def table_schema(layer: str):
     """The Delta table's schema: the layer's columns, then the partition columns `source` and `date`."""
     import pyarrow as pa
 
-    from paperlake.schemas import LAYER_SCHEMAS
-
-    return pa.schema([*LAYER_SCHEMAS[layer], pa.field("source", pa.string()), pa.field("date", pa.date32())])
+    return pa.schema([*schemas.LAYER_SCHEMAS[layer], pa.field("source", pa.string()), pa.field("date", pa.date32())])
 
 
 def app_id(source: str, day: date) -> str:
@@ -211,9 +210,6 @@ def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
 
     Returns how many sidecars were renamed and how many partitions each layer published; a second run changes nothing.
     """
-    from paperlake.commit import RUN_ID_PATTERN
-    from paperlake.lake import SIDECAR_PREFIX, TABLE_FILE
-
     table_stem = TABLE_FILE.rsplit(".", 1)[0] + "-"
     renamed = []
     for layer in TABLE_LAYERS:
@@ -256,9 +252,6 @@ def published_files(lake: Lake, layer: str, as_of: int | datetime | None = None)
 
 def published_runs(uris: list[str]) -> dict[tuple[str, date], str]:
     """(source, date) -> run id of the table files `uris` (one of `published_files`), read from their names."""
-    from paperlake.commit import RUN_ID_PATTERN
-    from paperlake.lake import partition_of
-
     return {partition_of(uri): RUN_ID_PATTERN.search(uri).group(1) for uri in uris}
 
 

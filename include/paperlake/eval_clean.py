@@ -14,6 +14,11 @@ import sys
 import time
 from collections import Counter
 
+from paperlake.clean import clean_once, clean_text
+from paperlake.latex import find_math, literal_dollars
+from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus
+from paperlake.text_residue import glued_words
+
 _LEFTOVER = {"$": re.compile(r"\$"), "\\": re.compile(r"\\"), "^{": re.compile(r"\^\{"), "_{": re.compile(r"_\{")}
 
 
@@ -37,9 +42,6 @@ def evaluate(records, clean, once=None) -> tuple[Counter, dict[str, list], float
 
     With `once` (one pass of the rules), also the records whose one-pass output a second pass still changes (a
     reading of its own output: `clean_text` would repeat the pass)."""
-    from paperlake.latex import find_math, literal_dollars
-    from paperlake.text_residue import glued_words
-
     counts: Counter = Counter()
     examples: dict[str, list] = {}
     started = time.process_time()
@@ -76,9 +78,6 @@ def evaluate(records, clean, once=None) -> tuple[Counter, dict[str, list], float
 
 
 def main() -> int:
-    from paperlake.clean import clean_once, clean_text
-    from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus
-
     records = load_real_corpus(os.environ.get(REAL_CORPUS_DIR_ENV) or None)
     counts, examples, ms = evaluate(records, clean_text, clean_once)
     archives = Counter((r.categories[0].split(".")[0] if r.categories else "unknown") for r in records)

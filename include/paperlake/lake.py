@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from paperlake import schemas
 from paperlake.config import DEFAULT_BATCH_ROWS, Settings
 from paperlake.layer_columns import TABLE_LAYERS
 from paperlake.storage import Store, open_store
@@ -96,10 +97,8 @@ class Lake:
         """Write a run's table a row group per `write` to a temp file published as the block ends (not if it raises)."""
         import pyarrow.parquet as pq
 
-        from paperlake.schemas import LAYER_SCHEMAS
-
         key = self.run_key(layer, source, day, run_id, name)
-        schema = LAYER_SCHEMAS[layer]
+        schema = schemas.LAYER_SCHEMAS[layer]
         with self.store.writing(key) as path, pq.ParquetWriter(path, schema, compression="zstd") as parquet:
             yield TableWriter(parquet, schema, self.uri(key))
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from paperlake.commit import RUN_ID_PATTERN, committed_keys, current_commits
+from paperlake.delta import published_files, published_runs
 from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
+from paperlake.layer_columns import LAYER_COLUMNS
 from paperlake.marts.published import sql_literal
 
 LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
@@ -37,8 +39,6 @@ def create_lake_views(
         runs = {key: commit.run_id for key, commit in commits.items()}
         layer_uris = {layer: [lake.uri(key) for key in lake.run_keys(layer, runs)] for layer in layers}
     else:
-        from paperlake.delta import published_files, published_runs
-
         layer_uris = {layer: published_files(lake, layer, as_of) for layer in layers}
         runs = published_runs(layer_uris["clean"])
     for layer, uris in layer_uris.items():
@@ -54,8 +54,6 @@ def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> 
 
 def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:
     """Temporary view `view` over a layer's Parquet files `uris` (with `source` and `date` columns from their paths)."""
-    from paperlake.layer_columns import LAYER_COLUMNS
-
     # The layer's columns with no rows, declared in SQL (registering an empty Arrow table would import pyarrow and
     # pandas).
     nulls = ", ".join(f"NULL::{duckdb_type} AS \"{name}\"" for name, duckdb_type in LAYER_COLUMNS[layer])

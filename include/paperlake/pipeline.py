@@ -12,16 +12,21 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
+from paperlake.commit import Commit, commit_key, commit_run, committed_dates, current_commit, new_run_id
 from paperlake.config import Settings
-from paperlake.lake import Lake, PartitionSummary
-
-if TYPE_CHECKING:
-    from paperlake.commit import Commit
-    from paperlake.marts.builder import MartsSummary
-    from paperlake.search import IndexSummary
-    from paperlake.tagging.partition import TaggedChunk
+from paperlake.delta import PublishFailed, publish_partition
+from paperlake.digest import compose_digest, publish_digest
+from paperlake.errors import PaperlakeError
+from paperlake.garbage import collect_garbage
+from paperlake.lake import RAW_MANIFEST, Lake, PartitionSummary
+from paperlake.marts.builder import MartsSummary, build_marts
+from paperlake.marts.published import local_marts_path
+from paperlake.search import IndexSummary, build_search_index
+from paperlake.sources import FetchRequest, fetch_partition, load_source, parse_partition
+from paperlake.tagging.partition import TaggedChunk, merge_tag_chunks, tag_chunk, tag_chunk_count, tag_partition
+from paperlake.tagging.tagger import MODEL_DIR
+from paperlake.validate import ValidationRules, validate_partition
 
 log = logging.getLogger("paperlake")
 
@@ -79,8 +84,6 @@ def fetch_stage(
     settings: Settings, source: str, day: date, interval: tuple[datetime, datetime] | None = None
 ) -> PartitionSummary:
     """Start a run: fetch the data interval (default: the whole UTC day) into the run's `raw/` manifest."""
-    from paperlake.sources import FetchRequest, fetch_partition
-
     if interval is None:
         request = FetchRequest.for_day(settings, day)
     else:
@@ -91,9 +94,6 @@ def fetch_stage(
 @logged_stage
 def reparse_stage(settings: Settings, source: str, day: date) -> PartitionSummary:
     """Start a run from the committed raw pages (no network): a new manifest naming the same pages."""
-    from paperlake.commit import current_commit, new_run_id
-    from paperlake.lake import RAW_MANIFEST
-
     lake = Lake.from_settings(settings)
     committed = current_commit(lake.store, source, day)
     if committed is None:
@@ -117,8 +117,6 @@ def reparse_stage(settings: Settings, source: str, day: date) -> PartitionSummar
 @logged_stage
 def parse_stage(settings: Settings, source: str, day: date, run_id: str) -> PartitionSummary:
     """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
-    from paperlake.sources import parse_partition
-
     return parse_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows)
 
 
@@ -127,8 +125,6 @@ def validate_stage(
     settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None
 ) -> PartitionSummary:
     """Split the run's `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
-    from paperlake.validate import ValidationRules, validate_partition
-
     lake = Lake.from_settings(settings)
     manifest = lake.read_raw_manifest(source, day, run_id)
     interval = None
@@ -144,8 +140,6 @@ def validate_stage(
 @logged_stage
 def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> PartitionSummary:
     """Tag the run's `clean/` into its `entities/`, all chunks in this process."""
-    from paperlake.tagging.partition import tag_partition
-
     lake = Lake.from_settings(settings)
     return tag_partition(
         lake, source, day, run_id, model_dir=_tagger_model(settings), chunk_rows=settings.tag_chunk_rows
@@ -154,15 +148,11 @@ def tag_stage(settings: Settings, source: str, day: date, run_id: str) -> Partit
 
 def tag_chunks_stage(settings: Settings, source: str, day: date, run_id: str) -> list[int]:
     """The chunk indexes the run's tagging splits into (one mapped Airflow task each)."""
-    from paperlake.tagging.partition import tag_chunk_count
-
     return list(range(tag_chunk_count(Lake.from_settings(settings), source, day, run_id, settings.tag_chunk_rows)))
 
 
 def tag_chunk_stage(settings: Settings, source: str, day: date, run_id: str, index: int) -> TaggedChunk:
     """Tag one chunk of the run's `clean/` into a chunk file."""
-    from paperlake.tagging.partition import tag_chunk
-
     lake = Lake.from_settings(settings)
     return tag_chunk(lake, source, day, run_id, index, settings.tag_chunk_rows, model_dir=_tagger_model(settings))
 
@@ -172,14 +162,10 @@ def tag_merge_stage(
     settings: Settings, source: str, day: date, run_id: str, chunks: list[TaggedChunk]
 ) -> PartitionSummary:
     """Merge the run's chunk files into its `entities/` table."""
-    from paperlake.tagging.partition import merge_tag_chunks
-
     return merge_tag_chunks(Lake.from_settings(settings), source, day, run_id, chunks)
 
 
 def _tagger_model(settings: Settings):
-    from paperlake.tagging.tagger import MODEL_DIR
-
     return MODEL_DIR if settings.ner_model else None
 
 
@@ -197,10 +183,6 @@ def commit_stage(
     A publish that fails leaves the commit standing (paperlake's readers follow it) and is logged: the
     partition's next commit or garbage collection, or `paperlake publish`, makes it.
     """
-    from paperlake.commit import commit_key, commit_run
-    from paperlake.delta import PublishFailed, publish_partition
-    from paperlake.garbage import collect_garbage
-
     lake = Lake.from_settings(settings)
     commit = commit_run(
         lake,
@@ -223,10 +205,6 @@ def commit_stage(
 
 def committed_dates_stage(settings: Settings, source: str, first: str, last: str) -> list[date]:
     """The dates in [first, last] (ISO dates) that have a committed run of `source`; an error when there are none."""
-    from paperlake.commit import committed_dates
-    from paperlake.errors import PaperlakeError
-    from paperlake.sources import load_source
-
     load_source(source)  # an unknown source is a clear error
     start, end = date.fromisoformat(first), date.fromisoformat(last)
     lake = Lake.from_settings(settings)
@@ -250,8 +228,6 @@ def committed_dates_stage(settings: Settings, source: str, first: str, last: str
 
 def marts_stage(settings: Settings, full: bool = False) -> MartsSummary:
     """Update the DuckDB marts with every committed partition and publish them; `full` rebuilds them from scratch."""
-    from paperlake.marts.builder import build_marts
-
     started = time.monotonic()
     summary = build_marts(Lake.from_settings(settings), settings, full=full)
     log.info(
@@ -261,11 +237,12 @@ def marts_stage(settings: Settings, full: bool = False) -> MartsSummary:
     return summary
 
 
-def search_index_stage(settings: Settings, full: bool = False) -> IndexSummary:
-    """Bring the search index up to date with the published marts (only papers whose text changed) and publish it."""
-    from paperlake.search import build_search_index
-
-    summary = build_search_index(Lake.from_settings(settings), settings, full=full)
+def search_index_stage(
+    settings: Settings, full: bool = False, marts_exports: dict[str, dict] | None = None
+) -> IndexSummary:
+    """Bring the search index up to date with the published marts (only papers whose text changed) and publish it;
+    `marts_exports`: what the marts build just before committed to its exports (`MartsSummary.exports`)."""
+    summary = build_search_index(Lake.from_settings(settings), settings, full=full, marts_exports=marts_exports)
     log.info("search index: %s update of %s in %.1f s: %d papers indexed, %d removed, %d in all",
              summary.build, summary.uri, summary.seconds, summary.indexed, summary.removed, summary.papers)
     return summary
@@ -277,9 +254,6 @@ def digest_stage(settings: Settings):
     Marts with nothing trending yet (an empty lake) give (Digest, None): no page, nothing to send.
     """
     import duckdb
-
-    from paperlake.digest import compose_digest, publish_digest
-    from paperlake.marts.published import local_marts_path
 
     lake = Lake.from_settings(settings)
     with duckdb.connect(str(local_marts_path(lake, settings)), read_only=True) as con:

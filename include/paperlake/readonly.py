@@ -9,6 +9,7 @@ from pathlib import Path
 
 from paperlake.config import Settings
 from paperlake.errors import PaperlakeError
+from paperlake.marts.published import local_marts_path, sql_literal
 
 
 class QueryError(PaperlakeError):
@@ -50,7 +51,6 @@ def open_marts_readonly(settings: Settings):
     """A read-only DuckDB connection on the published marts that cannot open any other file."""
     import duckdb
 
-    from paperlake.marts.published import local_marts_path
     from paperlake.storage import open_store
 
     # FileNotFoundError: main() reports it
@@ -77,8 +77,6 @@ def damaged_marts(path: Path):
 
 def confine(con, readable: list[str]) -> None:
     """Let `con` open only its attached databases and files below `readable` (folders, URL prefixes); lock it."""
-    from paperlake.marts.published import sql_literal
-
     if readable:
         con.execute(f"SET allowed_directories = [{', '.join(sql_literal(root) for root in readable)}]")
     # Else DuckDB adds its spill folder (./.tmp for an in-memory database) to what may be opened.
@@ -107,7 +105,6 @@ def write_risk(con, statement) -> str | None:
             return "EXPLAIN of anything but one statement"
     if statement.type != duckdb.StatementType.SELECT:
         return statement.type.name
-    from paperlake.marts.published import sql_literal
 
     failed, message, names, calls = con.execute(TABLE_FUNCTIONS_SQL.format(sql_literal(statement.query))).fetchone()
     if failed:
@@ -158,7 +155,6 @@ def open_marts_shell(settings: Settings, as_of=None):
     them."""
     import duckdb
 
-    from paperlake.marts.published import local_marts_path, sql_literal
     from paperlake.storage import open_store
 
     store = open_store(settings.lake_url, settings.s3)
@@ -206,8 +202,6 @@ def reads_only_marts(con, statement: str) -> bool:
     """Whether a read-only statement names nothing but the marts' own tables and views (no schema, no table function,
     no catalog listing, no `lake_*` view): then it answers the same before the `lake_*` views exist."""
     import duckdb
-
-    from paperlake.marts.published import sql_literal
 
     parsed = con.extract_statements(statement)
     if len(parsed) != 1 or parsed[0].type != duckdb.StatementType.SELECT:

@@ -1,37 +1,64 @@
 """Explicit pyarrow schemas of every lake layer, built from their columns in `paperlake.layer_columns`.
-Changing one is a migration: bump SCHEMA_VERSION."""
+Changing one is a migration: bump SCHEMA_VERSION.
+
+The schemas are built on first use (`schemas.CLEAN`, `schemas.LAYER_SCHEMAS`), not on import: modules that
+write a layer import this one at their top, and importing them (a DAG file parsing) must not load pyarrow."""
 
 from __future__ import annotations
 
-import pyarrow as pa
+from functools import cache
+from typing import TYPE_CHECKING
 
-from paperlake.layer_columns import LAYER_COLUMNS, PAPER_COLUMNS
+from paperlake.layer_columns import LAYER_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = 2
 
-# The Arrow type of each DuckDB type the columns use.
-ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "INTEGER": pa.int32(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    "VARCHAR[]": pa.list_(pa.string()),
-}
+# The module attributes built on first use: name -> the layer whose schema it is.
+LAYER_CONSTANTS = {"STAGED": "staged", "CLEAN": "clean", "QUARANTINE": "quarantine", "ENTITIES": "entities"}
+
+
+@cache
+def arrow_types() -> dict[str, pa.DataType]:
+    """The Arrow type of each DuckDB type the columns use."""
+    import pyarrow as pa
+
+    return {
+        "VARCHAR": pa.string(),
+        "INTEGER": pa.int32(),
+        "DOUBLE": pa.float64(),
+        "BOOLEAN": pa.bool_(),
+        "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+        "VARCHAR[]": pa.list_(pa.string()),
+    }
 
 
 def _fields(columns: list[tuple[str, str]]) -> list[pa.Field]:
-    return [pa.field(name, ARROW_TYPES[duckdb_type]) for name, duckdb_type in columns]
+    import pyarrow as pa
+
+    return [pa.field(name, arrow_types()[duckdb_type]) for name, duckdb_type in columns]
 
 
-def _schema(layer: str) -> pa.Schema:
-    # Parsed and cleaned, not yet validated, is `staged`: the validate stage splits it into clean + quarantine.
-    return pa.schema(
-        _fields(LAYER_COLUMNS[layer]),
-        metadata={"paperlake.layer": layer, "paperlake.schema_version": str(SCHEMA_VERSION)},
-    )
+@cache
+def layer_schemas() -> dict[str, pa.Schema]:
+    """layer -> its Arrow schema (parsed and cleaned, not yet validated, is `staged`: the validate stage splits it
+    into clean + quarantine)."""
+    import pyarrow as pa
+
+    return {
+        layer: pa.schema(
+            _fields(columns), metadata={"paperlake.layer": layer, "paperlake.schema_version": str(SCHEMA_VERSION)}
+        )
+        for layer, columns in LAYER_COLUMNS.items()
+    }
 
 
-PAPER_FIELDS = _fields(PAPER_COLUMNS)
-LAYER_SCHEMAS: dict[str, pa.Schema] = {layer: _schema(layer) for layer in LAYER_COLUMNS}
-STAGED, CLEAN, QUARANTINE, ENTITIES = (LAYER_SCHEMAS[layer] for layer in ("staged", "clean", "quarantine", "entities"))
+def __getattr__(name: str):
+    """LAYER_SCHEMAS, STAGED, CLEAN, QUARANTINE and ENTITIES, built when first read."""
+    if name == "LAYER_SCHEMAS":
+        return layer_schemas()
+    if name in LAYER_CONSTANTS:
+        return layer_schemas()[LAYER_CONSTANTS[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

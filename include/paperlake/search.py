@@ -4,7 +4,8 @@ The index is derived from the marts' Delta exports `marts/papers` and `marts/pap
 `first_seen`) at the versions it records. It is one or two DuckDB files under `marts/search/`, named by the small JSON
 manifest `marts/search/index.json` that readers open first: the *base* (every paper as of the last full build) and the
 *delta* (what the updates since changed: the papers they re-indexed and the base's docids no longer live). An update
-reads, from the exports' Delta logs, which partitions the versions since then rewrote, diffs those partitions' papers
+is told by the marts build before it which partitions it rewrote (or reads, from the exports' Delta logs, which
+partitions the versions since then rewrote), diffs those partitions' papers
 with the indexed ones, re-indexes the papers whose text, row or entities are new into a new copy of the small delta, and
 publishes it by replacing the manifest: an added day costs the partitions that day's build touched, never a copy of the
 base. Segment files are never changed once published; those that neither the manifest nor the one before it names are
@@ -15,8 +16,8 @@ Terms are lower-cased, accent-free words and digits, British spellings mapped to
 word counts `TITLE_WEIGHT` times. A quoted phrase must appear as written (its words in order, any case or
 punctuation between them), checked on the text of the papers holding all its terms.
 
-A result's title, abstract, date and link are read from the marts' `papers` by row id for the page shown; the index
-keeps each paper's top entities.
+A result's title, abstract, date and link are read from the marts' `papers` for the page shown (a lookup by first_seen
+and id each); the index keeps each paper's top entities.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ from datetime import date
 from pathlib import Path
 
 from paperlake.config import Settings
+from paperlake.dashboard.queries import Page, page_bounds, paged_rows
+from paperlake.delta import file_paths
 from paperlake.lake import Lake
-from paperlake.marts.published import sql_literal
+from paperlake.marts.published import local_marts_path, sql_literal
+from paperlake.readonly import confine, damaged_marts
+from paperlake.search_postings import add_new_terms, index_postings
 from paperlake.storage import S3Store
 
 SEGMENTS_FOLDER = "marts/search"
@@ -55,7 +60,11 @@ BULK_DOCS = 20_000
 SMALL_UPDATE_PARTITIONS = 100
 # Times a reader re-reads the manifest when a segment it names was deleted meanwhile (two updates since it read it).
 OPEN_ATTEMPTS = 3
+# A result page reaching at most this many of the best matches is read without joining every match to its doc.
+DIRECT_PAGE_ROWS = 100
 BM25_K1, BM25_B = 1.2, 0.75
+# Queries of at most this many terms are scored by joining each term's postings on the docid (see matches_sql).
+JOINED_TERMS = 6
 MAX_QUERY_CHARS = 1000
 SNIPPET_WORDS = 30
 SNIPPET_LEAD = 3  # words shown before the first matched word
@@ -130,6 +139,8 @@ class IndexSummary:
     removed: int  # indexed texts no longer published
     seconds: float
     partitions: int | None = None  # first_seen partitions re-read (None: all)
+    # what named them: "marts build" (what it handed over) or "delta logs" (the exports' log entries); None: all read
+    partitions_from: str | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -256,26 +267,64 @@ class Exports:
     def view(self, con, mart: str, dates: set[str] | None) -> None:
         """Temp view `export_<mart>`: the mart's rows of the first_seen partitions `dates` (None: every one), with the
         columns the index reads."""
-        from paperlake.delta import file_paths
-
-        table, columns = self.tables[mart], EXPORT_COLUMNS[mart]
+        table = self.tables[mart]
         if dates is None:
             files = file_paths(table)
         else:
             files = file_paths(table, file_pruning_predicate=[(PARTITION_COLUMN, "in", sorted(dates))]) if dates else []
-        names = ", ".join(f'"{name}"' for name in columns)
-        if files:
-            partitioned = table.metadata().partition_columns == [PARTITION_COLUMN]
-            source = (
-                f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, hive_partitioning = "
-                f"{str(partitioned).lower()}"
-                + (f", hive_types = {{'{PARTITION_COLUMN}': DATE}})" if partitioned else ")")
-            )
-        else:
-            source = (
-                "(SELECT " + ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in columns.items()) + " WHERE false)"
-            )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW export_{mart} AS SELECT {names} FROM {source}")
+        export_view(con, mart, files, partitioned=table.metadata().partition_columns == [PARTITION_COLUMN])
+
+
+@dataclass(frozen=True)
+class HandedExports:
+    """What the marts build that ran just before says it committed to the exports (`MartsSummary.exports`: per mart the
+    Delta table's id, the version it wrote, the version after its vacuum, the partitions it rewrote and their files).
+
+    An index at the versions just before that write needs no Delta log: these partitions are the ones to re-read."""
+
+    committed: dict[str, dict]
+
+    def follows(self, lake: Lake, indexed: dict[str, tuple[str, int]]) -> bool:
+        """Whether the build wrote each export the index reads, by first_seen, right after the version the index is up
+        to date with, and no version came after its own (no later build replaced the files it names)."""
+        for mart in EXPORT_COLUMNS:
+            change = self.committed.get(mart)
+            if (
+                change is None
+                or change["column"] != PARTITION_COLUMN
+                or tuple(indexed.get(mart, ())) != (change["table_id"], change["written"] - 1)
+                or lake.store.exists(f"marts/{mart}/_delta_log/{change['version'] + 1:020d}.json")
+            ):
+                return False
+        return True
+
+    def versions(self) -> dict[str, tuple[str, int]]:
+        """mart -> (Delta table id, version)."""
+        return {mart: (self.committed[mart]["table_id"], self.committed[mart]["version"]) for mart in EXPORT_COLUMNS}
+
+    def touched(self, lake: Lake, indexed: dict[str, tuple[str, int]]) -> set[str]:
+        """The first_seen values the build rewrote, over both exports."""
+        return {value for mart in EXPORT_COLUMNS for value in self.committed[mart]["partitions"]}
+
+    def view(self, con, mart: str, dates: set[str] | None) -> None:
+        """Temp view `export_<mart>` over the files of the partitions the build rewrote (`dates`, as `touched` gave)."""
+        export_view(con, mart, self.committed[mart]["files"], partitioned=True)
+
+
+def export_view(con, mart: str, files: list[str], partitioned: bool) -> None:
+    """Temp view `export_<mart>`: the rows of the export's Parquet `files` (with `partitioned`, below first_seen=...
+    folders), with the columns the index reads."""
+    columns = EXPORT_COLUMNS[mart]
+    names = ", ".join(f'"{name}"' for name in columns)
+    if files:
+        source = (
+            f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, hive_partitioning = "
+            f"{str(partitioned).lower()}"
+            + (f", hive_types = {{'{PARTITION_COLUMN}': DATE}})" if partitioned else ")")
+        )
+    else:
+        source = "(SELECT " + ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in columns.items()) + " WHERE false)"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW export_{mart} AS SELECT {names} FROM {source}")
 
 
 def log_partition_values(lake: Lake, mart: str, version: int) -> set[str] | None:
@@ -317,16 +366,17 @@ def diff_with_exports(con, dates: set[str] | None, last_docid: int) -> tuple[int
     and top entities); (how many outdated, indexed texts no longer published).
 
     Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
+    # Each paper's top entities: with its keys when every partition is read (most papers are then new), else for the
+    # papers to index alone, once they are known (ranking every read paper's entities cost twice their keys).
+    top_entities = f"max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities"
+    with_entities = dates is None
     con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
                    SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id) \
 AS paper_key, hash(p.paper_id, p.content_hash) AS text_key,
                           hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) \
-AS page_key, coalesce(e.entities_key, 0) AS entities_key,
-                          coalesce(e.entities, []) AS entities
+AS page_key, coalesce(e.entities_key, 0) AS entities_key{", coalesce(e.entities, []) AS entities" * with_entities}
                    FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, \
-first_offset)) AS entities_key,
-                                                          max_by(entity_id, (mentions, -first_offset, entity_id), \
-{TOP_ENTITIES:d}) AS entities
+first_offset)) AS entities_key{f", {top_entities}" * with_entities}
                                                    FROM export_paper_entities GROUP BY paper_id) e USING (paper_id)""")
     # On an integer key (probing with every doc's paper_id took 15 ms of an added day at 400k papers).
     within = (
@@ -345,6 +395,11 @@ first_offset)) AS entities_key,
     )
     con.execute(f"""CREATE OR REPLACE TEMP TABLE outdated AS SELECT {last_docid:d} + row_number() OVER () AS docid, p.*
                     FROM published p ANTI JOIN compared USING (text_key, page_key, entities_key)""")
+    if not with_entities:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE outdated AS SELECT o.*, coalesce(e.entities, []) AS entities
+                        FROM outdated o LEFT JOIN (SELECT paper_id, {top_entities} FROM export_paper_entities
+                                                   SEMI JOIN outdated USING (paper_id) GROUP BY paper_id) e \
+USING (paper_id)""")
     return con.execute(
         "SELECT (SELECT count(*) FROM outdated), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))"
     ).fetchone()
@@ -380,8 +435,6 @@ def index_new_docs(con) -> None:
     """Tokenise `new_texts` (docid, title, abstract) and add their postings, terms and docs (`outdated`) to the segment
     in use (past BULK_DOCS papers counted with numpy, the same terms); terms already in `index_terms` keep their ids."""
     if con.execute("SELECT count(*) FROM outdated").fetchone()[0] >= BULK_DOCS:
-        from paperlake.search_postings import index_postings
-
         index_postings(con, TITLE_WEIGHT, SPLIT_PATTERN)
     else:
         # The title TITLE_WEIGHT times, then the abstract, split as one string.
@@ -389,7 +442,6 @@ def index_new_docs(con) -> None:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_texts"
         )
-        from paperlake.search_postings import add_new_terms
 
         con.execute(
             "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT "
@@ -413,9 +465,14 @@ d.entities_key, coalesce(l.len, 0), d.entities
                    FROM outdated d LEFT JOIN new_lens l USING (docid)""")
 
 
-def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> IndexSummary:
+def build_search_index(
+    lake: Lake, settings: Settings, full: bool = False, marts_exports: dict[str, dict] | None = None
+) -> IndexSummary:
     """Update the search index from the marts' Delta exports (re-reading only the partitions their versions since
     rewrote) into a new copy of its delta segment, and publish it by replacing the manifest.
+
+    `marts_exports`, what the marts build just before committed (`MartsSummary.exports`), names those partitions and
+    their files when the index is at the versions before it: the exports' Delta logs are then not read.
 
     `full`, no usable published index (another version, a segment gone or damaged), or a delta past MAX_DELTA_SHARE
     builds a new base instead.
@@ -425,10 +482,11 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     import duckdb
 
     started = time.perf_counter()
-    exports = Exports.open(lake)
-    versions = exports.versions()
     published = Manifest.read(lake.store)
     previous = published if not full and published is not None and published.current else None
+    handed = HandedExports(marts_exports or {})
+    exports = handed if previous is not None and handed.follows(lake, previous.sources) else Exports.open(lake)
+    versions = exports.versions()
     if previous is not None and previous.sources == versions:
         if segments_open(lake, settings, previous):
             return IndexSummary(
@@ -438,10 +496,16 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     if previous is not None and previous.delta_share > MAX_DELTA_SHARE:
         previous = None
     key = f"{SEGMENTS_FOLDER}/{uuid.uuid4().hex}.duckdb"
-    with new_segment(lake, settings, key) as path, duckdb.connect() as con:
+    # The only extensions this connection loads are the pinned wheels' (fts, and httpfs on S3), and it runs no SQL but
+    # this module's: DuckDB's signature check of the 11 MB fts library (30 ms of an added day's 0.26 s) is skipped.
+    trusted = {"allow_unsigned_extensions": True}
+    with new_segment(lake, settings, key) as path, duckdb.connect(config=trusted) as con:
         if previous is not None and not attach_for_update(con, lake, settings, previous, path):
             previous = None
         if previous is None:
+            if exports is handed:  # a new base reads every partition
+                exports = Exports.open(lake)
+                versions = exports.versions()
             con.execute(f"ATTACH {sql_literal(str(path))} AS search (ROW_GROUP_SIZE {ROW_GROUP_ROWS:d})")
             con.execute("USE search")
             con.execute(INDEX_SCHEMA)
@@ -479,8 +543,10 @@ def build_search_index(lake: Lake, settings: Settings, full: bool = False) -> In
     remove_unused_segments(lake, settings, {*manifest.segments, *manifest.previous})
     build = "full" if previous is None else "incremental"
     partitions = None if dates is None else len(dates)
+    named_by = None if dates is None else "marts build" if exports is handed else "delta logs"
     return IndexSummary(
-        lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2), partitions
+        lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2), partitions,
+        named_by,
     )
 
 
@@ -641,21 +707,35 @@ def query_terms(con, query: ParsedQuery) -> QueryTerms:
 
 
 def matches_sql(terms: QueryTerms) -> str:
-    """The indexed papers holding every query term, with their BM25 score: rows (docid, score), in one scan of the
+    """The indexed papers holding every query term, with their BM25 score: rows (docid, score), from one scan of the
     terms' postings.
 
-    Document frequencies are counted over the papers in `docs` (postings of replaced texts drop out in the join).
-    Only ids from the index are formatted in: the query's text never reaches the SQL.
+    Up to JOINED_TERMS terms, each term's postings are joined on the docid (a third less CPU than grouping every posting
+    by docid); past that, grouped. Document frequencies are counted over the papers in `docs` (postings of replaced
+    texts drop out in the join). Only ids from the index are formatted in: the query's text never reaches the SQL.
     """
-    return f"""WITH hits AS MATERIALIZED (
+    def weight(tf: str, termid: int | None = None) -> str:
+        idf = "idf" if termid is None else f"(SELECT idf FROM idf WHERE termid = {termid:d})"
+        return f"{idf} * {tf} * {BM25_K1 + 1} / ({tf} + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))"
+
+    common = f"""WITH hits AS MATERIALIZED (
             SELECT p.termid, p.docid, p.tf::DOUBLE AS tf, d.len FROM index_postings p JOIN index_docs d USING (docid)
             WHERE p.termid IN ({", ".join(map(str, terms.termids))})),
-        idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-                FROM hits, (SELECT count(*) AS docs FROM index_docs) n GROUP BY termid, n.docs),
-        avgdl AS (SELECT avg(len) AS avgdl FROM index_docs)
-        SELECT docid, sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * len / avgdl))) \
-AS score
-        FROM hits JOIN idf USING (termid), avgdl GROUP BY docid HAVING count(*) = {len(terms.termids)}"""
+        n AS (SELECT count(*) AS docs, avg(len) AS avgdl FROM index_docs),
+        idf AS (SELECT termid, ln(1 + (n.docs - count(*) + 0.5) / (count(*) + 0.5)) AS idf FROM hits, n \
+GROUP BY termid, n.docs)
+        """
+    if len(terms.termids) > JOINED_TERMS:
+        return common + f"""SELECT docid, sum({weight("tf")}) AS score
+        FROM hits JOIN idf USING (termid), n GROUP BY docid HAVING count(*) = {len(terms.termids)}"""
+    first, *others = terms.termids
+    joined = "".join(
+        f" JOIN (SELECT docid, tf AS tf{i} FROM hits WHERE termid = {termid:d}) USING (docid)"
+        for i, termid in enumerate(others, 1)
+    )
+    score = " + ".join(weight(f"tf{i}", termid) for i, termid in enumerate(terms.termids))
+    return common + f"""SELECT docid, {score} AS score
+        FROM (SELECT docid, len, tf AS tf0 FROM hits WHERE termid = {first:d}){joined}, n"""
 
 
 @dataclass(frozen=True)
@@ -675,9 +755,6 @@ def open_search(settings: Settings):
     read through the views `index_docs`, `index_terms` and `index_postings`) attached read-only, and nothing else to
     open."""
     import duckdb
-
-    from paperlake.marts.published import local_marts_path
-    from paperlake.readonly import confine, damaged_marts
 
     lake = Lake.from_settings(settings)
     marts = local_marts_path(lake, settings)
@@ -717,8 +794,6 @@ def published_segments(lake: Lake, settings: Settings) -> list[Path]:
 def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int = 1, size: int = 20):
     """Page `page` of the papers matching `text`, best first (a dashboard `Page` of SearchHit); SearchError on an
     unusable query."""
-    from paperlake.dashboard.queries import Page, paged_rows
-
     terms = query_terms(con, ParsedQuery.parse(text))
     if terms.missing:
         return Page([], max(page, 1), size, 0)
@@ -728,54 +803,86 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
         params.append(phrase)
     # Scored once, paged twice (the count and the page): the matches go to a temp table of this connection.
     con.execute(f"CREATE OR REPLACE TEMP TABLE matches AS {matches_sql(terms)}")
-    # The papers' own columns are joined only to filter by them; the page's rows are then read by id.
-    rows_from = "temp.matches m JOIN index_docs d USING (docid)"
-    if params:
-        rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
-    ranked, total = paged_rows(
-        con, "m.score, d.paper_id, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size
-    )
-    papers = page_papers(con, [paper_id for _, paper_id, _ in ranked])
-    # Each hit's entities by one equality lookup per docid (an `IN` list decodes every paper's); the ids are the index's
-    # own integers: no text of the query is formatted in.
-    lookups = [f"SELECT docid, entities FROM index_docs WHERE docid = {docid:d}" for _, _, docid in ranked]
-    entities = dict(con.execute(" UNION ALL ".join(lookups)).fetchall()) if lookups else {}
-    stems = word_stems(con, [text for _, title, abstract, _ in papers.values() for text in (title, abstract)])
+    limit, offset = page_bounds(page, size)
+    if params or offset + limit > DIRECT_PAGE_ROWS:
+        # The papers' own columns are joined only to filter by them; the page's rows are then read by id.
+        rows_from = "temp.matches m JOIN index_docs d USING (docid)"
+        if params:
+            rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
+        ranked, total = paged_rows(con, "m.score, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size)
+        docs = indexed_docs(con, [docid for _, docid in ranked])
+    else:
+        # Every match is a live doc: counted as it is; the page is the best `offset + limit` scores (and their ties),
+        # ordered by paper id among equal scores once their docs are read.
+        total = con.execute("SELECT count(*) FROM temp.matches").fetchone()[0]
+        ranked = con.execute(
+            "SELECT score, docid FROM temp.matches WHERE score >= (SELECT min(score) FROM (SELECT score FROM "
+            "temp.matches ORDER BY score DESC LIMIT ?))",
+            [offset + limit],
+        ).fetchall()
+        docs = indexed_docs(con, [docid for _, docid in ranked])
+        ranked = sorted(ranked, key=lambda hit: (-hit[0], docs[hit[1]][0]))[offset:offset + limit]
+    papers = page_papers(con, [docs[docid][:2] for _, docid in ranked])
+    texts = [text for _, title, abstract, _ in papers.values() for text in (title, abstract)]
+    stems = word_stems(con, texts, terms.stems)
     hits = []
-    for score, paper_id, docid in ranked:
+    for score, docid in ranked:
+        paper_id, _, entities = docs[docid]
         if paper_id not in papers:
             continue  # the marts were republished without it since the index was updated
         day, title, abstract, abs_url = papers[paper_id]
         pieces = snippet(abstract or title or "", stems, terms.stems)
         text_snippet = "".join(f"**{piece}**" if matched else piece for piece, matched in pieces)
-        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities[docid], abs_url, pieces))
+        hits.append(SearchHit(round(score, 3), day, paper_id, title, text_snippet, entities, abs_url, pieces))
     return Page(hits, max(page, 1), size, total)
 
 
-def page_papers(con, paper_ids: list[str]) -> dict[str, tuple]:
-    """paper_id -> (first_seen, title, abstract, abs_url) of those of `paper_ids` the marts' `papers` hold: their row
-    ids from one scan of the id column (the ids as constants, ~9 ms at 400k papers), then one row id lookup each, which
-    decodes that row's abstract alone (a filter on the ids decodes every abstract they are stored beside, ~60 ms)."""
-    if not paper_ids:
-        return {}
-    rowids = [
-        rowid
-        for (rowid,) in con.execute(
-            f"SELECT rowid FROM papers WHERE paper_id IN ({', '.join(map(sql_literal, paper_ids))})"
-        ).fetchall()
-    ]
-    lookups = [
-        f"SELECT paper_id, first_seen, title, abstract, abs_url FROM papers WHERE rowid = {rowid:d}" for rowid in rowids
-    ]
+def indexed_docs(con, docids: list[int]) -> dict[int, tuple]:
+    """docid -> (paper_id, first_seen, top entities) from the index, by one equality lookup per docid (an `IN` list
+    decodes every paper's entities); the ids are the index's own integers: no text of the query is formatted in."""
+    columns = "docid, paper_id, first_seen, entities"
+    lookups = [f"SELECT {columns} FROM index_docs WHERE docid = {docid:d}" for docid in docids]
     return {row[0]: row[1:] for row in con.execute(" UNION ALL ".join(lookups)).fetchall()} if lookups else {}
+
+
+def page_papers(con, papers: list[tuple[str, date]]) -> dict[str, tuple]:
+    """paper_id -> (first_seen, title, abstract, abs_url) of those of the (paper_id, first_seen) `papers` the marts'
+    `papers` hold.
+
+    One equality lookup on (first_seen, paper_id) each: the mart is stored by first_seen, so each reads a few rows
+    beside its own. A paper whose first_seen the marts changed since the index was updated is then found by its id: its
+    row id from one scan of the id column, then one row id lookup (a filter on ids decodes every abstract stored beside
+    them, ~60 ms at 400k papers)."""
+    columns = "paper_id, first_seen, title, abstract, abs_url"
+    lookups = [
+        f"SELECT {columns} FROM papers WHERE first_seen = DATE '{day.isoformat()}' AND paper_id = "
+        f"{sql_literal(paper_id)}"
+        for paper_id, day in papers
+    ]
+    found = {row[0]: row[1:] for row in con.execute(" UNION ALL ".join(lookups)).fetchall()} if lookups else {}
+    moved = [paper_id for paper_id, _ in papers if paper_id not in found]
+    if moved:
+        rowids = con.execute(
+            f"SELECT rowid FROM papers WHERE paper_id IN ({', '.join(map(sql_literal, moved))})"
+        ).fetchall()
+        lookups = [f"SELECT {columns} FROM papers WHERE rowid = {rowid:d}" for (rowid,) in rowids]
+        if lookups:
+            found |= {row[0]: row[1:] for row in con.execute(" UNION ALL ".join(lookups)).fetchall()}
+    return found
 
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def word_stems(con, texts: list[str | None]) -> dict[str, str | None]:
-    """Each distinct word of `texts` (as written) -> its index term."""
-    words = sorted({w for text in texts if text for w in WORD.findall(text)})
+def word_stems(con, texts: list[str | None], wanted: frozenset[str]) -> dict[str, str | None]:
+    """Each distinct word of `texts` (as written) that may have one of the terms `wanted` -> its index term.
+
+    A term begins with its word's first letter (stemming and the spelling map change endings only): an ASCII word
+    beginning with another letter than every wanted term is left out unstemmed."""
+    initials = {term[0] for term in wanted}
+    words = sorted(
+        {w for text in texts if text for w in WORD.findall(text) if not w[0].isascii() or w[0].lower() in initials}
+    )
     rows = con.execute("SELECT w, search_term(search_words(w)[1]) FROM unnest(?::VARCHAR[]) t(w)", [words]).fetchall()
     return dict(rows)
 

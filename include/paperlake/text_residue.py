@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+from paperlake.clean import restore_lost_symbols
+from paperlake.latex import find_math, literal_dollars
+
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 _SCRIPT_GROUP = re.compile(r"[\^_]\{")
 _MATH_MARK = re.compile(r"\$|\\[(\[]")
@@ -19,8 +22,6 @@ _EDGE_PUNCTUATION = ".,;:!?()[]\"'“”‘’<>"
 def markup_residue(cleaned: str) -> str | None:
     """The kind of TeX in cleaned text, or None: a math delimiter a reading would pair, a command, a `^{`/`_{` group."""
     if _MATH_MARK.search(cleaned):
-        from paperlake.latex import find_math
-
         if find_math(cleaned) or "\\(" in cleaned or "\\[" in cleaned:
             return "math delimiter"
     if _COMMAND.search(cleaned):
@@ -32,9 +33,6 @@ def markup_residue(cleaned: str) -> str | None:
 
 def glued_words(raw: str, cleaned: str) -> list[str]:
     """Plain words of the raw text that cleaning glued to their neighbours: no longer words of their own, yet there."""
-    from paperlake.clean import restore_lost_symbols
-    from paperlake.latex import find_math
-
     raw = restore_lost_symbols(raw)  # `sim 23` is meant as ~23: its "sim" is no word
     separate = {token.strip(_EDGE_PUNCTUATION) for token in cleaned.split()}
     for start, end in reversed(find_math(raw) if "$" in raw or "\\" in raw else []):
@@ -56,8 +54,6 @@ def text_residue(raw: str | None, cleaned: str | None) -> str | None:
         return None
     residue = markup_residue(cleaned)
     if residue is None and raw and "$" in cleaned:
-        from paperlake.latex import literal_dollars
-
         if cleaned.count("$") > literal_dollars(raw):
             residue = "math delimiter"  # a dollar the raw text had as math (`E $\\geq$100` -> `E ≥$100`)
     if residue is None and raw and (words := glued_words(raw, cleaned)):

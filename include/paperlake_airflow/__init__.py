@@ -16,6 +16,9 @@ from datetime import date, datetime, timedelta, timezone
 from airflow.sdk import Asset
 
 from paperlake.config import S3Options, Settings
+from paperlake.digest import SmtpSettings
+from paperlake.errors import CommitConflict, ShrinkRefused
+from paperlake.validate import QuarantineThresholdExceeded
 
 log = logging.getLogger("paperlake")
 
@@ -110,8 +113,6 @@ def smtp_settings(conn_id: str):
     """
     from airflow.sdk import Connection
 
-    from paperlake.digest import SmtpSettings
-
     conn = Connection.get(conn_id)
     extra = conn.extra_dejson
     return SmtpSettings(
@@ -129,9 +130,6 @@ def smtp_settings(conn_id: str):
 def fail_without_retry():
     """Turn paperlake's expected failures that a retry cannot fix into AirflowFailException (no retries)."""
     from airflow.sdk.exceptions import AirflowFailException
-
-    from paperlake.errors import CommitConflict, ShrinkRefused
-    from paperlake.validate import QuarantineThresholdExceeded
 
     try:
         yield

@@ -105,6 +105,42 @@ def test_filters_by_entity_label_dates_and_source(con):
     assert ([h.paper_id for h in page.rows], page.total, page.pages) == (["r1"], 3, 2)
 
 
+def test_equal_scores_page_by_paper_id_whichever_way_the_page_is_read(con, monkeypatch):
+    """r1-r3 hold "adapters" once each, in equal-length texts: equal scores, shown by paper id, page after page; the
+    best matches read directly (a first page) and through the join every match (a deep page) give the same pages."""
+    import paperlake.search
+
+    def pages(text):
+        return [[(h.paper_id, h.score, h.entities) for h in search(con, text, page=n, size=1).rows] for n in (1, 2, 3)]
+
+    direct = pages("adapters")
+    assert [page[0][0] for page in direct] == ["r1", "r2", "r3"] and len({page[0][1] for page in direct}) == 1
+    monkeypatch.setattr(paperlake.search, "DIRECT_PAGE_ROWS", 0)
+    assert pages("adapters") == direct
+
+
+def test_joined_and_grouped_scoring_agree(con, monkeypatch):
+    """Queries of a few terms are scored by joining each term's postings, longer ones by grouping them: the same
+    papers, the same scores."""
+    import paperlake.search
+
+    queries = ["lora", "lora tuning", "speculative decoding", "we report results on several benchmarks"]
+    joined = {text: [(h.paper_id, h.score) for h in search(con, text).rows] for text in queries}
+    monkeypatch.setattr(paperlake.search, "JOINED_TERMS", 0)
+    assert {text: [(h.paper_id, h.score) for h in search(con, text).rows] for text in queries} == joined
+    assert len(joined["we report results on several benchmarks"]) == 7
+
+
+def test_a_result_whose_first_seen_the_marts_changed_since_the_index_is_still_shown(search_lake, settings):
+    """The marts republished with r1 first seen a day earlier, the index not updated yet: r1 is found by its id, with
+    the marts' date."""
+    commit_day(search_lake, date(2026, 10, 31), [PAPERS_D1[0]], source="hf_daily")
+    build_marts(search_lake, settings)
+    with closing(open_search(settings)) as con:
+        hits = {hit.paper_id: hit for hit in search(con, "lora").rows}
+    assert sorted(hits) == ["r1", "r2", "r3"] and hits["r1"].date == date(2026, 10, 31)
+
+
 @pytest.mark.parametrize(
     "text",
     ['"', '""', '"speculative', 'speculative"', '"a" "b', "lora AND (tuning OR x) NOT -y +z* ~w^2 field:value",
@@ -211,6 +247,53 @@ def test_an_update_reads_only_the_partitions_the_exports_versions_rewrote(search
     assert ranked(settings, "lora") == incremental
 
 
+def test_an_update_given_what_the_marts_build_committed_reads_its_partitions_as_the_logs_would(
+    search_lake, settings, monkeypatch
+):
+    """The marts build hands over the partitions it rewrote and their files (MartsSummary.exports): the update re-reads
+    those without the exports' Delta logs, and indexes as a full build would; a hand-off the index is not just
+    before is not used."""
+    import paperlake.search
+
+    monkeypatch.setattr(paperlake.search, "MAX_DELTA_SHARE", 10.0)  # updates, not a new base, on this small lake
+    lake = search_lake
+    revised = {**row("r3", "Adapters", f"prefix tuning {FILLER} only prefixes here", "hr3-v2"), "version": 2}
+    added = row("n1", "Lora everywhere", f"lora lora {FILLER}")
+    commit_day(lake, D3, [added, revised], found=[("n1", "LoRA", "METHOD")])
+    marts = build_marts(lake, settings)
+    assert sorted(marts.exports["papers"]["partitions"]) == [D1.isoformat(), D3.isoformat()]
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    assert (update.build, update.indexed, update.removed, update.partitions, update.partitions_from) == (
+        "incremental", 2, 1, 2, "marts build"
+    )
+    handed = [ranked(settings, text) for text in ("lora", "prefixes", "adapters")]
+    assert handed[0][0][0] == "n1" and handed[1][0][0] == "r3"
+    # The next day, handed over an old build's exports (the index is past them): the logs name the partitions.
+    commit_day(lake, date(2026, 11, 4), [row("n2", "More lora", f"lora {FILLER}")])
+    build_marts(lake, settings)
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    assert (update.indexed, update.partitions, update.partitions_from) == (1, 1, "delta logs")
+    handed = [ranked(settings, text) for text in ("lora", "prefixes", "adapters")]
+    build_search_index(lake, settings, full=True)
+    assert [ranked(settings, text) for text in ("lora", "prefixes", "adapters")] == handed
+
+
+def test_a_marts_build_hands_its_commits_to_the_index_update_in_the_cli_and_the_dag(search_lake, settings, capsys):
+    """`paperlake marts` and the marts DAG's search task pass the build's exports on (the DAG as the build task's
+    XCom)."""
+    import ast
+    from pathlib import Path
+
+    commit_day(search_lake, D3, [row("n1", "Lora everywhere", f"lora lora {FILLER}")])
+    from paperlake.pipeline import marts_stage, search_index_stage
+
+    marts = marts_stage(settings)
+    assert search_index_stage(settings, marts_exports=marts.to_dict()["exports"]).partitions_from == "marts build"
+    dag = ast.parse(Path(__file__).parents[2].joinpath("dags/marts.py").read_text())
+    calls = {ast.unparse(node) for node in ast.walk(dag) if isinstance(node, ast.Call)}
+    assert "update_search_index(build_marts())" in calls
+
+
 def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search_lake, settings):
     """A Delta log entry after the index's version gone (cleaned up after a checkpoint): every partition is diffed,
     nothing is missed."""
@@ -232,10 +315,15 @@ def test_an_update_without_the_log_entries_it_needs_diffs_every_partition(search
     assert ranked(settings, "prefixes")[0][0] == "r3" and "r3" not in [pid for pid, *_ in ranked(settings, "lora")]
 
 
-def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(seaweed, s3_bucket, tmp_path):
+def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(
+    seaweed, s3_bucket, tmp_path, monkeypatch
+):
     """On S3 the update reads the exports' Delta logs and the touched partitions' files from the bucket (DuckDB over
     httpfs)."""
+    import paperlake.search
     from paperlake.lake import Lake
+
+    monkeypatch.setattr(paperlake.search, "MAX_DELTA_SHARE", 10.0)  # updates, not a new base, on this small lake
     from tests.unit.marts.test_builder import s3_settings
 
     settings = s3_settings(seaweed, s3_bucket, tmp_path / "home")
@@ -249,6 +337,14 @@ def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(sea
     assert (update.build, update.indexed, update.partitions) == ("incremental", 3, 1)
     incremental = ranked(settings, "lora")
     assert [pid for pid, *_ in incremental] == ["n1", "r3", "r2", "r1"] and incremental[-1][3] == ["LoRA"]
+    # Handed the marts build's commits, the update reads the files it names from the bucket.
+    commit_day(lake, D3, [row("n2", "More lora", f"lora {FILLER}")])
+    marts = build_marts(lake, settings)
+    assert all(uri.startswith("s3://") for uri in marts.exports["papers"]["files"])
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    assert (update.indexed, update.partitions, update.partitions_from) == (1, 1, "marts build")
+    incremental = ranked(settings, "lora")
+    assert [pid for pid, *_ in incremental] == ["n1", "n2", "r3", "r2", "r1"]
     build_search_index(lake, settings, full=True)
     assert ranked(settings, "lora") == incremental
 

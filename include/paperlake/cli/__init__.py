@@ -19,6 +19,7 @@ from paperlake.cli.commands import (
 )
 from paperlake.cli.output import DEFAULT_MAX_ROWS
 from paperlake.config import Settings
+from paperlake.errors import PaperlakeError
 from paperlake.layer_columns import TABLE_LAYERS
 
 SEARCH_MAX_LIMIT = 1000
@@ -170,7 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def expected_failures() -> tuple[type[BaseException], ...]:
     """The exceptions main() reports as one line: failures to act on (input, data, network, storage), not bugs."""
-    from paperlake.errors import PaperlakeError
     from paperlake.sources.http import FetchError, TransientHTTPError
     from paperlake.validate import QuarantineThresholdExceeded
 

@@ -13,6 +13,7 @@ from paperlake.cli.output import column_names, format_table, rows_note, run_stat
 from paperlake.cli.shell import run_shell
 from paperlake.config import Settings
 from paperlake.errors import UsageError
+from paperlake.marts.published import MARTS_KEY
 from paperlake.readonly import (
     QueryError,
     open_marts_readonly,
@@ -46,7 +47,7 @@ def cmd_marts(args, settings: Settings) -> None:
     for table, rows in summary.tables.items():
         print(f"{table:<16} {rows:>7} rows")
     print(f"published {summary.uri} ({summary.build} build, {summary.partitions} partitions recomputed)")
-    index = search_index_stage(settings, full=args.full)
+    index = search_index_stage(settings, full=args.full, marts_exports=summary.exports)
     print(
         f"search index {index.uri}: {index.build} ({index.indexed} papers indexed, {index.removed} removed, "
         f"{index.papers} in all)"
@@ -130,7 +131,6 @@ def cmd_shell(args, settings: Settings) -> None:
 def cmd_summary(args, settings: Settings) -> None:
     from paperlake.commit import committed_run
     from paperlake.lake import Lake
-    from paperlake.marts.published import MARTS_KEY
 
     lake = Lake.from_settings(settings)
     print(f"lake: {lake.url}")

@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from paperlake.commit import committed_key
 from paperlake.config import Settings
 from paperlake.dashboard import queries
 from paperlake.dashboard.pages import render
+from paperlake.lake import VALIDATION_REPORT, Lake
+from paperlake.marts.published import MARTS_KEY
+from paperlake.readonly import QueryError, open_marts_readonly
+from paperlake.search import SearchError, SearchFilters, open_search
+from paperlake.search import search as find
 
 # Source names as the lake spells them: nothing else reaches a storage key.
 SOURCE_PATTERN = r"^[a-z0-9_]+$"
@@ -34,8 +40,6 @@ MAX_PAGE = 10_000
 
 def form_date(text: str | None, name: str) -> date | None:
     """A date field of the search form (empty: no filter); SearchError names the field when it is not a date."""
-    from paperlake.search import SearchError
-
     try:
         return None if text is None else date.fromisoformat(text)
     except ValueError:
@@ -61,11 +65,6 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
     path below the Airflow UI's root (e.g. `dags/<dag_id>/runs/<run_id>`)."""
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse
-
-    from paperlake.commit import committed_key
-    from paperlake.lake import VALIDATION_REPORT, Lake
-    from paperlake.marts.published import MARTS_KEY
-    from paperlake.readonly import QueryError, open_marts_readonly
 
     app = FastAPI(
         title="paperlake", dependencies=[Depends(require_user)], docs_url=None, redoc_url=None, openapi_url=None
@@ -161,9 +160,6 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
     def search(q: str | None = None, entity: str | None = None, label: str | None = None, since: str | None = None,
                until: str | None = None, source: str | None = None, page: int = Query(1, ge=1, le=MAX_PAGE)):
         """Papers matching `q`, best first; the form alone without a query. Empty form fields mean no filter."""
-        from paperlake.search import SearchError, SearchFilters, open_search
-        from paperlake.search import search as find
-
         form = {
             "q": q or None,
             "entity": entity or None,

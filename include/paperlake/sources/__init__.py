@@ -18,10 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Callable
 
+from paperlake import schemas
 from paperlake.clean import clean_records
+from paperlake.commit import base_generation, new_run_id
 from paperlake.config import ALL_SOURCES, DEFAULT_BATCH_ROWS, Settings
 from paperlake.identity import TITLE_LINKED_SOURCES, known_titles, link_by_title
 from paperlake.lake import Lake, PartitionSummary, RawPage
+from paperlake.sources.http import Fetcher
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,6 @@ def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> Partition
     Nothing committed changes: the run's manifest records the generation it started from. A
     failed fetch lands what it received in `raw_errors/source=S/date=D/` for inspection, then re-raises.
     """
-    from paperlake.commit import base_generation, new_run_id
-    from paperlake.sources.http import Fetcher
-
     module = load_source(source)
     http = request.settings.http
     fetcher = Fetcher(
@@ -98,15 +98,13 @@ def parse_partition(
 
     import pyarrow as pa
 
-    from paperlake.schemas import STAGED
-
     titles = known_titles(lake, source) if source in TITLE_LINKED_SOURCES else None
     linked = 0
     rows = clean_records(load_source(source).parse(lake.iter_raw(source, day, run_id)))
     with lake.table_writer("staged", source, day, run_id) as writer:
         while batch := list(itertools.islice(rows, batch_rows)):
             linked += link_by_title(batch, titles) if titles is not None else 0
-            writer.write(pa.Table.from_pylist(batch, schema=STAGED))
+            writer.write(pa.Table.from_pylist(batch, schema=schemas.STAGED))
     return PartitionSummary(
         layer="staged", source=source, date=day.isoformat(), rows=writer.rows, uri=writer.uri, run_id=run_id,
         counts={"linked_by_title": linked},

@@ -7,13 +7,12 @@ from datetime import date
 
 from paperlake.commit import committed_run
 from paperlake.lake import TAGGED_MANIFEST, Lake
+from paperlake.tagging.domain import primary_first
 
 
 def tag_key(row: dict) -> tuple[str, tuple[str, ...]]:
     """What a paper's tags depend on besides the tagger: its text (content_hash) and the categories the domain gate
     reads."""
-    from paperlake.tagging.domain import primary_first
-
     return row["content_hash"], tuple(primary_first(row["categories"], row["primary_category"]))
 
 

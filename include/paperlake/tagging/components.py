@@ -29,6 +29,8 @@ _COINED = re.compile(
 _VERSION = re.compile(r"^(?:[vV]?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMKk]|\d+x\d+(?:\.\d+)?[BM])$")
 
 PRECISION_FORMATS = words("precision_formats")
+VERB_METRICS = words("verb_metrics")
+VERB_OPENERS = words("verb_openers")
 
 
 # Names that mix letters and digits (GSM8K, Qwen3) are one token: the unit-suffix rule would split "8K".
@@ -675,11 +677,23 @@ def names_before_dataset_nouns(doc: Doc) -> Doc:
     return doc
 
 
+def _used_as_verb(ent: Span) -> bool:
+    """A metric spelled like a verb, right after "to", a modal verb or an -ly adverb: "to recall information",
+    "accurately recall", "to speed up generation"."""
+    if ent.text.lower() not in VERB_METRICS or ent.start == 0:
+        return False
+    before = ent.doc[ent.start - 1]
+    return before.lower_ in VERB_OPENERS or (before.is_lower and before.is_alpha and before.lower_.endswith("ly"))
+
+
 @Language.component("paperlake_false_friends")
 def drop_false_friends(doc: Doc) -> Doc:
-    """Remove METRIC `precision` when it names a number format ("4-bit precision", "mixed precision")."""
+    """Remove METRIC `precision` when it names a number format ("4-bit precision", "mixed precision"), and a metric
+    spelled like a verb where it is the verb ("to recall information")."""
     kept = []
     for ent in doc.ents:
+        if ent.label_ == "METRIC" and _used_as_verb(ent):
+            continue
         if ent.label_ == "METRIC" and ent.text.lower() == "precision" and ent.start > 0:
             before = doc[ent.start - 1].lower_
             if (

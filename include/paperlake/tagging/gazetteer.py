@@ -80,14 +80,51 @@ def spellings(alias: str) -> list[str]:
     return list(dict.fromkeys([alias, alias.replace("-", " "), alias.replace(" ", "-"), *glued]))
 
 
+# The last word of a task named by a nominalised activity (commonsense inference, next token prediction, question
+# answering): its plural counts instances ("make commonsense inferences"), not the task.
+_ACTIVITY_NOUN = re.compile(r"^[a-z]+(?:ence|ing|ion|sis|ment)$")
+
+
+def _names_an_activity(label: str, alias: str) -> bool:
+    """`alias` is a task named by an activity noun, whose plural the gazetteer does not add."""
+    return label == "TASK" and bool(_ACTIVITY_NOUN.match(alias.split()[-1]))
+
+
+_DEFINITION = re.compile(r"^(.+) \(([A-Za-z][A-Za-z0-9-]*)\)$")
+
+
+def definition_parts(alias: str) -> list[str]:
+    """An alias written as an acronym definition is matched as its two names, the long form and the acronym
+    (guidelines, boundaries 4: "vision transformer (ViT)" -> `vision transformer` + `ViT`); any other alias as written
+    (`GPT-3 (175B)`, `MedQA (USMLE)`)."""
+    definition = _DEFINITION.match(alias)
+    if definition and _spells(definition.group(1), definition.group(2)):
+        return [definition.group(1), definition.group(2)]
+    return [alias]
+
+
+def _spells(long_form: str, acronym: str) -> bool:
+    """The acronym's letters appear in order in the long form, the first one starting it (ViT, vision transformer)."""
+    letters, text = [c for c in acronym.lower() if c.isalpha()], long_form.lower()
+    if len(letters) < 2 or text[:1] != letters[0]:
+        return False
+    position = 1
+    for letter in letters[1:]:
+        position = text.find(letter, position) + 1
+        if position == 0:
+            return False
+    return True
+
+
 def phrase_patterns(entries: list[GazetteerEntry]) -> list[tuple[str, str, str, bool]]:
-    """(label, entity_id, phrase, case_sensitive) for every spelling and plural of every alias.
-    A plural matches as the alias it comes from does: PAIRs only as written, like PAIR."""
+    """(label, entity_id, phrase, case_sensitive) for every spelling and plural of every alias (no plural of a task
+    named by an activity). A plural matches as the alias it comes from does: PAIRs only as written, like PAIR."""
     patterns = []
     for entry in entries:
-        for alias in entry.aliases:
+        for alias in dict.fromkeys(part for alias in entry.aliases for part in definition_parts(alias)):
             case_sensitive = alias_is_case_sensitive(entry, alias)
-            for form in dict.fromkeys(f for base in spellings(alias) for f in (base, plural(base)) if f):
+            plurals = not _names_an_activity(entry.label, alias)
+            for form in dict.fromkeys(f for base in spellings(alias) for f in (base, plurals and plural(base)) if f):
                 patterns.append((entry.label, entry.entity_id, form, case_sensitive))
     return patterns
 

@@ -9,10 +9,13 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
+from paperlake import schemas
 from paperlake.config import GAZETTEER_PATHS
 from paperlake.lake import TAGGED_MANIFEST, Lake, PartitionSummary
 from paperlake.tagging.cache import cached_spans, tag_key
+from paperlake.tagging.domain import gate_papers
 from paperlake.tagging.gazetteer import alias_index, load_gazetteers
+from paperlake.tagging.tagger import build_tagger, tagger_version
 from paperlake.tagging.workers import tag_texts
 
 log = logging.getLogger("paperlake")
@@ -51,8 +54,6 @@ def tag_chunk_count(lake: Lake, source: str, day: date, run_id: str, chunk_rows:
 @functools.lru_cache(maxsize=2)
 def loaded_tagger(gazetteer_paths: tuple[Path, ...], model_dir: Path | None):
     """(pipeline, alias index), built once per process."""
-    from paperlake.tagging.tagger import build_tagger
-
     return build_tagger(gazetteer_paths, model_dir), alias_index(load_gazetteers(gazetteer_paths))
 
 
@@ -66,10 +67,6 @@ def tag_chunk(
     Texts whose content_hash the same tagger version already tagged in the committed run are not tagged again.
     """
     import pyarrow as pa
-
-    from paperlake.schemas import ENTITIES
-    from paperlake.tagging.domain import gate_papers
-    from paperlake.tagging.tagger import tagger_version
 
     columns = ["paper_id", "content_hash", "title", "abstract", "categories", "primary_category"]
     clean = lake.read_rows("clean", source, day, index * chunk_rows, chunk_rows, columns, run_id=run_id).to_pylist()
@@ -105,7 +102,8 @@ def tag_chunk(
         for key, row in zip(keys, clean)
         for span in cache[key]["spans"]
     ]
-    lake.write_table("entities", source, day, pa.Table.from_pylist(rows, schema=ENTITIES), run_id, chunk_file(index))
+    entities = pa.Table.from_pylist(rows, schema=schemas.ENTITIES)
+    lake.write_table("entities", source, day, entities, run_id, chunk_file(index))
     papers = [
         {"paper_id": row["paper_id"], "content_hash": content_hash, "categories": list(categories),
          "ml_score": cache[(content_hash, categories)]["ml_score"], "is_ml": cache[(content_hash, categories)]["is_ml"]}

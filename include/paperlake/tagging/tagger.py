@@ -12,7 +12,10 @@ import hashlib
 from pathlib import Path
 
 from paperlake.config import DATA_DIR, GAZETTEER_PATHS
+from paperlake.tagging.domain import DOMAIN_MODEL_DIR
+from paperlake.tagging.exclusions import EXCLUSIONS_DIR
 from paperlake.tagging.gazetteer import load_gazetteers, phrase_patterns
+from paperlake.tagging.vocabulary import VOCABULARY_PATH
 
 SHAPES_PATH = DATA_DIR / "patterns" / "shapes.jsonl"
 MODEL_DIR = DATA_DIR / "models" / "ner"
@@ -38,10 +41,6 @@ RUNTIME_MODULES = (
 def tagger_files(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir: Path | None = MODEL_DIR) -> list[Path]:
     """What `tagger_version` hashes: the runtime modules, the patterns and word lists, the exclusion lists and the
     trained models."""
-    from paperlake.tagging.domain import DOMAIN_MODEL_DIR
-    from paperlake.tagging.exclusions import EXCLUSIONS_DIR
-    from paperlake.tagging.vocabulary import VOCABULARY_PATH
-
     here = Path(__file__).parent
     files = [
         *(p for p in gazetteer_paths if p.exists()),

@@ -4,6 +4,7 @@ WORKER_BATCH texts (a batch is a worker's unit; a chunk, in `partition`, is a ta
 from __future__ import annotations
 
 from paperlake.tagging.gazetteer import canonical_id
+from paperlake.tagging.tagger import titled_docs
 
 # `make bench` on 2 cores: with phrase-matcher rules (80-95k words/s in one process) a second process
 # gives 1.15-1.25x from ~1,300 abstracts on, which still pays; small partitions (the sample, tests)
@@ -51,8 +52,6 @@ def entity_spans(
     nlp, index: dict, texts: list[str], titles: list[str], batch_size: int
 ) -> list[list[tuple[str, str, str, int, int]]]:
     """Tag texts in this process; each entity as (entity_id, label, text, start_char, end_char)."""
-    from paperlake.tagging.tagger import titled_docs
-
     return [
         [
             (ent.ent_id_ or canonical_id(ent.text, index), ent.label_, ent.text, ent.start_char, ent.end_char)

@@ -572,6 +572,41 @@ def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
 
 
 
+def test_touched_export_partitions_read_alike_one_query_each_or_in_one_scan(two_day_lake, settings, monkeypatch):
+    from paperlake.marts import builder
+
+    build_marts(two_day_lake, settings)
+    export = builder.PARTITIONED_EXPORTS["papers"]
+    with duckdb.connect(str(local_marts_path(two_day_lake, settings)), read_only=True) as con:
+        def rows(values):
+            return sorted(con.execute(builder.partition_rows(export, values)).fetchall())
+
+        one_query_each = rows([D1.isoformat(), D2.isoformat()])
+        monkeypatch.setattr(builder, "PARTITION_QUERIES_MAX", 1)
+        assert rows([D1.isoformat(), D2.isoformat()]) == one_query_each == sorted(
+            con.execute("SELECT * FROM papers").fetchall()
+        )
+        assert rows([D2.isoformat()]) == []  # both papers were first seen on day 1
+
+
+def test_a_build_sweeps_the_temp_marts_files_a_killed_build_left_and_keeps_fresh_ones(two_day_lake, settings):
+    import os
+    import time
+
+    from paperlake.storage import TEMP_FILE_MAX_AGE, TEMP_SUFFIX
+
+    build_marts(two_day_lake, settings)
+    published = local_marts_path(two_day_lake, settings)
+    old, fresh = (published.with_name(f".{published.name}.{name}{TEMP_SUFFIX}") for name in ("old", "fresh"))
+    for leftover in (old, fresh):
+        leftover.write_bytes(b"half a build")
+    stale_time = time.time() - TEMP_FILE_MAX_AGE.total_seconds() - 60
+    os.utime(old, (stale_time, stale_time))
+    commit_tables(two_day_lake, "arxiv", date(2026, 11, 4), clean=table([paper("p9", 1, "Ninth", "h9")], CLEAN))
+    assert build_marts(two_day_lake, settings).build == "incremental"
+    assert (old.exists(), fresh.exists()) == (False, True)
+
+
 def s3_settings(seaweed, bucket, home):
     """Settings of a lake in a SeaweedFS bucket, with their own home (and so their own marts cache)."""
     from dataclasses import replace

@@ -315,9 +315,8 @@ def test_sentence_final_period_is_split_from_a_name(nlp):
 
 
 def test_numeric_precision_is_not_the_metric(nlp):
-    assert [
-        e for e in entities(nlp, "Weights in 4-bit precision and mixed precision training.") if e[2] == "precision"
-    ] == []
+    text = "Weights in 4-bit precision and mixed precision training, activations in bfloat16 precision."
+    assert [e for e in entities(nlp, text) if e[2] == "precision"] == []
     assert ("precision", "METRIC", "precision") in entities(nlp, "We report precision and recall.")
 
 
@@ -635,3 +634,26 @@ def test_the_training_config_make_train_ner_reads_is_a_spacy_ner_config():
 
     config = spacy.util.load_config(CONFIG_PATH)
     assert config["nlp"]["pipeline"][-1] == "ner"
+
+
+def test_the_plural_of_a_task_named_by_an_activity_is_no_task(nlp):
+    # "commonsense inferences" are inferences made, not the task commonsense inference (no training span is such a
+    # plural; on the held-out folds 10 of 10 were wrong)
+    text = "Models make commonsense inferences and next token predictions. We study commonsense inference and MIAs."
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == [("commonsense inference", "TASK"), ("MIAs", "TASK")]
+    # a plural the gazetteer lists as an alias still matches, and other labels keep their plurals
+    found = entities(nlp, "We run membership inference attacks on diffusion models.")
+    assert [(e[2], e[1]) for e in found] == [("membership inference attacks", "TASK"), ("diffusion models", "METHOD")]
+
+
+def test_a_metric_spelled_like_a_verb_is_no_metric_where_it_is_the_verb(nlp):
+    text = "The model learns to recall facts and to accurately recall them. We report recall and precision."
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == [("recall", "METRIC"), ("precision", "METRIC")]
+
+
+def test_a_gazetteer_alias_written_as_a_definition_matches_as_its_two_names(nlp):
+    # guidelines, boundaries 4: "vision transformer (ViT)" is two spans; a bracketed variant stays part of the name
+    found = entities(nlp, "We introduce a vision transformer (ViT) architecture and compare it with GPT-3 (175B).")
+    assert [(e[2], e[1]) for e in found] == [
+        ("vision transformer", "MODEL"), ("ViT", "MODEL"), ("GPT-3 (175B)", "MODEL"),
+    ]

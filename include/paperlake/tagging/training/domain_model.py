@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from paperlake.clean import clean_text
+from paperlake.real_corpus import load_real_corpus
 from paperlake.tagging.domain import (
     DOMAIN_MODEL_DIR,
     ML_CATEGORIES,
@@ -27,9 +29,6 @@ def train_domain_model(output: Path = DOMAIN_MODEL_DIR, epochs: int = 2, seed: i
 
     import spacy
     from spacy.training import Example
-
-    from paperlake.clean import clean_text
-    from paperlake.real_corpus import load_real_corpus
 
     spacy.util.fix_random_seed(seed)
     papers = [p for p in load_real_corpus() if p.categories and corpus_half(p.id, p.title) == "train"]

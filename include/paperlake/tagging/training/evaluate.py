@@ -7,17 +7,22 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from paperlake.config import DATA_DIR
-from paperlake.tagging.gazetteer import LABELS, entity_key, known_keys, load_gazetteers
+from paperlake.clean import clean_text
+from paperlake.config import DATA_DIR, GAZETTEER_PATHS
+from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus, primary_category
+from paperlake.tagging.domain import gate_papers
+from paperlake.tagging.gazetteer import LABELS, alias_index, entity_key, known_keys, load_gazetteers
+from paperlake.tagging.tagger import MODEL_DIR, build_tagger
+from paperlake.tagging.training.domain_model import corpus_half
+from paperlake.tagging.training.entity_scores import document_scores, gold_entity_ids, normalisation_check
 from paperlake.tagging.training.gold import GoldDoc, Span, load_gold, prf
+from paperlake.tagging.workers import entity_spans
 
 NON_ML_PATH = DATA_DIR / "non_ml" / "abstracts.jsonl"
 
 def predict(nlp, docs: list[GoldDoc], index: dict[str, tuple[str, str]]) -> list[list[tuple[str, str, str, int, int]]]:
     """The tagger's mentions (entity_id, label, text, start, end) per gold abstract, read with its title as the tag
     stage does."""
-    from paperlake.tagging.workers import entity_spans
-
     return entity_spans(nlp, index, [d.text for d in docs], [d.title for d in docs], batch_size=64)
 
 
@@ -51,9 +56,6 @@ def unseen_recall(docs: list[GoldDoc], predicted: list[frozenset[Span]], known: 
 def evaluate(nlp, docs: list[GoldDoc], known: set[str], index: dict[str, tuple[str, str]], gate: bool = False) -> dict:
     """Span scores, unseen-name recall, per-paper entity scores and the normalisation check for one tagger;
     with `gate`, after the domain gate decided on each text (as for a source without categories)."""
-    from paperlake.tagging.domain import gate_papers
-    from paperlake.tagging.training.entity_scores import document_scores, gold_entity_ids, normalisation_check
-
     mentions = predict(nlp, docs, index)
     rejected = 0
     if gate:
@@ -75,9 +77,6 @@ def non_ml_labels(
 ) -> list[tuple[str, list[tuple[str, str, str, int, int]]]]:
     """(field, mentions) for each abstract outside ML: every label the tagger gives there is a stray.
     With `gate`, the domain gate decides from the text, as the tag stage does for a source without categories."""
-    from paperlake.tagging.domain import gate_papers
-    from paperlake.tagging.workers import entity_spans
-
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     titles, texts = [i["title"] for i in items], [i["text"] for i in items]
     mentions = entity_spans(nlp, index, texts, titles, batch_size=64)
@@ -108,12 +107,6 @@ def real_corpus_mentions(
     """field -> gate -> the mentions kept per paper, on one half of the real arXiv corpus (cleaned as the parse stage
     does)."""
     import os
-
-    from paperlake.clean import clean_text
-    from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus, primary_category
-    from paperlake.tagging.domain import gate_papers
-    from paperlake.tagging.training.domain_model import corpus_half
-    from paperlake.tagging.workers import entity_spans
 
     papers = [
         p
@@ -207,10 +200,6 @@ def main(split: str = "test") -> None:
     """`make eval-ner`: rules only, and rules + trained model when it exists, on the gold split, the non-ML abstracts
     and the real corpus's evaluation half; `dev` reads the gold dev split and the corpus's training half (data for
     choices)."""
-    from paperlake.config import GAZETTEER_PATHS
-    from paperlake.tagging.gazetteer import alias_index
-    from paperlake.tagging.tagger import MODEL_DIR, build_tagger
-
     docs = load_gold(split=split)
     entries = load_gazetteers(GAZETTEER_PATHS)
     known, index = known_keys(entries), alias_index(entries)

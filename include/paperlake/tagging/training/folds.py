@@ -12,6 +12,10 @@ import tempfile
 from pathlib import Path
 
 from paperlake.config import PATTERNS_PATH
+from paperlake.tagging.gazetteer import alias_index, known_keys, load_gazetteer, load_gazetteers
+from paperlake.tagging.tagger import build_tagger
+from paperlake.tagging.training.annotated_names import annotated_names
+from paperlake.tagging.training.evaluate import evaluate
 from paperlake.tagging.training.gold import GOLD_PATH, GoldDoc, load_gold
 
 # fold -> (the annotation files it scores, the files its annotated names are rebuilt from)
@@ -30,18 +34,11 @@ def annotation_files() -> dict[str, list[GoldDoc]]:
 
 def fold_names(rest: list[GoldDoc]) -> list[dict]:
     """The annotated-names entries `make train-ner` would write from `rest` alone."""
-    from paperlake.tagging.gazetteer import known_keys, load_gazetteer
-    from paperlake.tagging.training.annotated_names import annotated_names
-
     return annotated_names(rest, known_keys(load_gazetteer(PATTERNS_PATH)))
 
 
 def score_fold(held: list[GoldDoc], rest: list[GoldDoc], directory: Path) -> dict:
     """`evaluate.evaluate`'s report for the rules on `held`, with the annotated names rebuilt from `rest`."""
-    from paperlake.tagging.gazetteer import alias_index, known_keys, load_gazetteers
-    from paperlake.tagging.tagger import build_tagger
-    from paperlake.tagging.training.evaluate import evaluate
-
     names = directory / "annotated_names.jsonl"
     names.write_text(
         "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in fold_names(rest)), encoding="utf-8"

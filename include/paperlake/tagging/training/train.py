@@ -16,8 +16,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from paperlake.config import PATTERNS_PATH
+from paperlake.tagging.components import fix_tokenizer
+from paperlake.tagging.gazetteer import alias_index, load_gazetteer
 from paperlake.tagging.tagger import MODEL_DIR
 from paperlake.tagging.training.gold import GoldDoc, load_gold, training_annotations
+from paperlake.tagging.training.scirex import load_scirex
 
 CONFIG_PATH = Path(__file__).with_name("ner.cfg")
 
@@ -42,8 +46,6 @@ def training_docs(extra: list[GoldDoc] = ()):
     """(train docs, dev docs): the `train-*.jsonl` files (and `extra` examples) train, the gold dev split selects."""
     import spacy
 
-    from paperlake.tagging.components import fix_tokenizer
-
     nlp = spacy.blank("en")
     fix_tokenizer(nlp)
     dev_indexes = {d.paper_index for d in load_gold(split="dev")}
@@ -53,10 +55,6 @@ def training_docs(extra: list[GoldDoc] = ()):
 
 def scirex_examples(scirex_dir: Path) -> list[GoldDoc]:
     """The SciREX title and abstract sections under `scirex_dir`, labelled by the curated gazetteer and shape cues."""
-    from paperlake.config import PATTERNS_PATH
-    from paperlake.tagging.gazetteer import alias_index, load_gazetteer
-    from paperlake.tagging.training.scirex import load_scirex
-
     return load_scirex(scirex_dir, alias_index(load_gazetteer(PATTERNS_PATH)), max_sections=SCIREX_SECTIONS)
 
 
