@@ -56,11 +56,16 @@ class AirflowApi:
         }
         # On SQLite the API refuses with 503 while the scheduler holds the database; the UI user would retry. Each
         # statement of the request may also wait up to 30 s for SQLite's lock (deploy/sqlite.py), so the request can
-        # outlast the client's default timeout (CI saw a ReadTimeout at 30 s): it gets 120 s.
+        # outlast the client's default timeout (CI saw a ReadTimeout at 30 s): it gets 120 s. When the wait runs out
+        # in the audit-log write Airflow makes before the backfill (`INSERT INTO log`, a dependency of the route), the
+        # answer is 500 "Database error" and nothing was created (CI saw it once, every writer of the database
+        # stalled 30 s with it): the UI user would retry that too.
         for attempt in range(10):
             response = self.http.post("/api/v2/backfills", json=body, timeout=120)
-            if response.status_code != 503 or attempt == 9:
+            locked = response.status_code == 500 and "Database error" in response.text
+            if not (response.status_code == 503 or locked) or attempt == 9:
                 break
+            print(f"POST /api/v2/backfills -> {response.status_code} (the database was busy): retried", flush=True)
             time.sleep(3)
         if response.status_code >= 400:
             raise RuntimeError(f"POST /api/v2/backfills -> {response.status_code}: {response.text[:2000]}")
