@@ -25,7 +25,8 @@ ASCII_WORD_BYTES = bytes(
 
 def split_words(texts):
     """The words of `texts` (an Arrow string array, each text ending with a space, ASCII only): (words as an Arrow
-    large_string array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
+    large_string array, each followed by the separators after it (spaces), the index of each word's text, each word's
+    byte offset in its text) as numpy arrays."""
     import numpy as np
     import pyarrow as pa
 
@@ -34,15 +35,18 @@ def split_words(texts):
         texts.offset : texts.offset + len(texts) + 1
     ]
     # The chunk's bytes alone (slicing the buffer copies nothing; its bytes are the whole column's).
-    raw = np.frombuffer(data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES), np.uint8)
-    in_word = raw != SEPARATOR
-    # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every
-    # text ends with a separator, so no word spans two texts.
-    edges = np.flatnonzero(np.diff(in_word.view(np.int8), prepend=np.int8(0)))
-    starts, ends = edges[0::2], edges[1::2]
-    word_offsets = np.zeros(len(starts) + 1, np.int64)
-    np.cumsum(ends - starts, out=word_offsets[1:])
-    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(word_offsets), pa.py_buffer(raw[in_word]))
+    translated = data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES)
+    raw = np.frombuffer(translated, np.uint8)
+    # Whether each byte is a word's, after a separator standing for the start.
+    in_word = np.empty(len(raw) + 1, np.bool_)
+    in_word[0] = False
+    np.not_equal(raw, SEPARATOR, out=in_word[1:])
+    # A word starts where a separator (or the start) precedes a word byte (comparing booleans: a tenth of subtracting
+    # bytes). Every text ends with a separator, so no word spans two texts; a word's separators stay with it (packing
+    # the words' bytes cost half of splitting them), to be trimmed once per distinct word.
+    starts = np.flatnonzero(in_word[1:] != in_word[:-1])[0::2]
+    word_offsets = np.append(starts, len(raw)).astype(np.int64)
+    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(word_offsets), pa.py_buffer(translated))
     text_starts = offsets - offsets[0]
     text_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(np.searchsorted(starts, text_starts)))
     return words, text_of_word, starts - text_starts[text_of_word]
@@ -124,8 +128,8 @@ AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
 
 
 def word_termids(con, encoded):
-    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to
-    the segment in use."""
+    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words, trailing spaces
+    ignored), adding new terms to the segment in use."""
     import numpy as np
     import pyarrow as pa
 
@@ -136,7 +140,8 @@ def word_termids(con, encoded):
         ),
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(word) AS term FROM distinct_words"
+        "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(rtrim(word)) AS term "
+        "FROM distinct_words"
     )
     con.unregister("distinct_words")
     add_new_terms(con)
