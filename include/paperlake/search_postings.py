@@ -9,7 +9,6 @@ what a query's word is. Words become terms through `search_term` in SQL, once pe
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 # A byte of an ASCII text -> itself for a-z and 0-9, its lower case for A-Z, else a space (a separator).
@@ -25,7 +24,8 @@ ASCII_WORD_BYTES = bytes(
 
 def split_words(texts):
     """The words of `texts` (an Arrow string array, each text ending with a space, ASCII only): (words as an Arrow
-    large_string array, the index of each word's text, each word's byte offset in its text) as numpy arrays."""
+    large_string array, each followed by the separators after it (spaces), the index of each word's text, each word's
+    byte offset in its text) as numpy arrays."""
     import numpy as np
     import pyarrow as pa
 
@@ -34,15 +34,18 @@ def split_words(texts):
         texts.offset : texts.offset + len(texts) + 1
     ]
     # The chunk's bytes alone (slicing the buffer copies nothing; its bytes are the whole column's).
-    raw = np.frombuffer(data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES), np.uint8)
-    in_word = raw != SEPARATOR
-    # A word starts where a separator (or the start) precedes a word byte, and ends before the next separator: every
-    # text ends with a separator, so no word spans two texts.
-    edges = np.flatnonzero(np.diff(in_word.view(np.int8), prepend=np.int8(0)))
-    starts, ends = edges[0::2], edges[1::2]
-    word_offsets = np.zeros(len(starts) + 1, np.int64)
-    np.cumsum(ends - starts, out=word_offsets[1:])
-    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(word_offsets), pa.py_buffer(raw[in_word]))
+    translated = data[offsets[0]: offsets[-1]].to_pybytes().translate(ASCII_WORD_BYTES)
+    raw = np.frombuffer(translated, np.uint8)
+    # Whether each byte is a word's, after a separator standing for the start.
+    in_word = np.empty(len(raw) + 1, np.bool_)
+    in_word[0] = False
+    np.not_equal(raw, SEPARATOR, out=in_word[1:])
+    # A word starts where a separator (or the start) precedes a word byte (comparing booleans: a tenth of subtracting
+    # bytes). Every text ends with a separator, so no word spans two texts; a word's separators stay with it (packing
+    # the words' bytes cost half of splitting them), to be trimmed once per distinct word.
+    starts = np.flatnonzero(in_word[1:] != in_word[:-1])[0::2]
+    word_offsets = np.append(starts, len(raw)).astype(np.int64)
+    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(word_offsets), pa.py_buffer(translated))
     text_starts = offsets - offsets[0]
     text_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(np.searchsorted(starts, text_starts)))
     return words, text_of_word, starts - text_starts[text_of_word]
@@ -86,27 +89,37 @@ coalesce(abstract, '') || ' '
 AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
                                  FROM new_texts)""").to_arrow_table()
     lens = np.zeros(int(rows["docid"].to_numpy().max(initial=0)) + 1, np.int64)  # docid -> weighted terms
-    word_lookup = threading.Lock()  # the connection, one statement at a time
 
-    def chunk_postings(first: int):
+    def chunk_words(first: int):
+        """The words of the chunk from row `first`: (its distinct words, each word's index in them, its docid), a title
+        word's further title_weight - 1 counts added, as if the title were written that many times."""
         chunk = rows.slice(first, CHUNK_DOCS)
         words, text_of_word, offset_in_text = split_words(chunk["text"].combine_chunks())
         encoded = words.dictionary_encode()
-        with word_lookup:
-            termids = word_termids(con, encoded)
-        docids = chunk["docid"].to_numpy()[text_of_word]
+        indices = encoded.indices.to_numpy()
+        docids = chunk["docid"].to_numpy().astype(np.int32)[text_of_word]  # held for every chunk: 4 bytes a word
         in_title = offset_in_text < chunk["title_bytes"].to_numpy()[text_of_word]
-        # A title word's further title_weight - 1 counts, as if the title were written that many times.
-        termids = np.concatenate([termids, *[termids[in_title]] * (title_weight - 1)])
+        indices = np.concatenate([indices, *[indices[in_title]] * (title_weight - 1)])
         docids = np.concatenate([docids, *[docids[in_title]] * (title_weight - 1)])
-        return count_postings(termids, docids)
+        return encoded.dictionary, indices, docids
 
-    # Chunks are split and counted in threads (numpy and Arrow release the GIL), then inserted at once in their order:
-    # sorted by term within each chunk, so that a query's term filter skips most row groups (kept in this order as
-    # inserted).
+    # Chunks are split in threads (numpy and Arrow release the GIL), the distinct words of all made terms by one
+    # statement (per chunk, they cost a tenth of the build, one chunk at a time), then chunks counted in threads and
+    # inserted at once in their order: sorted by term within each chunk, so that a query's term filter skips most row
+    # groups (kept in this order as inserted).
     with ThreadPoolExecutor(TOKENISER_THREADS) as pool:
+        chunks = list(pool.map(chunk_words, range(0, rows.num_rows, CHUNK_DOCS)))
+        distinct = pa.chunked_array([words for words, _, _ in chunks], pa.large_string()).combine_chunks()
+        encoded = distinct.dictionary_encode()
+        termid_of_word = word_termids(con, encoded.dictionary)[encoded.indices.to_numpy()]
+        bounds = np.cumsum([0, *(len(words) for words, _, _ in chunks)])
+
+        def chunk_postings(number: int):
+            _, indices, docids = chunks[number]
+            return count_postings(termid_of_word[bounds[number] : bounds[number + 1]][indices], docids)
+
         counted = [pa.record_batch({"termid": termids, "docid": docids, "tf": tf})
-                   for termids, docids, tf in pool.map(chunk_postings, range(0, rows.num_rows, CHUNK_DOCS))]
+                   for termids, docids, tf in pool.map(chunk_postings, range(len(chunks)))]
     schema = pa.schema({"termid": pa.int32(), "docid": pa.int32(), "tf": pa.int32()})
     con.register("counted", pa.Table.from_batches(counted, schema))
     con.execute("SET preserve_insertion_order = true")
@@ -123,27 +136,24 @@ AND coalesce(strlen(abstract) = length(abstract), true) AS ascii
     con.unregister("lens")
 
 
-def word_termids(con, encoded):
-    """The termid (0: none) of each word of `encoded` (a dictionary-encoded Arrow array of words), adding new terms to
-    the segment in use."""
+def word_termids(con, words):
+    """The termid (0: none) of each of `words` (distinct words, an Arrow array; trailing spaces ignored), adding new
+    terms to the segment in use."""
     import numpy as np
     import pyarrow as pa
 
-    con.register(
-        "distinct_words",
-        pa.table(
-            {"word": encoded.dictionary, "position": pa.array(np.arange(len(encoded.dictionary), dtype=np.int32))}
-        ),
-    )
+    positions = pa.array(np.arange(len(words), dtype=np.int32))
+    con.register("distinct_words", pa.table({"word": words, "position": positions}))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(word) AS term FROM distinct_words"
+        "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT position, search_term(rtrim(word)) AS term "
+        "FROM distinct_words"
     )
     con.unregister("distinct_words")
     add_new_terms(con)
-    termid_of_word = np.zeros(len(encoded.dictionary), np.int32)
+    termids = np.zeros(len(words), np.int32)
     found = con.execute("SELECT position, termid FROM word_terms JOIN index_terms USING (term)").fetchnumpy()
-    termid_of_word[found["position"]] = found["termid"]
-    return termid_of_word[encoded.indices.to_numpy()]
+    termids[found["position"]] = found["termid"]
+    return termids
 
 
 def add_new_terms(con) -> None:
