@@ -85,10 +85,7 @@ class LocalStore:
         tmp = Path(name)
         try:
             yield tmp
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            publish(tmp, target)
+            _sync_and_place(tmp, target, publish)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -160,11 +157,8 @@ class LocalStore:
 
     def publish_file(self, key: str, path: Path, cache: Path) -> None:
         """Make the finished file `path` (on the lake's file system) the published `key`: synced, then one rename."""
-        with open(path, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(path, 0o644)
         self._path(key).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, self._path(key))
+        _sync_and_place(path, self._path(key))
 
     def drop_local_copy(self, key: str, cache: Path) -> None:
         """Forget the local copy of a deleted `key`: a folder's files are read in place, so there is none."""
@@ -175,6 +169,15 @@ class LocalStore:
 
     def let_duckdb_read(self, con) -> None:
         """Let the DuckDB connection `con` read the store's files: it reads local paths already."""
+
+
+def _sync_and_place(tmp: Path, target: Path, publish=os.replace) -> None:
+    """Put the finished file `tmp` at `target` of a folder store: synced to disk, readable by all, then one rename
+    (`publish`)."""
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)
+    publish(tmp, target)
 
 
 class S3Store:
