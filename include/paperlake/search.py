@@ -35,7 +35,7 @@ from paperlake.config import Settings
 from paperlake.dashboard.queries import Page, page_bounds, paged_rows
 from paperlake.delta import file_paths
 from paperlake.lake import Lake
-from paperlake.marts.published import local_marts_path, sql_literal
+from paperlake.marts.published import local_copies, local_marts_path, sql_literal
 from paperlake.readonly import confine, damaged_marts
 from paperlake.search_postings import add_new_terms, index_postings
 from paperlake.storage import file_to_publish
@@ -212,7 +212,7 @@ def segment_path(lake: Lake, settings: Settings, key: str) -> Path:
 
 def segments_cache(settings: Settings) -> Path:
     """Where an S3 lake's segments are copied to be opened."""
-    return settings.home / "cache" / "search"
+    return local_copies(settings) / "search"
 
 
 @dataclass(frozen=True)

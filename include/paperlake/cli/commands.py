@@ -13,7 +13,7 @@ from paperlake.cli.output import column_names, format_table, rows_note, run_stat
 from paperlake.cli.shell import run_shell
 from paperlake.config import Settings
 from paperlake.errors import UsageError
-from paperlake.marts.published import MARTS_KEY
+from paperlake.marts.published import MARTS_KEY, local_copies
 from paperlake.readonly import (
     QueryError,
     open_marts_readonly,
@@ -81,7 +81,7 @@ def refuse_output_in_lake(output: Path, settings: Settings) -> None:
     from paperlake.storage import LocalStore
 
     store = Lake.from_settings(settings).store
-    guarded = [settings.home / "cache"] + ([store.root] if isinstance(store, LocalStore) else [])
+    guarded = [local_copies(settings)] + ([store.root] if isinstance(store, LocalStore) else [])
     target = output.resolve()
     for folder in guarded:
         if target.is_relative_to(folder.resolve()):
