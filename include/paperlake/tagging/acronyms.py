@@ -6,7 +6,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from paperlake.tagging.components import CALLING_WORDS, GENERIC_NAMES, HEAD_LABELS, head_label
+from paperlake.tagging.components import CALLING_WORDS, GENERIC_NAMES, HEAD_LABELS, head_label, singular_noun
 from paperlake.tagging.exclusions import excluded_kind
 from paperlake.tagging.gazetteer import canonical_id
 from paperlake.tagging.vocabulary import labelled_words, words
@@ -68,10 +68,6 @@ def _initials_start(words: list[str], letters: list[str]) -> int | None:
         elif part.lower() not in LONG_FORM_FILLERS:
             return None
     return None
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
 
 
 def _is_title_case(words: list[str]) -> bool:
@@ -145,7 +141,7 @@ def acronym_definitions(doc: Doc) -> Doc:
             aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
             _name_with_acronym(doc, ent.start, tok.i, ent.label_, named, spans)
             continue
-        label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
+        label = LONG_FORM_HEADS.get(singular_noun(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
             # a kind of it: "cross-silo federated learning"
             label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None

@@ -1,11 +1,12 @@
 """Custom spaCy pieces: the tokenizer fix, then the components in the order `tagger.build_tagger` adds them
 (after gazetteer matching, `entity_rules.py`): versions, definitions (after acronyms, `acronyms.py`), title
-names, compounds, kind modifiers, enumerations, coordinations, dataset names, false friends. Each component
-follows the helpers and word lists only it uses."""
+names, title phrases, compounds, kind modifiers, enumerations, coordinations, dataset names, false friends. Each
+component follows the helpers and word lists only it uses."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -326,6 +327,69 @@ def title_names(doc: Doc) -> Doc:
         inside = {i for span in spans for i in range(span.start, span.end)}
         kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
         doc.ents = filter_spans(kept + [Span(doc, s.start, s.end, label=label) for s in spans])
+    return doc
+
+
+# A title phrase ends in a technique, task or metric head noun (the long forms' heads), not in one too generic to
+# name anything alone ("model", "method", "inference": those end a title phrase only where the rules tagged its end).
+TITLE_PHRASE_HEADS = {
+    word: label for word, label in labelled_words("long_form_heads").items() if word not in words("generic_heads")
+}
+TITLE_PHRASE_STOPS = words("list_breakers") | words("long_form_fillers") | NAME_BREAKERS
+GENERIC_PHRASES = words("generic_long_forms")
+TITLE_PHRASE_WORDS = 4
+
+
+def singular_noun(word: str) -> str:
+    """`word` without a plural -s (MIAs -> MIA, attacks -> attack; not "loss" or "bias")."""
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def _title_phrase_at(doc: Doc, end: int, title: str) -> Span | None:
+    """The longest phrase of two to four words ending at doc[end] that the title holds too, else None; its words
+    are no stop words, and it is no generic class ("large language models")."""
+    found = None
+    for start in range(end, max(-1, end - 2 * TITLE_PHRASE_WORDS), -1):
+        first, piece = doc[start], doc[start : end + 1]
+        if first.text == "-" or not (first.is_alpha or first.like_num) or first.lower_ in TITLE_PHRASE_STOPS:
+            break
+        words_in = [t for t in piece if t.text != "-"]
+        generic = " ".join(piece.text.lower().replace("-", " ").split()) in GENERIC_PHRASES
+        if len(words_in) > TITLE_PHRASE_WORDS or generic or first.lower_ in GENERIC_NAMES:
+            break
+        if len(words_in) >= 2 and mention_pattern(piece.text.lower()).search(title):
+            found = piece
+    return found
+
+
+@Language.component("paperlake_title_phrases")
+def title_phrases(doc: Doc) -> Doc:
+    """A phrase the title names and the abstract repeats is the paper's own subject, one entity on every mention
+    (guidelines, boundaries 5: kind modifiers belong to the name): "Batch Prompting: ..." makes `batch prompting`
+    (not `prompting`), "... Entailment Verification ..." makes `entailment verification` a TASK. The phrase ends in
+    a head noun (its label) or widens a name the rules tagged (that name's label); said once, it is not taken."""
+    title = " ".join(re.sub(r"[^\w\s-]", " | ", doc._.paper_title.lower()).split())
+    if not title:
+        return doc
+    ends = {ent.end - 1: ent for ent in doc.ents}
+    spans = []
+    for tok in doc:
+        label = ends[tok.i].label_ if tok.i in ends else None
+        if label is None and not tok.ent_type_ and tok.is_alpha:
+            label = TITLE_PHRASE_HEADS.get(singular_noun(tok.lower_))
+        phrase = _title_phrase_at(doc, tok.i, title) if label else None
+        if phrase is None or phrase.text.lower() in NOT_LIST_ENTITIES:
+            continue
+        touching = [(ent.start, ent.end) for ent in doc.ents if ent.start < phrase.end and phrase.start < ent.end]
+        if (phrase.start, phrase.end) in touching or any(a < phrase.start or b > phrase.end for a, b in touching):
+            continue  # it is a name already, or would cut a longer one
+        spans.append(Span(doc, phrase.start, phrase.end, label=label))
+    mentions = Counter(span.text.lower() for span in spans)
+    spans = [span for span in spans if mentions[span.text.lower()] >= 2]
+    if spans:
+        inside = {i for span in spans for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + spans)
     return doc
 
 

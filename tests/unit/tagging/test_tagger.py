@@ -657,3 +657,22 @@ def test_a_gazetteer_alias_written_as_a_definition_matches_as_its_two_names(nlp)
     assert [(e[2], e[1]) for e in found] == [
         ("vision transformer", "MODEL"), ("ViT", "MODEL"), ("GPT-3 (175B)", "MODEL"),
     ]
+
+
+def test_a_phrase_the_title_names_and_the_abstract_repeats_is_one_entity(nlp):
+    """Guidelines, boundaries 5: a kind modifier belongs to the name; the title says which phrase is the paper's."""
+    found = lambda text, title: [(span, label) for _, label, span, _, _ in tag_texts(nlp, [text], titles=[title])[0]]
+    text = "We propose zorbic prompting, a cheap scheme. Zorbic prompting halves the cost of prompting."
+    assert found(text, "Zorbic Prompting: Efficient Inference with Language Model APIs") == [
+        ("zorbic prompting", "METHOD"), ("Zorbic prompting", "METHOD"), ("prompting", "METHOD"),
+    ]
+    # without the title, or said once, the modifier stays out
+    assert found(text, "") == [("prompting", "METHOD")] * 3
+    assert found("We propose zorbic prompting, a cheap scheme.", "Zorbic Prompting: Efficient Inference") == [
+        ("prompting", "METHOD")
+    ]
+    # a phrase ending in a task head noun is a task; generic heads and classes name nothing
+    text = "Humans and models disagree on quax verification. A quax verification benchmark is built."
+    assert found(text, "Rethinking Quax Verification with Language Models") == [("quax verification", "TASK")] * 2
+    text = "Efficient inference of large language models is costly; efficient inference of large language models helps."
+    assert found(text, "Efficient Inference of Large Language Models") == []
