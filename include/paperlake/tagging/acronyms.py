@@ -1,4 +1,5 @@
-"""Acronyms a paper defines: "long form (LF)" labels the long form and every later mention of LF."""
+"""Acronyms a paper defines: "long form (LF)" labels the long form and every later mention of LF; "LF" spelled out
+in brackets after a tagged name ("PERK (Parameter Efficient ...)") is that name's entity too."""
 
 from __future__ import annotations
 
@@ -176,4 +177,27 @@ def acronym_definitions(doc: Doc) -> Doc:
     ]
     if spans:
         doc.ents = filter_spans(spans + kept)
+    return doc
+
+
+@Language.component("paperlake_expansions")
+def bracketed_expansions(doc: Doc) -> Doc:
+    """"PERK (Parameter Efficient Reasoning over Knowledge)": the long form spelled out in brackets right after a
+    one-token name the rules tagged is the same entity, with its label (guidelines, boundaries 4: long form and
+    acronym are separate spans of one label)."""
+    spans = []
+    for ent in doc.ents:
+        opening = ent.end
+        if len(ent) != 1 or opening + 3 >= len(doc) or doc[opening].text != "(":
+            continue
+        close = next((t.i for t in doc[opening + 1 : opening + 17] if t.text in LONG_FORM_STOPS), None)
+        if close is None or doc[close].text != ")" or close - opening < 3:
+            continue
+        long_form = doc[opening + 1 : close]
+        if long_form_start(long_form.text.split(), ent.text) == 0 and not _generic_long_form(long_form.text):
+            spans.append(Span(doc, long_form.start, long_form.end, label=ent.label_, span_id=ent.ent_id_ or ent.text))
+    if spans:
+        inside = {i for span in spans for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + spans)
     return doc

@@ -1,7 +1,7 @@
 """Custom spaCy pieces: the tokenizer fix, then the components in the order `tagger.build_tagger` adds them
-(after gazetteer matching, `entity_rules.py`): versions, definitions (after acronyms, `acronyms.py`), title
-names, title phrases, compounds, kind modifiers, enumerations, coordinations, dataset names, false friends. Each
-component follows the helpers and word lists only it uses."""
+(after gazetteer matching, `entity_rules.py`): versions, definitions (after acronyms, `acronyms.py`, and before
+its bracketed expansions), title names, title phrases, compounds, kind modifiers, enumerations, coordinations,
+dataset names, false friends. Each component follows the helpers and word lists only it uses."""
 
 from __future__ import annotations
 

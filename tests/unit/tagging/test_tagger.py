@@ -676,3 +676,17 @@ def test_a_phrase_the_title_names_and_the_abstract_repeats_is_one_entity(nlp):
     assert found(text, "Rethinking Quax Verification with Language Models") == [("quax verification", "TASK")] * 2
     text = "Efficient inference of large language models is costly; efficient inference of large language models helps."
     assert found(text, "Efficient Inference of Large Language Models") == []
+
+
+def test_a_long_form_spelled_out_in_brackets_after_a_tagged_name_is_the_same_entity(nlp):
+    """Guidelines, boundaries 4: the acronym and its long form are two spans of one label, whichever comes first."""
+    text = "We propose ZORK (Zero Overhead Reasoning over Knowledge), a scalable approach. ZORK is fast."
+    found = entities(nlp, text)
+    assert found == [
+        ("ZORK", "METHOD", "ZORK"),
+        ("ZORK", "METHOD", "Zero Overhead Reasoning over Knowledge"),
+        ("ZORK", "METHOD", "ZORK"),
+    ]
+    # brackets that do not spell the name out are no long form
+    text = "We propose ZORK (based on earlier work), a scalable approach."
+    assert entities(nlp, text) == [("ZORK", "METHOD", "ZORK")]
