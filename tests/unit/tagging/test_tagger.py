@@ -690,3 +690,15 @@ def test_a_long_form_spelled_out_in_brackets_after_a_tagged_name_is_the_same_ent
     # brackets that do not spell the name out are no long form
     text = "We propose ZORK (based on earlier work), a scalable approach."
     assert entities(nlp, text) == [("ZORK", "METHOD", "ZORK")]
+
+
+def test_a_lowercase_phrase_after_a_calling_word_is_a_name_on_every_mention(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    text = "A chain of steps which we term zorbic reasoning. Zorbic reasoning is hard, and zorbic reasoning matters."
+    assert found(text) == [("zorbic reasoning", "TASK"), ("Zorbic reasoning", "TASK"), ("zorbic reasoning", "TASK")]
+    # the head noun before the calling word gives the label, and a tagged name at its end widens
+    assert found("We introduce a methodology called quax fine-tuning, to adapt models.") == [
+        ("quax fine-tuning", "METHOD")
+    ]
+    # one word before a stop word is no name
+    assert found("A failure termed lost in the middle appears.") == []
