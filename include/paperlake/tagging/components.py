@@ -330,11 +330,12 @@ def title_names(doc: Doc) -> Doc:
     return doc
 
 
-# A named phrase ends in a technique, task or metric head noun (the long forms' heads), not in one too generic to
-# name anything alone ("model", "method", "inference": those end a title's phrase only where the rules tagged its end).
+# A named phrase ends in a technique, task or metric head noun (the long forms' heads, a problem's "inference" or
+# "attack" a TASK), not in one too generic to name anything alone ("model", "method": those end a title's phrase
+# only where the rules tagged its end).
 TITLE_PHRASE_HEADS = {
     word: label for word, label in labelled_words("long_form_heads").items() if word not in words("generic_heads")
-}
+} | dict.fromkeys(words("problem_heads"), "TASK")
 TITLE_PHRASE_STOPS = words("list_breakers") | words("long_form_fillers") | NAME_BREAKERS
 GENERIC_PHRASES = words("generic_long_forms")
 TITLE_PHRASE_WORDS = 4
@@ -353,6 +354,8 @@ def _title_phrase_at(doc: Doc, end: int, title: str) -> Span | None:
         first, piece = doc[start], doc[start : end + 1]
         if first.text == "-" or not (first.is_alpha or first.like_num) or first.lower_ in TITLE_PHRASE_STOPS:
             break
+        if start < end and first.lower_ in DEGREE_PARTS and doc[start + 1].text != "-":
+            break  # "efficient inference": a degree or praise, not a kind (guidelines, boundaries 5)
         words_in = [t for t in piece if t.text != "-"]
         generic = " ".join(piece.text.lower().replace("-", " ").split()) in GENERIC_PHRASES
         if len(words_in) > TITLE_PHRASE_WORDS or generic or first.lower_ in GENERIC_NAMES:

@@ -674,6 +674,12 @@ def test_a_phrase_the_title_names_and_the_abstract_repeats_is_one_entity(nlp):
     # a phrase ending in a task head noun is a task; generic heads and classes name nothing
     text = "Humans and models disagree on quax verification. A quax verification benchmark is built."
     assert found(text, "Rethinking Quax Verification with Language Models") == [("quax verification", "TASK")] * 2
+    # an inference or attack the title names is a problem: a TASK (guidelines: inference problems, membership
+    # inference attacks)
+    text = "We study zorb inference. Zorb inference algorithms are compared."
+    assert found(text, "A Dataset for Zorb Inference Algorithms") == [
+        ("zorb inference", "TASK"), ("Zorb inference", "TASK"),
+    ]
     text = "Efficient inference of large language models is costly; efficient inference of large language models helps."
     assert found(text, "Efficient Inference of Large Language Models") == []
 
