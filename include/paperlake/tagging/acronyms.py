@@ -1,4 +1,5 @@
-"""Acronyms a paper defines: "long form (LF)" labels the long form and every later mention of LF."""
+"""Acronyms a paper defines: "long form (LF)" labels the long form and every later mention of LF; "LF" spelled out
+in brackets after a tagged name ("PERK (Parameter Efficient ...)") is that name's entity too."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from paperlake.tagging.components import CALLING_WORDS, GENERIC_NAMES, HEAD_LABELS, head_label
+from paperlake.tagging.components import CALLING_WORDS, GENERIC_NAMES, HEAD_LABELS, head_label, singular_noun
 from paperlake.tagging.exclusions import excluded_kind
 from paperlake.tagging.gazetteer import canonical_id
 from paperlake.tagging.vocabulary import labelled_words, words
@@ -68,10 +69,6 @@ def _initials_start(words: list[str], letters: list[str]) -> int | None:
         elif part.lower() not in LONG_FORM_FILLERS:
             return None
     return None
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
 
 
 def _is_title_case(words: list[str]) -> bool:
@@ -145,7 +142,7 @@ def acronym_definitions(doc: Doc) -> Doc:
             aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
             _name_with_acronym(doc, ent.start, tok.i, ent.label_, named, spans)
             continue
-        label = LONG_FORM_HEADS.get(_singular(long_form[-1].lower_))
+        label = LONG_FORM_HEADS.get(singular_noun(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
             # a kind of it: "cross-silo federated learning"
             label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None
@@ -180,4 +177,27 @@ def acronym_definitions(doc: Doc) -> Doc:
     ]
     if spans:
         doc.ents = filter_spans(spans + kept)
+    return doc
+
+
+@Language.component("paperlake_expansions")
+def bracketed_expansions(doc: Doc) -> Doc:
+    """"PERK (Parameter Efficient Reasoning over Knowledge)": the long form spelled out in brackets right after a
+    one-token name the rules tagged is the same entity, with its label (guidelines, boundaries 4: long form and
+    acronym are separate spans of one label)."""
+    spans = []
+    for ent in doc.ents:
+        opening = ent.end
+        if len(ent) != 1 or opening + 3 >= len(doc) or doc[opening].text != "(":
+            continue
+        close = next((t.i for t in doc[opening + 1 : opening + 17] if t.text in LONG_FORM_STOPS), None)
+        if close is None or doc[close].text != ")" or close - opening < 3:
+            continue
+        long_form = doc[opening + 1 : close]
+        if long_form_start(long_form.text.split(), ent.text) == 0 and not _generic_long_form(long_form.text):
+            spans.append(Span(doc, long_form.start, long_form.end, label=ent.label_, span_id=ent.ent_id_ or ent.text))
+    if spans:
+        inside = {i for span in spans for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + spans)
     return doc

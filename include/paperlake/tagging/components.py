@@ -1,11 +1,12 @@
 """Custom spaCy pieces: the tokenizer fix, then the components in the order `tagger.build_tagger` adds them
-(after gazetteer matching, `entity_rules.py`): versions, definitions (after acronyms, `acronyms.py`), title
-names, compounds, kind modifiers, enumerations, coordinations, dataset names, false friends. Each component
-follows the helpers and word lists only it uses."""
+(after gazetteer matching, `entity_rules.py`): versions, definitions (after acronyms, `acronyms.py`, and before
+its bracketed expansions), title names, named phrases, compounds, kind modifiers, enumerations, coordinations,
+dataset names, false friends. Each component follows the helpers and word lists only it uses."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -326,6 +327,117 @@ def title_names(doc: Doc) -> Doc:
         inside = {i for span in spans for i in range(span.start, span.end)}
         kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
         doc.ents = filter_spans(kept + [Span(doc, s.start, s.end, label=label) for s in spans])
+    return doc
+
+
+# A named phrase ends in a technique, task or metric head noun (the long forms' heads, a problem's "inference" or
+# "attack" a TASK), not in one too generic to name anything alone ("model", "method": those end a title's phrase
+# only where the rules tagged its end).
+TITLE_PHRASE_HEADS = {
+    word: label for word, label in labelled_words("long_form_heads").items() if word not in words("generic_heads")
+} | dict.fromkeys(words("problem_heads"), "TASK")
+TITLE_PHRASE_STOPS = words("list_breakers") | words("long_form_fillers") | NAME_BREAKERS
+GENERIC_PHRASES = words("generic_long_forms")
+TITLE_PHRASE_WORDS = 4
+
+
+def singular_noun(word: str) -> str:
+    """`word` without a plural -s (MIAs -> MIA, attacks -> attack; not "loss" or "bias")."""
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def _title_phrase_at(doc: Doc, end: int, title: str) -> Span | None:
+    """The longest phrase of two to four words ending at doc[end] that the title holds too, else None; its words
+    are no stop words, and it is no generic class ("large language models")."""
+    found = None
+    for start in range(end, max(-1, end - 2 * TITLE_PHRASE_WORDS), -1):
+        first, piece = doc[start], doc[start : end + 1]
+        if first.text == "-" or not (first.is_alpha or first.like_num) or first.lower_ in TITLE_PHRASE_STOPS:
+            break
+        if start < end and first.lower_ in DEGREE_PARTS and doc[start + 1].text != "-":
+            break  # "efficient inference": a degree or praise, not a kind (guidelines, boundaries 5)
+        words_in = [t for t in piece if t.text != "-"]
+        generic = " ".join(piece.text.lower().replace("-", " ").split()) in GENERIC_PHRASES
+        if len(words_in) > TITLE_PHRASE_WORDS or generic or first.lower_ in GENERIC_NAMES:
+            break
+        if len(words_in) >= 2 and mention_pattern(piece.text.lower()).search(title):
+            found = piece
+    return found
+
+
+CALLING_VERBS = words("calling_verbs")
+
+
+def _called_phrase(doc: Doc, i: int) -> tuple[Span, str] | None:
+    """(phrase, label) where doc[i] announces a lowercase name of two to four words ("a methodology called batch
+    predictive inference", "which we term personalized reasoning"): labelled by the head noun before the calling
+    word, else by a name the rules tagged at its end, else by its own head noun; else None."""
+    tok = doc[i]
+    if tok.lower_ not in CALLING_WORDS and not (tok.lower_ in CALLING_VERBS and i and doc[i - 1].lower_ == "we"):
+        return None
+    start = i + 1
+    while start < len(doc) and (doc[start].is_punct or doc[start].text == "\\") and doc[start].text != "-":
+        start += 1  # opening quotes: called ``X'', termed \`X'
+    end = start
+    while end < len(doc) and (doc[end].text == "-" or (doc[end].is_lower and doc[end].is_alpha)):
+        if doc[end].lower_ in TITLE_PHRASE_STOPS or end - start >= 2 * TITLE_PHRASE_WORDS:
+            break
+        end += 1
+    phrase = doc[start:end]
+    words_in = [t for t in phrase if t.text != "-"]
+    if not 2 <= len(words_in) <= TITLE_PHRASE_WORDS or doc[end - 1].text == "-":
+        return None
+    if " ".join(phrase.text.replace("-", " ").split()) in GENERIC_PHRASES or phrase.text in NOT_LIST_ENTITIES:
+        return None
+    tail = next((ent for ent in doc.ents if ent.end == end and ent.start >= start), None)
+    label = (
+        head_label(reversed(doc[max(0, i - 12) : i]))
+        or (tail.label_ if tail is not None else None)
+        or TITLE_PHRASE_HEADS.get(singular_noun(doc[end - 1].lower_))
+        or ("TASK" if doc[end - 1].lower_ in TASK_HEADS else None)
+    )
+    return (phrase, label) if label else None
+
+
+def _phrase_spans(doc: Doc, spans: list[Span]) -> None:
+    """Set `spans` as entities where they cut no longer name, replacing the names inside them."""
+    taken = []
+    for span in spans:
+        touching = [(ent.start, ent.end) for ent in doc.ents if ent.start < span.end and span.start < ent.end]
+        if (span.start, span.end) not in touching and not any(a < span.start or b > span.end for a, b in touching):
+            taken.append(span)
+    if taken:
+        inside = {i for span in taken for i in range(span.start, span.end)}
+        kept = [ent for ent in doc.ents if not any(i in inside for i in range(ent.start, ent.end))]
+        doc.ents = filter_spans(kept + taken)
+
+
+@Language.component("paperlake_named_phrases")
+def named_phrases(doc: Doc) -> Doc:
+    """Phrases the paper names as its own subject are one entity on every mention (guidelines, boundaries 5: kind
+    modifiers belong to the name). A phrase the title names and the abstract repeats: "Batch Prompting: ..." makes
+    `batch prompting` (not `prompting`), "... Entailment Verification ..." makes `entailment verification` a TASK;
+    it ends in a head noun (its label) or widens a name the rules tagged (that name's label); said once, it is not
+    taken. A lowercase phrase after a calling word ("which we term personalized reasoning"), and its later
+    mentions."""
+    title = " ".join(re.sub(r"[^\w\s-]", " | ", doc._.paper_title.lower()).split())
+    ends = {ent.end - 1: ent for ent in doc.ents}
+    spans = []
+    for tok in doc:
+        label = ends[tok.i].label_ if tok.i in ends else None
+        if label is None and not tok.ent_type_ and tok.is_alpha:
+            label = TITLE_PHRASE_HEADS.get(singular_noun(tok.lower_))
+        phrase = _title_phrase_at(doc, tok.i, title) if label and title else None
+        if phrase is not None and phrase.text.lower() not in NOT_LIST_ENTITIES:
+            spans.append(Span(doc, phrase.start, phrase.end, label=label))
+    mentions = Counter(span.text.lower() for span in spans)
+    spans = [span for span in spans if mentions[span.text.lower()] >= 2]
+    for phrase, label in filter(None, (_called_phrase(doc, tok.i) for tok in doc)):
+        for mention in mention_pattern(phrase.text, ignore_case=True).finditer(doc.text):
+            span = doc.char_span(mention.start(), mention.end(), label=label)
+            if span is not None:
+                spans.append(span)
+    _phrase_spans(doc, filter_spans(spans))
     return doc
 
 

@@ -2,8 +2,9 @@
 
 tokenizer (+ fix for a period glued to a name) -> trained NER (optional) -> entity rules from the
 gazetteer files and shape patterns (rules win on known entities) -> versions -> acronym definitions ->
-names a paper coins -> the name its title announces -> hyphenated name parts -> kind modifiers ->
-listed items -> names listed beside a model or dataset -> task-like names before "dataset" -> false friends.
+names a paper coins -> long forms spelled out after a name -> the name its title announces -> phrases its
+title or a calling word names -> hyphenated name parts -> kind modifiers -> listed items -> names listed
+beside a model or dataset -> task-like names before "dataset" -> false friends.
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     nlp.add_pipe("paperlake_versions")
     nlp.add_pipe("paperlake_acronyms")
     nlp.add_pipe("paperlake_definitions")
+    nlp.add_pipe("paperlake_expansions")
     nlp.add_pipe("paperlake_title_names")
+    nlp.add_pipe("paperlake_named_phrases")
     nlp.add_pipe("paperlake_compounds")
     nlp.add_pipe("paperlake_kind_modifiers")
     nlp.add_pipe("paperlake_enumerations")

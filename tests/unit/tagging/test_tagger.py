@@ -657,3 +657,62 @@ def test_a_gazetteer_alias_written_as_a_definition_matches_as_its_two_names(nlp)
     assert [(e[2], e[1]) for e in found] == [
         ("vision transformer", "MODEL"), ("ViT", "MODEL"), ("GPT-3 (175B)", "MODEL"),
     ]
+
+
+def test_a_phrase_the_title_names_and_the_abstract_repeats_is_one_entity(nlp):
+    """Guidelines, boundaries 5: a kind modifier belongs to the name; the title says which phrase is the paper's."""
+    found = lambda text, title: [(span, label) for _, label, span, _, _ in tag_texts(nlp, [text], titles=[title])[0]]
+    text = "We propose zorbic prompting, a cheap scheme. Zorbic prompting halves the cost of prompting."
+    assert found(text, "Zorbic Prompting: Efficient Inference with Language Model APIs") == [
+        ("zorbic prompting", "METHOD"), ("Zorbic prompting", "METHOD"), ("prompting", "METHOD"),
+    ]
+    # without the title, or said once, the modifier stays out
+    assert found(text, "") == [("prompting", "METHOD")] * 3
+    assert found("We propose zorbic prompting, a cheap scheme.", "Zorbic Prompting: Efficient Inference") == [
+        ("prompting", "METHOD")
+    ]
+    # a phrase ending in a task head noun is a task; generic heads and classes name nothing
+    text = "Humans and models disagree on quax verification. A quax verification benchmark is built."
+    assert found(text, "Rethinking Quax Verification with Language Models") == [("quax verification", "TASK")] * 2
+    # an inference or attack the title names is a problem: a TASK (guidelines: inference problems, membership
+    # inference attacks)
+    text = "We study zorb inference. Zorb inference algorithms are compared."
+    assert found(text, "A Dataset for Zorb Inference Algorithms") == [
+        ("zorb inference", "TASK"), ("Zorb inference", "TASK"),
+    ]
+    text = "Efficient inference of large language models is costly; efficient inference of large language models helps."
+    assert found(text, "Efficient Inference of Large Language Models") == []
+
+
+def test_a_long_form_spelled_out_in_brackets_after_a_tagged_name_is_the_same_entity(nlp):
+    """Guidelines, boundaries 4: the acronym and its long form are two spans of one label, whichever comes first."""
+    text = "We propose ZORK (Zero Overhead Reasoning over Knowledge), a scalable approach. ZORK is fast."
+    found = entities(nlp, text)
+    assert found == [
+        ("ZORK", "METHOD", "ZORK"),
+        ("ZORK", "METHOD", "Zero Overhead Reasoning over Knowledge"),
+        ("ZORK", "METHOD", "ZORK"),
+    ]
+    # brackets that do not spell the name out are no long form
+    text = "We propose ZORK (based on earlier work), a scalable approach."
+    assert entities(nlp, text) == [("ZORK", "METHOD", "ZORK")]
+
+
+def test_a_lowercase_phrase_after_a_calling_word_is_a_name_on_every_mention(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    text = "A chain of steps which we term zorbic reasoning. Zorbic reasoning is hard, and zorbic reasoning matters."
+    assert found(text) == [("zorbic reasoning", "TASK"), ("Zorbic reasoning", "TASK"), ("zorbic reasoning", "TASK")]
+    # the head noun before the calling word gives the label, and a tagged name at its end widens
+    assert found("We introduce a methodology called quax fine-tuning, to adapt models.") == [
+        ("quax fine-tuning", "METHOD")
+    ]
+    # one word before a stop word is no name
+    assert found("A failure termed lost in the middle appears.") == []
+
+
+def test_a_metric_at_a_cutoff_is_a_metric_by_its_shape(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    assert found("It raises pass@48 from 60% to 67% and NDCG@25 to 0.8, with zorb@k voting.") == [
+        ("pass@48", "METRIC"), ("NDCG@25", "METRIC"), ("zorb@k", "METRIC"),
+    ]
+    assert found("Write to someone@example for data.") == []
