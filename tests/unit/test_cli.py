@@ -232,7 +232,8 @@ def test_only_statements_naming_nothing_but_marts_tables_answer_before_the_lake_
     con, _ = open_marts_shell(Settings.from_env())
     try:
         for statement in ("SELECT paper_id, title FROM papers WHERE paper_id = 'x'", "SELECT 1",
-                          "SELECT e.entity_id FROM entity_counts e JOIN paper_entities USING (entity_id) LIMIT 1"):
+                          "SELECT e.entity_id FROM entity_counts e JOIN paper_entities USING (entity_id) LIMIT 1",
+                          "SELECT * FROM entity_cooccurrence", 'SELECT * FROM "Papers"'):
             assert reads_only_marts(con, statement), statement
         for statement in (
             "SELECT * FROM lake_clean",
@@ -241,6 +242,9 @@ def test_only_statements_naming_nothing_but_marts_tables_answer_before_the_lake_
             "SELECT * FROM information_schema.tables",
             "SELECT * FROM duckdb_views()",
             "SELECT * FROM sqlite_master",
+            "SELECT * FROM duckdb_tables",  # system views, not the marts', though named like a table
+            "SELECT * FROM pg_tables",
+            "SELECT * FROM build",  # a table of the marts file's `state` schema, not of the marts
             "SELECT * FROM marts.papers",
             "SELECT * FROM state.build",
             "SHOW TABLES",
