@@ -134,6 +134,44 @@ def test_verbose_is_accepted_before_and_after_the_command(built, capsys):
     assert capsys.readouterr().out == "one\n1\ntwo\n2\n"
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ingest", "--source", "snapshot", "--date", "2026-11-26"],
+        ["reparse", "--source", "snapshot", "--date", "2026-11-26", "--allow-shrink", "--verbose"],
+        ["marts", "--full"],
+        ["--verbose", "sql", "SELECT 1", "--format", "csv", "--max-rows", "3", "--as-of", "2"],
+        ["sql", "--file", "q.sql", "--output", "out.parquet", "--format", "parquet"],
+        ["search", "speculative decoding", "--label", "DATASET", "--since", "2026-11-01", "--limit", "5"],
+        ["shell", "--max-rows", "7"],
+        ["publish"],
+        ["migrate"],
+        ["history", "--layer", "entities", "--limit", "3"],
+        ["summary", "--date", "2026-11-26"],
+    ],
+)
+def test_the_parser_of_the_command_run_reads_its_arguments_as_the_parser_of_every_command(argv):
+    """A process declares only the subcommand it runs (a fresh `paperlake sql` pays for one parser, not ten)."""
+    from paperlake.cli import build_parser, invoked_command
+
+    command = invoked_command(argv)
+    assert command == argv[argv[0] == "--verbose"]
+    assert vars(build_parser(command).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+def test_help_and_a_misspelt_command_name_every_command(capsys):
+    from paperlake.cli import SUBCOMMANDS
+
+    for argv in (["--help"], ["sqll", "SELECT 1"], []):
+        with pytest.raises(SystemExit):
+            main(argv)
+        printed = capsys.readouterr()
+        assert all(name in printed.out + printed.err for name in SUBCOMMANDS), argv
+    with pytest.raises(SystemExit):
+        main(["sql", "--format", "xml", "SELECT 1"])
+    assert "invalid choice: 'xml'" in capsys.readouterr().err
+
+
 # --- the shell reaches the marts and the lake, nothing else ------------------------------------------------------
 
 
