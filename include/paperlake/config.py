@@ -2,15 +2,14 @@
 
 The settings are NamedTuples (immutable, compared by value; `settings._replace(...)` for a changed copy), not
 dataclasses: every `paperlake sql` imports this module, and `dataclasses` (with the `inspect`, `ast` and `dis` it
-imports) plus building three dataclasses cost ~8 ms of a ~110 ms point query in a fresh process (issue 23)."""
-
-from __future__ import annotations
+imports) plus building three dataclasses cost ~8 ms of a ~110 ms point query in a fresh process (issue 23). Without
+`from __future__ import annotations`, their field types are the classes themselves, not strings typing compiles."""
 
 import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "include" / "data"
@@ -58,7 +57,7 @@ class HttpSettings(NamedTuple):
     user_agent: str = "paperlake/0.1 (scientific-abstracts pipeline; set PAPERLAKE_USER_AGENT to add a contact)"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> HttpSettings:
+    def from_env(cls, env: Mapping[str, str]) -> Self:
         d = cls()
         return cls(
             arxiv_api_url=env.get("PAPERLAKE_ARXIV_API_URL", d.arxiv_api_url),
@@ -104,7 +103,7 @@ class Settings(NamedTuple):
     sql_timeout: float | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         """Read settings from `env` (default: the process environment)."""
         env = os.environ if env is None else env
         home = Path(env.get("PAPERLAKE_HOME", REPO_ROOT / ".paperlake")).resolve()
