@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import smtplib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
@@ -152,6 +151,8 @@ def digest_message(digest: Digest, sender: str, recipients: list[str]) -> EmailM
 
 def send_message(message: EmailMessage, smtp: SmtpSettings) -> None:
     """Deliver through an SMTP server (SSL, STARTTLS or plain, with login when a user is set)."""
+    import smtplib  # here: every DAG file parse loads this module, only the sending task needs an SMTP client
+
     client_class = smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
     with client_class(smtp.host, smtp.port, timeout=smtp.timeout) as client:
         if smtp.starttls and not smtp.ssl:

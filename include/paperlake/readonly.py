@@ -9,7 +9,7 @@ from pathlib import Path
 
 from paperlake.config import Settings
 from paperlake.errors import PaperlakeError
-from paperlake.marts.published import local_marts_path, sql_literal
+from paperlake.marts.published import local_marts_path, sql_identifier, sql_literal
 
 
 class QueryError(PaperlakeError):
@@ -44,7 +44,8 @@ TABLE_FUNCTIONS_SQL = (
 )
 
 
-EXPLAIN_PREFIX = re.compile(r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?", re.IGNORECASE)
+# (a pattern compiled when first used, by an EXPLAIN: compiling it on import cost every `paperlake sql` ~0.3 ms)
+EXPLAIN_PREFIX = r"\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?"
 
 
 def open_marts_readonly(settings: Settings):
@@ -119,7 +120,7 @@ def explained_statement(con, text: str):
     """The one statement an `EXPLAIN [ANALYZE]` text plans or runs; None when that is not exactly one statement."""
     import duckdb
 
-    prefix = EXPLAIN_PREFIX.match(text)
+    prefix = re.match(EXPLAIN_PREFIX, text, re.IGNORECASE)
     try:
         inner = con.extract_statements(text[prefix.end() :]) if prefix else []
     except duckdb.Error:
@@ -142,8 +143,8 @@ def sql_errors():
 
 
 def open_shell_connection(settings: Settings, as_of=None):
-    """In-memory DuckDB with the marts attached read-only (as the default schema), the lake's layers as `lake_*`
-    views (as of a Delta version or timestamp if given), and file access confined to the lake."""
+    """The marts opened read-only (as open_marts_readonly opens them), the lake's layers as temporary `lake_*` views
+    (as of a Delta version or timestamp if given), and file access confined to the lake."""
     con, create_lake_views = open_marts_shell(settings, as_of)
     create_lake_views()
     return con
@@ -152,18 +153,19 @@ def open_shell_connection(settings: Settings, as_of=None):
 def open_marts_shell(settings: Settings, as_of=None):
     """The connection of open_shell_connection, confined, before its `lake_*` views exist; and the function creating
     them (reading the lake's commits or Delta logs), for the shell to call before the first statement that may read
-    them."""
+    them.
+
+    One database, the marts file itself: an in-memory database with the file attached cost a fresh shell's point
+    query ~20M more instructions (callgrind), and the views are temporary, which a read-only database holds."""
     import duckdb
 
     from paperlake.storage import open_store
 
     store = open_store(settings.lake_url, settings.s3)
     path = local_marts_path(store, settings)
-    con = duckdb.connect()
     with damaged_marts(path):
-        con.execute(f"ATTACH {sql_literal(str(path))} AS marts (READ_ONLY)")
+        con = duckdb.connect(str(path), read_only=True)
     store.let_duckdb_read(con)  # before the lock: LOAD and CREATE SECRET are refused after it
-    con.execute("USE marts")
     confine(con, [store.uri("")])
 
     created = []
@@ -180,21 +182,14 @@ def open_marts_shell(settings: Settings, as_of=None):
     return con, create_lake_views
 
 
-# The tables, views and schemas a statement names, from DuckDB's parse tree (as TABLE_FUNCTIONS_SQL reads it).
+# The tables, views and schemas a statement names, from DuckDB's parse tree (as TABLE_FUNCTIONS_SQL reads it), and
+# the marts' catalog name (the connection's database: the file's name).
 TABLE_REFERENCES_SQL = (
-    "SELECT coalesce(json_extract_string(tree, '$..table_name'), []), "
+    "SELECT current_database(), coalesce(json_extract_string(tree, '$..table_name'), []), "
     "coalesce(json_extract_string(tree, '$..schema_name'), []) || coalesce(json_extract_string(tree, "
     "'$..catalog_name'), []), "
     "len(list_filter(json_extract_string(tree, '$..type'), t -> t = 'TABLE_FUNCTION')) "
     "FROM (SELECT json_serialize_sql({})::JSON AS tree)"
-)
-
-
-# (duckdb_tables() and duckdb_views() directly: through information_schema.tables the check and a point query took
-# 6.7 ms instead of 5.4 in a fresh shell, medians of 10)
-MARTS_NAMES_SQL = (
-    "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = 'marts' AND schema_name = 'main' "
-    "UNION ALL SELECT lower(view_name) FROM duckdb_views() WHERE database_name = 'marts' AND schema_name = 'main'"
 )
 
 
@@ -206,8 +201,24 @@ def reads_only_marts(con, statement: str) -> bool:
     parsed = con.extract_statements(statement)
     if len(parsed) != 1 or parsed[0].type != duckdb.StatementType.SELECT:
         return False
-    names, qualifiers, table_functions = con.execute(TABLE_REFERENCES_SQL.format(sql_literal(statement))).fetchone()
-    if table_functions or any(qualifiers):
+    marts, names, qualifiers, table_functions = con.execute(
+        TABLE_REFERENCES_SQL.format(sql_literal(statement))
+    ).fetchone()
+    return not table_functions and not any(qualifiers) and names_marts_relations(con, marts, names)
+
+
+def names_marts_relations(con, marts: str, names: list[str]) -> bool:
+    """Whether every name is a table or view of the catalog `marts` (its `main` schema): a query naming them all binds.
+
+    Binding looks up only these names (listing the marts' tables with duckdb_tables() loads every table's storage
+    metadata: ~4 ms of a fresh shell's point query), and reads no row."""
+    import duckdb
+
+    if not names:
+        return True
+    relations = ", ".join(f"{sql_identifier(marts)}.main.{sql_identifier(name)}" for name in sorted(set(names)))
+    try:
+        con.execute(f"SELECT 1 FROM {relations} LIMIT 0")
+    except duckdb.Error:  # a name DuckDB does not find there (or a marts view that cannot bind): not the marts alone
         return False
-    marts = {name for (name,) in con.execute(MARTS_NAMES_SQL).fetchall()}
-    return all(name.lower() in marts for name in names)
+    return True

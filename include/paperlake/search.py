@@ -32,10 +32,10 @@ from datetime import date
 from pathlib import Path
 
 from paperlake.config import Settings
-from paperlake.dashboard.queries import Page, page_bounds, paged_rows
 from paperlake.delta import file_paths
 from paperlake.lake import Lake
 from paperlake.marts.published import local_copies, local_marts_path, sql_literal
+from paperlake.paging import Page, page_bounds, paged_rows
 from paperlake.readonly import confine, damaged_marts
 from paperlake.search_postings import add_new_terms, index_postings
 from paperlake.storage import file_to_publish
@@ -781,7 +781,7 @@ def published_segments(lake: Lake, settings: Settings) -> list[Path]:
 
 
 def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int = 1, size: int = 20):
-    """Page `page` of the papers matching `text`, best first (a dashboard `Page` of SearchHit); SearchError on an
+    """Page `page` of the papers matching `text`, best first (a `Page` of SearchHit); SearchError on an
     unusable query."""
     terms = query_terms(con, ParsedQuery.parse(text))
     if terms.missing:

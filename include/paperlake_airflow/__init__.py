@@ -7,7 +7,6 @@ Only glue lives here; the work is in the Airflow-free `paperlake` library.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from contextlib import contextmanager
@@ -95,8 +94,7 @@ def task_settings() -> Settings:
     except AirflowNotFoundException:
         return settings
     extra = conn.extra_dejson
-    return dataclasses.replace(
-        settings,
+    return settings._replace(
         s3=S3Options(
             endpoint_url=extra.get("endpoint_url") or settings.s3.endpoint_url,
             access_key_id=conn.login or extra.get("aws_access_key_id") or settings.s3.access_key_id,

@@ -12,7 +12,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -105,8 +104,8 @@ def lake_of(home: Path, env: dict) -> tuple[Lake, Settings]:
     settings = Settings.from_env(
         {"PAPERLAKE_HOME": str(home / "reader"), "PAPERLAKE_LAKE_URL": env["PAPERLAKE_LAKE_URL"]}
     )
-    settings = replace(
-        settings, s3=S3Options(env["AWS_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+    settings = settings._replace(
+        s3=S3Options(env["AWS_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
     )
     return Lake.from_settings(settings), settings
 

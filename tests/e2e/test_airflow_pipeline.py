@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -55,8 +54,8 @@ def target(request, airflow_home, tmp_path):
                 "extra": {"endpoint_url": seaweed.endpoint_url, "region_name": "us-east-1"},
             }
         )
-        settings = replace(
-            Settings.from_env({"PAPERLAKE_HOME": str(home), "PAPERLAKE_LAKE_URL": env["PAPERLAKE_LAKE_URL"]}),
+        settings = Settings.from_env({"PAPERLAKE_HOME": str(home), "PAPERLAKE_LAKE_URL": env["PAPERLAKE_LAKE_URL"]})
+        settings = settings._replace(
             s3=S3Options(seaweed.endpoint_url, seaweed.env["AWS_ACCESS_KEY_ID"], seaweed.env["AWS_SECRET_ACCESS_KEY"]),
         )
     return env, settings

@@ -23,9 +23,7 @@ LAYERS = ("staged", "clean", "quarantine", "entities")
 
 
 def with_snapshot(settings: Settings, path) -> Settings:
-    from dataclasses import replace
-
-    return replace(settings, snapshot_path=path)
+    return settings._replace(snapshot_path=path)
 
 
 def committed_state(lake: Lake) -> dict:
@@ -71,15 +69,13 @@ def test_an_empty_snapshot_does_not_replace_a_good_day_unless_allowed(good_day, 
 
 
 def test_a_run_that_keeps_most_rows_commits_and_the_share_is_configurable(good_day, tmp_path):
-    from dataclasses import replace
-
     settings, lake, _ = good_day
     smaller = with_snapshot(settings, write_snapshot(tmp_path / "smaller.txt", papers=25))
     ingest(smaller, "snapshot", DAY)  # 25 of 40 is above the default 50%
     assert committed_state(lake)["rows"]["clean"] == 25
     with pytest.raises(ShrinkRefused):
         ingest(
-            replace(smaller, min_keep_share=0.9, snapshot_path=write_snapshot(tmp_path / "s.txt", papers=20)),
+            smaller._replace(min_keep_share=0.9, snapshot_path=write_snapshot(tmp_path / "s.txt", papers=20)),
             "snapshot",
             DAY,
         )

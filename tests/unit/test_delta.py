@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +47,7 @@ ROW_KEYS = {
 
 
 def snapshot_settings(settings: Settings, path) -> Settings:
-    return replace(settings, snapshot_path=path)
+    return settings._replace(snapshot_path=path)
 
 
 def run_history(settings: Settings, tmp_path) -> None:
@@ -155,8 +154,8 @@ def test_engines_read_exactly_the_committed_rows_of_an_s3_lake(seaweed, s3_bucke
     import pyarrow.fs
 
     env = {"PAPERLAKE_HOME": str(tmp_path / "home"), "PAPERLAKE_LAKE_URL": f"s3://{s3_bucket}/lake"}
-    settings = replace(
-        Settings.from_env(env), s3=S3Options(seaweed.endpoint_url, seaweed.access_key, seaweed.secret_key)
+    settings = Settings.from_env(env)._replace(
+        s3=S3Options(seaweed.endpoint_url, seaweed.access_key, seaweed.secret_key)
     )
     run_history(settings, tmp_path)
     lake = Lake.from_settings(settings)

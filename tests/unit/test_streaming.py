@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -32,8 +31,8 @@ def sample_with_repeats(tmp_path_factory):
 def ingest_in_batches(tmp_path, page, batch_rows: int, tag_chunk_rows: int):
     """Ingest the page into a fresh lake; (lake, committed run id, tables per layer, validation result)."""
     settings = Settings.from_env({"PAPERLAKE_HOME": str(tmp_path / f"home-{batch_rows}")})
-    settings = replace(
-        settings, snapshot_path=page, batch_rows=batch_rows, tag_chunk_rows=tag_chunk_rows, max_quarantine_share=1.0
+    settings = settings._replace(
+        snapshot_path=page, batch_rows=batch_rows, tag_chunk_rows=tag_chunk_rows, max_quarantine_share=1.0
     )
     run_id = ingest(settings, "snapshot", DAY)[-1].run_id
     lake = Lake.from_settings(settings)

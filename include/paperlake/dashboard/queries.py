@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from math import ceil
+
+from paperlake.paging import Page, page_bounds, paged_rows
 
 PAGE_SIZE = 25
 HEALTH_DAYS_PER_PAGE = 14
@@ -18,40 +19,9 @@ TREND_DAYS = 35
 ENTITY_DAYS = 180
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a longer result: `rows`, page `number` (from 1) of `size` rows, `total` rows in all."""
-
-    rows: list
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.size))
-
-
 def days_before(day: date, days: int) -> date:
     """`days` days before `day`, or the first representable date (a lake whose dates start at 0001-01-01)."""
     return day - timedelta(days=min(days, (day - date.min).days))
-
-
-def page_bounds(number: int, size: int) -> tuple[int, int]:
-    """(LIMIT, OFFSET) of page `number` (pages below 1 count as 1)."""
-    return size, (max(number, 1) - 1) * size
-
-
-def paged_rows(
-    con, columns: str, rows_from: str, order: str, params: list, page: int, size: int
-) -> tuple[list[tuple], int]:
-    """Page `page` of `SELECT columns FROM rows_from ORDER BY order` (`rows_from`: a mart and WHERE), and the total."""
-    limit, offset = page_bounds(page, size)
-    total = con.execute(f"SELECT count(*) FROM {rows_from}", params).fetchone()[0]
-    rows = con.execute(
-        f"SELECT {columns} FROM {rows_from} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
-    ).fetchall()
-    return rows, total
 
 
 @dataclass(frozen=True)

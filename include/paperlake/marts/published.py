@@ -15,6 +15,11 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_identifier(name: str) -> str:
+    """`name` as a double-quoted SQL identifier (a table name read from a statement's parse tree)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def local_copies(settings: Settings) -> Path:
     """The folder where the published files of an S3 lake are copied to be opened (and new versions written)."""
     return settings.home / "cache"

@@ -102,7 +102,6 @@ def test_validation_residue_passes_every_real_cleaned_abstract():
 def test_a_reparse_applies_the_new_cleaning_to_a_committed_partition(settings, lake, tmp_path):
     # a partition committed with the old cleaning's text (issue 19: a second pass deleted `\hat{A}`'s Â) is rebuilt
     # from its raw page by `paperlake reparse`'s ingest, and its clean layer then holds the new cleaning's output
-    from dataclasses import replace
     from datetime import date
 
     from paperlake.clean import clean_records
@@ -126,7 +125,7 @@ def test_a_reparse_applies_the_new_cleaning_to_a_committed_partition(settings, l
         .endswith("the dual of A.")
     )
 
-    ingest(replace(settings, snapshot_path=page_path), "snapshot", day, reparse=True)
+    ingest(settings._replace(snapshot_path=page_path), "snapshot", day, reparse=True)
     (abstract,) = (
         lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, "snapshot", day))
         .column("abstract")

@@ -609,13 +609,10 @@ def test_a_build_sweeps_the_temp_marts_files_a_killed_build_left_and_keeps_fresh
 
 def s3_settings(seaweed, bucket, home):
     """Settings of a lake in a SeaweedFS bucket, with their own home (and so their own marts cache)."""
-    from dataclasses import replace
-
     from paperlake.config import S3Options, Settings
 
     env = {"PAPERLAKE_HOME": str(home), "PAPERLAKE_LAKE_URL": f"s3://{bucket}/lake"}
-    return replace(
-        Settings.from_env(env),
+    return Settings.from_env(env)._replace(
         s3=S3Options(seaweed.endpoint_url, seaweed.env["AWS_ACCESS_KEY_ID"], seaweed.env["AWS_SECRET_ACCESS_KEY"]),
     )
 
