@@ -539,6 +539,30 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
     )
 
 
+def test_incremental_cooccurrence_equals_a_full_build_when_a_top_partner_loses_papers(lake, settings, tmp_path):
+    """Hub shares two papers with each of P1..P10 and one with P11 (its only paper): its candidates are P1..P10, P1
+    (in one more paper) 10th. A revision drops P1 from one of Hub's papers, so P11 (fewer papers than P1) comes in as
+    10th; then P1 returns, and P11 goes again. After each build the marts equal a full build's."""
+
+    def commit_hub_papers(day, dropped=False):
+        rows, found = [paper("solo", 1, "solo", "hs")], spans("solo", "hs", ("P1", "MODEL", 0))
+        for i in range(1, 12):
+            for j in range(1 if i == 11 else 2):
+                pid, chash = f"h{i}-{j}", f"h{i}-{j}{'b' if dropped and (i, j) == (1, 0) else ''}"
+                rows.append(paper(pid, 2 if dropped and (i, j) == (1, 0) else 1, pid, chash))
+                partner = [] if dropped and (i, j) == (1, 0) else [(f"P{i}", "MODEL", 10)]
+                found += spans(pid, chash, ("Hub", "METHOD", 0), *partner)
+        commit_tables(lake, "arxiv", day, clean=table(rows, CLEAN), entities=table(found, ENTITIES))
+
+    tenth = "SELECT other_entity_id FROM entity_cooccurrence WHERE entity_id = 'Hub' AND rank = 10"
+    for number, (dropped, partner) in enumerate([(False, "P1"), (True, "P11"), (False, "P1")]):
+        commit_hub_papers(D1, dropped)
+        assert build_marts(lake, settings).build == ("full" if number == 0 else "incremental")
+        published = local_marts_path(lake, settings)
+        assert query(published, tenth) == [(partner,)], f"after step {number + 1}"
+        assert mart_rows(published) == full_build_rows(lake, tmp_path)[0], f"after step {number + 1}"
+
+
 def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake, settings):
     path = two_day_lake.uri("marts/paperlake.duckdb")
     Path(path).parent.mkdir(parents=True)
