@@ -4,40 +4,58 @@
 -- ascending. PMI, whose total moves with every paper, is computed where it is read (the view `entity_cooccurrence`,
 -- schema.sql), so an update re-ranks only the entities whose candidates changed (08) and those among whose
 -- candidates with as many papers together a partner's papers changed their order.
-CREATE TEMP TABLE partner_counts AS SELECT entity_key(entity_id, label) AS entity_key, n_papers FROM entity_counts;
 
-CREATE TEMP TABLE reordered_entities AS
-WITH recounted AS (SELECT entity_key, n_papers_before FROM entity_count_changes WHERE n_papers <> n_papers_before),
-tied AS (  -- an entity's candidates with as many papers together, holding a recounted partner
-    SELECT DISTINCT c.entity_key, c.n_papers
-    FROM state.pair_candidates c
-    SEMI JOIN recounted r ON r.entity_key = c.other_key
-    ANTI JOIN repaired_entities x ON x.entity_key = c.entity_key
+-- Every entity's papers, before this update and now, and its place by name.
+CREATE TEMP TABLE partner_counts AS
+SELECT k.entity_key, row_number() OVER (ORDER BY n.entity_id, n.label) AS name_rank, n.n_papers,
+       coalesce(c.n_papers_before, n.n_papers) AS n_papers_before
+FROM (SELECT entity_key(entity_id, label) AS entity_key, * FROM entity_counts) n
+JOIN state.entity_names k USING (entity_key)
+LEFT JOIN entity_count_changes c USING (entity_key);
+
+-- The entities that can have changed places with another in an order by papers: their papers changed across
+-- another entity's papers, before or now (of two entities changing places, one's change crosses the other's papers).
+-- New entities are left out: their pairs are new, so every entity they are a candidate of is re-ranked anyway.
+CREATE TEMP TABLE crossing_entities AS
+WITH recounted AS (
+    SELECT entity_key, least(n_papers, n_papers_before) AS low, greatest(n_papers, n_papers_before) AS high
+    FROM partner_counts WHERE n_papers <> n_papers_before AND n_papers_before > 0
 ),
-members AS (
-    SELECT c.entity_key, c.n_papers, coalesce(r.n_papers_before, p.n_papers) AS papers_before, p.n_papers AS papers_after,
-           n.entity_id, n.label
-    FROM state.pair_candidates c
-    SEMI JOIN tied USING (entity_key, n_papers)
-    JOIN partner_counts p ON p.entity_key = c.other_key
-    JOIN state.entity_names n ON n.entity_key = c.other_key
-    LEFT JOIN recounted r ON r.entity_key = c.other_key
+counted AS (  -- entities per count of papers, before or now (an unchanged one once)
+    SELECT papers, count(*) AS entities
+    FROM (SELECT entity_key, n_papers AS papers FROM partner_counts UNION SELECT entity_key, n_papers_before FROM partner_counts)
+    GROUP BY papers
 )
-SELECT DISTINCT entity_key
-FROM members
-QUALIFY row_number() OVER (PARTITION BY entity_key, n_papers ORDER BY papers_before, entity_id, label)
-     <> row_number() OVER (PARTITION BY entity_key, n_papers ORDER BY papers_after, entity_id, label);
+SELECT r.entity_key
+FROM recounted r JOIN counted c ON c.papers BETWEEN r.low AND r.high
+GROUP BY r.entity_key
+HAVING sum(c.entities) > 2;  -- its own papers before and now, and another's
+
+-- The entities, their candidates unchanged, with two candidates sharing as many papers with them that changed places
+-- (one of them crossing).
+CREATE TEMP TABLE reordered_entities AS
+WITH ranked AS (
+    SELECT c.entity_key, c.n_papers AS together, c.other_key, p.n_papers, p.n_papers_before, p.name_rank
+    FROM state.pair_candidates c
+    ANTI JOIN repaired_entities r ON r.entity_key = c.entity_key
+    JOIN partner_counts p ON p.entity_key = c.other_key
+)
+SELECT DISTINCT b.entity_key
+FROM ranked b
+SEMI JOIN crossing_entities x ON x.entity_key = b.other_key
+JOIN ranked o ON o.entity_key = b.entity_key AND o.together = b.together AND o.other_key <> b.other_key
+WHERE (b.n_papers_before < o.n_papers_before OR (b.n_papers_before = o.n_papers_before AND b.name_rank < o.name_rank))
+   <> (b.n_papers < o.n_papers OR (b.n_papers = o.n_papers AND b.name_rank < o.name_rank));
 
 CREATE TEMP TABLE reranked_entities AS
 SELECT entity_key FROM repaired_entities UNION SELECT entity_key FROM reordered_entities;
 
 CREATE TEMP TABLE entity_cooccurrence_after AS
 SELECT c.entity_key, c.other_key, c.n_papers,
-       row_number() OVER (PARTITION BY c.entity_key ORDER BY c.n_papers DESC, p.n_papers, n.entity_id, n.label) AS rank
+       row_number() OVER (PARTITION BY c.entity_key ORDER BY c.n_papers DESC, p.n_papers, p.name_rank) AS rank
 FROM state.pair_candidates c
 SEMI JOIN reranked_entities USING (entity_key)
 JOIN partner_counts p ON p.entity_key = c.other_key
-JOIN state.entity_names n ON n.entity_key = c.other_key
 QUALIFY rank <= 10;
 
 DELETE FROM state.cooccurrence WHERE entity_key IN (SELECT entity_key FROM reranked_entities);
