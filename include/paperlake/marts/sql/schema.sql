@@ -47,11 +47,12 @@ CREATE TABLE trending_papers (
 CREATE VIEW entity_cooccurrence AS
 SELECT a.entity_id, a.label, o.entity_id AS other_entity_id, o.label AS other_label, c.n_papers,
        round(ln(c.n_papers * b.papers_with_entities / (ca.n_papers * co.n_papers)), 4) AS pmi, c.rank
-FROM state.cooccurrence c, state.build b
+FROM state.cooccurrence c
 JOIN state.entity_names a ON a.entity_key = c.entity_key
 JOIN state.entity_names o ON o.entity_key = c.other_key
 JOIN entity_counts ca ON ca.entity_id = a.entity_id AND ca.label = a.label
-JOIN entity_counts co ON co.entity_id = o.entity_id AND co.label = o.label;
+JOIN entity_counts co ON co.entity_id = o.entity_id AND co.label = o.label
+CROSS JOIN state.build b;
 CREATE TABLE pipeline_health (
     source VARCHAR, date DATE, fetched_pages BIGINT, fetched_bytes BIGINT, fetched_at VARCHAR, parsed BIGINT, clean BIGINT,
     quarantined BIGINT, quarantined_by_reason MAP(VARCHAR, BIGINT), entity_spans BIGINT, papers_with_entities BIGINT,
