@@ -27,9 +27,10 @@ counted AS (  -- entities per count of papers, before or now (an unchanged one o
     GROUP BY papers
 )
 SELECT r.entity_key
-FROM recounted r JOIN counted c ON c.papers BETWEEN r.low AND r.high
+FROM (SELECT entity_key, unnest(range(low, high + 1)) AS papers FROM recounted) r  -- as many as the papers added or lost
+JOIN counted c USING (papers)
 GROUP BY r.entity_key
-HAVING sum(c.entities) > 2;  -- its own papers before and now, and another's
+HAVING sum(c.entities) > 2;  -- more than its own papers before and now
 
 -- The entities, their candidates unchanged, with two candidates sharing as many papers with them that changed places
 -- (one of them crossing).
