@@ -88,7 +88,7 @@ AND (a.entity_id, a.label) <> (b.entity_id, b.label)
 ),
 total AS (SELECT count(DISTINCT paper_id) AS papers FROM paper_entities)
 SELECT p.*, round(ln(p.n_papers * t.papers / (ca.n_papers * cb.n_papers)), 4) AS pmi,
-       row_number() OVER (PARTITION BY p.entity_id, p.label ORDER BY p.n_papers DESC, pmi DESC, p.other_entity_id, \
+       row_number() OVER (PARTITION BY p.entity_id, p.label ORDER BY p.n_papers DESC, cb.n_papers, p.other_entity_id, \
 p.other_label) AS rank
 FROM pairs p, total t
 JOIN entity_counts ca ON ca.entity_id = p.entity_id AND ca.label = p.label

@@ -78,7 +78,7 @@ MEMORY_LIMIT = "2GB"
 EXPORT_MEMORY_LIMIT = "512MB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 10
+STATE_VERSION = 11
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,52 @@ def test_cooccurrence_is_stored_on_keys_and_named_where_it_is_read(trend_lake, s
         ).fetchall() == [("GPT-4",), ("LoRA",), ("BLEU",)]
 
 
+def test_cooccurrence_ties_on_papers_together_go_to_the_partner_with_fewer_papers(lake, settings):
+    """Among partners sharing as many papers with an entity, exact PMI ranks the one with fewer papers first, also where
+    the PMIs shown (4 decimals) are equal: Focus shares one paper with Zebra (20,000 papers) and one with Aardvark
+    (20,001), PMI 0.00005 and 0, both shown as 0.0."""
+    rows = [paper(f"q{i}", 1, f"Q{i}", f"h{i}") for i in range(20_001)]
+    found = [
+        s
+        for i in range(20_001)
+        for s in spans(
+            f"q{i}", f"h{i}", ("Aardvark", "MODEL", 0), *([("Zebra", "MODEL", 10)] if i < 20_000 else []),
+            *([("Focus", "METHOD", 20)] if i == 0 else []),
+        )
+    ]
+    commit_tables(lake, "arxiv", D1, clean=table(rows, CLEAN), entities=table(found, ENTITIES))
+    build_marts(lake, settings)
+    assert query(
+        local_marts_path(lake, settings),
+        "SELECT other_entity_id, n_papers, pmi, rank FROM entity_cooccurrence WHERE entity_id = 'Focus' ORDER BY rank",
+    ) == [("Zebra", 1, 0.0, 1), ("Aardvark", 1, 0.0, 2)]
+
+
+def test_an_added_day_re_ranks_only_the_entities_whose_partners_it_reorders(trend_lake, settings):
+    """Four more papers on LoRA alone: no pair changes, but LoRA (now 6 papers) passes BLEU (5) among MMLU's partners
+    sharing one paper with it, so MMLU is re-ranked; GPT-4's ranking (MMLU alone) is left as stored, a marker written
+    into it survives, while its PMI follows the new total of papers."""
+    build_marts(trend_lake, settings)
+    path = local_marts_path(trend_lake, settings)
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "UPDATE state.cooccurrence SET n_papers = 7 "
+            "WHERE entity_key IN (hash('GPT-4', 'MODEL'), hash('MMLU', 'DATASET'))"
+        )
+    lora = [paper(f"l{i}", 1, f"L{i}", f"hl{i}") for i in range(4)]
+    lora_spans = [s for p in lora for s in spans(p["paper_id"], p["content_hash"], ("LoRA", "METHOD", 0))]
+    commit_tables(trend_lake, "hf_daily", R, clean=table(lora, CLEAN), entities=table(lora_spans, ENTITIES))
+    assert build_marts(trend_lake, settings).build == "incremental"
+    ranking = "SELECT other_entity_id, n_papers, pmi, rank FROM entity_cooccurrence WHERE entity_id = '{}' ORDER BY 4"
+    # 13 papers with entities: MMLU in 3, GPT-4 in 1, BLEU in 5, LoRA in 6
+    assert query(path, ranking.format("MMLU")) == [
+        ("GPT-4", 1, round(math.log(13 / 3), 4), 1),
+        ("BLEU", 1, round(math.log(13 / 15), 4), 2),
+        ("LoRA", 1, round(math.log(13 / 18), 4), 3),
+    ]
+    assert query(path, ranking.format("GPT-4")) == [("MMLU", 7, round(math.log(7 * 13 / 3), 4), 1)]
+
+
 def test_pipeline_health_per_source_and_date(lake, settings):
     from paperlake.lake import RawPage
     from paperlake.schemas import QUARANTINE, STAGED
@@ -491,6 +537,30 @@ def test_incremental_builds_equal_a_full_build_mart_for_mart(lake, settings, tmp
         and incremental["entity_cooccurrence"][1]
         and "p3" not in {r[0] for r in incremental["papers"][1]}
     )
+
+
+def test_incremental_cooccurrence_equals_a_full_build_when_a_top_partner_loses_papers(lake, settings, tmp_path):
+    """Hub shares two papers with each of P1..P10 and one with P11 (its only paper): its candidates are P1..P10, P1
+    (in one more paper) 10th. A revision drops P1 from one of Hub's papers, so P11 (fewer papers than P1) comes in as
+    10th; then P1 returns, and P11 goes again. After each build the marts equal a full build's."""
+
+    def commit_hub_papers(day, dropped=False):
+        rows, found = [paper("solo", 1, "solo", "hs")], spans("solo", "hs", ("P1", "MODEL", 0))
+        for i in range(1, 12):
+            for j in range(1 if i == 11 else 2):
+                pid, chash = f"h{i}-{j}", f"h{i}-{j}{'b' if dropped and (i, j) == (1, 0) else ''}"
+                rows.append(paper(pid, 2 if dropped and (i, j) == (1, 0) else 1, pid, chash))
+                partner = [] if dropped and (i, j) == (1, 0) else [(f"P{i}", "MODEL", 10)]
+                found += spans(pid, chash, ("Hub", "METHOD", 0), *partner)
+        commit_tables(lake, "arxiv", day, clean=table(rows, CLEAN), entities=table(found, ENTITIES))
+
+    tenth = "SELECT other_entity_id FROM entity_cooccurrence WHERE entity_id = 'Hub' AND rank = 10"
+    for number, (dropped, partner) in enumerate([(False, "P1"), (True, "P11"), (False, "P1")]):
+        commit_hub_papers(D1, dropped)
+        assert build_marts(lake, settings).build == ("full" if number == 0 else "incremental")
+        published = local_marts_path(lake, settings)
+        assert query(published, tenth) == [(partner,)], f"after step {number + 1}"
+        assert mart_rows(published) == full_build_rows(lake, tmp_path)[0], f"after step {number + 1}"
 
 
 def test_marts_without_a_state_of_this_version_are_rebuilt_in_full(two_day_lake, settings):

@@ -12,7 +12,7 @@ WITH change AS (
 ),
 counted AS (SELECT entity_key(entity_id, label) AS entity_key, n_papers, n_mentions FROM entity_counts)
 SELECT n.entity_id, n.label, coalesce(e.n_papers, 0) + c.papers AS n_papers, coalesce(e.n_mentions, 0) + c.mentions AS n_mentions,
-       c.entity_key
+       c.entity_key, coalesce(e.n_papers, 0) AS n_papers_before
 FROM change c
 JOIN state.entity_names n USING (entity_key)
 LEFT JOIN counted e USING (entity_key)

@@ -19,28 +19,43 @@ LEFT JOIN state.pairs p USING (entity_key, other_key);
 DELETE FROM state.pairs USING pair_changes c WHERE pairs.entity_key = c.entity_key AND pairs.other_key = c.other_key;
 INSERT INTO state.pairs SELECT entity_key, other_key, n_papers FROM pair_changes WHERE n_papers > 0;
 
--- Top-10 candidates of the entities whose pairs changed. An entity whose pairs only grew keeps its old
--- candidates (its 10th largest count can only rise), so its new ones are among those and the changed
--- pairs; an entity that lost papers in a pair is recomputed from all its pairs.
+-- Top-10 candidates of the entities whose pairs changed, from their pool: their candidates before (counts moved) and
+-- their changed pairs. Any other pair of theirs has fewer papers than their least candidate before, so the pool holds
+-- every new candidate when it keeps 10 pairs with at least that many papers (its 10th largest count is then no lower),
+-- or when there were no other pairs (fewer than 10 candidates, or the least had one paper). An entity whose pool is
+-- depleted below that (a top pair lost papers) is recomputed from all its pairs.
 CREATE TEMP TABLE changed_partners AS
 SELECT entity_key, other_key, change, n_papers FROM pair_changes
 UNION ALL
 SELECT other_key, entity_key, change, n_papers FROM pair_changes;
 
-CREATE TEMP TABLE repaired_entities AS
-SELECT entity_key, bool_or(change < 0) AS shrank FROM changed_partners GROUP BY entity_key;
+CREATE TEMP TABLE repaired_entities AS SELECT DISTINCT entity_key FROM changed_partners;
 
 CREATE TEMP TABLE candidate_pool AS
-WITH shrank AS (SELECT entity_key FROM repaired_entities WHERE shrank),
-grew AS (SELECT entity_key FROM repaired_entities WHERE NOT shrank)
-SELECT p.entity_key, p.other_key, p.n_papers FROM state.pairs p SEMI JOIN shrank USING (entity_key)
-UNION ALL
-SELECT p.other_key, p.entity_key, p.n_papers FROM state.pairs p SEMI JOIN shrank ON p.other_key = shrank.entity_key
-UNION ALL
 SELECT c.entity_key, c.other_key, c.n_papers
-FROM state.pair_candidates c SEMI JOIN grew USING (entity_key) ANTI JOIN changed_partners x USING (entity_key, other_key)
+FROM state.pair_candidates c SEMI JOIN repaired_entities USING (entity_key) ANTI JOIN changed_partners x USING (entity_key, other_key)
 UNION ALL
-SELECT x.entity_key, x.other_key, x.n_papers FROM changed_partners x SEMI JOIN grew USING (entity_key);
+SELECT entity_key, other_key, n_papers FROM changed_partners WHERE n_papers > 0;
+
+CREATE TEMP TABLE depleted_entities AS
+WITH bounds AS (
+    SELECT entity_key, min(n_papers) AS least, count(*) AS candidates
+    FROM state.pair_candidates SEMI JOIN repaired_entities USING (entity_key)
+    GROUP BY entity_key
+),
+kept AS (
+    SELECT p.entity_key, count(*) AS candidates
+    FROM candidate_pool p JOIN bounds b ON b.entity_key = p.entity_key AND p.n_papers >= b.least
+    GROUP BY p.entity_key
+)
+SELECT b.entity_key FROM bounds b LEFT JOIN kept k USING (entity_key)
+WHERE b.candidates >= 10 AND b.least > 1 AND coalesce(k.candidates, 0) < 10;
+
+DELETE FROM candidate_pool WHERE entity_key IN (SELECT entity_key FROM depleted_entities);
+INSERT INTO candidate_pool
+SELECT p.entity_key, p.other_key, p.n_papers FROM state.pairs p SEMI JOIN depleted_entities USING (entity_key)
+UNION ALL
+SELECT p.other_key, p.entity_key, p.n_papers FROM state.pairs p SEMI JOIN depleted_entities d ON p.other_key = d.entity_key;
 
 DELETE FROM state.pair_candidates WHERE entity_key IN (SELECT entity_key FROM repaired_entities);
 INSERT INTO state.pair_candidates

@@ -18,8 +18,8 @@ CREATE TABLE state.entity_names (entity_key UBIGINT, entity_id VARCHAR, label VA
 CREATE TABLE state.pairs (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT);
 -- Per entity, every partner that can rank in its top 10: n_papers at least its 10th largest.
 CREATE TABLE state.pair_candidates (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT);
--- The top 10 partners of each entity, on keys: what the view entity_cooccurrence names.
-CREATE TABLE state.cooccurrence (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT, pmi DOUBLE, rank BIGINT);
+-- The top 10 partners of each entity, on keys and counts: what the view entity_cooccurrence names and scores.
+CREATE TABLE state.cooccurrence (entity_key UBIGINT, other_key UBIGINT, n_papers BIGINT, rank BIGINT);
 
 CREATE TABLE papers (
     paper_id VARCHAR, version INTEGER, title VARCHAR, abstract VARCHAR, authors VARCHAR[], categories VARCHAR[],
@@ -42,12 +42,17 @@ CREATE TABLE trending_papers (
     reference_date DATE, paper_id VARCHAR, title VARCHAR, first_sentence VARCHAR, abs_url VARCHAR, pdf_url VARCHAR,
     upvotes INTEGER, entity_momentum DOUBLE, trending_entities VARCHAR[], score DOUBLE, rank BIGINT
 );
--- A view: the ranking is rewritten whole each build (PMI moves with every paper), on keys, and named where it is read.
+-- A view: the ranking is stored on keys and counts, named and scored where it is read (PMI's total moves with every
+-- paper: PMI = ln(n_ab * N / (n_a * n_b)), N the papers that mention any entity).
 CREATE VIEW entity_cooccurrence AS
-SELECT a.entity_id, a.label, o.entity_id AS other_entity_id, o.label AS other_label, c.n_papers, c.pmi, c.rank
+SELECT a.entity_id, a.label, o.entity_id AS other_entity_id, o.label AS other_label, c.n_papers,
+       round(ln(c.n_papers * b.papers_with_entities / (ca.n_papers * co.n_papers)), 4) AS pmi, c.rank
 FROM state.cooccurrence c
 JOIN state.entity_names a ON a.entity_key = c.entity_key
-JOIN state.entity_names o ON o.entity_key = c.other_key;
+JOIN state.entity_names o ON o.entity_key = c.other_key
+JOIN entity_counts ca ON ca.entity_id = a.entity_id AND ca.label = a.label
+JOIN entity_counts co ON co.entity_id = o.entity_id AND co.label = o.label
+CROSS JOIN state.build b;
 CREATE TABLE pipeline_health (
     source VARCHAR, date DATE, fetched_pages BIGINT, fetched_bytes BIGINT, fetched_at VARCHAR, parsed BIGINT, clean BIGINT,
     quarantined BIGINT, quarantined_by_reason MAP(VARCHAR, BIGINT), entity_spans BIGINT, papers_with_entities BIGINT,
