@@ -140,6 +140,9 @@ class IndexSummary:
     partitions: int | None = None  # first_seen partitions re-read (None: all)
     # what named them: "marts build" (what it handed over) or "delta logs" (the exports' log entries); None: all read
     partitions_from: str | None = None
+    # papers re-read from the exports and compared with the index: the partitions' papers, or only those the marts build
+    # said it rewrote
+    compared: int | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -263,6 +266,10 @@ class Exports:
                 touched |= values
         return touched
 
+    def changed_papers(self) -> None:
+        """The logs name partitions, not the papers in them that changed: every paper of theirs is compared."""
+        return None
+
     def view(self, con, mart: str, dates: set[str] | None) -> None:
         """Temp view `export_<mart>`: the mart's rows of the first_seen partitions `dates` (None: every one), with the
         columns the index reads."""
@@ -304,6 +311,12 @@ class HandedExports:
     def touched(self, lake: Lake, indexed: dict[str, tuple[str, int]]) -> set[str]:
         """The first_seen values the build rewrote, over both exports."""
         return {value for mart in EXPORT_COLUMNS for value in self.committed[mart]["partitions"]}
+
+    def changed_papers(self) -> list[int] | None:
+        """The keys (hash(paper_id)) of the papers whose rows the build rewrote in both exports, the only ones of those
+        partitions that can differ from the index; None when it did not hand them over (too many)."""
+        keys = [self.committed[mart].get("paper_keys") for mart in EXPORT_COLUMNS]
+        return None if None in keys else sorted(set().union(*keys))
 
     def view(self, con, mart: str, dates: set[str] | None) -> None:
         """Temp view `export_<mart>` over the files of the partitions the build rewrote (`dates`, as `touched` gave)."""
@@ -359,28 +372,44 @@ ANTI JOIN search_delta.dropped USING (docid)
         con.execute(f"CREATE OR REPLACE TEMP VIEW index_{table} AS SELECT * FROM search.{table}{also}")
 
 
-def diff_with_exports(con, dates: set[str] | None, last_docid: int) -> tuple[int, int]:
+def diff_with_exports(
+    con, dates: set[str] | None, last_docid: int, changed: list[int] | None = None
+) -> tuple[int, int, int]:
     """Temp tables `gone` (indexed papers of the partitions `dates` (None: all) whose text, row or entities changed or
     left) and `outdated` (those partitions' papers to (re-)index, under new docids after `last_docid`, with their keys
-    and top entities); (how many outdated, indexed texts no longer published).
+    and top entities); (how many outdated, indexed texts no longer published, papers compared).
 
-    Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen."""
-    # Each paper's top entities: with its keys when every partition is read (most papers are then new), else for the
-    # papers to index alone, once they are known (ranking every read paper's entities cost twice their keys).
+    Every indexed doc of a paper the partitions hold is compared too, wherever it was first seen. Given the keys of the
+    papers that `changed` (all others of the partitions are as indexed), only those are read and compared."""
+    # Each paper's top entities: with its keys when every partition or only the changed papers are read (most are then
+    # to index), else for the papers to index alone, once they are known (ranking every read paper's entities cost twice
+    # their keys).
     top_entities = f"max_by(entity_id, (mentions, -first_offset, entity_id), {TOP_ENTITIES:d}) AS entities"
-    with_entities = dates is None
+    with_entities = dates is None or changed is not None
+    of_changed = ""
+    if changed is not None:
+        # The ids are the marts' own integers, formatted in (a bound list would import pandas).
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE changed_papers AS SELECT unnest("
+            f"[{', '.join(str(int(key)) for key in changed)}]::UBIGINT[]) AS paper_key"
+        )
+        of_changed = " WHERE hash(paper_id) IN (SELECT paper_key FROM changed_papers)"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE published AS
                    SELECT p.paper_id, p.first_seen, p.abs_url, hash(p.paper_id) \
 AS paper_key, hash(p.paper_id, p.content_hash) AS text_key,
                           hash(p.paper_id, p.content_hash, p.first_seen, p.abs_url) \
 AS page_key, coalesce(e.entities_key, 0) AS entities_key{", coalesce(e.entities, []) AS entities" * with_entities}
-                   FROM export_papers p LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, \
-first_offset)) AS entities_key{f", {top_entities}" * with_entities}
-                                                   FROM export_paper_entities GROUP BY paper_id) e USING (paper_id)""")
+                   FROM (SELECT * FROM export_papers{of_changed}) p
+                   LEFT JOIN (SELECT paper_id, bit_xor(hash(paper_id, entity_id, label, mentions, first_offset)) \
+AS entities_key{f", {top_entities}" * with_entities}
+                                                   FROM export_paper_entities{of_changed} GROUP BY paper_id) e \
+USING (paper_id)""")
     # On an integer key (probing with every doc's paper_id took 15 ms of an added day at 400k papers).
     within = (
         "true"
         if dates is None
+        else "paper_key IN (SELECT paper_key FROM changed_papers)"
+        if changed is not None
         else (
             f"first_seen IN ({', '.join(f'DATE {sql_literal(d)}' for d in sorted(dates)) or 'NULL'}) OR paper_key IN "
             "(SELECT paper_key FROM published)"
@@ -400,34 +429,36 @@ first_offset)) AS entities_key{f", {top_entities}" * with_entities}
                                                    SEMI JOIN outdated USING (paper_id) GROUP BY paper_id) e \
 USING (paper_id)""")
     return con.execute(
-        "SELECT (SELECT count(*) FROM outdated), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key))"
+        "SELECT (SELECT count(*) FROM outdated), (SELECT count(*) FROM gone ANTI JOIN published USING (text_key)), "
+        "(SELECT count(*) FROM published)"
     ).fetchone()
 
 
-def update_index(con, dates: set[str] | None, last_docid: int, base_last_docid: int | None) -> tuple[int, int]:
+def update_index(
+    con, dates: set[str] | None, last_docid: int, base_last_docid: int | None, changed: list[int] | None = None
+) -> tuple[int, int, int]:
     """Bring the index (the segment in use, and with `base_last_docid` the base attached as `search` below it) up to
-    date with the `export_*` views of the partitions `dates` (None: all); (papers indexed, indexed texts no longer
-    published).
+    date with the `export_*` views of the partitions `dates` (None: all), or of their papers `changed` alone if given;
+    (papers indexed, indexed texts no longer published, papers compared).
 
     A changed paper is indexed under a new docid; its former docid leaves the delta's `docs`, or (a base docid, at most
     `base_last_docid`) joins its `dropped`. Its postings stay, unreachable (every query goes through `index_docs`),
     until the next full build: they count towards MAX_DELTA_SHARE. Document frequencies are counted at query time over
     the live papers, so they are exact.
     """
-    indexed, removed = diff_with_exports(con, dates, last_docid)
+    indexed, removed, read = diff_with_exports(con, dates, last_docid, changed)
     if base_last_docid is not None:
         con.execute(f"INSERT INTO dropped SELECT docid FROM gone WHERE docid <= {base_last_docid:d}")
     con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if not indexed:
-        return 0, removed
+        return 0, removed, read
     # Their text, read for them alone (for all the papers read, as in a full build, without a semi join), once by the
     # tokeniser.
-    read = con.execute("SELECT count(*) FROM published").fetchone()[0]
     of_outdated = "" if indexed == read else " SEMI JOIN outdated USING (paper_id)"
     con.execute(f"""CREATE OR REPLACE TEMP VIEW new_texts AS SELECT o.docid, t.title, t.abstract FROM outdated o
                     JOIN (SELECT paper_id, title, abstract FROM export_papers{of_outdated}) t USING (paper_id)""")
     index_new_docs(con)
-    return indexed, removed
+    return indexed, removed, read
 
 
 def index_new_docs(con) -> None:
@@ -519,8 +550,9 @@ def build_search_index(
         for mart in EXPORT_COLUMNS:
             exports.view(con, mart, dates)
         last_docid = previous.last_docid if previous is not None else 0
-        indexed, removed = update_index(
-            con, dates, last_docid, previous.base_last_docid if previous is not None else None
+        indexed, removed, compared = update_index(
+            con, dates, last_docid, previous.base_last_docid if previous is not None else None,
+            exports.changed_papers() if dates is not None else None,
         )
         papers, dropped = con.execute(
             "SELECT (SELECT count(*) FROM index_docs), (SELECT count(*) FROM dropped)"
@@ -545,7 +577,7 @@ def build_search_index(
     named_by = None if dates is None else "marts build" if exports is handed else "delta logs"
     return IndexSummary(
         lake.uri(SEARCH_KEY), build, papers, indexed, removed, round(time.perf_counter() - started, 2), partitions,
-        named_by,
+        named_by, compared,
     )
 
 
