@@ -475,20 +475,25 @@ def index_new_docs(con) -> None:
     if con.execute("SELECT count(*) FROM outdated").fetchone()[0] >= BULK_DOCS:
         index_postings(con, TITLE_WEIGHT, SPLIT_PATTERN)
     else:
-        # The title TITLE_WEIGHT times, then the abstract, split as one string.
+        # The title TITLE_WEIGHT times, then the abstract, split as one string into search_words' words: at spaces
+        # first, then each distinct piece by its regular expression (run once per distinct piece, not over every text:
+        # two thirds of tokenising). A space separates words: the words are the same.
         text = " || ' ' || ".join(["coalesce(title, '')"] * TITLE_WEIGHT + ["coalesce(abstract, '')"])
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE tokens AS SELECT docid, unnest(search_words({text})) AS word FROM new_texts"
+            "CREATE OR REPLACE TEMP TABLE pieces AS SELECT docid, unnest(string_split(search_text("
+            f"{text}), ' ')) AS piece FROM new_texts"
         )
-
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE piece_words AS
+                        SELECT piece, unnest(string_split(regexp_replace(piece, '{SPLIT_PATTERN}', ' ', 'g'), ' ')) \
+AS word FROM (SELECT DISTINCT piece FROM pieces)""")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE word_terms AS SELECT word, search_term(word) AS term FROM (SELECT DISTINCT "
-            "word FROM tokens)"
+            "word FROM piece_words)"
         )
         add_new_terms(con)
         con.execute("""CREATE OR REPLACE TEMP TABLE new_postings AS SELECT termid, docid, count(*)::INTEGER AS tf
-                       FROM tokens JOIN (SELECT word, termid FROM word_terms JOIN index_terms USING (term)) \
-USING (word) GROUP BY termid, docid""")
+                       FROM pieces JOIN (SELECT piece, termid FROM piece_words JOIN word_terms USING (word)
+                                         JOIN index_terms USING (term)) USING (piece) GROUP BY termid, docid""")
         # Sorted by term, so that a query's term filter skips the row groups of other terms (kept in this order as
         # inserted).
         con.execute("SET preserve_insertion_order = true")
