@@ -4,8 +4,8 @@ The index is derived from the marts' Delta exports `marts/papers` and `marts/pap
 `first_seen`) at the versions it records. It is one or two DuckDB files under `marts/search/`, named by the small JSON
 manifest `marts/search/index.json` that readers open first: the *base* (every paper as of the last full build) and the
 *delta* (what the updates since changed: the papers they re-indexed and the base's docids no longer live). An update
-is told by the marts build before it which partitions it rewrote (or reads, from the exports' Delta logs, which
-partitions the versions since then rewrote), diffs those partitions' papers
+is told by the marts build before it which partitions it rewrote and which papers in them (or reads, from the exports'
+Delta logs, which partitions the versions since then rewrote), diffs those papers (or those partitions' papers)
 with the indexed ones, re-indexes the papers whose text, row or entities are new into a new copy of the small delta, and
 publishes it by replacing the manifest: an added day costs the partitions that day's build touched, never a copy of the
 base. Segment files are never changed once published; those that neither the manifest nor the one before it names are
@@ -455,15 +455,14 @@ def update_index(
     con.execute("DELETE FROM docs WHERE docid IN (SELECT docid FROM gone)")
     if not indexed:
         return 0, removed, read
-    # Their text, read for them alone (for all the papers read, as in a full build, without a semi join), once by the
-    # tokeniser; or read already with the changed papers' keys.
-    of_outdated = "" if indexed == read else " SEMI JOIN outdated USING (paper_id)"
-    texts = (
-        f"""SELECT o.docid, t.title, t.abstract FROM outdated o
-            JOIN (SELECT paper_id, title, abstract FROM export_papers{of_outdated}) t USING (paper_id)"""
-        if changed is None
-        else "SELECT docid, title, abstract FROM outdated"
-    )
+    if changed is not None:  # their text was read with their keys
+        texts = "SELECT docid, title, abstract FROM outdated"
+    else:
+        # Their text, read for them alone (for all the papers read, as in a full build, without a semi join), once by
+        # the tokeniser.
+        of_outdated = "" if indexed == read else " SEMI JOIN outdated USING (paper_id)"
+        texts = f"""SELECT o.docid, t.title, t.abstract FROM outdated o
+                    JOIN (SELECT paper_id, title, abstract FROM export_papers{of_outdated}) t USING (paper_id)"""
     con.execute(f"CREATE OR REPLACE TEMP VIEW new_texts AS {texts}")
     index_new_docs(con)
     return indexed, removed, read
