@@ -105,7 +105,7 @@ def measure(work: Path, days: int, papers_per_day: int) -> tuple[list[Figure], d
             ""
             if run.get("partitions") is None
             else f"  ({run['partitions']} partitions re-read, named by the {run['partitions_from']}, "
-            f"{run['indexed']:,} papers indexed)"
+            f"{run['compared']:,} papers compared, {run['indexed']:,} indexed)"
         )
         print(
             f"  {name:<18} {run['seconds']:>7.2f} s wall {run['cpu_seconds']:>7.2f} s CPU  {run['papers']:>9,} papers  "

@@ -278,6 +278,57 @@ def test_an_update_given_what_the_marts_build_committed_reads_its_partitions_as_
     assert [ranked(settings, text) for text in ("lora", "prefixes", "adapters")] == handed
 
 
+def paper_keys(*paper_ids):
+    """The marts' and the index's key of each paper: DuckDB's hash of its id."""
+    import duckdb
+
+    return sorted(key for (key,) in duckdb.execute("SELECT hash(unnest(?::VARCHAR[]))", [list(paper_ids)]).fetchall())
+
+
+def test_an_update_handed_the_papers_the_marts_build_rewrote_compares_only_those_as_a_full_build_would(
+    search_lake, settings, monkeypatch
+):
+    """The marts build hands over the keys of the papers whose rows it rewrote (MartsSummary.exports): the update
+    re-reads and compares those alone, not every paper of their partitions, and indexes as a full build would (a new
+    paper, a revised text, a paper first seen earlier with a new entity, a re-listing that changes nothing the index
+    keeps); past HANDED_PAPER_KEYS none are handed and every paper of the partitions is compared."""
+    import paperlake.marts.builder
+    import paperlake.search
+
+    monkeypatch.setattr(paperlake.search, "MAX_DELTA_SHARE", 10.0)  # updates, not a new base, on this small lake
+    lake = search_lake
+    revised = {**row("r3", "Adapters", f"prefix tuning {FILLER} only prefixes here", "hr3-v2"), "version": 2}
+    added = row("n1", "Lora everywhere", f"lora lora {FILLER}")
+    commit_day(lake, D3, [added, revised], found=[("n1", "LoRA", "METHOD")])
+    commit_day(lake, date(2026, 10, 31), [PAPERS_D1[0]], source="hf_daily", found=[("r1", "Llama", "MODEL")])
+    commit_day(lake, D3, [PAPERS_D2[0]], source="hf_daily")
+    marts = build_marts(lake, settings)
+    changed = paper_keys("n1", "r3", "r1", "q1")
+    assert sorted(marts.exports["papers"]["paper_keys"]) == sorted(marts.exports["paper_entities"]["paper_keys"])
+    assert sorted(marts.exports["papers"]["paper_keys"]) == changed
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    # 4 compared (of the 9 papers the 4 partitions rewritten hold); q1 is as indexed
+    assert (update.indexed, update.removed, update.partitions, update.compared) == (3, 1, 4, 4)
+    texts = ("lora", "prefixes", "adapters", "quantization")
+    handed = [ranked(settings, text) for text in texts]
+    assert handed[0][0][0] == "n1" and handed[1][0][0] == "r3"
+    assert dict((pid, (day, sorted(ents))) for pid, _, day, ents in handed[0])["r1"] == (
+        date(2026, 10, 31), ["Llama", "LoRA"]
+    )
+    build_search_index(lake, settings, full=True)
+    assert [ranked(settings, text) for text in texts] == handed
+    # Too many papers to hand over: the update compares every paper of the partitions rewritten.
+    monkeypatch.setattr(paperlake.marts.builder, "HANDED_PAPER_KEYS", 1)
+    commit_day(lake, D2, PAPERS_D2 + [row("n2", "More lora", f"lora {FILLER}")], found=[("q2", "Llama", "MODEL")])
+    marts = build_marts(lake, settings)
+    assert marts.exports["papers"]["paper_keys"] is None
+    update = build_search_index(lake, settings, marts_exports=marts.exports)
+    assert (update.indexed, update.partitions, update.compared, update.partitions_from) == (1, 1, 3, "marts build")
+    handed = [ranked(settings, text) for text in texts]
+    build_search_index(lake, settings, full=True)
+    assert [ranked(settings, text) for text in texts] == handed
+
+
 def test_a_marts_build_hands_its_commits_to_the_index_update_in_the_cli_and_the_dag(search_lake, settings, capsys):
     """`paperlake marts` and the marts DAG's search task pass the build's exports on (the DAG as the build task's
     XCom)."""
@@ -342,7 +393,7 @@ def test_an_index_of_an_s3_lake_reads_the_exports_there_and_updates_in_place(
     marts = build_marts(lake, settings)
     assert all(uri.startswith("s3://") for uri in marts.exports["papers"]["files"])
     update = build_search_index(lake, settings, marts_exports=marts.exports)
-    assert (update.indexed, update.partitions, update.partitions_from) == (1, 1, "marts build")
+    assert (update.indexed, update.partitions, update.partitions_from, update.compared) == (1, 1, "marts build", 1)
     incremental = ranked(settings, "lora")
     assert [pid for pid, *_ in incremental] == ["n1", "n2", "r3", "r2", "r1"]
     build_search_index(lake, settings, full=True)

@@ -71,6 +71,8 @@ EXPORT_BATCH_ROWS = 100_000
 EXPORT_WRITERS = 2
 # An update reading at most this many partitions of an export reads them one query each (see partition_rows).
 PARTITION_QUERIES_MAX = 64
+# An update hands over the state keys of the papers whose rows it rewrote (see export_marts) up to this many.
+HANDED_PAPER_KEYS = 50_000
 PARTITION_ROWS_PER_INSERT = 1_000
 # DuckDB's share of a build's memory (it spills beyond it); the exports' writer and Python come on top.
 MEMORY_LIMIT = "2GB"
@@ -375,7 +377,9 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
     the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel).
 
     Returns, for each partitioned mart an update rewrote, what it committed: the table's id, the version it wrote, the
-    table's version after the vacuum, the partition column and values rewritten, and the files they now hold.
+    table's version after the vacuum, the partition column and values rewritten, and the files they now hold; papers
+    and paper_entities also the keys (hash(paper_id)) of the papers whose rows it rewrote, `paper_keys` (None past
+    HANDED_PAPER_KEYS), so that the search index update re-reads only those.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -390,10 +394,16 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
             rows = partition_rows(export, touched)
             predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
         writes.append((mart, rows, predicate, export.column if export else None, touched if predicate else None))
+    # Read before the build steps' temp tables are dropped (a new file's exports commit no partitions: none handed).
+    affected = f"SELECT paper_key FROM affected_papers LIMIT {HANDED_PAPER_KEYS + 1:d}"
+    paper_keys = [] if new else [key for (key,) in con.execute(affected).fetchall()]
     release_build_memory(con)
     with ThreadPoolExecutor(EXPORT_WRITERS) as pool:
         done = {write[0]: pool.submit(export_mart, con.cursor(), lake, new, clock, *write) for write in writes}
-        return {mart: commit for mart, write in done.items() if (commit := write.result()) is not None}
+        commits = {mart: commit for mart, write in done.items() if (commit := write.result()) is not None}
+    for mart in commits.keys() & {"papers", "paper_entities"}:
+        commits[mart]["paper_keys"] = paper_keys if len(paper_keys) <= HANDED_PAPER_KEYS else None
+    return commits
 
 
 def release_build_memory(con) -> None:
