@@ -372,10 +372,12 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
 
     The tables are written EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan both run
     outside the GIL), the largest first. The files a version replaces are deleted at once (a plain Parquet reader of
-    the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel).
+    the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel):
+    by a vacuum after a new file's exports, else in the folders of the partitions rewritten only (see
+    delete_replaced_files).
 
     Returns, for each partitioned mart an update rewrote, what it committed: the table's id, the version it wrote, the
-    table's version after the vacuum, the partition column and values rewritten, and the files they now hold.
+    table's latest version, the partition column and values rewritten, and the files they now hold.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -424,18 +426,24 @@ def export_mart(
     with cursor, clock.phase(f"export {mart}"):
         if new:
             remove_foreign_export(lake, mart, uri, options)
+        # an update writes through the table it opened (delta-rs then reads its log once, and updates it in place)
+        table = uri if new else DeltaTable(uri, storage_options=options)
         write_deltalake(
-            uri,
+            table,
             cursor.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
             mode="overwrite",
             predicate=predicate,
             partition_by=[column] if column else None,
             schema_mode="overwrite" if new else None,
-            storage_options=options,
+            storage_options=options if new else None,
         )
-        table = DeltaTable(uri, storage_options=options)
-        written = table.version()
-        table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+        if new:
+            table = DeltaTable(uri, storage_options=options)
+            written = table.version()
+            table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+        else:
+            written = table.version()
+            delete_replaced_files(lake, mart, table, column, touched)
     if predicate is None:
         return None
     return {
@@ -446,6 +454,27 @@ def export_mart(
         "partitions": touched,
         "files": file_paths(table, file_pruning_predicate=[(column, "in", touched)]),
     }
+
+
+def delete_replaced_files(lake: Lake, mart: str, table, column: str | None, touched: list[str] | None) -> None:
+    """Delete the data files in the folders an update rewrote that the table's version `table` does not name: those
+    of the partitions `touched` (by `column`), or the table's own folder for an unpartitioned table.
+
+    Only those folders are listed, not the whole table (a thousand partition folders for an export by date): a build
+    killed after writing them left its files there, and its rerun rewrites the same partitions (the marts file it did
+    not publish still names the same runs), so they are deleted then. Hidden files (`_delta_log/`, `.` temp files) are
+    left alone, as a Delta vacuum leaves them.
+    """
+    prefix = f"marts/{mart}/"
+    folders = [f"{prefix}{column}={value}/" for value in touched] if column else [prefix]
+    named = set(table.get_add_actions(flatten=True).column("path").to_pylist())
+    replaced = [
+        key
+        for folder in folders
+        for key in lake.store.list(folder)
+        if key[len(prefix):] not in named and not any(part[0] in "_." for part in key[len(prefix):].split("/"))
+    ]
+    lake.store.delete(replaced)
 
 
 def partition_rows(export: PartitionedExport, values: list[str]) -> str:
