@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,7 +24,7 @@ from paperlake.delta import file_paths
 from paperlake.lake import Lake
 from paperlake.lake_views import connect_lake_views, create_layer_view
 from paperlake.marts.published import MARTS_KEY, local_copies, published_marts, sql_literal
-from paperlake.storage import file_to_publish
+from paperlake.storage import file_to_publish, settling_copy
 
 SQL_DIR = Path(__file__).parent / "sql"
 # The lake layers the build steps read (their parsed counts are the commits': no view over `staged`).
@@ -337,12 +337,13 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
         if built is not None:
             with clock.phase("copy"):
                 shutil.copyfile(previous, path)
-        con = duckdb.connect(str(path))
-        try:
-            counts = update_marts(con, lake, commits, changes, built is None, clock)
-            exports = export_marts(con, lake, settings, built is None, clock)
-        finally:
-            con.close()
+        with settling_copy(previous, path) if built is not None else nullcontext():
+            con = duckdb.connect(str(path))
+            try:
+                counts = update_marts(con, lake, commits, changes, built is None, clock)
+                exports = export_marts(con, lake, settings, built is None, clock)
+            finally:
+                con.close()
         with clock.phase("publish"):
             publish_marts(lake, settings, path)
     build = "full" if built is None else "incremental"
