@@ -284,7 +284,7 @@ class Exports:
 @dataclass(frozen=True)
 class HandedExports:
     """What the marts build that ran just before says it committed to the exports (`MartsSummary.exports`: per mart the
-    Delta table's id, the version it wrote, the version after its vacuum, the partitions it rewrote and their files).
+    Delta table's id, the version it wrote, its latest version, the partitions it rewrote and their files).
 
     An index at the versions just before that write needs no Delta log: these partitions are the ones to re-read."""
 

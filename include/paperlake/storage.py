@@ -6,7 +6,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -169,6 +169,28 @@ class LocalStore:
 
     def let_duckdb_read(self, con) -> None:
         """Let the DuckDB connection `con` read the store's files: it reads local paths already."""
+
+
+@contextmanager
+def settling_copy(original: Path, copy: Path) -> Iterator[None]:
+    """While the block updates `copy`, a fresh copy of `original` that is to replace it, a thread writes the copy's
+    pages to disk and drops the original's from the page cache (the block's end waits for it, and raises its error).
+
+    No fsync then waits for the whole copy, and the rename that replaces the original frees its blocks only, not its
+    cached pages as well (publishing a 630 MB marts file: 0.2 s, 0.1 s after this). A reader still holding the
+    original open reads it from disk instead; an original gone meanwhile has nothing to drop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def settle() -> None:
+        with open(copy, "rb") as f:
+            os.fsync(f.fileno())
+        with suppress(FileNotFoundError), open(original, "rb") as f:
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+    with ThreadPoolExecutor(1) as pool:
+        settled = pool.submit(settle)
+        yield
+        settled.result()
 
 
 def _sync_and_place(tmp: Path, target: Path, publish=os.replace) -> None:

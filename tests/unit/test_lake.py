@@ -10,7 +10,15 @@ import pytest
 from paperlake.commit import committed_run
 from paperlake.lake import Lake, RawPage
 from paperlake.schemas import ENTITIES, LAYER_SCHEMAS
-from paperlake.storage import TEMP_FILE_MAX_AGE, TEMP_SUFFIX, LocalStore, S3Store, file_to_publish, open_store
+from paperlake.storage import (
+    TEMP_FILE_MAX_AGE,
+    TEMP_SUFFIX,
+    LocalStore,
+    S3Store,
+    file_to_publish,
+    open_store,
+    settling_copy,
+)
 
 DAY = date(2026, 11, 26)
 RUN, OTHER_RUN = "20261126T060000Z-0000000a", "20261126T070000Z-0000000b"
@@ -156,6 +164,38 @@ def test_a_published_file_is_opened_through_the_store_s_local_copy_and_replaced_
     store.delete([key])
     store.drop_local_copy(key, cache)
     assert store.published_copy(key, cache) is None and not list(cache.glob("*"))
+
+
+def test_a_settling_copy_is_flushed_while_the_block_runs_and_a_failed_flush_fails_the_block(tmp_path, monkeypatch):
+    """The marts build updates its copy while the copy is written to disk (and the original's cached pages dropped) in
+    a thread; the block's end waits for it, and a disk error there is raised (nothing is published after it)."""
+    original, copy = tmp_path / "published", tmp_path / "copy"
+    original.write_bytes(b"published version")
+    copy.write_bytes(b"published version")
+    flushing, block_done, real_fsync = threading.Event(), threading.Event(), os.fsync
+    flushed = []
+
+    def fsync(fd):
+        flushing.set()
+        assert block_done.wait(5)  # still flushing while the block runs
+        real_fsync(fd)
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with settling_copy(original, copy):
+        assert flushing.wait(5)
+        copy.write_bytes(b"next version")
+        block_done.set()
+    assert flushed == [str(copy)] and original.read_bytes() == b"published version"
+    with settling_copy(tmp_path / "replaced meanwhile", copy):  # nothing to drop, nothing wrong
+        pass
+
+    def failing_fsync(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="Input/output error"), settling_copy(original, copy):
+        pass
 
 
 def test_a_new_file_to_publish_sweeps_what_a_killed_writer_left_beside_it_and_keeps_a_running_one_s(

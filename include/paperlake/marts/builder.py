@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,7 +24,7 @@ from paperlake.delta import file_paths
 from paperlake.lake import Lake
 from paperlake.lake_views import connect_lake_views, create_layer_view
 from paperlake.marts.published import MARTS_KEY, local_copies, published_marts, sql_literal
-from paperlake.storage import file_to_publish
+from paperlake.storage import file_to_publish, settling_copy
 
 SQL_DIR = Path(__file__).parent / "sql"
 # The lake layers the build steps read (their parsed counts are the commits': no view over `staged`).
@@ -339,12 +339,13 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
         if built is not None:
             with clock.phase("copy"):
                 shutil.copyfile(previous, path)
-        con = duckdb.connect(str(path))
-        try:
-            counts = update_marts(con, lake, commits, changes, built is None, clock)
-            exports = export_marts(con, lake, settings, built is None, clock)
-        finally:
-            con.close()
+        with settling_copy(previous, path) if built is not None else nullcontext():
+            con = duckdb.connect(str(path))
+            try:
+                counts = update_marts(con, lake, commits, changes, built is None, clock)
+                exports = export_marts(con, lake, settings, built is None, clock)
+            finally:
+                con.close()
         with clock.phase("publish"):
             publish_marts(lake, settings, path)
     build = "full" if built is None else "incremental"
@@ -374,11 +375,13 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
 
     The tables are written EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan both run
     outside the GIL), the largest first. The files a version replaces are deleted at once (a plain Parquet reader of
-    the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel).
+    the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel):
+    by a vacuum after a new file's exports, else in the folders of the partitions rewritten only (see
+    delete_replaced_files).
 
     Returns, for each partitioned mart an update rewrote, what it committed: the table's id, the version it wrote, the
-    table's version after the vacuum, the partition column and values rewritten, and the files they now hold; papers
-    and paper_entities also the keys (hash(paper_id)) of the papers whose rows it rewrote, `paper_keys` (None past
+    table's latest version, the partition column and values rewritten, and the files they now hold; papers and
+    paper_entities also the keys (hash(paper_id)) of the papers whose rows it rewrote, `paper_keys` (None past
     HANDED_PAPER_KEYS), so that the search index update re-reads only those.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -434,18 +437,24 @@ def export_mart(
     with cursor, clock.phase(f"export {mart}"):
         if new:
             remove_foreign_export(lake, mart, uri, options)
+        # an update writes through the table it opened (delta-rs then reads its log once, and updates it in place)
+        table = uri if new else DeltaTable(uri, storage_options=options)
         write_deltalake(
-            uri,
+            table,
             cursor.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
             mode="overwrite",
             predicate=predicate,
             partition_by=[column] if column else None,
             schema_mode="overwrite" if new else None,
-            storage_options=options,
+            storage_options=options if new else None,
         )
-        table = DeltaTable(uri, storage_options=options)
-        written = table.version()
-        table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+        if new:
+            table = DeltaTable(uri, storage_options=options)
+            written = table.version()
+            table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+        else:
+            written = table.version()
+            delete_replaced_files(lake, mart, table, column, touched)
     if predicate is None:
         return None
     return {
@@ -456,6 +465,27 @@ def export_mart(
         "partitions": touched,
         "files": file_paths(table, file_pruning_predicate=[(column, "in", touched)]),
     }
+
+
+def delete_replaced_files(lake: Lake, mart: str, table, column: str | None, touched: list[str] | None) -> None:
+    """Delete the data files in the folders an update rewrote that the table's version `table` does not name: those
+    of the partitions `touched` (by `column`), or the table's own folder for an unpartitioned table.
+
+    Only those folders are listed, not the whole table (a thousand partition folders for an export by date): a build
+    killed after writing them left its files there, and its rerun rewrites the same partitions (the marts file it did
+    not publish still names the same runs), so they are deleted then. Hidden files (`_delta_log/`, `.` temp files) are
+    left alone, as a Delta vacuum leaves them.
+    """
+    prefix = f"marts/{mart}/"
+    folders = [f"{prefix}{column}={value}/" for value in touched] if column else [prefix]
+    named = set(table.get_add_actions(flatten=True).column("path").to_pylist())
+    replaced = [
+        key
+        for folder in folders
+        for key in lake.store.list(folder)
+        if key[len(prefix):] not in named and not any(part[0] in "_." for part in key[len(prefix):].split("/"))
+    ]
+    lake.store.delete(replaced)
 
 
 def partition_rows(export: PartitionedExport, values: list[str]) -> str:
