@@ -96,13 +96,24 @@ def current_commit(store: Store, source: str, day: date) -> Commit | None:
 
 def current_commits(store: Store) -> dict[tuple[str, date], Commit]:
     """(source, date) -> current commit, for every committed partition of the lake."""
+    return read_commits(store, current_generations(store).values())
+
+
+def current_generations(store: Store) -> dict[tuple[str, date], tuple[int, str]]:
+    """(source, date) -> (generation, key) of every committed partition's current commit, from the keys only (one
+    listing, no commit read)."""
     latest: dict[tuple[str, date], tuple[int, str]] = {}
     for key in store.list(COMMITS):
         generation = _generation(key)
         if generation is not None and generation > latest.get(partition_of(key), (0, ""))[0]:
             latest[partition_of(key)] = (generation, key)
+    return latest
+
+
+def read_commits(store: Store, generations) -> dict[tuple[str, date], Commit]:
+    """(source, date) -> commit, for the (generation, key) pairs of `current_generations` given."""
     with ThreadPoolExecutor(max_workers=8) as pool:  # S3: one small GET each, overlapped
-        commits = list(pool.map(lambda key: Commit.from_json(store.get(key)), (key for _, key in latest.values())))
+        commits = list(pool.map(lambda key: Commit.from_json(store.get(key)), (key for _, key in generations)))
     return {(commit.source, commit.day): commit for commit in commits}
 
 

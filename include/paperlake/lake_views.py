@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paperlake.commit import RUN_ID_PATTERN, committed_keys, current_commits
+from paperlake.commit import RUN_ID_PATTERN, current_commits
 from paperlake.delta import published_files, published_runs
 from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.layer_columns import LAYER_COLUMNS
@@ -46,10 +46,10 @@ def create_lake_views(
     register_partition_documents(con, lake, runs)
 
 
-def create_layer_view(con, lake: Lake, view: str, layer: str, commits: dict) -> None:
-    """Temporary view `view` over the layer's files of the partitions `commits` names (with `source` and `date`
-    columns)."""
-    create_files_view(con, view, layer, [lake.uri(key) for key in committed_keys(lake, layer, commits=commits)])
+def create_layer_view(con, lake: Lake, view: str, layer: str, runs: dict) -> None:
+    """Temporary view `view` over the layer's files of the partitions `runs` names ((source, date) -> run id), with
+    `source` and `date` columns."""
+    create_files_view(con, view, layer, [lake.uri(key) for key in lake.run_keys(layer, runs)])
 
 
 def create_files_view(con, view: str, layer: str, uris: list[str]) -> None:

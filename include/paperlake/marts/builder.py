@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from paperlake.commit import Commit, current_commits
+from paperlake.commit import Commit, current_generations, read_commits
 from paperlake.config import Settings
 from paperlake.delta import file_paths
 from paperlake.lake import Lake
@@ -80,7 +80,7 @@ MEMORY_LIMIT = "2GB"
 EXPORT_MEMORY_LIMIT = "512MB"
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 11
+STATE_VERSION = 12
 
 
 @dataclass(frozen=True)
@@ -137,25 +137,32 @@ class MartsSummary:
 
 @dataclass(frozen=True)
 class PartitionChanges:
-    """The partitions a build recomputes: committed runs the marts do not hold yet, and partitions no longer
-    committed."""
+    """The partitions a build recomputes: committed generations the marts do not hold yet (their commits read), and
+    partitions no longer committed; and the run id of every committed partition."""
 
     changed: dict[tuple[str, date], Commit]
     vanished: frozenset[tuple[str, date]]
+    runs: dict[tuple[str, date], str]
 
     @classmethod
-    def between(cls, built: dict[tuple[str, date], str], commits: dict[tuple[str, date], Commit]) -> PartitionChanges:
-        """What changed from the runs the marts were built from (`built`) to the current commits."""
-        changed = {key: commit for key, commit in commits.items() if built.get(key) != commit.run_id}
-        return cls(changed, frozenset(built.keys() - commits.keys()))
+    def between(cls, store, built: dict[tuple[str, date], tuple[int, str]]) -> PartitionChanges:
+        """What changed from the (generation, run id) per partition the marts were built from (`built`) to the lake's
+        current commits: only the commits of generations not built are read."""
+        generations = current_generations(store)
+        changed = read_commits(
+            store, (current for key, current in generations.items() if built.get(key, (None,))[0] != current[0])
+        )
+        runs = {key: built[key][1] for key in generations.keys() - changed.keys()}
+        runs |= {key: commit.run_id for key, commit in changed.items()}
+        return cls(changed, frozenset(built.keys() - generations.keys()), runs)
 
     def __len__(self) -> int:
         return len(self.changed) + len(self.vanished)
 
 
-def latest_partition_date(commits: dict) -> date | None:
-    """The newest committed partition date (read from the commits, no data scanned)."""
-    return max((day for _, day in commits), default=None)
+def latest_partition_date(runs: dict) -> date | None:
+    """The newest committed partition date (read from the commit keys, no data scanned)."""
+    return max((day for _, day in runs), default=None)
 
 
 def mart_sql_files() -> list[Path]:
@@ -163,9 +170,10 @@ def mart_sql_files() -> list[Path]:
     return sorted(SQL_DIR.glob("[0-9]*.sql"))
 
 
-def built_runs(path: Path) -> dict[tuple[str, date], str] | None:
-    """(source, date) -> run id of the partitions a marts file holds; None when its state is absent or of another
-    version, or the file is no DuckDB database (overwritten, truncated): the build then starts from scratch."""
+def built_runs(path: Path) -> dict[tuple[str, date], tuple[int, str]] | None:
+    """(source, date) -> (commit generation, run id) of the partitions a marts file holds; None when its state is
+    absent or of another version, or the file is no DuckDB database (overwritten, truncated): the build then starts
+    from scratch."""
     import duckdb
 
     try:
@@ -179,10 +187,8 @@ def built_runs(path: Path) -> dict[tuple[str, date], str] | None:
             return None
         if version != (STATE_VERSION, duckdb.__version__):
             return None
-        return {
-            (source, day): run_id
-            for source, day, run_id in con.execute("SELECT source, date, run_id FROM state.partitions").fetchall()
-        }
+        rows = con.execute("SELECT source, date, generation, run_id FROM state.partitions").fetchall()
+        return {(source, day): (generation, run_id) for source, day, generation, run_id in rows}
 
 
 # The row counts a commit holds that the marts read (pipeline_health), as columns of the partition tables: commit key ->
@@ -191,13 +197,14 @@ COMMIT_COUNTS = {"staged": "staged_rows", "quarantine": "quarantine_rows"}
 
 
 def create_partition_table(con, name: str, keys, commits: dict | None = None) -> None:
-    """Temp table `name` of (source, date) pairs for the build steps to join on, with each one's run_id and committed
-    row counts (COMMIT_COUNTS) in `commits` if given.
+    """Temp table `name` of (source, date) pairs for the build steps to join on, with each one's generation, run_id
+    and committed row counts (COMMIT_COUNTS) in `commits` if given.
 
     Written as SQL literals: registering an Arrow table would import pandas (~0.25 s a build).
     """
     counts = "".join(f", {column} BIGINT" for column in COMMIT_COUNTS.values())
-    columns = "source VARCHAR, date DATE" + (f", run_id VARCHAR{counts}" if commits is not None else "")
+    commit_fields = f", generation BIGINT, run_id VARCHAR{counts}" if commits is not None else ""
+    columns = f"source VARCHAR, date DATE{commit_fields}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
     rows = [
         f"({sql_literal(source)}, DATE {sql_literal(day.isoformat())}{commit_columns(commits, (source, day))})"
@@ -208,24 +215,26 @@ def create_partition_table(con, name: str, keys, commits: dict | None = None) ->
 
 
 def commit_columns(commits: dict | None, key: tuple[str, date]) -> str:
-    """The run id and row counts of the commit of `key`, as SQL literals after a comma; nothing without `commits`."""
+    """The generation, run id and row counts of the commit of `key`, as SQL literals after a comma; nothing without
+    `commits`."""
     if commits is None:
         return ""
     commit = commits[key]
-    return f", {sql_literal(commit.run_id)}" + "".join(f", {int(commit.rows[name])}" for name in COMMIT_COUNTS)
+    counts = "".join(f", {int(commit.rows[name])}" for name in COMMIT_COUNTS)
+    return f", {int(commit.generation)}, {sql_literal(commit.run_id)}{counts}"
 
 
-def register_changes(con, lake: Lake, changes: PartitionChanges, commits: dict, new: bool) -> None:
+def register_changes(con, lake: Lake, changes: PartitionChanges, new: bool) -> None:
     """What the build steps read: `touched` (changed or vanished partitions), `changed_runs` (their committed runs),
     the `lake_*` views over the changed partitions, and `lake_texts` / `text_partitions`, the clean rows papers' text
     comes from."""
     create_partition_table(con, "touched", changes.changed.keys() | changes.vanished)
-    create_partition_table(con, "changed_runs", changes.changed, commits)
+    create_partition_table(con, "changed_runs", changes.changed, changes.changed)
     connect_lake_views(con, lake, changes.changed, layers=BUILD_LAYERS)
     fallback = (
         set() if new else {tuple(row) for row in con.execute((SQL_DIR / "text_partitions.sql").read_text()).fetchall()}
     )
-    texts = {key: commits[key] for key in changes.changed.keys() | fallback}
+    texts = {key: changes.runs[key] for key in changes.changed.keys() | fallback}
     create_partition_table(con, "text_partitions", texts)
     if fallback:
         create_layer_view(con, lake, "lake_texts", "clean", texts)
@@ -234,7 +243,7 @@ def register_changes(con, lake: Lake, changes: PartitionChanges, commits: dict, 
 
 
 def update_marts(
-    con, lake: Lake, commits: dict, changes: PartitionChanges, new: bool, clock: Stopwatch
+    con, lake: Lake, changes: PartitionChanges, new: bool, clock: Stopwatch
 ) -> dict[str, int]:
     """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
@@ -249,14 +258,14 @@ def update_marts(
     # 2,000 partitions): kept from the first read instead (a run's files are never rewritten).
     con.execute("SET parquet_metadata_cache = true")
     # Literals, not bound parameters: DuckDB's first bound parameter imports pandas (~0.25 s a build).
-    reference = latest_partition_date(commits)
+    reference = latest_partition_date(changes.runs)
     con.execute(
         f"SET VARIABLE reference_date = {'NULL' if reference is None else sql_literal(reference.isoformat())}::DATE"
     )
     con.execute(f"SET VARIABLE min_support = {int(TRENDING_MIN_SUPPORT)}")
     con.execute(f"SET VARIABLE state_version = {int(STATE_VERSION)}")
     con.execute(f"SET VARIABLE duckdb_version = {sql_literal(duckdb.__version__)}")
-    register_changes(con, lake, changes, commits, new)
+    register_changes(con, lake, changes, new)
     steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
     for sql_file in steps:
         try:
@@ -328,10 +337,9 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
 
     clock = Stopwatch()
     with clock.phase("diff"):
-        commits = current_commits(lake.store)
         previous = None if full else published_marts(lake, settings)
         built = None if previous is None else built_runs(previous)
-        changes = PartitionChanges.between(built or {}, commits)
+        changes = PartitionChanges.between(lake.store, built or {})
     if built is not None and not changes:
         with duckdb.connect(str(previous), read_only=True) as con:
             return MartsSummary(lake.uri(MARTS_KEY), mart_counts(con), build="unchanged", seconds=clock.seconds)
@@ -342,7 +350,7 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
         with settling_copy(previous, path) if built is not None else nullcontext():
             con = duckdb.connect(str(path))
             try:
-                counts = update_marts(con, lake, commits, changes, built is None, clock)
+                counts = update_marts(con, lake, changes, built is None, clock)
                 exports = export_marts(con, lake, settings, built is None, clock)
             finally:
                 con.close()

@@ -674,6 +674,44 @@ def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
 
 
 
+def commit_reads(lake, monkeypatch) -> list:
+    """The commit documents this lake's store reads from now on."""
+    reads, get = [], lake.store.get
+
+    def counted_get(key):
+        if key.startswith("_commits/"):
+            reads.append(key)
+        return get(key)
+
+    monkeypatch.setattr(lake.store, "get", counted_get)
+    return reads
+
+
+def test_an_update_reads_only_the_commits_of_generations_it_has_not_built(
+    two_day_lake, settings, monkeypatch, tmp_path
+):
+    build_marts(two_day_lake, settings)
+    reads = commit_reads(two_day_lake, monkeypatch)
+    d3 = date(2026, 11, 3)
+    commit_tables(  # a rerun of a built partition (its generation 2: BERT gone), and a new day
+        two_day_lake, "arxiv", D1, clean=table([paper("p1", 1, "Rerun", "h9"), paper("p2", 1, "Second", "h2")], CLEAN),
+        entities=table(spans("p2", "h2", ("MMLU", "DATASET", 5)), ENTITIES),
+    )
+    commit_tables(two_day_lake, "hf_daily", d3, clean=table([paper("p3", 1, "Third", "h4")], CLEAN))
+    reads.clear()
+    summary = build_marts(two_day_lake, settings)
+    assert (summary.build, summary.partitions) == ("incremental", 2)
+    assert sorted(reads) == [
+        f"{commit_prefix('arxiv', D1)}/0000000002.json", f"{commit_prefix('hf_daily', d3)}/0000000001.json"
+    ]
+    path = local_marts_path(two_day_lake, settings)
+    assert query(path, "SELECT count(*) FROM entity_daily WHERE entity_id = 'BERT'") == [(0,)]
+    assert (mart_rows(path), exported_rows(two_day_lake)) == full_build_rows(two_day_lake, tmp_path)
+    reads.clear()
+    assert build_marts(two_day_lake, settings).build == "unchanged"
+    assert reads == []
+
+
 def test_touched_export_partitions_read_alike_one_query_each_or_in_one_scan(two_day_lake, settings, monkeypatch):
     from paperlake.marts import builder
 

@@ -23,7 +23,7 @@ CREATE TEMP TABLE new_aliases AS
 SELECT DISTINCT source, date, entity_key(entity_id, label) AS entity_key, entity_id, label, text FROM lake_entities;
 INSERT INTO state.entity_aliases SELECT source, date, entity_key, text FROM new_aliases;
 INSERT INTO state.entity_names SELECT entity_key, entity_id, label FROM new_aliases EXCEPT SELECT * FROM state.entity_names;
-INSERT INTO state.partitions SELECT source, date, run_id FROM changed_runs;
+INSERT INTO state.partitions SELECT source, date, generation, run_id FROM changed_runs;
 
 CREATE TEMP TABLE affected_papers AS
 SELECT paper_key FROM papers_touched_before

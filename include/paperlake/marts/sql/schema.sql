@@ -5,7 +5,7 @@
 CREATE SCHEMA state;
 CREATE TABLE state.build (state_version INTEGER, duckdb_version VARCHAR, papers_with_entities BIGINT);
 INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckdb_version'), 0);
-CREATE TABLE state.partitions (source VARCHAR, date DATE, run_id VARCHAR);
+CREATE TABLE state.partitions (source VARCHAR, date DATE, generation BIGINT, run_id VARCHAR);
 -- Clean rows per partition, without their text: a paper's text is read from the lake when its current row changes.
 CREATE TABLE state.paper_rows (source VARCHAR, date DATE, paper_key UBIGINT, paper_id VARCHAR, version INTEGER, content_hash VARCHAR, upvotes INTEGER);
 -- is_ml: the domain gate's verdict on the span's paper (true for spans tagged before the gate; the score is in state.verdicts).
