@@ -145,9 +145,9 @@ def committed_key(lake: Lake, layer: str, source: str, day: date, name: str = TA
     return lake.run_key(layer, source, day, committed_run(lake, source, day), name)
 
 
-def committed_keys(lake: Lake, layer: str, name: str = TABLE_FILE, commits: dict | None = None) -> list[str]:
-    """Keys of document `name` of a layer in every committed partition (of `commits`, default: read them now)."""
-    commits = current_commits(lake.store) if commits is None else commits
+def committed_keys(lake: Lake, layer: str, name: str = TABLE_FILE) -> list[str]:
+    """Keys of document `name` of a layer in every committed partition."""
+    commits = current_commits(lake.store)
     return lake.run_keys(layer, {key: commit.run_id for key, commit in commits.items()}, name)
 
 
