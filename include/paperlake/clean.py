@@ -37,7 +37,7 @@ _MARKDOWN = (
     ("__", re.compile(r"(?<![\w_])__(?=[^\s_])(.+?)(?<=[^\s_])__(?![\w_])")),  # a run of underscores is not emphasis
     ("*", re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])")),
     ("_", re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![\w_])")),
-    ("`", re.compile(r"`([^`'\n]+)`")),
+    ("`", re.compile(r"(?<!\\)`([^`'\n]+)(?<!\\)`")),  # an escaped ` (TeX's grave accent, \`a) is no code mark
 )
 # Text without these is no LaTeX: an apostrophe, `^` or `_` alone is read as itself.
 _LATEX_MARK = re.compile(r"[\\{}$~`]")

@@ -2,8 +2,8 @@
 
 Prints, over the records (a record counts once, for its title or its abstract): leftover `$`, `\\`, `^{`,
 `_{`; plain words of the raw text glued to a neighbour; texts a second cleaning changes; texts one pass of the
-rules does not leave final; escaped dollars
-lost; and the CPU milliseconds `clean_text` takes per abstract. Exits 1 when any count is not 0.
+rules does not leave final; escaped dollars lost; private-use characters (the cleaning's own placeholders) the raw
+text did not hold; and the CPU milliseconds `clean_text` takes per abstract. Exits 1 when any count is not 0.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from paperlake.latex import find_math, literal_dollars
 from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus
 from paperlake.text_residue import glued_words
 
+_PRIVATE_USE = re.compile("[\uE000-\uF8FF]")
 _LEFTOVER = {"$": re.compile(r"\$"), "\\": re.compile(r"\\"), "^{": re.compile(r"\^\{"), "_{": re.compile(r"_\{")}
 
 
@@ -35,6 +36,7 @@ def shown_dollars(cleaned: str) -> int:
 
 
 ONE_PASS = "one pass not final"
+PLACEHOLDER_LEFT = "placeholder characters left"
 
 
 def evaluate(records, clean, once=None) -> tuple[Counter, dict[str, list], float]:
@@ -70,6 +72,8 @@ def evaluate(records, clean, once=None) -> tuple[Counter, dict[str, list], float
             found("changed by a second cleaning", record, changed[0][:200])
         if once is not None and (reread := [o for o in map(once, (record.title, record.abstract)) if once(o) != o]):
             found(ONE_PASS, record, reread[0][:200])
+        if leaked := [c for raw, c in texts if _PRIVATE_USE.search(c) and not _PRIVATE_USE.search(raw)]:
+            found(PLACEHOLDER_LEFT, record, leaked[0][:200])
         if any(literal_dollars(raw) > (raw.count("\\$") or 0) for raw, _ in texts):
             found("unpaired $ in the raw text (kept as a dollar)", record, record.abstract[:200])
         if any(c.count("$") < raw.count("\\$") for raw, c in texts):
@@ -92,6 +96,7 @@ def main() -> int:
         "changed by a second cleaning",
         ONE_PASS,
         "escaped dollars lost",
+        PLACEHOLDER_LEFT,
     ]
     for defect in defects:
         print(f"  {defect:<30} {counts[defect]:>6}")

@@ -238,12 +238,14 @@ def _converter():
 
 # --- TeX-aware reading: escapes, then math by TeX's own delimiters, then text macros -------------------------------
 
-# In text: TeX's opening quotes, a line break `\\`, a control space, an escaped character, a math delimiter, a macro, a
-# special character, a piece placeholder.
-_TEXT_TOKEN = re.compile(r"``|`|\\\\|\\\s|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
+# In text: a grave or tilde accent on a letter (`\\`e`, `\\~{n}`: not a quote or a space), TeX's opening quotes, a line
+# break `\\`, a control space, an escaped character, a math delimiter, a macro, a special character, a placeholder.
+_TEXT_TOKEN = re.compile(r"\\[`~](?=\{?[^\W\d_])|``|`|\\\\|\\\s|\\[$%&_#{}]|\$\$?|\\[()\[\]]|\\[A-Za-z]+|[%&~]|\uE011")
 # Escaped characters as plain text: braces become small ones (U+FE5B, U+FE5C), which no reading takes for TeX groups
 # (full-width ones would not do: ftfy turns them back into ASCII).
 ESCAPED_CHARACTERS = {"\\$": "$", "\\%": "%", "\\&": "&", "\\_": "_", "\\#": "#", "\\{": "\ufe5b", "\\}": "\ufe5c"}
+# Accent commands named by a character that is also TeX markup on its own (a quote, a non-breaking space).
+_ACCENTS_LIKE_SPECIALS = ("\\`", "\\~")
 # Spacing commands, in text.
 _TEXT_SPACE_MACROS = frozenset("thinspace enspace enskip quad qquad medspace thickspace negthinspace".split())
 # Commands that make a letter of the word they stand in (`\L ojasiewicz` is Łojasiewicz), so the space after them goes.
@@ -290,8 +292,8 @@ def tex_to_text(text: str) -> str:
                 position = token.start() + 1
             else:
                 out.append(word)  # an unclosed \( or \[: structure the converter drops
-        elif word == "``":
-            out.append(word)  # an opening double quote, the converter's
+        elif word in _ACCENTS_LIKE_SPECIALS or word == "``":
+            out.append(word)  # the converter's: an accent (`\\`e` is è), an opening double quote
         elif word == "`":
             out.append(piece("‘"))  # an opening single quote; a later reading would pair a kept ` as Markdown code
         elif word[1:].isspace():
