@@ -10,7 +10,7 @@ from collections import Counter
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.util import compile_suffix_regex, filter_spans
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, filter_spans
 
 from paperlake.tagging.exclusions import all_caps_run, excluded_kind
 from paperlake.tagging.gazetteer import mention_pattern
@@ -38,10 +38,26 @@ VERB_OPENERS = words("verb_openers")
 _ALNUM_NAME = re.compile(r"^[A-Za-z]+\d+[A-Za-z]+\d*$")
 
 
+# LaTeX markup left in arXiv abstracts, split from the words it wraps: a command's opening brace and an escaped
+# quote before a word (`\textbf{Multi-Marginal`, `\`A-la-carte`), and the non-breaking space `~` before a bracket
+# ("reinforcement learning~(RL)").
+_LATEX_PREFIXES = [r"\\[A-Za-z]+\{", r"\\`"]
+_LATEX_INFIXES = [r"~", r"(?<=~)\("]
+_LATEX_MARKUP = re.compile("|".join(_LATEX_PREFIXES))
+
+
+def latex_markup(text: str) -> bool:
+    """`text` is a token of LaTeX markup the tokenizer split from a word (`\\textbf{`, `\\``)."""
+    return bool(_LATEX_MARKUP.fullmatch(text))
+
+
 def fix_tokenizer(nlp) -> None:
-    """Split a sentence-final period from names ending in a capital or digit (`GSM8K.`, `ViT.`)."""
+    """Split a sentence-final period from names ending in a capital or digit (`GSM8K.`, `ViT.`), and LaTeX markup
+    from the words it wraps."""
     suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[A-Z0-9])\.$"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    nlp.tokenizer.prefix_search = compile_prefix_regex(_LATEX_PREFIXES + list(nlp.Defaults.prefixes)).search
+    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + _LATEX_INFIXES).finditer
     nlp.tokenizer.token_match = _ALNUM_NAME.match
 
 
