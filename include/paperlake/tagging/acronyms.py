@@ -11,6 +11,7 @@ from paperlake.tagging.components import (
     CALLING_WORDS,
     GENERIC_NAMES,
     HEAD_LABELS,
+    OPENING_MARKS,
     head_label,
     latex_markup,
     singular_noun,
@@ -23,7 +24,7 @@ GENERIC_LONG_FORMS = words("generic_long_forms")
 GENERIC_LONG_FORM_ENDINGS = tuple(sorted(words("generic_long_form_endings")))
 NOT_ENTITY_LONG_FORMS = words("not_entity_long_forms")
 LONG_FORM_HEADS = labelled_words("long_form_heads")
-LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"', "`", "``", "\u2018", "\u201c"}
+LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"', "\u2018", "\u201c"} | OPENING_MARKS
 # Markup between a long form and its bracket ("learning~(RL)", "\\textbf{...} (MMtSBM)", "`Tests ...' (TARP)").
 DEFINITION_CLOSERS = words("definition_closers")
 ACRONYM_NAME_HEADS = words("acronym_name_heads")

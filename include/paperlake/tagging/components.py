@@ -46,9 +46,17 @@ _LATEX_INFIXES = [r"~", r"(?<=~)\("]
 _LATEX_MARKUP = re.compile("|".join(_LATEX_PREFIXES))
 
 
+OPENING_MARKS = words("opening_marks")
+
+
 def latex_markup(text: str) -> bool:
     """`text` is a token of LaTeX markup the tokenizer split from a word (`\\textbf{`, `\\``)."""
     return bool(_LATEX_MARKUP.fullmatch(text))
+
+
+def opening_mark(tok) -> bool:
+    """`tok` opens a quoted or marked-up name: punctuation, LaTeX's quotes or markup."""
+    return (tok.is_punct and tok.text != "-") or tok.text in OPENING_MARKS or latex_markup(tok.text)
 
 
 def fix_tokenizer(nlp) -> None:
@@ -392,7 +400,7 @@ def _called_phrase(doc: Doc, i: int) -> tuple[Span, str] | None:
     if tok.lower_ not in CALLING_WORDS and not (tok.lower_ in CALLING_VERBS and i and doc[i - 1].lower_ == "we"):
         return None
     start = i + 1
-    while start < len(doc) and (doc[start].is_punct or doc[start].text == "\\") and doc[start].text != "-":
+    while start < len(doc) and opening_mark(doc[start]):
         start += 1  # opening quotes: called ``X'', termed \`X'
     end = start
     while end < len(doc) and (doc[end].text == "-" or (doc[end].is_lower and doc[end].is_alpha)):

@@ -735,6 +735,10 @@ def test_a_lowercase_phrase_after_a_calling_word_is_a_name_on_every_mention(nlp)
     ]
     # one word before a stop word is no name
     assert found("A failure termed lost in the middle appears.") == []
+    # LaTeX's opening quotes before the phrase are no part of it
+    for quoted in (r"``zorbic glim sampling''", r"\`zorbic glim sampling'"):
+        text = f"We use a method termed {quoted}. Then zorbic glim sampling runs."
+        assert found(text) == [("zorbic glim sampling", "METHOD"), ("zorbic glim sampling", "METHOD")]
 
 
 def test_a_metric_at_a_cutoff_is_a_metric_by_its_shape(nlp):
