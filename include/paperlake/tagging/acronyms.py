@@ -7,7 +7,15 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from paperlake.tagging.components import CALLING_WORDS, GENERIC_NAMES, HEAD_LABELS, head_label, singular_noun
+from paperlake.tagging.components import (
+    CALLING_WORDS,
+    GENERIC_NAMES,
+    HEAD_LABELS,
+    OPENING_MARKS,
+    head_label,
+    latex_markup,
+    singular_noun,
+)
 from paperlake.tagging.exclusions import excluded_kind
 from paperlake.tagging.gazetteer import canonical_id
 from paperlake.tagging.vocabulary import labelled_words, words
@@ -16,7 +24,9 @@ GENERIC_LONG_FORMS = words("generic_long_forms")
 GENERIC_LONG_FORM_ENDINGS = tuple(sorted(words("generic_long_form_endings")))
 NOT_ENTITY_LONG_FORMS = words("not_entity_long_forms")
 LONG_FORM_HEADS = labelled_words("long_form_heads")
-LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"'}
+LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"', "\u2018", "\u201c"} | OPENING_MARKS
+# Markup between a long form and its bracket ("learning~(RL)", "\\textbf{...} (MMtSBM)", "`Tests ...' (TARP)").
+DEFINITION_CLOSERS = words("definition_closers")
 ACRONYM_NAME_HEADS = words("acronym_name_heads")
 
 
@@ -125,10 +135,18 @@ def acronym_definitions(doc: Doc) -> Doc:
         acronym = doc[tok.i + 1].text
         if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES or excluded_kind(acronym):
             continue
-        window_start = tok.i
-        while window_start > 0 and doc[window_start - 1].text not in LONG_FORM_STOPS and tok.i - window_start < 16:
+        close = tok.i
+        while close > 0 and doc[close - 1].text in DEFINITION_CLOSERS:
+            close -= 1
+        window_start = close
+        while (
+            window_start > 0
+            and doc[window_start - 1].text not in LONG_FORM_STOPS
+            and not latex_markup(doc[window_start - 1].text)
+            and close - window_start < 16
+        ):
             window_start -= 1
-        window = doc[window_start : tok.i]
+        window = doc[window_start:close]
         words = window.text.split()
         start_word = long_form_start(words, acronym)
         if start_word is None:
@@ -137,7 +155,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         long_form = doc.char_span(start_char, window.end_char, alignment_mode="expand")
         if long_form is None or _generic_long_form(long_form.text):
             continue
-        ent = by_end.get(tok.i)
+        ent = by_end.get(close)
         if ent is not None and ent.start <= long_form.start:
             aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
             _name_with_acronym(doc, ent.start, tok.i, ent.label_, named, spans)

@@ -10,7 +10,7 @@ from collections import Counter
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.util import compile_suffix_regex, filter_spans
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, filter_spans
 
 from paperlake.tagging.exclusions import all_caps_run, excluded_kind
 from paperlake.tagging.gazetteer import mention_pattern
@@ -38,10 +38,34 @@ VERB_OPENERS = words("verb_openers")
 _ALNUM_NAME = re.compile(r"^[A-Za-z]+\d+[A-Za-z]+\d*$")
 
 
+# LaTeX markup left in arXiv abstracts, split from the words it wraps: a command's opening brace and an escaped
+# quote before a word (`\textbf{Multi-Marginal`, `\`A-la-carte`), and the non-breaking space `~` before a bracket
+# ("reinforcement learning~(RL)").
+_LATEX_PREFIXES = [r"\\[A-Za-z]+\{", r"\\`"]
+_LATEX_INFIXES = [r"~", r"(?<=~)\("]
+_LATEX_MARKUP = re.compile("|".join(_LATEX_PREFIXES))
+
+
+OPENING_MARKS = words("opening_marks")
+
+
+def latex_markup(text: str) -> bool:
+    """`text` is a token of LaTeX markup the tokenizer split from a word (`\\textbf{`, `\\``)."""
+    return bool(_LATEX_MARKUP.fullmatch(text))
+
+
+def opening_mark(tok) -> bool:
+    """`tok` opens a quoted or marked-up name: punctuation, LaTeX's quotes or markup."""
+    return (tok.is_punct and tok.text != "-") or tok.text in OPENING_MARKS or latex_markup(tok.text)
+
+
 def fix_tokenizer(nlp) -> None:
-    """Split a sentence-final period from names ending in a capital or digit (`GSM8K.`, `ViT.`)."""
+    """Split a sentence-final period from names ending in a capital or digit (`GSM8K.`, `ViT.`), and LaTeX markup
+    from the words it wraps."""
     suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[A-Z0-9])\.$"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    nlp.tokenizer.prefix_search = compile_prefix_regex(_LATEX_PREFIXES + list(nlp.Defaults.prefixes)).search
+    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + _LATEX_INFIXES).finditer
     nlp.tokenizer.token_match = _ALNUM_NAME.match
 
 
@@ -376,7 +400,7 @@ def _called_phrase(doc: Doc, i: int) -> tuple[Span, str] | None:
     if tok.lower_ not in CALLING_WORDS and not (tok.lower_ in CALLING_VERBS and i and doc[i - 1].lower_ == "we"):
         return None
     start = i + 1
-    while start < len(doc) and (doc[start].is_punct or doc[start].text == "\\") and doc[start].text != "-":
+    while start < len(doc) and opening_mark(doc[start]):
         start += 1  # opening quotes: called ``X'', termed \`X'
     end = start
     while end < len(doc) and (doc[end].text == "-" or (doc[end].is_lower and doc[end].is_alpha)):

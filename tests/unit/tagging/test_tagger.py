@@ -139,6 +139,33 @@ def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, ex
     assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "We add zorbic token pruning~(ZTP) to the decoder; ZTP is cheap.",
+            [("zorbic token pruning", "METHOD"), ("ZTP", "METHOD"), ("ZTP", "METHOD")],
+        ),
+        (
+            r"We propose \textbf{Quorra Echo Sampling} (QES) for decoding. QES is fast.",
+            [("Quorra Echo Sampling", "METHOD"), ("QES", "METHOD"), ("QES", "METHOD")],
+        ),
+        (
+            r"We introduce \`Zorb-la-Glim Prompt Tuning (ZGPT), a scheme to tune prompts. ZGPT helps.",
+            [("Zorb-la-Glim Prompt Tuning", "METHOD"), ("ZGPT", "METHOD"), ("ZGPT", "METHOD")],
+        ),
+        (
+            "We introduce `Quorra Token Merging' (QTM) for vision models. QTM is fast.",
+            [("Quorra Token Merging", "METHOD"), ("QTM", "METHOD"), ("QTM", "METHOD")],
+        ),
+    ],
+    ids=["non-breaking-space", "command-braces", "escaped-quote", "quotes"],
+)
+def test_latex_markup_around_a_definition_is_neither_long_form_nor_acronym(nlp, text, expected):
+    """Abstracts keep LaTeX markup: "learning~(RL)", "\\textbf{...} (ACR)", "`...' (ACR)" still define ACR."""
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
+
+
 def test_architectural_components_are_no_entities(nlp):
     """Guidelines, not annotated: architectural components (FFN, attention heads, cross-attention, ...)."""
     assert entities(nlp, "Its MLP and self-attention layers use RMSNorm; dense MLPs are slow.") == []
@@ -708,6 +735,10 @@ def test_a_lowercase_phrase_after_a_calling_word_is_a_name_on_every_mention(nlp)
     ]
     # one word before a stop word is no name
     assert found("A failure termed lost in the middle appears.") == []
+    # LaTeX's opening quotes before the phrase are no part of it
+    for quoted in (r"``zorbic glim sampling''", r"\`zorbic glim sampling'"):
+        text = f"We use a method termed {quoted}. Then zorbic glim sampling runs."
+        assert found(text) == [("zorbic glim sampling", "METHOD"), ("zorbic glim sampling", "METHOD")]
 
 
 def test_a_metric_at_a_cutoff_is_a_metric_by_its_shape(nlp):
