@@ -3,6 +3,8 @@ in brackets after a tagged name ("PERK (Parameter Efficient ...)") is that name'
 
 from __future__ import annotations
 
+import unicodedata
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -44,6 +46,7 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
         letters = letters * int(acronym[1])
     if not 2 <= len(letters) <= 10 or not acronym[0].isalpha() or len(words) == 0:
         return None
+    words = [_base_letters(word) for word in words]  # "À-la-carte Prompt Tuning (APT)": À spells A
     initials = _initials_start(words, letters)
     if initials is not None:
         return initials
@@ -65,6 +68,11 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
 
 
 LONG_FORM_FILLERS = words("long_form_fillers")
+
+
+def _base_letters(word: str) -> str:
+    """`word` with each accented letter as its base letter, one character for one (À -> A, ñ -> n)."""
+    return word if word.isascii() else "".join(unicodedata.normalize("NFD", ch)[0] for ch in word)
 
 
 def _initials_start(words: list[str], letters: list[str]) -> int | None:

@@ -546,6 +546,10 @@ def test_an_unknown_coined_name_needs_evidence(nlp):
 def test_an_acronym_and_the_long_form_its_definition_labels_share_one_entity_id(nlp):
     found = entities(nlp, "We study inference-time intervention (ITI). ITI helps.")
     assert {eid for eid, _, _ in found} == {"inference-time intervention"}
+    # an accented initial spells its base letter
+    found = entities(nlp, "We introduce Èlan Prompt Tuning (EPT) for decoding. EPT helps.")
+    assert [(e[2], e[1]) for e in found] == [("Èlan Prompt Tuning", "METHOD"), ("EPT", "METHOD"), ("EPT", "METHOD")]
+    assert {eid for eid, _, _ in found} == {"Èlan Prompt Tuning"}
 
 
 def test_the_tag_stage_gates_each_paper_by_its_categories_and_stores_the_verdict(lake):
