@@ -17,9 +17,8 @@ from collections import Counter
 from paperlake.clean import clean_once, clean_text
 from paperlake.latex import find_math, literal_dollars
 from paperlake.real_corpus import REAL_CORPUS_DIR_ENV, load_real_corpus
-from paperlake.text_residue import glued_words
+from paperlake.text_residue import glued_words, leaked_placeholders
 
-_PRIVATE_USE = re.compile("[\uE000-\uF8FF]")
 _LEFTOVER = {"$": re.compile(r"\$"), "\\": re.compile(r"\\"), "^{": re.compile(r"\^\{"), "_{": re.compile(r"_\{")}
 
 
@@ -72,7 +71,7 @@ def evaluate(records, clean, once=None) -> tuple[Counter, dict[str, list], float
             found("changed by a second cleaning", record, changed[0][:200])
         if once is not None and (reread := [o for o in map(once, (record.title, record.abstract)) if once(o) != o]):
             found(ONE_PASS, record, reread[0][:200])
-        if leaked := [c for raw, c in texts if _PRIVATE_USE.search(c) and not _PRIVATE_USE.search(raw)]:
+        if leaked := [c for raw, c in texts if leaked_placeholders(raw, c)]:
             found(PLACEHOLDER_LEFT, record, leaked[0][:200])
         if any(literal_dollars(raw) > (raw.count("\\$") or 0) for raw, _ in texts):
             found("unpaired $ in the raw text (kept as a dollar)", record, record.abstract[:200])

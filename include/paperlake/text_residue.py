@@ -1,4 +1,5 @@
-"""What cleaning may never leave in a text: TeX math or commands, `^{`/`_{` groups, words glued together.
+"""What cleaning may never leave in a text: TeX math or commands, `^{`/`_{` groups, words glued together, its own
+placeholder characters.
 
 Shared by validation (the `*_tex_residue` quarantine reasons) and `make eval-clean`.
 """
@@ -17,6 +18,7 @@ _MATH_MARK = re.compile(r"\$|\\[(\[]")
 _PLAIN_WORD = re.compile(r"[(\"'“‘]*([A-Za-z]{2,})[.,;:!?)\"'”’]*")
 _LETTER_COMMAND_AT_END = re.compile(r"\\(?:L|l|o|O|ss|ae|AE|oe|OE|aa|i|j)$")
 _EDGE_PUNCTUATION = ".,;:!?()[]\"'“”‘’<>"
+_PRIVATE_USE = re.compile("[\uE000-\uF8FF]")  # where the cleaning rules keep URLs and rendered pieces meanwhile
 
 
 def markup_residue(cleaned: str) -> str | None:
@@ -58,4 +60,11 @@ def text_residue(raw: str | None, cleaned: str | None) -> str | None:
             residue = "math delimiter"  # a dollar the raw text had as math (`E $\\geq$100` -> `E ≥$100`)
     if residue is None and raw and (words := glued_words(raw, cleaned)):
         residue = "words glued together: " + ", ".join(words[:3])
+    if residue is None and raw is not None and leaked_placeholders(raw, cleaned):
+        residue = "cleaning placeholder left"
     return residue
+
+
+def leaked_placeholders(raw: str, cleaned: str) -> bool:
+    """Whether `cleaned` holds private-use characters (the cleaning's placeholders) that `raw` did not hold."""
+    return bool(_PRIVATE_USE.search(cleaned)) and not _PRIVATE_USE.search(raw)

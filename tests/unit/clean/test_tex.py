@@ -90,6 +90,9 @@ def test_validation_sees_math_commands_scripts_and_glued_words():
     assert text_residue("E $\\geq$100 GeV", "E ≥$100 GeV") == "math delimiter"
     # \L makes a letter of the word
     assert text_residue("to \\L ojasiewicz functions", "to Łojasiewicz functions") is None
+    # the grave accent's old output: a placeholder of the cleaning left in the text (not one the input held)
+    assert text_residue("Monge-Amp\\`ere", "Monge-Amp0\uE012ere") == "cleaning placeholder left"
+    assert text_residue("a \uE012 mark", "a \uE012 mark") is None
 
 
 def test_validation_residue_passes_every_real_cleaned_abstract():
