@@ -385,7 +385,7 @@ def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatc
     outside the GIL), the largest first. The files a version replaces are deleted at once (a plain Parquet reader of
     the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel):
     by a vacuum after a new file's exports, else in the folders of the partitions rewritten only (see
-    delete_replaced_files).
+    delete_replaced_files). A new file's exports are checkpointed at the version written.
 
     Returns, for each partitioned mart an update rewrote, what it committed: the table's id, the version it wrote, the
     table's latest version, the partition column and values rewritten, and the files they now hold; papers and
@@ -460,6 +460,8 @@ def export_mart(
             table = DeltaTable(uri, storage_options=options)
             written = table.version()
             table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+            # an update then opens the table from this checkpoint, not by replaying the JSON log of every file's add
+            table.create_checkpoint()
         else:
             written = table.version()
             delete_replaced_files(lake, mart, table, column, touched)

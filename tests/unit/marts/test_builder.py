@@ -327,10 +327,24 @@ def test_every_mart_is_exported_as_a_delta_table_that_plain_parquet_readers_also
     for name, rows in summary.tables.items():
         assert DeltaTable(trend_lake.uri(f"marts/{name}")).to_pyarrow_table().num_rows == rows
         assert pq.read_table(trend_lake.uri(f"marts/{name}")).num_rows == rows  # no file beside the current version's
-    assert {p.parent.name for p in Path(trend_lake.uri("marts/entity_daily")).rglob("*.parquet")} == {
+    assert {path.split("/")[0] for path in export_files_on_disk(trend_lake)["entity_daily"]} == {
         f"date={day:%Y-%m-%d}" for day in (days_before(n) for n in (0, 1, 5, 6, 20, 29, 34, 35))
     }
     assert len(list(Path(trend_lake.uri("marts/entities")).glob("*.parquet"))) == 1
+
+
+def test_a_full_build_checkpoints_every_export_at_the_version_it_wrote(two_day_lake, settings):
+    """An update opens each export from the full build's checkpoint, not by replaying its log's add actions."""
+    import json
+
+    from deltalake import DeltaTable
+
+    build_marts(two_day_lake, settings)
+    for mart in MARTS:
+        log = Path(two_day_lake.uri(f"marts/{mart}")) / "_delta_log"
+        version = DeltaTable(two_day_lake.uri(f"marts/{mart}")).version()
+        assert json.loads((log / "_last_checkpoint").read_text())["version"] == version, mart
+        assert (log / f"{version:020d}.checkpoint.parquet").is_file(), mart
 
 
 def export_files(lake) -> dict:
@@ -375,7 +389,7 @@ def test_an_added_day_commits_only_the_export_partitions_it_touches_as_one_versi
 def export_files_on_disk(lake) -> dict:
     """mart -> the Parquet files in its export's folder (relative to the table)."""
     return {
-        mart: {p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet")}
+        mart: {p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet") if "_delta_log" not in p.parts}
         for mart, folder in ((mart, Path(lake.uri(f"marts/{mart}"))) for mart in MARTS)
     }
 
