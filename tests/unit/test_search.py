@@ -98,6 +98,7 @@ def test_filters_by_entity_label_dates_and_source(con):
     assert ids(con, "lora", entity="LoRA") == ["r2", "r1"]
     assert ids(con, "speculative", label="MODEL") == ["s1", "q2"]
     assert ids(con, "speculative", entity="Llama", label="METHOD") == []
+    assert ids(con, "speculative", label="model") == ids(con, "speculative", label="Model") == ["s1", "q2"]
     assert ids(con, "speculative", since=D2) == ["q2"]  # s1 was first seen on D1 (and again on D2 in hf_daily)
     assert ids(con, "speculative", until=D1) == ["s1", "s2"]
     assert ids(con, "speculative", source="hf_daily") == ["s1"]
@@ -565,7 +566,10 @@ def test_cli_search_formats_and_errors(search_lake, settings, monkeypatch, capsy
     ]
     assert main(["search", "speculative", "--since", "2026-11-02"]) == 0
     out = capsys.readouterr().out
-    assert "q2" in out and "s1" not in out and "(1 matching papers)" in out
+    assert "q2" in out and "s1" not in out and "(1 matching paper)" in out
+    assert main(["search", "lora", "--label", "method"]) == 0
+    out = capsys.readouterr().out
+    assert "r1" in out and "r2" in out and "r3" not in out and "(2 matching papers)" in out
     assert main(["search", "the of"]) == 2
     assert "no words to search for" in capsys.readouterr().err
 
