@@ -25,7 +25,17 @@ from bench.report import Figure, best_times
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path
-from paperlake.search import build_search_index, load_fts, open_search, published_segments, search
+from paperlake.search import (
+    ParsedQuery,
+    build_search_index,
+    load_fts,
+    matches_sql,
+    open_search,
+    published_segments,
+    query_terms,
+    search,
+)
+from paperlake.search_scores import best_matches
 
 QUERY_REPEATS = 5
 TOP = 10
@@ -114,6 +124,18 @@ def marts_cli(home: str) -> dict:
     }
 
 
+def scored_in_sql(con, query: str, count: int) -> tuple[int, list[tuple[float, int]]]:
+    """The count and best `count` matches (with ties) of `query` as `search` read them for a first page before it
+    scored them with numpy: every match scored in SQL into a temp table, counted, the best read from it."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE matches AS {matches_sql(query_terms(con, ParsedQuery.parse(query)))}")
+    total = con.execute("SELECT count(*) FROM temp.matches").fetchone()[0]
+    best = con.execute(
+        "SELECT score, docid FROM temp.matches WHERE score >= (SELECT min(score) FROM (SELECT score FROM "
+        f"temp.matches ORDER BY score DESC LIMIT {count:d}))"
+    ).fetchall()
+    return total, best
+
+
 def time_queries(home: str) -> dict:
     """Warm query times: `paperlake.search.search` (a page of 10 with snippets and entities, and the total) against a
     plain `match_bm25` top 10 on an FTS index of the same papers built by hand (its build time too)."""
@@ -138,11 +160,16 @@ def time_queries(home: str) -> dict:
         sides = {
             "search": lambda: search(con, query, size=TOP),
             "match_bm25": lambda: fts.execute(by_hand, [query]).fetchall(),
+            "scoring": lambda: best_matches(con, query_terms(con, ParsedQuery.parse(query)).termids, TOP),
+            "scoring_in_sql": lambda: scored_in_sql(con, query, TOP),
         }
         best_times(1, sides)  # warm: the files' pages are in memory
         times = best_times(QUERY_REPEATS, sides)
+        total, best = best_matches(con, query_terms(con, ParsedQuery.parse(query)).termids, TOP)
+        in_sql = scored_in_sql(con, query, TOP)
         results[query] = {side: round(seconds * 1000, 1) for side, seconds in times.items()} | {
-            "matches": search(con, query).total
+            "matches": total,
+            "scoring_same_as_sql": (total, sorted(best)) == (in_sql[0], sorted(in_sql[1])),
         }
     con.close()
     return {"fts_pragma_build_seconds": round(fts_build, 2), "queries": results}
@@ -197,9 +224,15 @@ def measure(work: Path, days: int, papers_per_day: int) -> tuple[list[Figure], d
             f"  query {query!r:<26} search {times['search']:>7.1f} ms   match_bm25 by hand {times['match_bm25']:>7.1f} "
             f"ms   {times['matches']:,} matches"
         )
+        print(
+            f"    its count and best {TOP} scored with numpy {times['scoring']:>6.1f} ms, every match scored in SQL "
+            f"(as before) {times['scoring_in_sql']:>6.1f} ms; the same matches and scores: "
+            f"{times['scoring_same_as_sql']}"
+        )
     papers = runs["index full"]["papers"]
     slowest = max(queries["queries"].values(), key=lambda t: t["search"])
     ratio = max(t["search"] / t["match_bm25"] for t in queries["queries"].values())
+    slowest_scoring = max(queries["queries"].values(), key=lambda t: t["scoring_in_sql"])
     return [
         Figure(
             "search_index_build_over_marts",
@@ -246,6 +279,12 @@ def measure(work: Path, days: int, papers_per_day: int) -> tuple[list[Figure], d
             slowest["search"],
             "ms",
             100.0,
+        ),
+        Figure(
+            "search_query_scoring_over_sql",
+            "its count and best matches scored with numpy / in SQL (before)",
+            round(slowest_scoring["scoring"] / slowest_scoring["scoring_in_sql"], 2),
+            "x",
         ),
         Figure(
             "search_query_over_match_bm25",

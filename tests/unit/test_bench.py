@@ -70,6 +70,7 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
         "search_added_day_share_cli",
         "search_added_day_share_cli_cpu",
         "search_query_warm_ms",
+        "search_query_scoring_over_sql",
         "search_query_over_match_bm25",
         "marts_full_seconds",
         "marts_full_over_plain",
@@ -91,6 +92,7 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
     search = written["details"]["search"]
     in_task = search["runs"]["index added day"]
     assert (in_task["build"], in_task["partitions_from"]) == ("incremental", "marts build") and in_task["indexed"] > 0
+    assert all(query["scoring_same_as_sql"] for query in search["queries"]["queries"].values())
     published, index = search["cli"]["output"][-2:]
     assert published.startswith("published ") and "(incremental build" in published
     assert index.startswith("search index ") and f": incremental ({in_task['indexed']} papers indexed" in index
