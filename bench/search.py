@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.marts import build, cpu_seconds, grow_lake, vocabulary
 from bench.processes import REPO, run_step
 from bench.report import Figure, best_times
+from paperlake.cli import main
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path
@@ -105,8 +106,6 @@ def marts_cli(home: str) -> dict:
     each, split where the command prints the build's `published` line."""
     import contextlib
     import os
-
-    from paperlake.cli import main
 
     os.environ["PAPERLAKE_HOME"] = home
     out = TimedLines()
