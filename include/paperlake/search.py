@@ -38,6 +38,7 @@ from paperlake.marts.published import local_copies, local_marts_path, sql_litera
 from paperlake.paging import Page, page_bounds, paged_rows
 from paperlake.readonly import confine, damaged_marts
 from paperlake.search_postings import add_new_terms, index_postings
+from paperlake.search_scores import BM25_B, BM25_K1, best_matches
 from paperlake.storage import file_to_publish
 
 SEGMENTS_FOLDER = "marts/search"
@@ -59,9 +60,9 @@ BULK_DOCS = 20_000
 SMALL_UPDATE_PARTITIONS = 100
 # Times a reader re-reads the manifest when a segment it names was deleted meanwhile (two updates since it read it).
 OPEN_ATTEMPTS = 3
-# A result page reaching at most this many of the best matches is read without joining every match to its doc.
+# A result page reaching at most this many of the best matches, unfiltered, is scored with numpy (search_scores), its
+# count and best matches read without joining every match to its doc.
 DIRECT_PAGE_ROWS = 100
-BM25_K1, BM25_B = 1.2, 0.75
 # Queries of at most this many terms are scored by joining each term's postings on the docid (see matches_sql).
 JOINED_TERMS = 6
 MAX_QUERY_CHARS = 1000
@@ -696,7 +697,10 @@ class SearchFilters:
             clauses.append("list_contains(p.sources, ?)")
             params.append(self.source)
         if self.entity is not None or self.label is not None:
-            entity = ["e.entity_id = ?"] * (self.entity is not None) + ["e.label = ?"] * (self.label is not None)
+            # Labels are written in capitals (METHOD); a user's `method` means the same label.
+            entity = ["e.entity_id = ?"] * (self.entity is not None) + ["upper(e.label) = upper(?)"] * (
+                self.label is not None
+            )
             clauses.append(
                 "EXISTS (SELECT 1 FROM marts.paper_entities e WHERE e.paper_id = p.paper_id AND "
                 f"{' AND '.join(entity)})"
@@ -835,25 +839,20 @@ def search(con, text: str, filters: SearchFilters = SearchFilters(), page: int =
     for phrase in terms.phrases:
         where += " AND regexp_matches(search_text(p.title || ' ' || coalesce(p.abstract, '')), ?)"
         params.append(phrase)
-    # Scored once, paged twice (the count and the page): the matches go to a temp table of this connection.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE matches AS {matches_sql(terms)}")
     limit, offset = page_bounds(page, size)
     if params or offset + limit > DIRECT_PAGE_ROWS:
-        # The papers' own columns are joined only to filter by them; the page's rows are then read by id.
+        # Scored once, paged twice (the count and the page): the matches go to a temp table of this connection. The
+        # papers' own columns are joined only to filter by them; the page's rows are then read by id.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE matches AS {matches_sql(terms)}")
         rows_from = "temp.matches m JOIN index_docs d USING (docid)"
         if params:
             rows_from += f" JOIN papers p ON p.paper_id = d.paper_id WHERE {where}"
         ranked, total = paged_rows(con, "m.score, d.docid", rows_from, "m.score DESC, d.paper_id", params, page, size)
         docs = indexed_docs(con, [docid for _, docid in ranked])
     else:
-        # Every match is a live doc: counted as it is; the page is the best `offset + limit` scores (and their ties),
-        # ordered by paper id among equal scores once their docs are read.
-        total = con.execute("SELECT count(*) FROM temp.matches").fetchone()[0]
-        ranked = con.execute(
-            "SELECT score, docid FROM temp.matches WHERE score >= (SELECT min(score) FROM (SELECT score FROM "
-            "temp.matches ORDER BY score DESC LIMIT ?))",
-            [offset + limit],
-        ).fetchall()
+        # The count and the best `offset + limit` scores (and their ties), scored with numpy; ordered by paper id among
+        # equal scores once their docs are read.
+        total, ranked = best_matches(con, terms.termids, offset + limit)
         docs = indexed_docs(con, [docid for _, docid in ranked])
         ranked = sorted(ranked, key=lambda hit: (-hit[0], docs[hit[1]][0]))[offset:offset + limit]
     papers = page_papers(con, [docs[docid][:2] for _, docid in ranked])

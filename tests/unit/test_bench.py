@@ -44,7 +44,8 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
         [sys.executable, "-m", "bench", "--quick", "--output", str(results)], cwd=REPO, env=env, check=True, timeout=900
     )
 
-    figures = {figure["key"]: figure for figure in json.loads(results.read_text())["figures"]}
+    written = json.loads(results.read_text())
+    figures = {figure["key"]: figure for figure in written["figures"]}
     dag_files = sorted(path.stem for path in (REPO / "dags").glob("*.py"))
     assert set(figures) == {
         "ingest_time_ratio",
@@ -66,7 +67,10 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
         "search_index_build_over_marts_cpu",
         "search_added_day_share",
         "search_added_day_share_cpu",
+        "search_added_day_share_cli",
+        "search_added_day_share_cli_cpu",
         "search_query_warm_ms",
+        "search_query_scoring_over_sql",
         "search_query_over_match_bm25",
         "marts_full_seconds",
         "marts_full_over_plain",
@@ -83,3 +87,12 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
     assert figures.pop("marts_full_differing_rows")["value"] == 0  # the plain build made the same marts
     assert all(figure["value"] > 0 for figure in figures.values())
     assert all(isinstance(figure["met"], bool) for figure in figures.values() if figure["goal"] is not None)
+    # The added day's index update ran as the marts DAG's task, handed what the build committed, and again inside
+    # `paperlake marts` after its incremental build of the same day.
+    search = written["details"]["search"]
+    in_task = search["runs"]["index added day"]
+    assert (in_task["build"], in_task["partitions_from"]) == ("incremental", "marts build") and in_task["indexed"] > 0
+    assert all(query["scoring_same_as_sql"] for query in search["queries"]["queries"].values())
+    published, index = search["cli"]["output"][-2:]
+    assert published.startswith("published ") and "(incremental build" in published
+    assert index.startswith("search index ") and f": incremental ({in_task['indexed']} papers indexed" in index

@@ -98,6 +98,7 @@ def test_filters_by_entity_label_dates_and_source(con):
     assert ids(con, "lora", entity="LoRA") == ["r2", "r1"]
     assert ids(con, "speculative", label="MODEL") == ["s1", "q2"]
     assert ids(con, "speculative", entity="Llama", label="METHOD") == []
+    assert ids(con, "speculative", label="model") == ids(con, "speculative", label="Model") == ["s1", "q2"]
     assert ids(con, "speculative", since=D2) == ["q2"]  # s1 was first seen on D1 (and again on D2 in hf_daily)
     assert ids(con, "speculative", until=D1) == ["s1", "s2"]
     assert ids(con, "speculative", source="hf_daily") == ["s1"]
@@ -124,11 +125,54 @@ def test_joined_and_grouped_scoring_agree(con, monkeypatch):
     papers, the same scores."""
     import paperlake.search
 
+    monkeypatch.setattr(paperlake.search, "DIRECT_PAGE_ROWS", 0)  # every page scored in SQL (a first page: numpy)
     queries = ["lora", "lora tuning", "speculative decoding", "we report results on several benchmarks"]
     joined = {text: [(h.paper_id, h.score) for h in search(con, text).rows] for text in queries}
     monkeypatch.setattr(paperlake.search, "JOINED_TERMS", 0)
     assert {text: [(h.paper_id, h.score) for h in search(con, text).rows] for text in queries} == joined
     assert len(joined["we report results on several benchmarks"]) == 7
+
+
+def test_the_first_page_scored_with_numpy_is_the_exact_bm25_of_every_match_scored_in_sql(lake, settings, monkeypatch):
+    """Random texts of Zipf-distributed words and varied lengths, then a day revising every seventh (a delta segment:
+    the replaced texts' postings stay in the base): for queries of frequent and rare words, the numpy scoring of a
+    first page gives the same total and the same best matches, scores equal to the bit, as the SQL scoring of every
+    match; and search shows the same pages either way."""
+    import random
+
+    import paperlake.search
+    from paperlake.search import ParsedQuery, matches_sql, query_terms
+    from paperlake.search_scores import best_matches
+
+    rng = random.Random(24)
+    words = [f"w{i}" for i in range(30)]
+
+    def text(length):
+        return " ".join(rng.choices(words, weights=[1 / (rank + 1) for rank in range(len(words))], k=length))
+
+    commit_day(lake, D1, [row(f"p{i:03d}", text(rng.randint(1, 6)), text(rng.randint(3, 80))) for i in range(240)])
+    build_marts(lake, settings)
+    build_search_index(lake, settings)
+    revised = [
+        {**row(f"p{i:03d}", text(3), text(rng.randint(3, 80)), f"v2-{i}"), "version": 2} for i in range(0, 240, 7)
+    ]
+    commit_day(lake, D2, revised + [row(f"n{i:02d}", text(4), text(rng.randint(3, 80))) for i in range(30)])
+    build_marts(lake, settings)
+    assert build_search_index(lake, settings).build == "incremental"
+    queries = ["w0", "w0 w1", "w1 w2 w3", "w5 w9", "w20", "w28 w29", "w0 w1 w2 w3 w4 w5 w6 w7", "w3 w3 w14"]
+    with closing(open_search(settings)) as con:
+        for query in queries:
+            terms = query_terms(con, ParsedQuery.parse(query))
+            exact = con.execute(f"SELECT score, docid FROM ({matches_sql(terms)}) ORDER BY score DESC").fetchall()
+            for count in (1, 10, 1000):
+                total, best = best_matches(con, terms.termids, count)
+                expected = [hit for hit in exact if exact and hit[0] >= exact[min(count, len(exact)) - 1][0]]
+                assert (total, sorted(best)) == (len(exact), sorted(expected)), (query, count)
+        first_pages = {query: search(con, query, size=10) for query in queries}
+        monkeypatch.setattr(paperlake.search, "DIRECT_PAGE_ROWS", 0)
+        for query, page in first_pages.items():
+            assert search(con, query, size=10) == page, query
+    assert sum(page.total > 100 for page in first_pages.values()) >= 2  # frequent words: most papers match
 
 
 def test_a_result_whose_first_seen_the_marts_changed_since_the_index_is_still_shown(search_lake, settings):
@@ -565,7 +609,10 @@ def test_cli_search_formats_and_errors(search_lake, settings, monkeypatch, capsy
     ]
     assert main(["search", "speculative", "--since", "2026-11-02"]) == 0
     out = capsys.readouterr().out
-    assert "q2" in out and "s1" not in out and "(1 matching papers)" in out
+    assert "q2" in out and "s1" not in out and "(1 matching paper)" in out
+    assert main(["search", "lora", "--label", "method"]) == 0
+    out = capsys.readouterr().out
+    assert "r1" in out and "r2" in out and "r3" not in out and "(2 matching papers)" in out
     assert main(["search", "the of"]) == 2
     assert "no words to search for" in capsys.readouterr().err
 

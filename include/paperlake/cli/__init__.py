@@ -112,7 +112,7 @@ def declare_search(search: argparse.ArgumentParser) -> None:
     search.add_argument("--entity", help="only papers mentioning this entity (its entity_id, e.g. LoRA)")
     search.add_argument(
         "--label",
-        help="only papers mentioning an entity of this label (e.g. DATASET), "
+        help="only papers mentioning an entity of this label (e.g. DATASET, any case), "
         "or with --entity: the entity as this label",
     )
     search.add_argument("--since", type=parse_day, help="only papers first seen on or after this date")

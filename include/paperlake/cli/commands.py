@@ -107,7 +107,8 @@ def cmd_search(args, settings: Settings) -> None:
     columns = ["score", "date", "paper_id", "title", "snippet", "entities"]
     if args.format == "table":
         more = "" if page.total == len(rows) else f"; the best {len(rows)} shown, raise --limit for more"
-        print(format_table(columns, rows, f"({page.total} matching papers{more})", max_width=args.width))
+        matching = f"{page.total} matching paper{'s' * (page.total != 1)}"
+        print(format_table(columns, rows, f"({matching}{more})", max_width=args.width))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
