@@ -44,6 +44,8 @@ _ALNUM_NAME = re.compile(r"^[A-Za-z]+\d+[A-Za-z]+\d*$")
 _LATEX_PREFIXES = [r"\\[A-Za-z]+\{", r"\\`"]
 _LATEX_INFIXES = [r"~", r"(?<=~)\("]
 _LATEX_MARKUP = re.compile("|".join(_LATEX_PREFIXES))
+# A dash glued to a closing bracket ("Theory-of-Mind (ToM)--and"): spaCy splits a dash only between letters.
+_DASH_INFIXES = [r"(?<=\w)\)(?=--)", r"(?<=\))--+(?=\w)"]
 
 
 OPENING_MARKS = words("opening_marks")
@@ -65,7 +67,7 @@ def fix_tokenizer(nlp) -> None:
     suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[A-Z0-9])\.$"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.tokenizer.prefix_search = compile_prefix_regex(_LATEX_PREFIXES + list(nlp.Defaults.prefixes)).search
-    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + _LATEX_INFIXES).finditer
+    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + _LATEX_INFIXES + _DASH_INFIXES).finditer
     nlp.tokenizer.token_match = _ALNUM_NAME.match
 
 
