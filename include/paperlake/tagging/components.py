@@ -382,6 +382,8 @@ def _title_phrase_at(doc: Doc, end: int, title: str) -> Span | None:
             break
         if start < end and first.lower_ in DEGREE_PARTS and doc[start + 1].text != "-":
             break  # "efficient inference": a degree or praise, not a kind (guidelines, boundaries 5)
+        if start and doc[start - 1].lower_ == "we":
+            break  # "we use probing": a verb (title "Can We Use Probing to ...")
         words_in = [t for t in piece if t.text != "-"]
         generic = " ".join(piece.text.lower().replace("-", " ").split()) in GENERIC_PHRASES
         if len(words_in) > TITLE_PHRASE_WORDS or generic or first.lower_ in GENERIC_NAMES:

@@ -772,3 +772,6 @@ def test_a_capitalised_word_before_a_model_name_names_a_variant_of_it(nlp):
     assert found(text) == [("Generative Llama-2", "MODEL"), ("Stream Llama-2", "MODEL")]
     # a word starting a sentence, or a function word, is no part of the name
     assert found("We train it. Stream Llama-2 is fast. And Llama-2 is slow.") == [("Llama-2", "MODEL")] * 2
+    # nor is the last word of a longer name
+    text = "We train a Threshold-Integrated Llama-2 model and a Sequentially Sampled Chunk Llama-2 here."
+    assert found(text) == [("Llama-2", "MODEL")] * 2
