@@ -67,7 +67,8 @@ def fix_tokenizer(nlp) -> None:
     suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[A-Z0-9])\.$"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.tokenizer.prefix_search = compile_prefix_regex(_LATEX_PREFIXES + list(nlp.Defaults.prefixes)).search
-    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + _LATEX_INFIXES + _DASH_INFIXES).finditer
+    infixes = list(nlp.Defaults.infixes) + _LATEX_INFIXES + _DASH_INFIXES
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.tokenizer.token_match = _ALNUM_NAME.match
 
 
