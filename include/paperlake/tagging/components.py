@@ -44,6 +44,8 @@ _ALNUM_NAME = re.compile(r"^[A-Za-z]+\d+[A-Za-z]+\d*$")
 _LATEX_PREFIXES = [r"\\[A-Za-z]+\{", r"\\`"]
 _LATEX_INFIXES = [r"~", r"(?<=~)\("]
 _LATEX_MARKUP = re.compile("|".join(_LATEX_PREFIXES))
+# A dash glued to a closing bracket ("Theory-of-Mind (ToM)--and"): spaCy splits a dash only between letters.
+_DASH_INFIXES = [r"(?<=\w)\)(?=--)", r"(?<=\))--+(?=\w)"]
 
 
 OPENING_MARKS = words("opening_marks")
@@ -65,7 +67,8 @@ def fix_tokenizer(nlp) -> None:
     suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[A-Z0-9])\.$"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.tokenizer.prefix_search = compile_prefix_regex(_LATEX_PREFIXES + list(nlp.Defaults.prefixes)).search
-    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + _LATEX_INFIXES).finditer
+    infixes = list(nlp.Defaults.infixes) + _LATEX_INFIXES + _DASH_INFIXES
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.tokenizer.token_match = _ALNUM_NAME.match
 
 
@@ -380,6 +383,8 @@ def _title_phrase_at(doc: Doc, end: int, title: str) -> Span | None:
             break
         if start < end and first.lower_ in DEGREE_PARTS and doc[start + 1].text != "-":
             break  # "efficient inference": a degree or praise, not a kind (guidelines, boundaries 5)
+        if start and doc[start - 1].lower_ == "we":
+            break  # "we use probing": a verb (title "Can We Use Probing to ...")
         words_in = [t for t in piece if t.text != "-"]
         generic = " ".join(piece.text.lower().replace("-", " ").split()) in GENERIC_PHRASES
         if len(words_in) > TITLE_PHRASE_WORDS or generic or first.lower_ in GENERIC_NAMES:

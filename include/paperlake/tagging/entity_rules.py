@@ -9,6 +9,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from paperlake.tagging.components import NAME_BREAKERS
+
 
 def load_shape_patterns(path: Path) -> list[dict]:
     """Entity-ruler token patterns that generalise (name+version shapes, *Bench names), one JSON per line."""
@@ -61,3 +63,33 @@ class EntityRules:
 @Language.factory("paperlake_entity_rules")
 def make_entity_rules(nlp: Language, name: str) -> EntityRules:
     return EntityRules(nlp, name)
+
+
+SENTENCE_ENDS = {".", "!", "?"}
+
+
+def _variant_word(doc: Doc, i: int) -> bool:
+    """doc[i] is a capitalised word inside a sentence, no rule tagged it, and it is neither a function word nor part of
+    a longer name."""
+    tok = doc[i]
+    if i <= 0 or tok.ent_type_ or not tok.is_title or not tok.is_alpha or tok.is_stop or tok.lower_ in NAME_BREAKERS:
+        return False
+    before = doc[i - 1]
+    # nor the last word of a longer name: "Threshold-Integrated U-Net", "Sequentially Sampled Chunk Conformer"
+    if before.text == "-" or before.is_title or before.is_upper:
+        return False
+    return before.text not in SENTENCE_ENDS and not before.text.endswith(".")
+
+
+@Language.component("paperlake_model_variants")
+def named_model_variants(doc: Doc) -> Doc:
+    """A capitalised word inside a sentence right before a model's name names a variant of it, one entity:
+    "two variants: Generative Qwen3Guard, ... and Stream Qwen3Guard", "a hybrid version (Hybrid Phi-Mamba)"."""
+    ents = [
+        Span(doc, ent.start - 1, ent.end, label=ent.label_, span_id=doc[ent.start - 1 : ent.end].text)
+        if ent.label_ == "MODEL" and _variant_word(doc, ent.start - 1)
+        else ent
+        for ent in doc.ents
+    ]
+    doc.ents = filter_spans(ents)
+    return doc

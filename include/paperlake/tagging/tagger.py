@@ -93,6 +93,7 @@ def build_tagger(gazetteer_paths: tuple[Path, ...] = GAZETTEER_PATHS, model_dir:
     nlp.add_pipe("paperlake_title_names")
     nlp.add_pipe("paperlake_named_phrases")
     nlp.add_pipe("paperlake_compounds")
+    nlp.add_pipe("paperlake_model_variants")
     nlp.add_pipe("paperlake_kind_modifiers")
     nlp.add_pipe("paperlake_enumerations")
     nlp.add_pipe("paperlake_coordinations")

@@ -751,3 +751,27 @@ def test_a_metric_at_a_cutoff_is_a_metric_by_its_shape(nlp):
         ("pass@48", "METRIC"), ("NDCG@25", "METRIC"), ("zorb@k", "METRIC"),
     ]
     assert found("Write to someone@example for data.") == []
+
+
+def test_a_dash_glued_to_a_definitions_bracket_hides_no_acronym(nlp):
+    """"an ability called Theory-of-Mind (ToM)--and ...": spaCy splits a dash only between letters."""
+    found = [(e[2], e[1]) for e in entities(nlp, "We add zorbic token pruning (ZTP)--and show that ZTP is cheap.")]
+    assert found == [("zorbic token pruning", "METHOD"), ("ZTP", "METHOD"), ("ZTP", "METHOD")]
+
+
+def test_a_verb_starts_no_phrase_the_title_names(nlp):
+    """"Can We Use Probing to ...": `probing` is the name, "use probing" is no kind of it."""
+    text = "In this article, we use probing to study fine-tuning. Our purpose was to use probing to understand it."
+    spans = [span for _, _, span, _, _ in tag_texts(nlp, [text], titles=["Can We Use Probing to Understand BERT?"])[0]]
+    assert spans == ["probing", "fine-tuning", "probing"]
+
+
+def test_a_capitalised_word_before_a_model_name_names_a_variant_of_it(nlp):
+    found = lambda text: [(span, label) for _, label, span in entities(nlp, text)]
+    text = "It comes in two variants: Generative Llama-2, which writes, and Stream Llama-2, which reads."
+    assert found(text) == [("Generative Llama-2", "MODEL"), ("Stream Llama-2", "MODEL")]
+    # a word starting a sentence, or a function word, is no part of the name
+    assert found("We train it. Stream Llama-2 is fast. And Llama-2 is slow.") == [("Llama-2", "MODEL")] * 2
+    # nor is the last word of a longer name
+    text = "We train a Threshold-Integrated Llama-2 model and a Sequentially Sampled Chunk Llama-2 here."
+    assert found(text) == [("Llama-2", "MODEL")] * 2
