@@ -12,7 +12,7 @@ from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lak
 from paperlake.layer_columns import LAYER_COLUMNS
 from paperlake.marts.published import sql_literal
 
-LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
+LAKE_LAYERS = ("parsed", "clean", "quarantine", "entities")
 
 
 def connect_lake_views(

@@ -39,7 +39,7 @@ DAY, OTHER_DAY = date(2026, 11, 26), date(2026, 11, 27)
 RETENTION = timedelta(days=7)
 # The columns that identify a row of each layer (what a reader must see exactly once).
 ROW_KEYS = {
-    "staged": ["paper_id"],
+    "parsed": ["paper_id"],
     "clean": ["paper_id"],
     "quarantine": ["paper_id"],
     "entities": ["paper_id", "entity_id", "start_char"],

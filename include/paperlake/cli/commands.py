@@ -142,7 +142,7 @@ def cmd_summary(args, settings: Settings) -> None:
             continue
         counts = {
             layer: _partition_rows(lake, layer, source, args.date, run_id)
-            for layer in ("raw", "staged", "clean", "quarantine", "entities")
+            for layer in ("raw", "parsed", "clean", "quarantine", "entities")
         }
         if any(count != "-" for count in counts.values()):
             for layer, count in counts.items():
