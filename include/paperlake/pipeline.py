@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from paperlake.commit import Commit, commit_key, commit_run, committed_dates, current_commit, new_run_id
 from paperlake.config import Settings
-from paperlake.delta import PublishFailed, publish_partition
+from paperlake.delta import PublishFailed, check_migrated, publish_partition
 from paperlake.digest import compose_digest, publish_digest
 from paperlake.errors import PaperlakeError
 from paperlake.garbage import collect_garbage
@@ -184,6 +184,7 @@ def commit_stage(
     partition's next commit or garbage collection, or `paperlake publish`, makes it.
     """
     lake = Lake.from_settings(settings)
+    check_migrated(lake)  # before the commit: on a lake not migrated yet it could not be published
     commit = commit_run(
         lake,
         source,

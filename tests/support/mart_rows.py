@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from paperlake.config import Settings
+from paperlake.delta import migrate_lake
 from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path
 from paperlake.pipeline import marts_stage
@@ -37,9 +38,10 @@ def mart_rows(settings: Settings) -> dict[str, list[dict]]:
 
 
 def built_mart_rows(lake_folder: Path, home: Path) -> dict[str, list[dict]]:
-    """The marts rows of a copy of `lake_folder` made in `home`."""
+    """The marts rows of a copy of `lake_folder` made in `home` (migrated first: it may be of an older layout)."""
     shutil.copytree(lake_folder, home / "lake")
     settings = Settings.from_env({"PAPERLAKE_HOME": str(home)})
+    migrate_lake(Lake.from_settings(settings), settings.run_retention)
     marts_stage(settings)
     return mart_rows(settings)
 

@@ -189,6 +189,7 @@ def cmd_migrate(args, settings: Settings) -> None:
 
     lake = Lake.from_settings(settings)
     done = migrate_lake(lake, settings.run_retention)
+    print(f"{done.pop('files_moved')} files moved to today's layer names (staged/ -> parsed/) in {lake.url}")
     print(f"{done.pop('sidecars_renamed')} sidecar files renamed with a _ prefix in {lake.url}")
     print_published(lake, done)
 
