@@ -131,13 +131,13 @@ def write_run(lake, source: str, day: date, clean: dict, entities: dict, quarant
         schemas.QUARANTINE,
     )
     clean_table = clean_table.slice(quarantined)
-    staged = schemas.STAGED
+    parsed = schemas.PARSED
     lake.write_raw(source, day, [], {"base_generation": 0}, run_id)
     lake.write_table(
-        "staged",
+        "parsed",
         source,
         day,
-        pa.concat_tables([clean_table.cast(staged), quarantine.select(staged.names).cast(staged)]),
+        pa.concat_tables([clean_table.cast(parsed), quarantine.select(parsed.names).cast(parsed)]),
         run_id,
     )
     lake.write_table("clean", source, day, clean_table, run_id)

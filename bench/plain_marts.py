@@ -56,7 +56,7 @@ CREATE TABLE entity_daily AS
 SELECT date, entity_id, label, count(DISTINCT paper_id) AS n_papers FROM lake_entities WHERE coalesce(is_ml, true) \
 GROUP BY ALL;
 CREATE TABLE pipeline_health AS
-WITH staged AS (SELECT source, date, count(*) AS parsed FROM lake_staged GROUP BY ALL),
+WITH parsed AS (SELECT source, date, count(*) AS parsed FROM lake_parsed GROUP BY ALL),
 clean AS (SELECT source, date, count(*) AS clean FROM lake_clean GROUP BY ALL),
 quarantine AS (SELECT source, date, count(*) AS quarantined FROM lake_quarantine GROUP BY ALL),
 reasons AS (
@@ -67,14 +67,14 @@ FROM lake_quarantine) GROUP BY ALL)
 ),
 tagged AS (SELECT source, date, count(*) AS entity_spans, count(DISTINCT paper_id) AS papers_with_entities \
 FROM lake_entities GROUP BY ALL),
-keys AS (SELECT source, date FROM lake_raw UNION SELECT source, date FROM staged UNION SELECT source, date \
+keys AS (SELECT source, date FROM lake_raw UNION SELECT source, date FROM parsed UNION SELECT source, date \
 FROM lake_validation)
 SELECT k.source, k.date, r.pages AS fetched_pages, r.bytes AS fetched_bytes, r.fetched_at,
        coalesce(s.parsed, 0) AS parsed, coalesce(c.clean, 0) AS clean, coalesce(q.quarantined, 0) AS quarantined,
        coalesce(rs.quarantined_by_reason, MAP {}) AS quarantined_by_reason,
        coalesce(t.entity_spans, 0) AS entity_spans, coalesce(t.papers_with_entities, 0) AS papers_with_entities,
        v.validation_success, v.run_id, v.airflow_run_id
-FROM keys k LEFT JOIN lake_raw r USING (source, date) LEFT JOIN staged s USING (source, date) LEFT JOIN clean c \
+FROM keys k LEFT JOIN lake_raw r USING (source, date) LEFT JOIN parsed s USING (source, date) LEFT JOIN clean c \
 USING (source, date)
 LEFT JOIN quarantine q USING (source, date) LEFT JOIN reasons rs USING (source, date) LEFT JOIN tagged t \
 USING (source, date)

@@ -22,7 +22,7 @@ DOC = """
 ### Ingest `{source}`: one date per run
 
 **Reads** the `{source}` source for the run's data interval (the logical date's UTC day), or with
-`reparse` the committed raw pages. **Writes** a new run of `raw/`, `staged/`, `clean/`,
+`reparse` the committed raw pages. **Writes** a new run of `raw/`, `parsed/`, `clean/`,
 `quarantine/`, `validation/` and `entities/` for `source={source}/date=<logical date>`, all made
 current at once by the `commit` task (nothing is visible before it; a failed run changes nothing).
 Tagging runs as one mapped `tag` task per chunk of `PAPERLAKE_TAG_CHUNK_ROWS` clean rows (default

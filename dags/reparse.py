@@ -11,7 +11,7 @@ DOC = """
 ### Reparse: rebuild dates from their committed raw pages
 
 **Reads** the committed `raw/` pages of `source` for every date in `from_date`…`to_date` that has a
-committed run. **Writes** a new run of each such date (staged, clean, quarantine, validation,
+committed run. **Writes** a new run of each such date (parsed, clean, quarantine, validation,
 entities) and commits it, exactly as an ingest run would, without any request to the source.
 Use it after changing cleaning, validation or tagging rules.
 

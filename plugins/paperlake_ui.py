@@ -21,9 +21,9 @@ from paperlake_airflow import ingest_dag_id
 URL_PREFIX = "/paperlake"
 
 
-def ingest_run_path(source: str, run_id: str) -> str:
-    """The UI path of an ingest run, below the UI's root."""
-    return f"dags/{ingest_dag_id(source)}/runs/{quote(run_id, safe='')}"
+def ingest_run_path(source: str, airflow_run_id: str) -> str:
+    """The UI path of an ingest DAG's Airflow run, below the UI's root."""
+    return f"dags/{ingest_dag_id(source)}/runs/{quote(airflow_run_id, safe='')}"
 
 
 def build_page_app():

@@ -237,7 +237,7 @@ def content_hash(title: str, abstract: str) -> str:
 
 
 def clean_records(records: Iterable[PaperRecord]) -> Iterator[dict]:
-    """One `staged` row per record as it comes: cleaned text beside the original, URLs, hash, duplicate flag, index.
+    """One `parsed` row per record as it comes: cleaned text beside the original, URLs, hash, duplicate flag, index.
 
     Across rows only `content_hash -> first paper_id` is kept (for `content_duplicate_of`).
     """

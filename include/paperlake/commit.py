@@ -29,6 +29,7 @@ from paperlake.lake import (
     Lake,
     partition_of,
 )
+from paperlake.layer_columns import RENAMED_LAYERS
 from paperlake.storage import Store
 
 COMMITS = "_commits"
@@ -67,7 +68,10 @@ class Commit:
 
     @classmethod
     def from_json(cls, data: bytes) -> Commit:
-        return cls(**json.loads(data))
+        """A commit as written; the row counts of a layer it names by a former name (RENAMED_LAYERS) under today's."""
+        fields = json.loads(data)
+        fields["rows"] = {RENAMED_LAYERS.get(layer, layer): rows for layer, rows in fields["rows"].items()}
+        return cls(**fields)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -186,10 +190,10 @@ def commit_run(
     manifest = lake.read_raw_manifest(source, day, run_id)
     base = int(manifest.get("base_generation", 0))
     rows = run_rows(lake, source, day, run_id)
-    if rows["clean"] + rows["quarantine"] != rows["staged"]:
+    if rows["clean"] + rows["quarantine"] != rows["parsed"]:
         raise PaperlakeError(
             f"{source} {day}: run {run_id} is inconsistent, not committed: clean {rows['clean']} + quarantine "
-            f"{rows['quarantine']} != staged {rows['staged']}"
+            f"{rows['quarantine']} != parsed {rows['parsed']}"
         )
     previous = current_commit(lake.store, source, day)
     if (previous.generation if previous else 0) != base:

@@ -20,6 +20,7 @@ from paperlake import schemas
 from paperlake.commit import RUN_ID_PATTERN, Commit, current_commit, current_commits
 from paperlake.errors import PaperlakeError
 from paperlake.lake import SIDECAR_PREFIX, TABLE_FILE, TABLE_LAYERS, Lake, partition_of
+from paperlake.layer_columns import RENAMED_LAYERS
 
 log = logging.getLogger("paperlake")
 
@@ -34,6 +35,21 @@ LOG_RETENTION = "interval 30 days"
 
 class PublishFailed(PaperlakeError):
     """A commit could not be published to a layer's Delta table (the commit itself stands)."""
+
+
+class LakeNotMigrated(PaperlakeError):
+    """The lake still holds a layer under its former name (RENAMED_LAYERS): `paperlake migrate` moves it."""
+
+
+def check_migrated(lake: Lake, layers: tuple[str, ...] = TABLE_LAYERS) -> None:
+    """Refuse to read or write `layers` while files of one lie under its former name (a listing per renamed layer,
+    empty once migrated)."""
+    for former, layer in RENAMED_LAYERS.items():
+        if layer in layers and (left := lake.store.list(former)):
+            raise LakeNotMigrated(
+                f"the lake {lake.url} holds the {layer} layer under its former name {former}/ ({len(left)} files, "
+                f"e.g. {lake.uri(left[0])}): run `paperlake migrate` to move it to {layer}/, then retry"
+            )
 
 
 def table_uri(lake: Lake, layer: str) -> str:
@@ -127,6 +143,7 @@ def publish_layer(lake: Lake, layer: str, commit: Commit, retention: timedelta) 
     from deltalake import Schema
     from deltalake.exceptions import CommitFailedError, DeltaError
 
+    check_migrated(lake, (layer,))
     failure = None
     for _ in range(PUBLISH_ATTEMPTS):
         table = open_table(lake, layer)
@@ -183,6 +200,7 @@ def publish_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
     from deltalake.exceptions import DeltaError
 
     commits = current_commits(lake.store)
+    check_migrated(lake)
     published = {}
     for layer in TABLE_LAYERS:
         table = open_table(lake, layer)
@@ -204,12 +222,31 @@ def publish_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
     return published
 
 
-def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
-    """Bring a lake of the older layout to this one: sidecars in table folders get their `_` prefix
-    (`tagged-<run>.json` -> `_tagged-<run>.json`), then every committed partition is published.
+def move_renamed_layers(lake: Lake) -> int:
+    """Move every file of a layer under its former name to today's (`staged/...` -> `parsed/...`, its Delta log
+    included: the log names files relative to the table's folder). The log moves last, so `check_migrated` refuses
+    the layer until every file has moved; a move interrupted halfway is finished by the next one. Returns the files
+    moved (0 once done)."""
+    moved = 0
+    for former, current in RENAMED_LAYERS.items():
+        keys = lake.store.list(former)
+        log = f"{former}/_delta_log/"
+        for key in sorted(keys, key=lambda k: (k.startswith(log), k)):
+            lake.store.put(current + key[len(former):], lake.store.get(key))
+            lake.store.delete([key])
+            moved += 1
+    return moved
 
-    Returns how many sidecars were renamed and how many partitions each layer published; a second run changes nothing.
+
+def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
+    """Bring a lake of an older layout to this one: layers under a former name move to today's (`staged/` ->
+    `parsed/`), sidecars in table folders get their `_` prefix (`tagged-<run>.json` -> `_tagged-<run>.json`), then
+    every committed partition is published.
+
+    Returns how many files moved, how many sidecars were renamed and how many partitions each layer published; a
+    second run changes nothing.
     """
+    files_moved = move_renamed_layers(lake)
     table_stem = TABLE_FILE.rsplit(".", 1)[0] + "-"
     renamed = []
     for layer in TABLE_LAYERS:
@@ -219,7 +256,7 @@ def migrate_lake(lake: Lake, retention: timedelta) -> dict[str, int]:
                 lake.store.put(f"{folder}/{SIDECAR_PREFIX}{name}", lake.store.get(key))
                 renamed.append(key)
     lake.store.delete(renamed)
-    return {"sidecars_renamed": len(renamed), **publish_lake(lake, retention)}
+    return {"files_moved": files_moved, "sidecars_renamed": len(renamed), **publish_lake(lake, retention)}
 
 
 def file_paths(table, **filters) -> list[str]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from paperlake.commit import RUN_ID_PATTERN, current_commits
-from paperlake.delta import published_files, published_runs
+from paperlake.delta import check_migrated, published_files, published_runs
 from paperlake.lake import RAW_MANIFEST, TAGGED_MANIFEST, VALIDATION_RESULT, Lake
 from paperlake.layer_columns import LAYER_COLUMNS
 from paperlake.marts.published import sql_literal
 
-LAKE_LAYERS = ("staged", "clean", "quarantine", "entities")
+LAKE_LAYERS = ("parsed", "clean", "quarantine", "entities")
 
 
 def connect_lake_views(
@@ -33,7 +33,8 @@ def create_lake_views(
     con, lake: Lake, commits: dict | None = None, as_of: int | datetime | None = None, layers: tuple = LAKE_LAYERS
 ) -> None:
     """The `lake_*` views of connect_lake_views on a connection that can already read the lake (httpfs loaded for
-    S3)."""
+    S3); LakeNotMigrated while a layer lies under its former name."""
+    check_migrated(lake, layers)
     if as_of is None:
         commits = current_commits(lake.store) if commits is None else commits
         runs = {key: commit.run_id for key, commit in commits.items()}

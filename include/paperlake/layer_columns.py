@@ -50,10 +50,13 @@ ENTITY_COLUMNS = [
 ]
 
 LAYER_COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "staged": PAPER_COLUMNS,
+    "parsed": PAPER_COLUMNS,
     "clean": PAPER_COLUMNS,
     "quarantine": PAPER_COLUMNS + [("reason_codes", "VARCHAR[]"), ("reasons", "VARCHAR[]")],
     "entities": ENTITY_COLUMNS,
 }
 # The layers that are tables (each also a Delta table, `paperlake.delta`).
 TABLE_LAYERS = tuple(LAYER_COLUMNS)
+# Former layer name -> today's: what commits written before a rename name a layer (read as today's), and the folders
+# `paperlake migrate` moves.
+RENAMED_LAYERS = {"staged": "parsed"}

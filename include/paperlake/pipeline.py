@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from paperlake.commit import Commit, commit_key, commit_run, committed_dates, current_commit, new_run_id
 from paperlake.config import Settings
-from paperlake.delta import PublishFailed, publish_partition
+from paperlake.delta import PublishFailed, check_migrated, publish_partition
 from paperlake.digest import compose_digest, publish_digest
 from paperlake.errors import PaperlakeError
 from paperlake.garbage import collect_garbage
@@ -116,7 +116,7 @@ def reparse_stage(settings: Settings, source: str, day: date) -> PartitionSummar
 
 @logged_stage
 def parse_stage(settings: Settings, source: str, day: date, run_id: str) -> PartitionSummary:
-    """Parse the run's raw pages and write the cleaned records to its `staged/` table."""
+    """Parse the run's raw pages and write the cleaned records to its `parsed/` table."""
     return parse_partition(Lake.from_settings(settings), source, day, run_id, settings.batch_rows)
 
 
@@ -124,7 +124,7 @@ def parse_stage(settings: Settings, source: str, day: date, run_id: str) -> Part
 def validate_stage(
     settings: Settings, source: str, day: date, run_id: str, airflow_run_id: str | None = None
 ) -> PartitionSummary:
-    """Split the run's `staged/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
+    """Split the run's `parsed/` into `clean/` and `quarantine/` with the GX suite; write `validation/`."""
     lake = Lake.from_settings(settings)
     manifest = lake.read_raw_manifest(source, day, run_id)
     interval = None
@@ -184,6 +184,7 @@ def commit_stage(
     partition's next commit or garbage collection, or `paperlake publish`, makes it.
     """
     lake = Lake.from_settings(settings)
+    check_migrated(lake)  # before the commit: on a lake not migrated yet it could not be published
     commit = commit_run(
         lake,
         source,

@@ -36,5 +36,5 @@ class PaperRecord:
     parse_error: str | None = None
 
     def to_row(self) -> dict:
-        """A dict keyed like the `staged` schema's source columns."""
+        """A dict keyed like the `parsed` schema's source columns."""
         return asdict(self)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 
 # The module attributes built on first use: name -> the layer whose schema it is.
-LAYER_CONSTANTS = {"STAGED": "staged", "CLEAN": "clean", "QUARANTINE": "quarantine", "ENTITIES": "entities"}
+LAYER_CONSTANTS = {"PARSED": "parsed", "CLEAN": "clean", "QUARANTINE": "quarantine", "ENTITIES": "entities"}
 
 
 @cache
@@ -43,8 +43,8 @@ def _fields(columns: list[tuple[str, str]]) -> list[pa.Field]:
 
 @cache
 def layer_schemas() -> dict[str, pa.Schema]:
-    """layer -> its Arrow schema (parsed and cleaned, not yet validated, is `staged`: the validate stage splits it
-    into clean + quarantine)."""
+    """layer -> its Arrow schema (`parsed`: every record parsed and cleaned, not yet validated; the validate stage
+    splits it into clean + quarantine)."""
     import pyarrow as pa
 
     return {
@@ -56,7 +56,7 @@ def layer_schemas() -> dict[str, pa.Schema]:
 
 
 def __getattr__(name: str):
-    """LAYER_SCHEMAS, STAGED, CLEAN, QUARANTINE and ENTITIES, built when first read."""
+    """LAYER_SCHEMAS, PARSED, CLEAN, QUARANTINE and ENTITIES, built when first read."""
     if name == "LAYER_SCHEMAS":
         return layer_schemas()
     if name in LAYER_CONSTANTS:

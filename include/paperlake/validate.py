@@ -180,7 +180,7 @@ def validate_partition(
     airflow_run_id: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> PartitionSummary:
-    """Split a run's `staged` into `clean` and `quarantine` (with reasons) and write the GX result.
+    """Split a run's `parsed` into `clean` and `quarantine` (with reasons) and write the GX result.
 
     Works `batch_rows` rows at a time: superseded rows are found from the id and version columns
     alone, then the suite runs on each batch and its clean and quarantined rows are written as a
@@ -192,7 +192,7 @@ def validate_partition(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ids = lake.read_table("staged", source, day, ["paper_id", "version"], run_id=run_id)
+    ids = lake.read_table("parsed", source, day, ["paper_id", "version"], run_id=run_id)
     superseded = find_superseded(ids.column("paper_id").to_pylist(), ids.column("version").to_pylist())
     del ids
     run_suite = suite_runner(rules, source)
@@ -202,7 +202,7 @@ def validate_partition(
         lake.table_writer("clean", source, day, run_id) as clean_writer,
         lake.table_writer("quarantine", source, day, run_id) as quarantine_writer,
     ):
-        for batch in lake.table_batches("staged", source, day, run_id=run_id, batch_rows=batch_rows):
+        for batch in lake.table_batches("parsed", source, day, run_id=run_id, batch_rows=batch_rows):
             positions = range(parsed, parsed + batch.num_rows)
             reasons = {
                 pos: [("superseded", f"a newer version of {superseded[pos]} is in the same partition")]
@@ -287,7 +287,7 @@ def find_superseded(paper_ids: Sequence[str | None], versions: Sequence[int | No
 
 
 def suite_frame(batch, positions: range, superseded: dict[int, list], interval: tuple[datetime, datetime] | None):
-    """The pandas frame the suite checks for a staged batch: its rows not superseded, `_row` their partition positions.
+    """The pandas frame the suite checks for a parsed batch: its rows not superseded, `_row` their partition positions.
 
     Superseded rows are left out, so every paper_id left is unique in the whole partition and the
     suite's uniqueness check on one batch is the partition's.

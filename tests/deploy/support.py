@@ -20,7 +20,7 @@ from paperlake.lake import Lake
 from paperlake.marts.published import local_marts_path
 from tests.support.recorded_http import fixture
 
-LAYERS = ("staged", "clean", "quarantine", "entities")
+LAYERS = ("parsed", "clean", "quarantine", "entities")
 UI_CONF = {"reparse": False, "allow_shrink": False}  # the form sends the DAG's params with their defaults
 RECORDED_DAY = "2026-11-26"
 # Every process a scenario starts inherits this variable (whatever its session): what is left is found by it.

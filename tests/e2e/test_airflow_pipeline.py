@@ -18,7 +18,7 @@ from tests.conftest import AIRFLOW_ENV, VENV_BIN
 
 pytestmark = pytest.mark.e2e
 DAY = "2026-11-26"
-LAYERS = ("staged", "clean", "quarantine", "entities")
+LAYERS = ("parsed", "clean", "quarantine", "entities")
 
 
 def airflow_dags_test(env: dict, dag_id: str, day: str, *options: str) -> None:
@@ -107,7 +107,7 @@ def test_sample_flows_through_airflow_into_the_lake_and_marts_and_a_rerun_change
     airflow_dags_test(env, "paperlake_ingest_snapshot", DAY)
     airflow_dags_test(env, "paperlake_marts", DAY)
     first = layer_counts(lake, day)
-    assert first == {"staged": 316, "clean": 316, "quarantine": 0, "entities": first["entities"], "raw_pages": 1}
+    assert first == {"parsed": 316, "clean": 316, "quarantine": 0, "entities": first["entities"], "raw_pages": 1}
     assert first["entities"] > 0
     clean_ids = set(
         lake.read_table("clean", "snapshot", day, run_id=committed_run(lake, "snapshot", day))

@@ -26,7 +26,7 @@ from tests.support.snapshots import write_snapshot
 
 pytestmark = pytest.mark.faults
 DAY = "2026-11-26"
-LAYERS = ("staged", "clean", "quarantine", "entities")
+LAYERS = ("parsed", "clean", "quarantine", "entities")
 
 
 def cli_env(home: Path, **extra: str) -> dict:
@@ -159,7 +159,7 @@ def test_two_concurrent_runs_with_different_content_never_mix(tmp_path):
         assert len(committed) == 1 and committed[0] in winners, (trial, winners)
         assert all(
             row["abstract"].endswith(f"Version {committed[0]}.")
-            for layer in ("clean", "staged")
+            for layer in ("clean", "parsed")
             for row in state[layer]
         )
         assert {row["content_hash"] for row in state["entities"]} <= {row["content_hash"] for row in state["clean"]}

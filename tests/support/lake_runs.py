@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from paperlake.commit import Commit, base_generation, commit_run, new_run_id
 from paperlake.lake import TABLE_FILE, TAGGED_MANIFEST, VALIDATION_REPORT, VALIDATION_RESULT, Lake, RawPage
-from paperlake.schemas import CLEAN, ENTITIES, QUARANTINE, STAGED
+from paperlake.schemas import CLEAN, ENTITIES, PARSED, QUARANTINE
 
 
 def paper(pid, version, title, chash, upvotes=None) -> dict:
@@ -46,18 +46,18 @@ def commit_tables(
     clean: pa.Table | None = None,
     quarantine: pa.Table | None = None,
     entities: pa.Table | None = None,
-    staged: pa.Table | None = None,
+    parsed: pa.Table | None = None,
     pages: list[RawPage] = (),
     validation: dict | None = None,
     run_id: str | None = None,
 ) -> Commit:
-    """Write every document the run lacks (tables empty; staged = clean + quarantine) and commit it."""
+    """Write every document the run lacks (tables empty; parsed = clean + quarantine) and commit it."""
     run_id = run_id or new_run_id()
     clean = CLEAN.empty_table() if clean is None else clean
     quarantine = QUARANTINE.empty_table() if quarantine is None else quarantine
-    if staged is None:
-        staged = pa.concat_tables(
-            [clean.select(STAGED.names).cast(STAGED), quarantine.select(STAGED.names).cast(STAGED)]
+    if parsed is None:
+        parsed = pa.concat_tables(
+            [clean.select(PARSED.names).cast(PARSED), quarantine.select(PARSED.names).cast(PARSED)]
         )
     lake.write_raw(source, day, list(pages), {"base_generation": base_generation(lake.store, source, day)}, run_id)
 
@@ -65,7 +65,7 @@ def commit_tables(
         return not lake.store.exists(lake.run_key(layer, source, day, run_id, name))
 
     tables = {
-        "staged": staged,
+        "parsed": parsed,
         "clean": clean,
         "quarantine": quarantine,
         "entities": ENTITIES.empty_table() if entities is None else entities,

@@ -117,14 +117,14 @@ def test_shell_answers_statements_on_marts_and_lake_views_and_refuses_writes(bui
     run_shell(
         con,
         io.StringIO(
-            "SELECT count(*) AS n\n  FROM papers;\nSELECT count(*) AS staged FROM lake_staged;\nDROP TABLE "
+            "SELECT count(*) AS n\n  FROM papers;\nSELECT count(*) AS parsed FROM lake_parsed;\nDROP TABLE "
             "papers;\n.quit\n"
         ),
         out,
     )
     con.close()
     text = out.getvalue()
-    assert "316" in text.split("staged")[0] and text.count("316") >= 2
+    assert "316" in text.split("parsed")[0] and text.count("316") >= 2
     assert "refused: the marts are read-only" in text
 
 
@@ -258,7 +258,7 @@ def test_shell_reads_the_marts_and_the_lake(shell_lake):
 def test_a_fresh_shell_sees_the_lake_views_whatever_statement_first_names_them(shell_lake):
     assert "316" in shell("SELECT count(*) AS n FROM papers WHERE paper_id IN (SELECT paper_id FROM lake_clean);")[0]
     tables = shell("SELECT table_name FROM information_schema.tables ORDER BY 1;")[0]
-    assert {"lake_clean", "lake_staged", "lake_raw", "lake_verdicts", "papers"} <= set(tables.split())
+    assert {"lake_clean", "lake_parsed", "lake_raw", "lake_verdicts", "papers"} <= set(tables.split())
     assert "lake_entities" in shell("SELECT view_name FROM duckdb_views() WHERE NOT internal;")[0]
     assert "316" in shell("WITH c AS (SELECT * FROM lake_clean) SELECT count(*) AS n FROM c;")[0]
 
@@ -469,7 +469,7 @@ def test_sql_and_shell_answer_without_importing_pandas_pyarrow_or_the_builder(bu
     assert "316" in out
     assert not modules & (HEAVY_FOR_A_QUERY | SLOW_FOR_A_POINT_QUERY)
     out, modules = imported_by(
-        ["shell"], "SELECT count(*) AS staged FROM lake_staged;\nSELECT count(*) AS n FROM papers;\n"
+        ["shell"], "SELECT count(*) AS parsed FROM lake_parsed;\nSELECT count(*) AS n FROM papers;\n"
     )
     assert out.count("316") == 2
     assert not modules & HEAVY_FOR_A_QUERY

@@ -6,10 +6,11 @@ import os
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from paperlake.commit import commit_key, committed_run, current_commit, new_run_id
+from paperlake.commit import Commit, commit_key, committed_run, current_commit, new_run_id
 from paperlake.config import Settings
 from paperlake.errors import CommitConflict, PaperlakeError, ShrinkRefused
 from paperlake.garbage import collect_garbage
@@ -19,7 +20,8 @@ from paperlake.storage import LocalStore, S3Store
 from tests.support.snapshots import write_snapshot
 
 DAY = date(2026, 11, 26)
-LAYERS = ("staged", "clean", "quarantine", "entities")
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+LAYERS = ("parsed", "clean", "quarantine", "entities")
 
 
 def with_snapshot(settings: Settings, path) -> Settings:
@@ -212,3 +214,11 @@ def test_garbage_collection_keeps_the_current_and_recent_runs_and_deletes_the_re
 def test_run_ids_sort_by_start_time_and_never_collide():
     early, late = new_run_id(datetime(2026, 1, 1, tzinfo=UTC)), new_run_id(datetime(2026, 1, 2, tzinfo=UTC))
     assert early < late and len({new_run_id() for _ in range(1000)}) == 1000
+
+
+def test_a_commit_written_before_the_parse_layer_was_renamed_counts_its_rows_as_parsed():
+    old = next((FIXTURES / "lake_before_parsed" / "lake" / "_commits").rglob("*.json")).read_bytes()
+    assert b'"staged": 2' in old
+    commit = Commit.from_json(old)
+    assert commit.rows == {"parsed": 2, "clean": 2, "quarantine": 0, "entities": 17, "raw_pages": 1}
+    assert Commit.from_json(commit.to_json()) == commit  # a commit written today reads as it was written

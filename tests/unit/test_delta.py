@@ -39,7 +39,7 @@ DAY, OTHER_DAY = date(2026, 11, 26), date(2026, 11, 27)
 RETENTION = timedelta(days=7)
 # The columns that identify a row of each layer (what a reader must see exactly once).
 ROW_KEYS = {
-    "staged": ["paper_id"],
+    "parsed": ["paper_id"],
     "clean": ["paper_id"],
     "quarantine": ["paper_id"],
     "entities": ["paper_id", "entity_id", "start_char"],
@@ -291,9 +291,13 @@ def test_migrate_brings_an_older_lake_to_the_delta_layout(lake):
         (lake.store.root / new).rename(lake.store.root / old)
     with pytest.raises(PaperlakeError, match="no Delta table .* run `paperlake migrate`"):  # not an empty answer
         published_files(lake, "clean", as_of=0)
-    assert migrate_lake(lake, RETENTION) == {"sidecars_renamed": 2, **{layer: 1 for layer in TABLE_LAYERS}}
+    assert migrate_lake(lake, RETENTION) == {
+        "files_moved": 0, "sidecars_renamed": 2, **{layer: 1 for layer in TABLE_LAYERS}
+    }
     assert lake.store.exists(lake.run_key("entities", "snapshot", DAY, second.run_id, "tagged.json"))
-    assert migrate_lake(lake, RETENTION) == {"sidecars_renamed": 0, **{layer: 0 for layer in TABLE_LAYERS}}
+    assert migrate_lake(lake, RETENTION) == {
+        "files_moved": 0, "sidecars_renamed": 0, **{layer: 0 for layer in TABLE_LAYERS}
+    }
     assert open_table(lake, "entities").to_pyarrow_table().column("entity_id").to_pylist() == ["BERT"]
 
 

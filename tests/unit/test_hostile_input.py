@@ -1,5 +1,5 @@
 """Hostile input, property-tested: cleaning never fails, and each source's parser either reads a page into
-records, one staged row each (a record it could not read is a row with parse_error), or raises ParseError.
+records, one parsed row each (a record it could not read is a row with parse_error), or raises ParseError.
 
 Reproducible: examples are derived from each test's name (derandomize) and nothing is stored between runs.
 """
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from paperlake.clean import clean_records, clean_text
 from paperlake.errors import ParseError
 from paperlake.lake import RawPage
-from paperlake.schemas import STAGED
+from paperlake.schemas import PARSED
 from paperlake.sources import load_source
 from paperlake.sources.snapshot import HEADER_LINES
 
@@ -76,15 +76,15 @@ def test_cleaning_any_hostile_text_is_idempotent_and_leaves_no_latex_outside_url
 FIELD_TEXT = st.one_of(st.text(max_size=30), st.lists(FRAGMENT, max_size=8).map("".join))
 
 
-def assert_one_staged_row_per_record(source: str, pages: list[RawPage]) -> None:
-    """The parser raises ParseError or returns records that clean into exactly one staged row each."""
+def assert_one_parsed_row_per_record(source: str, pages: list[RawPage]) -> None:
+    """The parser raises ParseError or returns records that clean into exactly one parsed row each."""
     try:
         records = list(load_source(source).parse(pages))
     except ParseError:
         return
     rows = list(clean_records(records))
     assert [row["parse_error"] for row in rows] == [record.parse_error for record in records]
-    assert pa.Table.from_pylist(rows, schema=STAGED).num_rows == len(records)
+    assert pa.Table.from_pylist(rows, schema=PARSED).num_rows == len(records)
 
 
 LINE = st.one_of(
@@ -123,7 +123,7 @@ SNAPSHOT_BODY = st.one_of(
 @HOSTILE
 @given(SNAPSHOT_BODY)
 def test_snapshot_pages_of_any_bytes(body):
-    assert_one_staged_row_per_record("snapshot", [RawPage(name="page.txt", body=body, url="file:///saves/page.txt")])
+    assert_one_parsed_row_per_record("snapshot", [RawPage(name="page.txt", body=body, url="file:///saves/page.txt")])
 
 
 JSON_SCALAR = st.one_of(
@@ -184,7 +184,7 @@ HF_BODY = st.one_of(
 @HOSTILE
 @given(HF_BODY, st.sampled_from(["hf_daily", "hf_search"]))
 def test_hugging_face_pages_of_any_json(body, source):
-    assert_one_staged_row_per_record(source, [RawPage(name="p.json", body=body, url="https://hf.example/api/daily_papers?date=2026-11-26")])
+    assert_one_parsed_row_per_record(source, [RawPage(name="p.json", body=body, url="https://hf.example/api/daily_papers?date=2026-11-26")])
 
 
 # malformed pages come from below
@@ -277,7 +277,7 @@ ARXIV_BODY = st.one_of(
 @HOSTILE
 @given(ARXIV_BODY)
 def test_arxiv_pages_of_any_atom(body):
-    assert_one_staged_row_per_record("arxiv", [RawPage(name="data-000000.xml", body=body, url="https://arxiv.example/api/query?start=0")])
+    assert_one_parsed_row_per_record("arxiv", [RawPage(name="data-000000.xml", body=body, url="https://arxiv.example/api/query?start=0")])
 
 
 OAI_METADATA = st.builds(
@@ -327,4 +327,4 @@ OAI_BODY = st.one_of(
 @HOSTILE
 @given(OAI_BODY)
 def test_oai_pages_of_any_records(body):
-    assert_one_staged_row_per_record("arxiv_oai", [RawPage(name="list-0001.xml", body=body, url="https://oai.example/oai?verb=ListRecords")])
+    assert_one_parsed_row_per_record("arxiv_oai", [RawPage(name="list-0001.xml", body=body, url="https://oai.example/oai?verb=ListRecords")])

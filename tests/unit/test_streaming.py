@@ -12,7 +12,7 @@ from paperlake.lake import VALIDATION_RESULT, Lake
 from paperlake.pipeline import ingest
 
 DAY = date(2026, 11, 26)
-LAYERS = ("staged", "clean", "quarantine", "entities")
+LAYERS = ("parsed", "clean", "quarantine", "entities")
 # Validation facts that must not depend on how the partition was batched.
 RESULT_FIELDS = ("parsed", "clean", "quarantined", "reasons", "gx_success", "expectations")
 
@@ -55,12 +55,12 @@ def test_batches_of_seven_rows_give_the_tables_and_reasons_of_one_batch(tmp_path
         tmp_path, sample_with_repeats, batch_rows=7, tag_chunk_rows=50
     )
 
-    assert whole["staged"].num_rows == 316 + 20
+    assert whole["parsed"].num_rows == 316 + 20
     assert whole["quarantine"].column("reason_codes").to_pylist().count(["superseded"]) == 20
     for layer in LAYERS:
         assert batched[layer].equals(whole[layer]), layer
     assert {f: batched_result[f] for f in RESULT_FIELDS} == {f: whole_result[f] for f in RESULT_FIELDS}
-    for layer in ("staged", "clean", "quarantine"):
+    for layer in ("parsed", "clean", "quarantine"):
         with lake.open_table(layer, "snapshot", DAY, run_id=run_id) as parquet:
             assert parquet.metadata.num_row_groups >= batched[layer].num_rows // 7, layer
     with lake.open_table("entities", "snapshot", DAY, run_id=run_id) as parquet:

@@ -7,7 +7,7 @@ from paperlake import validate
 from paperlake.clean import clean_records
 from paperlake.lake import VALIDATION_REPORT
 from paperlake.records import PaperRecord
-from paperlake.schemas import STAGED
+from paperlake.schemas import PARSED
 from paperlake.validate import QuarantineThresholdExceeded, ValidationRules, find_superseded, validate_partition
 
 DAY = date(2026, 11, 26)
@@ -16,7 +16,7 @@ GOOD = "A perfectly ordinary abstract about language models. " * 3
 
 
 def stage(lake, records):
-    lake.write_table("staged", "arxiv", DAY, pa.Table.from_pylist(list(clean_records(records)), schema=STAGED), RUN)
+    lake.write_table("parsed", "arxiv", DAY, pa.Table.from_pylist(list(clean_records(records)), schema=PARSED), RUN)
 
 
 @pytest.mark.parametrize("batch_rows", [5000, 2], ids=["one batch", "batches of two"])
@@ -99,14 +99,14 @@ def test_residue_language_and_interval_are_checked_row_by_row(lake):
     ]
     stage(lake, records)
     # a residue no cleaning rule removes (an HTML tag re-created from escaped text inside the abstract)
-    table = lake.read_table("staged", "arxiv", DAY, run_id=RUN)
+    table = lake.read_table("parsed", "arxiv", DAY, run_id=RUN)
     abstracts = table.column("abstract").to_pylist()
     abstracts[0] = abstracts[0] + " <div>left over</div>"
     # what the cleaning of main gave for the last two (issue 19): glued words, and a dollar that was math
     abstracts[4] = abstracts[4].replace("0≤p≤1 accurately", "0≤p≤1accurately")
     abstracts[5] = abstracts[5].replace("E ≥100", "E ≥$100")
     lake.write_table(
-        "staged",
+        "parsed",
         "arxiv",
         DAY,
         table.set_column(table.schema.get_field_index("abstract"), "abstract", pa.array(abstracts)),

@@ -159,7 +159,7 @@ SUBCOMMANDS = {
         lambda publish: publish.set_defaults(func=cmd_publish),
     ),
     "migrate": (
-        "bring a lake of the older layout to this one (sidecar names, Delta tables)",
+        "bring a lake of an older layout to this one (staged/ -> parsed/, sidecar names, Delta tables)",
         lambda migrate: migrate.set_defaults(func=cmd_migrate),
     ),
     "history": ("a layer's Delta table versions: when, which partition and run each published", declare_history),

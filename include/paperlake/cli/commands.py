@@ -143,7 +143,7 @@ def cmd_summary(args, settings: Settings) -> None:
             continue
         counts = {
             layer: _partition_rows(lake, layer, source, args.date, run_id)
-            for layer in ("raw", "staged", "clean", "quarantine", "entities")
+            for layer in ("raw", "parsed", "clean", "quarantine", "entities")
         }
         if any(count != "-" for count in counts.values()):
             for layer, count in counts.items():
@@ -190,6 +190,7 @@ def cmd_migrate(args, settings: Settings) -> None:
 
     lake = Lake.from_settings(settings)
     done = migrate_lake(lake, settings.run_retention)
+    print(f"{done.pop('files_moved')} files moved to today's layer names (staged/ -> parsed/) in {lake.url}")
     print(f"{done.pop('sidecars_renamed')} sidecar files renamed with a _ prefix in {lake.url}")
     print_published(lake, done)
 

@@ -61,8 +61,8 @@ class BuiltOnFirstRequest:
 
 
 def create_app(settings: Callable[[], Settings], require_user: Callable, run_path: Callable[[str, str], str]):
-    """A FastAPI app whose every route depends on `require_user`; `run_path(source, run_id)` is the run's
-    path below the Airflow UI's root (e.g. `dags/<dag_id>/runs/<run_id>`)."""
+    """A FastAPI app whose every route depends on `require_user`; `run_path(source, airflow_run_id)` is the
+    Airflow run's path below the Airflow UI's root (e.g. `dags/<dag_id>/runs/<airflow_run_id>`)."""
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse
 
@@ -103,8 +103,8 @@ def create_app(settings: Callable[[], Settings], require_user: Callable, run_pat
             render("message.html", title=title, section=section, latest=latest, message=text), status_code=status
         )
 
-    def run_url(source: str, run_id: str) -> str:
-        return "../" + run_path(source, run_id)  # every view is one level below the mount point
+    def run_url(source: str, airflow_run_id: str) -> str:
+        return "../" + run_path(source, airflow_run_id)  # every view is one level below the mount point
 
     @app.get("/", response_class=HTMLResponse)
     def health(page: int = Query(1, ge=1, le=MAX_PAGE)):

@@ -27,7 +27,7 @@ from paperlake.marts.published import MARTS_KEY, local_copies, published_marts, 
 from paperlake.storage import file_to_publish, settling_copy
 
 SQL_DIR = Path(__file__).parent / "sql"
-# The lake layers the build steps read (their parsed counts are the commits': no view over `staged`).
+# The lake layers the build steps read (their parsed counts are the commits': no view over `parsed`).
 BUILD_LAYERS = ("clean", "quarantine", "entities")
 # Keys every mart must keep unique; a violation fails the build before anything is published.
 UNIQUE_KEYS = {
@@ -193,7 +193,7 @@ def built_runs(path: Path) -> dict[tuple[str, date], tuple[int, str]] | None:
 
 # The row counts a commit holds that the marts read (pipeline_health), as columns of the partition tables: commit key ->
 # column.
-COMMIT_COUNTS = {"staged": "staged_rows", "quarantine": "quarantine_rows"}
+COMMIT_COUNTS = {"parsed": "parsed_rows", "quarantine": "quarantine_rows"}
 
 
 def create_partition_table(con, name: str, keys, commits: dict | None = None) -> None:

@@ -5,7 +5,7 @@ A source module exposes `min_interval(http: HttpSettings) -> float` (seconds bet
 fetcher) and `parse(pages: Iterable[RawPage]) -> Iterable[PaperRecord]` (records in page order;
 lazy where that is cheap, so a large page need not be held as records). Parsing never touches the
 network, so any date can be re-parsed from the raw layer: `parse_partition` writes a run's records, cleaned
-and linked by title, to its `staged/` table.
+and linked by title, to its `parsed/` table.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def fetch_partition(lake: Lake, source: str, request: FetchRequest) -> Partition
 def parse_partition(
     lake: Lake, source: str, day: date, run_id: str, batch_rows: int = DEFAULT_BATCH_ROWS
 ) -> PartitionSummary:
-    """Parse a run's raw pages and write every record, cleaned, to the run's `staged/` table (no network).
+    """Parse a run's raw pages and write every record, cleaned, to the run's `parsed/` table (no network).
 
     Records flow through `batch_rows` at a time, each batch one row group, so memory does not grow with the partition.
     """
@@ -101,12 +101,12 @@ def parse_partition(
     titles = known_titles(lake, source) if source in TITLE_LINKED_SOURCES else None
     linked = 0
     rows = clean_records(load_source(source).parse(lake.iter_raw(source, day, run_id)))
-    with lake.table_writer("staged", source, day, run_id) as writer:
+    with lake.table_writer("parsed", source, day, run_id) as writer:
         while batch := list(itertools.islice(rows, batch_rows)):
             linked += link_by_title(batch, titles) if titles is not None else 0
-            writer.write(pa.Table.from_pylist(batch, schema=schemas.STAGED))
+            writer.write(pa.Table.from_pylist(batch, schema=schemas.PARSED))
     return PartitionSummary(
-        layer="staged", source=source, date=day.isoformat(), rows=writer.rows, uri=writer.uri, run_id=run_id,
+        layer="parsed", source=source, date=day.isoformat(), rows=writer.rows, uri=writer.uri, run_id=run_id,
         counts={"linked_by_title": linked},
     )
 

@@ -260,7 +260,7 @@ def test_an_added_day_re_ranks_only_the_entities_whose_partners_it_reorders(tren
 
 def test_pipeline_health_per_source_and_date(lake, settings):
     from paperlake.lake import RawPage
-    from paperlake.schemas import QUARANTINE, STAGED
+    from paperlake.schemas import PARSED, QUARANTINE
 
     day = date(2026, 10, 1)
     rows = [paper("q1", 1, "Q1", "hq1"), paper("q2", 1, "Q2", "hq2"), paper("q3", 1, "Q3", "hq3")]
@@ -272,7 +272,7 @@ def test_pipeline_health_per_source_and_date(lake, settings):
             RawPage(name="a.json", body=b"[1]", url="u", fetched_at="2026-10-02T06:00:00+00:00"),
             RawPage(name="b.json", body=b"[22]", url="u", fetched_at="2026-10-02T06:00:01+00:00"),
         ],
-        staged=table(rows, STAGED),
+        parsed=table(rows, PARSED),
         clean=table(rows[:2], CLEAN),
         quarantine=table(
             [{**rows[2], "record_index": 2, "reason_codes": ["abstract_length", "not_english"], "reasons": ["a", "b"]}],

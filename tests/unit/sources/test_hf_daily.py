@@ -7,7 +7,7 @@ import pytest
 
 from paperlake.clean import clean_records
 from paperlake.pipeline import validate_stage
-from paperlake.schemas import STAGED
+from paperlake.schemas import PARSED
 from paperlake.sources import load_source, parse_partition
 from tests.support.http_sources import DAY, HF_URL, hf_item, hf_page, run_fetch
 from tests.support.recorded_http import fixture, serve
@@ -89,4 +89,4 @@ def test_a_wrong_typed_hf_item_is_a_row_saying_why_and_its_neighbours_are_read(i
     bad = records[1]
     assert bad.parse_error == f"item 1 of {HF_URL}: {problem}"
     assert (bad.paper_id, bad.title) == ("2611.00002" if item.get("paper") != "str" else None, title)
-    assert pa.Table.from_pylist(list(clean_records(records)), schema=STAGED).num_rows == 3
+    assert pa.Table.from_pylist(list(clean_records(records)), schema=PARSED).num_rows == 3

@@ -114,6 +114,6 @@ def test_snapshot_records_link_to_arxiv_ids_by_normalised_title(env, httpserver,
     settings = Settings.from_env(env | {"PAPERLAKE_SNAPSHOT_PATH": str(page)})
     run_id = fetch_partition(lake, "snapshot", FetchRequest.for_day(settings, DAY)).run_id
     assert parse_partition(lake, "snapshot", DAY, run_id).counts == {"linked_by_title": 1}
-    staged = lake.read_table("staged", "snapshot", DAY, run_id=run_id).to_pylist()
-    assert staged[0]["paper_id"] == "2611.05678" and staged[0]["source_id"].startswith("snapshot:")
-    assert staged[1]["paper_id"] == staged[1]["source_id"]
+    parsed = lake.read_table("parsed", "snapshot", DAY, run_id=run_id).to_pylist()
+    assert parsed[0]["paper_id"] == "2611.05678" and parsed[0]["source_id"].startswith("snapshot:")
+    assert parsed[1]["paper_id"] == parsed[1]["source_id"]

@@ -19,7 +19,7 @@ tagged AS (
     GROUP BY ALL
 )
 SELECT k.source, k.date, r.pages AS fetched_pages, r.bytes AS fetched_bytes, r.fetched_at,
-       k.staged_rows AS parsed, coalesce(c.clean, 0) AS clean, k.quarantine_rows AS quarantined,
+       k.parsed_rows AS parsed, coalesce(c.clean, 0) AS clean, k.quarantine_rows AS quarantined,
        coalesce(rs.quarantined_by_reason, MAP {}) AS quarantined_by_reason,
        coalesce(t.entity_spans, 0) AS entity_spans, coalesce(t.papers_with_entities, 0) AS papers_with_entities,
        v.validation_success, v.run_id, v.airflow_run_id
