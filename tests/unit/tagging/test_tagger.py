@@ -64,6 +64,8 @@ def test_tagger_version_hashes_the_runtime_code_and_no_training_or_evaluation_co
     assert {p.resolve() for p in runtime.glob("*.py") if p.name != "__init__.py"} <= hashed, (
         "a runtime module is missing from RUNTIME_MODULES"
     )
+    patterns = {p.resolve() for p in (Path(tagger.DATA_DIR) / "patterns").rglob("*") if p.is_file()}
+    assert patterns <= hashed, "editing a word list or pattern file must change the tagger version"
     training_code = {p.resolve() for p in Path(training.__file__).parent.glob("*.py")}
     assert {"train.py", "evaluate.py", "scirex.py", "entity_scores.py"} <= {p.name for p in training_code}
     assert not hashed & training_code, "editing an evaluation script must not invalidate every partition's tag cache"
