@@ -10,7 +10,7 @@ from paperlake.cli import main
 from paperlake.config import Settings
 from paperlake.lake import Lake
 from paperlake.sources.snapshot import MAX_SNAPSHOT_BYTES
-from tests.unit.test_cli import home, use_home  # noqa: F401 (fixtures)
+from tests.unit.cli.conftest import home, use_home  # noqa: F401 (fixtures)
 
 
 def one_line(argv, capsys, status: int = 2) -> str:

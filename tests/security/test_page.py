@@ -199,7 +199,7 @@ def test_a_hostile_saved_page_ingested_by_the_cli_renders_as_text(tmp_path, monk
     spell (`&lt;script&gt;` becomes `<script>`, `"'><` stays); the page shows all of it as text."""
     from paperlake.cli import main
     from paperlake.config import Settings
-    from tests.unit.test_cli import use_home
+    from tests.unit.cli.conftest import use_home
 
     abstract = ("We present &lt;script&gt;alert(1)&lt;/script&gt; and LoRA, a method evaluated on MMLU with BERT; "
                 "the results improve over strong baselines on every benchmark we tried, by a wide margin.")

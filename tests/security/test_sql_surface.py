@@ -12,7 +12,7 @@ import time
 import pytest
 
 from paperlake.cli import main
-from tests.unit.test_cli import built, built_home, shell, shell_lake, use_home  # noqa: F401 (fixtures)
+from tests.unit.cli.conftest import built, built_home, shell, shell_lake, use_home  # noqa: F401 (fixtures)
 
 LONG_QUERY = "SELECT sum(a.range * b.range) FROM range(1000000000) a, range(1000) b"
 

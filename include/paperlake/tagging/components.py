@@ -30,6 +30,7 @@ _COINED = re.compile(
 _VERSION = re.compile(r"^(?:[vV]?\d+(?:\.\d+)*(?:-\d+(?:\.\d+)?[BMK])?|\d+(?:\.\d+)?[BMKk]|\d+x\d+(?:\.\d+)?[BM])$")
 
 PRECISION_FORMATS = words("precision_formats")
+PRECISION_FORMAT_NOUNS = words("precision_format_nouns")
 VERB_METRICS = words("verb_metrics")
 VERB_OPENERS = words("verb_openers")
 
@@ -101,7 +102,9 @@ def extend_model_versions(doc: Doc) -> Doc:
 
 
 # A word before a metric that names what is measured: classification/factual/predictive accuracy, top-3 accuracy.
-_METRIC_KIND = re.compile(r"^(?:[a-z]+(?:tion|sion|ive)|factual|top-\d+)$")
+_KIND_ENDINGS = "|".join(sorted(words("metric_kind_endings")))
+_KIND_WORDS = "|".join(sorted(words("metric_kind_words")))
+_METRIC_KIND = re.compile(rf"^(?:[a-z]+(?:{_KIND_ENDINGS})|{_KIND_WORDS}|top-\d+)$")
 
 
 DEGREE_PARTS = words("degree_parts")
@@ -150,15 +153,7 @@ def _evaluation_head(tok) -> bool:
 
 
 # What the end of a coined name says about it when the paper gives no head noun: LookupViT, MatFormer, XBench.
-_NAME_ENDINGS = [
-    (
-        re.compile(
-            r"(?:ViT|ViTs|BERT|Bert|BERTs|NeRF|Net|Nets|Former|former|GPT|T5|LM|LLM|Conv|GIT|Transformer|Log|Mamba|LLaMA|Llama|CLIP|GAN|Diffusion|VLA)$"
-        ),
-        "MODEL",
-    ),
-    (re.compile(r"(?:Bench|QA|Instruct|Eval|Set|Arena|Data)$"), "DATASET"),
-]
+NAME_ENDINGS = labelled_words("name_endings")
 # A numbered name (NEG-1500, ROLE-1500) is a dataset only when the paper introduces it: alone, the
 # shape is as common for stars, bursts and detectors (GW150914, AMS-02).
 _NUMBERED = re.compile(r"(?:-\d+|\d{3,})$")
@@ -176,10 +171,7 @@ def _capitalised(text: str) -> bool:
 
 def _ending_label(text: str) -> str | None:
     """The label an ending specific to ML names gives (...ViT, ...Former, ...Bench, ...QA), else None."""
-    for pattern, label in _NAME_ENDINGS:
-        if pattern.search(text):
-            return label
-    return None
+    return next((label for ending, label in NAME_ENDINGS.items() if text.endswith(ending)), None)
 
 
 def _coined_label(text: str) -> str:
@@ -204,7 +196,7 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
         coined
         and before in HEAD_LABELS
         and tok.i >= 2
-        and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | {"new", "novel"}
+        and doc[tok.i - 2].lower_ in APPOSITIVE_OPENERS | NOVELTY_WORDS
     ):
         return HEAD_LABELS[before]  # "the framework MPCFORMER", "a new benchmark ZebraLogic"
     label = None
@@ -225,6 +217,7 @@ def _stated_label(doc: Doc, tok, coined: bool) -> str | None:
 
 
 APPOSITIVE_OPENERS = words("appositive_openers")
+NOVELTY_WORDS = words("novelty_words")
 
 
 def introduced_label(doc: Doc, start: int, end: int) -> str | None:
@@ -681,8 +674,9 @@ def _coined_word(doc: Doc, start: int) -> int | None:
 TASK_HEADS = words("task_heads")
 # A phrase listed beside a task has no word of these (it would be a clause, not a name); on its left it starts after
 # punctuation or one of the openers (a subject and its verb, "we study X and T", would be no name).
-_PHRASE_BOUNDARIES = LIST_BREAKERS | {"of", "such", "including", "like"}
+_PHRASE_BOUNDARIES = LIST_BREAKERS | words("more_phrase_boundaries")
 _PHRASE_OPENERS = words("phrase_openers")
+LISTED_TASK_CLOSERS = words("listed_task_closers")
 
 
 def _task_word(tok) -> bool:
@@ -721,7 +715,7 @@ def _listed_tasks(doc: Doc, ent: Span, taken: set[int]) -> list[Span]:
         closed = (
             end == len(doc)
             or doc[end].text in {",", ".", ";", ")", "and", "or"}
-            or doc[end].lower_ in {"task", "tasks"}
+            or doc[end].lower_ in LISTED_TASK_CLOSERS
         )
         if not closed or not _task_phrase(doc, j, end):
             break
@@ -840,7 +834,7 @@ def drop_false_friends(doc: Doc) -> Doc:
             if (
                 before in PRECISION_FORMATS
                 or before.endswith("-bit")
-                or (ent.end < len(doc) and doc[ent.end].lower_ in {"format", "formats", "weights", "arithmetic"})
+                or (ent.end < len(doc) and doc[ent.end].lower_ in PRECISION_FORMAT_NOUNS)
             ):
                 continue
         kept.append(ent)

@@ -1,0 +1,132 @@
+import pytest
+
+from tests.unit.tagging.conftest import entities
+
+
+def test_acronym_defined_in_a_paper_becomes_an_alias_there(nlp):
+    found = entities(nlp, "We use speculative decoding (SpD). With SpD the latency drops.")
+    assert ("speculative decoding", "METHOD", "SpD") in found
+    # another paper's SpD is not speculative decoding
+    assert ("speculative decoding", "METHOD", "SpD") not in entities(nlp, "With SpD the latency drops.")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "We study inference-time intervention (ITI). ITI helps.",
+            [("inference-time intervention", "METHOD"), ("ITI", "METHOD"), ("ITI", "METHOD")],
+        ),
+        (
+            "Recent synthetic data generation (SDG) methods fail; SDG is hard.",
+            [("synthetic data generation", "TASK"), ("SDG", "TASK"), ("SDG", "TASK")],
+        ),
+        (
+            "We report the plausibility preference error (PPE); PPE drops.",
+            [("plausibility preference error", "METRIC"), ("PPE", "METRIC"), ("PPE", "METRIC")],
+        ),
+        (
+            "We use Masked generative models (MGMs). One MGM suffices.",
+            [("Masked generative models", "METHOD"), ("MGMs", "METHOD"), ("MGM", "METHOD")],
+        ),
+        ("Vision Transformers (ViT) are strong.", [("Vision Transformers", "MODEL"), ("ViT", "MODEL")]),
+        ("Large Language Models (LLMs) and Multi-Head Attention (MHA) are not entities.", []),
+        (
+            "We propose a decoding strategy called Best-of-Zorbs (BoZ). BoZ wins.",
+            [("Best-of-Zorbs", "METHOD"), ("BoZ", "METHOD"), ("BoZ", "METHOD")],
+        ),
+        (
+            "We build Quorra Glim (QG), an agentic planning system. QG plans.",
+            [("Quorra Glim", "MODEL"), ("QG", "MODEL"), ("QG", "MODEL")],
+        ),
+        ("The zorbic lattice (ZL) model improves detectors.", [("zorbic lattice", "MODEL"), ("ZL", "MODEL")]),
+        (
+            "We run Zonal Zipping Zooms (Z3). Z3 is cheap.",
+            [("Zonal Zipping Zooms", "METHOD"), ("Z3", "METHOD"), ("Z3", "METHOD")],
+        ),
+    ],
+    ids=[
+        "method",
+        "task",
+        "metric",
+        "plural",
+        "gazetteer-acronym",
+        "generic",
+        "called-before",
+        "appositive-after",
+        "head-noun-after",
+        "letter-count",
+    ],
+)
+def test_acronym_definitions_label_the_long_form_and_every_mention(nlp, text, expected):
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "We add zorbic token pruning~(ZTP) to the decoder; ZTP is cheap.",
+            [("zorbic token pruning", "METHOD"), ("ZTP", "METHOD"), ("ZTP", "METHOD")],
+        ),
+        (
+            r"We propose \textbf{Quorra Echo Sampling} (QES) for decoding. QES is fast.",
+            [("Quorra Echo Sampling", "METHOD"), ("QES", "METHOD"), ("QES", "METHOD")],
+        ),
+        (
+            r"We introduce \`Zorb-la-Glim Prompt Tuning (ZGPT), a scheme to tune prompts. ZGPT helps.",
+            [("Zorb-la-Glim Prompt Tuning", "METHOD"), ("ZGPT", "METHOD"), ("ZGPT", "METHOD")],
+        ),
+        (
+            "We introduce `Quorra Token Merging' (QTM) for vision models. QTM is fast.",
+            [("Quorra Token Merging", "METHOD"), ("QTM", "METHOD"), ("QTM", "METHOD")],
+        ),
+    ],
+    ids=["non-breaking-space", "command-braces", "escaped-quote", "quotes"],
+)
+def test_latex_markup_around_a_definition_is_neither_long_form_nor_acronym(nlp, text, expected):
+    """Abstracts keep LaTeX markup: "learning~(RL)", "\\textbf{...} (ACR)", "`...' (ACR)" still define ACR."""
+    assert [(e[2], e[1]) for e in entities(nlp, text)] == expected
+
+
+def test_an_acronym_defined_inside_a_name_is_part_of_it(nlp):
+    """Guidelines, boundaries 4: "LF (ACR) prompting" is one name, and so is "ACR prompting" later on."""
+    found = [
+        (e[2], e[1], e[0])
+        for e in entities(nlp, "We introduce the Sorry, Zorb Again (SZA) prompting. SZA prompting helps.")
+    ]
+    assert found == [("Sorry, Zorb Again (SZA) prompting", "METHOD", "Sorry, Zorb Again prompting"),
+                     ("SZA prompting", "METHOD", "Sorry, Zorb Again prompting")]
+    found = [(e[2], e[1]) for e in entities(nlp, "We study Quaxed Zorbing (QZ) sampling. QZ is cheap.")]
+    assert found == [("Quaxed Zorbing (QZ) sampling", "METHOD"), ("QZ", "METHOD")]
+    # any other word after the bracket is not part of the name
+    assert [e[2] for e in entities(nlp, "We study Quaxed Zorbing (QZ) methods.")] == ["Quaxed Zorbing", "QZ"]
+
+
+def test_an_acronym_and_the_long_form_its_definition_labels_share_one_entity_id(nlp):
+    found = entities(nlp, "We study inference-time intervention (ITI). ITI helps.")
+    assert {eid for eid, _, _ in found} == {"inference-time intervention"}
+    # an accented initial spells its base letter
+    found = entities(nlp, "We introduce Èlan Prompt Tuning (EPT) for decoding. EPT helps.")
+    assert [(e[2], e[1]) for e in found] == [("Èlan Prompt Tuning", "METHOD"), ("EPT", "METHOD"), ("EPT", "METHOD")]
+    assert {eid for eid, _, _ in found} == {"Èlan Prompt Tuning"}
+
+
+def test_a_long_form_spelled_out_in_brackets_after_a_tagged_name_is_the_same_entity(nlp):
+    """Guidelines, boundaries 4: the acronym and its long form are two spans of one label, whichever comes first."""
+    text = "We propose ZORK (Zero Overhead Reasoning over Knowledge), a scalable approach. ZORK is fast."
+    found = entities(nlp, text)
+    assert found == [
+        ("ZORK", "METHOD", "ZORK"),
+        ("ZORK", "METHOD", "Zero Overhead Reasoning over Knowledge"),
+        ("ZORK", "METHOD", "ZORK"),
+    ]
+    # brackets that do not spell the name out are no long form
+    text = "We propose ZORK (based on earlier work), a scalable approach."
+    assert entities(nlp, text) == [("ZORK", "METHOD", "ZORK")]
+
+
+def test_a_dash_glued_to_a_definitions_bracket_hides_no_acronym(nlp):
+    """"an ability called Theory-of-Mind (ToM)--and ...": spaCy splits a dash only between letters."""
+    found = [(e[2], e[1]) for e in entities(nlp, "We add zorbic token pruning (ZTP)--and show that ZTP is cheap.")]
+    assert found == [("zorbic token pruning", "METHOD"), ("ZTP", "METHOD"), ("ZTP", "METHOD")]
