@@ -143,7 +143,6 @@ def publish_layer(lake: Lake, layer: str, commit: Commit, retention: timedelta) 
     from deltalake import Schema
     from deltalake.exceptions import CommitFailedError, DeltaError
 
-    check_migrated(lake, (layer,))
     failure = None
     for _ in range(PUBLISH_ATTEMPTS):
         table = open_table(lake, layer)
@@ -183,6 +182,7 @@ def table_configuration(retention: timedelta) -> dict[str, str]:
 
 def publish_partition(lake: Lake, commit: Commit, retention: timedelta) -> list[str]:
     """Publish a commit to each table layer's Delta table; returns the layers that changed (none if already done)."""
+    check_migrated(lake)
     return [layer for layer in TABLE_LAYERS if publish_layer(lake, layer, commit, retention)]
 
 
@@ -230,8 +230,8 @@ def move_renamed_layers(lake: Lake) -> int:
     moved = 0
     for former, current in RENAMED_LAYERS.items():
         keys = lake.store.list(former)
-        log = f"{former}/_delta_log/"
-        for key in sorted(keys, key=lambda k: (k.startswith(log), k)):
+        delta_log = f"{former}/_delta_log/"
+        for key in sorted(keys, key=lambda k: (k.startswith(delta_log), k)):
             lake.store.put(current + key[len(former):], lake.store.get(key))
             lake.store.delete([key])
             moved += 1
