@@ -698,9 +698,7 @@ class SearchFilters:
             params.append(self.source)
         if self.entity is not None or self.label is not None:
             # Labels are written in capitals (METHOD); a user's `method` means the same label.
-            entity = ["e.entity_id = ?"] * (self.entity is not None) + ["upper(e.label) = upper(?)"] * (
-                self.label is not None
-            )
+            entity = ["e.entity_id = ?"] * (self.entity is not None) + ["e.label = upper(?)"] * (self.label is not None)
             clauses.append(
                 "EXISTS (SELECT 1 FROM marts.paper_entities e WHERE e.paper_id = p.paper_id AND "
                 f"{' AND '.join(entity)})"
