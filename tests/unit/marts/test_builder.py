@@ -164,6 +164,29 @@ def test_trending_papers_add_upvotes_and_entity_momentum(trend_lake, settings):
     ]
 
 
+def test_trending_papers_include_an_old_paper_listed_again_this_week(trend_lake, settings):
+    """p9, first seen 35 days before R, is listed again on R by Hugging Face with 50 upvotes: it is a recent paper
+    (last seen R) and ranks by its upvotes, in the full build and in the incremental one that adds the listing."""
+    build_marts(trend_lake, settings)
+    commit_tables(
+        trend_lake, "hf_daily", R, clean=table([paper("p9", 1, "Title p9. More.", "hp9", 50)], CLEAN),
+        entities=table(spans("p9", "hp9", ("Old", "MODEL", 0)), ENTITIES),
+    )
+    ranked = "SELECT paper_id, upvotes, score, trending_entities, rank FROM trending_papers ORDER BY rank"
+    expected = [
+        ("p2", None, 12.0, ["LoRA", "MMLU"], 1),
+        ("p4", 0, 8.0, ["LoRA"], 2),
+        ("p1", 10, round(math.log(11) + 4.0, 4), ["MMLU"], 3),
+        ("p9", 50, round(math.log(51), 4), [], 4),
+        ("p6", 3, round(math.log(4) + 2.0, 4), ["BLEU"], 5),
+        ("p5", None, 2.0, ["BLEU"], 6),
+    ]
+    build_marts(trend_lake, settings)
+    assert query(local_marts_path(trend_lake, settings), ranked) == expected
+    build_marts(trend_lake, settings, full=True)
+    assert query(local_marts_path(trend_lake, settings), ranked) == expected
+
+
 def test_entity_daily_and_entities(trend_lake, settings):
     build_marts(trend_lake, settings)
     path = local_marts_path(trend_lake, settings)
