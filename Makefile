@@ -90,7 +90,7 @@ eval-clean: $(STAMP) ## clean the real arXiv corpus (+ PAPERLAKE_REAL_CORPUS_DIR
 	$(BIN)/python -m paperlake.eval_clean
 
 bench: $(STAMP) ## speed and memory against issue 13's goals, ~20 min on 2 cores (BENCH_ARGS=--quick: a smoke run)
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench --doc docs/performance.md $(BENCH_ARGS)
 
 clean-state: ## delete the local lake, marts and Airflow state under .paperlake/
 	rm -rf $(PAPERLAKE_HOME)

@@ -1,6 +1,6 @@
 """`make bench`: every measurement of issue 13 side by side, each figure printed with its goal and written as JSON.
 
-    python -m bench [--quick] [--output RESULTS.json] [--only ingest,clean,...]
+    python -m bench [--quick] [--output RESULTS.json] [--only ingest,clean,...] [--doc docs/performance.md]
 
 Nothing is asserted: a figure that misses its goal says "NOT met". On 2 cores the full run takes
 about 15-20 minutes; --quick runs every measurement at small sizes (a smoke run, figures meaningless).
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import clean, corpus, dags, ingest, lake_read, marts, rerun, s3_query, search, sql_point_query, tagging
+from bench.figures_table import PartialRun, write_table
 from bench.report import machine, write_results
 from paperlake.config import Settings
 
@@ -122,6 +123,9 @@ def main() -> None:
         help="where to write the results as JSON",
     )
     parser.add_argument("--only", default=",".join(MEASURES), help=f"comma-separated subset of {','.join(MEASURES)}")
+    parser.add_argument(
+        "--doc", type=Path, help="rewrite this page's figures table from the run (a full run of every measurement only)"
+    )
     args = parser.parse_args()
     measures = tuple(name for name in args.only.split(",") if name)
     unknown = set(measures) - set(MEASURES)
@@ -137,7 +141,13 @@ def main() -> None:
     print(f"\n{'figure':<66} {'value':>9} {'unit':<7} {'goal':<12} verdict")
     for figure in figures:
         print(figure.line())
-    write_results(args.output, figures, details, host, started, args.quick)
+    write_results(args.output, figures, details, host, started, args.quick, measures)
+    if args.doc:
+        try:
+            write_table(args.output, args.doc, MEASURES)
+            print(f"figures table of {args.doc} written from this run")
+        except PartialRun as err:
+            print(f"figures table of {args.doc} left as it was: {err}")
     print(f"\n{sum(f.met is True for f in figures)} of {sum(f.met is not None for f in figures)} goals met in "
           f"{time.perf_counter() - started:.0f} s; results in {args.output}")
 

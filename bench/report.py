@@ -65,11 +65,16 @@ def machine() -> dict:
     }
 
 
-def write_results(path: Path, figures: list[Figure], details: dict, host: dict, started: float, quick: bool) -> None:
-    """Every figure, the details each measurement gathered, and the machine, as JSON."""
+def write_results(
+    path: Path, figures: list[Figure], details: dict, host: dict, started: float, quick: bool, measures: tuple[str, ...]
+) -> None:
+    """Every figure, the details each measurement gathered, the machine and what ran, as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    seconds = time.perf_counter() - started
     results = {
-        "quick": quick, "seconds": round(time.perf_counter() - started), "machine": host,
+        "quick": quick, "measures": list(measures), "seconds": round(seconds),
+        "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() - seconds)),
+        "machine": host, "load_average_at_end": round(os.getloadavg()[0], 2),
         "figures": [figure.to_dict() for figure in figures], "details": details,
     }
     path.write_text(json.dumps(results, indent=2) + "\n")

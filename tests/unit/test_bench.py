@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
+from bench.__main__ import MEASURES
 from bench.corpus import synthetic_papers, write_snapshot_page
+from bench.figures_table import END, START, PartialRun, figures_table, replace_table
 from paperlake.identity import title_key
 from paperlake.sources.snapshot import parse_snapshot_page
 from tests.conftest import REPO
@@ -37,14 +39,20 @@ def test_the_corpus_page_reads_back_through_the_snapshot_source(tmp_path):
 
 @pytest.mark.bench
 def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
-    results = tmp_path / "results.json"
+    results, doc = tmp_path / "results.json", tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n{START}\nthe last full run's table\n{END}\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO)])}
 
-    subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--output", str(results)], cwd=REPO, env=env, check=True, timeout=900
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(results), "--doc", str(doc)],
+        cwd=REPO, env=env, check=True, timeout=900, capture_output=True, text=True,
     )
 
+    # a smoke run's figures mean nothing: the page keeps the table of the last full run
+    assert doc.read_text() == f"# Performance\n{START}\nthe last full run's table\n{END}\n"
+    assert f"figures table of {doc} left as it was: only a full run" in run.stdout
     written = json.loads(results.read_text())
+    assert written["quick"] and written["measures"] == list(MEASURES)
     figures = {figure["key"]: figure for figure in written["figures"]}
     dag_files = sorted(path.stem for path in (REPO / "dags").glob("*.py"))
     assert set(figures) == {
@@ -96,3 +104,52 @@ def test_a_quick_bench_run_writes_every_figure_with_its_goal(tmp_path):
     published, index = search["cli"]["output"][-2:]
     assert published.startswith("published ") and "(incremental build" in published
     assert index.startswith("search index ") and f": incremental ({in_task['indexed']} papers indexed" in index
+
+
+def full_run_results(**changes) -> dict:
+    """The results file of a run of every measurement, with two figures: one judged, one shown for context."""
+    figures = [
+        {"key": "marts_full_seconds", "name": "marts full build", "value": 32.93, "unit": "s", "goal": 30.0,
+         "op": "<=", "met": False},
+        {"key": "marts_full_over_plain", "name": "marts full / plain", "value": 0.691, "unit": "x", "goal": 0.75,
+         "op": "<=", "met": True},
+        {"key": "marts_added_day_cpu_seconds", "name": "marts added day, CPU seconds", "value": 3.69, "unit": "s",
+         "goal": None, "op": "<=", "met": None},
+    ]
+    machine = {"cpus": 2, "cpu_model": "AMD EPYC", "ram_gb": 23.5, "load_average_1min": 0.37}
+    return {"quick": False, "measures": list(MEASURES), "seconds": 1234, "started_utc": "2026-12-08 00:06",
+            "machine": machine, "load_average_at_end": 1.19, "figures": figures, "details": {}} | changes
+
+
+def test_the_figures_table_says_when_where_and_how_many_goals_the_run_met():
+    table = figures_table(full_run_results(), MEASURES).splitlines()
+
+    assert table[0] == (
+        "One run, 2026-12-08 00:06 UTC, 1,234 s, on 2 CPUs (AMD EPYC) with 23.5 GB RAM, load average 0.37 at the start "
+        "and 1.19 at the end: 1 of 2 goals met."
+    )
+    assert table[4:] == [
+        "| marts full build | 32.93 s | <= 30 s | **NOT met** |",
+        "| marts full / plain | 0.691 x | <= 0.75 x | met |",
+        "| marts added day, CPU seconds | 3.69 s |  |  |",
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [({"quick": True}, "this one was --quick"), ({"measures": ["marts", "search"]}, "this one left out clean, dags,")],
+)
+def test_only_a_full_run_of_every_measurement_writes_the_table(changes, reason):
+    with pytest.raises(PartialRun, match=reason):
+        figures_table(full_run_results(**changes), MEASURES)
+
+
+def test_the_table_replaces_only_the_text_between_its_markers():
+    doc = f"# Performance\nprose before\n{START}\nold table\n{END}\nprose after\n"
+
+    written = replace_table(doc, "new table")
+
+    assert written == f"# Performance\nprose before\n{START}\nnew table\n{END}\nprose after\n"
+    assert replace_table(written, "new table") == written
+    with pytest.raises(ValueError, match="needs one"):
+        replace_table("# Performance\nno markers\n", "new table")
