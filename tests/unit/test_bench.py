@@ -11,7 +11,7 @@ import pytest
 
 from bench.__main__ import MEASURES
 from bench.corpus import synthetic_papers, write_snapshot_page
-from bench.figures_table import END, START, PartialRun, figures_table, replace_table
+from bench.figures_table import DOC, END, START, PartialRun, figures_table, replace_table
 from paperlake.identity import title_key
 from paperlake.sources.snapshot import parse_snapshot_page
 from tests.conftest import REPO
@@ -153,3 +153,7 @@ def test_the_table_replaces_only_the_text_between_its_markers():
     assert replace_table(written, "new table") == written
     with pytest.raises(ValueError, match="needs one"):
         replace_table("# Performance\nno markers\n", "new table")
+
+
+def test_the_performance_page_has_the_table_markers_make_bench_writes_between():
+    assert replace_table(DOC.read_text(), "new table").count("new table") == 1
