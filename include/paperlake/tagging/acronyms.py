@@ -30,6 +30,7 @@ LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"', "\u2018", "\u201c"} |
 # Markup between a long form and its bracket ("learning~(RL)", "\\textbf{...} (MMtSBM)", "`Tests ...' (TARP)").
 DEFINITION_CLOSERS = words("definition_closers")
 ACRONYM_NAME_HEADS = words("acronym_name_heads")
+ACRONYM_CLASS_HEADS = words("acronym_class_heads")
 
 
 def long_form_start(words: list[str], acronym: str) -> int | None:
@@ -112,13 +113,20 @@ def _context_label(doc: Doc, start: int, after: int) -> str | None:
     return None
 
 
-def _name_with_acronym(doc: Doc, start: int, bracket: int, label: str, named: dict, spans: list[Span]) -> None:
+def _name_with_acronym(
+    doc: Doc, start: int, bracket: int, label: str, named: dict, spans: list[Span], own: bool = False
+) -> None:
     """A definition "LF (ACR)" at doc[start:bracket + 3] followed by a technique noun is one name with it
-    (guidelines, boundaries 4: "Best-of-N (BoN) sampling"); its id is the name without the bracket."""
+    (guidelines, boundaries 4: "Best-of-N (BoN) sampling"), and so is one followed by a class noun when the long
+    form is the paper's `own` (no known name: "Structured state space sequence (S4) models"); its id is the name
+    without the bracket, the long form's alone after a class noun (S4 models are S4)."""
     end = bracket + 4
-    if end > len(doc) or doc[end - 1].lower_ not in ACRONYM_NAME_HEADS:
+    if end > len(doc) or not (
+        doc[end - 1].lower_ in ACRONYM_NAME_HEADS or (own and doc[end - 1].lower_ in ACRONYM_CLASS_HEADS)
+    ):
         return
-    entity_id = canonical_id(f"{doc[start:bracket].text} {doc[end - 1].text}", {})
+    name = doc[start:bracket].text
+    entity_id = canonical_id(name if doc[end - 1].lower_ in ACRONYM_CLASS_HEADS else f"{name} {doc[end - 1].text}", {})
     spans.append(Span(doc, start, end, label=label, span_id=entity_id))
     named[doc[bracket + 1].text] = (doc[end - 1].lower_, label, entity_id)
 
@@ -184,7 +192,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         entity_id = canonical_id(long_form.text, {})
         spans.append(Span(doc, long_form.start, long_form.end, label=label, span_id=entity_id))
         aliases[acronym] = (label, entity_id)
-        _name_with_acronym(doc, long_form.start, tok.i, label, named, spans)
+        _name_with_acronym(doc, long_form.start, tok.i, label, named, spans, own=True)
     plural = {a + "s": v for a, v in aliases.items() if not a.endswith("s")}
     singular = {a[:-1]: v for a, v in aliases.items() if a.endswith("s") and len(a) > 2}
     aliases = {**singular, **plural, **aliases}

@@ -130,3 +130,16 @@ def test_a_dash_glued_to_a_definitions_bracket_hides_no_acronym(nlp):
     """"an ability called Theory-of-Mind (ToM)--and ...": spaCy splits a dash only between letters."""
     found = [(e[2], e[1]) for e in entities(nlp, "We add zorbic token pruning (ZTP)--and show that ZTP is cheap.")]
     assert found == [("zorbic token pruning", "METHOD"), ("ZTP", "METHOD"), ("ZTP", "METHOD")]
+
+
+def test_a_class_noun_after_a_papers_own_definition_is_part_of_the_name(nlp):
+    """Guidelines, boundaries 4: "Structured state space sequence (S4) models" is one span; the later S4 is the same
+    entity. After a name the rules know, "models" is the class it modifies: `Mixture-of-Experts` + `MoE`."""
+    found = entities(nlp, "Structured zorb wave (SZW) models are fast. We scale SZW further.")
+    assert found == [
+        ("Structured zorb wave", "MODEL", "Structured zorb wave (SZW) models"),
+        ("Structured zorb wave", "MODEL", "SZW"),
+    ]
+    found = [(e[2], e[1]) for e in entities(nlp, "Sparse Mixture-of-Experts (MoE) models scale well.")]
+    assert ("Mixture-of-Experts (MoE) models", "METHOD") not in found
+    assert ("MoE", "METHOD") in found
