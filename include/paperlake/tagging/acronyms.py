@@ -114,13 +114,13 @@ def _context_label(doc: Doc, start: int, after: int) -> str | None:
 
 
 def _name_with_acronym(
-    doc: Doc, start: int, bracket: int, label: str, named: dict, spans: list[Span], own: bool = False
+    doc: Doc, start: int, bracket: int, closing: int, label: str, named: dict, spans: list[Span], own: bool = False
 ) -> None:
-    """A definition "LF (ACR)" at doc[start:bracket + 3] followed by a technique noun is one name with it
+    """A definition "LF (ACR)" at doc[start:closing + 1] followed by a technique noun is one name with it
     (guidelines, boundaries 4: "Best-of-N (BoN) sampling"), and so is one followed by a class noun when the long
     form is the paper's `own` (no known name: "Structured state space sequence (S4) models"); its id is the name
     without the bracket, the long form's alone after a class noun (S4 models are S4)."""
-    end = bracket + 4
+    end = closing + 2
     if end > len(doc) or not (
         doc[end - 1].lower_ in ACRONYM_NAME_HEADS or (own and doc[end - 1].lower_ in ACRONYM_CLASS_HEADS)
     ):
@@ -128,7 +128,21 @@ def _name_with_acronym(
     name = doc[start:bracket].text
     entity_id = canonical_id(name if doc[end - 1].lower_ in ACRONYM_CLASS_HEADS else f"{name} {doc[end - 1].text}", {})
     spans.append(Span(doc, start, end, label=label, span_id=entity_id))
-    named[doc[bracket + 1].text] = (doc[end - 1].lower_, label, entity_id)
+    named[doc[bracket + 1 : closing].text] = (doc[end - 1].lower_, label, entity_id)
+
+
+def _hyphen_glued(span: Span) -> bool:
+    """Three tokens written as one hyphenated word: "On-AVEP"."""
+    return span[1].text == "-" and not span[0].whitespace_ and not span[1].whitespace_
+
+
+def _closing_bracket(doc: Doc, opening: int) -> int | None:
+    """The index of the ")" closing a bracket around one word at `opening`: "(LF)", or a hyphenated "(On-AVEP)"."""
+    if opening + 2 < len(doc) and doc[opening + 2].text == ")":
+        return opening + 2
+    if opening + 4 < len(doc) and doc[opening + 4].text == ")" and _hyphen_glued(doc[opening + 1 : opening + 4]):
+        return opening + 4
+    return None
 
 
 @Language.component("paperlake_acronyms")
@@ -146,9 +160,10 @@ def acronym_definitions(doc: Doc) -> Doc:
     spans: list[Span] = []
     by_end = {ent.end: ent for ent in doc.ents}
     for tok in doc:
-        if tok.text != "(" or tok.i + 2 >= len(doc) or doc[tok.i + 2].text != ")":
+        closing = _closing_bracket(doc, tok.i) if tok.text == "(" else None
+        if closing is None:
             continue
-        acronym = doc[tok.i + 1].text
+        acronym = doc[tok.i + 1 : closing].text
         if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES or excluded_kind(acronym):
             continue
         close = tok.i
@@ -174,14 +189,14 @@ def acronym_definitions(doc: Doc) -> Doc:
         ent = by_end.get(close)
         if ent is not None and ent.start <= long_form.start:
             aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
-            _name_with_acronym(doc, ent.start, tok.i, ent.label_, named, spans)
+            _name_with_acronym(doc, ent.start, tok.i, closing, ent.label_, named, spans)
             continue
         label = LONG_FORM_HEADS.get(singular_noun(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
             # a kind of it: "cross-silo federated learning"
             label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None
         elif label is None:
-            label = _context_label(doc, long_form.start, tok.i + 3)
+            label = _context_label(doc, long_form.start, closing + 1)
             if label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
                 label = "METHOD"
         if label is None or any(
@@ -192,7 +207,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         entity_id = canonical_id(long_form.text, {})
         spans.append(Span(doc, long_form.start, long_form.end, label=label, span_id=entity_id))
         aliases[acronym] = (label, entity_id)
-        _name_with_acronym(doc, long_form.start, tok.i, label, named, spans, own=True)
+        _name_with_acronym(doc, long_form.start, tok.i, closing, label, named, spans, own=True)
     plural = {a + "s": v for a, v in aliases.items() if not a.endswith("s")}
     singular = {a[:-1]: v for a, v in aliases.items() if a.endswith("s") and len(a) > 2}
     aliases = {**singular, **plural, **aliases}
@@ -203,6 +218,11 @@ def acronym_definitions(doc: Doc) -> Doc:
         Span(doc, t.i, t.i + 1, label=aliases[t.text][0], span_id=aliases[t.text][1])
         for t in doc
         if t.text in aliases and t.i not in covered
+    ]
+    spans += [  # a hyphenated acronym is three tokens: "On-AVEP"
+        Span(doc, t.i, t.i + 3, label=aliases[glued.text][0], span_id=aliases[glued.text][1])
+        for t in doc[:-2]
+        if _hyphen_glued(glued := doc[t.i : t.i + 3]) and glued.text in aliases
     ]
     spans += [  # "FIRE sampling" after "Flaming-hot Initiation with Regular Execution (FIRE) sampling"
         Span(doc, t.i, t.i + 2, label=named[t.text][1], span_id=named[t.text][2])

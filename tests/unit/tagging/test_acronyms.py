@@ -143,3 +143,14 @@ def test_a_class_noun_after_a_papers_own_definition_is_part_of_the_name(nlp):
     found = [(e[2], e[1]) for e in entities(nlp, "Sparse Mixture-of-Experts (MoE) models scale well.")]
     assert ("Mixture-of-Experts (MoE) models", "METHOD") not in found
     assert ("MoE", "METHOD") in found
+
+
+def test_a_hyphenated_acronym_in_brackets_is_defined_too(nlp):
+    """"Online Audio-Visual Event Parsing (On-AVEP)": spaCy splits the acronym at its hyphen into three tokens."""
+    text = "We introduce Zorbic Audio-Visual Quark Parsing (Zo-AVQP), a new setting. The Zo-AVQP task is hard."
+    found = [(e[2], e[1], e[0]) for e in entities(nlp, text)]
+    assert found == [
+        ("Zorbic Audio-Visual Quark Parsing", "TASK", "Zorbic Audio-Visual Quark Parsing"),
+        ("Zo-AVQP", "TASK", "Zorbic Audio-Visual Quark Parsing"),
+        ("Zo-AVQP", "TASK", "Zorbic Audio-Visual Quark Parsing"),
+    ]
