@@ -101,6 +101,17 @@ def _generic_long_form(text: str) -> bool:
     )
 
 
+def _model_before_class(long_form: Span, by_end: dict[int, Span]) -> bool:
+    """Whether a long form ending in a generic class is a tagged model's name and that class: "MatFormer language
+    model", not "large language model"."""
+    lowered = long_form.text.lower()
+    ending = next((e for e in GENERIC_LONG_FORM_ENDINGS if lowered.endswith(" " + e)), None)
+    if ending is None:
+        return False
+    ent = by_end.get(long_form.end - len(ending.split()))
+    return ent is not None and ent.label_ == "MODEL" and ent.start >= long_form.start
+
+
 def _context_label(doc: Doc, start: int, after: int) -> str | None:
     """The label the words around a definition give it: "a strategy called Best-of-Majority (BoM)", "Rollout
     Routing Replay (R3), a method that ...", "feature selective anchor-free (FSAF) module"."""
@@ -164,7 +175,13 @@ def acronym_definitions(doc: Doc) -> Doc:
         if closing is None:
             continue
         acronym = doc[tok.i + 1 : closing].text
-        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES or excluded_kind(acronym):
+        if (
+            not any(ch.isupper() for ch in acronym)
+            or acronym.lower() in GENERIC_NAMES
+            or excluded_kind(acronym)
+            # a hyphenated acronym with an excluded part of 3+ letters: SDSS-V, DESI-DR1 (not TW-ESA: TW is a unit)
+            or ("-" in acronym and any(len(p) > 2 and excluded_kind(p) for p in acronym.split("-")))
+        ):
             continue
         close = tok.i
         while close > 0 and doc[close - 1].text in DEFINITION_CLOSERS:
@@ -184,7 +201,11 @@ def acronym_definitions(doc: Doc) -> Doc:
             continue
         start_char = window.start_char + len(" ".join(words[:start_word])) + (1 if start_word else 0)
         long_form = doc.char_span(start_char, window.end_char, alignment_mode="expand")
-        if long_form is None or _generic_long_form(long_form.text):
+        if long_form is None:
+            continue
+        if _generic_long_form(long_form.text):
+            if _model_before_class(long_form, by_end):  # "MatFormer language model (MatLM)": a model of its own
+                aliases[acronym] = ("MODEL", canonical_id(acronym, {}))
             continue
         ent = by_end.get(close)
         if ent is not None and ent.start <= long_form.start:

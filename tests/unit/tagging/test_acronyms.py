@@ -154,3 +154,14 @@ def test_a_hyphenated_acronym_in_brackets_is_defined_too(nlp):
         ("Zo-AVQP", "TASK", "Zorbic Audio-Visual Quark Parsing"),
         ("Zo-AVQP", "TASK", "Zorbic Audio-Visual Quark Parsing"),
     ]
+    # a part the exclusion lists know keeps a hyphenated acronym out: a survey's data release is no method
+    assert entities(nlp, "We use the Sloan Digital Sky Survey V (SDSS-V). SDSS-V spectra help.") == []
+
+
+def test_an_acronym_for_a_tagged_model_and_a_generic_class_is_a_model_of_its_own(nlp):
+    """"MatFormer language model (MatLM)": the long form is generic past the name, the acronym names a model; a
+    "large language model (LLM)" stays generic."""
+    found = entities(nlp, "We train a RoBERTa language model (RoLM). RoLM is fast.")
+    assert [(e[2], e[1], e[0]) for e in found if e[2] == "RoLM"] == [("RoLM", "MODEL", "RoLM")] * 2
+    assert not [e for e in found if "language model" in e[2]]
+    assert entities(nlp, "We train a large language model (LLM). The LLM is fast.") == []
