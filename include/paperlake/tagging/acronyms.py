@@ -95,9 +95,11 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 def _generic_long_form(text: str) -> bool:
+    """A generic class, field or non-entity, in the singular or plural ("Artificial Intelligences (AIs)")."""
     lowered = " ".join(text.lower().replace("-", " ").split())
+    forms = {lowered, lowered[:-1]} if lowered.endswith("s") else {lowered}
     return (
-        lowered in GENERIC_LONG_FORMS or lowered.endswith(GENERIC_LONG_FORM_ENDINGS) or lowered in NOT_ENTITY_LONG_FORMS
+        bool(forms & (GENERIC_LONG_FORMS | NOT_ENTITY_LONG_FORMS)) or lowered.endswith(GENERIC_LONG_FORM_ENDINGS)
     )
 
 

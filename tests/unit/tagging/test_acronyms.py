@@ -165,3 +165,8 @@ def test_an_acronym_for_a_tagged_model_and_a_generic_class_is_a_model_of_its_own
     assert [(e[2], e[1], e[0]) for e in found if e[2] == "RoLM"] == [("RoLM", "MODEL", "RoLM")] * 2
     assert not [e for e in found if "language model" in e[2]]
     assert entities(nlp, "We train a large language model (LLM). The LLM is fast.") == []
+
+
+def test_the_plural_of_a_generic_long_form_is_generic_too(nlp):
+    """"Artificial Intelligences (AIs)" is a class, like "artificial intelligence (AI)"."""
+    assert entities(nlp, "We study humans and Artificial Intelligences (AIs). AIs learn.") == []
