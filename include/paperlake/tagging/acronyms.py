@@ -30,6 +30,7 @@ LONG_FORM_STOPS = {".", ";", ":", "(", ")", "[", "]", '"', "\u2018", "\u201c"} |
 # Markup between a long form and its bracket ("learning~(RL)", "\\textbf{...} (MMtSBM)", "`Tests ...' (TARP)").
 DEFINITION_CLOSERS = words("definition_closers")
 ACRONYM_NAME_HEADS = words("acronym_name_heads")
+ACRONYM_CLASS_HEADS = words("acronym_class_heads")
 
 
 def long_form_start(words: list[str], acronym: str) -> int | None:
@@ -94,10 +95,23 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 def _generic_long_form(text: str) -> bool:
+    """A generic class, field or non-entity, in the singular or plural ("Artificial Intelligences (AIs)")."""
     lowered = " ".join(text.lower().replace("-", " ").split())
+    forms = {lowered, lowered[:-1]} if lowered.endswith("s") else {lowered}
     return (
-        lowered in GENERIC_LONG_FORMS or lowered.endswith(GENERIC_LONG_FORM_ENDINGS) or lowered in NOT_ENTITY_LONG_FORMS
+        bool(forms & (GENERIC_LONG_FORMS | NOT_ENTITY_LONG_FORMS)) or lowered.endswith(GENERIC_LONG_FORM_ENDINGS)
     )
+
+
+def _model_before_class(long_form: Span, by_end: dict[int, Span]) -> bool:
+    """Whether a long form ending in a generic class is a tagged model's name and that class: "MatFormer language
+    model", not "large language model"."""
+    lowered = long_form.text.lower()
+    ending = next((e for e in GENERIC_LONG_FORM_ENDINGS if lowered.endswith(" " + e)), None)
+    if ending is None:
+        return False
+    ent = by_end.get(long_form.end - len(ending.split()))
+    return ent is not None and ent.label_ == "MODEL" and ent.start >= long_form.start
 
 
 def _context_label(doc: Doc, start: int, after: int) -> str | None:
@@ -112,15 +126,36 @@ def _context_label(doc: Doc, start: int, after: int) -> str | None:
     return None
 
 
-def _name_with_acronym(doc: Doc, start: int, bracket: int, label: str, named: dict, spans: list[Span]) -> None:
-    """A definition "LF (ACR)" at doc[start:bracket + 3] followed by a technique noun is one name with it
-    (guidelines, boundaries 4: "Best-of-N (BoN) sampling"); its id is the name without the bracket."""
-    end = bracket + 4
-    if end > len(doc) or doc[end - 1].lower_ not in ACRONYM_NAME_HEADS:
+def _name_with_acronym(
+    doc: Doc, start: int, bracket: int, closing: int, label: str, named: dict, spans: list[Span], own: bool = False
+) -> None:
+    """A definition "LF (ACR)" at doc[start:closing + 1] followed by a technique noun is one name with it
+    (guidelines, boundaries 4: "Best-of-N (BoN) sampling"), and so is one followed by a class noun when the long
+    form is the paper's `own` (no known name: "Structured state space sequence (S4) models"); its id is the name
+    without the bracket, the long form's alone after a class noun (S4 models are S4)."""
+    end = closing + 2
+    if end > len(doc) or not (
+        doc[end - 1].lower_ in ACRONYM_NAME_HEADS or (own and doc[end - 1].lower_ in ACRONYM_CLASS_HEADS)
+    ):
         return
-    entity_id = canonical_id(f"{doc[start:bracket].text} {doc[end - 1].text}", {})
+    name = doc[start:bracket].text
+    entity_id = canonical_id(name if doc[end - 1].lower_ in ACRONYM_CLASS_HEADS else f"{name} {doc[end - 1].text}", {})
     spans.append(Span(doc, start, end, label=label, span_id=entity_id))
-    named[doc[bracket + 1].text] = (doc[end - 1].lower_, label, entity_id)
+    named[doc[bracket + 1 : closing].text] = (doc[end - 1].lower_, label, entity_id)
+
+
+def _hyphen_glued(span: Span) -> bool:
+    """Three tokens written as one hyphenated word: "On-AVEP"."""
+    return span[1].text == "-" and not span[0].whitespace_ and not span[1].whitespace_
+
+
+def _closing_bracket(doc: Doc, opening: int) -> int | None:
+    """The index of the ")" closing a bracket around one word at `opening`: "(LF)", or a hyphenated "(On-AVEP)"."""
+    if opening + 2 < len(doc) and doc[opening + 2].text == ")":
+        return opening + 2
+    if opening + 4 < len(doc) and doc[opening + 4].text == ")" and _hyphen_glued(doc[opening + 1 : opening + 4]):
+        return opening + 4
+    return None
 
 
 @Language.component("paperlake_acronyms")
@@ -138,10 +173,17 @@ def acronym_definitions(doc: Doc) -> Doc:
     spans: list[Span] = []
     by_end = {ent.end: ent for ent in doc.ents}
     for tok in doc:
-        if tok.text != "(" or tok.i + 2 >= len(doc) or doc[tok.i + 2].text != ")":
+        closing = _closing_bracket(doc, tok.i) if tok.text == "(" else None
+        if closing is None:
             continue
-        acronym = doc[tok.i + 1].text
-        if not any(ch.isupper() for ch in acronym) or acronym.lower() in GENERIC_NAMES or excluded_kind(acronym):
+        acronym = doc[tok.i + 1 : closing].text
+        if (
+            not any(ch.isupper() for ch in acronym)
+            or acronym.lower() in GENERIC_NAMES
+            or excluded_kind(acronym)
+            # a hyphenated acronym with an excluded part of 3+ letters: SDSS-V, DESI-DR1 (not TW-ESA: TW is a unit)
+            or ("-" in acronym and any(len(p) > 2 and excluded_kind(p) for p in acronym.split("-")))
+        ):
             continue
         close = tok.i
         while close > 0 and doc[close - 1].text in DEFINITION_CLOSERS:
@@ -161,19 +203,23 @@ def acronym_definitions(doc: Doc) -> Doc:
             continue
         start_char = window.start_char + len(" ".join(words[:start_word])) + (1 if start_word else 0)
         long_form = doc.char_span(start_char, window.end_char, alignment_mode="expand")
-        if long_form is None or _generic_long_form(long_form.text):
+        if long_form is None:
+            continue
+        if _generic_long_form(long_form.text):
+            if _model_before_class(long_form, by_end):  # "MatFormer language model (MatLM)": a model of its own
+                aliases[acronym] = ("MODEL", canonical_id(acronym, {}))
             continue
         ent = by_end.get(close)
         if ent is not None and ent.start <= long_form.start:
             aliases[acronym] = (ent.label_, ent.ent_id_ or ent.text)
-            _name_with_acronym(doc, ent.start, tok.i, ent.label_, named, spans)
+            _name_with_acronym(doc, ent.start, tok.i, closing, ent.label_, named, spans)
             continue
         label = LONG_FORM_HEADS.get(singular_noun(long_form[-1].lower_))
         if ent is not None and ent.start > long_form.start and not doc[long_form.start].text[:1].isupper():
             # a kind of it: "cross-silo federated learning"
             label = ent.label_ if ent.label_ in {"METHOD", "TASK"} else None
         elif label is None:
-            label = _context_label(doc, long_form.start, tok.i + 3)
+            label = _context_label(doc, long_form.start, closing + 1)
             if label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
                 label = "METHOD"
         if label is None or any(
@@ -184,7 +230,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         entity_id = canonical_id(long_form.text, {})
         spans.append(Span(doc, long_form.start, long_form.end, label=label, span_id=entity_id))
         aliases[acronym] = (label, entity_id)
-        _name_with_acronym(doc, long_form.start, tok.i, label, named, spans)
+        _name_with_acronym(doc, long_form.start, tok.i, closing, label, named, spans, own=True)
     plural = {a + "s": v for a, v in aliases.items() if not a.endswith("s")}
     singular = {a[:-1]: v for a, v in aliases.items() if a.endswith("s") and len(a) > 2}
     aliases = {**singular, **plural, **aliases}
@@ -195,6 +241,11 @@ def acronym_definitions(doc: Doc) -> Doc:
         Span(doc, t.i, t.i + 1, label=aliases[t.text][0], span_id=aliases[t.text][1])
         for t in doc
         if t.text in aliases and t.i not in covered
+    ]
+    spans += [  # a hyphenated acronym is three tokens: "On-AVEP"
+        Span(doc, t.i, t.i + 3, label=aliases[glued.text][0], span_id=aliases[glued.text][1])
+        for t in doc[:-2]
+        if _hyphen_glued(glued := doc[t.i : t.i + 3]) and glued.text in aliases
     ]
     spans += [  # "FIRE sampling" after "Flaming-hot Initiation with Regular Execution (FIRE) sampling"
         Span(doc, t.i, t.i + 2, label=named[t.text][1], span_id=named[t.text][2])

@@ -254,6 +254,18 @@ def _relabel_introduced(doc: Doc) -> None:
         ]
 
 
+_YEAR = re.compile(r"^(19|20)\d\d[a-z]?$")
+
+
+def _in_citation(doc: Doc, i: int) -> bool:
+    """doc[i] sits in a bracketed citation with a year, an author's name: "(Webb, Holyoak, and Lu, 2023)"."""
+    opening = next((t.i for t in reversed(doc[max(0, i - 12) : i]) if t.text in {"(", ")"}), None)
+    closing = next((t.i for t in doc[i + 1 : i + 13] if t.text in {"(", ")"}), None)
+    if opening is None or closing is None or doc[opening].text != "(" or doc[closing].text != ")":
+        return False
+    return any(_YEAR.match(t.text) for t in doc[opening + 1 : closing])
+
+
 @Language.component("paperlake_definitions")
 def defined_names(doc: Doc) -> Doc:
     """Names a paper coins are entities on every mention, labelled by what the paper says they are.
@@ -289,7 +301,7 @@ def defined_names(doc: Doc) -> Doc:
             or tok.text in descriptive
         ):
             continue
-        if excluded_kind(tok.text) or all_caps_run(doc, tok.i):
+        if excluded_kind(tok.text) or all_caps_run(doc, tok.i) or (not coined and _in_citation(doc, tok.i)):
             continue
         label = _stated_label(doc, tok, coined)
         if label is None and coined and len(tok.text) >= 3 and not _modifies_next(doc, tok.i):

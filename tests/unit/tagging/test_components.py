@@ -229,3 +229,12 @@ def test_a_verb_starts_no_phrase_the_title_names(nlp):
     text = "In this article, we use probing to study fine-tuning. Our purpose was to use probing to understand it."
     spans = [span for _, _, span, _, _ in tag_texts(nlp, [text], titles=["Can We Use Probing to Understand BERT?"])[0]]
     assert spans == ["probing", "fine-tuning", "probing"]
+
+
+def test_an_authors_name_in_a_citation_is_no_name(nlp):
+    """"(Webb, Holyoak, and Lu, 2023)": capitalised words in a bracket with a year are authors, whatever the words
+    before them; the same word listed outside a citation still counts."""
+    text = '"Emergent reasoning in language models," (Webb, Zorbak, and Lu, 2023) argue that large models such as GPT-3'
+    assert [e[2] for e in entities(nlp, text)] == ["GPT-3"]
+    text = "We train large language models, Zorbak, and GPT-3."
+    assert "Zorbak" in [e[2] for e in entities(nlp, text)]
