@@ -679,6 +679,25 @@ def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_la
             check_marts(con, new=False)
 
 
+def test_an_update_exports_each_mart_after_the_last_step_writing_what_it_reads():
+    """An update's exports start beside the later steps (EXPORTED_AFTER_STEP): no later step may write the mart, or the
+    tables its view reads."""
+    import re
+
+    from paperlake.marts.builder import EXPORTED_AFTER_STEP, mart_sql_files
+
+    reads = {"entity_cooccurrence": {"state.cooccurrence", "state.entity_names", "entity_counts", "state.build"}}
+    written = {
+        path.stem: set(re.findall(r"(?:INSERT INTO|DELETE FROM|UPDATE)\s+([a-z_.]+)", path.read_text()))
+        for path in mart_sql_files()
+    }
+    steps = list(written)
+    for mart, step in EXPORTED_AFTER_STEP.items():
+        later = {table for after in steps[steps.index(step) + 1:] for table in written[after]}
+        assert mart in written[step] or mart in reads
+        assert not later & reads.get(mart, {mart}), (mart, step)
+
+
 def row_groups(path, table: str) -> int:
     return query(path, f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('{table}')")[0][0]
 
