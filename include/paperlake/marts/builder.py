@@ -297,7 +297,7 @@ def update_marts(
         if exports is not None:
             exports.after_step(sql_file.stem)
     with clock.phase("check"):
-        counts = check_marts(con, new, checked=frozenset(exports.checked) if exports else frozenset())
+        counts = check_marts(con, new, checked=exports.checked if exports else {})
     if exports is not None:
         exports.wait()
     with clock.phase("checkpoint"):
@@ -312,21 +312,23 @@ def compacts(reference: date | None) -> bool:
     return reference is None or reference.toordinal() % COMPACT_EVERY_DAYS == 0
 
 
-def mart_counts(con) -> dict[str, int]:
-    """Rows per mart."""
-    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in UNIQUE_KEYS}
+def mart_counts(con, marts=UNIQUE_KEYS) -> dict[str, int]:
+    """Rows per mart (of `marts`, all by default)."""
+    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in marts}
 
 
-def check_marts(con, new: bool, checked: frozenset[str] = frozenset()) -> dict[str, int]:
+def check_marts(con, new: bool, checked: dict[str, int] | None = None) -> dict[str, int]:
     """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a
     non-empty lake.
 
     A build checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
     inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written. The marts
-    `checked` already (by StepExports, before their exports) are not checked again.
+    `checked` already (mart -> rows, by StepExports before their exports) are neither checked nor counted again.
     """
-    counts = mart_counts(con)
-    for table in UNIQUE_KEYS.keys() - checked:
+    checked = checked or {}
+    counted = checked | mart_counts(con, [table for table in UNIQUE_KEYS if table not in checked])
+    counts = {table: counted[table] for table in UNIQUE_KEYS}
+    for table in UNIQUE_KEYS.keys() - checked.keys():
         check_keys(con, table, counts[table])
     check_state_keys(con)
     clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
@@ -432,14 +434,14 @@ class StepExports:
     def __init__(self, con, lake: Lake, clock: Stopwatch, pool):
         self.con, self.lake, self.clock, self.pool = con, lake, clock, pool
         self.started: dict[str, Future] = {}
-        self.checked: set[str] = set()
+        self.checked: dict[str, int] = {}  # mart -> rows
 
     def after_step(self, step: str) -> None:
         for mart in (mart for mart, after in EXPORTED_AFTER_STEP.items() if after == step):
             if not self.checked:  # the state's keys are all written by the first step
                 check_state_keys(self.con)
-            check_keys(self.con, mart, self.con.execute(f"SELECT count(*) FROM {mart}").fetchone()[0])
-            self.checked.add(mart)
+            self.checked |= mart_counts(self.con, [mart])
+            check_keys(self.con, mart, self.checked[mart])
             if (write := mart_write(self.con, mart, new=False)) is not None:
                 cursor = self.con.cursor()
                 self.started[mart] = self.pool.submit(export_mart, cursor, self.lake, False, self.clock, *write)
