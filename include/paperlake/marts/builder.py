@@ -343,7 +343,7 @@ def check_keys(con, table: str, rows: int) -> None:
     after = con.execute(
         f"SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = {sql_literal(table + '_after')}"
     ).fetchone()[0]
-    # a hashed key: two ids sharing a hash fail the collision checks below
+    # a hashed key: two ids sharing a hash fail check_state_keys
     cols = ", ".join(HASHED_KEYS[table] if after and table in HASHED_KEYS else UNIQUE_KEYS[table])
     total, distinct = con.execute(
         f"SELECT count(*), count(DISTINCT ({cols})) FROM {checked_rows(con, table, cols, rows, after)}"
@@ -429,7 +429,11 @@ class Stopwatch:
 
 class StepExports:
     """An update's exports of the marts of EXPORTED_AFTER_STEP, each started on `pool` (its keys checked first) once
-    its step has run."""
+    its step has run.
+
+    A later step failing leaves the exports started a version ahead of the marts file, which is not published (as a
+    build failing between two exports did): the next build recomputes and commits again the same partitions.
+    """
 
     def __init__(self, con, lake: Lake, clock: Stopwatch, pool):
         self.con, self.lake, self.clock, self.pool = con, lake, clock, pool
