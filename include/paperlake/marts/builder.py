@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -69,6 +70,20 @@ TRENDING_MIN_SUPPORT = 2
 EXPORT_BATCH_ROWS = 100_000
 # Exports written at once: the two largest (papers, paper_entities) side by side, on the machine's two cores.
 EXPORT_WRITERS = 2
+# The step after which an update commits a mart's export (no later step writes what the mart reads): the exports are
+# then written beside the steps after it (on two cores; the steps keep about one busy), not after them all.
+EXPORTED_AFTER_STEP = {
+    "papers": "02_papers",
+    "paper_entities": "03_paper_entities",
+    "entity_counts": "04_entity_counts",
+    "entities": "05_entities",
+    "entity_daily": "06_entity_daily",
+    "quarantine": "07_quarantine",
+    "entity_cooccurrence": "09_entity_cooccurrence",  # a view over state.cooccurrence, entity_counts, state.build
+    "trending_entities": "10_trending_entities",
+    "trending_papers": "11_trending_papers",
+    "pipeline_health": "12_pipeline_health",
+}
 # An update reading at most this many partitions of an export reads them one query each (see partition_rows).
 PARTITION_QUERIES_MAX = 64
 # An update hands over the state keys of the papers whose rows it rewrote (see export_marts) up to this many.
@@ -78,6 +93,11 @@ PARTITION_ROWS_PER_INSERT = 1_000
 MEMORY_LIMIT = "2GB"
 # ... and while the exports are written (they only scan the marts).
 EXPORT_MEMORY_LIMIT = "512MB"
+# An update's checkpoint merges no row groups (DuckDB's vacuum) unless its reference date is a multiple of this many
+# days: the rows an added day deletes in paper_entities' last full row groups made the checkpoint rewrite about three of
+# them (370k rows, 0.3 s of an added day at 1M papers) every day. A table's row groups grow by about one per update
+# meanwhile; that update (and a full build) compacts them.
+COMPACT_EVERY_DAYS = 28
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
 STATE_VERSION = 12
@@ -243,11 +263,12 @@ def register_changes(con, lake: Lake, changes: PartitionChanges, new: bool) -> N
 
 
 def update_marts(
-    con, lake: Lake, changes: PartitionChanges, new: bool, clock: Stopwatch
+    con, lake: Lake, changes: PartitionChanges, new: bool, clock: Stopwatch, exports: StepExports | None = None
 ) -> dict[str, int]:
     """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
-    Trends are computed as of the latest date in the lake; `clock` times each step.
+    Trends are computed as of the latest date in the lake; `clock` times each step; `exports`, if given, starts the
+    exports due after each step (and is waited for before the checkpoint).
     """
     import duckdb
 
@@ -273,44 +294,71 @@ def update_marts(
                 con.execute(sql_file.read_text())
         except duckdb.Error as err:
             raise MartCheckFailed(f"mart step {sql_file.name} failed: {err}") from err
+        if exports is not None:
+            exports.after_step(sql_file.stem)
     with clock.phase("check"):
-        counts = check_marts(con, new)
+        counts = check_marts(con, new, checked=exports.checked if exports else {})
+    if exports is not None:
+        exports.wait()
     with clock.phase("checkpoint"):
+        if not new and not compacts(reference):
+            con.execute("SET max_vacuum_tasks = 0")
         con.execute("CHECKPOINT")
     return counts
 
 
-def mart_counts(con) -> dict[str, int]:
-    """Rows per mart."""
-    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in UNIQUE_KEYS}
+def compacts(reference: date | None) -> bool:
+    """Whether an update with trends as of `reference` lets its checkpoint merge row groups (see COMPACT_EVERY_DAYS)."""
+    return reference is None or reference.toordinal() % COMPACT_EVERY_DAYS == 0
 
 
-def check_marts(con, new: bool) -> dict[str, int]:
+def mart_counts(con, marts=UNIQUE_KEYS) -> dict[str, int]:
+    """Rows per mart (of `marts`, all by default)."""
+    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in marts}
+
+
+def check_marts(con, new: bool, checked: dict[str, int] | None = None) -> dict[str, int]:
     """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a
     non-empty lake.
 
     A build checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
-    inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written.
+    inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written. The marts
+    `checked` already (mart -> rows, by StepExports before their exports) are neither checked nor counted again.
     """
-    counts = mart_counts(con)
-    written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
-    for table, key in UNIQUE_KEYS.items():
-        after = f"{table}_after" in written
-        # a hashed key: two ids sharing a hash fail the collision checks below
-        cols = ", ".join(HASHED_KEYS[table] if after and table in HASHED_KEYS else key)
-        rows = checked_rows(con, table, cols, counts[table], after)
-        total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {rows}").fetchone()
-        if total != distinct:
-            raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
+    checked = checked or {}
+    counted = checked | mart_counts(con, [table for table in UNIQUE_KEYS if table not in checked])
+    counts = {table: counted[table] for table in UNIQUE_KEYS}
+    for table in UNIQUE_KEYS.keys() - checked.keys():
+        check_keys(con, table, counts[table])
+    check_state_keys(con)
+    clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
+    if clean_rows and not counts["papers"]:
+        raise MartCheckFailed(f"mart papers is empty although the lake has {clean_rows} clean rows")
+    return counts
+
+
+def check_keys(con, table: str, rows: int) -> None:
+    """Raise MartCheckFailed when the mart `table` (of `rows` rows) holds a key twice among the rows checked (see
+    checked_rows)."""
+    after = con.execute(
+        f"SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = {sql_literal(table + '_after')}"
+    ).fetchone()[0]
+    # a hashed key: two ids sharing a hash fail check_state_keys
+    cols = ", ".join(HASHED_KEYS[table] if after and table in HASHED_KEYS else UNIQUE_KEYS[table])
+    total, distinct = con.execute(
+        f"SELECT count(*), count(DISTINCT ({cols})) FROM {checked_rows(con, table, cols, rows, after)}"
+    ).fetchone()
+    if total != distinct:
+        raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
+
+
+def check_state_keys(con) -> None:
+    """Raise MartCheckFailed when two ids share a state key (see KEY_COLLISIONS)."""
     for ids, sql in KEY_COLLISIONS.items():
         if con.execute(sql).fetchone()[0]:
             raise MartCheckFailed(
                 f"two {ids} share a state key (a 64-bit hash collision); the marts cannot be built, please report it"
             )
-    clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
-    if clean_rows and not counts["papers"]:
-        raise MartCheckFailed(f"mart papers is empty although the lake has {clean_rows} clean rows")
-    return counts
 
 
 def checked_rows(con, table: str, cols: str, rows: int, after: bool) -> str:
@@ -350,8 +398,10 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
         with settling_copy(previous, path) if built is not None else nullcontext():
             con = duckdb.connect(str(path))
             try:
-                counts = update_marts(con, lake, changes, built is None, clock)
-                exports = export_marts(con, lake, settings, built is None, clock)
+                with ThreadPoolExecutor(EXPORT_WRITERS) as pool:
+                    early = None if built is None else StepExports(con, lake, clock, pool)
+                    counts = update_marts(con, lake, changes, built is None, clock, early)
+                    exports = export_marts(con, lake, built is None, clock, pool, early.started if early else {})
             finally:
                 con.close()
         with clock.phase("publish"):
@@ -377,41 +427,73 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-def export_marts(con, lake: Lake, settings: Settings, new: bool, clock: Stopwatch) -> dict[str, dict]:
+class StepExports:
+    """An update's exports of the marts of EXPORTED_AFTER_STEP, each started on `pool` (its keys checked first) once
+    its step has run.
+
+    A later step failing leaves the exports started a version ahead of the marts file, which is not published (as a
+    build failing between two exports did): the next build recomputes and commits again the same partitions.
+    """
+
+    def __init__(self, con, lake: Lake, clock: Stopwatch, pool):
+        self.con, self.lake, self.clock, self.pool = con, lake, clock, pool
+        self.started: dict[str, Future] = {}
+        self.checked: dict[str, int] = {}  # mart -> rows
+
+    def after_step(self, step: str) -> None:
+        for mart in (mart for mart, after in EXPORTED_AFTER_STEP.items() if after == step):
+            if not self.checked:  # the state's keys are all written by the first step
+                check_state_keys(self.con)
+            self.checked |= mart_counts(self.con, [mart])
+            check_keys(self.con, mart, self.checked[mart])
+            if (write := mart_write(self.con, mart, new=False)) is not None:
+                cursor = self.con.cursor()
+                self.started[mart] = self.pool.submit(export_mart, cursor, self.lake, False, self.clock, *write)
+
+    def wait(self) -> None:
+        """Wait for the exports started (a checkpoint then has no reader beside it); raises the first one's error."""
+        for started in self.started.values():
+            started.result()
+
+
+def mart_write(con, mart: str, new: bool) -> tuple | None:
+    """What export_mart is handed for `mart` (after its name): the rows, the predicate naming the partitions replaced,
+    the partition column and the partitions; None for a partitioned mart an update did not touch."""
+    export = PARTITIONED_EXPORTS.get(mart)
+    if export is None:
+        return mart, f"SELECT * FROM {mart}", None, None, None
+    if new:
+        return mart, export.rows, None, export.column, None
+    touched = sorted({value.isoformat() for (value,) in con.execute(export.touched).fetchall()})
+    if not touched:
+        return None
+    predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
+    return mart, partition_rows(export, touched), predicate, export.column, touched
+
+
+def export_marts(con, lake: Lake, new: bool, clock: Stopwatch, pool, started: dict[str, Future]) -> dict[str, dict]:
     """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
     partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
-    The tables are written EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan both run
-    outside the GIL), the largest first. The files a version replaces are deleted at once (a plain Parquet reader of
-    the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel):
-    by a vacuum after a new file's exports, else in the folders of the partitions rewritten only (see
-    delete_replaced_files). A new file's exports are checkpointed at the version written.
+    The tables are written on `pool`, EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan
+    both run outside the GIL), the largest first; those `started` already (StepExports) are waited for. The files a
+    version replaces are deleted at once (a plain Parquet reader of the folder then sees exactly the current rows; the
+    marts are derived, so no older version is kept for time travel): by a vacuum after a new file's exports, else in the
+    folders of the partitions rewritten only (see delete_replaced_files). A new file's exports are checkpointed at the
+    version written.
 
     Returns, for each partitioned mart an update rewrote, what it committed: the table's id, the version it wrote, the
     table's latest version, the partition column and values rewritten, and the files they now hold; papers and
     paper_entities also the keys (hash(paper_id)) of the papers whose rows it rewrote, `paper_keys` (None past
     HANDED_PAPER_KEYS), so that the search index update re-reads only those.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    writes = []
-    for mart in UNIQUE_KEYS:
-        export = PARTITIONED_EXPORTS.get(mart)
-        rows, predicate = (export.rows if export else f"SELECT * FROM {mart}"), None
-        if export and not new:
-            touched = sorted({value.isoformat() for (value,) in con.execute(export.touched).fetchall()})
-            if not touched:
-                continue
-            rows = partition_rows(export, touched)
-            predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
-        writes.append((mart, rows, predicate, export.column if export else None, touched if predicate else None))
+    writes = [write for mart in UNIQUE_KEYS if mart not in started and (write := mart_write(con, mart, new))]
     # Read before the build steps' temp tables are dropped (a new file's exports commit no partitions: none handed).
     affected = f"SELECT paper_key FROM affected_papers LIMIT {HANDED_PAPER_KEYS + 1:d}"
     paper_keys = [] if new else [key for (key,) in con.execute(affected).fetchall()]
     release_build_memory(con)
-    with ThreadPoolExecutor(EXPORT_WRITERS) as pool:
-        done = {write[0]: pool.submit(export_mart, con.cursor(), lake, new, clock, *write) for write in writes}
-        commits = {mart: commit for mart, write in done.items() if (commit := write.result()) is not None}
+    done = started | {write[0]: pool.submit(export_mart, con.cursor(), lake, new, clock, *write) for write in writes}
+    commits = {mart: commit for mart, write in done.items() if (commit := write.result()) is not None}
     for mart in commits.keys() & {"papers", "paper_entities"}:
         commits[mart]["paper_keys"] = paper_keys if len(paper_keys) <= HANDED_PAPER_KEYS else None
     return commits
