@@ -1,6 +1,5 @@
-"""The figures table of docs/performance.md, written from one complete `make bench` run's results.
-
-    python -m bench.figures_table RESULTS.json [DOC]    # rewrite DOC's table (default docs/performance.md)
+"""The figures table of docs/performance.md, written from one complete `make bench` run's results
+(`python -m bench --doc docs/performance.md`, which `make bench` runs).
 
 The table sits between two markers in the page; everything around it (how each figure is measured, where the
 time goes) is prose kept by hand. Only a run of every measurement at full size may write it, so that every figure
@@ -10,7 +9,6 @@ in the table comes from the same run on the same machine.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 START = "<!-- figures of one `make bench` run: written by bench/figures_table.py -->"
@@ -62,18 +60,3 @@ def write_table(results_path: Path, doc_path: Path, measures: tuple[str, ...]) -
     """Rewrite the figures table of `doc_path` from the results file of one run."""
     table = figures_table(json.loads(results_path.read_text()), measures)
     doc_path.write_text(replace_table(doc_path.read_text(), table))
-
-
-def main() -> None:
-    from bench.__main__ import MEASURES
-
-    if len(sys.argv) not in (2, 3):
-        sys.exit(__doc__.splitlines()[2].strip())
-    try:
-        write_table(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) == 3 else DOC, MEASURES)
-    except ValueError as err:  # PartialRun too
-        sys.exit(f"figures table not written: {err}")
-
-
-if __name__ == "__main__":
-    main()
