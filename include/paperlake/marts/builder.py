@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -70,20 +70,6 @@ TRENDING_MIN_SUPPORT = 2
 EXPORT_BATCH_ROWS = 100_000
 # Exports written at once: the two largest (papers, paper_entities) side by side, on the machine's two cores.
 EXPORT_WRITERS = 2
-# The step after which an update commits a mart's export (no later step writes what the mart reads): the exports are
-# then written beside the steps after it (on two cores; the steps keep about one busy), not after them all.
-EXPORTED_AFTER_STEP = {
-    "papers": "02_papers",
-    "paper_entities": "03_paper_entities",
-    "entity_counts": "04_entity_counts",
-    "entities": "05_entities",
-    "entity_daily": "06_entity_daily",
-    "quarantine": "07_quarantine",
-    "entity_cooccurrence": "09_entity_cooccurrence",  # a view over state.cooccurrence, entity_counts, state.build
-    "trending_entities": "10_trending_entities",
-    "trending_papers": "11_trending_papers",
-    "pipeline_health": "12_pipeline_health",
-}
 # An update reading at most this many partitions of an export reads them one query each (see partition_rows).
 PARTITION_QUERIES_MAX = 64
 # An update hands over the state keys of the papers whose rows it rewrote (see export_marts) up to this many.
@@ -264,13 +250,10 @@ def register_changes(con, lake: Lake, changes: PartitionChanges, new: bool) -> N
         con.execute("CREATE OR REPLACE TEMP VIEW lake_texts AS SELECT * FROM lake_clean")
 
 
-def update_marts(
-    con, lake: Lake, changes: PartitionChanges, new: bool, clock: Stopwatch, exports: StepExports | None = None
-) -> dict[str, int]:
+def update_marts(con, lake: Lake, changes: PartitionChanges, new: bool, clock: Stopwatch) -> dict[str, int]:
     """Apply `changes` to the marts file open on `con` (an empty one when `new`); rows per mart after checks.
 
-    Trends are computed as of the latest date in the lake; `clock` times each step; `exports`, if given, starts the
-    exports due after each step (and is waited for before the checkpoint).
+    Trends are computed as of the latest date in the lake; `clock` times each step.
     """
     import duckdb
 
@@ -296,12 +279,8 @@ def update_marts(
                 con.execute(sql_file.read_text())
         except duckdb.Error as err:
             raise MartCheckFailed(f"mart step {sql_file.name} failed: {err}") from err
-        if exports is not None:
-            exports.after_step(sql_file.stem)
     with clock.phase("check"):
-        counts = check_marts(con, new, checked=exports.checked if exports else {})
-    if exports is not None:
-        exports.wait()
+        counts = check_marts(con, new)
     with clock.phase("checkpoint"):
         if not new and not compacts(reference):
             con.execute("SET max_vacuum_tasks = 0")
@@ -319,18 +298,15 @@ def mart_counts(con, marts=UNIQUE_KEYS) -> dict[str, int]:
     return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in marts}
 
 
-def check_marts(con, new: bool, checked: dict[str, int] | None = None) -> dict[str, int]:
+def check_marts(con, new: bool) -> dict[str, int]:
     """Rows per mart; raises MartCheckFailed on duplicate keys, a state key shared by two ids, or empty marts over a
     non-empty lake.
 
     A build checks the rows holding the keys it wrote (each step leaves the keys of exactly the rows it
-    inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written. The marts
-    `checked` already (mart -> rows, by StepExports before their exports) are neither checked nor counted again.
+    inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written.
     """
-    checked = checked or {}
-    counted = checked | mart_counts(con, [table for table in UNIQUE_KEYS if table not in checked])
-    counts = {table: counted[table] for table in UNIQUE_KEYS}
-    for table in UNIQUE_KEYS.keys() - checked.keys():
+    counts = mart_counts(con)
+    for table in UNIQUE_KEYS:
         check_keys(con, table, counts[table])
     check_state_keys(con)
     clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
@@ -400,10 +376,10 @@ def build_marts(lake: Lake, settings: Settings, full: bool = False) -> MartsSumm
         with settling_copy(previous, path) if built is not None else nullcontext():
             con = duckdb.connect(str(path))
             try:
-                with ThreadPoolExecutor(EXPORT_WRITERS) as pool:
-                    early = None if built is None else StepExports(con, lake, clock, pool)
-                    counts = update_marts(con, lake, changes, built is None, clock, early)
-                    exports = export_marts(con, lake, built is None, clock, pool, early.started if early else {})
+                # Nothing is exported before every step, check and the checkpoint succeeded: a build that fails
+                # leaves the exports as the published marts file has them.
+                counts = update_marts(con, lake, changes, built is None, clock)
+                exports = export_marts(con, lake, built is None, clock)
             finally:
                 con.close()
         with clock.phase("publish"):
@@ -429,35 +405,6 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-class StepExports:
-    """An update's exports of the marts of EXPORTED_AFTER_STEP, each started on `pool` (its keys checked first) once
-    its step has run.
-
-    A later step failing leaves the exports started a version ahead of the marts file, which is not published (as a
-    build failing between two exports did): the next build recomputes and commits again the same partitions.
-    """
-
-    def __init__(self, con, lake: Lake, clock: Stopwatch, pool):
-        self.con, self.lake, self.clock, self.pool = con, lake, clock, pool
-        self.started: dict[str, Future] = {}
-        self.checked: dict[str, int] = {}  # mart -> rows
-
-    def after_step(self, step: str) -> None:
-        for mart in (mart for mart, after in EXPORTED_AFTER_STEP.items() if after == step):
-            if not self.checked:  # the state's keys are all written by the first step
-                check_state_keys(self.con)
-            self.checked |= mart_counts(self.con, [mart])
-            check_keys(self.con, mart, self.checked[mart])
-            if (write := mart_write(self.con, mart, new=False)) is not None:
-                cursor = self.con.cursor()
-                self.started[mart] = self.pool.submit(export_mart, cursor, self.lake, False, self.clock, *write)
-
-    def wait(self) -> None:
-        """Wait for the exports started (a checkpoint then has no reader beside it); raises the first one's error."""
-        for started in self.started.values():
-            started.result()
-
-
 def mart_write(con, mart: str, new: bool) -> tuple | None:
     """What export_mart is handed for `mart` (after its name): the rows, the predicate naming the partitions replaced,
     the partition column and the partitions; None for a partitioned mart an update did not touch."""
@@ -473,12 +420,12 @@ def mart_write(con, mart: str, new: bool) -> tuple | None:
     return mart, partition_rows(export, touched), predicate, export.column, touched
 
 
-def export_marts(con, lake: Lake, new: bool, clock: Stopwatch, pool, started: dict[str, Future]) -> dict[str, dict]:
+def export_marts(con, lake: Lake, new: bool, clock: Stopwatch) -> dict[str, dict]:
     """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
     partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
-    The tables are written on `pool`, EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan
-    both run outside the GIL), the largest first; those `started` already (StepExports) are waited for. The files a
+    The tables are written EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan both run
+    outside the GIL), the largest first. The files a
     version replaces are deleted at once (a plain Parquet reader of the folder then sees exactly the current rows; the
     marts are derived, so no older version is kept for time travel): by a vacuum after a new file's exports, else in the
     folders of the partitions rewritten only (see delete_replaced_files). A new file's exports are checkpointed at the
@@ -489,13 +436,14 @@ def export_marts(con, lake: Lake, new: bool, clock: Stopwatch, pool, started: di
     paper_entities also the keys (hash(paper_id)) of the papers whose rows it rewrote, `paper_keys` (None past
     HANDED_PAPER_KEYS), so that the search index update re-reads only those.
     """
-    writes = [write for mart in UNIQUE_KEYS if mart not in started and (write := mart_write(con, mart, new))]
+    writes = [write for mart in UNIQUE_KEYS if (write := mart_write(con, mart, new))]
     # Read before the build steps' temp tables are dropped (a new file's exports commit no partitions: none handed).
     affected = f"SELECT paper_key FROM affected_papers LIMIT {HANDED_PAPER_KEYS + 1:d}"
     paper_keys = [] if new else [key for (key,) in con.execute(affected).fetchall()]
     release_build_memory(con)
-    done = started | {write[0]: pool.submit(export_mart, con.cursor(), lake, new, clock, *write) for write in writes}
-    commits = {mart: commit for mart, write in done.items() if (commit := write.result()) is not None}
+    with ThreadPoolExecutor(EXPORT_WRITERS) as pool:
+        done = {write[0]: pool.submit(export_mart, con.cursor(), lake, new, clock, *write) for write in writes}
+        commits = {mart: commit for mart, write in done.items() if (commit := write.result()) is not None}
     for mart in commits.keys() & {"papers", "paper_entities"}:
         commits[mart]["paper_keys"] = paper_keys if len(paper_keys) <= HANDED_PAPER_KEYS else None
     return commits

@@ -702,23 +702,28 @@ def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_la
             check_marts(con, new=False)
 
 
-def test_an_update_exports_each_mart_after_the_last_step_writing_what_it_reads():
-    """An update's exports start beside the later steps (EXPORTED_AFTER_STEP): no later step may write the mart, or the
-    tables its view reads."""
-    import re
+def test_a_build_failing_after_its_steps_leaves_the_exports_as_the_published_marts(two_day_lake, settings, monkeypatch,
+                                                                                  tmp_path):
+    """A step (or a check, or the checkpoint) failing after every mart was computed exports nothing: the exports stay
+    those of the published marts file, also when the day that failed is then retracted and the next build has nothing
+    to do."""
+    from paperlake.marts import builder
 
-    from paperlake.marts.builder import EXPORTED_AFTER_STEP, mart_sql_files
+    build_marts(two_day_lake, settings)
+    published = marts_as_exported(local_marts_path(two_day_lake, settings))
+    commit_papers(two_day_lake, "arxiv", D3, tagged("p3", 1, "h3x", ["BERT"]))
+    failing = tmp_path / "13_fails.sql"
+    failing.write_text("SELECT error('a step after every mart was computed fails');")
+    steps = builder.mart_sql_files()
+    with monkeypatch.context() as patched:
+        patched.setattr(builder, "mart_sql_files", lambda: [*steps, failing])
+        with pytest.raises(builder.MartCheckFailed, match="13_fails.sql failed"):
+            build_marts(two_day_lake, settings)
 
-    reads = {"entity_cooccurrence": {"state.cooccurrence", "state.entity_names", "entity_counts", "state.build"}}
-    written = {
-        path.stem: set(re.findall(r"(?:INSERT INTO|DELETE FROM|UPDATE)\s+([a-z_.]+)", path.read_text()))
-        for path in mart_sql_files()
-    }
-    steps = list(written)
-    for mart, step in EXPORTED_AFTER_STEP.items():
-        later = {table for after in steps[steps.index(step) + 1:] for table in written[after]}
-        assert mart in written[step] or mart in reads
-        assert not later & reads.get(mart, {mart}), (mart, step)
+    assert exported_rows(two_day_lake) == published
+    two_day_lake.store.delete(two_day_lake.store.list(commit_prefix("arxiv", D3)))  # the day that failed, retracted
+    assert build_marts(two_day_lake, settings).build == "unchanged"
+    assert exported_rows(two_day_lake) == marts_as_exported(local_marts_path(two_day_lake, settings)) == published
 
 
 def row_groups(path, table: str) -> int:
