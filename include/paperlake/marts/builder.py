@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -293,9 +292,9 @@ def compacts(reference: date | None) -> bool:
     return reference is None or reference.toordinal() % COMPACT_EVERY_DAYS == 0
 
 
-def mart_counts(con, marts=UNIQUE_KEYS) -> dict[str, int]:
-    """Rows per mart (of `marts`, all by default)."""
-    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in marts}
+def mart_counts(con) -> dict[str, int]:
+    """Rows per mart."""
+    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in UNIQUE_KEYS}
 
 
 def check_marts(con, new: bool) -> dict[str, int]:
@@ -306,37 +305,24 @@ def check_marts(con, new: bool) -> dict[str, int]:
     inserted in `<mart>_after`; in a new file, every row): the others were checked when they were written.
     """
     counts = mart_counts(con)
-    for table in UNIQUE_KEYS:
-        check_keys(con, table, counts[table])
-    check_state_keys(con)
-    clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
-    if clean_rows and not counts["papers"]:
-        raise MartCheckFailed(f"mart papers is empty although the lake has {clean_rows} clean rows")
-    return counts
-
-
-def check_keys(con, table: str, rows: int) -> None:
-    """Raise MartCheckFailed when the mart `table` (of `rows` rows) holds a key twice among the rows checked (see
-    checked_rows)."""
-    after = con.execute(
-        f"SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = {sql_literal(table + '_after')}"
-    ).fetchone()[0]
-    # a hashed key: two ids sharing a hash fail check_state_keys
-    cols = ", ".join(HASHED_KEYS[table] if after and table in HASHED_KEYS else UNIQUE_KEYS[table])
-    total, distinct = con.execute(
-        f"SELECT count(*), count(DISTINCT ({cols})) FROM {checked_rows(con, table, cols, rows, after)}"
-    ).fetchone()
-    if total != distinct:
-        raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
-
-
-def check_state_keys(con) -> None:
-    """Raise MartCheckFailed when two ids share a state key (see KEY_COLLISIONS)."""
+    written = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+    for table, key in UNIQUE_KEYS.items():
+        after = f"{table}_after" in written
+        # a hashed key: two ids sharing a hash fail the collision checks below
+        cols = ", ".join(HASHED_KEYS[table] if after and table in HASHED_KEYS else key)
+        rows = checked_rows(con, table, cols, counts[table], after)
+        total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM {rows}").fetchone()
+        if total != distinct:
+            raise MartCheckFailed(f"mart {table}: {total - distinct} duplicate keys on ({cols})")
     for ids, sql in KEY_COLLISIONS.items():
         if con.execute(sql).fetchone()[0]:
             raise MartCheckFailed(
                 f"two {ids} share a state key (a 64-bit hash collision); the marts cannot be built, please report it"
             )
+    clean_rows = con.execute("SELECT count(*) FROM state.paper_rows").fetchone()[0]
+    if clean_rows and not counts["papers"]:
+        raise MartCheckFailed(f"mart papers is empty although the lake has {clean_rows} clean rows")
+    return counts
 
 
 def checked_rows(con, table: str, cols: str, rows: int, after: bool) -> str:
@@ -405,38 +391,34 @@ class Stopwatch:
             self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
-def mart_write(con, mart: str, new: bool) -> tuple | None:
-    """What export_mart is handed for `mart` (after its name): the rows, the predicate naming the partitions replaced,
-    the partition column and the partitions; None for a partitioned mart an update did not touch."""
-    export = PARTITIONED_EXPORTS.get(mart)
-    if export is None:
-        return mart, f"SELECT * FROM {mart}", None, None, None
-    if new:
-        return mart, export.rows, None, export.column, None
-    touched = sorted({value.isoformat() for (value,) in con.execute(export.touched).fetchall()})
-    if not touched:
-        return None
-    predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
-    return mart, partition_rows(export, touched), predicate, export.column, touched
-
-
 def export_marts(con, lake: Lake, new: bool, clock: Stopwatch) -> dict[str, dict]:
     """Commit the marts open on `con` to their Delta tables, marts/<mart>/, each as the table's next version: of the
     partitioned marts every partition for a new file, else the partitions this update touched; the other marts whole.
 
     The tables are written EXPORT_WRITERS at a time, each from its own cursor (delta-rs and DuckDB's scan both run
-    outside the GIL), the largest first. The files a
-    version replaces are deleted at once (a plain Parquet reader of the folder then sees exactly the current rows; the
-    marts are derived, so no older version is kept for time travel): by a vacuum after a new file's exports, else in the
-    folders of the partitions rewritten only (see delete_replaced_files). A new file's exports are checkpointed at the
-    version written.
+    outside the GIL), the largest first. The files a version replaces are deleted at once (a plain Parquet reader of
+    the folder then sees exactly the current rows; the marts are derived, so no older version is kept for time travel):
+    by a vacuum after a new file's exports, else in the folders of the partitions rewritten only (see
+    delete_replaced_files). A new file's exports are checkpointed at the version written.
 
     Returns, for each partitioned mart an update rewrote, what it committed: the table's id, the version it wrote, the
     table's latest version, the partition column and values rewritten, and the files they now hold; papers and
     paper_entities also the keys (hash(paper_id)) of the papers whose rows it rewrote, `paper_keys` (None past
     HANDED_PAPER_KEYS), so that the search index update re-reads only those.
     """
-    writes = [write for mart in UNIQUE_KEYS if (write := mart_write(con, mart, new))]
+    from concurrent.futures import ThreadPoolExecutor
+
+    writes = []
+    for mart in UNIQUE_KEYS:
+        export = PARTITIONED_EXPORTS.get(mart)
+        rows, predicate = (export.rows if export else f"SELECT * FROM {mart}"), None
+        if export and not new:
+            touched = sorted({value.isoformat() for (value,) in con.execute(export.touched).fetchall()})
+            if not touched:
+                continue
+            rows = partition_rows(export, touched)
+            predicate = f"{export.column} IN ({', '.join(sql_literal(v) for v in touched)})"
+        writes.append((mart, rows, predicate, export.column if export else None, touched if predicate else None))
     # Read before the build steps' temp tables are dropped (a new file's exports commit no partitions: none handed).
     affected = f"SELECT paper_key FROM affected_papers LIMIT {HANDED_PAPER_KEYS + 1:d}"
     paper_keys = [] if new else [key for (key,) in con.execute(affected).fetchall()]
