@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
@@ -15,6 +16,7 @@ from urllib.parse import unquote, urlparse
 from paperlake.config import S3Options
 from paperlake.errors import PaperlakeError
 from paperlake.marts.published import sql_literal
+from paperlake.s3_head import head_etag, signed_head_possible
 
 TEMP_SUFFIX = ".tmp"
 # A temp file older than this belongs to a writer that was killed: no single write takes an hour.
@@ -213,7 +215,13 @@ class S3Store:
         self.prefix = prefix.strip("/")
         self.options = options
         self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
-        self.client = client or make_s3_client(options)
+        if client is not None:
+            self.client = client
+
+    @functools.cached_property
+    def client(self):
+        """The boto3 client, made when first used (a reader whose one request is a signed HEAD never pays for it)."""
+        return make_s3_client(self.options)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -514,6 +522,8 @@ class S3LocalCopy:
 
     def published_etag(self) -> str | None:
         """The ETag of the published object (one HEAD), None when there is none."""
+        if signed_head_possible(self.store.options) and "client" not in vars(self.store):
+            return head_etag(self.store.options, self.store.bucket, self.object_key)
         from botocore.exceptions import ClientError
 
         try:

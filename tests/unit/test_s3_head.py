@@ -1,0 +1,105 @@
+"""The signed S3 HEAD a reader of an S3 lake opens the published marts with: signed as botocore signs it, answered by a
+real S3 server (SeaweedFS checks the signature), and the only S3 request of a fresh `paperlake sql` while its local
+copy is current."""
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import pytest
+
+from paperlake.config import S3Options
+from paperlake.s3_head import S3HeadError, head_etag, signed_head_possible, signed_headers
+from paperlake.storage import S3Store
+
+KEYS = ["marts/paperlake.duckdb", "lake/a b+c/ü=1/x~y.duckdb", "odd/key (1)&$@!'*,;.bin"]
+
+
+def options_of(seaweed, secret: str | None = None) -> S3Options:
+    return S3Options(
+        endpoint_url=seaweed.endpoint_url,
+        access_key_id=seaweed.env["AWS_ACCESS_KEY_ID"],
+        secret_access_key=secret or seaweed.env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_the_head_is_signed_as_botocore_signs_it(key):
+    from urllib.parse import quote, urlsplit
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    options = S3Options("http://127.0.0.1:8333", "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "eu-west-3")
+    url = f"{options.endpoint_url}/bucket-1/{quote(key, safe='/')}"
+    reference = AWSRequest(method="HEAD", url=url)
+    S3SigV4Auth(Credentials(options.access_key_id, options.secret_access_key), "s3", options.region).add_auth(
+        reference
+    )
+    when = datetime.strptime(reference.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    parts = urlsplit(url)
+    ours = signed_headers(options, parts.netloc, parts.path, when)
+    assert ours["Authorization"] == reference.headers["Authorization"]
+    assert ours["x-amz-content-sha256"] == reference.headers["X-Amz-Content-SHA256"]
+
+
+def test_a_real_s3_server_answers_the_signed_head_with_the_object_s_etag(seaweed, s3_bucket):
+    client = seaweed.client()
+    for number, key in enumerate(KEYS):
+        client.put_object(Bucket=s3_bucket, Key=key, Body=f"version {number}".encode())
+        assert head_etag(options_of(seaweed), s3_bucket, key) == client.head_object(Bucket=s3_bucket, Key=key)["ETag"]
+    assert head_etag(options_of(seaweed), s3_bucket, "marts/none.duckdb") is None
+
+
+def test_a_refused_signature_is_an_error_not_a_missing_object(seaweed, s3_bucket):
+    seaweed.client().put_object(Bucket=s3_bucket, Key=KEYS[0], Body=b"x")
+    with pytest.raises(S3HeadError) as refused:
+        head_etag(options_of(seaweed, secret="not-the-secret"), s3_bucket, KEYS[0])
+    assert refused.value.code == "403" and "not-the-secret" not in str(refused.value)
+
+
+def test_boto3_does_the_head_without_explicit_keys_or_behind_a_proxy(monkeypatch):
+    assert signed_head_possible(S3Options(access_key_id="a", secret_access_key="b"))
+    assert not signed_head_possible(S3Options())  # the credential chain (profiles, instance roles) is boto3's
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert not signed_head_possible(S3Options(access_key_id="a", secret_access_key="b"))
+
+
+OPEN_AND_QUERY = (
+    "import sys\n"
+    "from paperlake.config import Settings\n"
+    "from paperlake.readonly import open_marts_readonly\n"
+    "print(open_marts_readonly(Settings.from_env()).execute('SELECT answer FROM facts').fetchone()[0])\n"
+    "print('botocore' in sys.modules)\n"
+)
+
+
+def publish_answer(store, cache, answer: int) -> None:
+    """Publish a marts file holding `answer` through `store`, keeping its local copy in `cache` (as a build does)."""
+    import duckdb
+
+    from paperlake.marts.published import MARTS_KEY
+    from paperlake.storage import file_to_publish
+
+    with file_to_publish(store, MARTS_KEY, cache) as path:
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"CREATE TABLE facts AS SELECT {answer} AS answer")
+        store.publish_file(MARTS_KEY, path, cache)
+
+
+def test_a_fresh_reader_opens_the_current_local_copy_with_one_signed_head_and_no_boto3(seaweed, s3_bucket, tmp_path):
+    env = {**seaweed.env, "PAPERLAKE_HOME": str(tmp_path / "home"), "PAPERLAKE_LAKE_URL": f"s3://{s3_bucket}/lake",
+           "PAPERLAKE_S3_ENDPOINT_URL": seaweed.endpoint_url}
+
+    def fresh_reader() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", OPEN_AND_QUERY], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    publish_answer(S3Store(s3_bucket, "lake", options_of(seaweed)), tmp_path / "home" / "cache", 41)
+    assert fresh_reader() == ["41", "False"]  # the copy the build kept is current: one HEAD, no boto3
+    # another machine publishes a new version: the reader's HEAD sees it changed, and boto3 downloads it
+    publish_answer(S3Store(s3_bucket, "lake", options_of(seaweed)), tmp_path / "other cache", 42)
+    assert fresh_reader() == ["42", "True"]
+    assert fresh_reader() == ["42", "False"]
