@@ -20,6 +20,7 @@ from paperlake.errors import PaperlakeError
 ALGORITHM = "AWS4-HMAC-SHA256"
 EMPTY_PAYLOAD_SHA256 = hashlib.sha256(b"").hexdigest()
 SIGNED_HEADERS = "host;x-amz-content-sha256;x-amz-date"
+# Set, they send boto3's requests through a proxy: the HEAD is then boto3's.
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 ATTEMPTS = 3  # on a connection error or a 5xx answer (boto3 also retries those)
 RETRY_SECONDS = 0.2
@@ -37,7 +38,7 @@ class S3HeadError(PaperlakeError):
 
 def signed_head_possible(options) -> bool:
     """Whether `head_etag` can do the HEAD for these S3Options: keys given explicitly (else boto3's credential chain,
-    with its profiles and instance roles, finds them) and no proxy configured (boto3 honours the proxy variables)."""
+    with its profiles and instance roles, finds them) and no proxy configured (boto3 honours PROXY_VARIABLES)."""
     return bool(options.access_key_id and options.secret_access_key) and not any(
         os.environ.get(name) for name in PROXY_VARIABLES
     )
@@ -50,10 +51,12 @@ def head_etag(options, bucket: str, key: str) -> str | None:
 
     url = f"{object_base_url(options)}/{quote(bucket, safe='')}/{quote(key, safe='/')}"
     parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     attempt = 1
     while True:
-        connection = connection_class(parts.netloc, timeout=TIMEOUT_SECONDS)
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(parts.netloc, timeout=TIMEOUT_SECONDS, context=tls_context())
+        else:
+            connection = http.client.HTTPConnection(parts.netloc, timeout=TIMEOUT_SECONDS)
         try:
             # the Host header given, so that it is sent exactly as signed (http.client drops a default port)
             connection.request("HEAD", parts.path, headers=signed_headers(options, parts.netloc, parts.path))
@@ -73,6 +76,13 @@ def head_etag(options, bucket: str, key: str) -> str | None:
             raise S3HeadError(f"HEAD {url}: HTTP {status}", str(status))
         time.sleep(RETRY_SECONDS * attempt)
         attempt += 1
+
+
+def tls_context():
+    """Certificates checked as boto3 checks them: against AWS_CA_BUNDLE when set, else the system's."""
+    import ssl
+
+    return ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
 
 
 def object_base_url(options) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from paperlake.config import S3Options
-from paperlake.s3_head import S3HeadError, head_etag, signed_head_possible, signed_headers
+from paperlake.s3_head import PROXY_VARIABLES, S3HeadError, head_etag, signed_head_possible, signed_headers
 from paperlake.storage import S3Store
 
 KEYS = ["marts/paperlake.duckdb", "lake/a b+c/ü=1/x~y.duckdb", "odd/key (1)&$@!'*,;.bin"]
@@ -59,11 +59,60 @@ def test_a_refused_signature_is_an_error_not_a_missing_object(seaweed, s3_bucket
     assert refused.value.code == "403" and "not-the-secret" not in str(refused.value)
 
 
-def test_boto3_does_the_head_without_explicit_keys_or_behind_a_proxy(monkeypatch):
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"])
+def test_boto3_does_the_head_without_explicit_keys_or_behind_a_proxy(monkeypatch, variable):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     assert signed_head_possible(S3Options(access_key_id="a", secret_access_key="b"))
     assert not signed_head_possible(S3Options())  # the credential chain (profiles, instance roles) is boto3's
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv(variable, "http://proxy.example:3128")
     assert not signed_head_possible(S3Options(access_key_id="a", secret_access_key="b"))
+
+
+@pytest.fixture
+def tls_endpoint(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate, answering every HEAD with an ETag: its URL and the
+    certificate's file."""
+    import http.server
+    import ssl
+    import threading
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(200)
+            self.send_header("ETag", '"tls-etag"')
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    finally:
+        server.shutdown()
+
+
+def test_an_https_endpoint_s_certificate_is_checked_against_aws_ca_bundle_as_boto3_checks_it(tls_endpoint, monkeypatch):
+    url, cert = tls_endpoint
+    options = S3Options(endpoint_url=url, access_key_id="a", secret_access_key="b")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
+    assert head_etag(options, "bucket", "marts/paperlake.duckdb") == '"tls-etag"'
+    monkeypatch.delenv("AWS_CA_BUNDLE")  # the system's certificates do not vouch for it
+    with pytest.raises(S3HeadError) as refused:
+        head_etag(options, "bucket", "marts/paperlake.duckdb")
+    assert refused.value.code == "EndpointConnectionError" and "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
 
 
 OPEN_AND_QUERY = (
