@@ -222,9 +222,10 @@ def acronym_definitions(doc: Doc) -> Doc:
             label = _context_label(doc, long_form.start, closing + 1)
             if label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
                 label = "METHOD"
-        if label is None or any(
-            t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form
-        ):
+        tagged_inside = any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form)
+        # names tagged inside the paper's own long form are parts of it ("ICL Activation Alignment (IA2)"), unless a
+        # tagged name ends it ("MatFormer-based ViT (MatViT)") or runs on over the bracket
+        if label is None or (tagged_inside and (ent is not None or long_form[-1].ent_type_)):
             continue
         # the long form and its acronym are one entity: "inference-time intervention" and ITI share its id
         entity_id = canonical_id(long_form.text, {})

@@ -170,3 +170,18 @@ def test_an_acronym_for_a_tagged_model_and_a_generic_class_is_a_model_of_its_own
 def test_the_plural_of_a_generic_long_form_is_generic_too(nlp):
     """"Artificial Intelligences (AIs)" is a class, like "artificial intelligence (AI)"."""
     assert entities(nlp, "We study humans and Artificial Intelligences (AIs). AIs learn.") == []
+
+
+def test_names_tagged_inside_a_papers_own_long_form_are_parts_of_it(nlp):
+    """"ICL Activation Alignment (IA2)": a tagged name inside the long form does not hide the definition; one that
+    ends it ("MatFormer-based ViT (MatViT)") or runs on over the bracket (a known "... (S4) models") keeps its span."""
+    text = "We introduce RoBERTa Zorb Alignment (RZA), a new idea. RZA helps."
+    found = [(e[2], e[1], e[0]) for e in entities(nlp, text)]
+    assert found == [
+        ("RoBERTa Zorb Alignment", "METHOD", "RoBERTa Zorb Alignment"),
+        ("RZA", "METHOD", "RoBERTa Zorb Alignment"),
+        ("RZA", "METHOD", "RoBERTa Zorb Alignment"),
+    ]
+    found = [(e[2], e[1], e[0]) for e in entities(nlp, "Structured state space sequence (S4) models are fast.")]
+    name = "Structured state space sequence (S4) models"
+    assert found == [(name, "MODEL", name)]
