@@ -69,6 +69,7 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
 
 
 LONG_FORM_FILLERS = words("long_form_fillers")
+HEAD_PREPOSITIONS = words("head_prepositions")
 
 
 def _base_letters(word: str) -> str:
@@ -101,6 +102,15 @@ def _generic_long_form(text: str) -> bool:
     return (
         bool(forms & (GENERIC_LONG_FORMS | NOT_ENTITY_LONG_FORMS)) or lowered.endswith(GENERIC_LONG_FORM_ENDINGS)
     )
+
+
+def _head_name_label(long_form: Span) -> str | None:
+    """The label of a name the rules tagged around the head of a Title Case long form "A for B", the last word
+    of A: "Natural Language Inference for Clinical Trial Data" is a task."""
+    preposition = next((t.i for t in long_form[1:] if t.lower_ in HEAD_PREPOSITIONS), None)
+    if preposition is None:
+        return None
+    return long_form.doc[preposition - 1].ent_type_ or None
 
 
 def _model_before_class(long_form: Span, by_end: dict[int, Span]) -> bool:
@@ -221,7 +231,7 @@ def acronym_definitions(doc: Doc) -> Doc:
         elif label is None:
             label = _context_label(doc, long_form.start, closing + 1)
             if label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
-                label = "METHOD"
+                label = _head_name_label(long_form) or "METHOD"
         tagged_inside = any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form)
         # names tagged inside the paper's own long form are parts of it ("ICL Activation Alignment (IA2)"), unless a
         # tagged name ends it ("MatFormer-based ViT (MatViT)") or runs on over the bracket

@@ -185,3 +185,18 @@ def test_names_tagged_inside_a_papers_own_long_form_are_parts_of_it(nlp):
     found = [(e[2], e[1], e[0]) for e in entities(nlp, "Structured state space sequence (S4) models are fast.")]
     name = "Structured state space sequence (S4) models"
     assert found == [(name, "MODEL", name)]
+
+
+def test_a_title_case_long_form_takes_the_label_of_a_name_around_its_head(nlp):
+    """"Natural Language Inference for Clinical Trial Data (NLI4CT)": the head ends before "for", in a tagged task;
+    with no such name the Title Case default stays METHOD ("Tests of Accuracy with Random Points")."""
+    text = "We release Natural Language Inference for Zorb Quark Data (NLIZQD). NLIZQD is hard."
+    assert {(e[2], e[1]) for e in entities(nlp, text)} == {
+        ("Natural Language Inference for Zorb Quark Data", "TASK"),
+        ("NLIZQD", "TASK"),
+    }
+    text = "We introduce Tests of Accuracy with Zorbic Points (TAZP) as a check. TAZP works."
+    assert {(e[2], e[1]) for e in entities(nlp, text)} == {
+        ("Tests of Accuracy with Zorbic Points", "METHOD"),
+        ("TAZP", "METHOD"),
+    }
