@@ -96,12 +96,18 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 def _generic_long_form(text: str) -> bool:
-    """A generic class, field or non-entity, in the singular or plural ("Artificial Intelligences (AIs)")."""
+    """A generic class, field or non-entity, in the singular or plural ("Artificial Intelligences (AIs)"), or a long
+    form headed by a generic class ("small language models")."""
     lowered = " ".join(text.lower().replace("-", " ").split())
     forms = {lowered, lowered[:-1]} if lowered.endswith("s") else {lowered}
-    return (
-        bool(forms & (GENERIC_LONG_FORMS | NOT_ENTITY_LONG_FORMS)) or lowered.endswith(GENERIC_LONG_FORM_ENDINGS)
-    )
+    if forms & (GENERIC_LONG_FORMS | NOT_ENTITY_LONG_FORMS):
+        return True
+    ending = next((e for e in GENERIC_LONG_FORM_ENDINGS if lowered.endswith(e)), None)
+    if ending is None:
+        return False
+    before = lowered[: -len(ending)].split()
+    # "fine-tuning stacks of language models (FSLM)": a class after a preposition is not the long form's head
+    return not before or before[-1] not in HEAD_PREPOSITIONS
 
 
 def _head_name_label(long_form: Span) -> str | None:

@@ -200,3 +200,10 @@ def test_a_title_case_long_form_takes_the_label_of_a_name_around_its_head(nlp):
         ("Tests of Accuracy with Zorbic Points", "METHOD"),
         ("TAZP", "METHOD"),
     }
+
+
+def test_a_generic_class_after_a_preposition_is_not_the_long_forms_head(nlp):
+    """"fine-tuning stacks of language models (FSLM)" names a method; "small language models (SLMs)" stays generic."""
+    found = {(e[2], e[1]) for e in entities(nlp, "We propose zorbic towers of language models (ZTLM). ZTLM is cheap.")}
+    assert found == {("zorbic towers of language models", "METHOD"), ("ZTLM", "METHOD")}
+    assert entities(nlp, "We train small zorbic language models (SZLMs). SZLMs are cheap.") == []
