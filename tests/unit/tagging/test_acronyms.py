@@ -176,11 +176,9 @@ def test_names_tagged_inside_a_papers_own_long_form_are_parts_of_it(nlp):
     """"ICL Activation Alignment (IA2)": a tagged name inside the long form does not hide the definition; one that
     ends it ("MatFormer-based ViT (MatViT)") or runs on over the bracket (a known "... (S4) models") keeps its span."""
     text = "We introduce RoBERTa Zorb Alignment (RZA), a new idea. RZA helps."
-    found = [(e[2], e[1], e[0]) for e in entities(nlp, text)]
-    assert found == [
-        ("RoBERTa Zorb Alignment", "METHOD", "RoBERTa Zorb Alignment"),
-        ("RZA", "METHOD", "RoBERTa Zorb Alignment"),
-        ("RZA", "METHOD", "RoBERTa Zorb Alignment"),
+    long_form = "RoBERTa Zorb Alignment"
+    assert [(e[2], e[1], e[0]) for e in entities(nlp, text)] == [
+        (span, "METHOD", long_form) for span in (long_form, "RZA", "RZA")
     ]
     found = [(e[2], e[1], e[0]) for e in entities(nlp, "Structured state space sequence (S4) models are fast.")]
     name = "Structured state space sequence (S4) models"
