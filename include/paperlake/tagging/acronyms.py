@@ -69,6 +69,7 @@ def long_form_start(words: list[str], acronym: str) -> int | None:
 
 
 LONG_FORM_FILLERS = words("long_form_fillers")
+HEAD_PREPOSITIONS = words("head_prepositions")
 
 
 def _base_letters(word: str) -> str:
@@ -95,12 +96,27 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 def _generic_long_form(text: str) -> bool:
-    """A generic class, field or non-entity, in the singular or plural ("Artificial Intelligences (AIs)")."""
+    """A generic class, field or non-entity, in the singular or plural ("Artificial Intelligences (AIs)"), or a long
+    form headed by a generic class ("small language models")."""
     lowered = " ".join(text.lower().replace("-", " ").split())
     forms = {lowered, lowered[:-1]} if lowered.endswith("s") else {lowered}
-    return (
-        bool(forms & (GENERIC_LONG_FORMS | NOT_ENTITY_LONG_FORMS)) or lowered.endswith(GENERIC_LONG_FORM_ENDINGS)
-    )
+    if forms & (GENERIC_LONG_FORMS | NOT_ENTITY_LONG_FORMS):
+        return True
+    ending = next((e for e in GENERIC_LONG_FORM_ENDINGS if lowered.endswith(e)), None)
+    if ending is None:
+        return False
+    before = lowered[: -len(ending)].split()
+    # "fine-tuning stacks of language models (FSLM)": a class after a preposition is not the long form's head
+    return not before or before[-1] not in HEAD_PREPOSITIONS
+
+
+def _head_name_label(long_form: Span) -> str | None:
+    """The label of a name the rules tagged around the head of a Title Case long form "A for B", the last word
+    of A: "Natural Language Inference for Clinical Trial Data" is a task."""
+    preposition = next((t.i for t in long_form[1:] if t.lower_ in HEAD_PREPOSITIONS), None)
+    if preposition is None:
+        return None
+    return long_form.doc[preposition - 1].ent_type_ or None
 
 
 def _model_before_class(long_form: Span, by_end: dict[int, Span]) -> bool:
@@ -221,10 +237,11 @@ def acronym_definitions(doc: Doc) -> Doc:
         elif label is None:
             label = _context_label(doc, long_form.start, closing + 1)
             if label is None and _is_title_case(words[start_word:]) and len(words) - start_word >= 2:
-                label = "METHOD"
-        if label is None or any(
-            t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form
-        ):
+                label = _head_name_label(long_form) or "METHOD"
+        tagged_inside = any(t.ent_type_ and t.i < (ent.start if ent is not None else long_form.end) for t in long_form)
+        # names tagged inside the paper's own long form are parts of it ("ICL Activation Alignment (IA2)"), unless a
+        # tagged name ends it ("MatFormer-based ViT (MatViT)") or runs on over the bracket
+        if label is None or (tagged_inside and (ent is not None or long_form[-1].ent_type_)):
             continue
         # the long form and its acronym are one entity: "inference-time intervention" and ITI share its id
         entity_id = canonical_id(long_form.text, {})

@@ -381,6 +381,8 @@ def singular_noun(word: str) -> str:
 def _title_phrase_at(doc: Doc, end: int, title: str) -> Span | None:
     """The longest phrase of two to four words ending at doc[end] that the title holds too, else None; its words
     are no stop words, and it is no generic class ("large language models")."""
+    if doc[end].lower_ not in title:
+        return None  # no phrase ending in a word the title lacks: spares the pattern each longer phrase compiles
     found = None
     for start in range(end, max(-1, end - 2 * TITLE_PHRASE_WORDS), -1):
         first, piece = doc[start], doc[start : end + 1]
@@ -394,7 +396,8 @@ def _title_phrase_at(doc: Doc, end: int, title: str) -> Span | None:
         generic = " ".join(piece.text.lower().replace("-", " ").split()) in GENERIC_PHRASES
         if len(words_in) > TITLE_PHRASE_WORDS or generic or first.lower_ in GENERIC_NAMES:
             break
-        if len(words_in) >= 2 and mention_pattern(piece.text.lower()).search(title):
+        text = piece.text.lower()
+        if len(words_in) >= 2 and text in title and mention_pattern(text).search(title):
             found = piece
     return found
 

@@ -170,3 +170,38 @@ def test_an_acronym_for_a_tagged_model_and_a_generic_class_is_a_model_of_its_own
 def test_the_plural_of_a_generic_long_form_is_generic_too(nlp):
     """"Artificial Intelligences (AIs)" is a class, like "artificial intelligence (AI)"."""
     assert entities(nlp, "We study humans and Artificial Intelligences (AIs). AIs learn.") == []
+
+
+def test_names_tagged_inside_a_papers_own_long_form_are_parts_of_it(nlp):
+    """"ICL Activation Alignment (IA2)": a tagged name inside the long form does not hide the definition; one that
+    ends it ("MatFormer-based ViT (MatViT)") or runs on over the bracket (a known "... (S4) models") keeps its span."""
+    text = "We introduce RoBERTa Zorb Alignment (RZA), a new idea. RZA helps."
+    long_form = "RoBERTa Zorb Alignment"
+    assert [(e[2], e[1], e[0]) for e in entities(nlp, text)] == [
+        (span, "METHOD", long_form) for span in (long_form, "RZA", "RZA")
+    ]
+    found = [(e[2], e[1], e[0]) for e in entities(nlp, "Structured state space sequence (S4) models are fast.")]
+    name = "Structured state space sequence (S4) models"
+    assert found == [(name, "MODEL", name)]
+
+
+def test_a_title_case_long_form_takes_the_label_of_a_name_around_its_head(nlp):
+    """"Natural Language Inference for Clinical Trial Data (NLI4CT)": the head ends before "for", in a tagged task;
+    with no such name the Title Case default stays METHOD ("Tests of Accuracy with Random Points")."""
+    text = "We release Natural Language Inference for Zorb Quark Data (NLIZQD). NLIZQD is hard."
+    assert {(e[2], e[1]) for e in entities(nlp, text)} == {
+        ("Natural Language Inference for Zorb Quark Data", "TASK"),
+        ("NLIZQD", "TASK"),
+    }
+    text = "We introduce Tests of Accuracy with Zorbic Points (TAZP) as a check. TAZP works."
+    assert {(e[2], e[1]) for e in entities(nlp, text)} == {
+        ("Tests of Accuracy with Zorbic Points", "METHOD"),
+        ("TAZP", "METHOD"),
+    }
+
+
+def test_a_generic_class_after_a_preposition_is_not_the_long_forms_head(nlp):
+    """"fine-tuning stacks of language models (FSLM)" names a method; "small language models (SLMs)" stays generic."""
+    found = {(e[2], e[1]) for e in entities(nlp, "We propose zorbic towers of language models (ZTLM). ZTLM is cheap.")}
+    assert found == {("zorbic towers of language models", "METHOD"), ("ZTLM", "METHOD")}
+    assert entities(nlp, "We train small zorbic language models (SZLMs). SZLMs are cheap.") == []
