@@ -80,14 +80,14 @@ PARTITION_ROWS_PER_INSERT = 1_000
 MEMORY_LIMIT = "3GB"
 # ... and while the exports are written (they only scan the marts).
 EXPORT_MEMORY_LIMIT = "512MB"
-# An update's checkpoint merges no row groups (DuckDB's vacuum) unless its reference date is a multiple of this many
-# days: the rows an added day deletes in paper_entities' last full row groups made the checkpoint rewrite about three of
-# them (370k rows, 0.3 s of an added day at 1M papers) every day. A table's row groups grow by about one per update
-# meanwhile; that update (and a full build) compacts them.
-COMPACT_EVERY_DAYS = 28
+# An update's checkpoint merges no row groups (DuckDB's vacuum) unless this many updates in a row merged none (the
+# state counts them): the rows an added day deletes in paper_entities' last full row groups made the checkpoint rewrite
+# about three of them (370k rows, 0.3 s of an added day at 1M papers) every day. A table's row groups grow by about one
+# per update meanwhile; that update (and a full build) compacts them, whatever dates the updates were for.
+COMPACT_AFTER_UPDATES = 28
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
-STATE_VERSION = 12
+STATE_VERSION = 13
 
 
 @dataclass(frozen=True)
@@ -281,15 +281,19 @@ def update_marts(con, lake: Lake, changes: PartitionChanges, new: bool, clock: S
     with clock.phase("check"):
         counts = check_marts(con, new)
     with clock.phase("checkpoint"):
-        if not new and not compacts(reference):
+        if not new and not compacts(con):
             con.execute("SET max_vacuum_tasks = 0")
         con.execute("CHECKPOINT")
     return counts
 
 
-def compacts(reference: date | None) -> bool:
-    """Whether an update with trends as of `reference` lets its checkpoint merge row groups (see COMPACT_EVERY_DAYS)."""
-    return reference is None or reference.toordinal() % COMPACT_EVERY_DAYS == 0
+def compacts(con) -> bool:
+    """Whether the update on `con` lets its checkpoint merge row groups (see COMPACT_AFTER_UPDATES); noted in the state
+    it checkpoints."""
+    (uncompacted,) = con.execute("SELECT uncompacted_updates + 1 FROM state.build").fetchone()
+    compacting = uncompacted >= COMPACT_AFTER_UPDATES
+    con.execute(f"UPDATE state.build SET uncompacted_updates = {0 if compacting else int(uncompacted)}")
+    return compacting
 
 
 def mart_counts(con) -> dict[str, int]:

@@ -730,23 +730,25 @@ def row_groups(path, table: str) -> int:
     return query(path, f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('{table}')")[0][0]
 
 
-def test_an_update_appends_row_groups_that_an_update_every_few_weeks_merges(two_day_lake, settings):
+def test_an_update_appends_row_groups_that_an_update_every_few_weeks_merges(two_day_lake, settings, monkeypatch):
     """An update's checkpoint leaves the row groups it did not write alone (merging them cost an added day at 1M papers
-    0.3 s); the update whose reference date is a multiple of COMPACT_EVERY_DAYS days merges them."""
-    from datetime import timedelta
+    0.3 s); the update after COMPACT_AFTER_UPDATES - 1 that merged none merges them, whatever its dates: here a
+    backfill, whose trends stay as of a date that is no multiple of 28 days."""
+    from paperlake.marts import builder
 
-    from paperlake.marts.builder import COMPACT_EVERY_DAYS
-
+    monkeypatch.setattr(builder, "COMPACT_AFTER_UPDATES", 2, raising=False)
     build_marts(two_day_lake, settings)
     path = local_marts_path(two_day_lake, settings)
     assert row_groups(path, "paper_entities") == 1
     commit_papers(two_day_lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"]))
     assert build_marts(two_day_lake, settings).build == "incremental"
     assert row_groups(path, "paper_entities") == 2
-    compacting = D3 + timedelta(days=-D3.toordinal() % COMPACT_EVERY_DAYS)
-    commit_papers(two_day_lake, "arxiv", compacting, tagged("p7", 1, "h7", ["BERT"]))
+    commit_papers(two_day_lake, "arxiv", date(2026, 10, 20), tagged("p7", 1, "h7", ["BERT"]))  # a backfilled day
     assert build_marts(two_day_lake, settings).build == "incremental"
     assert row_groups(path, "paper_entities") == 1
+    commit_papers(two_day_lake, "arxiv", date(2026, 10, 21), tagged("p8", 1, "h8", ["BERT"]))
+    assert build_marts(two_day_lake, settings).build == "incremental"
+    assert row_groups(path, "paper_entities") == 2  # counted again from that compaction
 
 
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):
