@@ -467,7 +467,8 @@ def export_mart(
         table = uri if new else DeltaTable(uri, storage_options=options)
         write_deltalake(
             table,
-            cursor.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
+            # an update's few rows go as DuckDB's own Arrow stream: no pyarrow import (0.15-0.3 s of an added day)
+            cursor.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS) if new else cursor.sql(rows),
             mode="overwrite",
             predicate=predicate,
             partition_by=[column] if column else None,
