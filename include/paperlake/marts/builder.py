@@ -272,6 +272,10 @@ def update_marts(con, lake: Lake, changes: PartitionChanges, new: bool, clock: S
     con.execute(f"SET VARIABLE duckdb_version = {sql_literal(duckdb.__version__)}")
     register_changes(con, lake, changes, new)
     steps = [SQL_DIR / "keys.sql", *([SQL_DIR / "schema.sql"] if new else []), *mart_sql_files()]
+    if not new:
+        # One commit, after the checks: a commit per statement synced the WAL each time, the first one waiting for the
+        # copy's pages to reach the disk (0.2 s of an added day at 1M papers).
+        con.execute("BEGIN TRANSACTION")
     for sql_file in steps:
         try:
             with clock.phase(sql_file.stem):
@@ -281,8 +285,10 @@ def update_marts(con, lake: Lake, changes: PartitionChanges, new: bool, clock: S
     with clock.phase("check"):
         counts = check_marts(con, new)
     with clock.phase("checkpoint"):
-        if not new and not compacts(con):
-            con.execute("SET max_vacuum_tasks = 0")
+        if not new:
+            if not compacts(con):
+                con.execute("SET max_vacuum_tasks = 0")
+            con.execute("COMMIT")
         con.execute("CHECKPOINT")
     return counts
 
