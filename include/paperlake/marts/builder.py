@@ -288,6 +288,8 @@ def update_marts(con, lake: Lake, changes: PartitionChanges, new: bool, clock: S
         if not new:
             if not compacts(con):
                 con.execute("SET max_vacuum_tasks = 0")
+            # the commit checkpoints, writing no WAL first (one of ~20 MB, synced, at 1M papers)
+            con.execute("SET checkpoint_threshold = '0KB'")
             con.execute("COMMIT")
         con.execute("CHECKPOINT")
     return counts
