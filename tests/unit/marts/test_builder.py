@@ -653,13 +653,14 @@ BUILD_CHILD = (
     "from paperlake.lake import Lake\n"
     "from paperlake.marts.builder import build_marts\n"
     "settings = Settings.from_env({'PAPERLAKE_HOME': sys.argv[1]})\n"
-    "print(build_marts(Lake.from_settings(settings), settings).build, 'pandas' in sys.modules)\n"
+    "build = build_marts(Lake.from_settings(settings), settings).build\n"
+    "print(build, 'pandas' in sys.modules, 'pyarrow' in sys.modules)\n"
 )
 
 
-def test_a_build_does_not_import_pandas(two_day_lake, settings):
+def test_a_build_does_not_import_pandas_nor_an_update_pyarrow(two_day_lake, settings):
     """Neither a full nor an incremental build binds a parameter or registers an Arrow table (each imports pandas: ~0.25
-    s a build)."""
+    s a build); an update exports without pyarrow too (its import: 0.15-0.3 s of an added day)."""
     import subprocess
     import sys
 
@@ -668,9 +669,9 @@ def test_a_build_does_not_import_pandas(two_day_lake, settings):
             [sys.executable, "-c", BUILD_CHILD, str(settings.home)], capture_output=True, text=True, check=True
         ).stdout.split()
 
-    assert build() == ["full", "False"]
+    assert build()[:2] == ["full", "False"]
     commit_papers(two_day_lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"]))
-    assert build() == ["incremental", "False"]
+    assert build() == ["incremental", "False", "False"]
 
 
 def test_an_update_checks_paper_entities_on_the_rows_it_wrote_on_keys(two_day_lake, settings, tmp_path):
@@ -730,23 +731,25 @@ def row_groups(path, table: str) -> int:
     return query(path, f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('{table}')")[0][0]
 
 
-def test_an_update_appends_row_groups_that_an_update_every_few_weeks_merges(two_day_lake, settings):
+def test_an_update_appends_row_groups_that_an_update_every_few_weeks_merges(two_day_lake, settings, monkeypatch):
     """An update's checkpoint leaves the row groups it did not write alone (merging them cost an added day at 1M papers
-    0.3 s); the update whose reference date is a multiple of COMPACT_EVERY_DAYS days merges them."""
-    from datetime import timedelta
+    0.3 s); the update after COMPACT_AFTER_UPDATES - 1 that merged none merges them, whatever its dates: here a
+    backfill, whose trends stay as of a date that is no multiple of 28 days."""
+    from paperlake.marts import builder
 
-    from paperlake.marts.builder import COMPACT_EVERY_DAYS
-
+    monkeypatch.setattr(builder, "COMPACT_AFTER_UPDATES", 2, raising=False)
     build_marts(two_day_lake, settings)
     path = local_marts_path(two_day_lake, settings)
     assert row_groups(path, "paper_entities") == 1
     commit_papers(two_day_lake, "arxiv", D3, tagged("p6", 1, "h6", ["MMLU", "F1"]))
     assert build_marts(two_day_lake, settings).build == "incremental"
     assert row_groups(path, "paper_entities") == 2
-    compacting = D3 + timedelta(days=-D3.toordinal() % COMPACT_EVERY_DAYS)
-    commit_papers(two_day_lake, "arxiv", compacting, tagged("p7", 1, "h7", ["BERT"]))
+    commit_papers(two_day_lake, "arxiv", date(2026, 10, 20), tagged("p7", 1, "h7", ["BERT"]))  # a backfilled day
     assert build_marts(two_day_lake, settings).build == "incremental"
     assert row_groups(path, "paper_entities") == 1
+    commit_papers(two_day_lake, "arxiv", date(2026, 10, 21), tagged("p8", 1, "h8", ["BERT"]))
+    assert build_marts(two_day_lake, settings).build == "incremental"
+    assert row_groups(path, "paper_entities") == 2  # counted again from that compaction
 
 
 def test_a_build_with_nothing_new_publishes_nothing(two_day_lake, settings):

@@ -20,8 +20,8 @@ SELECT w.paper_id, s.* FROM paper_winners w ANTI JOIN text_partitions USING (sou
 CREATE TEMP TABLE papers_after AS SELECT paper_id FROM paper_winners SEMI JOIN text_partitions USING (source, date);
 
 -- The mart is scanned (and its ids hashed) once: the affected papers' rows found here are deleted, or updated when
--- their row is kept, by row id, in one transaction; then the papers whose row is read from the lake are inserted.
-BEGIN TRANSACTION;
+-- their row is kept, by row id (stable: an update is one transaction, a new file's papers are empty); then the papers
+-- whose row is read from the lake are inserted.
 CREATE TEMP TABLE papers_before AS
 SELECT rowid AS row_id, paper_key(paper_id) AS paper_key, first_seen FROM papers WHERE paper_key(paper_id) IN (SELECT paper_key FROM affected_papers);
 
@@ -34,7 +34,6 @@ UNION SELECT first_seen FROM paper_sightings;
 DELETE FROM papers WHERE rowid IN (SELECT row_id FROM papers_before ANTI JOIN papers_kept USING (paper_key));
 UPDATE papers SET first_seen = k.first_seen, last_seen = k.last_seen, sources = k.sources, upvotes = k.upvotes
 FROM (SELECT b.row_id, k.* FROM papers_before b JOIN papers_kept k USING (paper_key)) k WHERE papers.rowid = k.row_id;
-COMMIT;
 
 -- Stored by first_seen, so that exporting a few first_seen partitions reads only their rows. Its strings are nearly
 -- all distinct: no dictionary is tried on them (it cost ~1.5 CPU s of a full build at 1M papers, FSST takes them).

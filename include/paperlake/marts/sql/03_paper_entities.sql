@@ -1,15 +1,12 @@
 -- paper_entities: entities of each paper's current text (spans tagged on an older text are left out),
 -- with the paper's first_seen, recomputed for the affected papers; their rows before are kept for the counts and pairs below.
 -- The mart is stored by first_seen and its rows carry their paper's: of the mart, only the row groups of the dates the
--- affected papers had (papers_before) are read and their ids hashed; the rows found are deleted by row id, in the same
--- transaction.
-BEGIN TRANSACTION;
+-- affected papers had (papers_before) are read and their ids hashed; the rows found are deleted by row id (as in 02).
 CREATE TEMP TABLE paper_entities_before AS
 SELECT rowid AS row_id, mentions, paper_key(paper_id) AS paper_key, entity_key(entity_id, label) AS entity_key
 FROM paper_entities
 WHERE first_seen IN (SELECT DISTINCT first_seen FROM papers_before) AND paper_key(paper_id) IN (SELECT paper_key FROM papers_before);
 DELETE FROM paper_entities WHERE rowid IN (SELECT row_id FROM paper_entities_before);
-COMMIT;
 
 -- The rows written, on keys only (the counts and pairs below read nothing else): the ids are joined in as they are inserted.
 -- A paper's spans are in the partitions of its rows: only the state's spans of those dates are read.

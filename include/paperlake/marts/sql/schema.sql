@@ -3,8 +3,9 @@
 -- build recomputes only what the partitions that changed touch. Papers, paper texts and entities are
 -- keyed there by hash (see keys.sql); the marts themselves carry the lake's ids.
 CREATE SCHEMA state;
-CREATE TABLE state.build (state_version INTEGER, duckdb_version VARCHAR, papers_with_entities BIGINT);
-INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckdb_version'), 0);
+-- uncompacted_updates: the updates since the last build whose checkpoint merged row groups (see COMPACT_AFTER_UPDATES).
+CREATE TABLE state.build (state_version INTEGER, duckdb_version VARCHAR, papers_with_entities BIGINT, uncompacted_updates INTEGER);
+INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckdb_version'), 0, 0);
 CREATE TABLE state.partitions (source VARCHAR, date DATE, generation BIGINT, run_id VARCHAR);
 -- Clean rows per partition, without their text: a paper's text is read from the lake when its current row changes.
 CREATE TABLE state.paper_rows (source VARCHAR, date DATE, paper_key UBIGINT, paper_id VARCHAR, version INTEGER, content_hash VARCHAR, upvotes INTEGER);
