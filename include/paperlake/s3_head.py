@@ -2,8 +2,10 @@
 
 Opening the published marts or search index of an S3 lake costs one HEAD (is the local copy still the published
 object?). Through boto3 that HEAD paid ~0.3 s of imports and client set-up in every fresh `paperlake sql` process, two
-thirds of the whole command; signed here it costs the request. Only the plain case is handled here: explicit keys, no
-proxy (see `signed_head_possible`); otherwise boto3 does the HEAD.
+thirds of the whole command; signed here it costs the request. It is a fast path only: for explicit keys without a
+proxy (see `signed_head_possible`), and answering only "this ETag" (200) or "absent" (404). Any other outcome (a
+refusal, a redirect to the bucket's region, throttling, a server or connection error) is left to boto3, which then
+answers, retries or fails as it always did.
 """
 
 from __future__ import annotations
@@ -11,29 +13,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import time
 from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
-
-from paperlake.errors import PaperlakeError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 EMPTY_PAYLOAD_SHA256 = hashlib.sha256(b"").hexdigest()
 SIGNED_HEADERS = "host;x-amz-content-sha256;x-amz-date"
 # Set, they send boto3's requests through a proxy: the HEAD is then boto3's.
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
-ATTEMPTS = 3  # on a connection error or a 5xx answer (boto3 also retries those)
-RETRY_SECONDS = 0.2
 TIMEOUT_SECONDS = 30
-
-
-class S3HeadError(PaperlakeError):
-    """The HEAD got an answer other than 200 or 404 (refused credentials, a server error after the retries), or no
-    answer; `code` names it as boto3 would (the HTTP status of a HEAD, or EndpointConnectionError)."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code
+# What head_etag returns when boto3 must do the HEAD.
+UNANSWERED = object()
 
 
 def signed_head_possible(options) -> bool:
@@ -44,45 +34,38 @@ def signed_head_possible(options) -> bool:
     )
 
 
-def head_etag(options, bucket: str, key: str) -> str | None:
+def head_etag(options, bucket: str, key: str):
     """The ETag of s3://bucket/key (path-style addressing, as the lake's boto3 client uses), None when it does not
-    exist; S3HeadError on any other answer."""
+    exist, UNANSWERED on any other outcome of one signed HEAD."""
     import http.client
 
     url = f"{object_base_url(options)}/{quote(bucket, safe='')}/{quote(key, safe='/')}"
     parts = urlsplit(url)
-    attempt = 1
-    while True:
-        if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(parts.netloc, timeout=TIMEOUT_SECONDS, context=tls_context())
-        else:
-            connection = http.client.HTTPConnection(parts.netloc, timeout=TIMEOUT_SECONDS)
-        try:
-            # the Host header given, so that it is sent exactly as signed (http.client drops a default port)
-            connection.request("HEAD", parts.path, headers=signed_headers(options, parts.netloc, parts.path))
-            response = connection.getresponse()
-            status, etag = response.status, response.getheader("ETag")
-        except OSError as err:
-            status, etag, failure = None, None, err
-        finally:
-            connection.close()
-        if status == 200:
-            return etag
-        if status == 404:
-            return None
-        if (status is not None and status < 500) or attempt == ATTEMPTS:
-            if status is None:
-                raise S3HeadError(f"HEAD {url}: {failure}", "EndpointConnectionError") from failure
-            raise S3HeadError(f"HEAD {url}: HTTP {status}", str(status))
-        time.sleep(RETRY_SECONDS * attempt)
-        attempt += 1
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.netloc, timeout=TIMEOUT_SECONDS, context=tls_context())
+    else:
+        connection = http.client.HTTPConnection(parts.netloc, timeout=TIMEOUT_SECONDS)
+    try:
+        # the Host header given, so that it is sent exactly as signed (http.client drops a default port)
+        connection.request("HEAD", parts.path, headers=signed_headers(options, parts.netloc, parts.path))
+        response = connection.getresponse()
+        status, etag = response.status, response.getheader("ETag")
+    except (OSError, http.client.HTTPException):
+        return UNANSWERED
+    finally:
+        connection.close()
+    if status == 200 and etag:
+        return etag
+    return None if status == 404 else UNANSWERED
 
 
 def tls_context():
-    """Certificates checked as boto3 checks them: against AWS_CA_BUNDLE when set, else the system's."""
+    """Certificates checked as botocore checks them: against AWS_CA_BUNDLE when set, else certifi's bundle."""
     import ssl
 
-    return ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
+    import certifi
+
+    return ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or certifi.where())
 
 
 def object_base_url(options) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 from paperlake.config import S3Options
 from paperlake.errors import PaperlakeError
 from paperlake.marts.published import sql_literal
-from paperlake.s3_head import head_etag, signed_head_possible
+from paperlake.s3_head import UNANSWERED, head_etag, signed_head_possible
 
 TEMP_SUFFIX = ".tmp"
 # A temp file older than this belongs to a writer that was killed: no single write takes an hour.
@@ -523,7 +523,9 @@ class S3LocalCopy:
     def published_etag(self) -> str | None:
         """The ETag of the published object (one HEAD), None when there is none."""
         if signed_head_possible(self.store.options) and "client" not in vars(self.store):
-            return head_etag(self.store.options, self.store.bucket, self.object_key)
+            etag = head_etag(self.store.options, self.store.bucket, self.object_key)
+            if etag is not UNANSWERED:
+                return etag
         from botocore.exceptions import ClientError
 
         try:

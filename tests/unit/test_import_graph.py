@@ -19,10 +19,7 @@ CLI_COMMAND = (
     "bench/sql_point_query holds a `paperlake sql` point query to 1.2x a bare DuckDB one; the command that needs it "
     "imports it"
 )
-CLI_FAILURE = (
-    "only a failing command needs these exception classes: the HTTP client and validation are 55 modules more, the "
-    "signed S3 HEAD's hashing a few"
-)
+CLI_FAILURE = "only a failing command needs these exception classes: the HTTP client and validation are 55 modules more"
 CLI_HELP = "`paperlake --help` and a mistyped command open no store: its tempfile and shutil add 5 ms to a 22-ms import"
 # Function-level imports of project modules that stay, each for a load-time cost: importing module -> {imported
 # module: why}. A new one needs a reason here; one that no longer occurs must leave the list.
@@ -33,9 +30,7 @@ LAZY_BY_MODULE = {
     "paperlake.cli.commands": dict.fromkeys(
         ["paperlake.pipeline", "paperlake.search", "paperlake.commit", "paperlake.delta", "paperlake.lake"], CLI_COMMAND
     ) | {"paperlake.storage": CLI_HELP},
-    "paperlake.cli": dict.fromkeys(
-        ["paperlake.sources.http", "paperlake.validate", "paperlake.s3_head"], CLI_FAILURE
-    ),
+    "paperlake.cli": dict.fromkeys(["paperlake.sources.http", "paperlake.validate"], CLI_FAILURE),
     "paperlake.readonly": {
         "paperlake.storage": CLI_HELP,
         "paperlake.lake": "a point query on the marts reads no lake: `paperlake sql` stays as lean",

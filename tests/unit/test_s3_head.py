@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from paperlake.config import S3Options
-from paperlake.s3_head import PROXY_VARIABLES, S3HeadError, head_etag, signed_head_possible, signed_headers
+from paperlake.s3_head import PROXY_VARIABLES, UNANSWERED, head_etag, signed_head_possible, signed_headers
 from paperlake.storage import S3Store
 
 KEYS = ["marts/paperlake.duckdb", "lake/a b+c/ü=1/x~y.duckdb", "odd/key (1)&$@!'*,;.bin"]
@@ -52,11 +52,15 @@ def test_a_real_s3_server_answers_the_signed_head_with_the_object_s_etag(seaweed
     assert head_etag(options_of(seaweed), s3_bucket, "marts/none.duckdb") is None
 
 
-def test_a_refused_signature_is_an_error_not_a_missing_object(seaweed, s3_bucket):
-    seaweed.client().put_object(Bucket=s3_bucket, Key=KEYS[0], Body=b"x")
-    with pytest.raises(S3HeadError) as refused:
-        head_etag(options_of(seaweed, secret="not-the-secret"), s3_bucket, KEYS[0])
-    assert refused.value.code == "403" and "not-the-secret" not in str(refused.value)
+def test_a_refused_signature_is_left_to_boto3_which_fails_as_before(seaweed, s3_bucket, tmp_path):
+    from botocore.exceptions import ClientError
+
+    seaweed.client().put_object(Bucket=s3_bucket, Key=f"lake/{KEYS[0]}", Body=b"x")
+    wrong = options_of(seaweed, secret="not-the-secret")
+    assert head_etag(wrong, s3_bucket, f"lake/{KEYS[0]}") is UNANSWERED
+    with pytest.raises(ClientError) as refused:
+        S3Store(s3_bucket, "lake", wrong).published_copy(KEYS[0], tmp_path / "cache")
+    assert refused.value.response["Error"]["Code"] == "403"
 
 
 @pytest.mark.parametrize("variable", ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"])
@@ -70,49 +74,78 @@ def test_boto3_does_the_head_without_explicit_keys_or_behind_a_proxy(monkeypatch
 
 
 @pytest.fixture
-def tls_endpoint(tmp_path):
-    """An HTTPS server on 127.0.0.1 with a self-signed certificate, answering every HEAD with an ETag: its URL and the
-    certificate's file."""
+def answering_server(tmp_path):
+    """start(status, headers, tls=False): an HTTP(S) server on 127.0.0.1 answering every HEAD so; its URL, and the
+    self-signed certificate of a TLS one."""
     import http.server
     import ssl
     import threading
 
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
+    servers = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self):
-            self.send_response(200)
-            self.send_header("ETag", '"tls-etag"')
-            self.end_headers()
+    def start(status: int, headers: dict[str, str], tls: bool = False):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self):
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
 
-        def log_message(self, *args):
-            pass
+            def log_message(self, *args):
+                pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", cert
-    finally:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cert = tmp_path / f"cert-{len(servers)}.pem"
+        if tls:
+            key = tmp_path / f"key-{len(servers)}.pem"
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                check=True, capture_output=True,
+            )
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}", cert
+
+    yield start
+    for server in servers:
         server.shutdown()
 
 
-def test_an_https_endpoint_s_certificate_is_checked_against_aws_ca_bundle_as_boto3_checks_it(tls_endpoint, monkeypatch):
-    url, cert = tls_endpoint
+def test_an_https_endpoint_s_certificate_is_checked_against_aws_ca_bundle(answering_server, monkeypatch):
+    url, cert = answering_server(200, {"ETag": '"tls-etag"'}, tls=True)
     options = S3Options(endpoint_url=url, access_key_id="a", secret_access_key="b")
     monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
     assert head_etag(options, "bucket", "marts/paperlake.duckdb") == '"tls-etag"'
-    monkeypatch.delenv("AWS_CA_BUNDLE")  # the system's certificates do not vouch for it
-    with pytest.raises(S3HeadError) as refused:
-        head_etag(options, "bucket", "marts/paperlake.duckdb")
-    assert refused.value.code == "EndpointConnectionError" and "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
+    monkeypatch.delenv("AWS_CA_BUNDLE")  # certifi's certificates (botocore's default) do not vouch for it
+    assert head_etag(options, "bucket", "marts/paperlake.duckdb") is UNANSWERED
+
+
+@pytest.mark.parametrize(
+    "status, headers",
+    [
+        (301, {"x-amz-bucket-region": "eu-west-3"}),  # the bucket is in another region: boto3 follows it there
+        (503, {"Retry-After": "1"}),  # boto3 retries
+        (429, {}),
+        (200, {}),  # no ETag: not "absent"
+    ],
+)
+def test_any_answer_but_an_etag_or_absent_is_left_to_boto3(answering_server, status, headers):
+    url, _ = answering_server(status, headers)
+    options = S3Options(endpoint_url=url, access_key_id="a", secret_access_key="b")
+    assert head_etag(options, "bucket", "marts/paperlake.duckdb") is UNANSWERED
+
+
+def test_no_answer_is_left_to_boto3():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    assert head_etag(S3Options(url, "a", "b"), "bucket", "marts/paperlake.duckdb") is UNANSWERED
 
 
 OPEN_AND_QUERY = (

@@ -204,16 +204,11 @@ def expected_failures() -> tuple[type[BaseException], ...]:
 
 def describe_failure(err: BaseException, settings: Settings | None) -> str:
     """`err` as one line saying what failed; an S3 failure names lake, endpoint and error code, never credentials."""
-    from paperlake.s3_head import S3HeadError
-
     text = str(err)
-    if type(err).__module__.startswith("botocore.") or isinstance(err, S3HeadError):
-        if isinstance(err, S3HeadError):
-            code = err.code
-        else:
-            from botocore.exceptions import ClientError  # already loaded: the error came from it
+    if type(err).__module__.startswith("botocore."):
+        from botocore.exceptions import ClientError  # already loaded: the error came from it
 
-            code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else type(err).__name__
+        code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else type(err).__name__
         endpoint = settings.s3.endpoint_url or "the default AWS endpoint"
         text = f"S3 request for the lake {settings.lake_url} at {endpoint} failed: {code}: {err}"
     elif isinstance(err, OSError) and err.strerror:
