@@ -83,10 +83,11 @@ PARTITION_ROWS_PER_INSERT = 1_000
 MEMORY_LIMIT = "3GB"
 # ... and while the exports are written (they only scan the marts).
 EXPORT_MEMORY_LIMIT = "512MB"
-# An update's checkpoint merges no row groups (DuckDB's vacuum) unless this many updates in a row merged none (the
-# state counts them): the rows an added day deletes in paper_entities' last full row groups made the checkpoint rewrite
-# about three of them (370k rows, 0.3 s of an added day at 1M papers) every day. A table's row groups grow by about one
-# per update meanwhile; that update (and a full build) compacts them, whatever dates the updates were for.
+# An update's checkpoint merges no row groups (DuckDB's vacuum), except the COMPACT_AFTER_UPDATES-th update since the
+# last merge (the state counts them): the rows an added day deletes in paper_entities' last full row groups made the
+# checkpoint rewrite about three of them (370k rows, 0.3 s of an added day at 1M papers) every day. A table's row groups
+# grow by about one per update meanwhile; that update (and a full build) compacts them, whatever dates the updates were
+# for.
 COMPACT_AFTER_UPDATES = 28
 # Bump when a mart's definition, the state's layout or the exports' layout changes: a file built by another
 # version is rebuilt in full (and its exports rewritten).
@@ -478,8 +479,10 @@ def export_mart(
         table = uri if new else DeltaTable(uri, storage_options=options)
         write_deltalake(
             table,
-            # an update's few rows go as DuckDB's own Arrow stream: no pyarrow import (0.15-0.3 s of an added day)
-            cursor.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS) if new else cursor.sql(rows),
+            # an update's few partitions go as DuckDB's own Arrow stream: no pyarrow import (0.15-0.3 s of an added
+            # day); but its batches are of a million rows, outside the memory limit, so many partitions (a full build,
+            # a retag recommitting every partition) are read in batches of EXPORT_BATCH_ROWS
+            cursor.sql(rows) if streamed(new, touched) else cursor.execute(rows).to_arrow_reader(EXPORT_BATCH_ROWS),
             mode="overwrite",
             predicate=predicate,
             partition_by=[column] if column else None,
@@ -505,6 +508,12 @@ def export_mart(
         "partitions": touched,
         "files": file_paths(table, file_pruning_predicate=[(column, "in", touched)]),
     }
+
+
+def streamed(new: bool, touched: list[str] | None) -> bool:
+    """Whether an export goes to delta-rs as DuckDB's Arrow stream (see export_mart): an update's whole small mart, or
+    at most PARTITION_QUERIES_MAX of its partitions."""
+    return not new and (touched is None or len(touched) <= PARTITION_QUERIES_MAX)
 
 
 def delete_replaced_files(lake: Lake, mart: str, table, column: str | None, touched: list[str] | None) -> None:

@@ -3,7 +3,7 @@
 -- build recomputes only what the partitions that changed touch. Papers, paper texts and entities are
 -- keyed there by hash (see keys.sql); the marts themselves carry the lake's ids.
 CREATE SCHEMA state;
--- uncompacted_updates: the updates since the last build whose checkpoint merged row groups (see COMPACT_AFTER_UPDATES).
+-- uncompacted_updates: the updates since the last build whose checkpoint merged no row groups (see COMPACT_AFTER_UPDATES).
 CREATE TABLE state.build (state_version INTEGER, duckdb_version VARCHAR, papers_with_entities BIGINT, uncompacted_updates INTEGER);
 INSERT INTO state.build VALUES (getvariable('state_version'), getvariable('duckdb_version'), 0, 0);
 CREATE TABLE state.partitions (source VARCHAR, date DATE, generation BIGINT, run_id VARCHAR);
