@@ -522,6 +522,7 @@ class S3LocalCopy:
 
     def published_etag(self) -> str | None:
         """The ETag of the published object (one HEAD), None when there is none."""
+        # a store whose boto3 client exists already (given, or made by an earlier request) sends the HEAD with it
         if signed_head_possible(self.store.options) and "client" not in vars(self.store):
             etag = head_etag(self.store.options, self.store.bucket, self.object_key)
             if etag is not UNANSWERED:

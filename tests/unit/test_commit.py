@@ -145,10 +145,9 @@ def store(request, tmp_path):
     if request.param == "local":
         return LocalStore(tmp_path / "lake")
     seaweed = request.getfixturevalue("seaweed")
-    from paperlake.config import S3Options
+    from tests.support.seaweed import s3_options
 
-    options = S3Options(endpoint_url=seaweed.endpoint_url, access_key_id=seaweed.env["AWS_ACCESS_KEY_ID"],
-                        secret_access_key=seaweed.env["AWS_SECRET_ACCESS_KEY"])
+    options = s3_options(seaweed)
     return S3Store(request.getfixturevalue("s3_bucket"), "lake", options)
 
 

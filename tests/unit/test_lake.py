@@ -41,10 +41,9 @@ def any_lake(request, tmp_path):
         return Lake(LocalStore(tmp_path / "lake"))
     seaweed = request.getfixturevalue("seaweed")
     bucket = request.getfixturevalue("s3_bucket")
-    from paperlake.config import S3Options
+    from tests.support.seaweed import s3_options
 
-    options = S3Options(endpoint_url=seaweed.endpoint_url, access_key_id=seaweed.env["AWS_ACCESS_KEY_ID"],
-                        secret_access_key=seaweed.env["AWS_SECRET_ACCESS_KEY"])
+    options = s3_options(seaweed)
     return Lake(S3Store(bucket, "prefix/lake", options))
 
 

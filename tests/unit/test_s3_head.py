@@ -11,16 +11,9 @@ import pytest
 from paperlake.config import S3Options
 from paperlake.s3_head import PROXY_VARIABLES, UNANSWERED, head_etag, signed_head_possible, signed_headers
 from paperlake.storage import S3Store
+from tests.support.seaweed import s3_options
 
 KEYS = ["marts/paperlake.duckdb", "lake/a b+c/ü=1/x~y.duckdb", "odd/key (1)&$@!'*,;.bin"]
-
-
-def options_of(seaweed, secret: str | None = None) -> S3Options:
-    return S3Options(
-        endpoint_url=seaweed.endpoint_url,
-        access_key_id=seaweed.env["AWS_ACCESS_KEY_ID"],
-        secret_access_key=secret or seaweed.env["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -48,15 +41,15 @@ def test_a_real_s3_server_answers_the_signed_head_with_the_object_s_etag(seaweed
     client = seaweed.client()
     for number, key in enumerate(KEYS):
         client.put_object(Bucket=s3_bucket, Key=key, Body=f"version {number}".encode())
-        assert head_etag(options_of(seaweed), s3_bucket, key) == client.head_object(Bucket=s3_bucket, Key=key)["ETag"]
-    assert head_etag(options_of(seaweed), s3_bucket, "marts/none.duckdb") is None
+        assert head_etag(s3_options(seaweed), s3_bucket, key) == client.head_object(Bucket=s3_bucket, Key=key)["ETag"]
+    assert head_etag(s3_options(seaweed), s3_bucket, "marts/none.duckdb") is None
 
 
 def test_a_refused_signature_is_left_to_boto3_which_fails_as_before(seaweed, s3_bucket, tmp_path):
     from botocore.exceptions import ClientError
 
     seaweed.client().put_object(Bucket=s3_bucket, Key=f"lake/{KEYS[0]}", Body=b"x")
-    wrong = options_of(seaweed, secret="not-the-secret")
+    wrong = s3_options(seaweed, secret_access_key="not-the-secret")
     assert head_etag(wrong, s3_bucket, f"lake/{KEYS[0]}") is UNANSWERED
     with pytest.raises(ClientError) as refused:
         S3Store(s3_bucket, "lake", wrong).published_copy(KEYS[0], tmp_path / "cache")
@@ -179,9 +172,9 @@ def test_a_fresh_reader_opens_the_current_local_copy_with_one_signed_head_and_no
         assert done.returncode == 0, done.stderr
         return done.stdout.split()
 
-    publish_answer(S3Store(s3_bucket, "lake", options_of(seaweed)), tmp_path / "home" / "cache", 41)
+    publish_answer(S3Store(s3_bucket, "lake", s3_options(seaweed)), tmp_path / "home" / "cache", 41)
     assert fresh_reader() == ["41", "False"]  # the copy the build kept is current: one HEAD, no boto3
     # another machine publishes a new version: the reader's HEAD sees it changed, and boto3 downloads it
-    publish_answer(S3Store(s3_bucket, "lake", options_of(seaweed)), tmp_path / "other cache", 42)
+    publish_answer(S3Store(s3_bucket, "lake", s3_options(seaweed)), tmp_path / "other cache", 42)
     assert fresh_reader() == ["42", "True"]
     assert fresh_reader() == ["42", "False"]
